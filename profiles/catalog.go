@@ -1,0 +1,180 @@
+package profiles
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Layer says where a profile comes from. A higher layer shadows a lower one of the same name.
+type Layer int
+
+// The layers, lowest first.
+const (
+	LayerBuiltin Layer = iota // embedded in the binary
+	LayerUser                 // $XDG_CONFIG_HOME/agentrun/profiles
+	LayerFile                 // named on the command line with --profile FILE
+)
+
+func (l Layer) String() string {
+	return [...]string{"builtin", "user", "file"}[l]
+}
+
+// Entry is one profile known to a Catalog.
+type Entry struct {
+	File  *File
+	Layer Layer
+}
+
+// Name is the profile's name.
+func (e *Entry) Name() string { return e.File.Name.Value }
+
+// Catalog is every profile agentrun knows: the built-in ones and the user's.
+type Catalog struct {
+	layers [2]map[string]*Entry // builtin, user
+}
+
+// Load parses the built-in profiles (the *.yaml files at the root of builtin) and those in
+// userDir (which may be empty or missing). Every problem in every file is reported: a broken
+// profile is an error, not a profile silently skipped.
+func Load(builtin fs.FS, userDir string) (*Catalog, error) {
+	c := &Catalog{layers: [2]map[string]*Entry{{}, {}}}
+	var all ErrorList
+	if builtin != nil {
+		names, err := fs.Glob(builtin, "*.yaml")
+		if err != nil {
+			return nil, fmt.Errorf("listing built-in profiles: %w", err)
+		}
+		for _, n := range names {
+			data, err := fs.ReadFile(builtin, n)
+			if err != nil {
+				return nil, fmt.Errorf("reading built-in profile %s: %w", n, err)
+			}
+			all = append(all, c.add(LayerBuiltin, path.Join("builtin", n), data)...)
+		}
+	}
+	if userDir != "" {
+		names, err := userFiles(userDir)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			data, err := os.ReadFile(n)
+			if err != nil {
+				return nil, fmt.Errorf("reading profile: %w", err)
+			}
+			all = append(all, c.add(LayerUser, n, data)...)
+		}
+	}
+	if err := all.Err(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func userFiles(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the profiles directory: %w", err)
+	}
+	var out []string
+	for _, e := range entries {
+		if ext := filepath.Ext(e.Name()); !e.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+func (c *Catalog) add(layer Layer, name string, data []byte) ErrorList {
+	f, err := Parse(name, data)
+	if err != nil {
+		return err.(ErrorList)
+	}
+	base := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
+	if f.Name.Value != base {
+		return ErrorList{{Pos: f.Name.Pos, Field: "name", Msg: fmt.Sprintf("%q does not match the file name %s; a profile in a profiles directory is named after its file, so rename one of them", f.Name.Value, filepath.Base(name))}}
+	}
+	c.layers[layer][f.Name.Value] = &Entry{File: f, Layer: layer}
+	return nil
+}
+
+// Lookup finds a profile by name, the user's shadowing a built-in one.
+func (c *Catalog) Lookup(name string) (*Entry, error) {
+	return c.lookupBelow(name, LayerFile)
+}
+
+// lookupBelow finds name in the highest layer below limit.
+func (c *Catalog) lookupBelow(name string, limit Layer) (*Entry, error) {
+	for l := min(limit-1, LayerUser); l >= LayerBuiltin; l-- {
+		if e, ok := c.layers[l][name]; ok {
+			return e, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %q (agentrun profiles list shows the known ones)", ErrNotFound, name)
+}
+
+// List returns every visible profile (shadowed built-ins left out), sorted by name.
+func (c *Catalog) List() []*Entry {
+	seen := map[string]*Entry{}
+	for l := LayerBuiltin; l <= LayerUser; l++ {
+		for n, e := range c.layers[l] {
+			seen[n] = e
+		}
+	}
+	out := make([]*Entry, 0, len(seen))
+	for _, e := range seen {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// Match returns the profile whose match list names the base name of argv0. The user's
+// profiles are searched first; ok is false when none matches.
+func (c *Catalog) Match(argv0 string) (e *Entry, ok bool, err error) {
+	cmd := filepath.Base(argv0)
+	for l := LayerUser; l >= LayerBuiltin; l-- {
+		var found []*Entry
+		for _, e := range c.List() {
+			if e.Layer != l {
+				continue
+			}
+			for _, m := range e.File.Match {
+				if m.Value == cmd {
+					found = append(found, e)
+				}
+			}
+		}
+		switch len(found) {
+		case 0:
+			continue
+		case 1:
+			return found[0], true, nil
+		default:
+			return nil, false, fmt.Errorf("profiles %s and %s both match %q; remove it from one match list, or choose with --profile", found[0].File.Source, found[1].File.Source, cmd)
+		}
+	}
+	return nil, false, nil
+}
+
+// ReadFile parses a profile named on the command line. It may have any name; its extends are
+// looked up in the catalog.
+func ReadFile(name string) (*Entry, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading profile: %w", err)
+	}
+	f, err := Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return &Entry{File: f, Layer: LayerFile}, nil
+}

@@ -1,0 +1,362 @@
+package profiles
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxFileSize bounds a profile file; real profiles are a few kilobytes.
+const maxFileSize = 1 << 20
+
+// Parse decodes one profile file strictly. name is used in error positions (a path, or
+// "builtin/NAME.yaml"). The returned error, if any, is an ErrorList. Parse never panics.
+func Parse(name string, data []byte) (f *File, err error) {
+	e := &errs{file: name}
+	defer func() {
+		// The YAML library is not ours; a panic in it must not take agentrun down.
+		if r := recover(); r != nil {
+			f = nil
+			err = ErrorList{{Pos: Pos{File: name, Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot parse YAML (%v)", r)}}
+		}
+	}()
+	if len(data) > maxFileSize {
+		e.add(Pos{Line: 1, Col: 1}, "", "file is %d bytes; a profile is at most %d bytes", len(data), maxFileSize)
+		return nil, e.list.Err()
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			e.add(Pos{Line: 1, Col: 1}, "", "file is empty; a profile needs at least \"name: NAME\"")
+			return nil, e.list.Err()
+		}
+		e.list = append(e.list, syntaxError(name, data, err))
+		return nil, e.list.Err()
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		e.add(nodePos(&extra), "", "a profile file holds one YAML document; remove the \"---\" and what follows, or split it into two files")
+		return nil, e.list.Err()
+	} else if !errors.Is(err, io.EOF) {
+		e.list = append(e.list, syntaxError(name, data, err))
+		return nil, e.list.Err()
+	}
+	f = &File{Source: name}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		e.add(nodePos(root), "", "file is empty; a profile needs at least \"name: NAME\"")
+		return nil, e.list.Err()
+	}
+	d := decoder{errs: e}
+	d.value(root, "", reflect.ValueOf(f).Elem())
+	if len(e.list) == 0 {
+		validateFile(f, e)
+	}
+	if err := e.list.Err(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxError turns a YAML library error into an Error with a position. The library reports
+// only lines, so the column is that of the line's first non-blank character.
+func syntaxError(name string, data []byte, err error) *Error {
+	msg := err.Error()
+	pos := Pos{File: name, Line: 1, Col: 1}
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		pos.Line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+		pos.Col = firstColumn(data, pos.Line)
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	hint := "check the indentation and quoting around it"
+	if strings.Contains(msg, "found character that cannot start any token") && lineHasTab(data, pos.Line) {
+		hint = "YAML does not allow tabs for indentation; indent with spaces"
+	}
+	return &Error{Pos: pos, Msg: fmt.Sprintf("invalid YAML: %s; %s", msg, hint)}
+}
+
+func lineOf(data []byte, line int) []byte {
+	lines := bytes.Split(data, []byte("\n"))
+	if line < 1 || line > len(lines) {
+		return nil
+	}
+	return lines[line-1]
+}
+
+func firstColumn(data []byte, line int) int {
+	l := lineOf(data, line)
+	for i, c := range l {
+		if c != ' ' && c != '\t' {
+			return i + 1
+		}
+	}
+	return 1
+}
+
+func lineHasTab(data []byte, line int) bool {
+	return bytes.ContainsRune(lineOf(data, line), '\t')
+}
+
+func nodePos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
+
+// decoder fills the File types from a YAML node tree by their yaml tags.
+type decoder struct{ *errs }
+
+var (
+	scalarType   = reflect.TypeOf(Scalar{})
+	networkType  = reflect.TypeOf(NetworkSection{})
+	envVarsType  = reflect.TypeOf([]EnvVar(nil))
+	scalarsType  = reflect.TypeOf([]Scalar(nil))
+	kindNames    = map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list", yaml.ScalarNode: "a single value"}
+	tagTypeNames = map[string]string{"!!str": "a string", "!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "empty", "!!timestamp": "a timestamp", "!!binary": "binary data"}
+)
+
+// describe says what a node is, for "must be X, not Y" messages.
+func describe(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		if s, ok := tagTypeNames[n.ShortTag()]; ok {
+			return s
+		}
+	}
+	if s, ok := kindNames[n.Kind]; ok {
+		return s
+	}
+	return "something else"
+}
+
+// plain rejects YAML features that profiles do not use: aliases, anchors, merge keys and tags.
+func (d decoder) plain(n *yaml.Node, field string) bool {
+	switch {
+	case n.Kind == yaml.AliasNode:
+		d.add(nodePos(n), field, "aliases (*%s) are not supported in profiles; use extends to share rules between profiles", n.Value)
+		return false
+	case n.Anchor != "":
+		d.add(nodePos(n), field, "anchors (&%s) are not supported in profiles; use extends to share rules between profiles", n.Anchor)
+		return false
+	case n.Tag == "!!merge" || (n.Kind == yaml.ScalarNode && n.Value == "<<" && n.Style == 0):
+		d.add(nodePos(n), field, "merge keys (<<) are not supported in profiles; use extends to share rules between profiles")
+		return false
+	case n.Style&yaml.TaggedStyle != 0 && !strings.HasPrefix(n.Tag, "!!"):
+		d.add(nodePos(n), field, "custom tags (%s) are not supported in profiles; remove the tag", n.Tag)
+		return false
+	}
+	return true
+}
+
+func (d decoder) value(n *yaml.Node, field string, v reflect.Value) {
+	if !d.plain(n, field) {
+		return
+	}
+	t := v.Type()
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && t != scalarType {
+		d.add(nodePos(n), field, "has no value; write [] for an empty list, or remove the key")
+		return
+	}
+	switch {
+	case t == scalarType:
+		d.scalar(n, field, v)
+	case t == envVarsType:
+		d.envVars(n, field, v)
+	case t.Kind() == reflect.Slice:
+		d.list(n, field, v)
+	case t.Kind() == reflect.Pointer:
+		p := reflect.New(t.Elem())
+		if t.Elem() == networkType && n.Kind == yaml.ScalarNode {
+			d.networkScalar(n, field, p.Interface().(*NetworkSection))
+		} else {
+			d.mapping(n, field, p.Elem())
+		}
+		v.Set(p)
+	default:
+		d.mapping(n, field, v)
+	}
+}
+
+func (d decoder) scalar(n *yaml.Node, field string, v reflect.Value) {
+	if n.Kind != yaml.ScalarNode {
+		d.add(nodePos(n), field, "must be a single value, not %s", describe(n))
+		return
+	}
+	if n.ShortTag() == "!!null" {
+		if n.Value == "~" {
+			d.add(nodePos(n), field, "a bare ~ means \"no value\" in YAML; for the home directory write \"~\" in quotes")
+			return
+		}
+		d.add(nodePos(n), field, "has no value; write one, or remove the key")
+		return
+	}
+	v.Set(reflect.ValueOf(d.newScalar(n)))
+}
+
+func (d decoder) list(n *yaml.Node, field string, v reflect.Value) {
+	if n.Kind != yaml.SequenceNode {
+		example := "[a, b]"
+		if n.Kind == yaml.ScalarNode {
+			example = "[" + n.Value + "]"
+		}
+		d.add(nodePos(n), field, "must be a list, not %s; write %s", describe(n), example)
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.value(item, fmt.Sprintf("%s[%d]", field, i), s.Index(i))
+	}
+	v.Set(s)
+}
+
+// mapping decodes a YAML mapping into a struct by its yaml tags, rejecting unknown and
+// repeated keys.
+func (d decoder) mapping(n *yaml.Node, field string, v reflect.Value) {
+	if n.Kind != yaml.MappingNode {
+		what := "the profile"
+		if field != "" {
+			what = field
+		}
+		d.add(nodePos(n), field, "%s must be a mapping of keys (%s), not %s", what, strings.Join(yamlKeys(v.Type()), ", "), describe(n))
+		return
+	}
+	seen := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if !d.plain(k, field) {
+			continue
+		}
+		sub := joinField(field, k.Value)
+		if first, dup := seen[k.Value]; dup {
+			d.add(nodePos(k), sub, "appears twice (first at line %d); merge the two into one", first.Line)
+			continue
+		}
+		seen[k.Value] = k
+		fv, ok := fieldByTag(v, k.Value)
+		if !ok {
+			d.add(nodePos(k), sub, "unknown key%s; known keys here: %s", suggest(k.Value, yamlKeys(v.Type())), strings.Join(yamlKeys(v.Type()), ", "))
+			continue
+		}
+		d.value(val, sub, fv)
+	}
+}
+
+func (d decoder) networkScalar(n *yaml.Node, field string, ns *NetworkSection) {
+	if n.ShortTag() == "!!str" && n.Value == "none" {
+		ns.None, ns.NonePos = true, Pos{File: d.file, Line: n.Line, Col: n.Column}
+		return
+	}
+	d.add(nodePos(n), field, "must be \"none\" or a mapping with allow: [...], not %q", n.Value)
+}
+
+func (d decoder) envVars(n *yaml.Node, field string, v reflect.Value) {
+	if n.Kind != yaml.MappingNode {
+		d.add(nodePos(n), field, "must be a mapping of NAME: value, not %s", describe(n))
+		return
+	}
+	var vars []EnvVar
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		sub := joinField(field, k.Value)
+		if !d.plain(k, field) || !d.plain(val, sub) {
+			continue
+		}
+		if k.Kind != yaml.ScalarNode {
+			d.add(nodePos(k), field, "variable names must be plain words, not %s", describe(k))
+			continue
+		}
+		if line, dup := seen[k.Value]; dup {
+			d.add(nodePos(k), sub, "appears twice (first at line %d); keep one", line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		if val.Kind != yaml.ScalarNode {
+			d.add(nodePos(val), sub, "must be a single value, not %s", describe(val))
+			continue
+		}
+		if val.ShortTag() == "!!null" {
+			d.add(nodePos(val), sub, "has no value; write %s: \"\" for an empty value", k.Value)
+			continue
+		}
+		// Environment values are text: take the value as written, so FOO: 1 means "1".
+		vars = append(vars, EnvVar{Name: d.newScalar(k), Value: d.newScalar(val)})
+	}
+	v.Set(reflect.ValueOf(vars))
+}
+
+func (d decoder) newScalar(n *yaml.Node) Scalar {
+	return Scalar{Value: n.Value, Pos: Pos{File: d.file, Line: n.Line, Col: n.Column}, Set: true, Tag: n.ShortTag()}
+}
+
+func joinField(parent, key string) string {
+	if parent == "" {
+		return key
+	}
+	return parent + "." + key
+}
+
+func fieldByTag(v reflect.Value, key string) (reflect.Value, bool) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if tag := t.Field(i).Tag.Get("yaml"); tag == key && tag != "-" {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
+// yamlKeys lists the keys a struct type accepts, in declaration order.
+func yamlKeys(t reflect.Type) []string {
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		if tag := t.Field(i).Tag.Get("yaml"); tag != "" && tag != "-" {
+			keys = append(keys, tag)
+		}
+	}
+	return keys
+}
+
+// suggest returns ` (did you mean "x"?)` for a close known key, or "".
+func suggest(got string, known []string) string {
+	best, bestDist := "", 3
+	for _, k := range known {
+		if dist := editDistance(strings.ToLower(got), k); dist < bestDist {
+			best, bestDist = k, dist
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

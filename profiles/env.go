@@ -1,0 +1,137 @@
+package profiles
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Env is what path variables expand to for one launch.
+type Env struct {
+	Home       string
+	Workspace  string
+	TmpDir     string
+	ConfigHome string // $XDG_CONFIG_HOME
+	DataHome   string // $XDG_DATA_HOME
+	StateHome  string // $XDG_STATE_HOME
+	CacheHome  string // $XDG_CACHE_HOME
+	RuntimeDir string // $XDG_RUNTIME_DIR; may be empty
+
+	// Canonical, when set, maps an expanded path to its canonical form (symlinks resolved).
+	Canonical func(string) string
+}
+
+func (e Env) value(name string) string {
+	switch name {
+	case "HOME":
+		return e.Home
+	case "WORKSPACE":
+		return e.Workspace
+	case "TMPDIR":
+		return e.TmpDir
+	case "XDG_CONFIG_HOME":
+		return e.ConfigHome
+	case "XDG_DATA_HOME":
+		return e.DataHome
+	case "XDG_STATE_HOME":
+		return e.StateHome
+	case "XDG_CACHE_HOME":
+		return e.CacheHome
+	case "XDG_RUNTIME_DIR":
+		return e.RuntimeDir
+	}
+	return ""
+}
+
+// expand turns a pattern into an absolute path, or says which variable is missing.
+func (e Env) expand(p pathPattern) (string, error) {
+	base := "/"
+	if p.Var != "" {
+		base = e.value(p.Var)
+		if base == "" {
+			return "", fmt.Errorf("$%s is not set in this environment; set it, or remove the rule", p.Var)
+		}
+		if !filepath.IsAbs(base) {
+			return "", fmt.Errorf("$%s is %q, which is not an absolute path; set it to one", p.Var, base)
+		}
+	}
+	out := filepath.Clean(base + p.Rest)
+	if e.Canonical != nil {
+		out = e.Canonical(out)
+	}
+	return out, nil
+}
+
+// EnvFromOS reads the expansion variables from the process environment, following the XDG
+// base directory defaults. An empty workspace means the current directory.
+func EnvFromOS(workspace string) (Env, error) {
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return Env{}, fmt.Errorf("finding the home directory: %w", err)
+	}
+	if workspace == "" {
+		if workspace, err = os.Getwd(); err != nil {
+			return Env{}, fmt.Errorf("finding the current directory: %w", err)
+		}
+	}
+	if workspace, err = filepath.Abs(workspace); err != nil {
+		return Env{}, fmt.Errorf("finding the workspace: %w", err)
+	}
+	if fi, err := os.Stat(workspace); err != nil {
+		return Env{}, fmt.Errorf("workspace: %w", err)
+	} else if !fi.IsDir() {
+		return Env{}, fmt.Errorf("workspace %s is not a directory", workspace)
+	}
+	xdg := func(name, def string) string {
+		if v := os.Getenv(name); filepath.IsAbs(v) {
+			return v
+		}
+		return def
+	}
+	return Env{
+		Home:       home,
+		Workspace:  workspace,
+		TmpDir:     xdg("TMPDIR", "/tmp"),
+		ConfigHome: xdg("XDG_CONFIG_HOME", filepath.Join(home, ".config")),
+		DataHome:   xdg("XDG_DATA_HOME", filepath.Join(home, ".local", "share")),
+		StateHome:  xdg("XDG_STATE_HOME", filepath.Join(home, ".local", "state")),
+		CacheHome:  xdg("XDG_CACHE_HOME", filepath.Join(home, ".cache")),
+		RuntimeDir: xdg("XDG_RUNTIME_DIR", ""),
+		Canonical:  CanonicalPath,
+	}, nil
+}
+
+// CanonicalPath resolves the symlinks of the longest existing leading part of p that holds no
+// glob, and keeps the rest as written: a rule about ~/.aws, where ~/.aws links to
+// /data/aws, is a rule about /data/aws. A path that does not exist yet keeps its spelling
+// below its deepest existing directory.
+func CanonicalPath(p string) string {
+	fixed, rest := p, ""
+	if i := strings.IndexByte(p, '*'); i >= 0 {
+		j := strings.LastIndexByte(p[:i], '/')
+		fixed, rest = p[:j], p[j:]
+	}
+	if fixed == "" {
+		fixed = "/"
+	}
+	for dir, tail := fixed, ""; ; {
+		// Any error (missing, not a directory, no permission) means: keep this part as written.
+		if resolved, err := filepath.EvalSymlinks(dir); err == nil {
+			out := filepath.Join(resolved, tail)
+			if rest != "" {
+				if out == "/" {
+					return rest
+				}
+				return out + rest
+			}
+			return out
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return p
+		}
+		tail = filepath.Join(filepath.Base(dir), tail)
+		dir = parent
+	}
+}

@@ -1,0 +1,261 @@
+package profiles
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// Resolve merges a profile with everything it extends and expands its paths against env.
+//
+// Merge rules: the profiles in extends are applied first, left to right, each once even when
+// reached twice; then the profile itself. Lists are unions in that order. Scalars (mode and
+// each resource limit) take the last value set. env.set replaces a variable set earlier.
+// "network: none" drops every network rule inherited so far. name, description and match are
+// not inherited. A name in extends that equals the profile's own name refers to the profile it
+// shadows (a user's "claude" can extend the built-in "claude").
+func (c *Catalog) Resolve(e *Entry, env Env) (*Policy, error) {
+	order, err := c.linearize(e)
+	if err != nil {
+		return nil, err
+	}
+	m := newMerger(e.File)
+	for _, f := range order {
+		m.apply(f)
+	}
+	return m.policy(env)
+}
+
+// linearize lists the files to apply, parents first, each once.
+func (c *Catalog) linearize(root *Entry) ([]*File, error) {
+	var (
+		order []*File
+		done  = map[*Entry]bool{}
+		stack []*Entry
+		errs  ErrorList
+	)
+	var visit func(e *Entry, via *Scalar)
+	visit = func(e *Entry, via *Scalar) {
+		for i, s := range stack {
+			if s == e {
+				names := make([]string, 0, len(stack)-i+1)
+				for _, s := range stack[i:] {
+					names = append(names, s.Name())
+				}
+				names = append(names, e.Name())
+				errs = append(errs, &Error{Pos: via.Pos, Field: "extends", Msg: fmt.Sprintf("extends cycle %s; remove one of these extends", strings.Join(names, " → "))})
+				return
+			}
+		}
+		if done[e] {
+			return
+		}
+		stack = append(stack, e)
+		for i := range e.File.Extends {
+			ext := &e.File.Extends[i]
+			limit := LayerFile
+			if ext.Value == e.Name() {
+				limit = e.Layer
+			}
+			parent, err := c.lookupBelow(ext.Value, limit)
+			if err != nil {
+				errs = append(errs, &Error{Pos: ext.Pos, Field: fmt.Sprintf("extends[%d]", i), Msg: fmt.Sprintf("no profile named %q; agentrun profiles list shows the known ones", ext.Value)})
+				continue
+			}
+			visit(parent, ext)
+		}
+		stack = stack[:len(stack)-1]
+		done[e] = true
+		order = append(order, e.File)
+	}
+	visit(root, nil)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return order, nil
+}
+
+// origPath is a path pattern with the place it was written.
+type origPath struct {
+	p      pathPattern
+	raw    string
+	origin Pos
+}
+
+type merger struct {
+	root                   *File
+	chain                  []string
+	mode                   Mode
+	read, write, deny      []origPath
+	protect, exAllow, exDn []origPath
+	allow, udp             []NetRule
+	res                    Resources
+	pass                   []string
+	set                    []EnvSetting
+}
+
+func newMerger(root *File) *merger {
+	return &merger{root: root, mode: ModeEnforce}
+}
+
+func (m *merger) apply(f *File) {
+	m.chain = append(m.chain, f.Name.Value)
+	if f.Mode.Set {
+		m.mode = Mode(f.Mode.Value)
+	}
+	paths := func(dst *[]origPath, items []Scalar) {
+		for i := range items {
+			*dst = append(*dst, origPath{f.checked.paths[&items[i]], items[i].Value, items[i].Pos})
+		}
+	}
+	if fs := f.Filesystem; fs != nil {
+		paths(&m.read, fs.Read)
+		paths(&m.write, fs.Write)
+		paths(&m.deny, fs.Deny)
+		paths(&m.protect, fs.Protect)
+	}
+	if ex := f.Exec; ex != nil {
+		paths(&m.exAllow, ex.Allow)
+		paths(&m.exDn, ex.Deny)
+	}
+	if n := f.Network; n != nil {
+		if n.None {
+			m.allow, m.udp = nil, nil
+		}
+		for i := range n.Allow {
+			m.allow = mergeRule(m.allow, f.checked.rules[&n.Allow[i]])
+		}
+		for i := range n.UDP {
+			m.udp = mergeRule(m.udp, f.checked.rules[&n.UDP[i]])
+		}
+	}
+	r := f.checked.res
+	if r.MemoryBytes != 0 {
+		m.res.MemoryBytes = r.MemoryBytes
+	}
+	if r.Pids != 0 {
+		m.res.Pids = r.Pids
+	}
+	if r.MilliCPU != 0 {
+		m.res.MilliCPU = r.MilliCPU
+	}
+	if env := f.Env; env != nil {
+		for _, p := range env.Pass {
+			if !contains(m.pass, p.Value) {
+				m.pass = append(m.pass, p.Value)
+			}
+		}
+		for _, v := range env.Set {
+			s := EnvSetting{Name: v.Name.Value, Value: v.Value.Value, Origin: v.Name.Pos}
+			replaced := false
+			for i := range m.set {
+				if m.set[i].Name == s.Name {
+					m.set[i], replaced = s, true
+				}
+			}
+			if !replaced {
+				m.set = append(m.set, s)
+			}
+		}
+	}
+}
+
+// mergeRule adds r to rules; a rule for the same destination gets the union of the ports.
+func mergeRule(rules []NetRule, r NetRule) []NetRule {
+	for i := range rules {
+		if rules[i].key() == r.key() {
+			rules[i].Ports = unionPorts(rules[i].Ports, r.Ports)
+			return rules
+		}
+	}
+	return append(rules, r)
+}
+
+func unionPorts(a, b []PortRange) []PortRange {
+	out := append([]PortRange(nil), a...)
+	for _, p := range b {
+		if !containsRange(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func containsRange(rs []PortRange, p PortRange) bool {
+	for _, r := range rs {
+		if r.From <= p.From && p.To <= r.To {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *merger) policy(env Env) (*Policy, error) {
+	p := &Policy{
+		Name:      m.root.Name.Value,
+		Chain:     m.chain,
+		Mode:      m.mode,
+		Network:   NetworkPolicy{Allow: m.allow, UDP: m.udp},
+		Resources: m.res,
+		Env:       EnvPolicy{Pass: m.pass, Set: m.set},
+	}
+	p.Description = m.root.Description.Value
+	for _, s := range m.root.Match {
+		p.Match = append(p.Match, s.Value)
+	}
+	var errs ErrorList
+	expand := func(in []origPath) []PathRule {
+		out := make([]PathRule, 0, len(in))
+		seen := map[string]bool{}
+		for _, o := range in {
+			path, err := env.expand(o.p)
+			if err != nil {
+				errs = append(errs, &Error{Pos: o.origin, Msg: fmt.Sprintf("%s: %v", o.raw, err)})
+				continue
+			}
+			if !seen[path] {
+				seen[path] = true
+				out = append(out, PathRule{Path: path, Pattern: o.raw, Origin: o.origin})
+			}
+		}
+		return out
+	}
+	p.Filesystem = FilesystemPolicy{Read: expand(m.read), Write: expand(m.write), Deny: expand(m.deny), Protect: expand(m.protect)}
+	p.Exec = ExecPolicy{Allow: expand(m.exAllow), Deny: expand(m.exDn)}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	p.Warnings = shadowWarnings(p)
+	return p, nil
+}
+
+// shadowWarnings notes rules that a deny from elsewhere makes useless: legal, since deny wins,
+// but worth telling the author.
+func shadowWarnings(p *Policy) []Warning {
+	var out []Warning
+	for _, d := range p.Filesystem.Deny {
+		if strings.Contains(d.Path, "*") {
+			continue
+		}
+		for _, group := range []struct {
+			what  string
+			rules []PathRule
+		}{{"write", p.Filesystem.Write}, {"read", p.Filesystem.Read}, {"exec.allow", p.Exec.Allow}} {
+			for _, r := range group.rules {
+				if r.Path == d.Path || strings.HasPrefix(r.Path, d.Path+string(filepath.Separator)) {
+					out = append(out, Warning{Origin: r.Origin, Msg: fmt.Sprintf("%s %s has no effect: %s denies %s (deny wins)", group.what, r.Pattern, d.Origin, d.Pattern)})
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,81 @@
+package profiles
+
+// Policy is a resolved profile: merged with everything it extends, expanded for one launch,
+// validated. Backends compile a Policy; they never see a File.
+//
+// Access rules: deny wins over everything, then protect (read-only), then write (which
+// includes read), then read. exec.deny wins over exec.allow, and nothing under a denied path
+// can be executed.
+type Policy struct {
+	Name        string           `json:"name"`
+	Description string           `json:"description,omitempty"`
+	Chain       []string         `json:"chain"` // the profiles merged, in the order applied
+	Match       []string         `json:"match,omitempty"`
+	Mode        Mode             `json:"mode"`
+	Filesystem  FilesystemPolicy `json:"filesystem"`
+	Exec        ExecPolicy       `json:"exec"`
+	Network     NetworkPolicy    `json:"network"`
+	Resources   Resources        `json:"resources"`
+	Env         EnvPolicy        `json:"env"`
+	Warnings    []Warning        `json:"warnings,omitempty"`
+}
+
+// PathRule is one expanded path pattern. Path is absolute and canonical (symlinks resolved
+// when the Env asks for it) and may contain * (within a name) and ** (any depth).
+type PathRule struct {
+	Path    string `json:"path"`
+	Pattern string `json:"pattern"` // as written in the profile, e.g. "~/.ssh/id_*"
+	Origin  Pos    `json:"origin"`
+}
+
+// FilesystemPolicy is the file access of the agent.
+type FilesystemPolicy struct {
+	Read    []PathRule `json:"read"`
+	Write   []PathRule `json:"write"`
+	Deny    []PathRule `json:"deny"`
+	Protect []PathRule `json:"protect"`
+}
+
+// ExecPolicy is what the agent may execute.
+type ExecPolicy struct {
+	Allow []PathRule `json:"allow"`
+	Deny  []PathRule `json:"deny"`
+}
+
+// NetworkPolicy is where the agent may connect. With no rules, it has no network at all.
+type NetworkPolicy struct {
+	Allow []NetRule `json:"allow"`
+	UDP   []NetRule `json:"udp"`
+}
+
+// None reports whether the policy gives the agent no network.
+func (n NetworkPolicy) None() bool { return len(n.Allow) == 0 && len(n.UDP) == 0 }
+
+// Resources are the limits of the agent's process tree; zero means no limit.
+type Resources struct {
+	MemoryBytes int64 `json:"memory_bytes,omitempty"`
+	Pids        int64 `json:"pids,omitempty"`
+	MilliCPU    int64 `json:"milli_cpu,omitempty"` // thousandths of a CPU
+}
+
+// EnvPolicy says which variables the agent sees. Pass entries are names or NAME* prefixes.
+type EnvPolicy struct {
+	Pass []string     `json:"pass"`
+	Set  []EnvSetting `json:"set"`
+}
+
+// EnvSetting is a variable set for the agent whatever the host has.
+type EnvSetting struct {
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	Origin Pos    `json:"origin"`
+}
+
+// Warning is something legal but probably unintended in a resolved policy, such as a write
+// root that a parent profile denies.
+type Warning struct {
+	Origin Pos    `json:"origin"`
+	Msg    string `json:"msg"`
+}
+
+func (w Warning) String() string { return w.Origin.String() + ": " + w.Msg }

@@ -1,0 +1,141 @@
+// Package cli is agentrun's command line: the run path (agentrun [flags] -- CMD) and the
+// subcommands, one file each.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/agentrun/agentrun/launcher"
+)
+
+// Version is set at build time with -ldflags "-X github.com/agentrun/agentrun/cmd/agentrun/cli.Version=v1.2.3".
+var Version = "dev"
+
+// Main runs agentrun with the given arguments and stdio and returns the exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	appArgs, command := splitCommand(args)
+	app := newApp(stdin, stdout, stderr, command)
+	err := app.Run(appArgs)
+	if err == nil {
+		return 0
+	}
+	return report(stderr, err)
+}
+
+// report prints an error once, with its hint, and returns the exit code for it.
+func report(stderr io.Writer, err error) int {
+	var exit *exitError
+	if errors.As(err, &exit) {
+		if exit.msg != "" {
+			fmt.Fprintf(stderr, "agentrun: %s\n", exit.msg)
+		}
+		if exit.hint != "" {
+			fmt.Fprintf(stderr, "hint: %s\n", exit.hint)
+		}
+		return exit.code
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") {
+		// A list of profile problems: one per line, under a heading.
+		fmt.Fprintf(stderr, "agentrun: invalid profile:\n%s\n", indent(msg))
+	} else {
+		fmt.Fprintf(stderr, "agentrun: %s\n", msg)
+	}
+	return launcher.ExitCode(err)
+}
+
+func indent(s string) string {
+	return "  " + strings.ReplaceAll(s, "\n", "\n  ")
+}
+
+// exitError ends agentrun with a given code, a message and an optional hint.
+type exitError struct {
+	code      int
+	msg, hint string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// usageError is a mistake on the command line.
+func usageError(hint, format string, args ...any) error {
+	return &exitError{code: launcher.ExitError, msg: fmt.Sprintf(format, args...), hint: hint}
+}
+
+// Root flags that take a value; needed to find where the agent's command starts.
+var rootValueFlags = map[string]bool{"profile": true, "p": true, "mode": true, "workspace": true, "w": true, "network": true}
+
+// splitCommand separates agentrun's own arguments from the agent's command after "--", when
+// everything before "--" is a root flag. The command is kept out of the CLI parser, so an
+// agent named like a subcommand ("agentrun -- doctor") still runs as the agent.
+func splitCommand(args []string) (appArgs, command []string) {
+	if len(args) > 0 && args[len(args)-1] == "--generate-bash-completion" {
+		return args, nil
+	}
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return args[:i], append([]string{}, args[i+1:]...)
+		case !strings.HasPrefix(a, "-"):
+			return args, nil // a subcommand, or a command without "--"
+		case !strings.Contains(a, "=") && rootValueFlags[strings.TrimLeft(a, "-")]:
+			i++ // skip the flag's value
+		}
+	}
+	return args, nil
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer, command []string) *cli.App {
+	return &cli.App{
+		Name:      "agentrun",
+		Usage:     "run an AI coding agent confined by the operating system",
+		UsageText: "agentrun [flags] -- COMMAND [ARGS...]\nagentrun SUBCOMMAND [flags] [args]",
+		Description: `agentrun runs COMMAND (claude, codex, gemini, aider, …) under a profile: a policy of the
+files it may read and write, the programs it may run, the hosts it may reach and the resources
+it may use. The profile is picked by the command's name (claude → the "claude" profile) unless
+--profile chooses one; a command no profile matches runs under "base".
+
+Examples:
+  agentrun -- claude                       run Claude Code under the built-in claude profile
+  agentrun --profile ci -- npm test        a CI job: toolchains, registries, bounded resources
+  agentrun --dry-run -- codex              show what would be enforced, run nothing
+  agentrun profiles show claude --resolved every rule of a profile, with where it comes from
+
+Exit status: the agent's own; 125 when agentrun itself fails, 126 when COMMAND cannot be
+executed, 127 when it is not found.`,
+		Version:              Version,
+		Reader:               stdin,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: true,
+		HideVersion:          true,
+		Flags:                runFlags(),
+		Action:               func(c *cli.Context) error { return runAction(c, command) },
+		Commands: []*cli.Command{
+			profilesCommand(),
+			compileCommand(),
+			versionCommand(),
+			completionCommand(),
+		},
+		// Errors are printed once, by Main; urfave/cli must neither print them nor exit.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageError("see agentrun "+subcommandPath(c)+"--help", "%v", err)
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(c.App.ErrWriter, "agentrun: no subcommand %q; see agentrun --help\n", name)
+		},
+	}
+}
+
+func subcommandPath(c *cli.Context) string {
+	if c.Command == nil || c.Command.Name == "" || c.Command.Name == c.App.Name {
+		return ""
+	}
+	return c.Command.FullName() + " "
+}

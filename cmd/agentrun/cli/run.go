@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/profiles"
+)
+
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Usage: "profile `NAME` or FILE to run under (default: the one whose match names COMMAND, else base)"},
+		&cli.StringFlag{Name: "mode", Usage: "`MODE` enforce (denied accesses fail) or audit (they succeed and are recorded); overrides the profile"},
+		&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` the agent works in, $WORKSPACE in profiles (default: the current directory)"},
+		&cli.StringFlag{Name: "network", Usage: "set to `none` to give the agent no network, whatever the profile allows"},
+		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (profile, layers, rules) and exit without running COMMAND"},
+	}
+}
+
+func runAction(c *cli.Context, command []string) error {
+	if command == nil {
+		if c.Args().Present() {
+			return usageError("write agentrun -- "+strings.Join(c.Args().Slice(), " ")+"; the -- separates agentrun's flags from the agent's",
+				"%q is not a subcommand%s", c.Args().First(), suggestCommand(c, c.Args().First()))
+		}
+		return cli.ShowAppHelp(c)
+	}
+	req := launcher.Request{Command: command, Profile: c.String("profile"), Workspace: c.String("workspace")}
+	switch m := profiles.Mode(c.String("mode")); m {
+	case "", profiles.ModeEnforce, profiles.ModeAudit:
+		req.Mode = m
+	default:
+		return usageError("write --mode enforce or --mode audit", "--mode %q is not a mode", m)
+	}
+	switch n := c.String("network"); n {
+	case "":
+	case "none":
+		req.NoNetwork = true
+	default:
+		return usageError("the hosts an agent may reach come from its profile; --network only turns them off", "--network %q: the only value is none", n)
+	}
+	cat, err := launcher.LoadCatalog()
+	if err != nil {
+		return err
+	}
+	plan, err := launcher.Prepare(cat, req)
+	if err != nil {
+		return err
+	}
+	if c.Bool("dry-run") {
+		return plan.Describe(c.App.Writer)
+	}
+	for _, n := range plan.Notes {
+		fmt.Fprintf(c.App.ErrWriter, "agentrun: %s\n", n)
+	}
+	if err := plan.Describe(c.App.ErrWriter); err != nil {
+		return err
+	}
+	return &exitError{
+		code: launcher.ExitError,
+		msg:  "this build of agentrun cannot launch agents yet: the launcher is not implemented, so COMMAND was not run",
+		hint: "the plan above is what the launcher will enforce; --dry-run prints it without this error",
+	}
+}
+
+// suggestCommand returns "; did you mean agentrun X?" for a word close to a subcommand.
+func suggestCommand(c *cli.Context, word string) string {
+	for _, cmd := range c.App.Commands {
+		for _, name := range cmd.Names() {
+			if strings.HasPrefix(name, word) || strings.HasPrefix(word, name) {
+				return fmt.Sprintf(" (did you mean agentrun %s?)", cmd.Name)
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,28 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/urfave/cli/v2"
+)
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print agentrun's version and how it was built",
+		Action: func(c *cli.Context) error {
+			fmt.Fprintf(c.App.Writer, "agentrun %s\n", Version)
+			if info, ok := debug.ReadBuildInfo(); ok {
+				for _, s := range info.Settings {
+					if s.Key == "vcs.revision" || s.Key == "vcs.time" || s.Key == "vcs.modified" {
+						fmt.Fprintf(c.App.Writer, "%s %s\n", s.Key, s.Value)
+					}
+				}
+			}
+			fmt.Fprintf(c.App.Writer, "go %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return nil
+		},
+	}
+}

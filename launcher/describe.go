@@ -1,0 +1,101 @@
+package launcher
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// Describe writes the plan for a person: the profile, and what each part of the policy
+// allows and denies.
+func (p *Plan) Describe(w io.Writer) error {
+	pol := p.Policy
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "  %s\t%s\n", k, fmt.Sprintf(format, args...)) }
+	fmt.Fprintf(tw, "agentrun plan\n")
+	row("command", "%s", strings.Join(quoteArgs(p.Command), " "))
+	row("profile", "%s (%s): %s", pol.Name, p.Source, strings.Join(pol.Chain, " → "))
+	row("mode", "%s", pol.Mode)
+	row("workspace", "%s", p.Workspace)
+	fs := pol.Filesystem
+	row("files", "%d read, %d write, %d deny, %d protect rules (agentrun profiles show %s --resolved lists them)", len(fs.Read), len(fs.Write), len(fs.Deny), len(fs.Protect), pol.Name)
+	row("writable", "%s", summarize(paths(fs.Write), 6))
+	row("exec", "%d allowed patterns, %d denied", len(pol.Exec.Allow), len(pol.Exec.Deny))
+	if pol.Network.None() {
+		row("network", "none (loopback only)")
+	} else {
+		hosts := make([]string, 0, len(pol.Network.Allow)+len(pol.Network.UDP))
+		for _, r := range pol.Network.Allow {
+			hosts = append(hosts, r.String())
+		}
+		for _, r := range pol.Network.UDP {
+			hosts = append(hosts, "udp "+r.String())
+		}
+		row("network", "%d destinations: %s; cloud metadata always denied", len(hosts), summarize(hosts, 6))
+	}
+	row("resources", "%s", describeResources(pol.Resources))
+	pass := pol.Env.Pass
+	set := make([]string, len(pol.Env.Set))
+	for i, s := range pol.Env.Set {
+		set[i] = s.Name
+	}
+	row("env", "pass %s; set %s", summarize(pass, 8), summarize(set, 8))
+	for _, n := range p.Notes {
+		row("note", "%s", n)
+	}
+	for _, warn := range pol.Warnings {
+		row("warning", "%s", warn)
+	}
+	return tw.Flush()
+}
+
+func paths(rules []profiles.PathRule) []string {
+	out := make([]string, len(rules))
+	for i, r := range rules {
+		out[i] = r.Path
+	}
+	return out
+}
+
+// summarize lists up to n items and says how many more there are.
+func summarize(items []string, n int) string {
+	if len(items) == 0 {
+		return "nothing"
+	}
+	if len(items) <= n {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
+}
+
+func describeResources(r profiles.Resources) string {
+	var parts []string
+	if r.MemoryBytes != 0 {
+		parts = append(parts, "memory "+profiles.FormatBytes(r.MemoryBytes))
+	}
+	if r.Pids != 0 {
+		parts = append(parts, "pids "+strconv.FormatInt(r.Pids, 10))
+	}
+	if r.MilliCPU != 0 {
+		parts = append(parts, "cpu "+strconv.FormatFloat(float64(r.MilliCPU)/1000, 'f', -1, 64))
+	}
+	if len(parts) == 0 {
+		return "no limits"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func quoteArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`") {
+			a = strconv.Quote(a)
+		}
+		out[i] = a
+	}
+	return out
+}

@@ -1,0 +1,128 @@
+package launcher
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/profiles/builtin"
+)
+
+// Request is what the user asked for on the command line.
+type Request struct {
+	Command   []string      // the agent and its arguments; Command[0] is looked up on PATH
+	Profile   string        // a profile name or file; empty selects by the command's name
+	Mode      profiles.Mode // overrides the profile's mode when set
+	Workspace string        // the directory the agent works in; empty means the current one
+	NoNetwork bool          // --network=none: drop every network rule
+}
+
+// Plan is a resolved request: the policy to apply and the command to run under it.
+type Plan struct {
+	Policy    *profiles.Policy
+	Source    string   // where the profile came from: a file path or builtin/NAME.yaml
+	Command   []string // Command[0] is the path of the executable
+	Workspace string
+	Notes     []string // things the user should know, such as the fallback to base
+}
+
+// UserProfilesDir is where the user's own profiles live: $XDG_CONFIG_HOME/agentrun/profiles.
+func UserProfilesDir() string {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if !filepath.IsAbs(dir) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "agentrun", "profiles")
+}
+
+// LoadCatalog loads the built-in profiles and the user's.
+func LoadCatalog() (*profiles.Catalog, error) {
+	return profiles.Load(builtin.FS, UserProfilesDir())
+}
+
+// IsProfileFile reports whether a --profile argument names a file rather than a profile.
+func IsProfileFile(arg string) bool {
+	return strings.ContainsRune(arg, os.PathSeparator) || strings.HasSuffix(arg, ".yaml") || strings.HasSuffix(arg, ".yml")
+}
+
+// FindProfile returns the profile that --profile names, as a name or a file.
+func FindProfile(cat *profiles.Catalog, arg string) (*profiles.Entry, error) {
+	if IsProfileFile(arg) {
+		return profiles.ReadFile(arg)
+	}
+	return cat.Lookup(arg)
+}
+
+// Prepare resolves a request into a plan: it finds the command, selects and resolves the
+// profile and applies the command-line overrides.
+func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
+	if len(req.Command) == 0 {
+		return nil, errors.New("no command given; write the agent after --, e.g. agentrun -- claude")
+	}
+	path, err := lookCommand(req.Command[0])
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Command: append([]string{path}, req.Command[1:]...)}
+	var entry *profiles.Entry
+	switch {
+	case req.Profile != "":
+		if entry, err = FindProfile(cat, req.Profile); err != nil {
+			return nil, err
+		}
+	default:
+		var ok bool
+		if entry, ok, err = cat.Match(req.Command[0]); err != nil {
+			return nil, err
+		}
+		if !ok {
+			if entry, err = cat.Lookup("base"); err != nil {
+				return nil, err
+			}
+			plan.Notes = append(plan.Notes, fmt.Sprintf("no profile matches %q; using \"base\" (choose one with --profile)", filepath.Base(req.Command[0])))
+		}
+	}
+	env, err := profiles.EnvFromOS(req.Workspace)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := cat.Resolve(entry, env)
+	if err != nil {
+		return nil, err
+	}
+	if req.Mode != "" {
+		pol.Mode = req.Mode
+	}
+	if req.NoNetwork {
+		pol.Network = profiles.NetworkPolicy{}
+	}
+	plan.Policy, plan.Source, plan.Workspace = pol, entry.File.Source, env.Workspace
+	return plan, nil
+}
+
+// lookCommand finds the agent's executable as the shell would.
+func lookCommand(name string) (string, error) {
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path, nil
+	}
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, exec.ErrDot) {
+		return "", fmt.Errorf("%s: %w", name, ErrCannotExecute)
+	}
+	if fi, statErr := os.Stat(name); statErr == nil && strings.ContainsRune(name, os.PathSeparator) {
+		if fi.IsDir() {
+			return "", fmt.Errorf("%s: is a directory: %w", name, ErrCannotExecute)
+		}
+		return "", fmt.Errorf("%s: not executable: %w", name, ErrCannotExecute)
+	}
+	return "", fmt.Errorf("%s: %w", name, ErrCommandNotFound)
+}

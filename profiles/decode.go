@@ -35,7 +35,7 @@ func Parse(name string, data []byte) (f *File, err error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			e.add(Pos{Line: 1, Col: 1}, "", "file is empty; a profile needs at least \"name: NAME\"")
+			e.add(Pos{Line: 1, Col: 1}, "", "%s; a profile needs at least \"name: NAME\"", emptyWhat(data))
 			return nil, e.list.Err()
 		}
 		e.list = append(e.list, syntaxError(name, data, err))
@@ -55,7 +55,7 @@ func Parse(name string, data []byte) (f *File, err error) {
 		root = root.Content[0]
 	}
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
-		e.add(nodePos(root), "", "file is empty; a profile needs at least \"name: NAME\"")
+		e.add(Pos{Line: 1, Col: 1}, "", "%s; a profile needs at least \"name: NAME\"", emptyWhat(data))
 		return nil, e.list.Err()
 	}
 	d := decoder{errs: e}
@@ -69,25 +69,95 @@ func Parse(name string, data []byte) (f *File, err error) {
 	return f, nil
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// emptyWhat says why a file with no YAML content holds no profile.
+func emptyWhat(data []byte) string {
+	if len(bytes.TrimSpace(data)) > 0 {
+		return "file holds no settings, only comments"
+	}
+	return "file is empty"
+}
 
-// syntaxError turns a YAML library error into an Error with a position. The library reports
-// only lines, so the column is that of the line's first non-blank character.
+var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// syntaxHints say in plain words what the YAML library's common complaints mean.
+var syntaxHints = []struct{ problem, hint string }{
+	{"did not find expected ',' or ']'", "a [ list is not closed, or holds a value that needs quotes; end the list with ] and quote values with characters such as ? : # or ,"},
+	{"did not find expected ',' or '}'", "a { mapping is not closed; end it with }"},
+	{"did not find expected key", "this line is not indented like the keys above it; line it up with them"},
+	{"did not find expected '-' indicator", "this line is not indented like the list items above it; line it up with them"},
+	{"mapping values are not allowed in this context", "a value contains \": \"; put the value in quotes, or check the indentation"},
+	{"could not find expected ':'", "a key is missing its \":\"; write key: value"},
+	{"found unexpected end of stream", "a quoted value is not closed; end it with the same quote it starts with"},
+	{"found character that cannot start any token", "a value starts with a character YAML reserves (such as @ or `); put the value in quotes"},
+}
+
+// syntaxError turns a YAML library error into an Error with a position. The library reports a
+// line only, and often the line where the enclosing block starts rather than the one at fault,
+// so the line is found again by parsing ever longer beginnings of the file until one fails the
+// same way. The column is that of the line's first non-blank character, or of the tab or
+// bracket at fault.
 func syntaxError(name string, data []byte, err error) *Error {
 	msg := err.Error()
 	pos := Pos{File: name, Line: 1, Col: 1}
+	problem := strings.TrimPrefix(msg, "yaml: ")
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		pos.Line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-		pos.Col = firstColumn(data, pos.Line)
-	} else {
-		msg = strings.TrimPrefix(msg, "yaml: ")
+		problem = m[2]
+		if pos.Line == 0 {
+			pos.Line = 1
+		}
 	}
+	if l := failingLine(data, msg); l != 0 {
+		pos.Line = l
+	}
+	line := lineOf(data, pos.Line)
+	pos.Col = firstColumn(data, pos.Line)
 	hint := "check the indentation and quoting around it"
-	if strings.Contains(msg, "found character that cannot start any token") && lineHasTab(data, pos.Line) {
-		hint = "YAML does not allow tabs for indentation; indent with spaces"
+	for _, h := range syntaxHints {
+		if strings.Contains(problem, h.problem) {
+			hint = h.hint
+			break
+		}
 	}
-	return &Error{Pos: pos, Msg: fmt.Sprintf("invalid YAML: %s; %s", msg, hint)}
+	switch {
+	case strings.Contains(problem, "found character that cannot start any token") && bytes.ContainsRune(line, '\t'):
+		hint = "YAML does not allow tabs for indentation; indent with spaces"
+		pos.Col = bytes.IndexByte(line, '\t') + 1
+	case strings.Contains(problem, "expected ',' or ']'") && bytes.Contains(line, []byte("[")):
+		pos.Col = bytes.LastIndexByte(line, '[') + 1
+	case strings.Contains(problem, "expected ',' or '}'") && bytes.Contains(line, []byte("{")):
+		pos.Col = bytes.LastIndexByte(line, '{') + 1
+	case strings.Contains(problem, "mapping values are not allowed") && bytes.Contains(line, []byte(": ")):
+		i := bytes.Index(line, []byte(": ")) + 1
+		for i < len(line) && line[i] == ' ' {
+			i++
+		}
+		pos.Col = i + 1
+	case strings.Contains(problem, "unexpected end of stream") && bytes.ContainsAny(line, "\"'"):
+		pos.Col = bytes.IndexAny(line, "\"'") + 1
+	}
+	return &Error{Pos: pos, Msg: fmt.Sprintf("invalid YAML: %s; %s", problem, hint)}
+}
+
+// failingLine returns the first line n such that the file's first n lines fail to parse with
+// exactly the error msg, or 0 when there is none or the file is too long to search.
+func failingLine(data []byte, msg string) int {
+	if len(data) > 64<<10 {
+		return 0
+	}
+	end := 0
+	for n := 1; end < len(data); n++ {
+		if i := bytes.IndexByte(data[end:], '\n'); i >= 0 {
+			end += i + 1
+		} else {
+			end = len(data)
+		}
+		var doc yaml.Node
+		if err := yaml.Unmarshal(data[:end], &doc); err != nil && err.Error() == msg {
+			return n
+		}
+	}
+	return 0
 }
 
 func lineOf(data []byte, line int) []byte {
@@ -106,10 +176,6 @@ func firstColumn(data []byte, line int) int {
 		}
 	}
 	return 1
-}
-
-func lineHasTab(data []byte, line int) bool {
-	return bytes.ContainsRune(lineOf(data, line), '\t')
 }
 
 func nodePos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -164,7 +230,11 @@ func (d decoder) value(n *yaml.Node, field string, v reflect.Value) {
 	}
 	t := v.Type()
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && t != scalarType {
-		d.add(nodePos(n), field, "has no value; write [] for an empty list, or remove the key")
+		if t.Kind() == reflect.Slice {
+			d.add(nodePos(n), field, "has no value; write the list, [] for an empty list, or remove the key")
+		} else {
+			d.add(nodePos(n), field, "has no value; write its keys indented below it, or remove the key")
+		}
 		return
 	}
 	switch {
@@ -189,15 +259,23 @@ func (d decoder) value(n *yaml.Node, field string, v reflect.Value) {
 
 func (d decoder) scalar(n *yaml.Node, field string, v reflect.Value) {
 	if n.Kind != yaml.ScalarNode {
-		d.add(nodePos(n), field, "must be a single value, not %s", describe(n))
+		example := "VALUE"
+		if n.Kind == yaml.SequenceNode && len(n.Content) == 1 && n.Content[0].Kind == yaml.ScalarNode {
+			example = n.Content[0].Value
+		}
+		d.add(nodePos(n), field, "must be a single value, not %s; write %s: %s", describe(n), lastKey(field), example)
 		return
 	}
 	if n.ShortTag() == "!!null" {
-		if n.Value == "~" {
+		isPath := strings.HasPrefix(field, "filesystem.") || strings.HasPrefix(field, "exec.")
+		switch {
+		case n.Value == "~" && isPath:
 			d.add(nodePos(n), field, "a bare ~ means \"no value\" in YAML; for the home directory write \"~\" in quotes")
-			return
+		case strings.HasSuffix(field, "]"):
+			d.add(nodePos(n), field, "list item has no value; write one, or remove the item")
+		default:
+			d.add(nodePos(n), field, "has no value; write one, or remove the key")
 		}
-		d.add(nodePos(n), field, "has no value; write one, or remove the key")
 		return
 	}
 	v.Set(reflect.ValueOf(d.newScalar(n)))
@@ -247,8 +325,27 @@ func (d decoder) mapping(n *yaml.Node, field string, v reflect.Value) {
 			d.add(nodePos(k), sub, "unknown key%s; known keys here: %s", suggest(k.Value, yamlKeys(v.Type())), strings.Join(yamlKeys(v.Type()), ", "))
 			continue
 		}
-		d.value(val, sub, fv)
+		d.value(atKeyIfEmpty(val, k), sub, fv)
 	}
+}
+
+// atKeyIfEmpty gives an empty value ("key:" with nothing after it) the position of its key,
+// so the error points at text the user wrote rather than past the end of the line.
+func atKeyIfEmpty(val, key *yaml.Node) *yaml.Node {
+	if val.Kind == yaml.ScalarNode && val.ShortTag() == "!!null" && val.Value == "" {
+		c := *val
+		c.Line, c.Column = key.Line, key.Column
+		return &c
+	}
+	return val
+}
+
+// lastKey is the last key of a dotted field, e.g. "memory" for "resources.memory".
+func lastKey(field string) string {
+	if i := strings.LastIndexByte(field, '.'); i >= 0 {
+		return field[i+1:]
+	}
+	return field
 }
 
 func (d decoder) networkScalar(n *yaml.Node, field string, ns *NetworkSection) {
@@ -256,12 +353,12 @@ func (d decoder) networkScalar(n *yaml.Node, field string, ns *NetworkSection) {
 		ns.None, ns.NonePos = true, Pos{File: d.file, Line: n.Line, Col: n.Column}
 		return
 	}
-	d.add(nodePos(n), field, "must be \"none\" or a mapping with allow: [...], not %q", n.Value)
+	d.add(nodePos(n), field, "%q is not a network setting; write \"network: none\" for no network, or list hosts under network.allow, e.g. allow: [api.example.com:443]", n.Value)
 }
 
 func (d decoder) envVars(n *yaml.Node, field string, v reflect.Value) {
 	if n.Kind != yaml.MappingNode {
-		d.add(nodePos(n), field, "must be a mapping of NAME: value, not %s", describe(n))
+		d.add(nodePos(n), field, "must be a mapping of NAME: value lines, such as GIT_TERMINAL_PROMPT: \"0\", not %s", describe(n))
 		return
 	}
 	var vars []EnvVar
@@ -286,7 +383,7 @@ func (d decoder) envVars(n *yaml.Node, field string, v reflect.Value) {
 			continue
 		}
 		if val.ShortTag() == "!!null" {
-			d.add(nodePos(val), sub, "has no value; write %s: \"\" for an empty value", k.Value)
+			d.add(nodePos(atKeyIfEmpty(val, k)), sub, "has no value; write %s: \"\" for an empty value", k.Value)
 			continue
 		}
 		// Environment values are text: take the value as written, so FOO: 1 means "1".
@@ -330,9 +427,16 @@ func yamlKeys(t reflect.Type) []string {
 // suggest returns ` (did you mean "x"?)` for a close known key, or "".
 func suggest(got string, known []string) string {
 	best, bestDist := "", 3
+	lower := strings.ToLower(got)
 	for _, k := range known {
-		if dist := editDistance(strings.ToLower(got), k); dist < bestDist {
+		if dist := editDistance(lower, k); dist < bestDist {
 			best, bestDist = k, dist
+		}
+	}
+	for _, k := range known {
+		// "networking" for "network", "env_pass" for "env": a known key with a suffix.
+		if best == "" && len(k) >= 3 && strings.HasPrefix(lower, k) {
+			best = k
 		}
 	}
 	if best == "" {

@@ -155,6 +155,12 @@ func splitHostPorts(s string) (host, ports string, err error) {
 		if _, err := parseAddrOrPrefix(s); err != nil {
 			return "", "", fmt.Errorf("not a valid IPv6 address; to give ports write [ADDRESS]:PORT, e.g. [2001:db8::1]:443")
 		}
+		// 2001:db8::1:443 is an address, but it may be meant as 2001:db8::1 port 443.
+		if i := strings.LastIndexByte(s, ':'); !strings.Contains(s, "/") && strings.Trim(s[i+1:], "0123456789") == "" {
+			if a, err := netip.ParseAddr(s[:i]); err == nil {
+				return "", "", fmt.Errorf("ambiguous: write [%s]:%s for port %s of %s, or [%s] for the address %s", a, s[i+1:], s[i+1:], a, s, s)
+			}
+		}
 		return s, "", nil
 	}
 	host, ports, _ = strings.Cut(s, ":")
@@ -168,7 +174,7 @@ func parsePorts(s string) ([]PortRange, error) {
 	var out []PortRange
 	for _, part := range strings.Split(s, ",") {
 		if part == "*" {
-			return nil, fmt.Errorf("write 1-65535 for every port")
+			return nil, fmt.Errorf("\"*\" is not a port; write 1-65535 for every port")
 		}
 		from, to, isRange := strings.Cut(part, "-")
 		a, err := parsePort(from)
@@ -228,13 +234,13 @@ func parseAddrOrPrefix(s string) (netip.Prefix, error) {
 			return p, fmt.Errorf("zones (%%%s) are not supported; remove the zone", p.Addr().Zone())
 		}
 		if m := p.Masked(); m != p {
-			return p, fmt.Errorf("%s has bits set after the prefix; write %s", s, m)
+			return p, fmt.Errorf("a /%d network starts at %s; write %s for the network, or %s alone for one address", p.Bits(), m.Addr(), m, p.Addr())
 		}
 		return p, nil
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("not a valid IP address")
+		return netip.Prefix{}, fmt.Errorf("not a valid IP address; write four numbers from 0 to 255, such as 192.0.2.10, or a host name")
 	}
 	if a.Zone() != "" {
 		return netip.Prefix{}, fmt.Errorf("zones (%%%s) are not supported; remove the zone", a.Zone())
@@ -259,6 +265,9 @@ func parseHostName(host string) (name string, wildcard bool, err error) {
 	}
 	ascii = strings.ToLower(ascii)
 	labels := strings.Split(ascii, ".")
+	if wildcard && len(labels) == 1 {
+		return "", false, fmt.Errorf("%q is a top-level domain, a public suffix, so *.%s would match sites of many unrelated owners; name a registrable domain such as *.example.%s", ascii, ascii, ascii)
+	}
 	if len(labels) < 2 {
 		return "", false, fmt.Errorf("%q is a single-label name, which does not resolve on the internet; write a fully qualified name such as %s.example.com", ascii, ascii)
 	}

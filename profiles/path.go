@@ -62,9 +62,14 @@ func parsePath(raw string) (pathPattern, error) {
 	case rest == "~" || strings.HasPrefix(rest, "~/"):
 		p.Var, rest = "HOME", rest[1:]
 	case strings.HasPrefix(rest, "~"):
-		return p, fmt.Errorf("%q: ~user is not supported; write the absolute path, e.g. /home/%s", raw, strings.TrimPrefix(strings.SplitN(rest, "/", 2)[0], "~"))
+		return p, fmt.Errorf("%q: ~user is not supported; write the absolute path, e.g. /home/%s", raw, strings.TrimPrefix(rest, "~"))
 	case strings.HasPrefix(rest, "$"):
 		name, after := splitVar(rest[1:])
+		for _, v := range pathVars {
+			if !knownVar(name) && strings.HasPrefix(name, v) && !strings.HasPrefix(rest[1:], "{") {
+				return p, fmt.Errorf("%q: unknown variable $%s; write a / after $%s, e.g. $%s/%s", raw, name, v, v, rest[1+len(v):])
+			}
+		}
 		if !knownVar(name) {
 			return p, fmt.Errorf("%q: unknown variable $%s; a path may start with ~ or $%s", raw, name, strings.Join(pathVars, ", $"))
 		}

@@ -30,9 +30,9 @@ func parseMemory(s Scalar) (int64, error) {
 	if s.Tag != "!!str" && s.Tag != "!!int" {
 		return 0, fmt.Errorf("must be a size such as 8GiB or 512MiB, not %s", tagTypeNames[s.Tag])
 	}
-	for _, bad := range []string{"KB", "MB", "GB", "TB", "kb", "mb", "gb", "tb"} {
-		if strings.HasSuffix(v, bad) {
-			return 0, fmt.Errorf("%q is ambiguous (1000 or 1024?); write %sGiB-style binary units: KiB, MiB, GiB or TiB", v, strings.TrimSuffix(v, bad))
+	for _, bad := range []string{"KB", "MB", "GB", "TB"} {
+		if n := len(v) - len(bad); n >= 0 && strings.EqualFold(v[n:], bad) {
+			return 0, fmt.Errorf("%q is ambiguous (1000 or 1024?); write a binary unit instead: %s", v, strings.TrimSpace(v[:n])+bad[:1]+"iB")
 		}
 	}
 	mult := 1.0
@@ -58,6 +58,11 @@ func parseMemory(s Scalar) (int64, error) {
 }
 
 func parsePids(s Scalar) (int64, error) {
+	if s.Tag == "!!str" {
+		if _, err := strconv.ParseInt(s.Value, 10, 64); err == nil {
+			return 0, fmt.Errorf("\"%s\" is in quotes, which makes it text; write the number without quotes: %s", s.Value, s.Value)
+		}
+	}
 	if s.Tag != "!!int" {
 		return 0, fmt.Errorf("must be a whole number of processes such as 4096, not %s", tagTypeNames[s.Tag])
 	}
@@ -70,6 +75,12 @@ func parsePids(s Scalar) (int64, error) {
 
 // parseCPU reads a number of CPUs such as 2 or 0.5 and returns thousandths of a CPU.
 func parseCPU(s Scalar) (int64, error) {
+	if s.Tag == "!!str" {
+		if _, err := strconv.ParseFloat(s.Value, 64); err == nil {
+			return 0, fmt.Errorf("\"%s\" is in quotes, which makes it text; write the number without quotes: %s", s.Value, s.Value)
+		}
+		return 0, fmt.Errorf("%q is not a number; write a number of CPUs such as 2 or 0.5", s.Value)
+	}
 	if s.Tag != "!!int" && s.Tag != "!!float" {
 		return 0, fmt.Errorf("must be a number of CPUs such as 2 or 0.5, not %s", tagTypeNames[s.Tag])
 	}

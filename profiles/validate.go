@@ -3,6 +3,7 @@ package profiles
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/agentrun/agentrun/netfilter/metadata"
@@ -67,6 +68,8 @@ func checkName(f *File, _ *checked, e *errs) {
 	case !f.Name.Set:
 		e.add(Pos{Line: 1, Col: 1}, "name", "is missing; every profile starts with \"name: NAME\"")
 	case !wantString(&f.Name, "name", e):
+	case f.Name.Value != strings.ToLower(f.Name.Value) && nameRE.MatchString(strings.ToLower(f.Name.Value)):
+		e.add(f.Name.Pos, "name", "%q has upper-case letters; names are lower-case, so write %s", f.Name.Value, strings.ToLower(f.Name.Value))
 	case !nameRE.MatchString(f.Name.Value):
 		e.add(f.Name.Pos, "name", "%q is not a valid name; use 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit", f.Name.Value)
 	}
@@ -129,7 +132,10 @@ func checkMode(f *File, _ *checked, e *errs) {
 	if !f.Mode.Set || !wantString(&f.Mode, "mode", e) {
 		return
 	}
-	if m := Mode(f.Mode.Value); m != ModeEnforce && m != ModeAudit {
+	switch m := Mode(f.Mode.Value); {
+	case m == "complain":
+		e.add(f.Mode.Pos, "mode", "\"complain\" is called audit here; write audit (denied accesses succeed and are recorded) or enforce")
+	case m != ModeEnforce && m != ModeAudit:
 		e.add(f.Mode.Pos, "mode", "%q is not a mode; write enforce or audit", f.Mode.Value)
 	}
 }
@@ -171,7 +177,7 @@ func checkPaths(f *File, c *checked, e *errs) {
 				continue
 			}
 			seen[p.key()] = s.Pos.Line
-			if p.Var == "" && p.Rest == "" && (l.field == "filesystem.write" || l.field == "filesystem.deny") {
+			if p.Var == "" && (p.Rest == "" || p.Rest == "/*" || p.Rest == "/**") && (l.field == "filesystem.write" || l.field == "filesystem.deny") {
 				e.add(s.Pos, field, "%q would cover the whole system; name the directories instead", s.Value)
 				continue
 			}
@@ -195,7 +201,7 @@ func checkPathContradictions(f *File, c *checked, e *errs) {
 		var out []entry
 		for i := range items {
 			if p, ok := c.paths[&items[i]]; ok {
-				out = append(out, entry{&items[i], field, p})
+				out = append(out, entry{&items[i], fmt.Sprintf("%s[%d]", field, i), p})
 			}
 		}
 		return out
@@ -212,7 +218,7 @@ func checkPathContradictions(f *File, c *checked, e *errs) {
 		for _, x := range a {
 			for _, y := range b {
 				if x.p.key() == y.p.key() {
-					e.add(x.s.Pos, x.field, "%s is also in %s (line %d); %s", x.p, y.field, y.s.Pos.Line, why)
+					e.add(x.s.Pos, x.field, "%s is also in %s (line %d); %s", x.p, listName(y.field), y.s.Pos.Line, why)
 				}
 			}
 		}
@@ -223,12 +229,24 @@ func checkPathContradictions(f *File, c *checked, e *errs) {
 	for _, d := range deny {
 		for _, group := range [][]entry{read, write, protect, execAllow} {
 			for _, x := range group {
-				if x.p.under(d.p) {
+				switch {
+				case !x.p.under(d.p):
+				case x.p.key() != d.p.key():
 					e.add(x.s.Pos, x.field, "%s is inside %s, which filesystem.deny (line %d) hides completely; remove one of the two", x.p, d.p, d.s.Pos.Line)
+				case !strings.HasPrefix(x.field, "filesystem.protect"): // protect and deny: reported above
+					e.add(x.s.Pos, x.field, "%s is also in filesystem.deny (line %d), which hides it completely; remove one of the two", x.p, d.s.Pos.Line)
 				}
 			}
 		}
 	}
+}
+
+// listName is the list part of a field such as "filesystem.write[2]".
+func listName(field string) string {
+	if i := strings.IndexByte(field, '['); i >= 0 {
+		return field[:i]
+	}
+	return field
 }
 
 func checkNetwork(f *File, c *checked, e *errs) {
@@ -237,10 +255,15 @@ func checkNetwork(f *File, c *checked, e *errs) {
 		return
 	}
 	check := func(field string, items []Scalar, udp bool) {
-		seen := map[string]int{}
+		seen := map[string]*Scalar{}
 		for i := range items {
 			s := &items[i]
 			field := fmt.Sprintf("%s[%d]", field, i)
+			if s.Tag == "!!int" && i > 0 && s.Pos.Line == items[i-1].Pos.Line {
+				// [api.example.com:443,80]: the comma ended the entry.
+				e.add(s.Pos, field, "%s is a port on its own; in [...] a comma starts a new entry, so put an entry with several ports in quotes: \"%s,%s\"", s.Value, items[i-1].Value, s.Value)
+				continue
+			}
 			if !wantString(s, field, e) {
 				continue
 			}
@@ -249,11 +272,14 @@ func checkNetwork(f *File, c *checked, e *errs) {
 				e.add(s.Pos, field, "%v", err)
 				continue
 			}
-			if line, dup := seen[r.key()]; dup {
-				e.add(s.Pos, field, "%s is listed twice (first at line %d); put all its ports in one entry, e.g. %s", r.key(), line, r.key()+":80,443")
+			if first, dup := seen[r.key()]; dup {
+				merged := c.rules[first]
+				merged.Ports = unionPorts(merged.Ports, r.Ports)
+				sort.Slice(merged.Ports, func(i, j int) bool { return merged.Ports[i].From < merged.Ports[j].From })
+				e.add(s.Pos, field, "%s is listed twice (first at line %d); put all its ports in one entry: %s", r.key(), first.Pos.Line, merged)
 				continue
 			}
-			seen[r.key()] = s.Pos.Line
+			seen[r.key()] = s
 			r.Origin = s.Pos
 			c.rules[s] = r
 		}

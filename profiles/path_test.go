@@ -1,0 +1,152 @@
+package profiles
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParsePath(t *testing.T) {
+	tests := []struct {
+		in, want, err string
+	}{
+		{in: "/usr/bin", want: "/usr/bin"},
+		{in: "/usr//bin/", want: "/usr/bin"},
+		{in: "/usr/./bin", want: "/usr/bin"},
+		{in: "/", want: "/"},
+		{in: "~", want: "~"},
+		{in: "~/.ssh/id_*", want: "~/.ssh/id_*"},
+		{in: "$HOME/.aws", want: "~/.aws"},
+		{in: "${HOME}/.aws", want: "~/.aws"},
+		{in: "$WORKSPACE", want: "$WORKSPACE"},
+		{in: "$WORKSPACE/.git/hooks", want: "$WORKSPACE/.git/hooks"},
+		{in: "$XDG_CONFIG_HOME/app", want: "$XDG_CONFIG_HOME/app"},
+		{in: "/usr/lib/**/bin", want: "/usr/lib/**/bin"},
+		{in: "", err: "empty path"},
+		{in: "relative/path", err: "relative path"},
+		{in: "./x", err: `"$WORKSPACE/x"`},
+		{in: "~bob/x", err: "~user"},
+		{in: "$FOO/x", err: "unknown variable $FOO"},
+		{in: "$HOMEX/x", err: "unknown variable $HOMEX"},
+		{in: "$HOME.x", err: "write a / after $HOME"},
+		{in: "/a/$HOME", err: "only at the start"},
+		{in: "/a/../b", err: `".."`},
+		{in: "/a/**x", err: "whole path element"},
+		{in: "/a/[ab]", err: "not supported"},
+		{in: "/a/{b,c}", err: "not supported"},
+		{in: "/a/b?", err: "not supported"},
+		{in: "/a\nb", err: "control character"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			p, err := parsePath(tc.in)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("parsePath(%q) = %v, %v; want an error containing %q", tc.in, p, err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("parsePath(%q): %v", tc.in, err)
+			}
+			if p.String() != tc.want {
+				t.Errorf("parsePath(%q) = %s, want %s", tc.in, p, tc.want)
+			}
+		})
+	}
+}
+
+func TestExpand(t *testing.T) {
+	env := Env{Home: "/home/u", Workspace: "/home/u/proj", TmpDir: "/tmp", ConfigHome: "/home/u/.config"}
+	tests := []struct{ in, want, err string }{
+		{in: "~", want: "/home/u"},
+		{in: "~/.aws", want: "/home/u/.aws"},
+		{in: "$WORKSPACE/.git/hooks", want: "/home/u/proj/.git/hooks"},
+		{in: "$TMPDIR", want: "/tmp"},
+		{in: "$XDG_CONFIG_HOME/gh", want: "/home/u/.config/gh"},
+		{in: "/etc/shadow", want: "/etc/shadow"},
+		{in: "$XDG_RUNTIME_DIR/bus", err: "$XDG_RUNTIME_DIR is not set"},
+	}
+	for _, tc := range tests {
+		p, err := parsePath(tc.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := env.expand(p)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("expand(%q) = %q, %v; want error %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("expand(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// TestCanonicalPath resolves symlinks on a real directory tree, for paths that exist, paths
+// that do not exist yet, and globs.
+func TestCanonicalPath(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	if err := os.MkdirAll(filepath.Join(real, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	realDir, err := filepath.EvalSymlinks(real) // t.TempDir may itself sit behind a symlink
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ in, want string }{
+		{link, realDir},
+		{link + "/sub", realDir + "/sub"},
+		{link + "/missing/deeper", realDir + "/missing/deeper"},
+		{link + "/sub/*.pem", realDir + "/sub/*.pem"},
+		{link + "/**", realDir + "/**"},
+		{"/", "/"},
+		{"/nonexistent-agentrun-test/x", "/nonexistent-agentrun-test/x"},
+	}
+	for _, tc := range tests {
+		if got := CanonicalPath(tc.in); got != tc.want {
+			t.Errorf("CanonicalPath(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestParseMemory(t *testing.T) {
+	tests := []struct {
+		in   string
+		tag  string
+		want int64
+		err  string
+	}{
+		{in: "8GiB", tag: "!!str", want: 8 << 30},
+		{in: "8G", tag: "!!str", want: 8 << 30},
+		{in: "512MiB", tag: "!!str", want: 512 << 20},
+		{in: "1.5GiB", tag: "!!str", want: 3 << 29},
+		{in: "1073741824", tag: "!!int", want: 1 << 30},
+		{in: "8GB", tag: "!!str", err: "ambiguous"},
+		{in: "lots", tag: "!!str", err: "not a size"},
+		{in: "1MiB", tag: "!!str", err: "too small"},
+		{in: "2048TiB", tag: "!!str", err: "larger"},
+		{in: "1e9", tag: "!!str", err: "not a size"},
+		{in: "true", tag: "!!bool", err: "must be a size"},
+	}
+	for _, tc := range tests {
+		got, err := parseMemory(Scalar{Value: tc.in, Tag: tc.tag, Set: true})
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("parseMemory(%q) = %d, %v; want error %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("parseMemory(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
+		}
+	}
+}

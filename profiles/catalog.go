@@ -147,8 +147,8 @@ func (c *Catalog) Match(argv0 string) (e *Entry, ok bool, err error) {
 			if e.Layer != l {
 				continue
 			}
-			for _, m := range e.File.Match {
-				if m.Value == cmd {
+			for _, m := range c.MatchList(e) {
+				if m == cmd {
 					found = append(found, e)
 				}
 			}
@@ -163,6 +163,22 @@ func (c *Catalog) Match(argv0 string) (e *Entry, ok bool, err error) {
 		}
 	}
 	return nil, false, nil
+}
+
+// MatchList returns the command names that select e. A profile without a match list that
+// shadows a built-in profile of the same name keeps the built-in's, so a user's own "claude"
+// is still picked for claude.
+func (c *Catalog) MatchList(e *Entry) []string {
+	var out []string
+	for _, m := range e.File.Match {
+		out = append(out, m.Value)
+	}
+	if len(out) == 0 && e.Layer > LayerBuiltin {
+		if lower, err := c.lookupBelow(e.Name(), e.Layer); err == nil {
+			return c.MatchList(lower)
+		}
+	}
+	return out
 }
 
 // ReadFile parses a profile named on the command line. It may have any name; its extends are

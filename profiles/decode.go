@@ -140,17 +140,17 @@ func syntaxError(name string, data []byte, err error) *Error {
 }
 
 // failingLine returns the first line n such that the file's first n lines fail to parse with
-// exactly the error msg, or 0 when there is none or the file is too long to search.
+// exactly the error msg, or 0 when there is none or finding it would take too long.
 func failingLine(data []byte, msg string) int {
-	if len(data) > 64<<10 {
-		return 0
-	}
-	end := 0
+	end, budget := 0, 4<<20 // bytes parsed in all; a real profile of a few kilobytes needs far less
 	for n := 1; end < len(data); n++ {
 		if i := bytes.IndexByte(data[end:], '\n'); i >= 0 {
 			end += i + 1
 		} else {
 			end = len(data)
+		}
+		if budget -= end; budget < 0 {
+			return 0
 		}
 		var doc yaml.Node
 		if err := yaml.Unmarshal(data[:end], &doc); err != nil && err.Error() == msg {
@@ -187,7 +187,6 @@ var (
 	scalarType   = reflect.TypeOf(Scalar{})
 	networkType  = reflect.TypeOf(NetworkSection{})
 	envVarsType  = reflect.TypeOf([]EnvVar(nil))
-	scalarsType  = reflect.TypeOf([]Scalar(nil))
 	kindNames    = map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list", yaml.ScalarNode: "a single value"}
 	tagTypeNames = map[string]string{"!!str": "a string", "!!int": "an integer", "!!float": "a number", "!!bool": "a boolean", "!!null": "empty", "!!timestamp": "a timestamp", "!!binary": "binary data"}
 )

@@ -43,7 +43,7 @@ func (c *Catalog) linearize(root *Entry) ([]*File, error) {
 					names = append(names, s.Name())
 				}
 				names = append(names, e.Name())
-				errs = append(errs, &Error{Pos: via.Pos, Field: "extends", Msg: fmt.Sprintf("extends cycle %s: these profiles extend each other in a loop; remove one of these extends", strings.Join(names, " → "))})
+				errs = append(errs, &Error{Pos: via.Pos, Field: "extends", Msg: fmt.Sprintf("%s is a loop: these profiles extend each other; remove one of these extends", strings.Join(names, " → "))})
 				return
 			}
 		}

@@ -172,7 +172,7 @@ func TestExtendsCycle(t *testing.T) {
 	})
 	e, _ := c.Lookup("a")
 	_, err := c.Resolve(e, testEnv)
-	if err == nil || !strings.Contains(err.Error(), "extends cycle a → b → c → a") || !strings.Contains(err.Error(), "c.yaml:2:11") {
+	if err == nil || !strings.Contains(err.Error(), "a → b → c → a is a loop") || !strings.Contains(err.Error(), "c.yaml:2:11") {
 		t.Errorf("error = %v; want the cycle a → b → c → a at c.yaml:2:11", err)
 	}
 }

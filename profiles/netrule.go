@@ -277,7 +277,7 @@ func parseHostName(host string) (name string, wildcard bool, err error) {
 	suffix, icann := publicsuffix.PublicSuffix(ascii)
 	switch {
 	case wildcard && suffix == ascii:
-		return "", false, fmt.Errorf("%q is a public suffix, so *.%s would match sites of many unrelated owners; name a registrable domain such as *.example.%s, or list the hosts you need", ascii, ascii, ascii)
+		return "", false, fmt.Errorf("%q is on the public suffix list: its subdomains belong to many unrelated owners, so *.%s could reach anyone's site; list the hosts you need, e.g. %s", ascii, ascii, "api."+ascii)
 	case !wildcard && suffix == ascii && icann:
 		return "", false, fmt.Errorf("%q is a public suffix, not a host; write the full host name", ascii)
 	case !wildcard && metadata.DeniedName(ascii):

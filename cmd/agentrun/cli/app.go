@@ -20,7 +20,7 @@ var Version = "dev"
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	appArgs, command := splitCommand(args)
 	app := newApp(stdin, stdout, stderr, command)
-	err := app.Run(appArgs)
+	err := app.Run(flagsFirst(app, appArgs))
 	if err == nil {
 		return 0
 	}
@@ -137,5 +137,67 @@ func subcommandPath(c *cli.Context) string {
 	if c.Command == nil || c.Command.Name == "" || c.Command.Name == c.App.Name {
 		return ""
 	}
-	return c.Command.FullName() + " "
+	return commandName(c) + " "
+}
+
+// commandName is the subcommand as the user typed it, e.g. "profiles show".
+func commandName(c *cli.Context) string {
+	return strings.TrimPrefix(c.Command.HelpName, c.App.Name+" ")
+}
+
+// flagsFirst moves a subcommand's flags before its arguments, so that "profiles show claude
+// --resolved" works as well as "profiles show --resolved claude" (urfave/cli, like the flag
+// package, stops at the first argument). Everything after "--" stays as it is.
+func flagsFirst(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	cmds, i := app.Commands, 1
+	var cmd *cli.Command
+	for i < len(args) {
+		next := findCommand(cmds, args[i])
+		if next == nil {
+			break
+		}
+		cmd, cmds, i = next, next.Subcommands, i+1
+	}
+	if cmd == nil || len(cmd.Subcommands) > 0 {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		if _, isBool := f.(*cli.BoolFlag); !isBool {
+			for _, n := range f.Names() {
+				takesValue[n] = true
+			}
+		}
+	}
+	var flags, positional []string
+	for j := i; j < len(args); j++ {
+		a := args[j]
+		switch {
+		case a == "--":
+			positional = append(positional, args[j:]...)
+			j = len(args)
+		case strings.HasPrefix(a, "-") && a != "-":
+			flags = append(flags, a)
+			if name := strings.TrimLeft(a, "-"); !strings.Contains(name, "=") && takesValue[name] && j+1 < len(args) {
+				j++
+				flags = append(flags, args[j])
+			}
+		default:
+			positional = append(positional, a)
+		}
+	}
+	out := append(append([]string{}, args[:i]...), flags...)
+	return append(out, positional...)
+}
+
+func findCommand(cmds []*cli.Command, name string) *cli.Command {
+	for _, c := range cmds {
+		if c.HasName(name) {
+			return c
+		}
+	}
+	return nil
 }

@@ -58,11 +58,7 @@ func profilesList(c *cli.Context) error {
 	tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSOURCE\tMATCH\tDESCRIPTION")
 	for _, e := range cat.List() {
-		var match []string
-		for _, m := range e.File.Match {
-			match = append(match, m.Value)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name(), e.Layer, orDash(strings.Join(match, ",")), e.File.Description.Value)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name(), e.Layer, orDash(strings.Join(cat.MatchList(e), ",")), e.File.Description.Value)
 	}
 	return tw.Flush()
 }
@@ -76,7 +72,7 @@ func orDash(s string) string {
 
 func oneArg(c *cli.Context, what string) (string, error) {
 	if c.NArg() != 1 {
-		return "", usageError("see agentrun "+c.Command.FullName()+" --help", "%s takes one %s, got %d arguments", c.Command.FullName(), what, c.NArg())
+		return "", usageError("see agentrun "+commandName(c)+" --help", "%s takes one %s, got %d arguments", commandName(c), what, c.NArg())
 	}
 	return c.Args().First(), nil
 }

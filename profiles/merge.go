@@ -200,6 +200,18 @@ func contains(list []string, s string) bool {
 }
 
 func (m *merger) policy(env Env) (*Policy, error) {
+	// A variable that is set need not also be passed: set replaces the host's value.
+	pass := m.pass[:0:0]
+	for _, name := range m.pass {
+		isSet := false
+		for _, s := range m.set {
+			isSet = isSet || s.Name == name
+		}
+		if !isSet {
+			pass = append(pass, name)
+		}
+	}
+	m.pass = pass
 	p := &Policy{
 		Name:      m.root.Name.Value,
 		Chain:     m.chain,
@@ -234,28 +246,72 @@ func (m *merger) policy(env Env) (*Policy, error) {
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	p.Warnings = shadowWarnings(p)
+	p.Warnings = dropShadowed(p)
 	return p, nil
 }
 
-// shadowWarnings notes rules that a deny from elsewhere makes useless: legal, since deny wins,
-// but worth telling the author.
-func shadowWarnings(p *Policy) []Warning {
-	var out []Warning
-	for _, d := range p.Filesystem.Deny {
-		if strings.Contains(d.Path, "*") {
-			continue
-		}
-		for _, group := range []struct {
-			what  string
-			rules []PathRule
-		}{{"write", p.Filesystem.Write}, {"read", p.Filesystem.Read}, {"exec.allow", p.Exec.Allow}} {
-			for _, r := range group.rules {
-				if r.Path == d.Path || strings.HasPrefix(r.Path, d.Path+string(filepath.Separator)) {
-					out = append(out, Warning{Origin: r.Origin, Msg: fmt.Sprintf("%s %s has no effect: %s denies %s (deny wins)", group.what, r.Pattern, d.Origin, d.Pattern)})
-				}
+// dropShadowed removes from a merged policy the rules that another rule makes useless, so
+// that backends get a minimal policy and its YAML form is a valid profile. Read rules for a
+// path that is also written and protect rules for a denied path go silently (the other rule
+// says more); rules at or inside a denied path, and exec.allow rules that exec.deny names,
+// go with a warning: they are legal, since deny wins, but probably not what the author meant.
+func dropShadowed(p *Policy) []Warning {
+	var warnings []Warning
+	denied := func(path string, deny []PathRule) *PathRule {
+		for i, d := range deny {
+			if !strings.Contains(d.Path, "*") && (path == d.Path || strings.HasPrefix(path, d.Path+string(filepath.Separator))) {
+				return &deny[i]
 			}
+		}
+		return nil
+	}
+	filter := func(what string, rules []PathRule, deny []PathRule, silentSame bool) []PathRule {
+		out := rules[:0]
+		for _, r := range rules {
+			d := denied(r.Path, deny)
+			switch {
+			case d == nil:
+				out = append(out, r)
+			case silentSame && d.Path == r.Path:
+			default:
+				warnings = append(warnings, Warning{Origin: r.Origin, Msg: fmt.Sprintf("%s %s has no effect: %s denies %s (deny wins)", what, r.Pattern, d.Origin, d.Pattern)})
+			}
+		}
+		return out
+	}
+	fs := &p.Filesystem
+	fs.Write = filter("write", fs.Write, fs.Deny, false)
+	fs.Read = filter("read", fs.Read, fs.Deny, false)
+	fs.Protect = filter("protect", fs.Protect, fs.Deny, true)
+	p.Exec.Allow = filter("exec.allow", p.Exec.Allow, fs.Deny, false)
+	p.Exec.Allow = filter("exec.allow", p.Exec.Allow, exactOnly(p.Exec.Deny), false)
+	// A path that is written need not also be read.
+	out := fs.Read[:0]
+	for _, r := range fs.Read {
+		if !hasPath(fs.Write, r.Path) {
+			out = append(out, r)
+		}
+	}
+	fs.Read = out
+	return warnings
+}
+
+// exactOnly keeps the rules without globs; exec.deny shadows an allow only for the same path.
+func exactOnly(rules []PathRule) []PathRule {
+	var out []PathRule
+	for _, r := range rules {
+		if !strings.Contains(r.Path, "*") {
+			out = append(out, r)
 		}
 	}
 	return out
+}
+
+func hasPath(rules []PathRule, path string) bool {
+	for _, r := range rules {
+		if r.Path == path {
+			return true
+		}
+	}
+	return false
 }

@@ -128,6 +128,9 @@ func TestDenyCannotBeUndone(t *testing.T) {
 	if got := rulePaths(p.Filesystem.Deny); !reflect.DeepEqual(got, []string{"/home/user/.aws"}) {
 		t.Errorf("deny = %v", got)
 	}
+	if got := rulePaths(p.Filesystem.Write); len(got) != 0 {
+		t.Errorf("write = %v; a write inside a deny has no effect and must be dropped", got)
+	}
 	if len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0].Msg, "deny wins") {
 		t.Errorf("warnings = %v, want one saying the write has no effect", p.Warnings)
 	}

@@ -6,6 +6,7 @@ package platform
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/agentrun/agentrun/profiles"
@@ -16,27 +17,31 @@ var ErrUnsupported = errors.New("no sandbox backend for this operating system in
 
 // Spec is one agent to run under a policy.
 type Spec struct {
-	Policy    *profiles.Policy
-	Command   []string // Command[0] is an absolute path
-	Workspace string
-	Stdin     io.Reader
-	Stdout    io.Writer
-	Stderr    io.Writer
+	Policy  *profiles.Policy
+	Command []string // Command[0] is an absolute path
+	Env     []string // the agent's whole environment
+	Dir     string   // the agent's working directory
+	UID     int      // the user the agent runs as
+	GID     int
+	Groups  []int // supplementary groups
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	// AllowDegraded lets a layer that cannot be set up be skipped instead of failing.
+	AllowDegraded bool
+}
+
+// OOMError reports that the agent was killed because it used more memory than its limit.
+type OOMError struct {
+	Limit int64 // bytes
+	Code  int   // the agent's exit status
+}
+
+func (e *OOMError) Error() string {
+	return fmt.Sprintf("the agent was killed: out of memory (limit %s)", profiles.FormatBytes(e.Limit))
 }
 
 // Sandbox runs a Spec under its host's confinement and returns the agent's exit status.
 type Sandbox interface {
 	Run(ctx context.Context, spec *Spec) (exitCode int, err error)
 }
-
-// New returns the sandbox for this host. Until a backend is registered for the host, it
-// returns ErrUnsupported.
-func New() (Sandbox, error) {
-	if newSandbox == nil {
-		return nil, ErrUnsupported
-	}
-	return newSandbox()
-}
-
-// newSandbox is set by the build's backend.
-var newSandbox func() (Sandbox, error)

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -17,6 +19,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` the agent works in, $WORKSPACE in profiles (default: the current directory)"},
 		&cli.StringFlag{Name: "network", Usage: "set to `none` to give the agent no network, whatever the profile allows"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (profile, layers, rules) and exit without running COMMAND"},
+		&cli.BoolFlag{Name: "allow-degraded", Usage: "run even when a confinement layer the profile needs cannot be set up on this host (each one given up is listed)"},
 	}
 }
 
@@ -56,14 +59,18 @@ func runAction(c *cli.Context, command []string) error {
 	for _, n := range plan.Notes {
 		fmt.Fprintf(c.App.ErrWriter, "agentrun: %s\n", n)
 	}
-	if err := plan.Describe(c.App.ErrWriter); err != nil {
+	code, err := launcher.Run(c.Context, plan, launcher.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter}, c.Bool("allow-degraded"))
+	var oom *platform.OOMError
+	switch {
+	case errors.As(err, &oom):
+		fmt.Fprintf(c.App.ErrWriter, "agentrun: %v\n", oom)
+		return &exitError{code: oom.Code}
+	case err != nil:
 		return err
+	case code != 0:
+		return &exitError{code: code}
 	}
-	return &exitError{
-		code: launcher.ExitError,
-		msg:  "this build of agentrun cannot launch agents yet: the launcher is not implemented, so COMMAND was not run",
-		hint: "the plan above is what the launcher will enforce; --dry-run prints it without this error",
-	}
+	return nil
 }
 
 // suggestCommand returns "; did you mean agentrun X?" for a word close to a subcommand.

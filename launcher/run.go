@@ -1,0 +1,62 @@
+package launcher
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/agentrun/agentrun/platform"
+)
+
+// Stdio is where the agent's standard streams go.
+type Stdio struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Run starts the plan's agent in the host's sandbox and returns its exit status.
+func Run(ctx context.Context, plan *Plan, stdio Stdio, allowDegraded bool) (int, error) {
+	sb, err := newSandbox()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrNoLauncher, err)
+	}
+	groups, _ := os.Getgroups()
+	spec := &platform.Spec{
+		Policy:        plan.Policy,
+		Command:       plan.Command,
+		Env:           AgentEnv(plan.Policy, os.Environ()),
+		Dir:           workingDir(plan),
+		UID:           os.Getuid(),
+		GID:           os.Getgid(),
+		Groups:        groups,
+		Stdin:         stdio.Stdin,
+		Stdout:        stdio.Stdout,
+		Stderr:        stdio.Stderr,
+		AllowDegraded: allowDegraded,
+	}
+	return sb.Run(ctx, spec)
+}
+
+// workingDir is the current directory when the policy lets the agent see it, else the
+// workspace.
+func workingDir(plan *Plan) string {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return plan.Workspace
+	}
+	if real, err := filepath.EvalSymlinks(cwd); err == nil {
+		cwd = real
+	}
+	fs := plan.Policy.Filesystem
+	for _, rules := range [][]string{paths(fs.Write), paths(fs.Read), paths(fs.Protect)} {
+		for _, p := range rules {
+			if cwd == p || strings.HasPrefix(cwd, p+"/") {
+				return cwd
+			}
+		}
+	}
+	return plan.Workspace
+}

@@ -1,0 +1,5 @@
+// Package linux confines an agent on Linux: a container made with runc's libcontainer (mount,
+// PID, IPC, UTS and network namespaces, cgroups, no capabilities, no_new_privs, seccomp) whose
+// root is the host's view rebuilt from bind mounts, and inside it a small stage that applies a
+// Landlock ruleset mirroring the policy before it starts the agent.
+package linux

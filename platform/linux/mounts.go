@@ -1,0 +1,146 @@
+package linux
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// access is what a mount makes of a path.
+type access int
+
+// The accesses, weakest first; at the same path the strongest rule wins.
+const (
+	accessRead    access = iota + 1 // read-only bind
+	accessWrite                     // read-write bind
+	accessProtect                   // read-only bind, even inside a write root
+	accessDeny                      // hidden: an empty unreadable directory or file
+)
+
+func (a access) String() string {
+	return [...]string{"", "read", "write", "protect", "deny"}[a]
+}
+
+// privateTmp is always a fresh tmpfs in the sandbox: the host's /tmp holds other users'
+// sockets and files, and X11's.
+const privateTmp = "/tmp"
+
+// fsMount is one host path the container's view is rebuilt from.
+type fsMount struct {
+	Path   string
+	Access access
+	Dir    bool // the host path is a directory
+}
+
+// fsPlan is the filesystem part of a container: the mounts, in the order to make them, and the
+// rules that could not be applied, with the reason.
+type fsPlan struct {
+	Mounts  []fsMount
+	Skipped []string
+}
+
+// statFunc reports whether a host path exists and is a directory.
+type statFunc func(path string) (exists, dir bool)
+
+func hostStat(path string) (exists, dir bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return false, false
+	}
+	return true, fi.IsDir()
+}
+
+// planFilesystem turns the policy's path rules into bind mounts. Every rule is expanded to the
+// existing paths it names (globs at launch time); a mount that changes nothing because an
+// enclosing mount already gives the same access is left out; a rule inside a stronger one
+// (a write inside a protected directory) yields to it. Mounts are ordered parents first.
+func planFilesystem(pol *profiles.Policy, stat statFunc) fsPlan {
+	var plan fsPlan
+	best := map[string]fsMount{}
+	add := func(rules []profiles.PathRule, a access) {
+		for _, r := range rules {
+			paths := expandGlob(r.Path)
+			if len(paths) == 0 && a != accessDeny {
+				plan.Skipped = append(plan.Skipped, a.String()+" "+r.Path+": does not exist")
+			}
+			for _, p := range paths {
+				if p == privateTmp {
+					continue // the sandbox's /tmp is its own tmpfs, whatever the policy says
+				}
+				exists, dir := stat(p)
+				if !exists {
+					if a != accessDeny {
+						plan.Skipped = append(plan.Skipped, a.String()+" "+p+": does not exist")
+					}
+					continue
+				}
+				if cur, ok := best[p]; !ok || a > cur.Access {
+					best[p] = fsMount{Path: p, Access: a, Dir: dir}
+				}
+			}
+		}
+	}
+	fs := pol.Filesystem
+	add(fs.Read, accessRead)
+	add(fs.Write, accessWrite)
+	add(fs.Protect, accessProtect)
+	add(fs.Deny, accessDeny)
+	all := make([]fsMount, 0, len(best))
+	for _, m := range best {
+		all = append(all, m)
+	}
+	sort.Slice(all, func(i, j int) bool { return lessPath(all[i].Path, all[j].Path) })
+	const notVisible = accessDeny + 1
+	for _, m := range all {
+		enclosing := notVisible
+		for i := len(plan.Mounts) - 1; i >= 0; i-- {
+			if within(m.Path, plan.Mounts[i].Path) {
+				enclosing = plan.Mounts[i].Access
+				break
+			}
+		}
+		switch {
+		case enclosing == accessDeny:
+			continue // hidden already
+		case m.Access == accessDeny && enclosing == notVisible:
+			continue // not visible, nothing to hide
+		case m.Access == enclosing:
+			continue // same access as the mount around it
+		case enclosing == accessProtect && m.Access != accessDeny:
+			continue // protect wins over read and write rules inside it
+		case m.Access == accessRead && enclosing == accessWrite:
+			continue // a read rule does not take write access away
+		}
+		plan.Mounts = append(plan.Mounts, m)
+	}
+	return plan
+}
+
+// lessPath orders paths so that a directory comes before everything inside it.
+func lessPath(a, b string) bool {
+	return strings.ReplaceAll(a, "/", "\x00") < strings.ReplaceAll(b, "/", "\x00")
+}
+
+// within reports whether path is dir or inside it.
+func within(path, dir string) bool {
+	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
+}
+
+// expandGlob returns the existing paths a pattern names. A pattern ending in /** names its
+// directory; ** elsewhere matches one or more elements as * does one.
+func expandGlob(pattern string) []string {
+	if !strings.Contains(pattern, "*") {
+		return []string{pattern}
+	}
+	if base, ok := strings.CutSuffix(pattern, "/**"); ok && !strings.Contains(base, "*") {
+		return []string{base}
+	}
+	matches, err := filepath.Glob(strings.ReplaceAll(pattern, "**", "*"))
+	if err != nil {
+		return nil
+	}
+	return matches
+}

@@ -1,0 +1,220 @@
+package linux
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// Sandbox runs agents in libcontainer containers.
+type Sandbox struct {
+	// StateRoot holds the containers' state; empty means DefaultStateRoot().
+	StateRoot string
+}
+
+// DefaultStateRoot is /run/agentrun for root and $XDG_RUNTIME_DIR/agentrun (or
+// /tmp/agentrun-UID) for other users.
+func DefaultStateRoot() string {
+	if os.Geteuid() == 0 {
+		return "/run/agentrun"
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
+		return filepath.Join(d, "agentrun")
+	}
+	return fmt.Sprintf("/tmp/agentrun-%d", os.Getuid())
+}
+
+func newID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "agentrun-" + hex.EncodeToString(b)
+}
+
+// Run starts the agent of spec in a new container and waits for it. The container, its
+// cgroup and its files are removed before Run returns, whatever happens.
+func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
+	if spec.Policy.Mode == profiles.ModeAudit {
+		return 0, fmt.Errorf("audit mode is not available yet on Linux: %w", platform.ErrUnsupported)
+	}
+	root := s.StateRoot
+	if root == "" {
+		root = DefaultStateRoot()
+	}
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return 0, fmt.Errorf("creating the state directory: %w", err)
+	}
+	CleanStale(root)
+	self, err := os.Executable()
+	if err != nil {
+		return 0, fmt.Errorf("finding the agentrun binary: %w", err)
+	}
+	l := layout{stateRoot: root, self: self, id: newID()}
+	l.rootfs = filepath.Join(root, l.id+".rootfs")
+	l.denyFile = filepath.Join(root, l.id+".deny")
+	defer removeLayout(l)
+	if err := os.Mkdir(l.rootfs, 0o755); err != nil {
+		return 0, fmt.Errorf("creating the container root: %w", err)
+	}
+	if err := rootSymlinks(l.rootfs); err != nil {
+		return 0, fmt.Errorf("creating the container root: %w", err)
+	}
+	if err := os.WriteFile(l.denyFile, nil, 0); err != nil {
+		return 0, fmt.Errorf("creating the container root: %w", err)
+	}
+	fs := planFilesystem(spec.Policy, hostStat)
+	rootless := os.Geteuid() != 0
+	cfg := containerConfig(spec.Policy, fs, l, rootless)
+	c, err := libcontainer.Create(root, l.id, cfg)
+	if err != nil {
+		return 0, fmt.Errorf("creating the container: %w", err)
+	}
+	defer func() { _ = c.Destroy() }()
+
+	stageR, stageW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer stageR.Close()
+	defer stageW.Close()
+	tty := isTerminal(spec.Stdin)
+	proc := &libcontainer.Process{
+		Args:       []string{stageDir + "/agentrun", stageArg},
+		Env:        []string{"PATH=/usr/bin:/bin"},
+		UID:        spec.UID,
+		GID:        spec.GID,
+		Cwd:        "/",
+		ExtraFiles: []*os.File{stageR},
+		Init:       true,
+	}
+	if len(spec.Groups) > 0 && !rootless {
+		proc.AdditionalGroups = spec.Groups
+	}
+	var term *terminal
+	if tty {
+		if term, err = newTerminal(spec.Stdin.(*os.File), spec.Stdout); err != nil {
+			return 0, err
+		}
+		defer term.restore()
+		proc.ConsoleSocket = term.socket
+		proc.ConsoleWidth, proc.ConsoleHeight = term.size()
+	} else {
+		proc.Stdin, proc.Stdout, proc.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
+	}
+	oom, _ := c.NotifyOOM()
+
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
+	defer signal.Stop(sigs)
+
+	if err := c.Run(proc); err != nil {
+		return 0, fmt.Errorf("starting the container: %w", err)
+	}
+	stageR.Close()
+	sc := &stageConfig{
+		Argv:            spec.Command,
+		Env:             spec.Env,
+		Dir:             spec.Dir,
+		TTY:             tty,
+		Landlock:        landlockRules(spec.Policy, fs),
+		RequireLandlock: !spec.AllowDegraded,
+	}
+	go func() {
+		_ = encodeStage(stageW, sc)
+		stageW.Close()
+	}()
+	if term != nil {
+		if err := term.attach(); err != nil {
+			_ = proc.Signal(unix.SIGKILL)
+			return 0, err
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-sigs:
+				if tty && sig == unix.SIGINT {
+					continue // a terminal's Ctrl-C reaches the agent through the PTY
+				}
+				_ = proc.Signal(sig)
+			case <-ctx.Done():
+				_ = proc.Signal(unix.SIGKILL)
+			case <-done:
+				return
+			}
+		}
+	}()
+	state, werr := proc.Wait()
+	close(done)
+	if term != nil {
+		term.drain()
+	}
+	code := exitCode(state, werr)
+	select {
+	case <-oom:
+		return code, &platform.OOMError{Limit: spec.Policy.Resources.MemoryBytes, Code: code}
+	default:
+	}
+	if code < 0 {
+		return 0, fmt.Errorf("waiting for the agent: %w", werr)
+	}
+	return code, nil
+}
+
+// exitCode is the agent's status as a shell reports it: its exit code, or 128+N when
+// killed by signal N; -1 when there is none.
+func exitCode(state *os.ProcessState, err error) int {
+	if state == nil {
+		var exitErr interface{ ExitCode() int }
+		if errors.As(err, &exitErr) {
+			return exitErr.ExitCode()
+		}
+		return -1
+	}
+	if ws, ok := state.Sys().(unix.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return state.ExitCode()
+}
+
+func removeLayout(l layout) {
+	_ = os.Remove(l.rootfs + "/")
+	_ = os.RemoveAll(l.rootfs)
+	_ = os.Remove(l.denyFile)
+}
+
+// CleanStale removes what an agentrun killed without warning left in root: containers
+// whose processes are gone, with their cgroups, and their root directories.
+func CleanStale(root string) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if !e.IsDir() || filepath.Ext(name) != "" {
+			continue
+		}
+		c, err := libcontainer.Load(root, name)
+		if err != nil {
+			_ = os.RemoveAll(filepath.Join(root, name))
+		} else if st, err := c.Status(); err == nil && st == libcontainer.Running {
+			continue // another agentrun's live container
+		} else {
+			_ = c.Destroy()
+		}
+		removeLayout(layout{rootfs: filepath.Join(root, name+".rootfs"), denyFile: filepath.Join(root, name+".deny")})
+	}
+}
+

@@ -1,0 +1,51 @@
+package linux
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+)
+
+// stageArg is the argument that makes agentrun run as the in-sandbox stage. It is not a
+// subcommand: cmd/agentrun dispatches it before the CLI, from inside the container only.
+const stageArg = "__agentrun_stage"
+
+// stageFD is the descriptor on which the stage reads its stageConfig.
+const stageFD = 3
+
+// pathRule is one Landlock rule: a path and the rights granted beneath it.
+type pathRule struct {
+	Path   string `json:"path"`
+	Rights string `json:"rights"` // "r", "rw" or "x", optionally with "d" when Path is a directory
+}
+
+// stageConfig is everything the stage needs, serialised by one function (encodeStage) and read
+// by one (decodeStage): never hand-built argv.
+type stageConfig struct {
+	Argv     []string   `json:"argv"`
+	Env      []string   `json:"env"`
+	Dir      string     `json:"dir"`
+	TTY      bool       `json:"tty"`
+	Landlock []pathRule `json:"landlock"`
+	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead
+	// of going on with the other layers (set unless --allow-degraded gave Landlock up).
+	RequireLandlock bool `json:"require_landlock"`
+}
+
+func encodeStage(w io.Writer, c *stageConfig) error {
+	if err := json.NewEncoder(w).Encode(c); err != nil {
+		return fmt.Errorf("sending the stage its configuration: %w", err)
+	}
+	return nil
+}
+
+func decodeStage(r io.Reader) (*stageConfig, error) {
+	var c stageConfig
+	if err := json.NewDecoder(io.LimitReader(r, 16<<20)).Decode(&c); err != nil {
+		return nil, fmt.Errorf("reading the stage configuration: %w", err)
+	}
+	if len(c.Argv) == 0 {
+		return nil, fmt.Errorf("reading the stage configuration: no command")
+	}
+	return &c, nil
+}

@@ -1,0 +1,133 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"github.com/landlock-lsm/go-landlock/landlock"
+	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"golang.org/x/sys/unix"
+)
+
+// IsStage reports whether this process was started as the in-sandbox stage.
+func IsStage(args []string) bool { return len(args) > 1 && args[1] == stageArg }
+
+// RunStage is the stage: it runs inside the container as its PID 1, applies the Landlock
+// ruleset, starts the agent, forwards signals to it, reaps orphans, and exits with the
+// agent's status. It never returns.
+func RunStage() {
+	f := os.NewFile(stageFD, "stage-config")
+	cfg, err := decodeStage(f)
+	f.Close()
+	if err != nil {
+		stageFail(err)
+	}
+	if err := applyLandlock(cfg); err != nil {
+		stageFail(err)
+	}
+	os.Exit(superviseAgent(cfg))
+}
+
+func stageFail(err error) {
+	fmt.Fprintf(os.Stderr, "agentrun: sandbox stage: %v\n", err)
+	os.Exit(125)
+}
+
+// landlockRights maps the rights letters of a pathRule to Landlock access rights.
+func landlockRights(r pathRule) landlock.AccessFSSet {
+	const (
+		read  = ll.AccessFSReadFile | ll.AccessFSReadDir
+		write = ll.AccessFSWriteFile | ll.AccessFSRemoveDir | ll.AccessFSRemoveFile | ll.AccessFSMakeDir |
+			ll.AccessFSMakeReg | ll.AccessFSMakeSock | ll.AccessFSMakeFifo | ll.AccessFSMakeSym |
+			ll.AccessFSRefer | ll.AccessFSTruncate | ll.AccessFSIoctlDev
+		fileRights = ll.AccessFSExecute | ll.AccessFSWriteFile | ll.AccessFSReadFile | ll.AccessFSTruncate | ll.AccessFSIoctlDev
+	)
+	var a landlock.AccessFSSet
+	for _, c := range r.Rights {
+		switch c {
+		case 'r':
+			a |= read
+		case 'w':
+			a |= write
+		case 'd':
+			a |= ll.AccessFSReadDir
+		case 'x':
+			a |= ll.AccessFSExecute | ll.AccessFSReadFile
+		}
+	}
+	if fi, err := os.Stat(r.Path); err == nil && !fi.IsDir() {
+		a &= fileRights // rights on a file may only be those that apply to files
+	}
+	return a
+}
+
+// applyLandlock restricts the stage, and so the agent it starts, to the policy's paths, and
+// scopes signals and abstract unix sockets to the sandbox.
+func applyLandlock(cfg *stageConfig) error {
+	rules := make([]landlock.Rule, 0, len(cfg.Landlock))
+	for _, r := range cfg.Landlock {
+		rules = append(rules, landlock.PathAccess(landlockRights(r), r.Path).IgnoreIfMissing())
+	}
+	c := landlock.V7
+	if !cfg.RequireLandlock {
+		c = c.BestEffort()
+	}
+	if err := c.RestrictPaths(rules...); err != nil {
+		return fmt.Errorf("applying the Landlock ruleset: %w (agentrun doctor explains; --allow-degraded runs without it)", err)
+	}
+	if err := c.RestrictScoped(); err != nil && cfg.RequireLandlock {
+		return fmt.Errorf("applying Landlock IPC scoping: %w", err)
+	}
+	return nil
+}
+
+// superviseAgent starts the agent and waits for it as an init process must: forwarding the
+// signals the host sends, reaping every child, and returning the agent's exit status.
+func superviseAgent(cfg *stageConfig) int {
+	cmd := exec.Command(cfg.Argv[0], cfg.Argv[1:]...)
+	cmd.Env, cmd.Dir = cfg.Env, cfg.Dir
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cfg.TTY {
+		cmd.SysProcAttr.Foreground, cmd.SysProcAttr.Ctty = true, 0
+	}
+	// Job-control signals from the terminal go to the agent's group, not to us.
+	signal.Ignore(unix.SIGTTOU, unix.SIGTTIN, unix.SIGTSTP)
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD)
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "agentrun: %v\n", err)
+		var execErr *exec.Error
+		switch {
+		case errors.Is(err, os.ErrNotExist) || errors.As(err, &execErr):
+			return 127
+		default:
+			return 126
+		}
+	}
+	agent := cmd.Process.Pid
+	for sig := range sigs {
+		if sig != unix.SIGCHLD {
+			_ = unix.Kill(-agent, sig.(unix.Signal))
+			continue
+		}
+		for {
+			var ws unix.WaitStatus
+			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			if pid <= 0 || err != nil {
+				break
+			}
+			if pid == agent {
+				if ws.Signaled() {
+					return 128 + int(ws.Signal())
+				}
+				return ws.ExitStatus()
+			}
+		}
+	}
+	return 125
+}

@@ -1,0 +1,136 @@
+package linux
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+)
+
+// isTerminal reports whether r is a terminal, so the agent gets a PTY.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// terminal relays between the user's terminal and the PTY that libcontainer creates inside
+// the container: the user's side in raw mode, the window size followed.
+type terminal struct {
+	in       *os.File
+	out      io.Writer
+	socket   *os.File // the end libcontainer sends the PTY master on (the container's end)
+	ours     *os.File // the end we receive it on
+	master   *os.File
+	state    *term.State
+	winch    chan os.Signal
+	copyDone chan struct{}
+}
+
+func newTerminal(in *os.File, out io.Writer) (*terminal, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("creating the console socket: %w", err)
+	}
+	return &terminal{
+		in:     in,
+		out:    out,
+		ours:   os.NewFile(uintptr(fds[0]), "console-ours"),
+		socket: os.NewFile(uintptr(fds[1]), "console-socket"),
+	}, nil
+}
+
+// size returns the user's terminal size as columns and rows.
+func (t *terminal) size() (cols, rows uint16) {
+	ws, err := pty.GetsizeFull(t.in)
+	if err != nil {
+		return 80, 24
+	}
+	return ws.Cols, ws.Rows
+}
+
+// attach receives the PTY master, puts the user's terminal in raw mode and starts relaying.
+func (t *terminal) attach() error {
+	t.socket.Close()
+	master, err := recvFD(t.ours)
+	if err != nil {
+		return fmt.Errorf("receiving the agent's terminal: %w", err)
+	}
+	t.master = master
+	if t.state, err = term.MakeRaw(int(t.in.Fd())); err != nil {
+		return fmt.Errorf("putting the terminal in raw mode: %w", err)
+	}
+	t.resize()
+	t.winch = make(chan os.Signal, 4)
+	signal.Notify(t.winch, unix.SIGWINCH)
+	go func() {
+		for range t.winch {
+			t.resize()
+		}
+	}()
+	go func() { _, _ = io.Copy(t.master, t.in) }()
+	t.copyDone = make(chan struct{})
+	go func() {
+		_, _ = io.Copy(t.out, t.master)
+		close(t.copyDone)
+	}()
+	return nil
+}
+
+func (t *terminal) resize() {
+	if ws, err := pty.GetsizeFull(t.in); err == nil {
+		_ = pty.Setsize(t.master, ws)
+	}
+}
+
+// drain waits briefly for the agent's last output once it has exited.
+func (t *terminal) drain() {
+	if t.copyDone == nil {
+		return
+	}
+	select {
+	case <-t.copyDone:
+	case <-time.After(500 * time.Millisecond):
+	}
+}
+
+// restore puts the user's terminal back as it was. It is safe to call more than once.
+func (t *terminal) restore() {
+	if t.winch != nil {
+		signal.Stop(t.winch)
+		close(t.winch)
+		t.winch = nil
+	}
+	if t.state != nil {
+		_ = term.Restore(int(t.in.Fd()), t.state)
+		t.state = nil
+	}
+	for _, f := range []*os.File{t.master, t.ours, t.socket} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// recvFD receives one file descriptor sent with SCM_RIGHTS.
+func recvFD(sock *os.File) (*os.File, error) {
+	name := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), name, oob, 0)
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return nil, fmt.Errorf("expected one control message (%v)", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return nil, fmt.Errorf("expected one file descriptor (%v)", err)
+	}
+	return os.NewFile(uintptr(fds[0]), string(name[:n])), nil
+}

@@ -24,13 +24,19 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, allowDegraded bool) (int,
 		return 0, fmt.Errorf("%w: %v", ErrNoLauncher, err)
 	}
 	groups, _ := os.Getgroups()
+	uid, gid := os.Getuid(), os.Getgid()
+	if uid != 0 {
+		// Without privileges the agent runs as root of its own user namespace, which maps
+		// to this user (see platform/linux).
+		uid, gid, groups = 0, 0, nil
+	}
 	spec := &platform.Spec{
 		Policy:        plan.Policy,
 		Command:       plan.Command,
 		Env:           AgentEnv(plan.Policy, os.Environ()),
 		Dir:           workingDir(plan),
-		UID:           os.Getuid(),
-		GID:           os.Getgid(),
+		UID:           uid,
+		GID:           gid,
 		Groups:        groups,
 		Stdin:         stdio.Stdin,
 		Stdout:        stdio.Stdout,

@@ -92,15 +92,19 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless bool) *
 			{Type: unix.RLIMIT_CORE, Hard: 0, Soft: 0}, // no core dumps full of secrets
 		},
 		Cgroups: &cgroups.Cgroup{
-			Path:      "/agentrun/" + l.id,
+			Parent:    "agentrun",
+			Name:      l.id,
 			Resources: cgroupResources(pol.Resources),
 		},
 	}
 	if rootless {
 		uid, gid := os.Getuid(), os.Getgid()
 		cfg.Namespaces = append(cfg.Namespaces, configs.Namespace{Type: configs.NEWUSER})
-		cfg.UIDMappings = []configs.IDMap{{ContainerID: int64(uid), HostID: int64(uid), Size: 1}}
-		cfg.GIDMappings = []configs.IDMap{{ContainerID: int64(gid), HostID: int64(gid), Size: 1}}
+		// libcontainer needs the container's root mapped; without subordinate IDs the only
+		// ID we may map is our own, so the agent is root of its namespace, with no
+		// capabilities, and what it creates belongs to the user on the host.
+		cfg.UIDMappings = []configs.IDMap{{ContainerID: 0, HostID: int64(uid), Size: 1}}
+		cfg.GIDMappings = []configs.IDMap{{ContainerID: 0, HostID: int64(gid), Size: 1}}
 		cfg.RootlessEUID, cfg.RootlessCgroups = true, true
 		cfg.Cgroups.Rootless = true
 	}
@@ -132,7 +136,7 @@ func deviceRules() []*devices.Rule {
 		rules = append(rules, &rule)
 	}
 	return append(rules,
-		&devices.Rule{Type: devices.CharDevice, Major: 5, Minor: 2, Permissions: "rwm", Allow: true},                 // /dev/ptmx
+		&devices.Rule{Type: devices.CharDevice, Major: 5, Minor: 2, Permissions: "rwm", Allow: true},                  // /dev/ptmx
 		&devices.Rule{Type: devices.CharDevice, Major: 136, Minor: devices.Wildcard, Permissions: "rwm", Allow: true}, // /dev/pts/*
 	)
 }

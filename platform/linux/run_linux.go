@@ -79,7 +79,10 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("creating the container: %w", err)
 	}
-	defer func() { _ = c.Destroy() }()
+	defer func() {
+		_ = c.Destroy()
+		removeCgroupParent()
+	}()
 
 	stageR, stageW, err := os.Pipe()
 	if err != nil {
@@ -111,7 +114,10 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	} else {
 		proc.Stdin, proc.Stdout, proc.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	}
-	oom, _ := c.NotifyOOM()
+	var oom <-chan struct{}
+	if !rootless {
+		oom, _ = c.NotifyOOM()
+	}
 
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
@@ -194,6 +200,16 @@ func removeLayout(l layout) {
 	_ = os.Remove(l.denyFile)
 }
 
+// removeCgroupParent removes agentrun's parent cgroup in every hierarchy once no container
+// uses it; a busy one (another run) stays.
+func removeCgroupParent() {
+	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/agentrun")
+	dirs = append(dirs, "/sys/fs/cgroup/agentrun")
+	for _, d := range dirs {
+		_ = os.Remove(d)
+	}
+}
+
 // CleanStale removes what an agentrun killed without warning left in root: containers
 // whose processes are gone, with their cgroups, and their root directories.
 func CleanStale(root string) {
@@ -216,5 +232,5 @@ func CleanStale(root string) {
 		}
 		removeLayout(layout{rootfs: filepath.Join(root, name+".rootfs"), denyFile: filepath.Join(root, name+".deny")})
 	}
+	removeCgroupParent()
 }
-

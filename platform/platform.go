@@ -31,6 +31,17 @@ type Spec struct {
 	AllowDegraded bool
 }
 
+// LayerError reports that a confinement layer the policy needs cannot be set up on this host.
+type LayerError struct {
+	Layer    string // e.g. "landlock"
+	Enforces string // what it would have enforced
+	Fix      string // how to make it available
+}
+
+func (e *LayerError) Error() string {
+	return fmt.Sprintf("the %s layer cannot be set up on this host, and the profile needs it (%s); fix: %s; or run with --allow-degraded to go on without it", e.Layer, e.Enforces, e.Fix)
+}
+
 // OOMError reports that the agent was killed because it used more memory than its limit.
 type OOMError struct {
 	Limit int64 // bytes

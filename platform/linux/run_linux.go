@@ -47,6 +47,26 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if spec.Policy.Mode == profiles.ModeAudit {
 		return 0, fmt.Errorf("audit mode is not available yet on Linux: %w", platform.ErrUnsupported)
 	}
+	pol := spec.Policy
+	layers := Layers(pol, ProbeHost())
+	given := map[string]bool{}
+	for _, l := range missingLayers(layers) {
+		if !spec.AllowDegraded || l.Name == "namespaces" {
+			return 0, &platform.LayerError{Layer: l.Name, Enforces: l.Enforces, Fix: l.Fix}
+		}
+		given[l.Name] = true
+		fmt.Fprintf(spec.Stderr, "agentrun: --allow-degraded: giving up %s (%s)\n", l.Name, l.Enforces)
+	}
+	if given["cgroups"] || given["network filter"] {
+		p := *pol
+		if given["cgroups"] {
+			p.Resources = profiles.Resources{}
+		}
+		if given["network filter"] {
+			p.Network = profiles.NetworkPolicy{}
+		}
+		pol = &p
+	}
 	root := s.StateRoot
 	if root == "" {
 		root = DefaultStateRoot()
@@ -72,9 +92,12 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if err := os.WriteFile(l.denyFile, nil, 0); err != nil {
 		return 0, fmt.Errorf("creating the container root: %w", err)
 	}
-	fs := planFilesystem(spec.Policy, hostStat)
+	fs := planFilesystem(pol, hostStat)
 	rootless := os.Geteuid() != 0
-	cfg := containerConfig(spec.Policy, fs, l, rootless)
+	cfg := containerConfig(pol, fs, l, rootless)
+	if given["seccomp"] {
+		cfg.Seccomp = nil
+	}
 	c, err := libcontainer.Create(root, l.id, cfg)
 	if err != nil {
 		return 0, fmt.Errorf("creating the container: %w", err)
@@ -132,8 +155,8 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		Env:             spec.Env,
 		Dir:             spec.Dir,
 		TTY:             tty,
-		Landlock:        landlockRules(spec.Policy, fs),
-		RequireLandlock: !spec.AllowDegraded,
+		Landlock:        landlockRules(pol, fs),
+		RequireLandlock: !given["landlock"],
 	}
 	go func() {
 		_ = encodeStage(stageW, sc)
@@ -169,7 +192,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	code := exitCode(state, werr)
 	select {
 	case <-oom:
-		return code, &platform.OOMError{Limit: spec.Policy.Resources.MemoryBytes, Code: code}
+		return code, &platform.OOMError{Limit: pol.Resources.MemoryBytes, Code: code}
 	default:
 	}
 	if code < 0 {

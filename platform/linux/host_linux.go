@@ -1,0 +1,102 @@
+package linux
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"golang.org/x/sys/unix"
+)
+
+// Host is what this machine offers the sandbox, as agentrun doctor reports it.
+type Host struct {
+	Kernel          string
+	Root            bool
+	LandlockABI     int    // 0: none
+	AppArmor        bool   // the AppArmor LSM is enabled
+	UserNS          bool   // this user can create user namespaces
+	UserNSWhy       string // why not, when UserNS is false
+	CgroupVersion   int    // 1 (or hybrid) or 2
+	CgroupDelegated bool   // this user may create cgroups (root, or a delegated v2 subtree)
+	TUN             bool   // /dev/net/tun exists
+	Seccomp         bool   // the kernel has seccomp filters and this binary has libseccomp
+}
+
+// ProbeHost looks at the kernel and this process's privileges.
+func ProbeHost() Host {
+	h := Host{Root: os.Geteuid() == 0}
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		h.Kernel = string(bytes.TrimRight(u.Release[:], "\x00"))
+	}
+	if abi, err := ll.LandlockGetABIVersion(); err == nil {
+		h.LandlockABI = abi
+	}
+	if lsm, err := os.ReadFile("/sys/kernel/security/lsm"); err == nil {
+		h.AppArmor = strings.Contains(string(lsm), "apparmor")
+	} else if enabled, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err == nil {
+		h.AppArmor = strings.TrimSpace(string(enabled)) == "Y"
+	}
+	h.UserNS, h.UserNSWhy = userNamespaces(h.Root)
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
+		h.CgroupVersion = 2
+	} else {
+		h.CgroupVersion = 1
+	}
+	h.CgroupDelegated = h.Root || (h.CgroupVersion == 2 && ownCgroupWritable())
+	_, err := os.Stat("/dev/net/tun")
+	h.TUN = err == nil
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		h.Seccomp = seccompBuilt && strings.Contains(string(status), "Seccomp:")
+	}
+	return h
+}
+
+func readInt(path string) (int, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n, err == nil
+}
+
+// userNamespaces says whether this user can create a user namespace, and if not, why.
+func userNamespaces(root bool) (bool, string) {
+	if root {
+		return true, ""
+	}
+	if n, ok := readInt("/proc/sys/user/max_user_namespaces"); ok && n == 0 {
+		return false, "user.max_user_namespaces is 0; set it with: sysctl -w user.max_user_namespaces=15000"
+	}
+	if n, ok := readInt("/proc/sys/kernel/unprivileged_userns_clone"); ok && n == 0 {
+		return false, "kernel.unprivileged_userns_clone is 0; enable it with: sysctl -w kernel.unprivileged_userns_clone=1"
+	}
+	if n, ok := readInt("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"); ok && n == 1 {
+		return false, "AppArmor restricts unprivileged user namespaces (Ubuntu 24.04+); allow agentrun with an AppArmor profile granting userns, or: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
+	}
+	return true, ""
+}
+
+// ownCgroupWritable reports whether this process may create cgroups below its own (cgroup v2
+// delegation, as systemd gives user sessions).
+func ownCgroupWritable() bool {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "0::"); ok {
+			return unix.Access(filepath.Join("/sys/fs/cgroup", rest), unix.W_OK) == nil
+		}
+	}
+	return false
+}
+
+func (h Host) String() string {
+	return fmt.Sprintf("kernel %s, landlock ABI %d, cgroup v%d", h.Kernel, h.LandlockABI, h.CgroupVersion)
+}

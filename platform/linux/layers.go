@@ -1,0 +1,104 @@
+package linux
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// Layer is one confinement mechanism as it applies to one policy on one host.
+type Layer struct {
+	Name      string
+	Enforces  string // what it enforces for this policy
+	Needed    bool   // the policy needs it
+	Available bool   // this host can set it up
+	Fix       string // how to make it available, when it is not
+}
+
+// Layers lists the mechanisms a policy is compiled to on a host, and which of them the host
+// can set up.
+func Layers(pol *profiles.Policy, h Host) []Layer {
+	fs := pol.Filesystem
+	nsFix := "run as root, or enable user namespaces: " + h.UserNSWhy
+	layers := []Layer{
+		{
+			Name:      "namespaces",
+			Enforces:  fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; own /proc, /dev, /tmp; no host processes; loopback-only network", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny)),
+			Needed:    true,
+			Available: h.Root || h.UserNS,
+			Fix:       nsFix,
+		},
+		{
+			Name:      "landlock",
+			Enforces:  fmt.Sprintf("open, write and execute only beneath the policy's paths (%d exec patterns); signals and abstract sockets scoped to the sandbox", len(pol.Exec.Allow)),
+			Needed:    true,
+			Available: h.LandlockABI > 0,
+			Fix:       "use a kernel 5.13 or newer with Landlock enabled (CONFIG_SECURITY_LANDLOCK=y and landlock in the lsm= boot parameter)",
+		},
+		{
+			Name:      "seccomp",
+			Enforces:  fmt.Sprintf("%d dangerous system calls denied (ptrace, bpf, io_uring, mount, keyctl, TIOCSTI, new user namespaces, …); no_new_privs; no capabilities", len(deniedSyscalls)+9),
+			Needed:    true,
+			Available: h.Seccomp,
+			Fix:       "build agentrun with -tags seccomp and libseccomp (scripts/install.sh does)",
+		},
+		{
+			Name:      "cgroups",
+			Enforces:  resourcesText(pol.Resources),
+			Needed:    pol.Resources != (profiles.Resources{}),
+			Available: h.CgroupDelegated,
+			Fix:       "run as root, or use cgroup v2 with a delegated subtree (systemd-run --user --scope -p Delegate=yes agentrun …)",
+		},
+		{
+			Name:      "network filter",
+			Enforces:  networkText(pol.Network),
+			Needed:    !pol.Network.None(),
+			Available: false,
+			Fix:       "filtered egress is not in this build yet: run with --network=none",
+		},
+		{
+			Name:      "apparmor",
+			Enforces:  "a profile generated from the policy (not in this build yet)",
+			Needed:    false,
+			Available: h.AppArmor,
+			Fix:       "a kernel with AppArmor",
+		},
+	}
+	return layers
+}
+
+func resourcesText(r profiles.Resources) string {
+	if r == (profiles.Resources{}) {
+		return "no limits asked for"
+	}
+	var parts []string
+	if r.MemoryBytes > 0 {
+		parts = append(parts, "memory "+profiles.FormatBytes(r.MemoryBytes)+" (OOM kill reported)")
+	}
+	if r.Pids > 0 {
+		parts = append(parts, fmt.Sprintf("%d processes", r.Pids))
+	}
+	if r.MilliCPU > 0 {
+		parts = append(parts, fmt.Sprintf("%.2f CPUs", float64(r.MilliCPU)/1000))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func networkText(n profiles.NetworkPolicy) string {
+	if n.None() {
+		return "none: loopback only"
+	}
+	return fmt.Sprintf("%d destinations by name and port; metadata always denied", len(n.Allow)+len(n.UDP))
+}
+
+// missingLayers returns the layers the policy needs that the host cannot set up.
+func missingLayers(layers []Layer) []Layer {
+	var out []Layer
+	for _, l := range layers {
+		if l.Needed && !l.Available {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,23 +1,47 @@
 package integration
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/agentrun/agentrun/cmd/agentrun/cli"
 )
 
-// TestMain lets the test binary act as the agentrun command inside scripts.
+// agentrunBin is the agentrun binary the tests run, built once by TestMain exactly as
+// scripts/install.sh builds it.
+var agentrunBin string
+
+// TestMain builds agentrun into a directory every user can read, so tests can run it as root
+// and as an unprivileged user.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
-		"agentrun": func() { os.Exit(cli.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
-	})
+	dir, err := os.MkdirTemp("", "agentrun-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := func() int {
+		defer os.RemoveAll(dir)
+		if err := os.Chmod(dir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		agentrunBin = filepath.Join(dir, "agentrun")
+		build := exec.Command("go", "build", "-tags", "seccomp", "-o", agentrunBin, "../cmd/agentrun")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "building agentrun: %v\n", err)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
 }
 
 // TestCLI runs testdata/script/*.txtar: each is a command-line session with its expected
-// output and exit status.
+// output and exit status, run against the built binary.
 func TestCLI(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
@@ -26,6 +50,7 @@ func TestCLI(t *testing.T) {
 			env.Setenv("HOME", home)
 			env.Setenv("XDG_CONFIG_HOME", home+"/.config")
 			env.Setenv("TMPDIR", env.WorkDir+"/tmp")
+			env.Setenv("PATH", filepath.Dir(agentrunBin)+string(os.PathListSeparator)+env.Getenv("PATH"))
 			return os.MkdirAll(home, 0o755)
 		},
 	})

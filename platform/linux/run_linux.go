@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
@@ -137,10 +138,6 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	} else {
 		proc.Stdin, proc.Stdout, proc.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	}
-	var oom <-chan struct{}
-	if !rootless {
-		oom, _ = c.NotifyOOM()
-	}
 
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
@@ -150,6 +147,10 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		return 0, fmt.Errorf("starting the container: %w", err)
 	}
 	stageR.Close()
+	var oom <-chan struct{}
+	if !rootless && pol.Resources.MemoryBytes > 0 {
+		oom, _ = c.NotifyOOM() // the cgroup exists once the container runs
+	}
 	sc := &stageConfig{
 		Argv:            spec.Command,
 		Env:             spec.Env,
@@ -190,15 +191,31 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		term.drain()
 	}
 	code := exitCode(state, werr)
-	select {
-	case <-oom:
+	if oomKilled(oom, code) {
 		return code, &platform.OOMError{Limit: pol.Resources.MemoryBytes, Code: code}
-	default:
 	}
 	if code < 0 {
 		return 0, fmt.Errorf("waiting for the agent: %w", werr)
 	}
 	return code, nil
+}
+
+// oomKilled reports whether the agent died of the memory limit. The kernel's notification
+// can trail the exit a little, so a SIGKILL death waits for it briefly.
+func oomKilled(oom <-chan struct{}, code int) bool {
+	if oom == nil {
+		return false
+	}
+	wait := time.Duration(0)
+	if code == 128+int(unix.SIGKILL) {
+		wait = 250 * time.Millisecond
+	}
+	select {
+	case <-oom:
+		return true
+	case <-time.After(wait):
+		return false
+	}
 }
 
 // exitCode is the agent's status as a shell reports it: its exit code, or 128+N when

@@ -1,0 +1,181 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// testUserName is the unprivileged account the tests create to run agentrun rootless.
+const testUserName = "agentrun-test"
+
+// runner runs agentrun as root or as the unprivileged test user, with a fixture home
+// directory holding secrets and a git workspace.
+type runner struct {
+	name      string
+	uid, gid  int // the user agentrun runs as
+	home, ws  string
+	profile   string // a test profile file: base and git, plus limits
+	unprivate bool   // runs as the unprivileged test user
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("sandbox tests need root: they create a test user and cgroups (run them with sudo, as scripts/test.sh does)")
+	}
+}
+
+// testUser creates the unprivileged test account once.
+func testUser(t *testing.T) (uid, gid int) {
+	t.Helper()
+	u, err := user.Lookup(testUserName)
+	if err != nil {
+		out, err := exec.Command("useradd", "--system", "--create-home", "--shell", "/bin/sh", testUserName).CombinedOutput()
+		if err != nil {
+			t.Fatalf("creating the test user: %v: %s", err, out)
+		}
+		if u, err = user.Lookup(testUserName); err != nil {
+			t.Fatal(err)
+		}
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid
+}
+
+// newRunner makes the fixture: a home with SSH keys, cloud credentials and shell rc files,
+// and a workspace that is a git repository with one commit.
+func newRunner(t *testing.T, unprivileged bool) *runner {
+	t.Helper()
+	requireRoot(t)
+	r := &runner{name: "root"}
+	if unprivileged {
+		r.name, r.unprivate = testUserName, true
+		r.uid, r.gid = testUser(t)
+	}
+	base, err := os.MkdirTemp("", "agentrun-fixture-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(base) })
+	r.home = filepath.Join(base, "home")
+	r.ws = filepath.Join(r.home, "project")
+	files := map[string]string{
+		".ssh/id_ed25519":            "-----BEGIN OPENSSH PRIVATE KEY----- secret\n",
+		".ssh/id_ed25519.pub":        "ssh-ed25519 AAAA public\n",
+		".aws/credentials":           "[default]\naws_secret_access_key = secret\n",
+		".bashrc":                    "# rc\n",
+		".config/systemd/user/.keep": "",
+		"notes.txt":                  "readable notes\n",
+		"project/README.md":          "hello\n",
+		"project/.env":               "TOKEN=secret\n",
+		"profile.yaml":               testProfile,
+		"limits.yaml":                limitsProfile,
+	}
+	for name, content := range files {
+		p := filepath.Join(r.home, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.profile = filepath.Join(r.home, "profile.yaml")
+	for _, args := range [][]string{
+		{"init", "-q"},
+		{"-c", "user.name=t", "-c", "user.email=t@example.com", "add", "README.md"},
+		{"-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = r.ws
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v: %s", args, err, out)
+		}
+	}
+	if err := os.Chmod(base, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if unprivileged {
+		if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", r.uid, r.gid), r.home).CombinedOutput(); err != nil {
+			t.Fatalf("chown: %v: %s", err, out)
+		}
+	}
+	return r
+}
+
+const testProfile = `name: test
+extends: [base, git]
+`
+
+const limitsProfile = `name: limits
+extends: [base]
+resources: {memory: 64MiB, pids: 64}
+`
+
+// result is what one agentrun run did.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
+}
+
+// run runs agentrun with args in the workspace, as the runner's user, with the fixture home.
+func (r *runner) run(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := r.command(ctx, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := result{stdout: stdout.String(), stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(err, &exitErr):
+		res.code = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("running agentrun: %v", err)
+	}
+	return res
+}
+
+// command prepares agentrun with args, as the runner's user.
+func (r *runner) command(ctx context.Context, args ...string) *exec.Cmd {
+	argv := append([]string{agentrunBin}, args...)
+	if r.unprivate {
+		argv = append([]string{"setpriv", "--reuid", strconv.Itoa(r.uid), "--regid", strconv.Itoa(r.gid), "--init-groups", "--"}, argv...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = r.ws
+	cmd.Env = []string{
+		"HOME=" + r.home,
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"LANG=C.UTF-8",
+		"USER=" + r.name,
+		"XDG_CONFIG_HOME=" + filepath.Join(r.home, ".config"),
+	}
+	return cmd
+}
+
+// sh runs a shell script in the sandbox under the test profile.
+func (r *runner) sh(t *testing.T, script string, extra ...string) result {
+	t.Helper()
+	args := append([]string{"--profile", r.profile, "--network", "none"}, extra...)
+	return r.run(t, append(args, "--", "sh", "-c", script)...)
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

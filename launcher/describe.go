@@ -17,7 +17,7 @@ func (p *Plan) Describe(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "  %s\t%s\n", k, fmt.Sprintf(format, args...)) }
 	fmt.Fprintf(tw, "agentrun plan\n")
-	row("command", "%s", strings.Join(quoteArgs(p.Command), " "))
+	row("command", "%s (%s)", strings.Join(quoteArgs(p.Command), " "), p.Path)
 	row("profile", "%s (%s): %s", pol.Name, p.Source, strings.Join(pol.Chain, " → "))
 	row("mode", "%s", pol.Mode)
 	row("workspace", "%s", p.Workspace)

@@ -26,7 +26,8 @@ type Request struct {
 type Plan struct {
 	Policy    *profiles.Policy
 	Source    string   // where the profile came from: a file path or builtin/NAME.yaml
-	Command   []string // Command[0] is the path of the executable
+	Path      string   // the executable, as found on PATH
+	Command   []string // the agent's argv, as typed
 	Workspace string
 	Notes     []string // things the user should know, such as the fallback to base
 }
@@ -72,7 +73,7 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{Command: append([]string{path}, req.Command[1:]...)}
+	plan := &Plan{Path: path, Command: req.Command}
 	var entry *profiles.Entry
 	switch {
 	case req.Profile != "":

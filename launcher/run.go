@@ -32,6 +32,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, allowDegraded bool) (int,
 	}
 	spec := &platform.Spec{
 		Policy:        plan.Policy,
+		Path:          plan.Path,
 		Command:       plan.Command,
 		Env:           AgentEnv(plan.Policy, os.Environ()),
 		Dir:           workingDir(plan),

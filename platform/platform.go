@@ -18,7 +18,8 @@ var ErrUnsupported = errors.New("no sandbox backend for this operating system in
 // Spec is one agent to run under a policy.
 type Spec struct {
 	Policy  *profiles.Policy
-	Command []string // Command[0] is an absolute path
+	Path    string   // the executable, an absolute path
+	Command []string // the agent's argv; Command[0] as the user typed it
 	Env     []string // the agent's whole environment
 	Dir     string   // the agent's working directory
 	UID     int      // the user the agent runs as

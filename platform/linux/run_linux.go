@@ -103,10 +103,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("creating the container: %w", err)
 	}
-	defer func() {
-		_ = c.Destroy()
-		removeCgroupParent()
-	}()
+	defer destroy(c)
 
 	stageR, stageW, err := os.Pipe()
 	if err != nil {
@@ -114,6 +111,12 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	}
 	defer stageR.Close()
 	defer stageW.Close()
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer lifeR.Close()
+	defer lifeW.Close() // held open until the agent has exited
 	tty := isTerminal(spec.Stdin)
 	proc := &libcontainer.Process{
 		Args:       []string{stageDir + "/agentrun", stageArg},
@@ -121,7 +124,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		UID:        spec.UID,
 		GID:        spec.GID,
 		Cwd:        "/",
-		ExtraFiles: []*os.File{stageR},
+		ExtraFiles: []*os.File{stageR, lifeR},
 		Init:       true,
 	}
 	if len(spec.Groups) > 0 && !rootless {
@@ -147,11 +150,13 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		return 0, fmt.Errorf("starting the container: %w", err)
 	}
 	stageR.Close()
+	lifeR.Close()
 	var oom <-chan struct{}
 	if !rootless && pol.Resources.MemoryBytes > 0 {
 		oom, _ = c.NotifyOOM() // the cgroup exists once the container runs
 	}
 	sc := &stageConfig{
+		Path:            spec.Path,
 		Argv:            spec.Command,
 		Env:             spec.Env,
 		Dir:             spec.Dir,
@@ -240,6 +245,19 @@ func removeLayout(l layout) {
 	_ = os.Remove(l.denyFile)
 }
 
+// destroy removes a container and its cgroups. Processes the agent left behind die with the
+// container's PID 1, but not at once: until they are gone the cgroups cannot be removed, so
+// it tries again for a while.
+func destroy(c *libcontainer.Container) {
+	for i := 0; i < 100; i++ {
+		if c.Destroy() == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	removeCgroupParent()
+}
+
 // removeCgroupParent removes agentrun's parent cgroup in every hierarchy once no container
 // uses it; a busy one (another run) stays.
 func removeCgroupParent() {
@@ -268,7 +286,7 @@ func CleanStale(root string) {
 		} else if st, err := c.Status(); err == nil && st == libcontainer.Running {
 			continue // another agentrun's live container
 		} else {
-			_ = c.Destroy()
+			destroy(c)
 		}
 		removeLayout(layout{rootfs: filepath.Join(root, name+".rootfs"), denyFile: filepath.Join(root, name+".deny")})
 	}

@@ -10,8 +10,12 @@ import (
 // subcommand: cmd/agentrun dispatches it before the CLI, from inside the container only.
 const stageArg = "__agentrun_stage"
 
-// stageFD is the descriptor on which the stage reads its stageConfig.
-const stageFD = 3
+// The descriptors the stage gets: its stageConfig, and a lifeline whose other end only
+// agentrun holds, so the stage sees end-of-file when agentrun dies, even by SIGKILL.
+const (
+	stageFD    = 3
+	lifelineFD = 4
+)
 
 // pathRule is one Landlock rule: a path and the rights granted beneath it.
 type pathRule struct {
@@ -22,6 +26,7 @@ type pathRule struct {
 // stageConfig is everything the stage needs, serialised by one function (encodeStage) and read
 // by one (decodeStage): never hand-built argv.
 type stageConfig struct {
+	Path     string     `json:"path"` // the executable; Argv[0] is what the agent sees as its name
 	Argv     []string   `json:"argv"`
 	Env      []string   `json:"env"`
 	Dir      string     `json:"dir"`

@@ -3,6 +3,7 @@ package linux
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -88,7 +89,7 @@ func applyLandlock(cfg *stageConfig) error {
 // superviseAgent starts the agent and waits for it as an init process must: forwarding the
 // signals the host sends, reaping every child, and returning the agent's exit status.
 func superviseAgent(cfg *stageConfig) int {
-	cmd := exec.Command(cfg.Argv[0], cfg.Argv[1:]...)
+	cmd := &exec.Cmd{Path: cfg.Path, Args: cfg.Argv}
 	cmd.Env, cmd.Dir = cfg.Env, cfg.Dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -110,6 +111,14 @@ func superviseAgent(cfg *stageConfig) int {
 		}
 	}
 	agent := cmd.Process.Pid
+	go func() {
+		// agentrun is gone: nobody can relay the agent's output or clean up after it, so
+		// end the sandbox (PID 1 exiting kills everything in it).
+		lifeline := os.NewFile(lifelineFD, "lifeline")
+		_, _ = io.Copy(io.Discard, lifeline)
+		_ = unix.Kill(-agent, unix.SIGKILL)
+		os.Exit(137)
+	}()
 	for sig := range sigs {
 		if sig != unix.SIGCHLD {
 			_ = unix.Kill(-agent, sig.(unix.Signal))

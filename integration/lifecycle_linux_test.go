@@ -1,0 +1,101 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const stateRoot = "/run/agentrun"
+
+// leftovers lists what agentrun may leave on the host: container state, root directories,
+// cgroups.
+func leftovers(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	entries, _ := os.ReadDir(stateRoot)
+	for _, e := range entries {
+		out = append(out, filepath.Join(stateRoot, e.Name()))
+	}
+	cgroups, _ := filepath.Glob("/sys/fs/cgroup/*/agentrun")
+	out = append(out, cgroups...)
+	if _, err := os.Stat("/sys/fs/cgroup/agentrun"); err == nil {
+		out = append(out, "/sys/fs/cgroup/agentrun")
+	}
+	return out
+}
+
+// processRunning reports whether a process with this exact command line exists.
+func processRunning(args string) bool {
+	out, _ := exec.Command("pgrep", "-f", "-x", args).Output()
+	return len(strings.TrimSpace(string(out))) > 0
+}
+
+// TestSIGKILLLeavesNothing kills agentrun with SIGKILL while its agent runs: the agent dies
+// with it, and the next start removes the container, cgroup and state it left.
+func TestSIGKILLLeavesNothing(t *testing.T) {
+	r := newRunner(t, false)
+	if l := leftovers(t); len(l) > 0 {
+		t.Fatalf("the host is not clean before the test: %v", l)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cmd := r.command(ctx, "--profile", r.profile, "--network", "none", "--", "sleep", "60.125")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !processRunning("sleep 60.125") {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(leftovers(t)) == 0 {
+		t.Fatal("no container state while the agent runs; the test would prove nothing")
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	for deadline = time.Now().Add(5 * time.Second); processRunning("sleep 60.125"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent outlived agentrun's SIGKILL")
+		}
+	}
+	if res := r.sh(t, "true"); res.code != 0 {
+		t.Fatalf("the next run: %s", res)
+	}
+	if l := leftovers(t); len(l) > 0 {
+		t.Errorf("left behind after the next start: %v", l)
+	}
+}
+
+// TestSIGTERMForwarded sends SIGTERM to agentrun: the agent gets it, and agentrun exits with
+// the agent's status after removing everything.
+func TestSIGTERMForwarded(t *testing.T) {
+	r := newRunner(t, false)
+	cmd := r.command(context.Background(), "--profile", r.profile, "--network", "none", "--", "sh", "-c", "trap 'echo got-term; exit 42' TERM; sleep 60.25 & wait")
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !processRunning("sleep 60.25") {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscallTERM)
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 42 || !strings.Contains(out.String(), "got-term") {
+		t.Errorf("want the agent's trap to run and exit 42, got %d (%v), output %q", code, err, out.String())
+	}
+	if l := leftovers(t); len(l) > 0 {
+		t.Errorf("left behind: %v", l)
+	}
+}

@@ -44,6 +44,7 @@ func (p *Plan) Describe(w io.Writer) error {
 		set[i] = s.Name
 	}
 	row("env", "pass %s; set %s", summarize(pass, 8), summarize(set, 8))
+	p.describeLayers(tw)
 	for _, n := range p.Notes {
 		row("note", "%s", n)
 	}

@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		agentrunBin = filepath.Join(dir, "agentrun")
-		build := exec.Command("go", "build", "-tags", "seccomp", "-o", agentrunBin, "../cmd/agentrun")
+		build := exec.Command("../scripts/build.sh", agentrunBin)
 		build.Stdout, build.Stderr = os.Stderr, os.Stderr
 		if err := build.Run(); err != nil {
 			fmt.Fprintf(os.Stderr, "building agentrun: %v\n", err)

@@ -5,10 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-apt_install ca-certificates git
+apt_install ca-certificates git gcc libc6-dev pkg-config libseccomp-dev
 ensure_go
 prefix="${PREFIX:-/usr/local}"
-version="$(git describe --tags --always --dirty 2>/dev/null || echo dev)"
-go build -trimpath -ldflags "-s -w -X github.com/agentrun/agentrun/cmd/agentrun/cli.Version=$version" -o bin/agentrun ./cmd/agentrun
+scripts/build.sh bin/agentrun
 as_root install -D -m 0755 bin/agentrun "$prefix/bin/agentrun"
-echo "agentrun $version installed in $prefix/bin/agentrun" >&2
+echo "agentrun installed in $prefix/bin/agentrun; agentrun doctor says what this host offers" >&2

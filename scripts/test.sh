@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # Runs agentrun's whole test suite on a Debian/Ubuntu machine, installing what it needs:
-# formatting, go vet, staticcheck, the cross-builds for macOS and Windows, and go test.
+# formatting, go vet, staticcheck, the cross-builds for macOS and Windows, and go test,
+# including the sandbox tests, which run as root (through sudo when needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-apt_install ca-certificates git
+# Build: gcc, libseccomp. Tests: real clients and tools run inside the sandbox (git, perl,
+# python3, node and npm for Claude Code), tmux for the terminal tests, setpriv and useradd
+# for the unprivileged user, pgrep/ps, bubblewrap for the launch benchmark.
+apt_install ca-certificates git gcc libc6-dev pkg-config libseccomp-dev \
+  perl python3 tmux util-linux passwd procps bubblewrap
+command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 ensure_go
 export PATH="$(go env GOPATH)/bin:$PATH"
 
@@ -15,8 +21,8 @@ if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 
-echo "== go vet (linux, darwin, windows)"
-go vet ./...
+echo "== go vet (linux with seccomp, darwin, windows)"
+go vet -tags seccomp ./...
 GOOS=darwin go vet ./...
 GOOS=windows go vet ./...
 
@@ -24,7 +30,12 @@ echo "== staticcheck"
 if ! command -v staticcheck >/dev/null || ! staticcheck -version | grep -qF '(0.8.2)'; then
   GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 fi
-staticcheck ./...
+staticcheck -tags seccomp ./...
 
 echo "== go test"
-go test -count=1 ./... "$@"
+gotest=(go test -tags seccomp -count=1 ./... "$@")
+if [ "$(id -u)" -eq 0 ]; then
+  "${gotest[@]}"
+else
+  sudo --preserve-env=PATH,GOPATH,GOCACHE,GOMODCACHE,GOTOOLCHAIN,GOFLAGS "${gotest[@]}"
+fi

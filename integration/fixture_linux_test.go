@@ -10,7 +10,6 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 )
@@ -177,5 +176,3 @@ func (r *runner) sh(t *testing.T, script string, extra ...string) result {
 	args := append([]string{"--profile", r.profile, "--network", "none"}, extra...)
 	return r.run(t, append(args, "--", "sh", "-c", script)...)
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -21,10 +21,16 @@ type Layer struct {
 func Layers(pol *profiles.Policy, h Host) []Layer {
 	fs := pol.Filesystem
 	nsFix := "run as root, or enable user namespaces: " + h.UserNSWhy
+	skipped := 0
+	for _, s := range planFilesystem(pol, hostStat).Skipped {
+		if strings.HasPrefix(s, accessProtect.String()+" ") {
+			skipped++
+		}
+	}
 	layers := []Layer{
 		{
 			Name:      "namespaces",
-			Enforces:  fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; own /proc, /dev, /tmp; no host processes; loopback-only network", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny)),
+			Enforces:  fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; own /proc, /dev, /tmp; no host processes; loopback-only network; %d protect rules name paths that do not exist yet and are not protected", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny), skipped),
 			Needed:    true,
 			Available: h.Root || h.UserNS,
 			Fix:       nsFix,

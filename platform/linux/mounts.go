@@ -116,7 +116,40 @@ func planFilesystem(pol *profiles.Policy, stat statFunc) fsPlan {
 		}
 		plan.Mounts = append(plan.Mounts, m)
 	}
+	plan.Mounts = pruneProtect(plan.Mounts)
 	return plan
+}
+
+// pruneProtect drops protect mounts that a read-only mount around them already covers, unless
+// a write mount lies beneath them (which the protect mount must keep read-only). Every mount
+// costs launch time; /etc's cron and systemd directories are the usual case.
+func pruneProtect(mounts []fsMount) []fsMount {
+	out := mounts[:0:0]
+	for i, m := range mounts {
+		if m.Access == accessProtect && enclosingAccess(mounts[:i], m.Path) == accessRead && !writeBeneath(mounts[i+1:], m.Path) {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func enclosingAccess(before []fsMount, path string) access {
+	for i := len(before) - 1; i >= 0; i-- {
+		if within(path, before[i].Path) {
+			return before[i].Access
+		}
+	}
+	return 0
+}
+
+func writeBeneath(after []fsMount, path string) bool {
+	for _, m := range after {
+		if m.Access == accessWrite && within(m.Path, path) {
+			return true
+		}
+	}
+	return false
 }
 
 // lessPath orders paths so that a directory comes before everything inside it.

@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"runtime"
+
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
@@ -39,7 +41,9 @@ func seccompConfig() *configs.Seccomp {
 	arg := func(index uint, op configs.Operator, value, valueTwo uint64) *configs.Arg {
 		return &configs.Arg{Index: index, Op: op, Value: value, ValueTwo: valueTwo}
 	}
-	s := &configs.Seccomp{DefaultAction: configs.Allow, Architectures: []string{"amd64", "x86", "x32", "arm64", "arm"}}
+	// Only the native architecture: a system call made through another ABI (32-bit x86 on
+	// amd64) matches no architecture of the filter and kills the process.
+	s := &configs.Seccomp{DefaultAction: configs.Allow, Architectures: []string{runtime.GOARCH}}
 	for _, name := range deniedSyscalls {
 		s.Syscalls = append(s.Syscalls, deny(name))
 	}

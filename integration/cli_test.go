@@ -35,6 +35,7 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "building agentrun: %v\n", err)
 			return 1
 		}
+		defer removeTestUser()
 		return m.Run()
 	}()
 	os.Exit(code)

@@ -34,11 +34,15 @@ func requireRoot(t *testing.T) {
 	}
 }
 
+// createdTestUser is set when the tests created the test account, which TestMain then removes.
+var createdTestUser bool
+
 // testUser creates the unprivileged test account once.
 func testUser(t *testing.T) (uid, gid int) {
 	t.Helper()
 	u, err := user.Lookup(testUserName)
 	if err != nil {
+		createdTestUser = true
 		out, err := exec.Command("useradd", "--system", "--create-home", "--shell", "/bin/sh", testUserName).CombinedOutput()
 		if err != nil {
 			t.Fatalf("creating the test user: %v: %s", err, out)

@@ -32,8 +32,12 @@ type Plan struct {
 	Notes     []string // things the user should know, such as the fallback to base
 }
 
-// UserProfilesDir is where the user's own profiles live: $XDG_CONFIG_HOME/agentrun/profiles.
+// UserProfilesDir is where the user's own profiles live: $XDG_CONFIG_HOME/agentrun/profiles
+// (under sudo, the invoking user's ~/.config/agentrun/profiles).
 func UserProfilesDir() string {
+	if home := CurrentInvoker().SudoHome(); home != "" {
+		return filepath.Join(home, ".config", "agentrun", "profiles")
+	}
 	dir := os.Getenv("XDG_CONFIG_HOME")
 	if !filepath.IsAbs(dir) {
 		home, err := os.UserHomeDir()
@@ -92,7 +96,7 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 			plan.Notes = append(plan.Notes, fmt.Sprintf("no profile matches %q; using \"base\" (choose one with --profile)", filepath.Base(req.Command[0])))
 		}
 	}
-	env, err := profiles.EnvFromOS(req.Workspace)
+	env, err := profiles.EnvFromOS(CurrentInvoker().SudoHome(), req.Workspace)
 	if err != nil {
 		return nil, err
 	}

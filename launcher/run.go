@@ -23,18 +23,22 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, allowDegraded bool) (int,
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrNoLauncher, err)
 	}
-	groups, _ := os.Getgroups()
-	uid, gid := os.Getuid(), os.Getgid()
-	if uid != 0 {
+	inv := CurrentInvoker()
+	uid, gid, groups := inv.UID, inv.GID, inv.Groups
+	if os.Geteuid() != 0 {
 		// Without privileges the agent runs as root of its own user namespace, which maps
 		// to this user (see platform/linux).
 		uid, gid, groups = 0, 0, nil
+	}
+	env := AgentEnv(plan.Policy, os.Environ())
+	if inv.Sudo {
+		env = setEnv(env, "HOME", inv.Home, "USER", inv.Name, "LOGNAME", inv.Name)
 	}
 	spec := &platform.Spec{
 		Policy:        plan.Policy,
 		Path:          plan.Path,
 		Command:       plan.Command,
-		Env:           AgentEnv(plan.Policy, os.Environ()),
+		Env:           env,
 		Dir:           workingDir(plan),
 		UID:           uid,
 		GID:           gid,

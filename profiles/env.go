@@ -64,12 +64,24 @@ func (e Env) expand(p pathPattern) (string, error) {
 }
 
 // EnvFromOS reads the expansion variables from the process environment, following the XDG
-// base directory defaults. An empty workspace means the current directory.
-func EnvFromOS(workspace string) (Env, error) {
-	home, err := os.UserHomeDir()
-	if err != nil {
+// base directory defaults. An empty workspace means the current directory. A non-empty home
+// is another user's (the one who ran sudo): the XDG variables of this environment are then
+// not theirs, and their defaults under home are used.
+func EnvFromOS(home, workspace string) (Env, error) {
+	getenv := os.Getenv
+	if home != "" {
+		getenv = func(name string) string {
+			if name == "TMPDIR" {
+				return os.Getenv(name)
+			}
+			return ""
+		}
+	} else if h, err := os.UserHomeDir(); err == nil {
+		home = h
+	} else {
 		return Env{}, fmt.Errorf("finding the home directory: %w", err)
 	}
+	var err error
 	if workspace == "" {
 		if workspace, err = os.Getwd(); err != nil {
 			return Env{}, fmt.Errorf("finding the current directory: %w", err)
@@ -84,7 +96,7 @@ func EnvFromOS(workspace string) (Env, error) {
 		return Env{}, fmt.Errorf("workspace %s is not a directory", workspace)
 	}
 	xdg := func(name, def string) string {
-		if v := os.Getenv(name); filepath.IsAbs(v) {
+		if v := getenv(name); filepath.IsAbs(v) {
 			return v
 		}
 		return def

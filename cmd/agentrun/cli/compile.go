@@ -80,7 +80,7 @@ func compileAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	env, err := profiles.EnvFromOS(c.String("workspace"))
+	env, err := profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), c.String("workspace"))
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func profilesShow(c *cli.Context) error {
 		_, err = c.App.Writer.Write(data)
 		return err
 	}
-	env, err := profiles.EnvFromOS(c.String("workspace"))
+	env, err := profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), c.String("workspace"))
 	if err != nil {
 		return err
 	}
@@ -180,10 +180,10 @@ func profilesValidate(c *cli.Context) error {
 // validationEnv is the launch environment, with placeholders for what may be unset, so that
 // validation judges the profile and not the shell it runs in.
 func validationEnv() (profiles.Env, error) {
-	env, err := profiles.EnvFromOS("")
+	env, err := profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), "")
 	if err != nil {
 		// The current directory may be gone; any directory will do as a workspace here.
-		env, err = profiles.EnvFromOS(os.TempDir())
+		env, err = profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), os.TempDir())
 	}
 	if err != nil {
 		return env, err

@@ -1,0 +1,55 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestSudoRunsAsInvokingUser runs agentrun as root the way sudo leaves it (SUDO_UID and
+// SUDO_GID set, HOME=/root): the agent runs as the user who ran sudo, in their home, and what
+// it creates belongs to them; their secrets stay denied.
+func TestSudoRunsAsInvokingUser(t *testing.T) {
+	requireRoot(t)
+	uid, gid := testUser(t)
+	u, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := os.MkdirTemp(u.HomeDir, "ws-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(ws) })
+	secret := filepath.Join(u.HomeDir, ".ssh", "id_ed25519")
+	if err := os.MkdirAll(filepath.Dir(secret), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secret, []byte("secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(secret)) })
+	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", uid, gid), ws, filepath.Dir(secret)).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v: %s", err, out)
+	}
+	cmd := exec.Command(agentrunBin, "--", "sh", "-c", "id -u; echo $HOME; echo mine > made.txt; cat ~/.ssh/id_ed25519")
+	cmd.Dir = ws
+	cmd.Env = []string{"HOME=/root", "PATH=/usr/bin:/bin", fmt.Sprintf("SUDO_UID=%d", uid), fmt.Sprintf("SUDO_GID=%d", gid), "SUDO_USER=" + u.Username}
+	out, _ := cmd.CombinedOutput()
+	if !strings.Contains(string(out), fmt.Sprintf("%d\n%s\n", uid, u.HomeDir)) || !strings.Contains(string(out), "Permission denied") {
+		t.Errorf("want the agent as uid %d in %s, its key denied; got:\n%s", uid, u.HomeDir, out)
+	}
+	fi, err := os.Stat(filepath.Join(ws, "made.txt"))
+	if err != nil {
+		t.Fatalf("the agent did not write in the workspace: %v\n%s", err, out)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != uid {
+		t.Errorf("made.txt belongs to uid %d, want %d", st.Uid, uid)
+	}
+}

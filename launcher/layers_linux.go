@@ -61,7 +61,7 @@ func Doctor(w io.Writer) error {
 	case h.Root || h.UserNS:
 		fmt.Fprintf(tw, "  tier\tdegraded: namespaces without all kernel layers; enforce mode refuses profiles that need the missing ones\n")
 	default:
-		fmt.Fprintf(tw, "  tier\tnone: no user namespaces; enforce mode refuses to run (fix: %s)\n", h.UserNSWhy)
+		fmt.Fprintf(tw, "  tier\tLandlock + seccomp only (no user namespaces: %s); enforce mode refuses, --allow-degraded runs this tier and lists what it gives up\n", h.UserNSWhy)
 	}
 	return tw.Flush()
 }

@@ -33,7 +33,7 @@ func Layers(pol *profiles.Policy, h Host) []Layer {
 			Enforces:  fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; own /proc, /dev, /tmp; no host processes; loopback-only network; %d protect rules name paths that do not exist yet and are not protected", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny), skipped),
 			Needed:    true,
 			Available: h.Root || h.UserNS,
-			Fix:       nsFix,
+			Fix:       nsFix + "; --allow-degraded runs the Landlock + seccomp tier instead (no private mounts: protect rules inside writable directories, the private /tmp and hiding host processes are given up)",
 		},
 		{
 			Name:      "landlock",

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/opencontainers/runc/libcontainer/configs"
 )
 
 // stageArg is the argument that makes agentrun run as the in-sandbox stage. It is not a
@@ -32,6 +34,11 @@ type stageConfig struct {
 	Dir      string     `json:"dir"`
 	TTY      bool       `json:"tty"`
 	Landlock []pathRule `json:"landlock"`
+	// Direct is the Landlock + seccomp tier: no container, so the stage applies seccomp
+	// itself, and cuts off TCP with Landlock when NoNetwork is set.
+	Direct    bool             `json:"direct,omitempty"`
+	Seccomp   *configs.Seccomp `json:"seccomp,omitempty"`
+	NoNetwork bool             `json:"no_network,omitempty"`
 	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead
 	// of going on with the other layers (set unless --allow-degraded gave Landlock up).
 	RequireLandlock bool `json:"require_landlock"`

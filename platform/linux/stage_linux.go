@@ -11,6 +11,7 @@ import (
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,6 +30,11 @@ func RunStage() {
 	}
 	if err := applyLandlock(cfg); err != nil {
 		stageFail(err)
+	}
+	if cfg.Direct {
+		if err := applyDirect(cfg); err != nil {
+			stageFail(err)
+		}
 	}
 	os.Exit(superviseAgent(cfg))
 }
@@ -86,6 +92,26 @@ func applyLandlock(cfg *stageConfig) error {
 	return nil
 }
 
+// applyDirect is what the container would have done, for the direct tier: TCP cut off when
+// the policy has no network, and the seccomp filter.
+func applyDirect(cfg *stageConfig) error {
+	if cfg.NoNetwork {
+		c := landlock.V7
+		if !cfg.RequireLandlock {
+			c = c.BestEffort()
+		}
+		if err := c.RestrictNet(); err != nil {
+			return fmt.Errorf("cutting off TCP with Landlock: %w", err)
+		}
+	}
+	if cfg.Seccomp != nil {
+		if _, err := seccomp.InitSeccomp(cfg.Seccomp); err != nil {
+			return fmt.Errorf("applying the seccomp filter: %w", err)
+		}
+	}
+	return nil
+}
+
 // superviseAgent starts the agent and waits for it as an init process must: forwarding the
 // signals the host sends, reaping every child, and returning the agent's exit status.
 func superviseAgent(cfg *stageConfig) int {
@@ -131,6 +157,10 @@ func superviseAgent(cfg *stageConfig) int {
 				break
 			}
 			if pid == agent {
+				if cfg.TTY && cfg.Direct {
+					// Give the terminal back to agentrun's process group.
+					_ = unix.IoctlSetPointerInt(0, unix.TIOCSPGRP, unix.Getpgrp())
+				}
 				if ws.Signaled() {
 					return 128 + int(ws.Signal())
 				}

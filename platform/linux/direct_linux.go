@@ -1,0 +1,187 @@
+package linux
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// runDirect is the Landlock + seccomp tier, for a user who may not create namespaces: no
+// container, the stage confines itself on the host (no_new_privs, Landlock with the denied
+// paths cut out of the rules that would cover them, TCP cut off when the policy has no network,
+// seccomp) and starts the agent. What only the mount layer can do (protect inside a writable
+// directory, a private /tmp, hidden host processes) is given up, and --allow-degraded has said
+// so before this runs.
+func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, given map[string]bool) (int, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, fmt.Errorf("finding the agentrun binary: %w", err)
+	}
+	stageR, stageW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer stageR.Close()
+	defer stageW.Close()
+	lifeR, lifeW, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	defer lifeR.Close()
+	defer lifeW.Close()
+
+	fs := planFilesystem(pol, hostStat)
+	tty := isTerminal(spec.Stdin)
+	sc := &stageConfig{
+		Path:            spec.Path,
+		Argv:            spec.Command,
+		Env:             spec.Env,
+		Dir:             spec.Dir,
+		TTY:             tty,
+		Landlock:        punchHoles(directRules(pol, fs), deniedPaths(fs), listDir),
+		RequireLandlock: !given["landlock"],
+		Direct:          true,
+		NoNetwork:       pol.Network.None(),
+	}
+	if !given["seccomp"] {
+		sc.Seccomp = seccompConfig()
+	}
+	cmd := exec.CommandContext(ctx, self, stageArg)
+	cmd.Env = []string{}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
+	cmd.ExtraFiles = []*os.File{stageR, lifeR}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("starting the sandbox stage: %w", err)
+	}
+	stageR.Close()
+	lifeR.Close()
+	go func() {
+		_ = encodeStage(stageW, sc)
+		stageW.Close()
+	}()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case sig := <-sigs:
+				if tty && sig == unix.SIGINT {
+					continue // the terminal sends it to the agent's process group itself
+				}
+				_ = cmd.Process.Signal(sig)
+			case <-done:
+				return
+			}
+		}
+	}()
+	werr := cmd.Wait()
+	code := exitCode(cmd.ProcessState, werr)
+	if code < 0 {
+		return 0, fmt.Errorf("waiting for the agent: %w", werr)
+	}
+	return code, nil
+}
+
+// directRules are the Landlock rules of the direct tier: the policy's paths as the mount plan
+// resolved them, plus what every process needs from /dev and /proc, and the host's /tmp (the
+// tier has no private one).
+func directRules(pol *profiles.Policy, fs fsPlan) []pathRule {
+	rules := landlockRules(pol, fs)
+	out := rules[:0]
+	for _, r := range rules {
+		if r.Path != "/" { // listing / is harmless only when the mounts decide what is there
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func deniedPaths(fs fsPlan) []string {
+	var out []string
+	for _, m := range fs.Mounts {
+		if m.Access == accessDeny {
+			out = append(out, m.Path)
+		}
+	}
+	return out
+}
+
+func listDir(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return names
+}
+
+// punchHoles rewrites rules so that no rule covers a denied path: a rule for a directory
+// above a denied path is replaced by rules for each of its entries that do not lead to the
+// denied path, recursively down to it, and the directories on the way may only be listed.
+// Landlock only grants access beneath paths, so this is how a deny inside a readable tree is
+// expressed without mounts. Entries created later in those directories are not covered.
+func punchHoles(rules []pathRule, denied []string, list func(string) []string) []pathRule {
+	for _, d := range denied {
+		var next []pathRule
+		for _, r := range rules {
+			switch {
+			case within(r.Path, d):
+				// at or inside the denied path: dropped
+			case within(d, r.Path) && r.Rights != "d":
+				next = append(next, split(r, d, list)...)
+			default:
+				next = append(next, r)
+			}
+		}
+		rules = next
+	}
+	sort.SliceStable(rules, func(i, j int) bool {
+		if rules[i].Path != rules[j].Path {
+			return rules[i].Path < rules[j].Path
+		}
+		return rules[i].Rights < rules[j].Rights
+	})
+	out := rules[:0]
+	for i, r := range rules {
+		if i == 0 || r != rules[i-1] {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// split replaces rule r, above denied path d, by rules for the siblings along the way.
+func split(r pathRule, d string, list func(string) []string) []pathRule {
+	out := []pathRule{{Path: r.Path, Rights: "d"}}
+	dir := r.Path
+	for _, part := range strings.Split(strings.TrimPrefix(strings.TrimPrefix(d, r.Path), "/"), "/") {
+		for _, name := range list(dir) {
+			if name != part {
+				out = append(out, pathRule{Path: filepath.Join(dir, name), Rights: r.Rights})
+			}
+		}
+		dir = filepath.Join(dir, part)
+		if dir != d {
+			out = append(out, pathRule{Path: dir, Rights: "d"})
+		}
+	}
+	return out
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -28,18 +27,11 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, g
 	if err != nil {
 		return 0, fmt.Errorf("finding the agentrun binary: %w", err)
 	}
-	stageR, stageW, err := os.Pipe()
+	link, err := newStageLink()
 	if err != nil {
 		return 0, err
 	}
-	defer stageR.Close()
-	defer stageW.Close()
-	lifeR, lifeW, err := os.Pipe()
-	if err != nil {
-		return 0, err
-	}
-	defer lifeR.Close()
-	defer lifeW.Close()
+	defer link.Close()
 
 	fs := planFilesystem(pol, hostStat)
 	tty := isTerminal(spec.Stdin)
@@ -57,38 +49,21 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, g
 	if !given["seccomp"] {
 		sc.Seccomp = seccompConfig()
 	}
-	cmd := exec.CommandContext(ctx, self, stageArg)
+	cmd := exec.Command(self, stageArg)
 	cmd.Env = []string{}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
-	cmd.ExtraFiles = []*os.File{stageR, lifeR}
+	cmd.ExtraFiles = link.childFiles()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL}
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
-	defer signal.Stop(sigs)
+	stopSignals := relaySignals(ctx, tty, func(sig os.Signal) {
+		if cmd.Process != nil {
+			_ = cmd.Process.Signal(sig)
+		}
+	})
+	defer stopSignals()
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("starting the sandbox stage: %w", err)
 	}
-	stageR.Close()
-	lifeR.Close()
-	go func() {
-		_ = encodeStage(stageW, sc)
-		stageW.Close()
-	}()
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			select {
-			case sig := <-sigs:
-				if tty && sig == unix.SIGINT {
-					continue // the terminal sends it to the agent's process group itself
-				}
-				_ = cmd.Process.Signal(sig)
-			case <-done:
-				return
-			}
-		}
-	}()
+	link.send(sc)
 	werr := cmd.Wait()
 	code := exitCode(cmd.ProcessState, werr)
 	if code < 0 {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"time"
 
@@ -108,18 +107,11 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	}
 	defer destroy(c)
 
-	stageR, stageW, err := os.Pipe()
+	link, err := newStageLink()
 	if err != nil {
 		return 0, err
 	}
-	defer stageR.Close()
-	defer stageW.Close()
-	lifeR, lifeW, err := os.Pipe()
-	if err != nil {
-		return 0, err
-	}
-	defer lifeR.Close()
-	defer lifeW.Close() // held open until the agent has exited
+	defer link.Close() // the lifeline stays open until the agent has exited
 	tty := isTerminal(spec.Stdin)
 	proc := &libcontainer.Process{
 		Args:       []string{stageDir + "/agentrun", stageArg},
@@ -127,7 +119,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		UID:        spec.UID,
 		GID:        spec.GID,
 		Cwd:        "/",
-		ExtraFiles: []*os.File{stageR, lifeR},
+		ExtraFiles: link.childFiles(),
 		Init:       true,
 	}
 	if len(spec.Groups) > 0 && !rootless {
@@ -145,15 +137,12 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		proc.Stdin, proc.Stdout, proc.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	}
 
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
-	defer signal.Stop(sigs)
+	stopSignals := relaySignals(ctx, tty, func(sig os.Signal) { _ = proc.Signal(sig) })
+	defer stopSignals()
 
 	if err := c.Run(proc); err != nil {
 		return 0, fmt.Errorf("starting the container: %w", err)
 	}
-	stageR.Close()
-	lifeR.Close()
 	var oom <-chan struct{}
 	if !rootless && pol.Resources.MemoryBytes > 0 {
 		oom, _ = c.NotifyOOM() // the cgroup exists once the container runs
@@ -167,34 +156,14 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		Landlock:        landlockRules(pol, fs),
 		RequireLandlock: !given["landlock"],
 	}
-	go func() {
-		_ = encodeStage(stageW, sc)
-		stageW.Close()
-	}()
+	link.send(sc)
 	if term != nil {
 		if err := term.attach(); err != nil {
 			_ = proc.Signal(unix.SIGKILL)
 			return 0, err
 		}
 	}
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case sig := <-sigs:
-				if tty && sig == unix.SIGINT {
-					continue // a terminal's Ctrl-C reaches the agent through the PTY
-				}
-				_ = proc.Signal(sig)
-			case <-ctx.Done():
-				_ = proc.Signal(unix.SIGKILL)
-			case <-done:
-				return
-			}
-		}
-	}()
 	state, werr := proc.Wait()
-	close(done)
 	if term != nil {
 		term.drain()
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/agentrun/agentrun/launcher"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -68,23 +67,11 @@ func compileAction(c *cli.Context) error {
 	if t == nil {
 		return usageError("the targets are: "+strings.Join(targetNames(), ", "), "unknown target %q", c.String("target"))
 	}
-	arg, err := oneArg(c, "profile name or file")
+	cat, e, err := namedProfile(c)
 	if err != nil {
 		return err
 	}
-	cat, err := launcher.LoadCatalog()
-	if err != nil {
-		return err
-	}
-	e, err := launcher.FindProfile(cat, arg)
-	if err != nil {
-		return err
-	}
-	env, err := profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), c.String("workspace"))
-	if err != nil {
-		return err
-	}
-	pol, err := cat.Resolve(e, env)
+	pol, err := resolveFor(c, cat, e)
 	if err != nil {
 		return err
 	}

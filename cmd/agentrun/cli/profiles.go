@@ -78,21 +78,13 @@ func oneArg(c *cli.Context, what string) (string, error) {
 }
 
 func profilesShow(c *cli.Context) error {
-	arg, err := oneArg(c, "profile name or file")
-	if err != nil {
-		return err
-	}
-	cat, err := launcher.LoadCatalog()
-	if err != nil {
-		return err
-	}
-	e, err := launcher.FindProfile(cat, arg)
+	cat, e, err := namedProfile(c)
 	if err != nil {
 		return err
 	}
 	if !c.Bool("resolved") {
 		if c.Bool("json") {
-			return usageError("write agentrun profiles show --resolved --json "+arg, "--json needs --resolved")
+			return usageError("write agentrun profiles show --resolved --json "+c.Args().First(), "--json needs --resolved")
 		}
 		data, err := profileSource(e)
 		if err != nil {
@@ -101,11 +93,7 @@ func profilesShow(c *cli.Context) error {
 		_, err = c.App.Writer.Write(data)
 		return err
 	}
-	env, err := profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), c.String("workspace"))
-	if err != nil {
-		return err
-	}
-	pol, err := cat.Resolve(e, env)
+	pol, err := resolveFor(c, cat, e)
 	if err != nil {
 		return err
 	}

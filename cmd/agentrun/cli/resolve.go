@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// namedProfile finds the profile that the subcommand's one argument names, as a name or a
+// file.
+func namedProfile(c *cli.Context) (*profiles.Catalog, *profiles.Entry, error) {
+	arg, err := oneArg(c, "profile name or file")
+	if err != nil {
+		return nil, nil, err
+	}
+	cat, err := launcher.LoadCatalog()
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := launcher.FindProfile(cat, arg)
+	return cat, e, err
+}
+
+// resolveFor resolves a profile with paths expanded for --workspace.
+func resolveFor(c *cli.Context, cat *profiles.Catalog, e *profiles.Entry) (*profiles.Policy, error) {
+	env, err := profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), c.String("workspace"))
+	if err != nil {
+		return nil, err
+	}
+	return cat.Resolve(e, env)
+}

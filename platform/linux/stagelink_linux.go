@@ -1,0 +1,79 @@
+package linux
+
+import (
+	"context"
+	"os"
+	"os/signal"
+
+	"golang.org/x/sys/unix"
+)
+
+// stageLink is agentrun's side of the stage's two descriptors: the pipe that carries its
+// configuration, and the lifeline that only agentrun holds open.
+type stageLink struct {
+	configR, configW *os.File
+	lifeR, lifeW     *os.File
+}
+
+func newStageLink() (*stageLink, error) {
+	l := &stageLink{}
+	var err error
+	if l.configR, l.configW, err = os.Pipe(); err != nil {
+		return nil, err
+	}
+	if l.lifeR, l.lifeW, err = os.Pipe(); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// childFiles are the stage's descriptors 3 and 4 (stageFD, lifelineFD).
+func (l *stageLink) childFiles() []*os.File { return []*os.File{l.configR, l.lifeR} }
+
+// send closes the stage's ends, now that it has them, and writes its configuration.
+func (l *stageLink) send(cfg *stageConfig) {
+	l.configR.Close()
+	l.lifeR.Close()
+	go func() {
+		_ = encodeStage(l.configW, cfg)
+		l.configW.Close()
+	}()
+}
+
+// Close closes everything; the lifeline's end tells the stage that agentrun is done.
+func (l *stageLink) Close() {
+	for _, f := range []*os.File{l.configR, l.configW, l.lifeR, l.lifeW} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// relaySignals forwards to the stage the signals agentrun gets, until stop is called. With a
+// terminal, Ctrl-C reaches the agent through it, so SIGINT is not sent twice. A cancelled
+// context kills the stage.
+func relaySignals(ctx context.Context, tty bool, send func(os.Signal)) (stop func()) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-sigs:
+				if !(tty && sig == unix.SIGINT) {
+					send(sig)
+				}
+			case <-ctx.Done():
+				send(unix.SIGKILL)
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+	}
+}

@@ -169,3 +169,32 @@ func TestExitStatus(t *testing.T) {
 		t.Errorf("cat with stdin at EOF: want exit 0, got %s", res)
 	}
 }
+
+// TestProtectedPathCreatedIsQuarantined checks what happens to a protected path that does not
+// exist at launch and that the agent creates: it cannot be made read-only beforehand, so it is
+// moved aside after the run, nothing lost, and the user is told.
+func TestProtectedPathCreatedIsQuarantined(t *testing.T) {
+	r := newRunner(t, false)
+	profile := filepath.Join(r.home, "claudeish.yaml")
+	if err := os.WriteFile(profile, []byte("name: claudeish\nextends: [base]\nfilesystem:\n  protect: [$WORKSPACE/.claude/settings.json]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := r.run(t, "--profile", profile, "--", "sh", "-c", `mkdir -p .claude && echo '{"hooks":"evil"}' > .claude/settings.json && exit 3`)
+	if res.code != 3 || !strings.Contains(res.stderr, "created protected path "+filepath.Join(r.ws, ".claude/settings.json")) {
+		t.Errorf("want the agent's status and a warning, got %s", res)
+	}
+	if _, err := os.Stat(filepath.Join(r.ws, ".claude/settings.json")); !os.IsNotExist(err) {
+		t.Errorf("the protected path is still in place: %v", err)
+	}
+	if b, err := os.ReadFile(filepath.Join(r.ws, ".claude/settings.json.agentrun-quarantined")); err != nil || !strings.Contains(string(b), "evil") {
+		t.Errorf("the quarantined file is missing or changed: %q, %v", b, err)
+	}
+	// Once the user puts it back, it exists: read-only in the sandbox, and never moved.
+	if err := os.Rename(filepath.Join(r.ws, ".claude/settings.json.agentrun-quarantined"), filepath.Join(r.ws, ".claude/settings.json")); err != nil {
+		t.Fatal(err)
+	}
+	res = r.run(t, "--profile", profile, "--", "sh", "-c", "echo x > .claude/settings.json")
+	if res.code == 0 || !strings.Contains(res.stderr, "Read-only file system") || strings.Contains(res.stderr, "moved it") {
+		t.Errorf("want the existing protected path read-only and left in place, got %s", res)
+	}
+}

@@ -48,7 +48,10 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, allowDegraded bool) (int,
 		Stderr:        stdio.Stderr,
 		AllowDegraded: allowDegraded,
 	}
-	return sb.Run(ctx, spec)
+	missing := missingProtected(plan.Policy)
+	code, err := sb.Run(ctx, spec)
+	quarantine(missing, stdio.Stderr)
+	return code, err
 }
 
 // workingDir is the current directory when the policy lets the agent see it, else the

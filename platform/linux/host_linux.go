@@ -21,7 +21,8 @@ type Host struct {
 	UserNS          bool   // this user can create user namespaces
 	UserNSWhy       string // why not, when UserNS is false
 	CgroupVersion   int    // 1 (or hybrid) or 2
-	CgroupDelegated bool   // this user may create cgroups (root, or a delegated v2 subtree)
+	CgroupDelegated bool   // this user has a delegated cgroup v2 subtree (not used for limits yet)
+	CgroupLimits    bool   // agentrun can apply cgroup limits here: as root
 	TUN             bool   // /dev/net/tun exists
 	Seccomp         bool   // the kernel has seccomp filters and this binary has libseccomp
 }
@@ -47,7 +48,8 @@ func ProbeHost() Host {
 	} else {
 		h.CgroupVersion = 1
 	}
-	h.CgroupDelegated = h.Root || (h.CgroupVersion == 2 && ownCgroupWritable())
+	h.CgroupDelegated = h.CgroupVersion == 2 && ownCgroupWritable()
+	h.CgroupLimits = h.Root
 	_, err := os.Stat("/dev/net/tun")
 	h.TUN = err == nil
 	if status, err := os.ReadFile("/proc/self/status"); err == nil {

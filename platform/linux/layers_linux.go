@@ -53,8 +53,8 @@ func Layers(pol *profiles.Policy, h Host) []Layer {
 			Name:      "cgroups",
 			Enforces:  resourcesText(pol.Resources),
 			Needed:    pol.Resources != (profiles.Resources{}),
-			Available: h.CgroupDelegated,
-			Fix:       "run as root, or use cgroup v2 with a delegated subtree (systemd-run --user --scope -p Delegate=yes agentrun …)",
+			Available: h.CgroupLimits,
+			Fix:       "run agentrun as root (sudo agentrun … runs the agent as you); limits through a delegated cgroup v2 subtree are not in this build",
 		},
 		{
 			Name:      "network filter",

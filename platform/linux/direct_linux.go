@@ -35,17 +35,8 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, g
 
 	fs := planFilesystem(pol, hostStat)
 	tty := isTerminal(spec.Stdin)
-	sc := &stageConfig{
-		Path:            spec.Path,
-		Argv:            spec.Command,
-		Env:             spec.Env,
-		Dir:             spec.Dir,
-		TTY:             tty,
-		Landlock:        punchHoles(directRules(pol, fs), deniedPaths(fs), listDir),
-		RequireLandlock: !given["landlock"],
-		Direct:          true,
-		NoNetwork:       pol.Network.None(),
-	}
+	sc := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), given)
+	sc.Direct, sc.NoNetwork = true, pol.Network.None()
 	if !given["seccomp"] {
 		sc.Seccomp = seccompConfig()
 	}

@@ -147,16 +147,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if !rootless && pol.Resources.MemoryBytes > 0 {
 		oom, _ = c.NotifyOOM() // the cgroup exists once the container runs
 	}
-	sc := &stageConfig{
-		Path:            spec.Path,
-		Argv:            spec.Command,
-		Env:             spec.Env,
-		Dir:             spec.Dir,
-		TTY:             tty,
-		Landlock:        landlockRules(pol, fs),
-		RequireLandlock: !given["landlock"],
-	}
-	link.send(sc)
+	link.send(newStageConfig(spec, tty, landlockRules(pol, fs), given))
 	if term != nil {
 		if err := term.attach(); err != nil {
 			_ = proc.Signal(unix.SIGKILL)

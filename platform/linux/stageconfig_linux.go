@@ -6,6 +6,8 @@ import (
 	"io"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
+
+	"github.com/agentrun/agentrun/platform"
 )
 
 // stageArg is the argument that makes agentrun run as the in-sandbox stage. It is not a
@@ -42,6 +44,19 @@ type stageConfig struct {
 	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead
 	// of going on with the other layers (set unless --allow-degraded gave Landlock up).
 	RequireLandlock bool `json:"require_landlock"`
+}
+
+// newStageConfig is the stage's configuration for running spec's agent under rules.
+func newStageConfig(spec *platform.Spec, tty bool, rules []pathRule, given map[string]bool) *stageConfig {
+	return &stageConfig{
+		Path:            spec.Path,
+		Argv:            spec.Command,
+		Env:             spec.Env,
+		Dir:             spec.Dir,
+		TTY:             tty,
+		Landlock:        rules,
+		RequireLandlock: !given["landlock"],
+	}
 }
 
 func encodeStage(w io.Writer, c *stageConfig) error {

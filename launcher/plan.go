@@ -100,6 +100,12 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkWorkspace(env.Workspace); err != nil {
+		return nil, err
+	}
+	if env.Workspace == env.Home {
+		plan.Notes = append(plan.Notes, "the workspace is your home directory, so all of it is writable (except what the profile denies or protects); start agentrun in a project directory or pass --workspace")
+	}
 	pol, err := cat.Resolve(entry, env)
 	if err != nil {
 		return nil, err
@@ -112,6 +118,33 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 	}
 	plan.Policy, plan.Source, plan.Workspace = pol, entry.File.Source, env.Workspace
 	return plan, nil
+}
+
+// A workspace is writable by the agent, so it may not be a system tree, nor a directory that
+// holds many users' or services' files.
+var (
+	systemTrees   = []string{"/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot", "/proc", "/sys", "/dev"}
+	sharedParents = []string{"/", "/home", "/var", "/run", "/srv", "/opt", "/mnt", "/media"}
+)
+
+// checkWorkspace refuses a workspace that would make the system, or every user's files,
+// writable.
+func checkWorkspace(ws string) error {
+	real, err := filepath.EvalSymlinks(ws)
+	if err != nil {
+		real = ws
+	}
+	bad := false
+	for _, d := range systemTrees {
+		bad = bad || real == d || strings.HasPrefix(real, d+"/")
+	}
+	for _, d := range sharedParents {
+		bad = bad || real == d
+	}
+	if bad {
+		return fmt.Errorf("the workspace %s is a system directory, and the agent may write everywhere in its workspace; start agentrun in a project directory or pass --workspace DIR", ws)
+	}
+	return nil
 }
 
 // lookCommand finds the agent's executable as the shell would.

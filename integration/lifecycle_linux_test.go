@@ -99,3 +99,30 @@ func TestSIGTERMForwarded(t *testing.T) {
 		t.Errorf("left behind: %v", l)
 	}
 }
+
+// TestSecondSIGTERMKills checks that an agent which ignores SIGTERM is killed when agentrun
+// gets a second one, and that everything is still removed.
+func TestSecondSIGTERMKills(t *testing.T) {
+	r := newRunner(t, false)
+	cmd := r.command(context.Background(), "--profile", r.profile, "--network", "none", "--", "sh", "-c", "trap '' TERM; sleep 60.375 & wait; sleep 60.375")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !processRunning("sleep 60.375") {
+		if time.Now().After(deadline) {
+			t.Fatal("the agent did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscallTERM)
+	time.Sleep(200 * time.Millisecond)
+	_ = cmd.Process.Signal(syscallTERM)
+	_ = cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 137 {
+		t.Errorf("want 137 after the second SIGTERM, got %d", code)
+	}
+	if l := leftovers(t); len(l) > 0 {
+		t.Errorf("left behind: %v", l)
+	}
+}

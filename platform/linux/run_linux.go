@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
@@ -189,14 +191,14 @@ func oomKilled(oom <-chan struct{}, code int) bool {
 // exitCode is the agent's status as a shell reports it: its exit code, or 128+N when
 // killed by signal N; -1 when there is none.
 func exitCode(state *os.ProcessState, err error) int {
+	var exitErr *exec.ExitError
+	if state == nil && errors.As(err, &exitErr) {
+		state = exitErr.ProcessState
+	}
 	if state == nil {
-		var exitErr interface{ ExitCode() int }
-		if errors.As(err, &exitErr) {
-			return exitErr.ExitCode()
-		}
 		return -1
 	}
-	if ws, ok := state.Sys().(unix.WaitStatus); ok && ws.Signaled() {
+	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return 128 + int(ws.Signal())
 	}
 	return state.ExitCode()

@@ -107,7 +107,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("creating the container: %w", err)
 	}
-	defer destroy(c)
+	defer destroy(c, root)
 
 	link, err := newStageLink()
 	if err != nil {
@@ -205,27 +205,69 @@ func exitCode(state *os.ProcessState, err error) int {
 }
 
 func removeLayout(l layout) {
-	_ = os.Remove(l.rootfs + "/")
-	_ = os.RemoveAll(l.rootfs)
+	_ = removeSkeleton(l.rootfs)
 	_ = os.Remove(l.denyFile)
+}
+
+// removeSkeleton removes a container's root directory, which holds only the empty directories
+// and files libcontainer made as mount points. It never crosses into another file system and
+// removes nothing that is not empty: should a mount of the user's files ever be left on it,
+// they stay untouched.
+func removeSkeleton(dir string) error {
+	var root unix.Stat_t
+	if err := unix.Lstat(dir, &root); err != nil {
+		return err
+	}
+	var walk func(string) error
+	walk = func(p string) error {
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err != nil {
+			return err
+		}
+		if st.Dev != root.Dev {
+			return fmt.Errorf("%s is on another file system; left in place", p)
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFDIR:
+			entries, err := os.ReadDir(p)
+			if err != nil {
+				return err
+			}
+			for _, e := range entries {
+				if err := walk(filepath.Join(p, e.Name())); err != nil {
+					return err
+				}
+			}
+			return unix.Rmdir(p)
+		case unix.S_IFREG:
+			if st.Size != 0 {
+				return fmt.Errorf("%s is not empty; left in place", p)
+			}
+		}
+		return unix.Unlink(p)
+	}
+	return walk(dir)
 }
 
 // destroy removes a container and its cgroups. Processes the agent left behind die with the
 // container's PID 1, but not at once: until they are gone the cgroups cannot be removed, so
 // it tries again for a while.
-func destroy(c *libcontainer.Container) {
+func destroy(c *libcontainer.Container, stateRoot string) {
 	for i := 0; i < 100; i++ {
 		if c.Destroy() == nil {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	removeCgroupParent()
+	removeCgroupParent(stateRoot)
 }
 
 // removeCgroupParent removes agentrun's parent cgroup in every hierarchy once no container
 // uses it; a busy one (another run) stays.
-func removeCgroupParent() {
+func removeCgroupParent(stateRoot string) {
+	if containers, _ := filepath.Glob(filepath.Join(stateRoot, "agentrun-*[0-9a-f]")); len(containers) > 0 {
+		return // another run is starting or running
+	}
 	dirs, _ := filepath.Glob("/sys/fs/cgroup/*/agentrun")
 	dirs = append(dirs, "/sys/fs/cgroup/agentrun")
 	for _, d := range dirs {
@@ -251,9 +293,9 @@ func CleanStale(root string) {
 		} else if st, err := c.Status(); err == nil && st == libcontainer.Running {
 			continue // another agentrun's live container
 		} else {
-			destroy(c)
+			destroy(c, root)
 		}
 		removeLayout(layout{rootfs: filepath.Join(root, name+".rootfs"), denyFile: filepath.Join(root, name+".deny")})
 	}
-	removeCgroupParent()
+	removeCgroupParent(root)
 }

@@ -41,13 +41,20 @@ ensure_go() {
   echo "agentrun: installing Go from the distribution's packages" >&2
   apt_install golang-go ca-certificates git
   if [ "$(go_minor go)" -lt 21 ]; then
-    # Debian 12 ships Go 1.19; its backports carry newer ones.
+    # Debian 12 ships Go 1.19, Ubuntu 22.04 Go 1.18: take a newer versioned package, from
+    # Debian's backports where needed.
     if grep -q bookworm /etc/os-release 2>/dev/null; then
       echo "deb http://deb.debian.org/debian bookworm-backports main" | as_root tee /etc/apt/sources.list.d/agentrun-backports.list >/dev/null
       apt_updated=""
-      apt_install golang-1.23-go
-      export PATH="/usr/lib/go-1.23/bin:$PATH"
+      as_root apt-get update -qq
     fi
+    for v in 1.24 1.23 1.22 1.21; do
+      if apt-cache show "golang-$v-go" >/dev/null 2>&1; then
+        apt_install "golang-$v-go"
+        export PATH="/usr/lib/go-$v/bin:$PATH"
+        break
+      fi
+    done
   fi
   if [ "$(go_minor go)" -lt 21 ]; then
     echo "agentrun: need Go 1.21 or newer to build (found $(go version 2>/dev/null || echo none)); install it and run again" >&2

@@ -170,9 +170,7 @@ func landlockRules(pol *profiles.Policy, fs fsPlan) []pathRule {
 		}
 	}
 	for _, r := range pol.Exec.Allow {
-		for _, p := range expandGlob(r.Path) {
-			rules = append(rules, pathRule{Path: p, Rights: "x"})
-		}
+		rules = append(rules, pathRule{Path: globBase(r.Path), Rights: "x"})
 	}
 	rules = append(rules,
 		pathRule{Path: "/", Rights: "d"}, // list directories; the mounts decide what is there

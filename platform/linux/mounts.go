@@ -162,6 +162,22 @@ func within(path, dir string) bool {
 	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
 }
 
+// globBase is the directory a pattern's Landlock rule applies to: Landlock grants rights
+// beneath paths and cannot match names, and files matching a pattern may appear after the
+// launch (go test's binaries in $TMPDIR/go-build*), so the rule covers everything below the
+// last element before the first wildcard. For the usual DIR/** this is exactly DIR.
+func globBase(pattern string) string {
+	i := strings.IndexByte(pattern, '*')
+	if i < 0 {
+		return pattern
+	}
+	base := pattern[:strings.LastIndexByte(pattern[:i], '/')]
+	if base == "" {
+		return "/"
+	}
+	return base
+}
+
 // expandGlob returns the existing paths a pattern names. A pattern ending in /** names its
 // directory; ** elsewhere matches one or more elements as * does one.
 func expandGlob(pattern string) []string {

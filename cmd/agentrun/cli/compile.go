@@ -18,9 +18,9 @@ type target struct {
 }
 
 // targets is the registry of compile targets, in the order help lists them.
-var targets = []target{
+var targets = append([]target{
 	{"policy", "the resolved policy as JSON, the input of every backend", compilePolicyJSON},
-}
+}, platformTargets()...)
 
 func compilePolicyJSON(p *profiles.Policy) ([]byte, error) {
 	out, err := json.MarshalIndent(p, "", "  ")

@@ -1,0 +1,11 @@
+package cli
+
+import "github.com/agentrun/agentrun/platform/linux"
+
+// platformTargets are the compile targets of this host's backend.
+func platformTargets() []target {
+	return []target{
+		{"seccomp", "the seccomp filter as an OCI runtime-spec profile (linux.seccomp)", linux.CompileSeccomp},
+		{"landlock", "the mounts and Landlock ruleset the policy becomes on this host, for people", linux.CompileLandlock},
+	}
+}

@@ -1,0 +1,72 @@
+package linux
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/profiles/builtin"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./platform/linux -update)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs; run go test ./platform/linux -update and review the diff\n%s", path, got)
+	}
+}
+
+func TestCompileSeccompGolden(t *testing.T) {
+	out, err := CompileSeccomp(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "seccomp.json.golden", out)
+}
+
+// TestCompileLandlockGolden compiles every built-in agent profile against a fixed host: a
+// home with the usual files, so the plan does not depend on this machine.
+func TestCompileLandlockGolden(t *testing.T) {
+	cat, err := profiles.Load(builtin.FS, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := profiles.Env{Home: "/home/user", Workspace: "/home/user/project", TmpDir: "/tmp",
+		ConfigHome: "/home/user/.config", DataHome: "/home/user/.local/share",
+		StateHome: "/home/user/.local/state", CacheHome: "/home/user/.cache"}
+	host := map[string]bool{"/usr": true, "/etc": true, "/etc/shadow": false, "/opt": true, "/home/user": true,
+		"/home/user/project": true, "/home/user/project/.git/hooks": true, "/home/user/project/.git/config": false,
+		"/home/user/.ssh": true, "/home/user/.ssh/id_ed25519": false, "/home/user/.aws": true, "/home/user/.bashrc": false,
+		"/home/user/.npm": true, "/home/user/.claude": true, "/home/user/.codex": true, "/home/user/.gemini": true}
+	stat := func(p string) (bool, bool) { dir, ok := host[p]; return ok, dir }
+	for _, name := range []string{"claude", "codex", "gemini", "aider", "opencode", "ci"} {
+		e, err := cat.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pol, err := cat.Resolve(e, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := describeFilesystem(pol, stat)
+		if !regexp.MustCompile(`(?m)^  /home/user/\.ssh/id_ed25519 +hidden \(deny\)$`).Match(out) {
+			t.Errorf("%s: the SSH key is not hidden:\n%s", name, out)
+		}
+		golden(t, name+".landlock.golden", out)
+	}
+}

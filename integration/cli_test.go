@@ -17,6 +17,7 @@ var agentrunBin string
 // TestMain builds agentrun into a directory every user can read, so tests can run it as root
 // and as an unprivileged user.
 func TestMain(m *testing.M) {
+	maybeDenyUserNSJail()
 	dir, err := os.MkdirTemp("", "agentrun-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -23,8 +23,10 @@ type runner struct {
 	name      string
 	uid, gid  int // the user agentrun runs as
 	home, ws  string
+	tmp       string // the agent's $TMPDIR: beside the home, as on a real machine, not around it
 	profile   string // a test profile file: base and git, plus limits
 	unprivate bool   // runs as the unprivileged test user
+	jail      bool   // runs where user namespaces are forbidden (see maybeDenyUserNSJail)
 }
 
 func requireRoot(t *testing.T) {
@@ -66,12 +68,18 @@ func newRunner(t *testing.T, unprivileged bool) *runner {
 		r.name, r.unprivate = testUserName, true
 		r.uid, r.gid = testUser(t)
 	}
-	base, err := os.MkdirTemp("", "agentrun-fixture-")
+	// Not under /tmp: like a real home, the fixture must not sit inside the agent's writable
+	// /tmp (the Landlock + seccomp tier has no private one).
+	base, err := os.MkdirTemp("/var/tmp", "agentrun-fixture-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(base) })
 	r.home = filepath.Join(base, "home")
+	r.tmp = filepath.Join(base, "tmp")
+	if err := os.MkdirAll(r.tmp, 0o1777); err != nil {
+		t.Fatal(err)
+	}
 	r.ws = filepath.Join(r.home, "project")
 	files := map[string]string{
 		".ssh/id_ed25519":            "-----BEGIN OPENSSH PRIVATE KEY----- secret\n",
@@ -159,7 +167,10 @@ func (r *runner) run(t *testing.T, args ...string) result {
 // command prepares agentrun with args, as the runner's user.
 func (r *runner) command(ctx context.Context, args ...string) *exec.Cmd {
 	argv := append([]string{agentrunBin}, args...)
-	if r.unprivate {
+	switch {
+	case r.jail:
+		argv = append([]string{os.Args[0]}, argv...)
+	case r.unprivate:
 		argv = append([]string{"setpriv", "--reuid", strconv.Itoa(r.uid), "--regid", strconv.Itoa(r.gid), "--init-groups", "--"}, argv...)
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -170,6 +181,10 @@ func (r *runner) command(ctx context.Context, args ...string) *exec.Cmd {
 		"LANG=C.UTF-8",
 		"USER=" + r.name,
 		"XDG_CONFIG_HOME=" + filepath.Join(r.home, ".config"),
+		"TMPDIR=" + r.tmp,
+	}
+	if r.jail {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d:%d", denyUserNSEnv, r.uid, r.gid))
 	}
 	return cmd
 }

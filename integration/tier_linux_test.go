@@ -3,31 +3,12 @@ package integration
 import (
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"testing"
 )
 
-// withoutUserNamespaces turns user namespaces off on the host for the test
-// (user.max_user_namespaces=0) and back on afterwards.
-func withoutUserNamespaces(t *testing.T) {
-	t.Helper()
-	const knob = "/proc/sys/user/max_user_namespaces"
-	old, err := os.ReadFile(knob)
-	if err != nil {
-		t.Skipf("cannot read %s: %v", knob, err)
-	}
-	if err := os.WriteFile(knob, []byte("0"), 0o644); err != nil {
-		t.Skipf("cannot turn user namespaces off: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := os.WriteFile(knob, old, 0o644); err != nil {
-			t.Errorf("restoring %s: %v", knob, err)
-		}
-	})
-}
-
-// TestLandlockSeccompTier runs an unprivileged user on a host without user namespaces:
+// TestLandlockSeccompTier runs an unprivileged user where user namespaces are forbidden (a
+// seccomp filter, as container runtimes install):
 // enforce mode refuses and says why; --allow-degraded runs the Landlock + seccomp tier, which
 // still denies the secrets, system writes, ptrace and (with no network) TCP, and allows the
 // workspace.
@@ -47,10 +28,10 @@ func TestLandlockSeccompTier(t *testing.T) {
 			c.Close()
 		}
 	}()
-	withoutUserNamespaces(t)
+	r.jail = true
 
 	res := r.sh(t, "true")
-	if res.code != 125 || !strings.Contains(res.stderr, "the namespaces layer cannot be set up") || !strings.Contains(res.stderr, "max_user_namespaces") {
+	if res.code != 125 || !strings.Contains(res.stderr, "the namespaces layer cannot be set up") || !strings.Contains(res.stderr, "creating one fails (operation not permitted)") || !strings.Contains(res.stderr, "--allow-degraded runs the Landlock + seccomp tier") {
 		t.Fatalf("want enforce mode to refuse, naming the layer and the fix; got %s", res)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
@@ -60,6 +41,7 @@ func TestLandlockSeccompTier(t *testing.T) {
 		{name: "aws credentials", script: "cat ~/.aws/credentials", want: "Permission denied"},
 		{name: "write etc", script: "echo x > /etc/agentrun-x", want: "Permission denied"},
 		{name: "workspace write", script: "echo data > new.txt && cat new.txt", ok: true, want: "data"},
+		{name: "workspace .env given up", script: "cat .env", ok: true, want: "TOKEN=secret"},
 		{name: "ptrace", script: "sleep 5 & perl -e '$r = syscall(101, 16, $ARGV[0], 0, 0); print \"ptrace: $!\\n\"; exit($r == -1 ? 1 : 0)' $!", want: "ptrace: Operation not permitted"},
 		{name: "tcp", script: fmt.Sprintf("bash -c 'exec 3<>/dev/tcp/127.0.0.1/%d'", port), want: "Permission denied"},
 		{name: "git", script: "git status --short | wc -l", ok: true, want: "1"},
@@ -73,5 +55,9 @@ func TestLandlockSeccompTier(t *testing.T) {
 				t.Errorf("want the run to say it gave up the namespaces layer, got %s", res)
 			}
 		})
+	}
+	// Without a PID namespace, what the agent leaves running must still end with it.
+	if res := r.sh(t, "sleep 61.5 & echo started", "--allow-degraded"); res.code != 0 || processRunning("sleep 61.5") {
+		t.Errorf("the agent's background process outlived it: %s", res)
 	}
 }

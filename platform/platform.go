@@ -37,10 +37,15 @@ type LayerError struct {
 	Layer    string // e.g. "landlock"
 	Enforces string // what it would have enforced
 	Fix      string // how to make it available
+	Degraded string // what --allow-degraded does instead; empty: goes on without it
 }
 
 func (e *LayerError) Error() string {
-	return fmt.Sprintf("the %s layer cannot be set up on this host, and the profile needs it (%s); fix: %s; or run with --allow-degraded to go on without it", e.Layer, e.Enforces, e.Fix)
+	degraded := e.Degraded
+	if degraded == "" {
+		degraded = "goes on without it"
+	}
+	return fmt.Sprintf("the %s layer cannot be set up on this host, and the profile needs it (%s); fix: %s; or --allow-degraded %s", e.Layer, e.Enforces, e.Fix, degraded)
 }
 
 // OOMError reports that the agent was killed because it used more memory than its limit.

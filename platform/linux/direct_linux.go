@@ -99,11 +99,13 @@ func listDir(dir string) []string {
 	return names
 }
 
-// punchHoles rewrites rules so that no rule covers a denied path: a rule for a directory
+// punchHoles rewrites read rules so that none covers a denied path: a rule for a directory
 // above a denied path is replaced by rules for each of its entries that do not lead to the
 // denied path, recursively down to it, and the directories on the way may only be listed.
 // Landlock only grants access beneath paths, so this is how a deny inside a readable tree is
 // expressed without mounts. Entries created later in those directories are not covered.
+// Write rules are not split: a file created in a split directory could not be written, which
+// breaks every tool; a deny inside a writable directory is given up in this tier.
 func punchHoles(rules []pathRule, denied []string, list func(string) []string) []pathRule {
 	for _, d := range denied {
 		var next []pathRule
@@ -111,7 +113,7 @@ func punchHoles(rules []pathRule, denied []string, list func(string) []string) [
 			switch {
 			case within(r.Path, d):
 				// at or inside the denied path: dropped
-			case within(d, r.Path) && r.Rights != "d":
+			case within(d, r.Path) && r.Rights == "r":
 				next = append(next, split(r, d, list)...)
 			default:
 				next = append(next, r)

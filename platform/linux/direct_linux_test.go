@@ -12,7 +12,7 @@ func TestPunchHoles(t *testing.T) {
 	}
 	list := func(dir string) []string { return tree[dir] }
 	rules := []pathRule{{Path: "/home/u", Rights: "r"}, {Path: "/home/u/proj", Rights: "rw"}, {Path: "/usr", Rights: "r"}}
-	got := punchHoles(rules, []string{"/home/u/.ssh/id_rsa", "/home/u/.aws", "/etc/shadow"}, list)
+	got := punchHoles(rules, []string{"/home/u/.ssh/id_rsa", "/home/u/.aws", "/etc/shadow", "/home/u/proj/.env"}, list)
 	want := []pathRule{
 		{Path: "/home/u", Rights: "d"},
 		{Path: "/home/u/.ssh", Rights: "d"},

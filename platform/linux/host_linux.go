@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
@@ -81,7 +82,29 @@ func userNamespaces(root bool) (bool, string) {
 	if n, ok := readInt("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"); ok && n == 1 {
 		return false, "AppArmor restricts unprivileged user namespaces (Ubuntu 24.04+); allow agentrun with an AppArmor profile granting userns, or: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"
 	}
+	// The settings allow it; a seccomp filter (a container runtime's default profile) or
+	// an LSM may still refuse. Asking the kernel is the only sure test.
+	if err := tryUserNamespace(); err != nil {
+		return false, fmt.Sprintf("creating one fails (%v): a seccomp filter or security module forbids it, as in most containers", err)
+	}
 	return true, ""
+}
+
+// tryUserNamespace starts /bin/true in a new user namespace.
+func tryUserNamespace() error {
+	for _, bin := range []string{"/usr/bin/true", "/bin/true"} {
+		if _, err := os.Stat(bin); err != nil {
+			continue
+		}
+		pid, err := syscall.ForkExec(bin, []string{"true"}, &syscall.ProcAttr{Sys: &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER}})
+		if err != nil {
+			return err
+		}
+		var ws syscall.WaitStatus
+		_, _ = syscall.Wait4(pid, &ws, 0, nil)
+		return nil
+	}
+	return nil // nothing to try with; the settings said yes
 }
 
 // ownCgroupWritable reports whether this process may create cgroups below its own (cgroup v2

@@ -14,13 +14,14 @@ type Layer struct {
 	Needed    bool   // the policy needs it
 	Available bool   // this host can set it up
 	Fix       string // how to make it available, when it is not
+	Degraded  string // what --allow-degraded does instead; empty: goes on without it
 }
 
 // Layers lists the mechanisms a policy is compiled to on a host, and which of them the host
 // can set up.
 func Layers(pol *profiles.Policy, h Host) []Layer {
 	fs := pol.Filesystem
-	nsFix := "run as root, or enable user namespaces: " + h.UserNSWhy
+	nsFix := "run as root (sudo agentrun … runs the agent as you), or allow user namespaces: " + h.UserNSWhy
 	skipped := 0
 	for _, s := range planFilesystem(pol, hostStat).Skipped {
 		if strings.HasPrefix(s, accessProtect.String()+" ") {
@@ -30,10 +31,11 @@ func Layers(pol *profiles.Policy, h Host) []Layer {
 	layers := []Layer{
 		{
 			Name:      "namespaces",
-			Enforces:  fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; own /proc, /dev, /tmp; no host processes; loopback-only network; %d protect rules name paths that do not exist yet and are not protected", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny), skipped),
+			Enforces:  fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; own /proc, /dev, /tmp; no host processes; loopback-only network; %d protect rules name paths that do not exist yet (moved aside after the run if the agent creates them)", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny), skipped),
 			Needed:    true,
 			Available: h.Root || h.UserNS,
-			Fix:       nsFix + "; --allow-degraded runs the Landlock + seccomp tier instead (no private mounts: protect rules inside writable directories, the private /tmp and hiding host processes are given up)",
+			Fix:       nsFix,
+			Degraded:  "runs the Landlock + seccomp tier (without mounts: deny and protect inside writable directories, the private /tmp and hiding host processes are given up)",
 		},
 		{
 			Name:      "landlock",

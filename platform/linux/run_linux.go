@@ -54,7 +54,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	given := map[string]bool{}
 	for _, l := range missingLayers(layers) {
 		if !spec.AllowDegraded {
-			return 0, &platform.LayerError{Layer: l.Name, Enforces: l.Enforces, Fix: l.Fix}
+			return 0, &platform.LayerError{Layer: l.Name, Enforces: l.Enforces, Fix: l.Fix, Degraded: l.Degraded}
 		}
 		given[l.Name] = true
 		fmt.Fprintf(spec.Stderr, "agentrun: --allow-degraded: giving up %s (%s)\n", l.Name, l.Enforces)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
@@ -35,6 +37,8 @@ func RunStage() {
 		if err := applyDirect(cfg); err != nil {
 			stageFail(err)
 		}
+		// Orphans of the agent become our children, so they can be ended with it.
+		_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	}
 	os.Exit(superviseAgent(cfg))
 }
@@ -90,6 +94,37 @@ func applyLandlock(cfg *stageConfig) error {
 		return fmt.Errorf("applying Landlock IPC scoping: %w", err)
 	}
 	return nil
+}
+
+// killDescendants ends, in the direct tier, what the agent left behind: its process group,
+// and every process reparented to the stage (a child subreaper) however it got there.
+func killDescendants(agentPgid int) {
+	_ = unix.Kill(-agentPgid, unix.SIGKILL)
+	self := strconv.Itoa(os.Getpid())
+	for round := 0; round < 50; round++ {
+		found := false
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+			if err != nil {
+				continue
+			}
+			// The parent is the second field after the command, which is in parentheses.
+			if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); len(f) > 1 && f[1] == self {
+				found = true
+				_ = unix.Kill(pid, unix.SIGKILL)
+				var ws unix.WaitStatus
+				_, _ = unix.Wait4(pid, &ws, 0, nil)
+			}
+		}
+		if !found {
+			return
+		}
+	}
 }
 
 // applyDirect is what the container would have done, for the direct tier: TCP cut off when
@@ -157,9 +192,13 @@ func superviseAgent(cfg *stageConfig) int {
 				break
 			}
 			if pid == agent {
-				if cfg.TTY && cfg.Direct {
-					// Give the terminal back to agentrun's process group.
-					_ = unix.IoctlSetPointerInt(0, unix.TIOCSPGRP, unix.Getpgrp())
+				if cfg.Direct {
+					if cfg.TTY {
+						// Give the terminal back to agentrun's process group.
+						_ = unix.IoctlSetPointerInt(0, unix.TIOCSPGRP, unix.Getpgrp())
+					}
+					// No PID namespace ends what the agent left running: do it here.
+					killDescendants(agent)
 				}
 				if ws.Signaled() {
 					return 128 + int(ws.Signal())

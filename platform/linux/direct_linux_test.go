@@ -19,7 +19,7 @@ func TestPunchHoles(t *testing.T) {
 		{Path: "/home/u/.ssh/id_rsa.pub", Rights: "r"},
 		{Path: "/home/u/.ssh/known_hosts", Rights: "r"},
 		{Path: "/home/u/notes.txt", Rights: "r"},
-		{Path: "/home/u/proj", Rights: "r"},
+		{Path: "/home/u/proj", Rights: "d"}, // split for .env; the write rule keeps covering it
 		{Path: "/home/u/proj", Rights: "rw"},
 		{Path: "/usr", Rights: "r"},
 	}

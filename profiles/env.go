@@ -110,15 +110,37 @@ func EnvFromOS(home, workspace string) (Env, error) {
 		StateHome:  xdg("XDG_STATE_HOME", filepath.Join(home, ".local", "state")),
 		CacheHome:  xdg("XDG_CACHE_HOME", filepath.Join(home, ".cache")),
 		RuntimeDir: xdg("XDG_RUNTIME_DIR", ""),
-		Canonical:  CanonicalPath,
+		Canonical:  NewCanonicalizer(),
 	}, nil
+}
+
+// NewCanonicalizer returns CanonicalPath with a memory of the directories it has resolved,
+// for resolving many paths that share their leading directories (one profile's rules).
+func NewCanonicalizer() func(string) string {
+	cache := map[string]evalResult{}
+	eval := func(p string) (string, error) {
+		if r, ok := cache[p]; ok {
+			return r.path, r.err
+		}
+		path, err := filepath.EvalSymlinks(p)
+		cache[p] = evalResult{path, err}
+		return path, err
+	}
+	return func(p string) string { return canonicalPath(p, eval) }
+}
+
+type evalResult struct {
+	path string
+	err  error
 }
 
 // CanonicalPath resolves the symlinks of the longest existing leading part of p that holds no
 // glob, and keeps the rest as written: a rule about ~/.aws, where ~/.aws links to
 // /data/aws, is a rule about /data/aws. A path that does not exist yet keeps its spelling
 // below its deepest existing directory.
-func CanonicalPath(p string) string {
+func CanonicalPath(p string) string { return canonicalPath(p, filepath.EvalSymlinks) }
+
+func canonicalPath(p string, evalSymlinks func(string) (string, error)) string {
 	fixed, rest := p, ""
 	if i := strings.IndexByte(p, '*'); i >= 0 {
 		j := strings.LastIndexByte(p[:i], '/')
@@ -129,7 +151,7 @@ func CanonicalPath(p string) string {
 	}
 	for dir, tail := fixed, ""; ; {
 		// Any error (missing, not a directory, no permission) means: keep this part as written.
-		if resolved, err := filepath.EvalSymlinks(dir); err == nil {
+		if resolved, err := evalSymlinks(dir); err == nil {
 			out := filepath.Join(resolved, tail)
 			if rest != "" {
 				if out == "/" {

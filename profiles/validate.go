@@ -196,12 +196,13 @@ func checkPathContradictions(f *File, c *checked, e *errs) {
 		s     *Scalar
 		field string
 		p     pathPattern
+		key   string
 	}
 	collect := func(field string, items []Scalar) []entry {
 		var out []entry
 		for i := range items {
 			if p, ok := c.paths[&items[i]]; ok {
-				out = append(out, entry{&items[i], fmt.Sprintf("%s[%d]", field, i), p})
+				out = append(out, entry{&items[i], fmt.Sprintf("%s[%d]", field, i), p, p.key()})
 			}
 		}
 		return out
@@ -215,11 +216,13 @@ func checkPathContradictions(f *File, c *checked, e *errs) {
 		execAllow, execDeny = collect("exec.allow", ex.Allow), collect("exec.deny", ex.Deny)
 	}
 	same := func(a, b []entry, why string) {
+		byKey := make(map[string]entry, len(b))
+		for _, y := range b {
+			byKey[y.key] = y
+		}
 		for _, x := range a {
-			for _, y := range b {
-				if x.p.key() == y.p.key() {
-					e.add(x.s.Pos, x.field, "%s is also in %s (line %d); %s", x.p, listName(y.field), y.s.Pos.Line, why)
-				}
+			if y, ok := byKey[x.key]; ok {
+				e.add(x.s.Pos, x.field, "%s is also in %s (line %d); %s", x.p, listName(y.field), y.s.Pos.Line, why)
 			}
 		}
 	}

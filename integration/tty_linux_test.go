@@ -89,7 +89,7 @@ func TestClaudeCode(t *testing.T) {
 	r := newRunner(t, false)
 	prefix := filepath.Join(r.home, ".npm-global")
 	install := exec.Command("npm", "install", "--global", "--prefix", prefix, "--no-fund", "--no-audit", "@anthropic-ai/claude-code")
-	install.Env = append(os.Environ(), "HOME="+r.home, "npm_config_cache="+filepath.Join(os.TempDir(), "agentrun-npm-cache"))
+	install.Env = append(os.Environ(), "HOME="+r.home, "npm_config_cache="+t.TempDir())
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("npm install @anthropic-ai/claude-code: %v\n%s", err, out)
 	}

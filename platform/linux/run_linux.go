@@ -79,6 +79,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return 0, fmt.Errorf("creating the state directory: %w", err)
 	}
+	defer os.Remove(root) // last, and only once no run uses it (it is not empty then)
 	CleanStale(root)
 	self, err := os.Executable()
 	if err != nil {
@@ -88,7 +89,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	l.rootfs = filepath.Join(root, l.id+".rootfs")
 	l.denyFile = filepath.Join(root, l.id+".deny")
 	defer removeLayout(l)
-	if err := os.Mkdir(l.rootfs, 0o755); err != nil {
+	if err := os.MkdirAll(l.rootfs, 0o755); err != nil { // MkdirAll: another run may have just removed root
 		return 0, fmt.Errorf("creating the container root: %w", err)
 	}
 	if err := rootSymlinks(l.rootfs); err != nil {

@@ -35,6 +35,16 @@ func processRunning(args string) bool {
 	return len(strings.TrimSpace(string(out))) > 0
 }
 
+// waitForProcess waits until the agent's process with this command line runs.
+func waitForProcess(t *testing.T, args string) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !processRunning(args); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the agent (%s) did not start", args)
+		}
+	}
+}
+
 // TestSIGKILLLeavesNothing kills agentrun with SIGKILL while its agent runs: the agent dies
 // with it, and the next start removes the container, cgroup and state it left.
 func TestSIGKILLLeavesNothing(t *testing.T) {
@@ -48,19 +58,13 @@ func TestSIGKILLLeavesNothing(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !processRunning("sleep 60.125") {
-		if time.Now().After(deadline) {
-			t.Fatal("the agent did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitForProcess(t, "sleep 60.125")
 	if len(leftovers(t)) == 0 {
 		t.Fatal("no container state while the agent runs; the test would prove nothing")
 	}
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
-	for deadline = time.Now().Add(5 * time.Second); processRunning("sleep 60.125"); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); processRunning("sleep 60.125"); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the agent outlived agentrun's SIGKILL")
 		}
@@ -83,13 +87,7 @@ func TestSIGTERMForwarded(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !processRunning("sleep 60.25") {
-		if time.Now().After(deadline) {
-			t.Fatal("the agent did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitForProcess(t, "sleep 60.25")
 	_ = cmd.Process.Signal(syscallTERM)
 	err := cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 42 || !strings.Contains(out.String(), "got-term") {
@@ -108,13 +106,7 @@ func TestSecondSIGTERMKills(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !processRunning("sleep 60.375") {
-		if time.Now().After(deadline) {
-			t.Fatal("the agent did not start")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitForProcess(t, "sleep 60.375")
 	_ = cmd.Process.Signal(syscallTERM)
 	time.Sleep(200 * time.Millisecond)
 	_ = cmd.Process.Signal(syscallTERM)

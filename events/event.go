@@ -1,0 +1,163 @@
+// Package events is the record of what an agent did that a policy judged: network flows and
+// DNS queries now, file and exec accesses with audit mode. One Event type for every layer, so
+// one log, one store and one summary serve them all.
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Kind is what an event is about.
+type Kind string
+
+// The kinds of events.
+const (
+	KindDNS  Kind = "dns"  // a name looked up through the sandbox's resolver
+	KindFlow Kind = "flow" // a network connection or datagram flow
+	KindFile Kind = "file" // a file opened, created, removed (audit mode)
+	KindExec Kind = "exec" // a program executed (audit mode)
+)
+
+// Verdict is what the policy decided.
+type Verdict string
+
+// The verdicts.
+const (
+	Allowed Verdict = "allowed"
+	Denied  Verdict = "denied"
+	// WouldDeny is audit mode's verdict: allowed, but enforce mode would have denied it.
+	WouldDeny Verdict = "would-deny"
+)
+
+// Event is one judged action.
+type Event struct {
+	Time     time.Time `json:"time"`
+	RunID    string    `json:"run_id,omitempty"`
+	Profile  string    `json:"profile,omitempty"`
+	Kind     Kind      `json:"kind"`
+	Process  string    `json:"process,omitempty"`  // the process, when known: "curl (pid 12)"
+	Name     string    `json:"name,omitempty"`     // a host name (DNS, SNI, Host header)
+	Path     string    `json:"path,omitempty"`     // a file or program (file and exec events)
+	Address  string    `json:"address,omitempty"`  // an IP address
+	Port     uint16    `json:"port,omitempty"`     //
+	Protocol string    `json:"protocol,omitempty"` // tcp, udp, icmp; for DNS the query type
+	Verdict  Verdict   `json:"verdict"`
+	Rule     string    `json:"rule,omitempty"`   // the rule that decided, with its file and line
+	Reason   string    `json:"reason,omitempty"` // why, in words, for denials
+	Bytes    int64     `json:"bytes,omitempty"`  // bytes relayed, for flows
+}
+
+// Target is what the event was aimed at, as a person would write it.
+func (e Event) Target() string {
+	switch {
+	case e.Kind == KindDNS:
+		return "dns " + e.Name + " (" + e.Protocol + ")"
+	case e.Path != "":
+		return e.Path
+	}
+	host := e.Address
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if e.Name != "" {
+		host = e.Name + " (" + e.Address + ")"
+	}
+	if e.Port != 0 {
+		return fmt.Sprintf("%s %s:%d", e.Protocol, host, e.Port)
+	}
+	return e.Protocol + " " + host
+}
+
+// Sink receives events. It is safe for concurrent use.
+type Sink interface {
+	Record(Event)
+}
+
+// Log writes events as JSON lines and keeps what a summary needs. A nil writer only
+// counts. It is safe for concurrent use.
+type Log struct {
+	mu     sync.Mutex
+	w      io.Writer
+	enc    *json.Encoder
+	err    error
+	denied map[string]int // target → count, for the summary
+	total  int
+}
+
+// NewLog writes JSON lines to w (which may be nil).
+func NewLog(w io.Writer) *Log {
+	l := &Log{w: w, denied: map[string]int{}}
+	if w != nil {
+		l.enc = json.NewEncoder(w)
+	}
+	return l
+}
+
+// Record writes one event.
+func (l *Log) Record(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.total++
+	if e.Verdict != Allowed {
+		l.denied[e.Target()]++
+	}
+	if l.enc != nil && l.err == nil {
+		l.err = l.enc.Encode(e)
+	}
+}
+
+// Err is the first error writing the log, if any.
+func (l *Log) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Summary is one line for stderr at the end of a run, such as
+// "3 accesses denied: tcp evil.test (203.0.113.9):443 (2), dns secret.attacker.test (A)",
+// or "" when nothing was denied.
+func (l *Log) Summary() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.denied) == 0 {
+		return ""
+	}
+	targets := make([]string, 0, len(l.denied))
+	n := 0
+	for t, c := range l.denied {
+		targets = append(targets, t)
+		n += c
+	}
+	sort.Slice(targets, func(i, j int) bool {
+		if l.denied[targets[i]] != l.denied[targets[j]] {
+			return l.denied[targets[i]] > l.denied[targets[j]]
+		}
+		return targets[i] < targets[j]
+	})
+	const shown = 5
+	var parts []string
+	for i, t := range targets {
+		if i == shown {
+			parts = append(parts, fmt.Sprintf("and %d more", len(targets)-shown))
+			break
+		}
+		if c := l.denied[t]; c > 1 {
+			t = fmt.Sprintf("%s (%d)", t, c)
+		}
+		parts = append(parts, t)
+	}
+	noun := "accesses"
+	if n == 1 {
+		noun = "access"
+	}
+	return fmt.Sprintf("%d %s denied: %s", n, noun, strings.Join(parts, ", "))
+}

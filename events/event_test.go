@@ -1,0 +1,51 @@
+package events
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"sync"
+	"testing"
+)
+
+func TestLogWritesJSONLinesAndSummarises(t *testing.T) {
+	var buf bytes.Buffer
+	l := NewLog(&buf)
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l.Record(Event{Kind: KindFlow, Protocol: "tcp", Name: "evil.test", Address: "203.0.113.9", Port: 443, Verdict: Denied})
+		}()
+	}
+	wg.Wait()
+	l.Record(Event{Kind: KindDNS, Name: "secret.attacker.test", Protocol: "TXT", Verdict: Denied, Reason: "not an allowed name"})
+	l.Record(Event{Kind: KindFlow, Protocol: "tcp", Name: "api.example.com", Address: "198.18.0.10", Port: 443, Verdict: Allowed, Bytes: 1234})
+	l.Record(Event{Kind: KindFlow, Protocol: "tcp", Address: "2001:db8::1", Port: 22, Verdict: Denied})
+	if err := l.Err(); err != nil {
+		t.Fatal(err)
+	}
+	lines := 0
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		var e Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("line %d is not an event: %v: %s", lines+1, err, sc.Bytes())
+		}
+		if e.Time.IsZero() || e.Verdict == "" || e.Kind == "" {
+			t.Errorf("incomplete event: %s", sc.Bytes())
+		}
+		lines++
+	}
+	if lines != 23 {
+		t.Errorf("%d lines, want 23", lines)
+	}
+	want := "22 accesses denied: tcp evil.test (203.0.113.9):443 (20), dns secret.attacker.test (TXT), tcp [2001:db8::1]:22"
+	if got := l.Summary(); got != want {
+		t.Errorf("summary:\n got %q\nwant %q", got, want)
+	}
+	if got := NewLog(nil).Summary(); got != "" {
+		t.Errorf("empty summary = %q", got)
+	}
+}

@@ -57,7 +57,7 @@ func DeniedAddr(a netip.Addr) bool {
 		}
 	}
 	if a.Is6() {
-		for _, v4 := range embeddedIPv4(a) {
+		for _, v4 := range EmbeddedIPv4(a) {
 			if DeniedAddr(v4) {
 				return true
 			}
@@ -87,8 +87,9 @@ var (
 	teredo    = netip.MustParsePrefix("2001::/32")
 )
 
-// embeddedIPv4 returns the IPv4 addresses that a carries in the well-known embeddings.
-func embeddedIPv4(a netip.Addr) []netip.Addr {
+// EmbeddedIPv4 returns the IPv4 addresses that a carries in the well-known embeddings
+// (IPv4-mapped and -compatible, NAT64, 6to4, Teredo).
+func EmbeddedIPv4(a netip.Addr) []netip.Addr {
 	b := a.As16()
 	v4 := func(x []byte) netip.Addr { return netip.AddrFrom4([4]byte{x[0], x[1], x[2], x[3]}) }
 	var out []netip.Addr

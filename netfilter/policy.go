@@ -1,0 +1,147 @@
+package netfilter
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/agentrun/agentrun/netfilter/metadata"
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// Protocols of flows.
+const (
+	TCP  = "tcp"
+	UDP  = "udp"
+	ICMP = "icmp"
+)
+
+// Flow is one connection (TCP) or datagram flow (UDP) the agent starts, or an ICMP echo.
+type Flow struct {
+	Proto string
+	Dst   netip.AddrPort
+	// Sniffed is the TLS SNI or HTTP Host read from the flow's first bytes, "" when the
+	// protocol carries none (SSH) or the flow sent nothing yet.
+	Sniffed string
+}
+
+// Decision is the policy's answer for a flow or a name.
+type Decision struct {
+	Allow  bool
+	Name   string // the allowed name the flow was matched to, if any
+	Rule   string // the rule that allowed it, with where it was written
+	Reason string // why it was denied, for people
+}
+
+// Policy decides flows and names for one sandbox. It is immutable and safe for concurrent
+// use; the names the DNS server handed out are passed to Decide.
+type Policy struct {
+	tcp, udp []profiles.NetRule
+	host     []netip.Addr // the host's own addresses: never reachable
+}
+
+// NewPolicy compiles a profile's network rules. hostAddrs are the host's own addresses.
+func NewPolicy(n profiles.NetworkPolicy, hostAddrs []netip.Addr) *Policy {
+	return &Policy{tcp: n.Allow, udp: n.UDP, host: hostAddrs}
+}
+
+func ruleText(r profiles.NetRule) string {
+	if r.Origin.File == "" {
+		return r.String()
+	}
+	return r.String() + " (" + r.Origin.String() + ")"
+}
+
+func matchName(r profiles.NetRule, name string) bool {
+	if r.Host == "" {
+		return false
+	}
+	name = strings.TrimSuffix(strings.ToLower(name), ".")
+	if r.Wildcard {
+		return strings.HasSuffix(name, "."+r.Host)
+	}
+	return name == r.Host
+}
+
+func portAllowed(r profiles.NetRule, port uint16) bool {
+	for _, p := range r.Ports {
+		if p.From <= port && port <= p.To {
+			return true
+		}
+	}
+	return false
+}
+
+// AllowName decides a DNS query: a name is answered only when a TCP or UDP rule names it.
+// Metadata names never are.
+func (p *Policy) AllowName(name string) Decision {
+	if metadata.DeniedName(name) {
+		return Decision{Reason: "cloud-metadata name, always denied"}
+	}
+	for _, rules := range [][]profiles.NetRule{p.tcp, p.udp} {
+		for _, r := range rules {
+			if matchName(r, name) {
+				return Decision{Allow: true, Name: name, Rule: ruleText(r)}
+			}
+		}
+	}
+	return Decision{Reason: "no rule allows this name"}
+}
+
+// Decide judges a flow. bound are the names the sandbox's DNS server answered with the
+// flow's destination address (still valid). A flow is allowed to an address handed out for an
+// allowed name, on a port allowed for that name, whose sniffed name (if any) is that name;
+// or to an address a CIDR rule allows. Metadata addresses never are; private and loopback
+// ranges and the host's own addresses only when a CIDR inside them names them.
+func (p *Policy) Decide(f Flow, bound []string) Decision {
+	addr, port := f.Dst.Addr(), f.Dst.Port()
+	if metadata.DeniedAddr(addr) {
+		return Decision{Reason: "cloud-metadata or link-local address, always denied"}
+	}
+	if f.Proto == ICMP {
+		return Decision{Reason: "ICMP is not allowed"}
+	}
+	rules := p.tcp
+	if f.Proto == UDP {
+		rules = p.udp
+	}
+	private, isPrivate := privateRange(addr)
+	for _, h := range p.host {
+		if h == addr.Unmap() {
+			isPrivate, private = true, netip.PrefixFrom(h, h.BitLen())
+		}
+	}
+	// By address: a CIDR rule; for private space, only one that lies inside it.
+	for _, r := range rules {
+		if !r.Prefix.IsValid() || !r.Prefix.Contains(addr.Unmap()) || !portAllowed(r, port) {
+			continue
+		}
+		if isPrivate && !(r.Prefix.Bits() >= private.Bits() && private.Contains(r.Prefix.Addr())) {
+			continue
+		}
+		return Decision{Allow: true, Rule: ruleText(r)}
+	}
+	if isPrivate {
+		return Decision{Reason: fmt.Sprintf("%s is in %s (private, loopback or the host's own), which no rule names", addr, private)}
+	}
+	// By name: the DNS server handed this address out for an allowed name.
+	sniffed := strings.TrimSuffix(strings.ToLower(f.Sniffed), ".")
+	for _, name := range bound {
+		if sniffed != "" && sniffed != strings.ToLower(name) {
+			continue
+		}
+		for _, r := range rules {
+			if matchName(r, name) && portAllowed(r, port) {
+				return Decision{Allow: true, Name: name, Rule: ruleText(r)}
+			}
+		}
+	}
+	switch {
+	case len(bound) == 0:
+		return Decision{Reason: "no allowed name was resolved to this address, and no rule names it"}
+	case sniffed != "":
+		return Decision{Reason: fmt.Sprintf("the connection names %s, not %s, which this address was resolved for", sniffed, strings.Join(bound, ", "))}
+	default:
+		return Decision{Reason: fmt.Sprintf("port %d is not allowed for %s", port, strings.Join(bound, ", "))}
+	}
+}

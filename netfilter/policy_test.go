@@ -1,0 +1,114 @@
+package netfilter
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/agentrun/agentrun/profiles"
+)
+
+func testPolicy(t *testing.T, yaml string) *Policy {
+	t.Helper()
+	cat, err := profiles.Load(fstest.MapFS{"p.yaml": {Data: []byte(yaml)}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := cat.Lookup("p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := cat.Resolve(e, profiles.Env{Home: "/h", Workspace: "/h/w", TmpDir: "/tmp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewPolicy(pol.Network, []netip.Addr{netip.MustParseAddr("198.51.100.7")})
+}
+
+func TestDecide(t *testing.T) {
+	p := testPolicy(t, `name: p
+network:
+  allow:
+    - allowed.test.example:443
+    - "*.cdn.example:443"
+    - github.example:22,443
+    - 203.0.113.0/24:8080
+    - 10.20.0.0/16:5432
+    - 0.0.0.0/0:9999
+  udp:
+    - ntp.example:123
+`)
+	tcp := func(addr string, port uint16, sniff string) Flow {
+		return Flow{Proto: TCP, Dst: netip.AddrPortFrom(netip.MustParseAddr(addr), port), Sniffed: sniff}
+	}
+	tests := []struct {
+		name  string
+		flow  Flow
+		bound []string
+		allow bool
+		want  string // in the rule when allowed, in the reason when denied
+	}{
+		{"allowed name and SNI", tcp("192.0.2.10", 443, "allowed.test.example"), []string{"allowed.test.example"}, true, "allowed.test.example:443 (builtin/p.yaml:4:7)"},
+		{"allowed name, no SNI (not TLS)", tcp("192.0.2.10", 443, ""), []string{"allowed.test.example"}, true, "allowed.test.example"},
+		{"SNI any case", tcp("192.0.2.10", 443, "Allowed.Test.Example."), []string{"allowed.test.example"}, true, "allowed"},
+		{"wildcard", tcp("192.0.2.11", 443, "img.cdn.example"), []string{"img.cdn.example"}, true, "*.cdn.example"},
+		{"wildcard is not the apex", tcp("192.0.2.11", 443, ""), []string{"cdn.example"}, false, "port 443 is not allowed for cdn.example"},
+		{"ssh port of a name", tcp("192.0.2.12", 22, ""), []string{"github.example"}, true, "github.example:22,443"},
+		{"foreign SNI on an allowed address", tcp("192.0.2.10", 443, "evil.test"), []string{"allowed.test.example"}, false, "names evil.test, not allowed.test.example"},
+		{"port not allowed for the name", tcp("192.0.2.10", 80, ""), []string{"allowed.test.example"}, false, "port 80 is not allowed"},
+		{"address nobody resolved", tcp("192.0.2.99", 443, "allowed.test.example"), nil, false, "no allowed name was resolved"},
+		{"CIDR rule", tcp("203.0.113.5", 8080, ""), nil, true, "203.0.113.0/24:8080"},
+		{"CIDR rule, other port", tcp("203.0.113.5", 8081, ""), nil, false, "no allowed name"},
+		{"private range named by a CIDR inside it", tcp("10.20.1.1", 5432, ""), nil, true, "10.20.0.0/16:5432"},
+		{"private range not named", tcp("10.1.1.1", 5432, ""), nil, false, "10.0.0.0/8"},
+		{"0.0.0.0/0 does not open private space", tcp("192.168.1.1", 9999, ""), nil, false, "192.168.0.0/16"},
+		{"0.0.0.0/0 opens public space", tcp("192.0.2.200", 9999, ""), nil, true, "0.0.0.0/0:9999"},
+		{"host loopback", tcp("127.0.0.1", 9999, ""), nil, false, "127.0.0.0/8"},
+		{"host's own address", tcp("198.51.100.7", 9999, ""), nil, false, "198.51.100.7/32"},
+		{"allowed name resolving to a private address", tcp("10.9.9.9", 443, "allowed.test.example"), []string{"allowed.test.example"}, false, "10.0.0.0/8"},
+		{"metadata", tcp("169.254.169.254", 80, ""), nil, false, "always denied"},
+		{"metadata via rebinding", tcp("169.254.169.254", 443, "allowed.test.example"), []string{"allowed.test.example"}, false, "always denied"},
+		{"metadata mapped", tcp("::ffff:169.254.169.254", 80, ""), nil, false, "always denied"},
+		{"metadata NAT64", tcp("64:ff9b::a9fe:a9fe", 80, ""), nil, false, "always denied"},
+		{"private NAT64", tcp("64:ff9b::a00:1", 9999, ""), nil, false, "10.0.0.0/8"},
+		{"ULA", tcp("fd12::1", 9999, ""), nil, false, "fc00::/7"},
+		{"UDP to a TCP-allowed name (QUIC)", Flow{Proto: UDP, Dst: netip.MustParseAddrPort("192.0.2.10:443")}, []string{"allowed.test.example"}, false, "port 443 is not allowed"},
+		{"UDP rule", Flow{Proto: UDP, Dst: netip.MustParseAddrPort("192.0.2.13:123")}, []string{"ntp.example"}, true, "ntp.example:123"},
+		{"ICMP", Flow{Proto: ICMP, Dst: netip.MustParseAddrPort("192.0.2.10:0")}, []string{"allowed.test.example"}, false, "ICMP"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := p.Decide(tc.flow, tc.bound)
+			if d.Allow != tc.allow {
+				t.Fatalf("Decide = %+v, want allow %v", d, tc.allow)
+			}
+			got := d.Reason
+			if d.Allow {
+				got = d.Rule
+			}
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("Decide = %+v, want %q in it", d, tc.want)
+			}
+		})
+	}
+}
+
+func TestAllowName(t *testing.T) {
+	p := testPolicy(t, "name: p\nnetwork:\n  allow: [allowed.test.example, \"*.cdn.example\"]\n  udp: [ntp.example:123]\n")
+	for name, want := range map[string]bool{
+		"allowed.test.example":     true,
+		"ALLOWED.test.example.":    true,
+		"x.allowed.test.example":   false,
+		"img.cdn.example":          true,
+		"a.b.cdn.example":          true,
+		"cdn.example":              false,
+		"ntp.example":              true,
+		"secret.attacker.test":     false,
+		"metadata.google.internal": false,
+	} {
+		if got := p.AllowName(name); got.Allow != want {
+			t.Errorf("AllowName(%q) = %+v, want %v", name, got, want)
+		}
+	}
+}

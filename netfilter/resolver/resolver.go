@@ -72,8 +72,7 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, l net.Listener) e
 
 // ServeDNS answers one query.
 func (s *Server) ServeDNS(w dns.ResponseWriter, req *dns.Msg) {
-	resp := s.answer(w.RemoteAddr().Network(), req)
-	_ = w.WriteMsg(resp)
+	_ = w.WriteMsg(s.Answer(w.RemoteAddr().Network(), req))
 }
 
 func (s *Server) event(q dns.Question, verdict events.Verdict, rule, reason string) {
@@ -87,8 +86,9 @@ func (s *Server) event(q dns.Question, verdict events.Verdict, rule, reason stri
 	})
 }
 
-// answer builds the response to req; network is "udp" or "tcp", for the upstream query.
-func (s *Server) answer(network string, req *dns.Msg) *dns.Msg {
+// Answer builds the response to req, which arrived over network ("udp" or "tcp"; the
+// upstream query uses the same).
+func (s *Server) Answer(network string, req *dns.Msg) *dns.Msg {
 	resp := new(dns.Msg)
 	if req.Opcode != dns.OpcodeQuery || len(req.Question) != 1 {
 		resp.SetRcode(req, dns.RcodeFormatError)

@@ -2,12 +2,15 @@ package launcher
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/platform"
 )
 
@@ -17,12 +20,37 @@ type Stdio struct {
 	Stdout, Stderr io.Writer
 }
 
-// Run starts the plan's agent in the host's sandbox and returns its exit status.
-func Run(ctx context.Context, plan *Plan, stdio Stdio, allowDegraded bool) (int, error) {
+// RunOptions are the command line's choices for one run.
+type RunOptions struct {
+	AllowDegraded bool
+	EventsFile    string // where to write every event as JSON lines; "" for none
+}
+
+// Run starts the plan's agent in the host's sandbox and returns its exit status. What the
+// sandbox denied is summarised on stdio.Stderr at the end.
+func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, error) {
 	sb, err := newSandbox()
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrNoLauncher, err)
 	}
+	var w io.Writer
+	if opts.EventsFile != "" {
+		f, err := os.OpenFile(opts.EventsFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return 0, fmt.Errorf("opening the events file: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	log := events.NewLog(w)
+	defer func() {
+		if s := log.Summary(); s != "" {
+			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
+		}
+		if err := log.Err(); err != nil {
+			fmt.Fprintf(stdio.Stderr, "agentrun: writing the events file: %v\n", err)
+		}
+	}()
 	inv := CurrentInvoker()
 	uid, gid, groups := inv.UID, inv.GID, inv.Groups
 	if os.Geteuid() != 0 {
@@ -46,12 +74,20 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, allowDegraded bool) (int,
 		Stdin:         stdio.Stdin,
 		Stdout:        stdio.Stdout,
 		Stderr:        stdio.Stderr,
-		AllowDegraded: allowDegraded,
+		AllowDegraded: opts.AllowDegraded,
+		Events:        log,
+		RunID:         newRunID(),
 	}
 	missing := missingProtected(plan.Policy)
 	code, err := sb.Run(ctx, spec)
 	quarantine(missing, stdio.Stderr)
 	return code, err
+}
+
+func newRunID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // workingDir is the current directory when the policy lets the agent see it, else the

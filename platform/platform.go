@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -30,6 +31,9 @@ type Spec struct {
 	Stderr  io.Writer
 	// AllowDegraded lets a layer that cannot be set up be skipped instead of failing.
 	AllowDegraded bool
+	// Events receives what the sandbox judged (flows, DNS queries); may be nil.
+	Events events.Sink
+	RunID  string
 }
 
 // LayerError reports that a confinement layer the policy needs cannot be set up on this host.

@@ -23,12 +23,14 @@ type layout struct {
 	id        string
 	rootfs    string // an empty directory: the container's / before the mounts
 	denyFile  string // an empty, unreadable file bound over denied files
+	resolv    string // the sandbox's resolv.conf, when it has filtered egress
 	self      string // this agentrun binary, bound read-only into the container
 }
 
 // containerConfig builds the libcontainer configuration for a policy: the mounts of the plan,
 // the namespaces, no capabilities, no_new_privs, seccomp, the cgroup limits.
 func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless bool) *configs.Config {
+	withNet := !pol.Network.None()
 	const (
 		bindRO   = unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV
 		bindRW   = unix.MS_BIND | unix.MS_REC | unix.MS_NOSUID | unix.MS_NODEV
@@ -73,7 +75,7 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless bool) *
 		Readonlyfs:        true,
 		RootPropagation:   unix.MS_SLAVE | unix.MS_REC,
 		Mounts:            mounts,
-		Devices:           sandboxDevices(),
+		Devices:           sandboxDevices(withNet),
 		Hostname:          "agentrun",
 		Namespaces:        namespaces,
 		Capabilities:      &configs.Capabilities{},
@@ -94,8 +96,19 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless bool) *
 		Cgroups: &cgroups.Cgroup{
 			Parent:    "agentrun",
 			Name:      l.id,
-			Resources: cgroupResources(pol.Resources),
+			Resources: cgroupResources(pol.Resources, withNet),
 		},
+	}
+	if withNet {
+		// The stage creates the TUN device, hands it over and drops these before the agent
+		// starts (see setupTUN).
+		caps := append([]string(nil), netCapabilities...)
+		cfg.Capabilities = &configs.Capabilities{Bounding: caps, Effective: caps, Permitted: caps}
+		if l.resolv != "" {
+			if m, err := resolvMount(l.resolv); err == nil {
+				cfg.Mounts = append(cfg.Mounts, m)
+			}
+		}
 	}
 	if rootless {
 		uid, gid := os.Getuid(), os.Getgid()
@@ -111,8 +124,8 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless bool) *
 	return cfg
 }
 
-func cgroupResources(r profiles.Resources) *cgroups.Resources {
-	res := &cgroups.Resources{Devices: deviceRules()}
+func cgroupResources(r profiles.Resources, withTUN bool) *cgroups.Resources {
+	res := &cgroups.Resources{Devices: deviceRules(withTUN)}
 	if r.MemoryBytes > 0 {
 		res.Memory = r.MemoryBytes
 		res.MemorySwap = r.MemoryBytes // no swap beyond the limit
@@ -129,9 +142,9 @@ func cgroupResources(r profiles.Resources) *cgroups.Resources {
 }
 
 // deviceRules allow the sandbox's device nodes and its PTYs, and deny every other device.
-func deviceRules() []*devices.Rule {
+func deviceRules(withTUN bool) []*devices.Rule {
 	rules := []*devices.Rule{{Type: devices.WildcardDevice, Major: devices.Wildcard, Minor: devices.Wildcard, Permissions: "rwm", Allow: false}}
-	for _, d := range sandboxDevices() {
+	for _, d := range sandboxDevices(withTUN) {
 		rule := d.Rule
 		rules = append(rules, &rule)
 	}
@@ -142,17 +155,23 @@ func deviceRules() []*devices.Rule {
 }
 
 // sandboxDevices are the device nodes of the container's /dev.
-func sandboxDevices() []*devices.Device {
-	dev := func(path string, major, minor int64) *devices.Device {
-		return &devices.Device{
-			Rule:     devices.Rule{Type: devices.CharDevice, Major: major, Minor: minor, Permissions: "rwm", Allow: true},
-			Path:     path,
-			FileMode: 0o666,
-		}
-	}
-	return []*devices.Device{
+func sandboxDevices(withTUN bool) []*devices.Device {
+	dev := charDevice
+	out := []*devices.Device{
 		dev("/dev/null", 1, 3), dev("/dev/zero", 1, 5), dev("/dev/full", 1, 7),
 		dev("/dev/random", 1, 8), dev("/dev/urandom", 1, 9), dev("/dev/tty", 5, 0),
+	}
+	if withTUN {
+		out = append(out, dev("/dev/net/tun", 10, 200))
+	}
+	return out
+}
+
+func charDevice(path string, major, minor int64) *devices.Device {
+	return &devices.Device{
+		Rule:     devices.Rule{Type: devices.CharDevice, Major: major, Minor: minor, Permissions: "rwm", Allow: true},
+		Path:     path,
+		FileMode: 0o666,
 	}
 }
 

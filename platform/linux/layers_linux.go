@@ -62,8 +62,8 @@ func Layers(pol *profiles.Policy, h Host) []Layer {
 			Name:      "network filter",
 			Enforces:  networkText(pol.Network),
 			Needed:    !pol.Network.None(),
-			Available: false,
-			Fix:       "filtered egress is not in this build yet: run with --network=none",
+			Available: h.TUN && (h.Root || h.UserNS),
+			Fix:       "needs /dev/net/tun and network namespaces (modprobe tun; see the namespaces layer), or run with --network=none",
 		},
 		{
 			Name:      "apparmor",

@@ -88,6 +88,10 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	l := layout{stateRoot: root, self: self, id: newID()}
 	l.rootfs = filepath.Join(root, l.id+".rootfs")
 	l.denyFile = filepath.Join(root, l.id+".deny")
+	withNet := !pol.Network.None()
+	if withNet {
+		l.resolv = filepath.Join(root, l.id+".resolv")
+	}
 	defer removeLayout(l)
 	if err := os.MkdirAll(l.rootfs, 0o755); err != nil { // MkdirAll: another run may have just removed root
 		return 0, fmt.Errorf("creating the container root: %w", err)
@@ -97,6 +101,11 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	}
 	if err := os.WriteFile(l.denyFile, nil, 0); err != nil {
 		return 0, fmt.Errorf("creating the container root: %w", err)
+	}
+	if withNet {
+		if err := resolvConf(l.resolv); err != nil {
+			return 0, fmt.Errorf("writing the sandbox's resolv.conf: %w", err)
+		}
 	}
 	fs := planFilesystem(pol, hostStat)
 	rootless := os.Geteuid() != 0
@@ -128,6 +137,14 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if len(spec.Groups) > 0 && !rootless {
 		proc.AdditionalGroups = spec.Groups
 	}
+	var egress *egressLink
+	if withNet {
+		if egress, err = newEgressLink(); err != nil {
+			return 0, err
+		}
+		defer egress.Close()
+		proc.ExtraFiles = append(proc.ExtraFiles, egress.child)
+	}
 	var term *terminal
 	if tty {
 		if term, err = newTerminal(spec.Stdin.(*os.File), spec.Stdout); err != nil {
@@ -150,7 +167,18 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if !rootless && pol.Resources.MemoryBytes > 0 {
 		oom, _ = c.NotifyOOM() // the cgroup exists once the container runs
 	}
-	link.send(newStageConfig(spec, tty, landlockRules(pol, fs), given))
+	sc := newStageConfig(spec, tty, landlockRules(pol, fs), given)
+	if withNet {
+		sc.Net = newNetConfig()
+	}
+	link.send(sc)
+	if egress != nil {
+		if err := egress.serve(pol, spec); err != nil {
+			_ = proc.Signal(unix.SIGKILL)
+			_, _ = proc.Wait()
+			return 0, err
+		}
+	}
 	if term != nil {
 		if err := term.attach(); err != nil {
 			_ = proc.Signal(unix.SIGKILL)
@@ -208,6 +236,9 @@ func exitCode(state *os.ProcessState, err error) int {
 func removeLayout(l layout) {
 	_ = removeSkeleton(l.rootfs)
 	_ = os.Remove(l.denyFile)
+	if l.resolv != "" {
+		_ = os.Remove(l.resolv)
+	}
 }
 
 // removeSkeleton removes a container's root directory, which holds only the empty directories

@@ -30,6 +30,11 @@ func RunStage() {
 	if err != nil {
 		stageFail(err)
 	}
+	if cfg.Net != nil {
+		if err := setupTUN(cfg.Net); err != nil {
+			stageFail(fmt.Errorf("setting up the sandbox's network: %w", err))
+		}
+	}
 	if err := applyLandlock(cfg); err != nil {
 		stageFail(err)
 	}

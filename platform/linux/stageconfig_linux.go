@@ -41,6 +41,8 @@ type stageConfig struct {
 	Direct    bool             `json:"direct,omitempty"`
 	Seccomp   *configs.Seccomp `json:"seccomp,omitempty"`
 	NoNetwork bool             `json:"no_network,omitempty"`
+	// Net, when the sandbox has filtered egress, asks the stage to create the TUN device.
+	Net *netConfig `json:"net,omitempty"`
 	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead
 	// of going on with the other layers (set unless --allow-degraded gave Landlock up).
 	RequireLandlock bool `json:"require_landlock"`

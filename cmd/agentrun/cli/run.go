@@ -19,6 +19,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` the agent works in, $WORKSPACE in profiles (default: the current directory)"},
 		&cli.StringFlag{Name: "network", Usage: "set to `none` to give the agent no network, whatever the profile allows"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (profile, layers, rules) and exit without running COMMAND"},
+		&cli.StringFlag{Name: "events", Usage: "append every network flow and DNS query the sandbox judged to `FILE`, as JSON lines"},
 		&cli.BoolFlag{Name: "allow-degraded", Usage: "run even when a confinement layer the profile needs cannot be set up on this host (each one given up is listed)"},
 	}
 }
@@ -59,7 +60,8 @@ func runAction(c *cli.Context, command []string) error {
 	for _, n := range plan.Notes {
 		fmt.Fprintf(c.App.ErrWriter, "agentrun: %s\n", n)
 	}
-	code, err := launcher.Run(c.Context, plan, launcher.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter}, c.Bool("allow-degraded"))
+	code, err := launcher.Run(c.Context, plan, launcher.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter},
+		launcher.RunOptions{AllowDegraded: c.Bool("allow-degraded"), EventsFile: c.String("events")})
 	var oom *platform.OOMError
 	switch {
 	case errors.As(err, &oom):

@@ -1,0 +1,93 @@
+package linux
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/netfilter"
+	"github.com/agentrun/agentrun/netfilter/netstack"
+	"github.com/agentrun/agentrun/netfilter/resolver"
+	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// egressLink receives the sandbox's TUN device from the stage and serves it with the
+// userspace network stack.
+type egressLink struct {
+	ours, child *os.File
+	stack       *netstack.Stack
+}
+
+func newEgressLink() (*egressLink, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("creating the TUN socket: %w", err)
+	}
+	return &egressLink{ours: os.NewFile(uintptr(fds[0]), "tun-ours"), child: os.NewFile(uintptr(fds[1]), "tun-child")}, nil
+}
+
+// serve waits for the TUN device and starts the stack on it.
+func (e *egressLink) serve(pol *profiles.Policy, spec *platform.Spec) error {
+	e.child.Close()
+	tun, err := recvFD(e.ours)
+	if err != nil {
+		return fmt.Errorf("receiving the sandbox's TUN device (the stage failed to set up the network): %w", err)
+	}
+	upstream, err := resolver.HostUpstream()
+	if err != nil {
+		tun.Close()
+		return err
+	}
+	policy := netfilter.NewPolicy(pol.Network, hostAddrs())
+	bindings := netfilter.NewBindings()
+	fd, err := unix.Dup(int(tun.Fd()))
+	tun.Close()
+	if err != nil {
+		return err
+	}
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	e.stack, err = netstack.NewTUN(fd, uint32(netfilter.MTU), netstack.Config{
+		Policy:   policy,
+		Bindings: bindings,
+		Resolver: &resolver.Server{Policy: policy, Bindings: bindings, Upstream: upstream, Events: spec.Events, RunID: spec.RunID, Profile: pol.Name},
+		Events:   spec.Events,
+		RunID:    spec.RunID,
+		Profile:  pol.Name,
+		Gateways: []netip.Addr{netfilter.Gateway4, netfilter.Gateway6},
+	})
+	if err != nil {
+		unix.Close(fd)
+	}
+	return err
+}
+
+// Close stops the stack (which closes the TUN device) and the socket.
+func (e *egressLink) Close() {
+	if e.stack != nil {
+		e.stack.Close()
+	}
+	e.ours.Close()
+	e.child.Close()
+}
+
+// hostAddrs are the host's own addresses, which the agent may never reach.
+func hostAddrs() []netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out = append(out, p.Addr().Unmap())
+		}
+	}
+	return out
+}

@@ -1,0 +1,114 @@
+package linux
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+
+	"github.com/agentrun/agentrun/netfilter"
+)
+
+// tunFD is the descriptor on which the stage sends agentrun the sandbox's TUN device.
+const tunFD = 5
+
+// netConfig is the stage's part in filtered egress: the TUN device it creates in the
+// sandbox's network namespace, and the addresses and routes it gives it.
+type netConfig struct {
+	Addr4 string `json:"addr4"` // CIDR
+	Addr6 string `json:"addr6"`
+	MTU   int    `json:"mtu"`
+}
+
+func newNetConfig() *netConfig {
+	return &netConfig{Addr4: netfilter.SandboxPrefix4.String(), Addr6: netfilter.SandboxPrefix6.String(), MTU: netfilter.MTU}
+}
+
+// netCapabilities are what the stage needs to create the TUN device and then to take that
+// power away again; the agent never has them.
+var netCapabilities = []string{"CAP_NET_ADMIN", "CAP_SETPCAP"}
+
+// setupTUN creates tun0 with the sandbox's addresses and default routes, and sends its
+// descriptor to agentrun, which serves it.
+func setupTUN(n *netConfig) error {
+	fd, err := unix.Open("/dev/net/tun", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening /dev/net/tun: %w", err)
+	}
+	tun := os.NewFile(uintptr(fd), "tun0")
+	defer tun.Close()
+	ifr, err := unix.NewIfreq("tun0")
+	if err != nil {
+		return err
+	}
+	ifr.SetUint16(unix.IFF_TUN | unix.IFF_NO_PI)
+	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
+		return fmt.Errorf("creating the TUN device: %w", err)
+	}
+	link, err := netlink.LinkByName("tun0")
+	if err != nil {
+		return fmt.Errorf("finding the TUN device: %w", err)
+	}
+	if err := netlink.LinkSetMTU(link, n.MTU); err != nil {
+		return fmt.Errorf("setting the TUN device's MTU: %w", err)
+	}
+	a4, err := netlink.ParseAddr(n.Addr4)
+	if err != nil {
+		return err
+	}
+	if err := netlink.AddrAdd(link, a4); err != nil {
+		return fmt.Errorf("addressing the TUN device: %w", err)
+	}
+	// IPv6 may be off in this kernel; without it the agent simply has no IPv6.
+	v6 := false
+	if a6, err := netlink.ParseAddr(n.Addr6); err == nil {
+		a6.Flags = unix.IFA_F_NODAD
+		v6 = netlink.AddrAdd(link, a6) == nil
+	}
+	if err := netlink.LinkSetUp(link); err != nil {
+		return fmt.Errorf("bringing the TUN device up: %w", err)
+	}
+	routes := []*net.IPNet{{IP: net.IPv4zero, Mask: net.CIDRMask(0, 32)}}
+	if v6 {
+		routes = append(routes, &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)})
+	}
+	for _, dst := range routes {
+		if err := netlink.RouteAdd(&netlink.Route{LinkIndex: link.Attrs().Index, Dst: dst}); err != nil {
+			return fmt.Errorf("routing through the TUN device: %w", err)
+		}
+	}
+	sock := os.NewFile(tunFD, "tun-socket")
+	defer sock.Close()
+	if err := unix.Sendmsg(int(sock.Fd()), []byte("tun0"), unix.UnixRights(fd), nil, 0); err != nil {
+		return fmt.Errorf("handing the TUN device to agentrun: %w", err)
+	}
+	// The agent must never hold these: drop them from every thread's bounding set (the
+	// agent's execve then grants nothing, even as root of a user namespace).
+	for _, c := range []uintptr{unix.CAP_NET_ADMIN, unix.CAP_SETPCAP} {
+		if err := ll.AllThreadsPrctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0); err != nil {
+			return fmt.Errorf("dropping network capabilities: %w", err)
+		}
+	}
+	return nil
+}
+
+// resolvConf writes the sandbox's resolv.conf, which names the gateway, to p.
+func resolvConf(p string) error {
+	content := fmt.Sprintf("# agentrun: DNS is answered by the sandbox's resolver\nnameserver %s\nnameserver %s\n", netfilter.Gateway4, netfilter.Gateway6)
+	return os.WriteFile(p, []byte(content), 0o644)
+}
+
+// resolvMount puts the sandbox's resolv.conf over the host's, wherever /etc/resolv.conf leads.
+func resolvMount(src string) (*configs.Mount, error) {
+	dst, err := filepath.EvalSymlinks("/etc/resolv.conf")
+	if err != nil {
+		dst = "/etc/resolv.conf"
+	}
+	return &configs.Mount{Source: src, Destination: dst, Device: "bind", Flags: unix.MS_BIND | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC}, nil
+}

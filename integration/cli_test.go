@@ -18,6 +18,7 @@ var agentrunBin string
 // and as an unprivileged user.
 func TestMain(m *testing.M) {
 	maybeDenyUserNSJail()
+	maybeServeFakeInternet()
 	dir, err := os.MkdirTemp("", "agentrun-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -47,6 +48,12 @@ func TestMain(m *testing.M) {
 func TestCLI(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		Condition: func(cond string) (bool, error) {
+			if cond == "root" {
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
 		Setup: func(env *testscript.Env) error {
 			home := env.WorkDir + "/home"
 			env.Setenv("HOME", home)

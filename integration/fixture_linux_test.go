@@ -27,6 +27,8 @@ type runner struct {
 	profile   string // a test profile file: base and git, plus limits
 	unprivate bool   // runs as the unprivileged test user
 	jail      bool   // runs where user namespaces are forbidden (see maybeDenyUserNSJail)
+	netns     string // runs agentrun in this network namespace (the fake internet's client)
+	resolv    string // with netns: the resolv.conf agentrun sees there
 }
 
 func requireRoot(t *testing.T) {
@@ -172,6 +174,12 @@ func (r *runner) command(ctx context.Context, args ...string) *exec.Cmd {
 		argv = append([]string{os.Args[0]}, argv...)
 	case r.unprivate:
 		argv = append([]string{"setpriv", "--reuid", strconv.Itoa(r.uid), "--regid", strconv.Itoa(r.gid), "--init-groups", "--"}, argv...)
+	}
+	if r.netns != "" {
+		// Not ip netns exec: it remounts /sys without the cgroup hierarchies. Join the
+		// network namespace, and in a private mount namespace put its resolv.conf in place.
+		argv = append([]string{"nsenter", "--net=/var/run/netns/" + r.netns, "unshare", "--mount", "--propagation", "private",
+			"sh", "-c", `mount --bind "$0" /etc/resolv.conf && exec "$@"`, r.resolv}, argv...)
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = r.ws

@@ -54,7 +54,7 @@ func Doctor(w io.Writer) error {
 	fmt.Fprintf(tw, "  user namespaces\t%s\n", yes(h.UserNS, h.UserNSWhy))
 	fmt.Fprintf(tw, "  cgroups\tv%d; delegated to you: %s; limits %s\n", h.CgroupVersion, map[bool]string{true: "yes", false: "no"}[h.CgroupDelegated], yes(h.CgroupLimits, "only as root in this build (sudo agentrun … runs the agent as you)"))
 	fmt.Fprintf(tw, "  seccomp\t%s\n", yes(h.Seccomp, "this binary was built without -tags seccomp"))
-	fmt.Fprintf(tw, "  tun\t%s\n", yes(h.TUN, "/dev/net/tun is missing (needed for filtered egress)"))
+	fmt.Fprintf(tw, "  tun\t%s\n", yes(h.TUN, "/dev/net/tun is missing or not usable by you (needed for filtered egress; most distributions ship it mode 0666)"))
 	switch {
 	case (h.Root || h.UserNS) && h.LandlockABI > 0 && h.Seccomp:
 		fmt.Fprintf(tw, "  tier\tfull: namespaces, Landlock, seccomp%s\n", map[bool]string{true: ", cgroups", false: " (no cgroup limits)"}[h.CgroupLimits])

@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 # python3, node and npm for Claude Code), tmux for the terminal tests, setpriv and useradd
 # for the unprivileged user, pgrep/ps, bubblewrap for the launch benchmark.
 apt_install ca-certificates git gcc libc6-dev pkg-config libseccomp-dev \
-  perl python3 tmux util-linux passwd procps bubblewrap
+  perl python3 tmux util-linux passwd procps bubblewrap \
+  iproute2 dnsutils iputils-ping curl
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 ensure_go
 export PATH="$(go env GOPATH)/bin:$PATH"

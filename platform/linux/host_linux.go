@@ -24,7 +24,7 @@ type Host struct {
 	CgroupVersion   int    // 1 (or hybrid) or 2
 	CgroupDelegated bool   // this user has a delegated cgroup v2 subtree (not used for limits yet)
 	CgroupLimits    bool   // agentrun can apply cgroup limits here: as root
-	TUN             bool   // /dev/net/tun exists
+	TUN             bool   // /dev/net/tun exists and this user may open it
 	Seccomp         bool   // the kernel has seccomp filters and this binary has libseccomp
 }
 
@@ -51,8 +51,9 @@ func ProbeHost() Host {
 	}
 	h.CgroupDelegated = h.CgroupVersion == 2 && ownCgroupWritable()
 	h.CgroupLimits = h.Root
-	_, err := os.Stat("/dev/net/tun")
-	h.TUN = err == nil
+	// Rootless, the sandbox opens the host's device node: it must be usable by this user
+	// (most distributions ship it mode 0666).
+	h.TUN = unix.Access("/dev/net/tun", unix.R_OK|unix.W_OK) == nil
 	if status, err := os.ReadFile("/proc/self/status"); err == nil {
 		h.Seccomp = seccompBuilt && strings.Contains(string(status), "Seccomp:")
 	}

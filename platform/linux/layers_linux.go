@@ -63,7 +63,7 @@ func Layers(pol *profiles.Policy, h Host) []Layer {
 			Enforces:  networkText(pol.Network),
 			Needed:    !pol.Network.None(),
 			Available: h.TUN && (h.Root || h.UserNS),
-			Fix:       "needs /dev/net/tun and network namespaces (modprobe tun; see the namespaces layer), or run with --network=none",
+			Fix:       "needs /dev/net/tun, usable by you (modprobe tun; chmod 0666 /dev/net/tun, as most distributions ship it), and network namespaces; or run with --network=none",
 		},
 		{
 			Name:      "apparmor",

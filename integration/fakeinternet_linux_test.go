@@ -1,0 +1,166 @@
+package integration
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// The fake internet: two network namespaces the test makes, joined by a veth pair. agentrun
+// runs in the client one; the internet one has a DNS server, web servers and a fake cloud
+// metadata service on 169.254.169.254, all served by this test binary. Nothing leaves the
+// machine, and the host's own namespace sends nothing.
+const (
+	fakeInternetEnv = "AGENTRUN_TEST_FAKE_INTERNET" // the helper's DNS log file
+	inetAddr        = "198.18.0.1"                  // the internet's servers
+	clientAddr      = "198.18.0.2"                  // the machine agentrun runs on
+	metadataAddr    = "169.254.169.254"
+)
+
+// fakeZone is the internet's DNS.
+var fakeZone = map[string]string{
+	"allowed.test.":         inetAddr,
+	"evil.test.":            inetAddr,
+	"secret.attacker.test.": inetAddr,
+	"rebind.test.":          metadataAddr,
+}
+
+// maybeServeFakeInternet runs the servers when the test binary was started as the helper,
+// in the internet namespace. It never returns then.
+func maybeServeFakeInternet() {
+	logPath := os.Getenv(fakeInternetEnv)
+	if logPath == "" {
+		return
+	}
+	logf, err := os.OpenFile(logPath, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	var mu sync.Mutex
+	dnsHandler := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		q := req.Question[0]
+		mu.Lock()
+		fmt.Fprintf(logf, "%s %s\n", strings.ToLower(q.Name), dns.TypeToString[q.Qtype])
+		mu.Unlock()
+		resp := new(dns.Msg)
+		resp.SetReply(req)
+		if a, ok := fakeZone[strings.ToLower(q.Name)]; ok && q.Qtype == dns.TypeA {
+			resp.Answer = append(resp.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 60}, A: net.ParseIP(a)})
+		} else if !ok {
+			resp.Rcode = dns.RcodeNameError
+		}
+		_ = w.WriteMsg(resp)
+	})
+	for _, network := range []string{"udp", "tcp"} {
+		srv := &dns.Server{Addr: inetAddr + ":53", Net: network, Handler: dnsHandler}
+		go func() { fmt.Fprintln(os.Stderr, srv.ListenAndServe()) }()
+	}
+	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "hello from %s", r.Host) })
+	https := httptest.NewUnstartedServer(hello)
+	l, err := net.Listen("tcp", inetAddr+":443")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	https.Listener = l
+	https.TLS = &tls.Config{}
+	https.StartTLS()
+	go func() { fmt.Fprintln(os.Stderr, http.ListenAndServe(inetAddr+":80", hello)) }()
+	go func() {
+		fmt.Fprintln(os.Stderr, http.ListenAndServe(metadataAddr+":80", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, "metadata-secret-token")
+		})))
+	}()
+	// Serve until the test kills us; exit on our own after a while so nothing can linger.
+	time.Sleep(10 * time.Minute)
+	os.Exit(0)
+}
+
+// fakeInternet is one test's pair of namespaces and its server.
+type fakeInternet struct {
+	client, inet string // namespace names
+	dnsLog       string
+	resolv       string // a resolv.conf naming the internet's DNS server
+	server       *exec.Cmd
+}
+
+func run(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+func newFakeInternet(t *testing.T) *fakeInternet {
+	t.Helper()
+	requireRoot(t)
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("ip (iproute2) is not installed; scripts/test.sh installs it")
+	}
+	id := fmt.Sprintf("%d", os.Getpid()%100000)
+	dir := t.TempDir()
+	f := &fakeInternet{client: "arfake-c" + id, inet: "arfake-i" + id, dnsLog: filepath.Join(dir, "dns.log"), resolv: filepath.Join(dir, "resolv.conf")}
+	t.Cleanup(f.remove)
+	run(t, "ip", "netns", "add", f.client)
+	run(t, "ip", "netns", "add", f.inet)
+	run(t, "ip", "link", "add", "arv-c"+id, "netns", f.client, "type", "veth", "peer", "name", "arv-i"+id, "netns", f.inet)
+	inet := func(args ...string) { run(t, append([]string{"ip", "netns", "exec", f.inet}, args...)...) }
+	client := func(args ...string) { run(t, append([]string{"ip", "netns", "exec", f.client}, args...)...) }
+	inet("ip", "link", "set", "lo", "up")
+	inet("ip", "addr", "add", inetAddr+"/24", "dev", "arv-i"+id)
+	inet("ip", "addr", "add", metadataAddr+"/32", "dev", "lo")
+	inet("ip", "link", "set", "arv-i"+id, "up")
+	client("ip", "link", "set", "lo", "up")
+	client("ip", "addr", "add", clientAddr+"/24", "dev", "arv-c"+id)
+	client("ip", "link", "set", "arv-c"+id, "up")
+	client("ip", "route", "add", "default", "via", inetAddr)
+	if err := os.WriteFile(f.resolv, []byte("nameserver "+inetAddr+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f.server = exec.Command("ip", "netns", "exec", f.inet, os.Args[0])
+	f.server.Env = append(os.Environ(), fakeInternetEnv+"="+f.dnsLog)
+	f.server.Stderr = os.Stderr
+	if err := f.server.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the servers answer.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if exec.Command("ip", "netns", "exec", f.client, "bash", "-c", "exec 3<>/dev/tcp/"+inetAddr+"/443").Run() == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the fake internet did not come up")
+		}
+	}
+	return f
+}
+
+func (f *fakeInternet) remove() {
+	if f.server != nil && f.server.Process != nil {
+		_ = f.server.Process.Kill()
+		_ = f.server.Wait()
+	}
+	_ = exec.Command("ip", "netns", "del", f.client).Run()
+	_ = exec.Command("ip", "netns", "del", f.inet).Run()
+}
+
+// asked reports whether the fake internet's DNS server was ever asked name.
+func (f *fakeInternet) asked(name string) bool {
+	b, _ := os.ReadFile(f.dnsLog)
+	return strings.Contains(string(b), strings.ToLower(name)+".")
+}

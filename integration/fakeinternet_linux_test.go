@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -68,7 +69,14 @@ func maybeServeFakeInternet() {
 		go func() { fmt.Fprintln(os.Stderr, srv.ListenAndServe()) }()
 	}
 	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "hello from %s", r.Host) })
-	https := httptest.NewUnstartedServer(hello)
+	mux := http.NewServeMux()
+	mux.Handle("/", hello)
+	if git, err := gitRepoHandler(filepath.Join(filepath.Dir(logPath), "git")); err == nil {
+		mux.Handle("/repo.git/", git)
+	} else {
+		fmt.Fprintln(os.Stderr, "no git repository on the fake internet:", err)
+	}
+	https := httptest.NewUnstartedServer(mux)
 	l, err := net.Listen("tcp", inetAddr+":443")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -86,6 +94,29 @@ func maybeServeFakeInternet() {
 	// Serve until the test kills us; exit on our own after a while so nothing can linger.
 	time.Sleep(10 * time.Minute)
 	os.Exit(0)
+}
+
+// gitRepoHandler serves a repository with one commit over git's smart HTTP protocol, with
+// git's own http-backend.
+func gitRepoHandler(dir string) (http.Handler, error) {
+	work := filepath.Join(dir, "work")
+	for _, args := range [][]string{
+		{"init", "-q", work},
+		{"-C", work, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "from the fake internet"},
+		{"clone", "-q", "--bare", work, filepath.Join(dir, "repo.git")},
+	} {
+		if out, err := exec.Command("git", args...).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("git %v: %v: %s", args, err, out)
+		}
+	}
+	backend, err := exec.LookPath("git")
+	if err != nil {
+		return nil, err
+	}
+	return &cgi.Handler{
+		Path: filepath.Join(filepath.Dir(backend), "..", "lib", "git-core", "git-http-backend"),
+		Env:  []string{"GIT_PROJECT_ROOT=" + dir, "GIT_HTTP_EXPORT_ALL=1"},
+	}, nil
 }
 
 // fakeInternet is one test's pair of namespaces and its server.

@@ -71,6 +71,7 @@ func maybeServeFakeInternet() {
 	hello := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "hello from %s", r.Host) })
 	mux := http.NewServeMux()
 	mux.Handle("/", hello)
+	mux.HandleFunc("/bulk", bulk)
 	if git, err := gitRepoHandler(filepath.Join(filepath.Dir(logPath), "git")); err == nil {
 		mux.Handle("/repo.git/", git)
 	} else {
@@ -85,7 +86,7 @@ func maybeServeFakeInternet() {
 	https.Listener = l
 	https.TLS = &tls.Config{}
 	https.StartTLS()
-	go func() { fmt.Fprintln(os.Stderr, http.ListenAndServe(inetAddr+":80", hello)) }()
+	go func() { fmt.Fprintln(os.Stderr, http.ListenAndServe(inetAddr+":80", mux)) }()
 	go func() {
 		fmt.Fprintln(os.Stderr, http.ListenAndServe(metadataAddr+":80", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, "metadata-secret-token")
@@ -94,6 +95,19 @@ func maybeServeFakeInternet() {
 	// Serve until the test kills us; exit on our own after a while so nothing can linger.
 	time.Sleep(10 * time.Minute)
 	os.Exit(0)
+}
+
+// bulkSize is what /bulk sends, for the throughput benchmark.
+const bulkSize = 256 << 20
+
+func bulk(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Length", fmt.Sprint(bulkSize))
+	buf := make([]byte, 1<<20)
+	for sent := 0; sent < bulkSize; sent += len(buf) {
+		if _, err := w.Write(buf); err != nil {
+			return
+		}
+	}
 }
 
 // gitRepoHandler serves a repository with one commit over git's smart HTTP protocol, with
@@ -127,14 +141,14 @@ type fakeInternet struct {
 	server       *exec.Cmd
 }
 
-func run(t *testing.T, args ...string) {
+func run(t testing.TB, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, out)
 	}
 }
 
-func newFakeInternet(t *testing.T) *fakeInternet {
+func newFakeInternet(t testing.TB) *fakeInternet {
 	t.Helper()
 	requireRoot(t)
 	if _, err := exec.LookPath("ip"); err != nil {

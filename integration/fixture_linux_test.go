@@ -31,7 +31,7 @@ type runner struct {
 	resolv    string // with netns: the resolv.conf agentrun sees there
 }
 
-func requireRoot(t *testing.T) {
+func requireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("sandbox tests need root: they create a test user and cgroups (run them with sudo, as scripts/test.sh does)")
@@ -42,7 +42,7 @@ func requireRoot(t *testing.T) {
 var createdTestUser bool
 
 // testUser creates the unprivileged test account once.
-func testUser(t *testing.T) (uid, gid int) {
+func testUser(t testing.TB) (uid, gid int) {
 	t.Helper()
 	u, err := user.Lookup(testUserName)
 	if err != nil {
@@ -62,7 +62,7 @@ func testUser(t *testing.T) (uid, gid int) {
 
 // newRunner makes the fixture: a home with SSH keys, cloud credentials and shell rc files,
 // and a workspace that is a git repository with one commit.
-func newRunner(t *testing.T, unprivileged bool) *runner {
+func newRunner(t testing.TB, unprivileged bool) *runner {
 	t.Helper()
 	requireRoot(t)
 	r := &runner{name: "root"}
@@ -147,7 +147,7 @@ func (r result) String() string {
 }
 
 // run runs agentrun with args in the workspace, as the runner's user, with the fixture home.
-func (r *runner) run(t *testing.T, args ...string) result {
+func (r *runner) run(t testing.TB, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -168,19 +168,7 @@ func (r *runner) run(t *testing.T, args ...string) result {
 
 // command prepares agentrun with args, as the runner's user.
 func (r *runner) command(ctx context.Context, args ...string) *exec.Cmd {
-	argv := append([]string{agentrunBin}, args...)
-	switch {
-	case r.jail:
-		argv = append([]string{os.Args[0]}, argv...)
-	case r.unprivate:
-		argv = append([]string{"setpriv", "--reuid", strconv.Itoa(r.uid), "--regid", strconv.Itoa(r.gid), "--init-groups", "--"}, argv...)
-	}
-	if r.netns != "" {
-		// Not ip netns exec: it remounts /sys without the cgroup hierarchies. Join the
-		// network namespace, and in a private mount namespace put its resolv.conf in place.
-		argv = append([]string{"nsenter", "--net=/var/run/netns/" + r.netns, "unshare", "--mount", "--propagation", "private",
-			"sh", "-c", `mount --bind "$0" /etc/resolv.conf && exec "$@"`, r.resolv}, argv...)
-	}
+	argv := r.wrap(append([]string{agentrunBin}, args...))
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = r.ws
 	cmd.Env = []string{
@@ -197,8 +185,26 @@ func (r *runner) command(ctx context.Context, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// wrap puts argv in the runner's situation: as its user or in its jail, in its network
+// namespace.
+func (r *runner) wrap(argv []string) []string {
+	switch {
+	case r.jail:
+		argv = append([]string{os.Args[0]}, argv...)
+	case r.unprivate:
+		argv = append([]string{"setpriv", "--reuid", strconv.Itoa(r.uid), "--regid", strconv.Itoa(r.gid), "--init-groups", "--"}, argv...)
+	}
+	if r.netns != "" {
+		// Not ip netns exec: it remounts /sys without the cgroup hierarchies. Join the
+		// network namespace, and in a private mount namespace put its resolv.conf in place.
+		argv = append([]string{"nsenter", "--net=/var/run/netns/" + r.netns, "unshare", "--mount", "--propagation", "private",
+			"sh", "-c", `mount --bind "$0" /etc/resolv.conf && exec "$@"`, r.resolv}, argv...)
+	}
+	return argv
+}
+
 // sh runs a shell script in the sandbox under the test profile.
-func (r *runner) sh(t *testing.T, script string, extra ...string) result {
+func (r *runner) sh(t testing.TB, script string, extra ...string) result {
 	t.Helper()
 	args := append([]string{"--profile", r.profile, "--network", "none"}, extra...)
 	return r.run(t, append(args, "--", "sh", "-c", script)...)

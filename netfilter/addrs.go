@@ -10,6 +10,7 @@ var (
 	Gateway4       = netip.MustParseAddr("10.254.254.1")
 	SandboxPrefix6 = netip.MustParsePrefix("fd00:a9e::2/64")
 	Gateway6       = netip.MustParseAddr("fd00:a9e::1")
-	// MTU of the TUN device.
-	MTU = 1500
+	// MTU of the TUN device: large, since the link is virtual and every flow is re-originated
+	// from the host with its own segment size; fewer, bigger packets cross the TUN device.
+	MTU = 65520
 )

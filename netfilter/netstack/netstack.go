@@ -36,6 +36,7 @@ const (
 	// a name (a server-speaks-first protocol, or an idle client).
 	sniffTimeout = 500 * time.Millisecond
 	udpIdle      = 60 * time.Second
+	relayBuffer  = 256 << 10
 )
 
 // Config is what a Stack needs.
@@ -88,13 +89,29 @@ func New(ep stack.LinkEndpoint, cfg Config) (*Stack, error) {
 		{Destination: header.IPv4EmptySubnet, NIC: nicID},
 		{Destination: header.IPv6EmptySubnet, NIC: nicID},
 	})
+	tuneTCP(s)
 	ctx, cancel := context.WithCancel(context.Background())
 	st := &Stack{cfg: cfg, s: s, ctx: ctx, cancel: cancel}
-	tcpFwd := tcp.NewForwarder(s, 0, 1024, st.handleTCP)
+	tcpFwd := tcp.NewForwarder(s, tcpWindow, 1024, st.handleTCP)
 	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tcpFwd.HandlePacket)
 	udpFwd := udp.NewForwarder(s, st.handleUDP)
 	s.SetTransportProtocolHandler(udp.ProtocolNumber, udpFwd.HandlePacket)
 	return st, nil
+}
+
+// tcpWindow is the receive window a new connection starts with; with SACK and receive
+// buffer moderation the stack grows it from there.
+const tcpWindow = 1 << 20
+
+// tuneTCP sets the buffers of a stack that relays bulk transfers at memory speed.
+func tuneTCP(s *stack.Stack) {
+	sack := tcpip.TCPSACKEnabled(true)
+	moderate := tcpip.TCPModerateReceiveBufferOption(true)
+	send := tcpip.TCPSendBufferSizeRangeOption{Min: 4 << 10, Default: 1 << 20, Max: 8 << 20}
+	recv := tcpip.TCPReceiveBufferSizeRangeOption{Min: 4 << 10, Default: 1 << 20, Max: 8 << 20}
+	for _, opt := range []tcpip.SettableTransportProtocolOption{&sack, &moderate, &send, &recv} {
+		_ = s.SetTransportProtocolOption(tcp.ProtocolNumber, opt)
+	}
 }
 
 // Close ends every flow and the stack.
@@ -226,7 +243,7 @@ func relay(agent *gonet.TCPConn, up net.Conn, first []byte) int64 {
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		n, _ := io.Copy(up, agent)
+		n, _ := io.CopyBuffer(up, agent, make([]byte, relayBuffer))
 		add(n)
 		if cw, ok := up.(interface{ CloseWrite() error }); ok {
 			_ = cw.CloseWrite()
@@ -234,7 +251,7 @@ func relay(agent *gonet.TCPConn, up net.Conn, first []byte) int64 {
 	}()
 	go func() {
 		defer wg.Done()
-		n, _ := io.Copy(agent, up)
+		n, _ := io.CopyBuffer(agent, up, make([]byte, relayBuffer))
 		add(n)
 		_ = agent.CloseWrite()
 	}()

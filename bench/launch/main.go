@@ -42,6 +42,10 @@ func run(n int) error {
 	if out, err := exec.Command("scripts/build.sh", bin).CombinedOutput(); err != nil {
 		return fmt.Errorf("building agentrun (run from the repository root): %v\n%s", err, out)
 	}
+	netProfile := filepath.Join(dir, "egress.yaml")
+	if err := os.WriteFile(netProfile, []byte("name: egress\nextends: [base]\nnetwork:\n  allow: [api.example.com]\n"), 0o644); err != nil {
+		return err
+	}
 	bwrap, err := exec.LookPath("bwrap")
 	if err != nil {
 		return fmt.Errorf("bwrap is not installed (apt-get install bubblewrap)")
@@ -50,6 +54,7 @@ func run(n int) error {
 		{name: "bare /bin/true", argv: []string{"/bin/true"}},
 		{name: "bwrap", argv: []string{bwrap, "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "/bin/true"}},
 		{name: "agentrun (base profile)", argv: []string{bin, "--profile", "base", "--", "/bin/true"}},
+		{name: "agentrun (with egress)", argv: []string{bin, "--profile", netProfile, "--", "/bin/true"}},
 	}
 	for _, s := range subjects { // warm up caches once
 		if out, err := exec.Command(s.argv[0], s.argv[1:]...).CombinedOutput(); err != nil {

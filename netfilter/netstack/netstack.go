@@ -71,7 +71,10 @@ func New(ep stack.LinkEndpoint, cfg Config) (*Stack, error) {
 		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, ipv6.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol},
 	})
-	if err := s.CreateNIC(nicID, ep); err != nil {
+	ctx, cancel := context.WithCancel(context.Background())
+	st := &Stack{cfg: cfg, s: s, ctx: ctx, cancel: cancel}
+	if err := s.CreateNIC(nicID, newICMPFilter(ep, st)); err != nil {
+		cancel()
 		return nil, fmt.Errorf("creating the sandbox's network interface: %s", err)
 	}
 	// Every destination is ours: the forwarders see each flow as addressed to this stack.
@@ -81,8 +84,8 @@ func New(ep stack.LinkEndpoint, cfg Config) (*Stack, error) {
 	if err := s.SetSpoofing(nicID, true); err != nil {
 		return nil, fmt.Errorf("setting up the sandbox's network: %s", err)
 	}
-	// No ICMP: the stack would answer every echo itself (it owns every address), and
-	// unreachable messages tell nothing the agent needs. Pings time out.
+	// No ICMP out either: unreachable messages tell nothing the agent needs, and the
+	// agent's own ICMP never reaches the stack (icmpFilter). Pings time out.
 	s.SetICMPLimit(0)
 	s.SetICMPBurst(0)
 	s.SetRouteTable([]tcpip.Route{
@@ -90,8 +93,6 @@ func New(ep stack.LinkEndpoint, cfg Config) (*Stack, error) {
 		{Destination: header.IPv6EmptySubnet, NIC: nicID},
 	})
 	tuneTCP(s)
-	ctx, cancel := context.WithCancel(context.Background())
-	st := &Stack{cfg: cfg, s: s, ctx: ctx, cancel: cancel}
 	tcpFwd := tcp.NewForwarder(s, tcpWindow, 1024, st.handleTCP)
 	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tcpFwd.HandlePacket)
 	udpFwd := udp.NewForwarder(s, st.handleUDP)

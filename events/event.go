@@ -161,3 +161,24 @@ func (l *Log) Summary() string {
 	}
 	return fmt.Sprintf("%d %s denied: %s", n, noun, strings.Join(parts, ", "))
 }
+
+// Memory keeps events in memory; for tests, and for callers that inspect a run's events.
+// It is safe for concurrent use.
+type Memory struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+// Record keeps one event.
+func (m *Memory) Record(e Event) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events = append(m.events, e)
+}
+
+// Events returns a copy of the events kept so far.
+func (m *Memory) Events() []Event {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Event(nil), m.events...)
+}

@@ -38,21 +38,10 @@ var (
 	stranger = netip.MustParseAddr("192.0.2.99")
 )
 
-type recorder struct {
-	mu     sync.Mutex
-	events []events.Event
-}
-
-func (r *recorder) Record(e events.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-}
+type recorder struct{ events.Memory }
 
 func (r *recorder) find(verdict events.Verdict, substr string) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, e := range r.events {
+	for _, e := range r.Events() {
 		if e.Verdict == verdict && strings.Contains(e.Reason+e.Rule+e.Name+e.Address, substr) {
 			return true
 		}
@@ -208,7 +197,7 @@ func TestAllowedNameThroughTheStack(t *testing.T) {
 		t.Fatalf("GET through the sandbox: %q, %v", body, err)
 	}
 	if !f.rec.find(events.Allowed, "allowed.test.example:443") {
-		t.Errorf("no allowed flow event: %+v", f.rec.events)
+		t.Errorf("no allowed flow event: %+v", f.rec.Events())
 	}
 }
 

@@ -57,17 +57,6 @@ func (f *fakeUpstream) wasAsked(name string) bool {
 	return false
 }
 
-type recorder struct {
-	mu     sync.Mutex
-	events []events.Event
-}
-
-func (r *recorder) Record(e events.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-}
-
 // serve starts a DNS server on loopback UDP and TCP; the test ends it.
 func serve(t *testing.T, h dns.Handler) string {
 	t.Helper()
@@ -102,7 +91,7 @@ func TestResolver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{}
+	rec := &events.Memory{}
 	srv := &Server{Policy: netfilter.NewPolicy(pol.Network, nil), Bindings: netfilter.NewBindings(), Upstream: upstream, Events: rec}
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -165,10 +154,9 @@ func TestResolver(t *testing.T) {
 		t.Errorf("the metadata address was bound to %v", got)
 	}
 	// Every query is an event.
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
 	denied := 0
-	for _, e := range rec.events {
+	all := rec.Events()
+	for _, e := range all {
 		if e.Kind != events.KindDNS || e.Name == "" {
 			t.Errorf("bad event %+v", e)
 		}
@@ -176,7 +164,7 @@ func TestResolver(t *testing.T) {
 			denied++
 		}
 	}
-	if len(rec.events) != 9 || denied != 6 {
-		t.Errorf("%d events, %d denied; want 9 and 6: %+v", len(rec.events), denied, rec.events)
+	if len(all) != 9 || denied != 6 {
+		t.Errorf("%d events, %d denied; want 9 and 6: %+v", len(all), denied, all)
 	}
 }

@@ -36,6 +36,7 @@ const (
 	// a name (a server-speaks-first protocol, or an idle client).
 	sniffTimeout = 500 * time.Millisecond
 	udpIdle      = 60 * time.Second
+	dnsIdle      = 5 * time.Second // a resolver's source port is used once or twice
 	relayBuffer  = 256 << 10
 )
 
@@ -328,7 +329,7 @@ func (st *Stack) serveDNSOverUDP(c *gonet.UDPConn) {
 	defer c.Close()
 	buf := make([]byte, 65535)
 	for {
-		_ = c.SetReadDeadline(time.Now().Add(udpIdle))
+		_ = c.SetReadDeadline(time.Now().Add(dnsIdle))
 		n, err := c.Read(buf)
 		if err != nil {
 			return

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -30,8 +31,13 @@ type Server struct {
 	Profile  string
 	Timeout  time.Duration // per upstream query; zero means 3 s
 
-	cache sync.Map // cacheKey → cacheEntry: upstream answers, kept for their TTL
+	cache     sync.Map // cacheKey → cacheEntry: upstream answers, kept for their TTL
+	cacheSize atomic.Int64
 }
+
+// maxCache bounds the cache: an agent looking up endless subdomains of an allowed wildcard
+// must not grow agentrun's memory without end.
+const maxCache = 10000
 
 type cacheKey struct {
 	name  string
@@ -169,6 +175,7 @@ func (s *Server) cachedExchange(network string, q dns.Question) (*dns.Msg, error
 			return e.msg, nil
 		}
 		s.cache.Delete(key)
+		s.cacheSize.Add(-1)
 	}
 	m, err := s.exchange(network, q)
 	if err != nil || m.Rcode != dns.RcodeSuccess {
@@ -178,8 +185,10 @@ func (s *Server) cachedExchange(network string, q dns.Question) (*dns.Msg, error
 	for _, rr := range m.Answer {
 		ttl = min(ttl, rr.Header().Ttl)
 	}
-	if ttl > 0 {
-		s.cache.Store(key, cacheEntry{msg: m, expires: time.Now().Add(time.Duration(ttl) * time.Second)})
+	if ttl > 0 && s.cacheSize.Load() < maxCache {
+		if _, loaded := s.cache.Swap(key, cacheEntry{msg: m, expires: time.Now().Add(time.Duration(ttl) * time.Second)}); !loaded {
+			s.cacheSize.Add(1)
+		}
 	}
 	return m, nil
 }

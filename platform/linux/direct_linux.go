@@ -22,7 +22,7 @@ import (
 // seccomp) and starts the agent. What only the mount layer can do (protect inside a writable
 // directory, a private /tmp, hidden host processes) is given up, and --allow-degraded has said
 // so before this runs.
-func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, given map[string]bool) (int, error) {
+func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, fs fsPlan, given map[string]bool) (int, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return 0, fmt.Errorf("finding the agentrun binary: %w", err)
@@ -33,7 +33,6 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, g
 	}
 	defer link.Close()
 
-	fs := planFilesystem(pol, hostStat)
 	tty := isTerminal(spec.Stdin)
 	sc := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), given)
 	sc.Direct, sc.NoNetwork = true, pol.Network.None()

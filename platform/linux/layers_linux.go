@@ -20,10 +20,15 @@ type Layer struct {
 // Layers lists the mechanisms a policy is compiled to on a host, and which of them the host
 // can set up.
 func Layers(pol *profiles.Policy, h Host) []Layer {
+	return layersFor(pol, h, planFilesystem(pol, hostStat))
+}
+
+// layersFor is Layers with the filesystem plan already made (the launch makes it once).
+func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 	fs := pol.Filesystem
 	nsFix := "run as root (sudo agentrun … runs the agent as you), or allow user namespaces: " + h.UserNSWhy
 	skipped := 0
-	for _, s := range planFilesystem(pol, hostStat).Skipped {
+	for _, s := range plan.Skipped {
 		if strings.HasPrefix(s, accessProtect.String()+" ") {
 			skipped++
 		}

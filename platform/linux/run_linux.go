@@ -50,7 +50,8 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		return 0, fmt.Errorf("audit mode is not available yet on Linux: %w", platform.ErrUnsupported)
 	}
 	pol := spec.Policy
-	layers := Layers(pol, ProbeHost())
+	fs := planFilesystem(pol, hostStat)
+	layers := layersFor(pol, ProbeHost(), fs)
 	given := map[string]bool{}
 	for _, l := range missingLayers(layers) {
 		if !spec.AllowDegraded {
@@ -70,7 +71,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		pol = &p
 	}
 	if given["namespaces"] {
-		return runDirect(ctx, spec, pol, given)
+		return runDirect(ctx, spec, pol, fs, given)
 	}
 	root := s.StateRoot
 	if root == "" {
@@ -107,7 +108,6 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 			return 0, fmt.Errorf("writing the sandbox's resolv.conf: %w", err)
 		}
 	}
-	fs := planFilesystem(pol, hostStat)
 	rootless := os.Geteuid() != 0
 	cfg := containerConfig(pol, fs, l, rootless)
 	if given["seccomp"] {

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -88,7 +89,7 @@ func TestSIGTERMForwarded(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForProcess(t, "sleep 60.25")
-	_ = cmd.Process.Signal(syscallTERM)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	err := cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 42 || !strings.Contains(out.String(), "got-term") {
 		t.Errorf("want the agent's trap to run and exit 42, got %d (%v), output %q", code, err, out.String())
@@ -107,9 +108,9 @@ func TestSecondSIGTERMKills(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForProcess(t, "sleep 60.375")
-	_ = cmd.Process.Signal(syscallTERM)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	time.Sleep(200 * time.Millisecond)
-	_ = cmd.Process.Signal(syscallTERM)
+	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 137 {
 		t.Errorf("want 137 after the second SIGTERM, got %d", code)

@@ -5,6 +5,7 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Invoker is the user agentrun acts for: under sudo, the user who ran sudo, so that
@@ -18,8 +19,11 @@ type Invoker struct {
 	Sudo     bool // the identity comes from SUDO_UID
 }
 
-// CurrentInvoker works out the invoking user.
-func CurrentInvoker() Invoker {
+// CurrentInvoker is the invoking user, worked out once per process (the launch asks for it
+// several times; under sudo each answer would read the user database).
+var CurrentInvoker = sync.OnceValue(currentInvoker)
+
+func currentInvoker() Invoker {
 	inv := Invoker{UID: os.Getuid(), GID: os.Getgid()}
 	inv.Groups, _ = os.Getgroups()
 	if os.Geteuid() != 0 {

@@ -4,26 +4,13 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-	"testing/fstest"
 
-	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/netfilter/netfiltertest"
 )
 
 func testPolicy(t *testing.T, yaml string) *Policy {
 	t.Helper()
-	cat, err := profiles.Load(fstest.MapFS{"p.yaml": {Data: []byte(yaml)}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := cat.Lookup("p")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := cat.Resolve(e, profiles.Env{Home: "/h", Workspace: "/h/w", TmpDir: "/tmp"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return NewPolicy(pol.Network, []netip.Addr{netip.MustParseAddr("198.51.100.7")})
+	return NewPolicy(netfiltertest.Network(t, yaml), []netip.Addr{netip.MustParseAddr("198.51.100.7")})
 }
 
 func TestDecide(t *testing.T) {

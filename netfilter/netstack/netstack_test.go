@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/miekg/dns"
@@ -27,8 +26,8 @@ import (
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/netfilter"
+	"github.com/agentrun/agentrun/netfilter/netfiltertest"
 	"github.com/agentrun/agentrun/netfilter/resolver"
-	"github.com/agentrun/agentrun/profiles"
 )
 
 var (
@@ -85,16 +84,8 @@ func newFixture(t *testing.T) *fixture {
 	go func() { _ = dnsSrv.ActivateAndServe() }()
 	t.Cleanup(func() { _ = dnsSrv.Shutdown() })
 
-	cat, err := profiles.Load(fstest.MapFS{"p.yaml": {Data: []byte("name: p\nnetwork:\n  allow: [allowed.test.example:443]\n")}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, _ := cat.Lookup("p")
-	pol, err := cat.Resolve(e, profiles.Env{Home: "/h", Workspace: "/h/w", TmpDir: "/tmp"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	policy, bindings := netfilter.NewPolicy(pol.Network, nil), netfilter.NewBindings()
+	network := netfiltertest.Network(t, "name: p\nnetwork:\n  allow: [allowed.test.example:443]\n")
+	policy, bindings := netfilter.NewPolicy(network, nil), netfilter.NewBindings()
 	ep1, ep2 := pipe.New("\x02\x00\x00\x00\x00\x01", "\x02\x00\x00\x00\x00\x02", 1500)
 	f.st, err = New(ep2, Config{
 		Policy: policy, Bindings: bindings, Events: f.rec, Gateways: []netip.Addr{gateway},

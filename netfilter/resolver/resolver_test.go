@@ -7,13 +7,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 
 	"github.com/miekg/dns"
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/netfilter"
-	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/netfilter/netfiltertest"
 )
 
 // fakeUpstream is a DNS server on loopback with a fixed zone that records every name it is
@@ -57,8 +56,8 @@ func (f *fakeUpstream) wasAsked(name string) bool {
 	return false
 }
 
-// serve starts a DNS server on loopback UDP and TCP; the test ends it.
-func serve(t *testing.T, h dns.Handler) string {
+// listen opens a UDP and a TCP socket on the same loopback port.
+func listen(t *testing.T) (net.PacketConn, net.Listener) {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -68,6 +67,13 @@ func serve(t *testing.T, h dns.Handler) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return pc, l
+}
+
+// serve starts a DNS server on loopback UDP and TCP; the test ends it.
+func serve(t *testing.T, h dns.Handler) string {
+	t.Helper()
+	pc, l := listen(t)
 	udp, tcp := &dns.Server{PacketConn: pc, Handler: h}, &dns.Server{Listener: l, Handler: h}
 	go func() { _ = udp.ActivateAndServe() }()
 	go func() { _ = tcp.ActivateAndServe() }()
@@ -82,25 +88,10 @@ func TestResolver(t *testing.T) {
 		"secret.attacker.test.": {"203.0.113.66"},
 	}}
 	upstream := serve(t, up)
-	cat, err := profiles.Load(fstest.MapFS{"p.yaml": {Data: []byte("name: p\nnetwork:\n  allow: [allowed.test.example, rebind.test.example]\n")}}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, _ := cat.Lookup("p")
-	pol, err := cat.Resolve(e, profiles.Env{Home: "/h", Workspace: "/h/w", TmpDir: "/tmp"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	network := netfiltertest.Network(t, "name: p\nnetwork:\n  allow: [allowed.test.example, rebind.test.example]\n")
 	rec := &events.Memory{}
-	srv := &Server{Policy: netfilter.NewPolicy(pol.Network, nil), Bindings: netfilter.NewBindings(), Upstream: upstream, Events: rec}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := &Server{Policy: netfilter.NewPolicy(network, nil), Bindings: netfilter.NewBindings(), Upstream: upstream, Events: rec}
+	pc, l := listen(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { _ = srv.Serve(ctx, pc, l) }()

@@ -105,9 +105,7 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless bool) *
 		caps := append([]string(nil), netCapabilities...)
 		cfg.Capabilities = &configs.Capabilities{Bounding: caps, Effective: caps, Permitted: caps}
 		if l.resolv != "" {
-			if m, err := resolvMount(l.resolv); err == nil {
-				cfg.Mounts = append(cfg.Mounts, m)
-			}
+			cfg.Mounts = append(cfg.Mounts, resolvMount(l.resolv))
 		}
 	}
 	if rootless {

@@ -105,10 +105,10 @@ func resolvConf(p string) error {
 }
 
 // resolvMount puts the sandbox's resolv.conf over the host's, wherever /etc/resolv.conf leads.
-func resolvMount(src string) (*configs.Mount, error) {
+func resolvMount(src string) *configs.Mount {
 	dst, err := filepath.EvalSymlinks("/etc/resolv.conf")
 	if err != nil {
 		dst = "/etc/resolv.conf"
 	}
-	return &configs.Mount{Source: src, Destination: dst, Device: "bind", Flags: unix.MS_BIND | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC}, nil
+	return &configs.Mount{Source: src, Destination: dst, Device: "bind", Flags: unix.MS_BIND | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC}
 }

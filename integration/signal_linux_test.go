@@ -1,5 +1,0 @@
-package integration
-
-import "syscall"
-
-const syscallTERM = syscall.SIGTERM

@@ -42,6 +42,13 @@ type Event struct {
 	Profile  string    `json:"profile,omitempty"`
 	Kind     Kind      `json:"kind"`
 	Process  string    `json:"process,omitempty"`  // the process, when known: "curl (pid 12)"
+	Exe      string    `json:"exe,omitempty"`      // the acting process's executable, when known
+	// Chain is the acting process and its ancestors inside the sandbox, innermost first,
+	// each as "command line (pid N)", so "perl run by pg_dump" is visible.
+	Chain []string `json:"chain,omitempty"`
+	// Op is what was done: for files read, write, create, delete, rename, mkdir, link; for
+	// programs exec.
+	Op string `json:"op,omitempty"`
 	Name     string    `json:"name,omitempty"`     // a host name (DNS, SNI, Host header)
 	Path     string    `json:"path,omitempty"`     // a file or program (file and exec events)
 	Address  string    `json:"address,omitempty"`  // an IP address

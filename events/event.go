@@ -37,27 +37,27 @@ const (
 
 // Event is one judged action.
 type Event struct {
-	Time     time.Time `json:"time"`
-	RunID    string    `json:"run_id,omitempty"`
-	Profile  string    `json:"profile,omitempty"`
-	Kind     Kind      `json:"kind"`
-	Process  string    `json:"process,omitempty"`  // the process, when known: "curl (pid 12)"
-	Exe      string    `json:"exe,omitempty"`      // the acting process's executable, when known
+	Time    time.Time `json:"time"`
+	RunID   string    `json:"run_id,omitempty"`
+	Profile string    `json:"profile,omitempty"`
+	Kind    Kind      `json:"kind"`
+	Process string    `json:"process,omitempty"` // the process, when known: "curl (pid 12)"
+	Exe     string    `json:"exe,omitempty"`     // the acting process's executable, when known
 	// Chain is the acting process and its ancestors inside the sandbox, innermost first,
 	// each as "command line (pid N)", so "perl run by pg_dump" is visible.
 	Chain []string `json:"chain,omitempty"`
 	// Op is what was done: for files read, write, create, delete, rename, mkdir, link; for
 	// programs exec.
-	Op string `json:"op,omitempty"`
-	Name     string    `json:"name,omitempty"`     // a host name (DNS, SNI, Host header)
-	Path     string    `json:"path,omitempty"`     // a file or program (file and exec events)
-	Address  string    `json:"address,omitempty"`  // an IP address
-	Port     uint16    `json:"port,omitempty"`     //
-	Protocol string    `json:"protocol,omitempty"` // tcp, udp, icmp; for DNS the query type
-	Verdict  Verdict   `json:"verdict"`
-	Rule     string    `json:"rule,omitempty"`   // the rule that decided, with its file and line
-	Reason   string    `json:"reason,omitempty"` // why, in words, for denials
-	Bytes    int64     `json:"bytes,omitempty"`  // bytes relayed, for flows
+	Op       string  `json:"op,omitempty"`
+	Name     string  `json:"name,omitempty"`     // a host name (DNS, SNI, Host header)
+	Path     string  `json:"path,omitempty"`     // a file or program (file and exec events)
+	Address  string  `json:"address,omitempty"`  // an IP address
+	Port     uint16  `json:"port,omitempty"`     //
+	Protocol string  `json:"protocol,omitempty"` // tcp, udp, icmp; for DNS the query type
+	Verdict  Verdict `json:"verdict"`
+	Rule     string  `json:"rule,omitempty"`   // the rule that decided, with its file and line
+	Reason   string  `json:"reason,omitempty"` // why, in words, for denials
+	Bytes    int64   `json:"bytes,omitempty"`  // bytes relayed, for flows
 }
 
 // Target is what the event was aimed at, as a person would write it.

@@ -1,0 +1,137 @@
+package profiles
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// Access is what a process does to a path, as the policy judges it.
+type Access int
+
+// The accesses. Write covers creating, changing, renaming and removing.
+const (
+	AccessRead Access = iota + 1
+	AccessWrite
+	AccessExec
+)
+
+func (a Access) String() string {
+	switch a {
+	case AccessRead:
+		return "read"
+	case AccessWrite:
+		return "write"
+	case AccessExec:
+		return "exec"
+	}
+	return "access"
+}
+
+// AccessDecision is the policy's answer for one access.
+type AccessDecision struct {
+	Allow bool
+	// Rule names the rule that decided, as "filesystem.deny ~/.ssh (base.yaml:12)", or is
+	// empty when no rule covers the path.
+	Rule string
+	// Reason says why in words, for denials.
+	Reason string
+}
+
+// CheckFile says whether enforce mode lets the agent do a to path, an absolute canonical
+// path, and which rule decides. It judges as the Linux sandbox enforces: of the rules whose
+// pattern covers the path (the path or a directory above it), deny wins, then protect
+// (read-only), then write, then read; a path no rule covers is not there for the agent.
+// Programs run only from beneath an exec.allow pattern's directory and never from under an
+// exec.deny pattern.
+func (p *Policy) CheckFile(path string, a Access) AccessDecision {
+	fs := p.Filesystem
+	if r, ok := covering(fs.Deny, path); ok {
+		return AccessDecision{Rule: ruleName("filesystem.deny", r), Reason: "denied by the profile"}
+	}
+	if a == AccessExec {
+		if r, ok := covering(p.Exec.Deny, path); ok {
+			return AccessDecision{Rule: ruleName("exec.deny", r), Reason: "execution denied by the profile"}
+		}
+		for _, r := range p.Exec.Allow {
+			if withinDir(path, execBase(r.Path)) {
+				return AccessDecision{Allow: true, Rule: ruleName("exec.allow", r)}
+			}
+		}
+		return AccessDecision{Reason: "no exec.allow rule covers it"}
+	}
+	if r, ok := covering(fs.Protect, path); ok {
+		if a == AccessWrite {
+			return AccessDecision{Rule: ruleName("filesystem.protect", r), Reason: "protected (read-only) by the profile"}
+		}
+		return AccessDecision{Allow: true, Rule: ruleName("filesystem.protect", r)}
+	}
+	if r, ok := covering(fs.Write, path); ok {
+		return AccessDecision{Allow: true, Rule: ruleName("filesystem.write", r)}
+	}
+	if r, ok := covering(fs.Read, path); ok {
+		if a == AccessWrite {
+			return AccessDecision{Rule: ruleName("filesystem.read", r), Reason: "read-only: no filesystem.write rule covers it"}
+		}
+		return AccessDecision{Allow: true, Rule: ruleName("filesystem.read", r)}
+	}
+	return AccessDecision{Reason: "no filesystem rule covers it"}
+}
+
+func ruleName(section string, r PathRule) string {
+	s := section + " " + r.Pattern
+	if o := r.Origin.String(); o != "" {
+		s += " (" + o + ")"
+	}
+	return s
+}
+
+// covering returns the first rule whose pattern covers path.
+func covering(rules []PathRule, path string) (PathRule, bool) {
+	for _, r := range rules {
+		if PatternCovers(r.Path, path) {
+			return r, true
+		}
+	}
+	return PathRule{}, false
+}
+
+// PatternCovers reports whether an expanded rule pattern applies to path: the pattern names
+// path or a directory above it. A pattern ending in /** names its directory; * and ** inside
+// a pattern match one path element each, as the launcher expands them.
+func PatternCovers(pattern, path string) bool {
+	if !strings.Contains(pattern, "*") {
+		return withinDir(path, pattern)
+	}
+	if base, ok := strings.CutSuffix(pattern, "/**"); ok && !strings.Contains(base, "*") {
+		return withinDir(path, base)
+	}
+	pe := strings.Split(strings.ReplaceAll(pattern, "**", "*"), "/")
+	xe := strings.Split(path, "/")
+	if len(xe) < len(pe) {
+		return false
+	}
+	for i, el := range pe {
+		if ok, err := filepath.Match(el, xe[i]); err != nil || !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// execBase is the directory an exec.allow pattern grants beneath (Landlock cannot match
+// names: the launcher grants the directory before the first wildcard).
+func execBase(pattern string) string {
+	i := strings.IndexByte(pattern, '*')
+	if i < 0 {
+		return pattern
+	}
+	base := pattern[:strings.LastIndexByte(pattern[:i], '/')]
+	if base == "" {
+		return "/"
+	}
+	return base
+}
+
+func withinDir(path, dir string) bool {
+	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
+}

@@ -31,6 +31,10 @@ type Decision struct {
 	Name   string // the allowed name the flow was matched to, if any
 	Rule   string // the rule that allowed it, with where it was written
 	Reason string // why it was denied, for people
+	// WouldDeny marks, in audit mode, a flow or name that is allowed although enforce mode
+	// would deny it (Reason says why).
+	WouldDeny bool
+	always    bool // denied whatever the mode: cloud metadata
 }
 
 // Policy decides flows and names for one sandbox. It is immutable and safe for concurrent
@@ -38,6 +42,7 @@ type Decision struct {
 type Policy struct {
 	tcp, udp []profiles.NetRule
 	host     []netip.Addr // the host's own addresses: never reachable
+	audit    bool
 }
 
 // NewPolicy compiles a profile's network rules. hostAddrs are the host's own addresses.
@@ -72,11 +77,31 @@ func portAllowed(r profiles.NetRule, port uint16) bool {
 	return false
 }
 
+// Audit returns the policy in audit mode: what enforce mode would deny is allowed and marked
+// WouldDeny, except what is always denied (cloud metadata).
+func (p *Policy) Audit() *Policy {
+	q := *p
+	q.audit = true
+	return &q
+}
+
+// audited applies audit mode to a decision.
+func (p *Policy) audited(d Decision) Decision {
+	if p.audit && !d.Allow && !d.always {
+		d.Allow, d.WouldDeny = true, true
+	}
+	return d
+}
+
 // AllowName decides a DNS query: a name is answered only when a TCP or UDP rule names it.
 // Metadata names never are.
 func (p *Policy) AllowName(name string) Decision {
+	return p.audited(p.allowName(name))
+}
+
+func (p *Policy) allowName(name string) Decision {
 	if metadata.DeniedName(name) {
-		return Decision{Reason: "cloud-metadata name, always denied"}
+		return Decision{Reason: "cloud-metadata name, always denied", always: true}
 	}
 	for _, rules := range [][]profiles.NetRule{p.tcp, p.udp} {
 		for _, r := range rules {
@@ -94,12 +119,16 @@ func (p *Policy) AllowName(name string) Decision {
 // or to an address a CIDR rule allows. Metadata addresses never are; private and loopback
 // ranges and the host's own addresses only when a CIDR inside them names them.
 func (p *Policy) Decide(f Flow, bound []string) Decision {
+	return p.audited(p.decide(f, bound))
+}
+
+func (p *Policy) decide(f Flow, bound []string) Decision {
 	addr, port := f.Dst.Addr(), f.Dst.Port()
 	if metadata.DeniedAddr(addr) {
-		return Decision{Reason: "cloud-metadata or link-local address, always denied"}
+		return Decision{Reason: "cloud-metadata or link-local address, always denied", always: true}
 	}
 	if f.Proto == ICMP {
-		return Decision{Reason: "ICMP is not allowed"}
+		return Decision{Reason: "ICMP is not relayed", always: true}
 	}
 	rules := p.tcp
 	if f.Proto == UDP {

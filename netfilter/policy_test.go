@@ -99,3 +99,42 @@ func TestAllowName(t *testing.T) {
 		}
 	}
 }
+
+func TestAudit(t *testing.T) {
+	enforce := testPolicy(t, "name: p\nnetwork:\n  allow: [allowed.test.example]\n")
+	p := enforce.Audit()
+	tcp := func(addr string, port uint16) Flow {
+		return Flow{Proto: TCP, Dst: netip.AddrPortFrom(netip.MustParseAddr(addr), port)}
+	}
+	for _, tc := range []struct {
+		flow      Flow
+		bound     []string
+		allow     bool
+		wouldDeny bool
+	}{
+		{tcp("203.0.113.9", 443), []string{"allowed.test.example"}, true, false},
+		{tcp("203.0.113.9", 443), []string{"evil.test"}, true, true},
+		{tcp("203.0.113.9", 22), nil, true, true},
+		{tcp("10.0.0.1", 80), nil, true, true},
+		{tcp("169.254.169.254", 80), nil, false, false},
+		{tcp("::ffff:169.254.169.254", 80), nil, false, false},
+		{Flow{Proto: ICMP, Dst: netip.AddrPortFrom(netip.MustParseAddr("203.0.113.9"), 0)}, nil, false, false},
+	} {
+		d := p.Decide(tc.flow, tc.bound)
+		if d.Allow != tc.allow || d.WouldDeny != tc.wouldDeny {
+			t.Errorf("audit Decide(%v, %v) = %+v, want allow %v, would-deny %v", tc.flow, tc.bound, d, tc.allow, tc.wouldDeny)
+		}
+		if d.WouldDeny && d.Reason == "" {
+			t.Errorf("audit Decide(%v): would-deny without the reason enforce mode gives", tc.flow)
+		}
+		if e := enforce.Decide(tc.flow, tc.bound); e.Allow != (tc.allow && !tc.wouldDeny) || e.WouldDeny {
+			t.Errorf("enforce Decide(%v, %v) = %+v: audit mode leaked into the enforcing policy", tc.flow, tc.bound, e)
+		}
+	}
+	if d := p.AllowName("secret.attacker.test"); !d.Allow || !d.WouldDeny {
+		t.Errorf("audit AllowName(secret.attacker.test) = %+v, want allowed and would-deny", d)
+	}
+	if d := p.AllowName("metadata.google.internal"); d.Allow {
+		t.Errorf("audit AllowName(metadata.google.internal) = %+v, want denied: metadata is always denied", d)
+	}
+}

@@ -120,6 +120,23 @@ func (s *Server) Answer(network string, req *dns.Msg) *dns.Msg {
 		resp.SetRcode(req, dns.RcodeNameError)
 		return resp
 	}
+	verdict := events.Allowed
+	if d.WouldDeny {
+		verdict = events.WouldDeny
+	}
+	if q.Qtype != dns.TypeA && q.Qtype != dns.TypeAAAA && d.WouldDeny {
+		// Audit mode: what the user could look up, passed through as it is.
+		up, err := s.cachedExchange(network, q)
+		if err != nil {
+			s.event(q, verdict, d.Rule, d.Reason+"; upstream resolver: "+err.Error())
+			resp.SetRcode(req, dns.RcodeServerFailure)
+			return resp
+		}
+		s.event(q, verdict, d.Rule, d.Reason)
+		resp.SetReply(req)
+		resp.Rcode, resp.Answer = up.Rcode, up.Copy().Answer
+		return resp
+	}
 	if q.Qtype != dns.TypeA && q.Qtype != dns.TypeAAAA {
 		// Only addresses are looked up upstream; other types of allowed names get an empty
 		// answer, which clients take as "no such record".
@@ -162,7 +179,7 @@ func (s *Server) Answer(network string, req *dns.Msg) *dns.Msg {
 	if len(addrs) > 0 {
 		s.Bindings.Add(q.Name, addrs, time.Duration(ttl)*time.Second)
 	}
-	s.event(q, events.Allowed, d.Rule, "")
+	s.event(q, verdict, d.Rule, d.Reason)
 	return resp
 }
 

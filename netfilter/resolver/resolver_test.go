@@ -159,3 +159,35 @@ func TestResolver(t *testing.T) {
 		t.Errorf("%d events, %d denied; want 9 and 6: %+v", len(all), denied, all)
 	}
 }
+
+// In audit mode a name enforce mode would refuse is looked up upstream and marked would-deny;
+// metadata names stay unanswered and never leave.
+func TestResolverAudit(t *testing.T) {
+	up := &fakeUpstream{zone: map[string][]string{"secret.attacker.test.": {"203.0.113.66"}}}
+	upstream := serve(t, up)
+	network := netfiltertest.Network(t, "name: p\nnetwork:\n  allow: [allowed.test.example]\n")
+	rec := &events.Memory{}
+	srv := &Server{Policy: netfilter.NewPolicy(network, nil).Audit(), Bindings: netfilter.NewBindings(), Upstream: upstream, Events: rec}
+	m := new(dns.Msg)
+	m.SetQuestion("secret.attacker.test.", dns.TypeA)
+	if r := srv.Answer("udp", m); r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+		t.Errorf("audit A of a would-deny name: %v", r)
+	}
+	if got := srv.Bindings.Names(netip.MustParseAddr("203.0.113.66")); len(got) != 1 {
+		t.Errorf("the would-deny answer is not bound to its name: %v", got)
+	}
+	m.SetQuestion("metadata.google.internal.", dns.TypeA)
+	if r := srv.Answer("udp", m); r.Rcode != dns.RcodeNameError {
+		t.Errorf("audit metadata name: rcode %s, want NXDOMAIN", dns.RcodeToString[r.Rcode])
+	}
+	if up.wasAsked("metadata.google.internal") {
+		t.Error("a metadata name reached the upstream resolver in audit mode")
+	}
+	var verdicts []events.Verdict
+	for _, e := range rec.Events() {
+		verdicts = append(verdicts, e.Verdict)
+	}
+	if len(verdicts) != 2 || verdicts[0] != events.WouldDeny || verdicts[1] != events.Denied {
+		t.Errorf("verdicts = %v, want [would-deny denied]", verdicts)
+	}
+}

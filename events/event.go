@@ -93,13 +93,13 @@ type Log struct {
 	w      io.Writer
 	enc    *json.Encoder
 	err    error
-	denied map[string]int // target → count, for the summary
+	counts map[Verdict]map[string]int // denied and would-deny: target → count, for the summary
 	total  int
 }
 
 // NewLog writes JSON lines to w (which may be nil).
 func NewLog(w io.Writer) *Log {
-	l := &Log{w: w, denied: map[string]int{}}
+	l := &Log{w: w, counts: map[Verdict]map[string]int{Denied: {}, WouldDeny: {}}}
 	if w != nil {
 		l.enc = json.NewEncoder(w)
 	}
@@ -114,8 +114,8 @@ func (l *Log) Record(e Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.total++
-	if e.Verdict != Allowed {
-		l.denied[e.Target()]++
+	if c, ok := l.counts[e.Verdict]; ok {
+		c[e.Target()]++
 	}
 	if l.enc != nil && l.err == nil {
 		l.err = l.enc.Encode(e)
@@ -129,24 +129,48 @@ func (l *Log) Err() error {
 	return l.err
 }
 
-// Summary is one line for stderr at the end of a run, such as
-// "3 accesses denied: tcp evil.test (203.0.113.9):443 (2), dns secret.attacker.test (A)",
-// or "" when nothing was denied.
-func (l *Log) Summary() string {
+// Counts returns how many events were denied and how many would have been (audit mode).
+func (l *Log) Counts() (denied, wouldDeny int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.denied) == 0 {
+	for _, c := range l.counts[Denied] {
+		denied += c
+	}
+	for _, c := range l.counts[WouldDeny] {
+		wouldDeny += c
+	}
+	return denied, wouldDeny
+}
+
+// Summary is a line for stderr at the end of a run for denials and one for would-be denials,
+// such as "3 accesses denied: tcp evil.test (203.0.113.9):443 (2), dns secret.attacker.test (A)";
+// none when nothing was denied.
+func (l *Log) Summary() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	if s := summarise(l.counts[Denied], "denied"); s != "" {
+		out = append(out, s)
+	}
+	if s := summarise(l.counts[WouldDeny], "would be denied in enforce mode"); s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+func summarise(counts map[string]int, what string) string {
+	if len(counts) == 0 {
 		return ""
 	}
-	targets := make([]string, 0, len(l.denied))
+	targets := make([]string, 0, len(counts))
 	n := 0
-	for t, c := range l.denied {
+	for t, c := range counts {
 		targets = append(targets, t)
 		n += c
 	}
 	sort.Slice(targets, func(i, j int) bool {
-		if l.denied[targets[i]] != l.denied[targets[j]] {
-			return l.denied[targets[i]] > l.denied[targets[j]]
+		if counts[targets[i]] != counts[targets[j]] {
+			return counts[targets[i]] > counts[targets[j]]
 		}
 		return targets[i] < targets[j]
 	})
@@ -157,7 +181,7 @@ func (l *Log) Summary() string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(targets)-shown))
 			break
 		}
-		if c := l.denied[t]; c > 1 {
+		if c := counts[t]; c > 1 {
 			t = fmt.Sprintf("%s (%d)", t, c)
 		}
 		parts = append(parts, t)
@@ -166,7 +190,7 @@ func (l *Log) Summary() string {
 	if n == 1 {
 		noun = "access"
 	}
-	return fmt.Sprintf("%d %s denied: %s", n, noun, strings.Join(parts, ", "))
+	return fmt.Sprintf("%d %s %s: %s", n, noun, what, strings.Join(parts, ", "))
 }
 
 // Memory keeps events in memory; for tests, and for callers that inspect a run's events.

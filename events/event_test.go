@@ -42,10 +42,17 @@ func TestLogWritesJSONLinesAndSummarises(t *testing.T) {
 		t.Errorf("%d lines, want 23", lines)
 	}
 	want := "22 accesses denied: tcp evil.test (203.0.113.9):443 (20), dns secret.attacker.test (TXT), tcp [2001:db8::1]:22"
-	if got := l.Summary(); got != want {
+	if got := l.Summary(); len(got) != 1 || got[0] != want {
 		t.Errorf("summary:\n got %q\nwant %q", got, want)
 	}
-	if got := NewLog(nil).Summary(); got != "" {
+	l.Record(Event{Kind: KindFile, Op: "read", Path: "/etc/shadow", Verdict: WouldDeny})
+	if got := l.Summary(); len(got) != 2 || got[1] != "1 access would be denied in enforce mode: /etc/shadow" {
+		t.Errorf("summary with a would-be denial: %q", got)
+	}
+	if d, w := l.Counts(); d != 22 || w != 1 {
+		t.Errorf("counts = %d, %d; want 22, 1", d, w)
+	}
+	if got := NewLog(nil).Summary(); len(got) != 0 {
 		t.Errorf("empty summary = %q", got)
 	}
 }

@@ -24,6 +24,7 @@ type Stdio struct {
 type RunOptions struct {
 	AllowDegraded bool
 	EventsFile    string // where to write every event as JSON lines; "" for none
+	Trace         bool   // record every access, not only denials
 }
 
 // Run starts the plan's agent in the host's sandbox and returns its exit status. What the
@@ -44,7 +45,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 	}
 	log := events.NewLog(w)
 	defer func() {
-		if s := log.Summary(); s != "" {
+		for _, s := range log.Summary() {
 			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
 		}
 		if err := log.Err(); err != nil {
@@ -77,6 +78,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		AllowDegraded: opts.AllowDegraded,
 		Events:        log,
 		RunID:         newRunID(),
+		Trace:         opts.Trace,
 	}
 	missing := missingProtected(plan.Policy)
 	code, err := sb.Run(ctx, spec)

@@ -31,9 +31,12 @@ type Spec struct {
 	Stderr  io.Writer
 	// AllowDegraded lets a layer that cannot be set up be skipped instead of failing.
 	AllowDegraded bool
-	// Events receives what the sandbox judged (flows, DNS queries); may be nil.
+	// Events receives what the sandbox judged (flows, DNS queries, file and exec accesses);
+	// may be nil.
 	Events events.Sink
 	RunID  string
+	// Trace records every access, not only those enforce mode denies.
+	Trace bool
 }
 
 // LayerError reports that a confinement layer the policy needs cannot be set up on this host.

@@ -29,8 +29,7 @@ type layout struct {
 
 // containerConfig builds the libcontainer configuration for a policy: the mounts of the plan,
 // the namespaces, no capabilities, no_new_privs, seccomp, the cgroup limits.
-func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless bool) *configs.Config {
-	withNet := !pol.Network.None()
+func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNet bool) *configs.Config {
 	const (
 		bindRO   = unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV
 		bindRW   = unix.MS_BIND | unix.MS_REC | unix.MS_NOSUID | unix.MS_NODEV

@@ -43,6 +43,9 @@ func (e *egressLink) serve(pol *profiles.Policy, spec *platform.Spec) error {
 		return err
 	}
 	policy := netfilter.NewPolicy(pol.Network, hostAddrs())
+	if pol.Mode == profiles.ModeAudit {
+		policy = policy.Audit()
+	}
 	bindings := netfilter.NewBindings()
 	fd, err := unix.Dup(int(tun.Fd()))
 	tun.Close()

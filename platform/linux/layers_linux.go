@@ -45,7 +45,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 		{
 			Name:      "landlock",
 			Enforces:  fmt.Sprintf("open, write and execute only beneath the policy's paths (%d exec patterns); signals and abstract sockets scoped to the sandbox", len(pol.Exec.Allow)),
-			Needed:    true,
+			Needed:    pol.Mode != profiles.ModeAudit, // audit mode records instead
 			Available: h.LandlockABI > 0,
 			Fix:       "use a kernel 5.13 or newer with Landlock enabled (CONFIG_SECURITY_LANDLOCK=y and landlock in the lsm= boot parameter)",
 		},

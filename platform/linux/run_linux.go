@@ -46,11 +46,12 @@ func newID() string {
 // Run starts the agent of spec in a new container and waits for it. The container, its
 // cgroup and its files are removed before Run returns, whatever happens.
 func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
-	if spec.Policy.Mode == profiles.ModeAudit {
-		return 0, fmt.Errorf("audit mode is not available yet on Linux: %w", platform.ErrUnsupported)
-	}
 	pol := spec.Policy
+	audit := pol.Mode == profiles.ModeAudit
 	fs := planFilesystem(pol, hostStat)
+	if audit {
+		fs = auditFilesystem(fs)
+	}
 	layers := layersFor(pol, ProbeHost(), fs)
 	given := map[string]bool{}
 	for _, l := range missingLayers(layers) {
@@ -69,6 +70,9 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 			p.Network = profiles.NetworkPolicy{}
 		}
 		pol = &p
+	}
+	if audit && (given["namespaces"] || given["seccomp"]) {
+		return 0, fmt.Errorf("audit mode records file and exec accesses through the container's seccomp notifications, and this host cannot give them (see agentrun doctor); run in enforce mode with --allow-degraded instead")
 	}
 	if given["namespaces"] {
 		return runDirect(ctx, spec, pol, fs, given)
@@ -89,7 +93,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	l := layout{stateRoot: root, self: self, id: newID()}
 	l.rootfs = filepath.Join(root, l.id+".rootfs")
 	l.denyFile = filepath.Join(root, l.id+".deny")
-	withNet := !pol.Network.None()
+	withNet := !pol.Network.None() || audit // audit mode lets the agent out, recording where
 	if withNet {
 		l.resolv = filepath.Join(root, l.id+".resolv")
 	}
@@ -109,9 +113,19 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		}
 	}
 	rootless := os.Geteuid() != 0
-	cfg := containerConfig(pol, fs, l, rootless)
+	cfg := containerConfig(pol, fs, l, rootless, withNet)
+	var obs *observer
 	if given["seccomp"] {
 		cfg.Seccomp = nil
+	} else if spec.Events != nil {
+		if obs, err = observe(cfg.Seccomp, filepath.Join(root, l.id+".notify"), pol, spec, self); err != nil {
+			return 0, err
+		}
+		defer func() {
+			if n := obs.Close(); n > 0 {
+				fmt.Fprintf(spec.Stderr, "agentrun: %d file accesses came faster than they could be recorded and were not\n", n)
+			}
+		}()
 	}
 	c, err := libcontainer.Create(root, l.id, cfg)
 	if err != nil {
@@ -163,11 +177,20 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if err := c.Run(proc); err != nil {
 		return 0, fmt.Errorf("starting the container: %w", err)
 	}
+	if obs != nil {
+		pid, _ := proc.Pid()
+		if err := obs.started(pid); err != nil {
+			_ = proc.Signal(unix.SIGKILL)
+			_, _ = proc.Wait()
+			return 0, err
+		}
+	}
 	var oom <-chan struct{}
 	if !rootless && pol.Resources.MemoryBytes > 0 {
 		oom, _ = c.NotifyOOM() // the cgroup exists once the container runs
 	}
 	sc := newStageConfig(spec, tty, landlockRules(pol, fs), given)
+	sc.Audit = audit
 	if withNet {
 		sc.Net = newNetConfig()
 	}

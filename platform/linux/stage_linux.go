@@ -35,8 +35,10 @@ func RunStage() {
 			stageFail(fmt.Errorf("setting up the sandbox's network: %w", err))
 		}
 	}
-	if err := applyLandlock(cfg); err != nil {
-		stageFail(err)
+	if !cfg.Audit {
+		if err := applyLandlock(cfg); err != nil {
+			stageFail(err)
+		}
 	}
 	if cfg.Direct {
 		if err := applyDirect(cfg); err != nil {

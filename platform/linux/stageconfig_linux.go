@@ -46,6 +46,9 @@ type stageConfig struct {
 	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead
 	// of going on with the other layers (set unless --allow-degraded gave Landlock up).
 	RequireLandlock bool `json:"require_landlock"`
+	// Audit is audit mode: no Landlock ruleset; the notifier outside records what it would
+	// have denied.
+	Audit bool `json:"audit,omitempty"`
 }
 
 // newStageConfig is the stage's configuration for running spec's agent under rules.

@@ -19,7 +19,8 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` the agent works in, $WORKSPACE in profiles (default: the current directory)"},
 		&cli.StringFlag{Name: "network", Usage: "set to `none` to give the agent no network, whatever the profile allows"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (profile, layers, rules) and exit without running COMMAND"},
-		&cli.StringFlag{Name: "events", Usage: "append every network flow and DNS query the sandbox judged to `FILE`, as JSON lines"},
+		&cli.BoolFlag{Name: "trace", Usage: "record every file, exec and network access, not only those enforce mode denies"},
+		&cli.StringFlag{Name: "events", Usage: "append every event of the run (what was denied, or would be in audit mode; everything with --trace) to `FILE`, as JSON lines"},
 		&cli.BoolFlag{Name: "allow-degraded", Usage: "run even when a confinement layer the profile needs cannot be set up on this host (each one given up is listed)"},
 	}
 }
@@ -61,7 +62,7 @@ func runAction(c *cli.Context, command []string) error {
 		fmt.Fprintf(c.App.ErrWriter, "agentrun: %s\n", n)
 	}
 	code, err := launcher.Run(c.Context, plan, launcher.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter},
-		launcher.RunOptions{AllowDegraded: c.Bool("allow-degraded"), EventsFile: c.String("events")})
+		launcher.RunOptions{AllowDegraded: c.Bool("allow-degraded"), EventsFile: c.String("events"), Trace: c.Bool("trace")})
 	var oom *platform.OOMError
 	switch {
 	case errors.As(err, &oom):

@@ -1,0 +1,518 @@
+// Package store keeps agentrun's events in an embedded SQLite database, one per user, so that
+// what agents did can be looked at after their runs: every run, its raw events, and
+// aggregates per profile that outlive the raw events.
+//
+// The database is events.db in [DefaultDir] ($XDG_STATE_HOME/agentrun, else
+// ~/.local/state/agentrun). It runs in WAL mode with synchronous=NORMAL and a busy timeout,
+// so several agentrun processes can write it at once and a killed process loses at most
+// the last batch it had not committed (a run's writer commits at least every 50 ms). The
+// driver is modernc.org/sqlite, which is pure Go: no cgo, so the binary still cross-compiles.
+//
+// Retention: each run keeps at most [Options.MaxRunEvents] raw events (past that only the
+// aggregates count), and [Store.Prune], run by [Open] at most once a day, deletes raw
+// events and runs older than [Options.RawAge], the oldest raw events beyond
+// [Options.MaxRawEvents], and aggregates not seen for [Options.AggregateAge].
+package store
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/agentrun/agentrun/events"
+)
+
+// The defaults of Options.
+const (
+	DefaultMaxRunEvents = 10_000
+	DefaultMaxRawEvents = 1_000_000
+	DefaultRawAge       = 30 * 24 * time.Hour
+	DefaultAggregateAge = 180 * 24 * time.Hour
+)
+
+const (
+	fileName      = "events.db"
+	schemaVersion = 1
+	pruneEvery    = 24 * time.Hour
+	busyTimeout   = 5000 // milliseconds SQLite waits for another writer
+	busyRetries   = 5    // further attempts at a transaction that still found the database busy
+)
+
+// DefaultDir is $XDG_STATE_HOME/agentrun, or home/.local/state/agentrun when XDG_STATE_HOME
+// is unset or not an absolute path.
+func DefaultDir(home string) string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, "agentrun")
+	}
+	return filepath.Join(home, ".local", "state", "agentrun")
+}
+
+// Options are a store's ownership and retention. Zero values mean the defaults.
+type Options struct {
+	// Owner, when non-nil, gets the directory and the database files: agentrun run under
+	// sudo writes into the invoking user's store.
+	Owner *Owner
+	// MaxRunEvents is how many raw events one run keeps; past it only the aggregates are
+	// updated and the run's Dropped count grows.
+	MaxRunEvents int
+	// MaxRawEvents is how many raw events the store keeps in all; Prune deletes the oldest.
+	MaxRawEvents int
+	// RawAge is how long raw events and runs are kept.
+	RawAge time.Duration
+	// AggregateAge is how long an aggregate is kept after it was last seen.
+	AggregateAge time.Duration
+}
+
+// Owner is a user and group to own the store's files.
+type Owner struct{ UID, GID int }
+
+func (o Options) withDefaults() Options {
+	if o.MaxRunEvents <= 0 {
+		o.MaxRunEvents = DefaultMaxRunEvents
+	}
+	if o.MaxRawEvents <= 0 {
+		o.MaxRawEvents = DefaultMaxRawEvents
+	}
+	if o.RawAge <= 0 {
+		o.RawAge = DefaultRawAge
+	}
+	if o.AggregateAge <= 0 {
+		o.AggregateAge = DefaultAggregateAge
+	}
+	return o
+}
+
+// Store is an open event store. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+	opts Options
+
+	mu   sync.Mutex
+	runs map[*Run]struct{} // runs whose writer is running
+}
+
+// Open opens the store in dir, creating dir (0700) and dir/events.db (0600) when missing,
+// and prunes it when it was last pruned more than a day ago.
+func Open(dir string, opts Options) (*Store, error) {
+	opts = opts.withDefaults()
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening event store: %w", err)
+	}
+	path := filepath.Join(dir, fileName)
+	if err := prepareFiles(dir, path, opts.Owner); err != nil {
+		return nil, fmt.Errorf("opening event store %s: %w", path, err)
+	}
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		return nil, fmt.Errorf("opening event store %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, opts: opts, runs: map[*Run]struct{}{}}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("opening event store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// dsn is the modernc.org/sqlite data source name for the database file at path: a file:
+// URI (so that '?', '#' and '%' in the path are escaped) with the PRAGMAs every connection
+// needs, and BEGIN IMMEDIATE for transactions, so a writer takes the write lock up front
+// and waits for it under busy_timeout instead of failing on upgrade.
+func dsn(path string) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path)}
+	if !strings.HasPrefix(u.Path, "/") { // a Windows path: file:///C:/...
+		u.Path = "/" + u.Path
+	}
+	return u.String() + "?" + strings.Join([]string{
+		"_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) + ")",
+		"_pragma=journal_mode(WAL)",
+		"_pragma=synchronous(NORMAL)",
+		"_pragma=foreign_keys(1)",
+		"_txlock=immediate",
+	}, "&")
+}
+
+// init creates or checks the schema, hands the files to the owner and prunes when due.
+func (s *Store) init() error {
+	if err := s.migrate(); err != nil {
+		return err
+	}
+	if o := s.opts.Owner; o != nil {
+		// The -wal and -shm files exist now, as the pool keeps a connection open; SQLite
+		// creates them afresh after the last connection closes.
+		for _, suffix := range []string{"-wal", "-shm"} {
+			if err := os.Lchown(s.path+suffix, o.UID, o.GID); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("changing owner: %w", err)
+			}
+		}
+	}
+	last, err := s.lastPrune()
+	if err != nil {
+		return err
+	}
+	if now := time.Now(); now.Sub(last) >= pruneEvery || last.After(now) {
+		return s.Prune(now)
+	}
+	return nil
+}
+
+// schema is version 1 of the database. Times are Unix nanoseconds; events and examples
+// are events.Event as JSON.
+var schema = []string{
+	`CREATE TABLE IF NOT EXISTS meta (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS runs (
+		id        TEXT PRIMARY KEY,
+		profile   TEXT NOT NULL,
+		mode      TEXT NOT NULL,
+		command   TEXT NOT NULL,
+		started   INTEGER NOT NULL,
+		ended     INTEGER,
+		exit_code INTEGER,
+		events    INTEGER NOT NULL DEFAULT 0,
+		dropped   INTEGER NOT NULL DEFAULT 0
+	)`,
+	`CREATE INDEX IF NOT EXISTS runs_profile ON runs (profile, started)`,
+	`CREATE INDEX IF NOT EXISTS runs_started ON runs (started)`,
+	`CREATE TABLE IF NOT EXISTS events (
+		id      INTEGER PRIMARY KEY,
+		run_id  TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+		time    INTEGER NOT NULL,
+		profile TEXT NOT NULL,
+		verdict TEXT NOT NULL,
+		kind    TEXT NOT NULL,
+		event   TEXT NOT NULL
+	)`,
+	`CREATE INDEX IF NOT EXISTS events_run ON events (run_id, time)`,
+	`CREATE INDEX IF NOT EXISTS events_time ON events (time)`,
+	`CREATE INDEX IF NOT EXISTS events_profile ON events (profile, time)`,
+	`CREATE INDEX IF NOT EXISTS events_verdict ON events (verdict, time)`,
+	`CREATE INDEX IF NOT EXISTS events_kind ON events (kind, time)`,
+	`CREATE TABLE IF NOT EXISTS aggregates (
+		profile TEXT NOT NULL,
+		kind    TEXT NOT NULL,
+		op      TEXT NOT NULL,
+		target  TEXT NOT NULL,
+		verdict TEXT NOT NULL,
+		rule    TEXT NOT NULL,
+		exe     TEXT NOT NULL,
+		count   INTEGER NOT NULL,
+		first   INTEGER NOT NULL,
+		last    INTEGER NOT NULL,
+		example TEXT NOT NULL,
+		PRIMARY KEY (profile, kind, op, target, verdict, rule, exe)
+	) WITHOUT ROWID`,
+	`CREATE INDEX IF NOT EXISTS aggregates_last ON aggregates (last)`,
+}
+
+// migrate brings the schema to schemaVersion inside one write transaction, so two
+// processes opening a new store at once do not both create it.
+func (s *Store) migrate() error {
+	return s.withTx(func(tx *sql.Tx) error {
+		var v int
+		if err := tx.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+			return fmt.Errorf("reading schema version: %w", err)
+		}
+		switch {
+		case v == schemaVersion:
+			return nil
+		case v > schemaVersion:
+			return fmt.Errorf("schema version %d is newer than this agentrun's (%d)", v, schemaVersion)
+		}
+		for _, q := range schema {
+			if _, err := tx.Exec(q); err != nil {
+				return fmt.Errorf("creating schema: %w", err)
+			}
+		}
+		if _, err := tx.Exec(`PRAGMA user_version = ` + strconv.Itoa(schemaVersion)); err != nil {
+			return fmt.Errorf("setting schema version: %w", err)
+		}
+		return nil
+	})
+}
+
+// Close stops the writers of runs not yet ended, after committing what they queued (the
+// runs stay without an end, as after a crash), and closes the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	runs := make([]*Run, 0, len(s.runs))
+	for r := range s.runs {
+		runs = append(runs, r)
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, r := range runs {
+		errs = append(errs, r.shutdown())
+	}
+	if err := s.db.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("closing event store %s: %w", s.path, err))
+	}
+	return errors.Join(errs...)
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// withTx runs fn in a write transaction (BEGIN IMMEDIATE, from the DSN) and commits it.
+// When the database stays busy past busy_timeout (another process holds the write lock
+// for long, or is recovering the WAL), it tries again a few times.
+func (s *Store) withTx(fn func(*sql.Tx) error) error {
+	var err error
+	for i := 0; ; i++ {
+		if err = s.tryTx(fn); err == nil || !isBusy(err) || i == busyRetries {
+			return err
+		}
+		time.Sleep(time.Duration(i+1) * 20 * time.Millisecond)
+	}
+}
+
+func (s *Store) tryTx(fn func(*sql.Tx) error) error {
+	tx, err := s.db.Begin()
+	if err != nil {
+		return fmt.Errorf("beginning transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("committing: %w", err)
+	}
+	return nil
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY, in any of its extended forms.
+func isBusy(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// nanos is t as stored: Unix nanoseconds.
+func nanos(t time.Time) int64 { return t.UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n) }
+
+// RunInfo describes one run of an agent.
+type RunInfo struct {
+	ID, Profile, Mode string // Mode is "enforce" or "audit", perhaps with "+trace"
+	Command           []string
+	Started, Ended    time.Time // Ended is zero while the run goes on, or after a crash
+	ExitCode          int
+	Events, Dropped   int // raw events kept; raw events not kept (MaxRunEvents, a full queue)
+}
+
+// Filter selects events, runs and aggregates. Zero fields select everything.
+type Filter struct {
+	Profile, RunID string
+	Verdicts       []events.Verdict
+	Kinds          []events.Kind
+	Since          time.Time
+	Limit          int
+}
+
+// where is the filter as a WHERE clause on a table whose time column is timeCol; only the
+// fields in use apply.
+func (f Filter) where(timeCol string, useRun, useKinds bool) (string, []any) {
+	var conds []string
+	var args []any
+	if f.Profile != "" {
+		conds = append(conds, "profile = ?")
+		args = append(args, f.Profile)
+	}
+	if useRun && f.RunID != "" {
+		conds = append(conds, "run_id = ?")
+		args = append(args, f.RunID)
+	}
+	if useKinds && len(f.Verdicts) > 0 {
+		conds = append(conds, "verdict IN ("+placeholders(len(f.Verdicts))+")")
+		for _, v := range f.Verdicts {
+			args = append(args, string(v))
+		}
+	}
+	if useKinds && len(f.Kinds) > 0 {
+		conds = append(conds, "kind IN ("+placeholders(len(f.Kinds))+")")
+		for _, k := range f.Kinds {
+			args = append(args, string(k))
+		}
+	}
+	if !f.Since.IsZero() {
+		conds = append(conds, timeCol+" >= ?")
+		args = append(args, nanos(f.Since))
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+func (f Filter) limit() string {
+	if f.Limit <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(f.Limit)
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// Events returns the raw events that f selects, oldest first. With a Limit they are the
+// newest Limit such events, still oldest first. RunID selects by the run that recorded them.
+func (s *Store) Events(f Filter) ([]events.Event, error) {
+	where, args := f.where("time", true, true)
+	q := `SELECT event FROM events` + where + ` ORDER BY time, id`
+	if f.Limit > 0 {
+		q = `SELECT event FROM (SELECT id, time, event FROM events` + where +
+			` ORDER BY time DESC, id DESC` + f.limit() + `) ORDER BY time, id`
+	}
+	rows, err := s.db.Query(q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("querying events: %w", err)
+	}
+	defer rows.Close()
+	var evs []events.Event
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("querying events: %w", err)
+		}
+		var e events.Event
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return nil, fmt.Errorf("decoding event: %w", err)
+		}
+		evs = append(evs, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("querying events: %w", err)
+	}
+	return evs, nil
+}
+
+// Runs returns the runs that f's Profile, RunID and Since (on Started) select, newest first.
+func (s *Store) Runs(f Filter) ([]RunInfo, error) {
+	where, args := f.where("started", false, false)
+	if f.RunID != "" {
+		if where == "" {
+			where = " WHERE id = ?"
+		} else {
+			where += " AND id = ?"
+		}
+		args = append(args, f.RunID)
+	}
+	rows, err := s.db.Query(`SELECT id, profile, mode, command, started, ended, exit_code, events, dropped
+		FROM runs`+where+` ORDER BY started DESC, id DESC`+f.limit(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("querying runs: %w", err)
+	}
+	defer rows.Close()
+	var runs []RunInfo
+	for rows.Next() {
+		var (
+			r        RunInfo
+			command  []byte
+			started  int64
+			ended    sql.NullInt64
+			exitCode sql.NullInt64
+		)
+		if err := rows.Scan(&r.ID, &r.Profile, &r.Mode, &command, &started, &ended, &exitCode, &r.Events, &r.Dropped); err != nil {
+			return nil, fmt.Errorf("querying runs: %w", err)
+		}
+		if err := json.Unmarshal(command, &r.Command); err != nil {
+			return nil, fmt.Errorf("decoding command of run %s: %w", r.ID, err)
+		}
+		r.Started = fromNanos(started)
+		if ended.Valid {
+			r.Ended = fromNanos(ended.Int64)
+		}
+		r.ExitCode = int(exitCode.Int64)
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("querying runs: %w", err)
+	}
+	return runs, nil
+}
+
+// Aggregate is every event of one profile with the same kind, operation, target, verdict,
+// rule and executable, counted.
+type Aggregate struct {
+	Profile     string
+	Kind        events.Kind
+	Op          string // Event.Op; for flows the protocol; for DNS the query type
+	Target      string // the path; for DNS the name; for flows name:port, else address:port
+	Verdict     events.Verdict
+	Rule        string
+	Exe         string
+	Count       int64
+	First, Last time.Time
+	Example     events.Event // the most recent event of the group
+}
+
+// aggregateKey is the group an event is counted in.
+func aggregateKey(e events.Event) (op, target string) {
+	switch e.Kind {
+	case events.KindFile, events.KindExec:
+		return e.Op, e.Path
+	case events.KindDNS:
+		return e.Protocol, e.Name
+	case events.KindFlow:
+		host := e.Address
+		if e.Name != "" {
+			host = e.Name
+		}
+		if e.Port == 0 { // ICMP, or a port not known
+			return e.Protocol, host
+		}
+		return e.Protocol, net.JoinHostPort(host, strconv.Itoa(int(e.Port)))
+	}
+	return e.Op, e.Target()
+}
+
+// Aggregates returns the aggregates that f's Profile, Verdicts, Kinds and Since (on Last)
+// select, ordered by kind, target and operation. RunID does not apply: aggregates span runs.
+func (s *Store) Aggregates(f Filter) ([]Aggregate, error) {
+	where, args := f.where("last", false, true)
+	rows, err := s.db.Query(`SELECT profile, kind, op, target, verdict, rule, exe, count, first, last, example
+		FROM aggregates`+where+` ORDER BY kind, target, op, verdict, rule, exe, profile`+f.limit(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("querying aggregates: %w", err)
+	}
+	defer rows.Close()
+	var aggs []Aggregate
+	for rows.Next() {
+		var (
+			a           Aggregate
+			first, last int64
+			example     []byte
+		)
+		if err := rows.Scan(&a.Profile, &a.Kind, &a.Op, &a.Target, &a.Verdict, &a.Rule, &a.Exe,
+			&a.Count, &first, &last, &example); err != nil {
+			return nil, fmt.Errorf("querying aggregates: %w", err)
+		}
+		if err := json.Unmarshal(example, &a.Example); err != nil {
+			return nil, fmt.Errorf("decoding example event: %w", err)
+		}
+		a.First, a.Last = fromNanos(first), fromNanos(last)
+		aggs = append(aggs, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("querying aggregates: %w", err)
+	}
+	return aggs, nil
+}

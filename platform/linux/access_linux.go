@@ -1,0 +1,208 @@
+package linux
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// fileAccess is one file or exec access the notifier decoded from a system call.
+type fileAccess struct {
+	pid    int
+	op     string // open, exec, delete, rename, mkdir, link, create, write
+	access profiles.Access
+	create bool     // open with O_CREAT
+	dir    bool     // open with O_DIRECTORY
+	paths  []string // absolute, as the process sees them
+	// exists and isDir say, for each path, what was there when the call was made (it
+	// waits while they are read: afterwards a deleted file is gone, a created one there).
+	exists, isDir []bool
+	proc          *procInfo
+}
+
+// watchedCall says where a system call keeps its paths. A path is an argument index, with
+// the index of its directory descriptor (-1: relative to the working directory).
+type watchedCall struct {
+	name   string
+	op     string
+	access profiles.Access
+	paths  [][2]int // {dirfd argument or -1, path argument}
+	flags  int      // open flags argument, or -1
+	how    int      // openat2's struct open_how argument, or -1
+	empty  int      // the flags argument where AT_EMPTY_PATH may be set, or -1
+}
+
+func call(name, op string, a profiles.Access, paths ...[2]int) watchedCall {
+	return watchedCall{name: name, op: op, access: a, paths: paths, flags: -1, how: -1, empty: -1}
+}
+
+// atCalls are the *at system calls every architecture has.
+var atCalls = map[uintptr]watchedCall{
+	unix.SYS_OPENAT:     {name: "openat", op: "open", access: profiles.AccessRead, paths: [][2]int{{0, 1}}, flags: 2, how: -1, empty: -1},
+	unix.SYS_OPENAT2:    {name: "openat2", op: "open", access: profiles.AccessRead, paths: [][2]int{{0, 1}}, flags: -1, how: 2, empty: -1},
+	unix.SYS_EXECVE:     call("execve", "exec", profiles.AccessExec, [2]int{-1, 0}),
+	unix.SYS_EXECVEAT:   {name: "execveat", op: "exec", access: profiles.AccessExec, paths: [][2]int{{0, 1}}, flags: -1, how: -1, empty: 4},
+	unix.SYS_UNLINKAT:   call("unlinkat", "delete", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_RENAMEAT2:  call("renameat2", "rename", profiles.AccessWrite, [2]int{0, 1}, [2]int{2, 3}),
+	unix.SYS_MKDIRAT:    call("mkdirat", "mkdir", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_LINKAT:     call("linkat", "link", profiles.AccessWrite, [2]int{2, 3}),
+	unix.SYS_SYMLINKAT:  call("symlinkat", "create", profiles.AccessWrite, [2]int{1, 2}),
+	unix.SYS_TRUNCATE:   call("truncate", "write", profiles.AccessWrite, [2]int{-1, 0}),
+	unix.SYS_MKNODAT:    call("mknodat", "create", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_FCHMODAT:   call("fchmodat", "write", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_FCHOWNAT:   call("fchownat", "write", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_UTIMENSAT:  call("utimensat", "write", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_SETXATTR:   call("setxattr", "write", profiles.AccessWrite, [2]int{-1, 0}),
+	unix.SYS_LSETXATTR:  call("lsetxattr", "write", profiles.AccessWrite, [2]int{-1, 0}),
+	unix.SYS_REMOVEXATTR: call("removexattr", "write", profiles.AccessWrite, [2]int{-1, 0}),
+}
+
+// watchedCalls are the system calls the sandbox's seccomp filter reports, by number.
+var watchedCalls = func() map[uintptr]watchedCall {
+	m := map[uintptr]watchedCall{}
+	for nr, c := range atCalls {
+		m[nr] = c
+	}
+	for nr, c := range legacyCalls {
+		m[nr] = c
+	}
+	return m
+}()
+
+// watchedNames are their names, for the filter.
+func watchedNames() []string {
+	names := make([]string, 0, len(watchedCalls))
+	for _, c := range watchedCalls {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// decodeAccess reads the paths of a reported call from the caller's memory and resolves
+// them against its working directory or directory descriptors. It runs while the caller
+// waits, so what it reads is what the kernel will use.
+func decodeAccess(req *seccompNotif) (fileAccess, bool) {
+	c, ok := watchedCalls[uintptr(req.Nr)]
+	if !ok {
+		return fileAccess{}, false
+	}
+	pid := int(req.Pid)
+	a := fileAccess{pid: pid, op: c.op, access: c.access}
+	if c.op == "open" {
+		flags := uint64(0)
+		switch {
+		case c.flags >= 0:
+			flags = req.Args[c.flags]
+		case c.how >= 0:
+			var b [8]byte
+			if readMemory(pid, uintptr(req.Args[c.how]), b[:]) != len(b) {
+				return fileAccess{}, false
+			}
+			flags = binary.NativeEndian.Uint64(b[:])
+		}
+		if flags&unix.O_PATH != 0 {
+			return fileAccess{}, false // a handle, no access
+		}
+		if flags&unix.O_ACCMODE != unix.O_RDONLY || flags&(unix.O_TRUNC|unix.O_CREAT) != 0 {
+			a.access = profiles.AccessWrite
+		}
+		a.create = flags&unix.O_CREAT != 0
+		a.dir = flags&unix.O_DIRECTORY != 0
+	}
+	for _, p := range c.paths {
+		name, ok := readPath(pid, uintptr(req.Args[p[1]]))
+		if !ok {
+			return fileAccess{}, false
+		}
+		dirfd := unix.AT_FDCWD
+		if p[0] >= 0 {
+			dirfd = int(int32(req.Args[p[0]]))
+		}
+		if name == "" && (c.empty < 0 || req.Args[c.empty]&unix.AT_EMPTY_PATH == 0) {
+			return fileAccess{}, false // ENOENT: nothing accessed
+		}
+		abs, ok := resolveAt(pid, dirfd, name)
+		if !ok {
+			return fileAccess{}, false
+		}
+		exists, dir := statFollowing(abs, c.op == "open" || c.op == "exec" || c.op == "write")
+		a.paths = append(a.paths, abs)
+		a.exists, a.isDir = append(a.exists, exists), append(a.isDir, dir)
+	}
+	return a, true
+}
+
+// statFollowing says whether path exists and is a directory, following a symlink in its last
+// element when the call does.
+func statFollowing(path string, follow bool) (exists, dir bool) {
+	var st unix.Stat_t
+	var err error
+	if follow {
+		err = unix.Stat(path, &st)
+	} else {
+		err = unix.Lstat(path, &st)
+	}
+	if err != nil {
+		return false, false
+	}
+	return true, st.Mode&unix.S_IFMT == unix.S_IFDIR
+}
+
+// resolveAt makes name absolute the way the kernel would for pid: against the directory
+// dirfd refers to, or the working directory. Both are read from /proc, which shows them as
+// the sandbox sees them.
+func resolveAt(pid, dirfd int, name string) (string, bool) {
+	if filepath.IsAbs(name) {
+		return filepath.Clean(name), true
+	}
+	link := "/proc/" + strconv.Itoa(pid) + "/cwd"
+	if dirfd != unix.AT_FDCWD {
+		link = "/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(dirfd)
+	}
+	base, err := os.Readlink(link)
+	if err != nil || !filepath.IsAbs(base) {
+		return "", false
+	}
+	return filepath.Join(base, name), true
+}
+
+// readPath reads a NUL-terminated path (at most PATH_MAX bytes) from pid's memory, a page at
+// a time so that a string ending just before an unmapped page still reads.
+func readPath(pid int, addr uintptr) (string, bool) {
+	if addr == 0 {
+		return "", false
+	}
+	const page = 4096
+	var out []byte
+	buf := make([]byte, page)
+	for len(out) < unix.PathMax {
+		n := page - int(addr%page)
+		got := readMemory(pid, addr, buf[:n])
+		if got <= 0 {
+			return "", false
+		}
+		for i, b := range buf[:got] {
+			if b == 0 {
+				return string(append(out, buf[:i]...)), true
+			}
+		}
+		out = append(out, buf[:got]...)
+		addr += uintptr(got)
+	}
+	return "", false
+}
+
+func readMemory(pid int, addr uintptr, b []byte) int {
+	local := []unix.Iovec{{Base: &b[0], Len: uint64(len(b))}}
+	remote := []unix.RemoteIovec{{Base: addr, Len: len(b)}}
+	n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+	if err != nil {
+		return -1
+	}
+	return n
+}

@@ -1,0 +1,92 @@
+package linux
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer/configs"
+
+	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// observer records the sandbox's file and exec accesses: the seccomp filter reports the
+// watched calls to a notifier, which lets them go on at once, and a judge turns them into
+// events.
+type observer struct {
+	judge  *fileJudge
+	ready  chan *notifier
+	n      *notifier
+	done   chan struct{}
+	closeL func()
+}
+
+// observe makes the filter report the watched calls to a socket at socketPath and starts
+// listening there.
+func observe(s *configs.Seccomp, socketPath string, pol *profiles.Policy, spec *platform.Spec, self string) (*observer, error) {
+	for _, name := range watchedNames() {
+		s.Syscalls = append(s.Syscalls, &configs.Syscall{Name: name, Action: configs.Notify})
+	}
+	s.ListenerPath = socketPath
+	o := &observer{
+		judge: newFileJudge(pol, &fileJudgeSpec{
+			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, runID: spec.RunID, self: self,
+		}),
+		ready: make(chan *notifier, 1),
+		done:  make(chan struct{}),
+	}
+	closeL, err := listenSeccomp(socketPath, func(f *os.File) {
+		n, err := newNotifier(f)
+		if err != nil {
+			close(o.done)
+			o.ready <- nil
+			return
+		}
+		go func() {
+			o.judge.run(n.accesses, n.procs)
+			close(o.done)
+		}()
+		o.ready <- n
+	})
+	if err != nil {
+		return nil, err
+	}
+	o.closeL = closeL
+	return o, nil
+}
+
+// started tells the observer the sandbox runs, with its PID 1 (the stage) at stagePid.
+func (o *observer) started(stagePid int) error {
+	select {
+	case n := <-o.ready:
+		if n == nil {
+			return fmt.Errorf("serving the sandbox's seccomp notifications failed")
+		}
+		o.n = n
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("the sandbox's seccomp notification descriptor did not arrive")
+	}
+	o.judge.stagePid.Store(int64(stagePid))
+	return nil
+}
+
+// Close stops observing once the sandbox has ended, after every access reported so far has
+// been judged. It returns how many accesses came faster than they could be judged and were
+// not recorded.
+func (o *observer) Close() int64 {
+	o.closeL()
+	if o.n == nil {
+		select {
+		case n := <-o.ready:
+			o.n = n
+		default:
+		}
+	}
+	if o.n == nil {
+		return 0
+	}
+	o.n.Close()
+	<-o.done
+	return o.n.dropped.Load()
+}

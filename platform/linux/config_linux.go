@@ -24,6 +24,7 @@ type layout struct {
 	rootfs    string // an empty directory: the container's / before the mounts
 	denyFile  string // an empty, unreadable file bound over denied files
 	resolv    string // the sandbox's resolv.conf, when it has filtered egress
+	notify    string // the socket libcontainer hands the seccomp notification descriptor to
 	self      string // this agentrun binary, bound read-only into the container
 }
 

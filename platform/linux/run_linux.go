@@ -93,6 +93,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	l := layout{stateRoot: root, self: self, id: newID()}
 	l.rootfs = filepath.Join(root, l.id+".rootfs")
 	l.denyFile = filepath.Join(root, l.id+".deny")
+	l.notify = filepath.Join(root, l.id+".notify")
 	withNet := !pol.Network.None() || audit // audit mode lets the agent out, recording where
 	if withNet {
 		l.resolv = filepath.Join(root, l.id+".resolv")
@@ -118,7 +119,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if given["seccomp"] {
 		cfg.Seccomp = nil
 	} else if spec.Events != nil {
-		if obs, err = observe(cfg.Seccomp, filepath.Join(root, l.id+".notify"), pol, spec, self); err != nil {
+		if obs, err = observe(cfg.Seccomp, l.notify, pol, spec, self); err != nil {
 			return 0, err
 		}
 		defer func() {
@@ -259,8 +260,10 @@ func exitCode(state *os.ProcessState, err error) int {
 func removeLayout(l layout) {
 	_ = removeSkeleton(l.rootfs)
 	_ = os.Remove(l.denyFile)
-	if l.resolv != "" {
-		_ = os.Remove(l.resolv)
+	for _, f := range []string{l.resolv, l.notify} {
+		if f != "" {
+			_ = os.Remove(f)
+		}
 	}
 }
 
@@ -350,7 +353,8 @@ func CleanStale(root string) {
 		} else {
 			destroy(c, root)
 		}
-		removeLayout(layout{rootfs: filepath.Join(root, name+".rootfs"), denyFile: filepath.Join(root, name+".deny")})
+		base := filepath.Join(root, name)
+		removeLayout(layout{rootfs: base + ".rootfs", denyFile: base + ".deny", resolv: base + ".resolv", notify: base + ".notify"})
 	}
 	removeCgroupParent(root)
 }

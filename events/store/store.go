@@ -314,7 +314,7 @@ type RunInfo struct {
 	Command           []string
 	Started, Ended    time.Time // Ended is zero while the run goes on, or after a crash
 	ExitCode          int
-	Events, Dropped   int // raw events kept; raw events not kept (MaxRunEvents, a full queue)
+	Events, Dropped   int // raw events kept; events not kept (MaxRunEvents, a full queue, a failed commit)
 }
 
 // Filter selects events, runs and aggregates. Zero fields select everything.

@@ -331,7 +331,10 @@ func TestFullQueueDrops(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Record(flowEvent(time.Now(), 0))
-	time.Sleep(4 * flushInterval)
+	for len(r.queue) > 0 { // the writer has the event in hand
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(4 * flushInterval) // and is waiting in BEGIN to commit it
 	const n = 100
 	start := time.Now()
 	for i := 1; i <= n; i++ {

@@ -193,6 +193,19 @@ func summarise(counts map[string]int, what string) string {
 	return fmt.Sprintf("%d %s %s: %s", n, noun, what, strings.Join(parts, ", "))
 }
 
+// Tee records each event in every one of its sinks.
+type Tee []Sink
+
+// Record passes e on.
+func (t Tee) Record(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now() // one time for all the copies
+	}
+	for _, s := range t {
+		s.Record(e)
+	}
+}
+
 // Memory keeps events in memory; for tests, and for callers that inspect a run's events.
 // It is safe for concurrent use.
 type Memory struct {

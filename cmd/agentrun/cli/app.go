@@ -118,6 +118,8 @@ executed, 127 when it is not found.`,
 		Action:               func(c *cli.Context) error { return runAction(c, command) },
 		Commands: []*cli.Command{
 			profilesCommand(),
+			logCommand(),
+			reportCommand(),
 			doctorCommand(),
 			compileCommand(),
 			versionCommand(),

@@ -131,8 +131,8 @@ func (n *notifier) loop() {
 		if !ok {
 			continue
 		}
-		if a.op == "exec" {
-			n.procs.forget(a.pid) // it becomes another program
+		if a.op == "exec" && len(a.paths) > 0 && a.exists[0] {
+			n.procs.executes(a.pid, a.paths[0])
 		}
 		select {
 		case n.accesses <- a:

@@ -28,9 +28,14 @@ const maxProcs = 8192
 type procTable struct {
 	mu    sync.Mutex
 	procs map[int]*procInfo
+	// execs are the programs each process executed, in order: a wrapper that execs its
+	// interpreter (pg_dump → perl) keeps its pid, and the chain shows both.
+	execs map[int][]string
 }
 
-func newProcTable() *procTable { return &procTable{procs: map[int]*procInfo{}} }
+func newProcTable() *procTable {
+	return &procTable{procs: map[int]*procInfo{}, execs: map[int][]string{}}
+}
 
 // lookup returns pid's information, read from /proc on first sight; nil when it is gone.
 func (t *procTable) lookup(pid int) *procInfo {
@@ -53,18 +58,31 @@ func (t *procTable) lookup(pid int) *procInfo {
 	return p
 }
 
-func (t *procTable) forget(pid int) {
+// executes notes that pid is about to execute path: it becomes another program, read anew.
+func (t *procTable) executes(pid int, path string) {
 	t.mu.Lock()
 	delete(t.procs, pid)
+	if len(t.execs) >= maxProcs {
+		t.execs = map[int][]string{}
+	}
+	if h := t.execs[pid]; len(h) < 8 {
+		t.execs[pid] = append(h, path)
+	}
 	t.mu.Unlock()
 }
 
 // chain is p and its ancestors, innermost first, up to (not including) the process stop,
-// the sandbox's PID 1.
+// the sandbox's PID 1. The programs a process was before its last exec follow it.
 func (t *procTable) chain(p *procInfo, stop int) []string {
 	var out []string
 	for i := 0; p != nil && i < 16; i++ {
 		out = append(out, p.String())
+		t.mu.Lock()
+		h := t.execs[p.pid]
+		t.mu.Unlock()
+		for j := len(h) - 2; j >= 0; j-- { // the last is the program it is now
+			out = append(out, fmt.Sprintf("%s (pid %d, before exec)", h[j], p.pid))
+		}
 		if p.ppid == stop || p.ppid <= 1 {
 			break
 		}

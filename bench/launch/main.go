@@ -13,8 +13,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"time"
+
+	"github.com/agentrun/agentrun/bench/internal/stats"
 )
 
 func main() {
@@ -71,19 +72,12 @@ func run(n int) error {
 			s.times = append(s.times, time.Since(start))
 		}
 	}
-	bw := median(subjects[1].times)
+	bw := stats.Median(subjects[1].times)
 	fmt.Printf("%-26s %12s %12s %12s\n", "command", "median", "p90", "vs bwrap")
 	for _, s := range subjects {
-		m := median(s.times)
-		fmt.Printf("%-26s %12s %12s %11.2fx\n", s.name, m.Round(10*time.Microsecond), percentile(s.times, 0.9).Round(10*time.Microsecond), float64(m)/float64(bw))
+		m := stats.Median(s.times)
+		fmt.Printf("%-26s %12s %12s %11.2fx\n", s.name, m.Round(10*time.Microsecond), stats.Percentile(s.times, 0.9).Round(10*time.Microsecond), float64(m)/float64(bw))
 	}
 	return nil
 }
 
-func median(d []time.Duration) time.Duration { return percentile(d, 0.5) }
-
-func percentile(d []time.Duration, p float64) time.Duration {
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[int(p*float64(len(s)-1))]
-}

@@ -29,7 +29,7 @@ type fileJudge struct {
 func newFileJudge(pol *profiles.Policy, spec *fileJudgeSpec) *fileJudge {
 	return &fileJudge{
 		pol: pol, audit: spec.audit, trace: spec.trace, sink: spec.sink, runID: spec.runID,
-		self: spec.self, canon: profiles.NewCanonicalizer(),
+		self: spec.self, canon: profiles.NewCanonicalizer(), procs: newProcTable(),
 	}
 }
 
@@ -37,14 +37,6 @@ type fileJudgeSpec struct {
 	audit, trace bool
 	sink         events.Sink
 	runID, self  string
-}
-
-// run judges accesses until the channel closes.
-func (j *fileJudge) run(accesses <-chan fileAccess, procs *procTable) {
-	j.procs = procs
-	for a := range accesses {
-		j.judge(a)
-	}
 }
 
 // sandboxPaths are the sandbox's own: its /proc, /dev, /sys, private /tmp and the stage. The

@@ -18,7 +18,6 @@ type observer struct {
 	judge  *fileJudge
 	ready  chan *notifier
 	n      *notifier
-	done   chan struct{}
 	closeL func()
 }
 
@@ -34,19 +33,12 @@ func observe(s *configs.Seccomp, socketPath string, pol *profiles.Policy, spec *
 			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, runID: spec.RunID, self: self,
 		}),
 		ready: make(chan *notifier, 1),
-		done:  make(chan struct{}),
 	}
 	closeL, err := listenSeccomp(socketPath, func(f *os.File) {
-		n, err := newNotifier(f)
+		n, err := newNotifier(f, o.judge.procs, o.judge.judge)
 		if err != nil {
-			close(o.done)
-			o.ready <- nil
-			return
+			n = nil
 		}
-		go func() {
-			o.judge.run(n.accesses, n.procs)
-			close(o.done)
-		}()
 		o.ready <- n
 	})
 	if err != nil {
@@ -72,9 +64,8 @@ func (o *observer) started(stagePid int) error {
 }
 
 // Close stops observing once the sandbox has ended, after every access reported so far has
-// been judged. It returns how many accesses came faster than they could be judged and were
-// not recorded.
-func (o *observer) Close() int64 {
+// been judged.
+func (o *observer) Close() {
 	o.closeL()
 	if o.n == nil {
 		select {
@@ -83,10 +74,7 @@ func (o *observer) Close() int64 {
 		default:
 		}
 	}
-	if o.n == nil {
-		return 0
+	if o.n != nil {
+		o.n.Close()
 	}
-	o.n.Close()
-	<-o.done
-	return o.n.dropped.Load()
 }

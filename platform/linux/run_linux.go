@@ -122,11 +122,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		if obs, err = observe(cfg.Seccomp, l.notify, pol, spec, self); err != nil {
 			return 0, err
 		}
-		defer func() {
-			if n := obs.Close(); n > 0 {
-				fmt.Fprintf(spec.Stderr, "agentrun: %d file accesses came faster than they could be recorded and were not\n", n)
-			}
-		}()
+		defer obs.Close()
 	}
 	c, err := libcontainer.Create(root, l.id, cfg)
 	if err != nil {

@@ -80,4 +80,3 @@ func run(n int) error {
 	}
 	return nil
 }
-

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -90,13 +91,11 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("finding the agentrun binary: %w", err)
 	}
-	l := layout{stateRoot: root, self: self, id: newID()}
-	l.rootfs = filepath.Join(root, l.id+".rootfs")
-	l.denyFile = filepath.Join(root, l.id+".deny")
-	l.notify = filepath.Join(root, l.id+".notify")
+	l := layoutOf(root, newID())
+	l.self = self
 	withNet := !pol.Network.None() || audit // audit mode lets the agent out, recording where
-	if withNet {
-		l.resolv = filepath.Join(root, l.id+".resolv")
+	if !withNet {
+		l.resolv = ""
 	}
 	defer removeLayout(l)
 	if err := os.MkdirAll(l.rootfs, 0o755); err != nil { // MkdirAll: another run may have just removed root
@@ -253,6 +252,12 @@ func exitCode(state *os.ProcessState, err error) int {
 	return state.ExitCode()
 }
 
+// layoutOf is where container id's files are in root.
+func layoutOf(root, id string) layout {
+	base := filepath.Join(root, id)
+	return layout{stateRoot: root, id: id, rootfs: base + ".rootfs", denyFile: base + ".deny", resolv: base + ".resolv", notify: base + ".notify"}
+}
+
 func removeLayout(l layout) {
 	_ = removeSkeleton(l.rootfs)
 	_ = os.Remove(l.denyFile)
@@ -338,7 +343,11 @@ func CleanStale(root string) {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if !e.IsDir() || filepath.Ext(name) != "" {
+		if ext := filepath.Ext(name); ext != "" {
+			removeOrphan(root, e, strings.TrimSuffix(name, ext))
+			continue
+		}
+		if !e.IsDir() {
 			continue
 		}
 		c, err := libcontainer.Load(root, name)
@@ -349,8 +358,23 @@ func CleanStale(root string) {
 		} else {
 			destroy(c, root)
 		}
-		base := filepath.Join(root, name)
-		removeLayout(layout{rootfs: base + ".rootfs", denyFile: base + ".deny", resolv: base + ".resolv", notify: base + ".notify"})
+		removeLayout(layoutOf(root, name))
 	}
 	removeCgroupParent(root)
+}
+
+// orphanAge is how old a container's files must be, without the container, to be another
+// run's leftovers rather than the start of a run that is creating its container now.
+const orphanAge = time.Minute
+
+// removeOrphan removes the layout of container id when the container is gone (agentrun was
+// killed while it tore the container down) and the files are old.
+func removeOrphan(root string, e os.DirEntry, id string) {
+	if _, err := os.Lstat(filepath.Join(root, id)); err == nil || !strings.HasPrefix(id, "agentrun-") {
+		return
+	}
+	if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < orphanAge {
+		return
+	}
+	removeLayout(layoutOf(root, id))
 }

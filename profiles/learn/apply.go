@@ -131,6 +131,7 @@ type applier struct {
 	root  *yaml.Node
 	edits []edit
 	ok    bool // the edits reproduce the tree's change
+	crlf  bool // lines end in \r\n
 	// unit is the document's indentation step, seqIndent how far a list's "-" sits to the
 	// right of its key.
 	unit, seqIndent int
@@ -143,7 +144,7 @@ type edit struct {
 }
 
 func newApplier(text string, root *yaml.Node) *applier {
-	a := &applier{text: text, root: root, ok: true, lines: []int{0}}
+	a := &applier{text: text, root: root, ok: true, lines: []int{0}, crlf: strings.Contains(text, "\r\n")}
 	for i := 0; i < len(text); i++ {
 		if text[i] == '\n' && i+1 < len(text) {
 			a.lines = append(a.lines, i+1)
@@ -189,6 +190,9 @@ func (a *applier) result() (string, bool) {
 			return "", false // overlapping edits
 		}
 		b.WriteString(a.text[at:e.start])
+		if a.crlf {
+			e.repl = strings.ReplaceAll(e.repl, "\n", "\r\n")
+		}
 		b.WriteString(e.repl)
 		at = e.end
 	}
@@ -255,6 +259,12 @@ func (a *applier) add(secName string, lists []string, plan map[string][]string) 
 // addToList puts entries into the list listName of the section mapping sec (whose key is
 // secKey, and whose value at lastIndex is the last one in the text).
 func (a *applier) addToList(section string, secKey, sec *yaml.Node, lastIndex int, listName string, entries []string) error {
+	if section == SectionRead { // a path written is read too; listing it in both is an error
+		entries = slices.DeleteFunc(slices.Clone(entries), func(e string) bool { return hasPath(valueOf(sec, "write"), e) })
+		if len(entries) == 0 {
+			return nil
+		}
+	}
 	flowSec := sec.Style&yaml.FlowStyle != 0
 	i := keyIndex(sec, listName)
 	if i < 0 {
@@ -308,7 +318,7 @@ func (a *applier) addToList(section string, secKey, sec *yaml.Node, lastIndex in
 				}
 				continue
 			}
-		} else if slices.ContainsFunc(v.Content, func(n *yaml.Node) bool { return pathKey(n.Value) == pathKey(e) }) {
+		} else if hasPath(v, e) {
 			continue
 		}
 		added = append(added, e)
@@ -381,7 +391,10 @@ func (a *applier) dropFromRead(secKey, sec *yaml.Node, written []string) {
 			a.ok = false
 			return
 		}
-		a.edits = append(a.edits, edit{a.offset(v.Line, v.Column), end, "[" + strings.Join(parts, ", ") + "]"})
+		// The rewrite holds the items appended to this list, so it replaces their insertion.
+		start := a.offset(v.Line, v.Column)
+		a.edits = slices.DeleteFunc(a.edits, func(e edit) bool { return e.start == e.end && start < e.start && e.start < end })
+		a.edits = append(a.edits, edit{start, end, "[" + strings.Join(parts, ", ") + "]"})
 	case len(keep) == 0 && sec.Style&yaml.FlowStyle == 0:
 		// No read entries left: remove the key with its list.
 		sec.Content = slices.Delete(sec.Content, i, i+2)
@@ -495,8 +508,9 @@ func (a *applier) content(line int) bool {
 
 // blockEnd is the offset just after the last line of the block that the key on keyLine,
 // indented by keyIndent, starts: the lines up to the next one at the key's indentation or
-// less (a list item "- " may sit at the key's indentation). Comments and blank lines after
-// the block's last line belong to what follows.
+// less (a list item "- " may sit at the key's indentation). Comment lines indented deeper
+// than the block's last line continue its comment and belong to it; other comments and blank
+// lines after it belong to what follows.
 func (a *applier) blockEnd(keyLine, keyIndent int) int {
 	if keyLine < 1 || keyLine >= len(a.lines) {
 		a.ok = false
@@ -510,6 +524,14 @@ func (a *applier) blockEnd(keyLine, keyIndent int) int {
 		ind := a.indent(ln)
 		t := strings.TrimLeft(a.lineText(ln), " ")
 		if ind < keyIndent || ind == keyIndent && t != "-" && !strings.HasPrefix(t, "- ") {
+			break
+		}
+		last = ln
+	}
+	// A comment indented deeper than the last line continues that line's comment.
+	for ln := last + 1; ln < len(a.lines); ln++ {
+		t := strings.TrimSpace(a.lineText(ln))
+		if t == "" || t[0] != '#' || a.indent(ln) <= a.indent(last) {
 			break
 		}
 		last = ln
@@ -606,6 +628,19 @@ func keyIndex(m *yaml.Node, key string) int {
 		}
 	}
 	return -1
+}
+
+// valueOf is the value of key in the mapping m, or nil.
+func valueOf(m *yaml.Node, key string) *yaml.Node {
+	if i := keyIndex(m, key); i >= 0 {
+		return m.Content[i+1]
+	}
+	return nil
+}
+
+// hasPath reports whether the list v holds path in any spelling.
+func hasPath(v *yaml.Node, path string) bool {
+	return v != nil && v.Kind == yaml.SequenceNode && slices.ContainsFunc(v.Content, func(n *yaml.Node) bool { return pathKey(n.Value) == pathKey(path) })
 }
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }

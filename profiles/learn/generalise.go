@@ -198,7 +198,7 @@ func (l *learner) place(c *cand) (string, error) {
 		return join(elems[:n])
 	}
 	if want == len(elems) {
-		return c.target, nil
+		return l.target(c.target)
 	}
 	if l.safe(join(elems[:want]), exec) {
 		return dir(want), nil
@@ -214,7 +214,7 @@ func (l *learner) place(c *cand) (string, error) {
 	}
 	for n := want + 1; n <= limit; n++ {
 		if n == len(elems) {
-			return c.target, nil
+			return l.target(c.target)
 		}
 		if l.safe(join(elems[:n]), exec) {
 			return dir(n), nil
@@ -222,6 +222,19 @@ func (l *learner) place(c *cand) (string, error) {
 	}
 	return "", fmt.Errorf("%q cannot be written in a profile (?, [, ], {, }, *, $ and control characters are not allowed in names), and no directory above it can be allowed safely", elems[limit])
 }
+
+// target is the pattern for a target kept as it is, unless a rule for it would open a whole
+// system directory or one of Options.broad: an agent that lists / or makes ~/.cache does not
+// get everything beneath them.
+func (l *learner) target(p string) (string, error) {
+	if slices.Contains(systemDirs, p) || slices.Contains(l.opts.broad(), p) {
+		return "", fmt.Errorf("too broad to allow: a rule for %s covers everything beneath it; write a narrower rule by hand if the agent needs it", l.opts.spell(p))
+	}
+	return p, nil
+}
+
+// systemDirs are the top-level directories of a Linux system.
+var systemDirs = []string{"/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/media", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var"}
 
 // safe reports whether a rule may name dir, which is not the observed target itself: dir is
 // not / or a directory directly beneath it, not one of Options.broad, and no deny rule lies

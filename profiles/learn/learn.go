@@ -29,7 +29,8 @@
 //     /var, /tmp, /proc, /sys, /dev, …), to the home directory, its parent, $TMPDIR, or
 //     ~/.config, ~/.cache, ~/.local, ~/.local/share, ~/.local/state (every program's
 //     data), nor to a directory that a deny rule lies in: it proposes the next deeper
-//     path instead, down to the target itself;
+//     path instead, down to the target itself; a target that is itself one of those
+//     directories (an agent listing / or making ~/.cache) is refused as too broad;
 //     (e) a rule that another proposed rule covers is merged into it (counts summed,
 //     targets merged); a write rule covers read rules beneath it.
 //     An element a profile cannot spell (with * ? [ ] { } $ or a control character) is
@@ -81,7 +82,7 @@ type Rule struct {
 	// "$WORKSPACE/build", "/opt/tool/*", "registry.npmjs.org", "api.example.com:8443".
 	Entry   string
 	Count   int64        // events it covers
-	Example events.Event // the example of its most frequent target
+	Example events.Event // an event of its most frequent observation
 	Covers  []string     // targets it covers, sorted, at most MaxCovers
 }
 
@@ -117,17 +118,21 @@ func Propose(pol *profiles.Policy, obs []Observation, opts Options) ([]Rule, []R
 		opts:    opts.clean(),
 		refused: map[string]*Refusal{},
 	}
-	obs = slices.Clone(obs)
-	slices.SortStableFunc(obs, func(a, b Observation) int {
-		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Target, b.Target), cmp.Compare(a.Op, b.Op), cmp.Compare(b.Count, a.Count))
+	var todo []Observation
+	for _, o := range obs {
+		if v := o.Example.Verdict; v == events.WouldDeny || v == events.Denied {
+			todo = append(todo, normalise(o))
+		}
+	}
+	// The same answer whatever the order of obs: equal groups pick the same example.
+	slices.SortStableFunc(todo, func(a, b Observation) int {
+		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Target, b.Target), cmp.Compare(a.Op, b.Op),
+			cmp.Compare(b.Count, a.Count), a.Example.Time.Compare(b.Example.Time), cmp.Compare(a.Example.RunID, b.Example.RunID),
+			cmp.Compare(a.Example.Process, b.Example.Process))
 	})
 	files, execs := newGroups(), newGroups()
 	var nets []Observation
-	for _, o := range obs {
-		if v := o.Example.Verdict; v != events.WouldDeny && v != events.Denied {
-			continue
-		}
-		o = normalise(o)
+	for _, o := range todo {
 		switch o.Kind {
 		case events.KindFile:
 			if l.absolute(o) {

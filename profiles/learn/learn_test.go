@@ -3,6 +3,7 @@ package learn_test
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -215,6 +216,28 @@ func TestProposeFiles(t *testing.T) {
 			"/home/user/.ssh/id_ed25519: denied by filesystem.deny ~/.ssh/id_ed25519 (builtin/base.yaml:",
 			"/home/user/project/.env: deny always wins",
 		},
+	}, {
+		name: "mktemp directory",
+		obs:  []learn.Observation{file("create", "/data/run/tmp.Ab3dEf9xQz/out", 1)},
+		want: []string{"filesystem.write /data/run 1"},
+	}, {
+		name: "observations filled in from their example",
+		obs: []learn.Observation{
+			{Kind: events.KindFile, Example: events.Event{Kind: events.KindFile, Op: "read", Path: "/data/models/b.bin", Verdict: events.Denied}},
+			{Kind: events.KindFlow, Example: events.Event{Kind: events.KindFlow, Name: "api.example.com", Port: 8443, Protocol: "tcp", Verdict: events.WouldDeny}},
+			{Kind: events.KindDNS, Example: events.Event{Kind: events.KindDNS, Name: "cdn.example.com.", Protocol: "AAAA", Verdict: events.WouldDeny}},
+		},
+		want: []string{"filesystem.read /data/models/b.bin 1", "network.allow api.example.com:8443 1", "network.allow cdn.example.com 1"},
+	}, {
+		name:    "targets too broad to allow",
+		obs:     []learn.Observation{file("read", "/", 1), file("mkdir", "/home/user/.cache", 1), file("write", "/home/user/.config/tool/x", 1)},
+		want:    []string{"filesystem.write ~/.config/tool/x 1"},
+		refused: []string{"/: too broad", "/home/user/.cache: too broad to allow: a rule for ~/.cache covers everything"},
+	}, {
+		name:    "relative path",
+		obs:     []learn.Observation{file("read", "data/x", 1)},
+		want:    []string{},
+		refused: []string{"data/x: not an absolute path"},
 	}, {
 		name:    "names a profile cannot spell",
 		obs:     []learn.Observation{file("create", "/data/weird/[1].txt", 1), file("read", "/data/x[1]/a", 1)},
@@ -450,6 +473,46 @@ exec:
 		rules: []learn.Rule{rule("filesystem.read", "~/.cache/x"), rule("network.allow", "api.example.com:8443"), rule("network.allow", "203.0.113.7/32")},
 		want:  "name: mine\nfilesystem:\n  read: [\"$HOME/.cache/x/\"]\nnetwork:\n  allow:\n    - api.example.com:443,8443\n    - 203.0.113.7\n",
 	}, {
+		name:  "read already written",
+		src:   "name: mine\nfilesystem:\n  write: [~/.cache/tool]\n",
+		rules: []learn.Rule{rule("filesystem.read", "$HOME/.cache/tool")},
+		want:  "name: mine\nfilesystem:\n  write: [~/.cache/tool]\n",
+	}, {
+		name:  "multi-line flow list and commented-out items",
+		src:   "name: mine\nfilesystem:\n  read: [\n    /a,   # first\n    '/b',\n  ]\n  write:\n    - /c\n    # - /d\n  # protect: [/e]\n",
+		rules: []learn.Rule{rule("filesystem.read", "/f"), rule("filesystem.write", "/g")},
+		want:  "name: mine\nfilesystem:\n  read: [\n    /a,   # first\n    '/b', /f,\n  ]\n  write:\n    - /c\n    - /g\n    # - /d\n  # protect: [/e]\n",
+	}, {
+		name:  "a comment continued on the next line stays with its item",
+		src:   "name: mine\nexec:\n  allow:\n    - /opt/a/**   # a long comment\n                  # that goes on\n\n# Network.\n",
+		rules: []learn.Rule{rule("exec.allow", "/opt/b")},
+		want:  "name: mine\nexec:\n  allow:\n    - /opt/a/**   # a long comment\n                  # that goes on\n    - /opt/b\n\n# Network.\n",
+	}, {
+		name:  "a path written leaves a flow read list",
+		src:   "name: mine\nfilesystem:\n  read: [/srv, '~/.config/tool', \"/x\"]   # read\n",
+		rules: []learn.Rule{rule("filesystem.write", "~/.config/tool"), rule("filesystem.read", "/y")},
+		want:  "name: mine\nfilesystem:\n  read: [/srv, \"/x\", /y]   # read\n  write:\n    - ~/.config/tool\n",
+	}, {
+		name:  "quotes, brackets and comments inside flow text",
+		src:   "name: mine\nfilesystem: {read: [\"/a,b]\", 'it''s'], # the reads\n  deny: [/x]}\n",
+		rules: []learn.Rule{rule("filesystem.write", "/w")},
+		want:  "name: mine\nfilesystem: {read: [\"/a,b]\", 'it''s'], # the reads\n  deny: [/x], write: [/w]}\n",
+	}, {
+		name:  "a new port joins a quoted entry",
+		src:   "name: mine\nnetwork:\n  allow:\n    - \"api.example.com\"   # the API\n    - '[2001:db8::1]:80'\n  udp: [\"ntp.example.com:123\"]\n",
+		rules: []learn.Rule{rule("network.allow", "api.example.com:8443"), rule("network.allow", "[2001:db8::1/128]:443"), rule("network.udp", "ntp.example.com:124")},
+		want:  "name: mine\nnetwork:\n  allow:\n    - api.example.com:443,8443   # the API\n    - '[2001:db8::1]:80,443'\n  udp: ['ntp.example.com:123,124']\n",
+	}, {
+		name:  "CRLF line endings",
+		src:   "name: mine\r\nfilesystem:\r\n  read:\r\n    - /a\r\n",
+		rules: []learn.Rule{rule("filesystem.read", "/b"), rule("exec.allow", "/opt/t")},
+		want:  "name: mine\r\nfilesystem:\r\n  read:\r\n    - /a\r\n    - /b\r\nexec:\r\n  allow:\r\n    - /opt/t\r\n",
+	}, {
+		name:  "a layout the text edit does not handle is encoded",
+		src:   "{name: mine}\n",
+		rules: []learn.Rule{rule("filesystem.read", "/b")},
+		want:  "{name: mine, filesystem: {read: [/b]}}\n",
+	}, {
 		name:  "no newline at the end",
 		src:   "name: mine\nfilesystem:\n  read:\n  - /usr",
 		rules: []learn.Rule{rule("filesystem.read", "/srv")},
@@ -469,6 +532,63 @@ exec:
 			}
 			if string(again) != string(got) {
 				t.Errorf("applying twice changed the profile again:\n%s", learn.Diff("once", "twice", got, again))
+			}
+		})
+	}
+}
+
+// TestApplyBuiltinProfiles adds rules to each built-in profile, real files with comments
+// and several layouts: the result parses, holds the entries, and differs from the file by
+// added lines only.
+func TestApplyBuiltinProfiles(t *testing.T) {
+	files, err := fs.Glob(builtin.FS, "*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("built-in profiles: %v, %v", files, err)
+	}
+	rules := []learn.Rule{
+		rule("filesystem.read", "/data/ref"),
+		rule("filesystem.write", "~/.cache/newtool"),
+		rule("exec.allow", "/data/tools/*"),
+		rule("network.allow", "api.example.com:8443"),
+		rule("network.udp", "ntp.example.com:123"),
+	}
+	for _, name := range files {
+		t.Run(name, func(t *testing.T) {
+			src, err := fs.ReadFile(builtin.FS, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rules := rules
+			out, err := learn.Apply(src, rules)
+			if errors.Is(err, learn.ErrNetworkNone) {
+				rules = rules[:3]
+				out, err = learn.Apply(src, rules)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := profiles.Parse(name, out)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			lists := map[string][]profiles.Scalar{"filesystem.read": f.Filesystem.Read, "filesystem.write": f.Filesystem.Write, "exec.allow": f.Exec.Allow}
+			if f.Network != nil {
+				lists["network.allow"], lists["network.udp"] = f.Network.Allow, f.Network.UDP
+			}
+			for _, r := range rules {
+				if !slices.ContainsFunc(lists[r.Section], func(s profiles.Scalar) bool { return s.Value == r.Entry }) {
+					t.Errorf("%s %s missing:\n%s", r.Section, r.Entry, out)
+				}
+			}
+			d := learn.Diff(name, name, src, out)
+			for _, l := range strings.Split(d, "\n")[2:] {
+				if strings.HasPrefix(l, "-") {
+					t.Errorf("a line of the file changed:\n%s", d)
+					break
+				}
+			}
+			if again, err := learn.Apply(out, rules); err != nil || string(again) != string(out) {
+				t.Errorf("applying twice: %v\n%s", err, learn.Diff("once", "twice", out, again))
 			}
 		})
 	}
@@ -707,4 +827,38 @@ func splitKeep(s string) []string {
 		s = s[i+1:]
 	}
 	return out
+}
+
+// FuzzApply checks that Apply never panics, and that on a valid profile it gives a valid
+// profile holding the entries, and is idempotent.
+func FuzzApply(f *testing.F) {
+	f.Add([]byte(userProfile))
+	f.Add([]byte("name: mine\nfilesystem: {read: [/usr], deny: [/x]}\nexec: {allow: []}\n"))
+	f.Add([]byte("name: mine\nfilesystem:\n  read:\n  write: ~\nexec:\n"))
+	f.Add([]byte("name: mine\nfilesystem:\n  read: [\n    /a,   # first\n    '/b',\n  ]\n"))
+	f.Add([]byte("name: mine\nnetwork:\n  allow:\n    - \"api.example.com\"   # the API\n"))
+	f.Add([]byte("{name: mine}"))
+	rules := []learn.Rule{
+		rule("filesystem.read", "/data/ref"),
+		rule("filesystem.write", "/srv"),
+		rule("exec.allow", "/opt/t/*"),
+		rule("network.allow", "api.example.com:8443"),
+		rule("network.udp", "ntp.example.com:123"),
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		out, err := learn.Apply(src, rules)
+		if err != nil {
+			return
+		}
+		if _, err := profiles.Parse("src", src); err != nil {
+			return
+		}
+		if _, err := profiles.Parse("out", out); err != nil {
+			t.Fatalf("valid profile became invalid: %v\n%s\n---\n%s", err, src, out)
+		}
+		again, err := learn.Apply(out, rules)
+		if err != nil || string(again) != string(out) {
+			t.Fatalf("not idempotent: %v\n%s", err, learn.Diff("once", "twice", out, again))
+		}
+	})
 }

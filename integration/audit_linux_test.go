@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/agentrun/agentrun/events"
 )
@@ -231,6 +232,59 @@ func testAudit(t *testing.T, unprivileged bool) {
 	}
 	if denied == 0 {
 		t.Fatal("enforce run recorded no denials; the comparison proves nothing")
+	}
+
+	// Learn: the rules go into the user's profile; the secret and the metadata stay denied.
+	res = r.run(t, "learn", "agent", "--yes")
+	if res.code != 0 || !strings.Contains(res.stdout, "left denied: "+home+"/.aws/credentials") {
+		t.Fatalf("agentrun learn --yes: want the secret left denied, got %s", res)
+	}
+	learned, err := os.ReadFile(filepath.Join(home, ".config/agentrun/profiles/agent.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# The agent's profile: learn adds to it.", "~/data", "~/dumps", "~/tools/pgdump", "evil.test:80"} {
+		if !strings.Contains(string(learned), want) {
+			t.Errorf("the learned profile lacks %q:\n%s", want, learned)
+		}
+	}
+	for _, never := range []string{".aws", "169.254", "metadata"} {
+		if strings.Contains(string(learned), never) {
+			t.Errorf("the learned profile names %q:\n%s", never, learned)
+		}
+	}
+	if res := r.run(t, "report", "agent"); res.code != 1 || !strings.Contains(res.stdout, "no run since") {
+		t.Errorf("report right after learning: want not ready for want of a run, got %s", res)
+	}
+	// The same work, without the secret and the metadata, runs in enforce mode without a
+	// denial; the secret stays denied; and the profile is ready.
+	resetAgentFiles(t, home)
+	clean := strings.NewReplacer("cat ~/.aws/credentials\n", "", "curl -sS -m 3 http://169.254.169.254/ || echo \"no metadata\"\n", "").Replace(agentScript)
+	writeFiles(t, r, map[string]string{"project/clean.sh": clean}, 0o755)
+	res = r.run(t, "--profile", "agent", "--", "./clean.sh")
+	if res.code != 0 || strings.Contains(res.stderr, "denied") {
+		t.Errorf("the learned profile in enforce mode: want no denial, got %s", res)
+	}
+	for _, want := range []string{"dumped", "hello from allowed.test", "hello from evil.test"} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("the learned profile in enforce mode: %q missing: %s", want, res)
+		}
+	}
+	if res := r.run(t, "--profile", "agent", "--", "cat", filepath.Join(home, ".aws/credentials")); res.code == 0 || strings.Contains(res.stdout, "aws_secret") {
+		t.Errorf("the learned profile gives the secret away: %s", res)
+	}
+	// That run was denied, so the profile is not ready over a window that holds it; over
+	// one that holds only a clean run, it is.
+	if res := r.run(t, "report", "agent"); res.code != 1 || !strings.Contains(res.stdout, "denied     file read "+home+"/.aws/credentials") {
+		t.Errorf("report with the secret's denial in the window: want not ready, got %s", res)
+	}
+	mark := time.Now()
+	resetAgentFiles(t, home)
+	if res := r.run(t, "--profile", "agent", "--", "./clean.sh"); res.code != 0 {
+		t.Fatalf("clean run: %s", res)
+	}
+	if res := r.run(t, "report", "agent", "--since", mark.Format(time.RFC3339Nano)); res.code != 0 || !strings.Contains(res.stdout, "ready for enforce mode: 1 runs") {
+		t.Errorf("report after learning and a clean run: want ready, got %s", res)
 	}
 }
 

@@ -1,0 +1,227 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/agentrun/agentrun/events"
+	"github.com/agentrun/agentrun/events/store"
+	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/profiles/learn"
+)
+
+func learnCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "learn",
+		Usage:     "propose rules for a profile from what its runs were denied, review them, and write them",
+		ArgsUsage: "PROFILE",
+		Description: `learn reads the event store for the profile's denials and would-be denials (audit
+mode), groups them into rules (a directory for many files, a parent for versioned cache
+paths, read-only where only reads were seen) and asks, rule by rule, whether to add it:
+[a]ccept, [s]kip, [e]dit the entry, [q]uit. It then shows the change as a diff and writes
+it. Secrets and cloud metadata are never proposed: a deny always wins.
+
+A built-in profile is not changed: its rules go to a profile of yours with the same name
+that extends it, in ~/.config/agentrun/profiles.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "since", Value: "14d", Usage: "learn from events since `WHEN`: a duration such as 14d or 36h, or a date"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accept every proposed rule without asking"},
+			&cli.BoolFlag{Name: "dry-run", Usage: "print the proposed change as a diff and write nothing"},
+			&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` that was $WORKSPACE in the runs (default: the current directory)"},
+		},
+		Action:       learnAction,
+		BashComplete: completeProfileNames,
+	}
+}
+
+func learnAction(c *cli.Context) error {
+	cat, e, err := namedProfile(c)
+	if err != nil {
+		return err
+	}
+	since, err := parseSince(c.String("since"), time.Now())
+	if err != nil {
+		return usageError("write a duration such as 14d, 36h or 30m, or a date such as 2026-11-01", "--since %q: %v", c.String("since"), err)
+	}
+	env, err := profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), c.String("workspace"))
+	if err != nil {
+		return err
+	}
+	pol, err := cat.Resolve(e, env)
+	if err != nil {
+		return err
+	}
+	path, src, err := learnTarget(e)
+	if err != nil {
+		return err
+	}
+	st, err := launcher.OpenStore()
+	if err != nil {
+		return err
+	}
+	aggs, err := st.Aggregates(store.Filter{Profile: e.Name(), Since: since, Verdicts: []events.Verdict{events.Denied, events.WouldDeny}})
+	st.Close()
+	if err != nil {
+		return fmt.Errorf("reading the event store: %w", err)
+	}
+	obs := make([]learn.Observation, 0, len(aggs))
+	for _, a := range aggs {
+		obs = append(obs, learn.Observation{Kind: a.Kind, Op: a.Op, Target: a.Target, Count: a.Count, Example: a.Example})
+	}
+	rules, refused := learn.Propose(pol, obs, learn.Options{Home: env.Home, Workspace: env.Workspace, TmpDir: env.TmpDir})
+	w := c.App.Writer
+	for _, r := range refused {
+		fmt.Fprintf(w, "left denied: %s (×%d): %s\n", r.Target, r.Count, r.Why)
+	}
+	if len(rules) == 0 {
+		fmt.Fprintf(w, "%s: nothing to learn from %d groups of events since %s\n", e.Name(), len(aggs), since.Local().Format("2006-01-02 15:04"))
+		return nil
+	}
+	if !c.Bool("yes") && !c.Bool("dry-run") {
+		if rules, err = reviewRules(bufio.NewReader(c.App.Reader), w, rules); err != nil {
+			return err
+		}
+		if len(rules) == 0 {
+			fmt.Fprintln(w, "no rule accepted; nothing written")
+			return nil
+		}
+	}
+	out, err := learn.Apply(src, rules)
+	if errors.Is(err, learn.ErrNetworkNone) {
+		// The profile means to have no network: keep it so, and say what is not learned.
+		fmt.Fprintf(w, "not learned: %v; remove it to learn the hosts\n", err)
+		rules = slices.DeleteFunc(rules, func(r learn.Rule) bool { return strings.HasPrefix(r.Section, "network.") })
+		out, err = learn.Apply(src, rules)
+	}
+	if err != nil {
+		return fmt.Errorf("adding the rules to %s: %w", path, err)
+	}
+	fmt.Fprint(w, learn.Diff(path, path, src, out))
+	if c.Bool("dry-run") {
+		return nil
+	}
+	if err := checkLearned(cat, path, out, env); err != nil {
+		return err
+	}
+	if err := writeAtomically(path, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "wrote %s: %d rules; run the agent again (agentrun report %s says when it is ready for enforce mode)\n", path, len(rules), e.Name())
+	return nil
+}
+
+// learnTarget is the file learn writes and its current text: the profile's own file, or for
+// a built-in profile a new one of the user's that extends it.
+func learnTarget(e *profiles.Entry) (string, []byte, error) {
+	if e.Layer != profiles.LayerBuiltin {
+		src, err := os.ReadFile(e.File.Source)
+		return e.File.Source, src, err
+	}
+	dir := launcher.UserProfilesDir()
+	if dir == "" {
+		return "", nil, fmt.Errorf("no directory for your profiles: set HOME or XDG_CONFIG_HOME")
+	}
+	name := e.Name()
+	src := fmt.Sprintf("# Learned by agentrun learn: the built-in %s profile and what its runs needed.\nname: %s\nextends: [%s]\n", name, name, name)
+	return filepath.Join(dir, name+".yaml"), []byte(src), nil
+}
+
+// reviewRules asks about each rule: accept, skip, edit its entry, or quit (keeping the
+// answers so far).
+func reviewRules(in *bufio.Reader, w io.Writer, rules []learn.Rule) ([]learn.Rule, error) {
+	var kept []learn.Rule
+	for i, r := range rules {
+		fmt.Fprintf(w, "\n[%d/%d] %s: %s   (%d events", i+1, len(rules), r.Section, r.Entry, r.Count)
+		if len(r.Covers) > 0 {
+			fmt.Fprintf(w, ": %s", strings.Join(r.Covers, ", "))
+		}
+		fmt.Fprintln(w, ")")
+		if ex := r.Example; ex.Process != "" {
+			fmt.Fprintf(w, "      e.g. %s %s by %s\n", ex.Op, ex.Target(), ex.Process)
+		}
+		for {
+			fmt.Fprint(w, "      [a]ccept, [s]kip, [e]dit, [q]uit? ")
+			line, err := in.ReadString('\n')
+			answer := strings.ToLower(strings.TrimSpace(line))
+			if err != nil && answer == "" {
+				return nil, fmt.Errorf("no answer (standard input ended); use --yes to accept every rule")
+			}
+			switch answer {
+			case "a", "accept", "y", "yes":
+				kept = append(kept, r)
+			case "s", "skip", "n", "no":
+			case "q", "quit":
+				return kept, nil
+			case "e", "edit":
+				fmt.Fprintf(w, "      %s entry: ", r.Section)
+				entry, _ := in.ReadString('\n')
+				if entry = strings.TrimSpace(entry); entry != "" {
+					r.Entry = entry
+					kept = append(kept, r)
+				}
+			default:
+				continue
+			}
+			break
+		}
+	}
+	return kept, nil
+}
+
+// checkLearned makes sure the new text is a valid profile before it replaces the old one.
+func checkLearned(cat *profiles.Catalog, path string, text []byte, env profiles.Env) error {
+	f, err := profiles.Parse(path, text)
+	if err != nil {
+		return fmt.Errorf("the learned profile would not load (nothing written): %w", err)
+	}
+	if _, err := cat.Resolve(&profiles.Entry{File: f, Layer: profiles.LayerFile}, env); err != nil {
+		return fmt.Errorf("the learned profile would not resolve (nothing written): %w", err)
+	}
+	return nil
+}
+
+// writeAtomically replaces path with data through a temporary file in the same directory,
+// keeping the old file's mode.
+func writeAtomically(path string, data []byte) error {
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".learn-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if inv := launcher.CurrentInvoker(); inv.Sudo {
+		// Under sudo the file is the user's, as their other profiles are.
+		if err := tmp.Chown(inv.UID, inv.GID); err != nil {
+			tmp.Close()
+			return err
+		}
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

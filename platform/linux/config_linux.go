@@ -25,6 +25,7 @@ type layout struct {
 	denyFile  string // an empty, unreadable file bound over denied files
 	resolv    string // the sandbox's resolv.conf, when it has filtered egress
 	notify    string // the socket libcontainer hands the seccomp notification descriptor to
+	lock      string // held by the run while it lives; see CleanStale
 	self      string // this agentrun binary, bound read-only into the container
 }
 

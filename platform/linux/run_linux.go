@@ -97,6 +97,11 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if !withNet {
 		l.resolv = ""
 	}
+	lock, err := lockLayout(l, true)
+	if err != nil {
+		return 0, fmt.Errorf("creating the container's lock file: %w", err)
+	}
+	defer lock.Close() // after removeLayout: deferred calls run last first
 	defer removeLayout(l)
 	if err := os.MkdirAll(l.rootfs, 0o755); err != nil { // MkdirAll: another run may have just removed root
 		return 0, fmt.Errorf("creating the container root: %w", err)
@@ -255,13 +260,13 @@ func exitCode(state *os.ProcessState, err error) int {
 // layoutOf is where container id's files are in root.
 func layoutOf(root, id string) layout {
 	base := filepath.Join(root, id)
-	return layout{stateRoot: root, id: id, rootfs: base + ".rootfs", denyFile: base + ".deny", resolv: base + ".resolv", notify: base + ".notify"}
+	return layout{stateRoot: root, id: id, rootfs: base + ".rootfs", denyFile: base + ".deny", resolv: base + ".resolv", notify: base + ".notify", lock: base + ".lock"}
 }
 
 func removeLayout(l layout) {
 	_ = removeSkeleton(l.rootfs)
 	_ = os.Remove(l.denyFile)
-	for _, f := range []string{l.resolv, l.notify} {
+	for _, f := range []string{l.resolv, l.notify, l.lock} {
 		if f != "" {
 			_ = os.Remove(f)
 		}
@@ -335,46 +340,58 @@ func removeCgroupParent(stateRoot string) {
 }
 
 // CleanStale removes what an agentrun killed without warning left in root: containers
-// whose processes are gone, with their cgroups, and their root directories.
+// whose processes are gone, with their cgroups, their root directories and files. A run
+// holds its container's lock file for as long as it lives (the kernel lets go of it when the
+// process dies, however it dies), so a container whose lock can be taken is abandoned, and
+// one being set up or run by another agentrun is never touched.
 func CleanStale(root string) {
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		return
 	}
+	seen := map[string]bool{}
 	for _, e := range entries {
-		name := e.Name()
-		if ext := filepath.Ext(name); ext != "" {
-			removeOrphan(root, e, strings.TrimSuffix(name, ext))
+		id := strings.TrimSuffix(e.Name(), filepath.Ext(e.Name()))
+		if seen[id] || !strings.HasPrefix(id, "agentrun-") {
 			continue
 		}
-		if !e.IsDir() {
-			continue
-		}
-		c, err := libcontainer.Load(root, name)
+		seen[id] = true
+		l := layoutOf(root, id)
+		lock, err := lockLayout(l, false)
 		if err != nil {
-			_ = os.RemoveAll(filepath.Join(root, name))
-		} else if st, err := c.Status(); err == nil && st == libcontainer.Running {
-			continue // another agentrun's live container
+			continue // a live run's
+		}
+		if c, err := libcontainer.Load(root, id); err != nil {
+			_ = os.RemoveAll(filepath.Join(root, id))
 		} else {
 			destroy(c, root)
 		}
-		removeLayout(layoutOf(root, name))
+		removeLayout(l)
+		lock.Close()
 	}
 	removeCgroupParent(root)
 }
 
-// orphanAge is how old a container's files must be, without the container, to be another
-// run's leftovers rather than the start of a run that is creating its container now.
-const orphanAge = time.Minute
-
-// removeOrphan removes the layout of container id when the container is gone (agentrun was
-// killed while it tore the container down) and the files are old.
-func removeOrphan(root string, e os.DirEntry, id string) {
-	if _, err := os.Lstat(filepath.Join(root, id)); err == nil || !strings.HasPrefix(id, "agentrun-") {
-		return
+// lockLayout creates and locks container l's lock file; with wait false it fails at once
+// when another process holds it.
+func lockLayout(l layout, wait bool) (*os.File, error) {
+	f, err := os.OpenFile(l.lock, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	for try := 0; wait && errors.Is(err, os.ErrNotExist) && try < 10; try++ {
+		// Another run that just ended removed the (then empty) state root.
+		if err = os.MkdirAll(l.stateRoot, 0o700); err == nil {
+			f, err = os.OpenFile(l.lock, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+		}
 	}
-	if fi, err := e.Info(); err != nil || time.Since(fi.ModTime()) < orphanAge {
-		return
+	if err != nil {
+		return nil, err
 	}
-	removeLayout(layoutOf(root, id))
+	how := unix.LOCK_EX
+	if !wait {
+		how |= unix.LOCK_NB
+	}
+	if err := unix.Flock(int(f.Fd()), how); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }

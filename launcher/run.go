@@ -97,7 +97,10 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		RunID:         runID,
 		Trace:         opts.Trace,
 	}
-	missing := missingProtected(plan.Policy)
+	var missing []string
+	if plan.Policy.Mode != profiles.ModeAudit { // audit mode leaves the user's files as the agent left them
+		missing = missingProtected(plan.Policy)
+	}
 	code, err = sb.Run(ctx, spec)
 	quarantine(missing, stdio.Stderr)
 	return code, err

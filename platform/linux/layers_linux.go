@@ -33,10 +33,15 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			skipped++
 		}
 	}
+	audit := pol.Mode == profiles.ModeAudit
+	view := fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; %d protect rules name paths that do not exist yet (moved aside after the run if the agent creates them)", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny), skipped)
+	if audit {
+		view = "audit mode: the host's directories, as far as your own permissions go"
+	}
 	layers := []Layer{
 		{
 			Name:      "namespaces",
-			Enforces:  fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; own /proc, /dev, /tmp; no host processes; loopback-only network; %d protect rules name paths that do not exist yet (moved aside after the run if the agent creates them)", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny), skipped),
+			Enforces:  view + "; own /proc, /dev, /tmp; no host processes",
 			Needed:    true,
 			Available: h.Root || h.UserNS,
 			Fix:       nsFix,
@@ -44,7 +49,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 		},
 		{
 			Name:      "landlock",
-			Enforces:  fmt.Sprintf("open, write and execute only beneath the policy's paths (%d exec patterns); signals and abstract sockets scoped to the sandbox", len(pol.Exec.Allow)),
+			Enforces:  landlockText(pol, audit),
 			Needed:    pol.Mode != profiles.ModeAudit, // audit mode records instead
 			Available: h.LandlockABI > 0,
 			Fix:       "use a kernel 5.13 or newer with Landlock enabled (CONFIG_SECURITY_LANDLOCK=y and landlock in the lsm= boot parameter)",
@@ -64,9 +69,17 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			Fix:       "run agentrun as root (sudo agentrun … runs the agent as you); limits through a delegated cgroup v2 subtree are not in this build",
 		},
 		{
+			Name:      "file events",
+			Enforces:  "file and exec accesses judged as enforce mode would and recorded: denials, would-be denials in audit mode, everything with --trace (seccomp user notifications; observation only)",
+			Needed:    audit,
+			Available: h.Seccomp && (h.Root || h.UserNS),
+			Fix:       "build agentrun with -tags seccomp and run it where the container tier works (see the namespaces and seccomp layers)",
+			Degraded:  "cannot run audit mode",
+		},
+		{
 			Name:      "network filter",
-			Enforces:  networkText(pol.Network),
-			Needed:    !pol.Network.None(),
+			Enforces:  networkText(pol.Network, audit),
+			Needed:    !pol.Network.None() || audit,
 			Available: h.TUN && (h.Root || h.UserNS),
 			Fix:       "needs /dev/net/tun, usable by you (modprobe tun; chmod 0666 /dev/net/tun, as most distributions ship it), and network namespaces; or run with --network=none",
 		},
@@ -79,6 +92,13 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 		},
 	}
 	return layers
+}
+
+func landlockText(pol *profiles.Policy, audit bool) string {
+	if audit {
+		return "not applied in audit mode: each access is judged and recorded instead (file events)"
+	}
+	return fmt.Sprintf("open, write and execute only beneath the policy's paths (%d exec patterns); signals and abstract sockets scoped to the sandbox", len(pol.Exec.Allow))
 }
 
 func resourcesText(r profiles.Resources) string {
@@ -98,7 +118,10 @@ func resourcesText(r profiles.Resources) string {
 	return strings.Join(parts, ", ")
 }
 
-func networkText(n profiles.NetworkPolicy) string {
+func networkText(n profiles.NetworkPolicy, audit bool) string {
+	if audit {
+		return "audit mode: every destination allowed and recorded, what enforce mode would deny marked would-deny; cloud metadata always denied"
+	}
 	if n.None() {
 		return "none: loopback only"
 	}

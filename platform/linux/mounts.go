@@ -193,25 +193,3 @@ func expandGlob(pattern string) []string {
 	}
 	return matches
 }
-
-// auditFilesystem is audit mode's view: the host's top-level directories, writable as far as
-// the user's own permissions go, beside the sandbox's own /proc, /dev, /sys and /tmp; and, in
-// that /tmp, what enforce's plan would show there (a workspace under /tmp), writable.
-func auditFilesystem(enforce fsPlan) fsPlan {
-	var plan fsPlan
-	entries, _ := os.ReadDir("/")
-	for _, e := range entries {
-		p := "/" + e.Name()
-		if !e.IsDir() || p == "/proc" || p == "/dev" || p == "/sys" || p == privateTmp || p == stageDir {
-			continue // symlinks (/bin → usr/bin) are recreated by rootSymlinks
-		}
-		plan.Mounts = append(plan.Mounts, fsMount{Path: p, Access: accessWrite, Dir: true})
-	}
-	for _, m := range enforce.Mounts {
-		if within(m.Path, privateTmp) && m.Access != accessDeny {
-			m.Access = accessWrite
-			plan.Mounts = append(plan.Mounts, m)
-		}
-	}
-	return plan
-}

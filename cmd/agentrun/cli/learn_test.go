@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"bufio"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/agentrun/agentrun/profiles/learn"
+)
+
+func TestReviewRules(t *testing.T) {
+	rules := []learn.Rule{
+		{Section: learn.SectionRead, Entry: "~/a", Count: 3},
+		{Section: learn.SectionWrite, Entry: "~/b", Count: 1},
+		{Section: learn.SectionNetworkAllow, Entry: "evil.test", Count: 2},
+		{Section: learn.SectionExec, Entry: "~/tools/x", Count: 1},
+	}
+	for _, tc := range []struct {
+		input string
+		want  []string // entries kept
+		err   bool
+	}{
+		{"a\na\na\na\n", []string{"~/a", "~/b", "evil.test", "~/tools/x"}, false},
+		{"a\ns\nwhat?\nn\ny\n", []string{"~/a", "~/tools/x"}, false},
+		{"e\n~/a/only\ns\nq\n", []string{"~/a/only"}, false},
+		{"a\n", nil, true}, // input ends before every rule had an answer
+	} {
+		var out strings.Builder
+		got, err := reviewRules(bufio.NewReader(strings.NewReader(tc.input)), &out, rules)
+		if (err != nil) != tc.err {
+			t.Errorf("%q: err = %v, want error %v", tc.input, err, tc.err)
+			continue
+		}
+		var entries []string
+		for _, r := range got {
+			entries = append(entries, r.Entry)
+		}
+		if strings.Join(entries, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%q: kept %q, want %q\n%s", tc.input, entries, tc.want, out.String())
+		}
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"14d":                  now.Add(-14 * 24 * time.Hour),
+		"2w":                   now.Add(-14 * 24 * time.Hour),
+		"36h":                  now.Add(-36 * time.Hour),
+		"1.5d":                 now.Add(-36 * time.Hour),
+		"2026-11-01T10:00:00Z": time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC),
+	} {
+		if got, err := parseSince(in, now); err != nil || !got.Equal(want) {
+			t.Errorf("parseSince(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if got, err := parseSince("2026-11-01", now); err != nil || got.Day() != 1 || got.Hour() != 0 {
+		t.Errorf("parseSince(a date) = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "yesterday", "-3d", "-1h", "xd"} {
+		if _, err := parseSince(bad, now); err == nil {
+			t.Errorf("parseSince(%q): no error", bad)
+		}
+	}
+}

@@ -1,0 +1,176 @@
+package linux
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/events"
+)
+
+// appArmorFS is where the kernel's AppArmor interface is mounted.
+const appArmorFS = "/sys/kernel/security/apparmor"
+
+// loadedProfile is an AppArmor profile this run loaded (or shares with other runs that
+// loaded the same text): the run holds a shared lock on its lock file while it lives, and the
+// last run to let go removes the profile from the kernel.
+type loadedProfile struct {
+	name string
+	lock *os.File
+	path string
+}
+
+// loadAppArmor loads text (a profile named name) into the kernel with apparmor_parser,
+// replacing a profile of that name, and takes a share of it.
+func loadAppArmor(stateRoot, name string, text []byte) (*loadedProfile, error) {
+	dir := filepath.Join(stateRoot, "apparmor")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	p := &loadedProfile{name: name, path: filepath.Join(dir, name+".lock")}
+	for try := 0; ; try++ {
+		f, err := os.OpenFile(p.path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return nil, err
+		}
+		if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
+			f.Close()
+			return nil, err
+		}
+		// The last run of this profile may have removed the file while we waited.
+		var held, now unix.Stat_t
+		if unix.Fstat(int(f.Fd()), &held) == nil && unix.Stat(p.path, &now) == nil && held.Ino == now.Ino {
+			p.lock = f
+			break
+		}
+		f.Close()
+		if try == 10 {
+			return nil, fmt.Errorf("locking %s: it keeps being removed", p.path)
+		}
+	}
+	parser, err := exec.LookPath("apparmor_parser")
+	if err != nil {
+		p.release()
+		return nil, fmt.Errorf("apparmor_parser is not installed (apt-get install apparmor)")
+	}
+	cmd := exec.Command(parser, "--replace", "--skip-cache", "--quiet")
+	cmd.Stdin = bytes.NewReader(text)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		p.release()
+		return nil, fmt.Errorf("loading the AppArmor profile %s: %v: %s", name, err, strings.TrimSpace(string(out)))
+	}
+	return p, nil
+}
+
+// release lets go of this run's share; the last one removes the profile from the kernel.
+func (p *loadedProfile) release() {
+	if p.lock == nil {
+		return
+	}
+	_ = unix.Flock(int(p.lock.Fd()), unix.LOCK_UN)
+	if unix.Flock(int(p.lock.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
+		_ = os.WriteFile(filepath.Join(appArmorFS, ".remove"), []byte(p.name), 0)
+		_ = os.Remove(p.path)
+		_ = os.Remove(filepath.Dir(p.path)) // only once empty
+	}
+	p.lock.Close()
+	p.lock = nil
+}
+
+// appArmorLog follows the kernel's AppArmor records of one profile while a run lasts: from
+// /dev/kmsg (which also feeds dmesg, journald and syslog) and, where auditd takes the kernel's
+// audit records instead, from /var/log/audit/audit.log. Each record becomes an event.
+type appArmorLog struct {
+	profile string
+	sink    events.Sink
+	runID   string
+	policy  string
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+const auditLogPath = "/var/log/audit/audit.log"
+
+func followAppArmor(profile, policyName, runID string, sink events.Sink) *appArmorLog {
+	l := &appArmorLog{profile: profile, sink: sink, runID: runID, policy: policyName, stop: make(chan struct{})}
+	if f, err := os.OpenFile("/dev/kmsg", os.O_RDONLY|unix.O_NONBLOCK, 0); err == nil {
+		if _, err := unix.Seek(int(f.Fd()), 0, io.SeekEnd); err == nil {
+			l.wg.Add(1)
+			go l.follow(f, true)
+		} else {
+			f.Close()
+		}
+	}
+	if f, err := os.Open(auditLogPath); err == nil {
+		if _, err := f.Seek(0, io.SeekEnd); err == nil {
+			l.wg.Add(1)
+			go l.follow(f, false)
+		} else {
+			f.Close()
+		}
+	}
+	return l
+}
+
+// follow reads records until Close: kmsg gives one record a read (EAGAIN when there is none
+// yet), audit.log is a file that grows.
+func (l *appArmorLog) follow(f *os.File, kmsg bool) {
+	defer l.wg.Done()
+	defer f.Close()
+	buf := make([]byte, 8192)
+	var rest []byte
+	draining := false
+	for {
+		n, err := f.Read(buf)
+		switch {
+		case n > 0 && kmsg:
+			l.record(string(buf[:n]))
+			continue
+		case n > 0:
+			rest = append(rest, buf[:n]...)
+			for {
+				i := bytes.IndexByte(rest, '\n')
+				if i < 0 {
+					break // the rest is a line still being written
+				}
+				l.record(string(rest[:i]))
+				rest = rest[i+1:]
+			}
+			continue
+		case err != nil && !errors.Is(err, unix.EAGAIN) && !errors.Is(err, io.EOF) && !errors.Is(err, unix.EPIPE):
+			return
+		}
+		if draining {
+			return
+		}
+		select {
+		case <-l.stop:
+			draining = true // one more pass for what came in the meantime
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (l *appArmorLog) record(line string) {
+	e, ok := parseAppArmorRecord(line, l.profile)
+	if !ok {
+		return
+	}
+	e.RunID, e.Profile = l.runID, l.policy
+	l.sink.Record(e)
+}
+
+// Close stops following after a last look for records of the run's end.
+func (l *appArmorLog) Close() {
+	close(l.stop)
+	l.wg.Wait()
+}

@@ -50,7 +50,7 @@ func Doctor(w io.Writer) error {
 	} else {
 		fmt.Fprintf(tw, "  landlock\tno: needs Linux 5.13+ with Landlock in the lsm= list\n")
 	}
-	fmt.Fprintf(tw, "  apparmor\t%s\n", yes(h.AppArmor, "not enabled in this kernel"))
+	fmt.Fprintf(tw, "  apparmor\t%s\n", linux.AppArmorState(h))
 	fmt.Fprintf(tw, "  user namespaces\t%s\n", yes(h.UserNS, h.UserNSWhy))
 	fmt.Fprintf(tw, "  cgroups\tv%d; delegated to you: %s; limits %s\n", h.CgroupVersion, map[bool]string{true: "yes", false: "no"}[h.CgroupDelegated], yes(h.CgroupLimits, "only as root in this build (sudo agentrun … runs the agent as you)"))
 	fmt.Fprintf(tw, "  seccomp\t%s\n", yes(h.Seccomp, "this binary was built without -tags seccomp"))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -125,4 +126,33 @@ func ownCgroupWritable() bool {
 
 func (h Host) String() string {
 	return fmt.Sprintf("kernel %s, landlock ABI %d, cgroup v%d", h.Kernel, h.LandlockABI, h.CgroupVersion)
+}
+
+// AppArmorState describes AppArmor on this host for agentrun doctor: the module, the
+// parser, the agentrun profiles loaded, and Ubuntu's user-namespace restriction.
+func AppArmorState(h Host) string {
+	if !h.AppArmor {
+		return "no: not enabled in this kernel (agentrun still compiles profiles: agentrun compile --target apparmor)"
+	}
+	parts := []string{"module loaded"}
+	if p, err := exec.LookPath("apparmor_parser"); err == nil {
+		parts = append(parts, p+" found")
+	} else {
+		parts = append(parts, "apparmor_parser missing (apt-get install apparmor): profiles cannot be loaded")
+	}
+	if data, err := os.ReadFile(appArmorFS + "/profiles"); err == nil {
+		n := 0
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(line, "agentrun") {
+				n++
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%d agentrun profiles loaded", n))
+	} else if !h.Root {
+		parts = append(parts, "loading profiles needs root (sudo agentrun …)")
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"); err == nil && strings.TrimSpace(string(b)) == "1" {
+		parts = append(parts, "unprivileged user namespaces restricted (sudo agentrun setup installs the profile that lets agentrun create them)")
+	}
+	return "yes: " + strings.Join(parts, "; ")
 }

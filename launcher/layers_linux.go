@@ -65,3 +65,12 @@ func Doctor(w io.Writer) error {
 	}
 	return tw.Flush()
 }
+
+// Setup prepares the host once (agentrun setup) and says what it did.
+func Setup() ([]string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return linux.SetupAppArmor(self)
+}

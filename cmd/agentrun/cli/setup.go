@@ -1,0 +1,23 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/agentrun/agentrun/launcher"
+)
+
+func setupCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "setup",
+		Usage: "prepare this host once: the AppArmor profile that lets agentrun create user namespaces where AppArmor restricts them (Ubuntu 24.04+)",
+		Action: func(c *cli.Context) error {
+			done, err := launcher.Setup()
+			for _, d := range done {
+				fmt.Fprintln(c.App.Writer, d)
+			}
+			return err
+		},
+	}
+}

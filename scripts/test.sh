@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # for the unprivileged user, pgrep/ps, bubblewrap for the launch benchmark.
 apt_install ca-certificates git gcc libc6-dev pkg-config libseccomp-dev \
   perl python3 tmux util-linux passwd procps bubblewrap \
-  iproute2 dnsutils iputils-ping curl
+  iproute2 dnsutils iputils-ping curl apparmor
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 ensure_go
 export PATH="$(go env GOPATH)/bin:$PATH"

@@ -2,6 +2,7 @@ package linux
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -184,17 +185,7 @@ func TestAppArmorProfileName(t *testing.T) {
 // apparmor_parser is not installed.
 func apparmorParser(t *testing.T, profile []byte) error {
 	t.Helper()
-	bin, err := exec.LookPath("apparmor_parser")
-	if err != nil {
-		for _, p := range []string{"/usr/sbin/apparmor_parser", "/sbin/apparmor_parser"} {
-			if _, err := os.Stat(p); err == nil {
-				bin = p
-			}
-		}
-	}
-	if bin == "" {
-		t.Skip("apparmor_parser is not installed (Debian package apparmor; scripts/test.sh installs it)")
-	}
+	bin := parserBinary(t)
 	features, err := filepath.Abs(filepath.Join("testdata", "apparmor", "features"))
 	if err != nil {
 		t.Fatal(err)
@@ -210,9 +201,25 @@ func apparmorParser(t *testing.T, profile []byte) error {
 		if !errors.As(err, &exit) {
 			t.Fatalf("running apparmor_parser: %v", err)
 		}
-		return errors.New(strings.TrimSpace(string(out)))
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// parserBinary finds apparmor_parser (in /usr/sbin, which a user's PATH may lack), or skips
+// the test.
+func parserBinary(t *testing.T) string {
+	t.Helper()
+	if bin, err := exec.LookPath("apparmor_parser"); err == nil {
+		return bin
+	}
+	for _, p := range []string{"/usr/sbin/apparmor_parser", "/sbin/apparmor_parser"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	t.Skip("apparmor_parser is not installed (Debian package apparmor; scripts/test.sh installs it)")
+	return ""
 }
 
 // TestAppArmorParser checks every golden profile with the real apparmor_parser.
@@ -367,14 +374,11 @@ func checkAppArmorMatch(t *testing.T, p string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := exec.LookPath("apparmor_parser"); err != nil {
-		return // apparmorParser has skipped already
-	}
 	f := filepath.Join(t.TempDir(), "p")
 	if err := os.WriteFile(f, []byte("abi <abi/3.0>,\nprofile p {\n  "+expr+" r,\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("apparmor_parser", "--config-file=/dev/null", "-Q", "-K",
+	out, err := exec.Command(parserBinary(t), "--config-file=/dev/null", "-Q", "-K",
 		"--features-file=testdata/apparmor/features", "--dump=rule-exprs", f).CombinedOutput()
 	if err != nil {
 		t.Fatalf("apparmor_parser: %v\n%s", err, out)
@@ -402,11 +406,11 @@ func checkAppArmorMatch(t *testing.T, p string) {
 	if err != nil {
 		t.Fatalf("apparmor_parser's expression %q: %v", pattern, err)
 	}
-	below := p + "/sub"
+	match := []string{p, p + "/", p + "/sub", p + "/sub/deeper"} // a file, or a directory and what it holds
 	if p == "/" {
-		below = "/sub"
+		match = []string{"/", "/sub", "/sub/deeper"}
 	}
-	for _, s := range []string{p, below} {
+	for _, s := range match {
 		if !re.MatchString(s) {
 			t.Errorf("the rule %s (%s) does not match %q", expr, pattern, s)
 		}

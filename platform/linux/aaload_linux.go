@@ -2,6 +2,8 @@ package linux
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,10 +17,25 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/events"
+	"github.com/agentrun/agentrun/profiles"
 )
 
 // appArmorFS is where the kernel's AppArmor interface is mounted.
 const appArmorFS = "/sys/kernel/security/apparmor"
+
+// runtimeAppArmor compiles pol for one run. The name carries a hash of the text: a profile's
+// rules hold one launch's paths (its workspace), and runs of the same profile elsewhere must
+// not replace each other's.
+func runtimeAppArmor(pol *profiles.Policy) (name string, text []byte, err error) {
+	plain, err := CompileAppArmor(pol)
+	if err != nil {
+		return "", nil, err
+	}
+	sum := sha256.Sum256(plain)
+	name = AppArmorProfileName(pol) + "-" + hex.EncodeToString(sum[:4])
+	text, err = compileAppArmorAs(pol, name)
+	return name, text, err
+}
 
 // loadedProfile is an AppArmor profile this run loaded (or shares with other runs that
 // loaded the same text): the run holds a shared lock on its lock file while it lives, and the

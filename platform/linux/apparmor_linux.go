@@ -62,7 +62,11 @@ func AppArmorProfileName(pol *profiles.Policy) string {
 // path that a rule cannot express (control characters, not UTF-8, longer than PATH_MAX) is
 // an error naming the rule and where it comes from.
 func CompileAppArmor(pol *profiles.Policy) ([]byte, error) {
-	name := AppArmorProfileName(pol)
+	return compileAppArmorAs(pol, AppArmorProfileName(pol))
+}
+
+// compileAppArmorAs is CompileAppArmor with the profile named name.
+func compileAppArmorAs(pol *profiles.Policy, name string) ([]byte, error) {
 	audit := pol.Mode == profiles.ModeAudit
 	deny := "deny"
 	if audit {

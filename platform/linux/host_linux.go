@@ -20,6 +20,7 @@ type Host struct {
 	Root            bool
 	LandlockABI     int    // 0: none
 	AppArmor        bool   // the AppArmor LSM is enabled
+	AppArmorParser  bool   // apparmor_parser is installed
 	UserNS          bool   // this user can create user namespaces
 	UserNSWhy       string // why not, when UserNS is false
 	CgroupVersion   int    // 1 (or hybrid) or 2
@@ -44,6 +45,8 @@ func ProbeHost() Host {
 	} else if enabled, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err == nil {
 		h.AppArmor = strings.TrimSpace(string(enabled)) == "Y"
 	}
+	_, err := exec.LookPath("apparmor_parser")
+	h.AppArmorParser = err == nil
 	h.UserNS, h.UserNSWhy = userNamespaces(h.Root)
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
 		h.CgroupVersion = 2

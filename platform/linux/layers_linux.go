@@ -85,13 +85,25 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 		},
 		{
 			Name:      "apparmor",
-			Enforces:  "a profile generated from the policy (not in this build yet)",
-			Needed:    false,
-			Available: h.AppArmor,
-			Fix:       "a kernel with AppArmor",
+			Enforces:  appArmorText(h, audit),
+			Needed:    h.AppArmor && h.Root, // loading a profile needs root; rootless runs go without
+			Available: h.AppArmorParser,
+			Fix:       "install apparmor_parser (apt-get install apparmor)",
 		},
 	}
 	return layers
+}
+
+func appArmorText(h Host, audit bool) string {
+	switch {
+	case !h.AppArmor:
+		return "not in this kernel (agentrun compile --target apparmor writes the profile)"
+	case !h.Root:
+		return "not loaded: loading a profile needs root (sudo agentrun … runs the agent as you)"
+	case audit:
+		return "a profile generated from the policy, loaded in complain mode: its would-be denials are recorded"
+	}
+	return "a profile generated from the policy, loaded for the run and attached to the sandbox; its denials are recorded"
 }
 
 func landlockText(pol *profiles.Policy, audit bool) string {
@@ -137,4 +149,14 @@ func missingLayers(layers []Layer) []Layer {
 		}
 	}
 	return out
+}
+
+// needed reports whether the layer called name is one the run needs.
+func needed(layers []Layer, name string) bool {
+	for _, l := range layers {
+		if l.Name == name {
+			return l.Needed
+		}
+	}
+	return false
 }

@@ -128,6 +128,21 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		}
 		defer obs.Close()
 	}
+	if needed(layers, "apparmor") && !given["apparmor"] {
+		name, text, err := runtimeAppArmor(pol)
+		if err != nil {
+			return 0, fmt.Errorf("compiling the AppArmor profile: %w", err)
+		}
+		prof, err := loadAppArmor(root, name, text)
+		if err != nil {
+			return 0, &platform.LayerError{Layer: "apparmor", Enforces: "the policy as an AppArmor profile", Fix: err.Error()}
+		}
+		defer prof.release()
+		cfg.AppArmorProfile = name
+		if spec.Events != nil {
+			defer followAppArmor(name, pol.Name, spec.RunID, spec.Events).Close()
+		}
+	}
 	c, err := libcontainer.Create(root, l.id, cfg)
 	if err != nil {
 		return 0, fmt.Errorf("creating the container: %w", err)

@@ -90,9 +90,9 @@ func applyLandlock(cfg *stageConfig) error {
 	for _, r := range cfg.Landlock {
 		rules = append(rules, landlock.PathAccess(landlockRights(r), r.Path).IgnoreIfMissing())
 	}
-	c := landlock.V7
-	if !cfg.RequireLandlock {
-		c = c.BestEffort()
+	c, err := landlockConfig(cfg.RequireLandlock, 1, "filesystem rules")
+	if err != nil {
+		return err
 	}
 	if err := c.RestrictPaths(rules...); err != nil {
 		return fmt.Errorf("applying the Landlock ruleset: %w (agentrun doctor explains; --allow-degraded runs without it)", err)
@@ -101,6 +101,16 @@ func applyLandlock(cfg *stageConfig) error {
 		return fmt.Errorf("applying Landlock IPC scoping: %w", err)
 	}
 	return nil
+}
+
+// landlockConfig is Landlock up to ABI 7, as much of it as the kernel has: filesystem rules
+// from ABI 1 (Linux 5.13), refer 2, truncate 3, TCP 4, ioctl 5, signal and abstract socket
+// scoping 6. What a required layer cannot do without, minABI, is an error naming the fix.
+func landlockConfig(require bool, minABI int, what string) (landlock.Config, error) {
+	if abi, err := ll.LandlockGetABIVersion(); require && (err != nil || abi < minABI) {
+		return landlock.Config{}, fmt.Errorf("the Landlock %s need ABI %d; this kernel has %d (agentrun doctor explains; --allow-degraded runs without it)", what, minABI, max(abi, 0))
+	}
+	return landlock.V7.BestEffort(), nil
 }
 
 // killDescendants ends, in the direct tier, what the agent left behind: its process group,
@@ -138,9 +148,9 @@ func killDescendants(agentPgid int) {
 // the policy has no network, and the seccomp filter.
 func applyDirect(cfg *stageConfig) error {
 	if cfg.NoNetwork {
-		c := landlock.V7
-		if !cfg.RequireLandlock {
-			c = c.BestEffort()
+		c, err := landlockConfig(cfg.RequireLandlock, 4, "TCP rules (Linux 6.7+)")
+		if err != nil {
+			return err
 		}
 		if err := c.RestrictNet(); err != nil {
 			return fmt.Errorf("cutting off TCP with Landlock: %w", err)

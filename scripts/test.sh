@@ -8,10 +8,13 @@ cd "$(dirname "$0")/.."
 
 # Build: gcc, libseccomp. Tests: real clients and tools run inside the sandbox (git, perl,
 # python3, node and npm for Claude Code), tmux for the terminal tests, setpriv and useradd
-# for the unprivileged user, pgrep/ps, bubblewrap for the launch benchmark.
+# for the unprivileged user, pgrep/ps, bubblewrap for the launch benchmark. The AppArmor VM
+# tests (integration/apparmorvm): qemu, apparmor_parser, xz to unpack the kernel; they fetch
+# the kernel and busybox-static themselves with apt-get download.
 apt_install ca-certificates git gcc libc6-dev pkg-config libseccomp-dev \
   perl python3 tmux util-linux passwd procps bubblewrap \
-  iproute2 dnsutils iputils-ping curl apparmor
+  iproute2 dnsutils iputils-ping curl apparmor \
+  qemu-system-x86 xz-utils
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 ensure_go
 export PATH="$(go env GOPATH)/bin:$PATH"

@@ -1,0 +1,56 @@
+package apparmorvm
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestVMHarness checks what tests running in the VM rely on: the caller's files and
+// directories are there, the kernel file systems are mounted, pivot_root works (container
+// runtimes need it), a dynamically linked program runs and the script's exit status comes
+// back.
+func TestVMHarness(t *testing.T) {
+	vm := Assets(t)
+	tree := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(tree, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(tree, "sub", "file"), []byte("from the host\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("sub/file", filepath.Join(tree, "link")); err != nil {
+		t.Fatal(err)
+	}
+	vm.Files["/opt/tree"] = tree
+	console, code := vm.Run(t, `
+echo "file: $(cat /opt/tree/link) $(stat -c %a /opt/tree/sub/file)"
+for fs in proc sysfs securityfs devtmpfs cgroup2; do
+	grep -q " $fs " /proc/mounts && echo "mounted: $fs"
+done
+echo "tmp: $(stat -f -c %T /tmp)"
+mkdir /tmp/newroot && mount -t tmpfs tmpfs /tmp/newroot && mkdir /tmp/newroot/old &&
+	unshare -m sh -c 'cd /tmp/newroot && pivot_root . old && echo "pivot_root: ok"' 2>&1
+echo "parser: $(apparmor_parser --version | head -n 1)"
+exit 3
+`, 2*time.Minute)
+	if code != 3 {
+		t.Errorf("exit status %d, want 3", code)
+	}
+	for _, want := range []string{
+		"file: from the host 600",
+		"mounted: proc", "mounted: sysfs", "mounted: securityfs", "mounted: devtmpfs", "mounted: cgroup2",
+		"tmp: tmpfs",
+		"pivot_root: ok",
+		"parser: AppArmor parser version",
+	} {
+		if !strings.Contains(console, want) {
+			t.Errorf("the console lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("console:\n%s", console)
+	}
+}

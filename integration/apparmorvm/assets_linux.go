@@ -127,13 +127,8 @@ func cached(t testing.TB, dir, pkg, prefix, name string) (string, error) {
 		return dest, nil
 	}
 	start := time.Now()
+	// As root, apt downloads as _apt, and as root with a warning where _apt cannot write.
 	tmp := t.TempDir()
-	if os.Geteuid() == 0 {
-		// apt drops to _apt to download, which cannot write to the test's private directory.
-		if err := os.Chmod(tmp, 0o777); err != nil {
-			return "", err
-		}
-	}
 	get := exec.Command("apt-get", "download", "-q", pkg)
 	get.Dir = tmp
 	if out, err := get.CombinedOutput(); err != nil {
@@ -265,6 +260,9 @@ func uncompressedKernel(bzImage string) (string, error) {
 		if err != nil || string(head) != "\x7fELF" {
 			return "", fmt.Errorf("%s does not hold an ELF kernel", bzImage)
 		}
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		return "", err
 	}
 	if err := os.Rename(f.Name(), dest); err != nil {
 		return "", err

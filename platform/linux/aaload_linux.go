@@ -119,35 +119,36 @@ const auditLogPath = "/var/log/audit/audit.log"
 
 func followAppArmor(profile, policyName, runID string, sink events.Sink) *appArmorLog {
 	l := &appArmorLog{profile: profile, sink: sink, runID: runID, policy: policyName, stop: make(chan struct{})}
-	if f, err := os.OpenFile("/dev/kmsg", os.O_RDONLY|unix.O_NONBLOCK, 0); err == nil {
-		if _, err := unix.Seek(int(f.Fd()), 0, io.SeekEnd); err == nil {
-			l.wg.Add(1)
-			go l.follow(f, true)
-		} else {
-			f.Close()
+	// Raw descriptors, not os.File: Go would park a read of a non-blocking /dev/kmsg in its
+	// poller until a record came, and the follower could never stop.
+	for _, src := range []struct {
+		path string
+		kmsg bool
+	}{{"/dev/kmsg", true}, {auditLogPath, false}} {
+		fd, err := unix.Open(src.path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
 		}
-	}
-	if f, err := os.Open(auditLogPath); err == nil {
-		if _, err := f.Seek(0, io.SeekEnd); err == nil {
-			l.wg.Add(1)
-			go l.follow(f, false)
-		} else {
-			f.Close()
+		if _, err := unix.Seek(fd, 0, io.SeekEnd); err != nil {
+			unix.Close(fd)
+			continue
 		}
+		l.wg.Add(1)
+		go l.follow(fd, src.kmsg)
 	}
 	return l
 }
 
 // follow reads records until Close: kmsg gives one record a read (EAGAIN when there is none
 // yet), audit.log is a file that grows.
-func (l *appArmorLog) follow(f *os.File, kmsg bool) {
+func (l *appArmorLog) follow(fd int, kmsg bool) {
 	defer l.wg.Done()
-	defer f.Close()
+	defer unix.Close(fd)
 	buf := make([]byte, 8192)
 	var rest []byte
 	draining := false
 	for {
-		n, err := f.Read(buf)
+		n, err := unix.Read(fd, buf)
 		switch {
 		case n > 0 && kmsg:
 			l.record(string(buf[:n]))
@@ -163,8 +164,8 @@ func (l *appArmorLog) follow(f *os.File, kmsg bool) {
 				rest = rest[i+1:]
 			}
 			continue
-		case err != nil && !errors.Is(err, unix.EAGAIN) && !errors.Is(err, io.EOF) && !errors.Is(err, unix.EPIPE):
-			return
+		case err != nil && !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.EPIPE):
+			return // EPIPE: kmsg records were overwritten before we read them; read on
 		}
 		if draining {
 			return

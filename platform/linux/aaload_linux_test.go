@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/agentrun/agentrun/events"
 )
 
@@ -17,17 +19,17 @@ func TestAppArmorLogFollowsAuditLog(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`type=AVC msg=audit(1.0:1): apparmor="DENIED" operation="open" profile="agentrun-x" name="/old" pid=1 comm="cat" requested_mask="r" denied_mask="r"`+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.Open(path)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Seek(0, 2); err != nil {
+	if _, err := unix.Seek(fd, 0, 2); err != nil {
 		t.Fatal(err)
 	}
 	mem := &events.Memory{}
 	l := &appArmorLog{profile: "agentrun-x", sink: mem, runID: "r", policy: "x", stop: make(chan struct{})}
 	l.wg.Add(1)
-	go l.follow(f, false)
+	go l.follow(fd, false)
 	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -93,7 +93,8 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	}
 	l := layoutOf(root, newID())
 	l.self = self
-	withNet := !pol.Network.None() || audit // audit mode lets the agent out, recording where
+	// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
+	withNet := !pol.Network.None() || (audit && !given["network filter"])
 	if !withNet {
 		l.resolv = ""
 	}

@@ -74,15 +74,6 @@ var watchedCalls = func() map[uintptr]watchedCall {
 	return m
 }()
 
-// watchedNames are their names, for the filter.
-func watchedNames() []string {
-	names := make([]string, 0, len(watchedCalls))
-	for _, c := range watchedCalls {
-		names = append(names, c.name)
-	}
-	return names
-}
-
 // decodeAccess reads the paths of a reported call from the caller's memory and resolves
 // them against its working directory or directory descriptors. It runs while the caller
 // waits, so what it reads is what the kernel will use.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
+	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
@@ -24,8 +25,14 @@ type observer struct {
 // observe makes the filter report the watched calls to a socket at socketPath and starts
 // listening there.
 func observe(s *configs.Seccomp, socketPath string, pol *profiles.Policy, spec *platform.Spec, self string) (*observer, error) {
-	for _, name := range watchedNames() {
-		s.Syscalls = append(s.Syscalls, &configs.Syscall{Name: name, Action: configs.Notify})
+	for _, c := range watchedCalls {
+		sc := &configs.Syscall{Name: c.name, Action: configs.Notify}
+		if c.flags >= 0 {
+			// O_PATH opens only make a handle (Landlock's rules are hundreds of them at
+			// start): the filter lets them through without a round trip.
+			sc.Args = []*configs.Arg{{Index: uint(c.flags), Op: configs.MaskEqualTo, Value: unix.O_PATH, ValueTwo: 0}}
+		}
+		s.Syscalls = append(s.Syscalls, sc)
 	}
 	s.ListenerPath = socketPath
 	o := &observer{

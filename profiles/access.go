@@ -53,7 +53,7 @@ func (p *Policy) CheckFile(path string, a Access) AccessDecision {
 			return AccessDecision{Rule: ruleName("exec.deny", r), Reason: "execution denied by the profile"}
 		}
 		for _, r := range p.Exec.Allow {
-			if withinDir(path, execBase(r.Path)) {
+			if Within(path, GlobBase(r.Path)) {
 				return AccessDecision{Allow: true, Rule: ruleName("exec.allow", r)}
 			}
 		}
@@ -100,10 +100,10 @@ func covering(rules []PathRule, path string) (PathRule, bool) {
 // a pattern match one path element each, as the launcher expands them.
 func PatternCovers(pattern, path string) bool {
 	if !strings.Contains(pattern, "*") {
-		return withinDir(path, pattern)
+		return Within(path, pattern)
 	}
 	if base, ok := strings.CutSuffix(pattern, "/**"); ok && !strings.Contains(base, "*") {
-		return withinDir(path, base)
+		return Within(path, base)
 	}
 	pe := strings.Split(strings.ReplaceAll(pattern, "**", "*"), "/")
 	xe := strings.Split(path, "/")
@@ -118,9 +118,11 @@ func PatternCovers(pattern, path string) bool {
 	return true
 }
 
-// execBase is the directory an exec.allow pattern grants beneath (Landlock cannot match
-// names: the launcher grants the directory before the first wildcard).
-func execBase(pattern string) string {
+// GlobBase is the directory a pattern's rule applies to where rules cannot match names
+// (Landlock grants rights beneath paths): everything below the last element before the first
+// wildcard, since files matching the pattern may appear after the launch. For the usual
+// DIR/** this is exactly DIR.
+func GlobBase(pattern string) string {
 	i := strings.IndexByte(pattern, '*')
 	if i < 0 {
 		return pattern
@@ -132,6 +134,7 @@ func execBase(pattern string) string {
 	return base
 }
 
-func withinDir(path, dir string) bool {
+// Within reports whether path is dir or inside it.
+func Within(path, dir string) bool {
 	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
 }

@@ -1,6 +1,10 @@
 package linux
 
-import "os"
+import (
+	"os"
+
+	"github.com/agentrun/agentrun/profiles"
+)
 
 // auditFilesystem is audit mode's view: the host's top-level directories, writable as far as
 // the user's own permissions go, beside the sandbox's own /proc, /dev, /sys and /tmp; and, in
@@ -16,7 +20,7 @@ func auditFilesystem(enforce fsPlan) fsPlan {
 		plan.Mounts = append(plan.Mounts, fsMount{Path: p, Access: accessWrite, Dir: true})
 	}
 	for _, m := range enforce.Mounts {
-		if within(m.Path, privateTmp) && m.Access != accessDeny {
+		if profiles.Within(m.Path, privateTmp) && m.Access != accessDeny {
 			m.Access = accessWrite
 			plan.Mounts = append(plan.Mounts, m)
 		}

@@ -188,7 +188,7 @@ func landlockRules(pol *profiles.Policy, fs fsPlan) []pathRule {
 		}
 	}
 	for _, r := range pol.Exec.Allow {
-		rules = append(rules, pathRule{Path: globBase(r.Path), Rights: "x"})
+		rules = append(rules, pathRule{Path: profiles.GlobBase(r.Path), Rights: "x"})
 	}
 	rules = append(rules,
 		pathRule{Path: "/", Rights: "d"}, // list directories; the mounts decide what is there

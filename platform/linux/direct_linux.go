@@ -110,9 +110,9 @@ func punchHoles(rules []pathRule, denied []string, list func(string) []string) [
 		var next []pathRule
 		for _, r := range rules {
 			switch {
-			case within(r.Path, d):
+			case profiles.Within(r.Path, d):
 				// at or inside the denied path: dropped
-			case within(d, r.Path) && r.Rights == "r":
+			case profiles.Within(d, r.Path) && r.Rights == "r":
 				next = append(next, split(r, d, list)...)
 			default:
 				next = append(next, r)

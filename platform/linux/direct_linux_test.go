@@ -3,6 +3,8 @@ package linux
 import (
 	"reflect"
 	"testing"
+
+	"github.com/agentrun/agentrun/profiles"
 )
 
 func TestPunchHoles(t *testing.T) {
@@ -28,7 +30,7 @@ func TestPunchHoles(t *testing.T) {
 	}
 	for _, r := range got {
 		for _, d := range []string{"/home/u/.ssh/id_rsa", "/home/u/.aws"} {
-			if r.Rights != "d" && within(d, r.Path) {
+			if r.Rights != "d" && profiles.Within(d, r.Path) {
 				t.Errorf("rule %v still covers denied %s", r, d)
 			}
 		}

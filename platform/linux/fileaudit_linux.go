@@ -62,7 +62,7 @@ func (j *fileJudge) judge(a fileAccess) {
 
 func (j *fileJudge) judgePath(a fileAccess, path, op string, access profiles.Access, exists, isDir bool) {
 	for _, s := range sandboxPaths {
-		if within(path, s) {
+		if profiles.Within(path, s) {
 			return
 		}
 	}

@@ -97,7 +97,7 @@ func planFilesystem(pol *profiles.Policy, stat statFunc) fsPlan {
 	for _, m := range all {
 		enclosing := notVisible
 		for i := len(plan.Mounts) - 1; i >= 0; i-- {
-			if within(m.Path, plan.Mounts[i].Path) {
+			if profiles.Within(m.Path, plan.Mounts[i].Path) {
 				enclosing = plan.Mounts[i].Access
 				break
 			}
@@ -136,7 +136,7 @@ func pruneProtect(mounts []fsMount) []fsMount {
 
 func enclosingAccess(before []fsMount, path string) access {
 	for i := len(before) - 1; i >= 0; i-- {
-		if within(path, before[i].Path) {
+		if profiles.Within(path, before[i].Path) {
 			return before[i].Access
 		}
 	}
@@ -145,7 +145,7 @@ func enclosingAccess(before []fsMount, path string) access {
 
 func writeBeneath(after []fsMount, path string) bool {
 	for _, m := range after {
-		if m.Access == accessWrite && within(m.Path, path) {
+		if m.Access == accessWrite && profiles.Within(m.Path, path) {
 			return true
 		}
 	}
@@ -155,27 +155,6 @@ func writeBeneath(after []fsMount, path string) bool {
 // lessPath orders paths so that a directory comes before everything inside it.
 func lessPath(a, b string) bool {
 	return strings.ReplaceAll(a, "/", "\x00") < strings.ReplaceAll(b, "/", "\x00")
-}
-
-// within reports whether path is dir or inside it.
-func within(path, dir string) bool {
-	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
-}
-
-// globBase is the directory a pattern's Landlock rule applies to: Landlock grants rights
-// beneath paths and cannot match names, and files matching a pattern may appear after the
-// launch (go test's binaries in $TMPDIR/go-build*), so the rule covers everything below the
-// last element before the first wildcard. For the usual DIR/** this is exactly DIR.
-func globBase(pattern string) string {
-	i := strings.IndexByte(pattern, '*')
-	if i < 0 {
-		return pattern
-	}
-	base := pattern[:strings.LastIndexByte(pattern[:i], '/')]
-	if base == "" {
-		return "/"
-	}
-	return base
 }
 
 // expandGlob returns the existing paths a pattern names. A pattern ending in /** names its

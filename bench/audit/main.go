@@ -20,7 +20,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentrun/agentrun/bench/internal/stats"
+	"github.com/agentrun/agentrun/bench/internal/benchkit"
 )
 
 func main() {
@@ -41,15 +41,11 @@ type subject struct {
 }
 
 func run(n, files, modules int) error {
-	dir, err := os.MkdirTemp("/var/tmp", "agentrun-bench-audit-")
+	dir, bin, err := benchkit.Fixture("/var/tmp", "agentrun-bench-audit-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "agentrun")
-	if out, err := exec.Command("scripts/build.sh", bin).CombinedOutput(); err != nil {
-		return fmt.Errorf("building agentrun (run from the repository root): %v\n%s", err, out)
-	}
 	ws := filepath.Join(dir, "ws")
 	fmt.Fprintf(os.Stderr, "making a repository of %d files and %d node modules…\n", files, modules)
 	if err := makeRepo(filepath.Join(ws, "repo"), files); err != nil {
@@ -99,9 +95,9 @@ func run(n, files, modules int) error {
 		}
 		fmt.Printf("\n%s (median of %d)\n", w.name, n)
 		fmt.Printf("%-16s %12s %10s %14s %10s\n", "", "workload", "ratio", "with launch", "ratio")
-		bi, bf := stats.Median(subjects[0].inner), stats.Median(subjects[0].full)
+		bi, bf := benchkit.Median(subjects[0].inner), benchkit.Median(subjects[0].full)
 		for _, s := range subjects {
-			mi, mf := stats.Median(s.inner), stats.Median(s.full)
+			mi, mf := benchkit.Median(s.inner), benchkit.Median(s.full)
 			fmt.Printf("%-16s %12s %9.2fx %14s %9.2fx\n", s.name, mi.Round(100*time.Microsecond), float64(mi)/float64(bi), mf.Round(100*time.Microsecond), float64(mf)/float64(bf))
 		}
 	}

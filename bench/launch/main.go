@@ -15,7 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/agentrun/agentrun/bench/internal/stats"
+	"github.com/agentrun/agentrun/bench/internal/benchkit"
 )
 
 func main() {
@@ -34,15 +34,11 @@ type subject struct {
 }
 
 func run(n int) error {
-	dir, err := os.MkdirTemp("", "agentrun-bench-")
+	dir, bin, err := benchkit.Fixture("", "agentrun-bench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "agentrun")
-	if out, err := exec.Command("scripts/build.sh", bin).CombinedOutput(); err != nil {
-		return fmt.Errorf("building agentrun (run from the repository root): %v\n%s", err, out)
-	}
 	netProfile := filepath.Join(dir, "egress.yaml")
 	if err := os.WriteFile(netProfile, []byte("name: egress\nextends: [base]\nnetwork:\n  allow: [api.example.com]\n"), 0o644); err != nil {
 		return err
@@ -72,11 +68,11 @@ func run(n int) error {
 			s.times = append(s.times, time.Since(start))
 		}
 	}
-	bw := stats.Median(subjects[1].times)
+	bw := benchkit.Median(subjects[1].times)
 	fmt.Printf("%-26s %12s %12s %12s\n", "command", "median", "p90", "vs bwrap")
 	for _, s := range subjects {
-		m := stats.Median(s.times)
-		fmt.Printf("%-26s %12s %12s %11.2fx\n", s.name, m.Round(10*time.Microsecond), stats.Percentile(s.times, 0.9).Round(10*time.Microsecond), float64(m)/float64(bw))
+		m := benchkit.Median(s.times)
+		fmt.Printf("%-26s %12s %12s %11.2fx\n", s.name, m.Round(10*time.Microsecond), benchkit.Percentile(s.times, 0.9).Round(10*time.Microsecond), float64(m)/float64(bw))
 	}
 	return nil
 }

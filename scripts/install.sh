@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 apt_install ca-certificates git gcc libc6-dev pkg-config libseccomp-dev
+# Where the kernel has AppArmor, each run as root loads a profile: that needs apparmor_parser.
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = "Y" ]; then
+  apt_install apparmor
+fi
 ensure_go
 prefix="${PREFIX:-/usr/local}"
 scripts/build.sh bin/agentrun

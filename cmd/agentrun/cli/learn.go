@@ -87,7 +87,11 @@ func learnAction(c *cli.Context) error {
 		fmt.Fprintf(w, "%s: nothing to learn from %d groups of events since %s\n", e.Name(), len(aggs), since.Local().Format("2006-01-02 15:04"))
 		return nil
 	}
-	if !c.Bool("yes") && !c.Bool("dry-run") {
+	if c.Bool("yes") || c.Bool("dry-run") {
+		for i, r := range rules {
+			describeRule(w, i, len(rules), r)
+		}
+	} else {
 		if rules, err = reviewRules(bufio.NewReader(c.App.Reader), w, rules); err != nil {
 			return err
 		}
@@ -141,14 +145,7 @@ func learnTarget(e *profiles.Entry) (string, []byte, error) {
 func reviewRules(in *bufio.Reader, w io.Writer, rules []learn.Rule) ([]learn.Rule, error) {
 	var kept []learn.Rule
 	for i, r := range rules {
-		fmt.Fprintf(w, "\n[%d/%d] %s: %s   (%d events", i+1, len(rules), r.Section, r.Entry, r.Count)
-		if len(r.Covers) > 0 {
-			fmt.Fprintf(w, ": %s", strings.Join(r.Covers, ", "))
-		}
-		fmt.Fprintln(w, ")")
-		if ex := r.Example; ex.Process != "" {
-			fmt.Fprintf(w, "      e.g. %s %s by %s\n", ex.Op, ex.Target(), ex.Process)
-		}
+		describeRule(w, i, len(rules), r)
 		for {
 			fmt.Fprint(w, "      [a]ccept, [s]kip, [e]dit, [q]uit? ")
 			line, err := in.ReadString('\n')
@@ -176,6 +173,19 @@ func reviewRules(in *bufio.Reader, w io.Writer, rules []learn.Rule) ([]learn.Rul
 		}
 	}
 	return kept, nil
+}
+
+// describeRule shows a proposed rule: where it goes, how many events it covers, which, and
+// an example with the process that did it.
+func describeRule(w io.Writer, i, n int, r learn.Rule) {
+	fmt.Fprintf(w, "\n[%d/%d] %s: %s   (%d events", i+1, n, r.Section, r.Entry, r.Count)
+	if len(r.Covers) > 0 {
+		fmt.Fprintf(w, ": %s", strings.Join(r.Covers, ", "))
+	}
+	fmt.Fprintln(w, ")")
+	if ex := r.Example; ex.Process != "" {
+		fmt.Fprintf(w, "      e.g. %s %s by %s\n", ex.Op, ex.Target(), ex.Process)
+	}
 }
 
 // checkLearned makes sure the new text is a valid profile before it replaces the old one.

@@ -52,4 +52,19 @@ func TestSudoRunsAsInvokingUser(t *testing.T) {
 	if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != uid {
 		t.Errorf("made.txt belongs to uid %d, want %d", st.Uid, uid)
 	}
+	// The denial went to the user's event store, which is theirs: agentrun log works
+	// without sudo.
+	state := filepath.Join(u.HomeDir, ".local")
+	t.Cleanup(func() { os.RemoveAll(state) })
+	db := filepath.Join(state, "state", "agentrun", "events.db")
+	if fi, err := os.Stat(db); err != nil {
+		t.Errorf("no event store in the user's home: %v", err)
+	} else if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != uid {
+		t.Errorf("%s belongs to uid %d, want %d", db, st.Uid, uid)
+	}
+	log := exec.Command("setpriv", "--reuid", strconv.Itoa(uid), "--regid", strconv.Itoa(gid), "--init-groups", "--", agentrunBin, "log", "--verdict", "denied")
+	log.Env = []string{"HOME=" + u.HomeDir, "PATH=/usr/bin:/bin"}
+	if out, err := log.CombinedOutput(); err != nil || !strings.Contains(string(out), "denied      file read "+secret) {
+		t.Errorf("agentrun log as the user: %v\n%s", err, out)
+	}
 }

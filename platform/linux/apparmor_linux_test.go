@@ -102,8 +102,8 @@ func TestCompileAppArmorRules(t *testing.T) {
 		{
 			name:    "read",
 			pol:     profiles.Policy{Filesystem: profiles.FilesystemPolicy{Read: rule("/usr", "/usr")}},
-			want:    []string{"/usr{,/**} mrk,", "network unix,", "network netlink raw,", "deny network inet raw,", "deny network packet,"},
-			notWant: []string{"network inet stream,", "capability net_admin,", "/dev/net/tun rw,", "flags=(complain"},
+			want:    []string{"/usr{,/**} mrk,", "network unix,", "network inet stream,", "network netlink raw,", "deny network inet raw,", "deny network packet,"},
+			notWant: []string{"capability net_admin,", "/dev/net/tun rw,", "flags=(complain"},
 		},
 		{
 			name: "write under home is owner",

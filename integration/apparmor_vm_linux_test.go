@@ -33,6 +33,8 @@ agent='/bin/cat /srv/aa/allowed; /bin/cat /etc/shadow; echo job > /etc/cron.d/ev
 echo "== enforce"
 agentrun --profile /srv/vm.yaml -w /srv/aa -- /bin/sh -c "$agent" 2>&1
 echo "enforce exit: $?"
+agentrun --profile /srv/vm.yaml -w /srv/aa -- /bin/echo kept-in-a-file > /root/out.log 2>/dev/null
+echo "redirected: $(cat /root/out.log)"
 rm -f /etc/cron.d/evil /srv/aa/out/file
 echo "== audit"
 agentrun --mode audit --allow-degraded --profile /srv/vm.yaml -w /srv/aa -- /bin/sh -c "$agent" 2>&1
@@ -74,6 +76,9 @@ func TestAppArmorEnforcedInVM(t *testing.T) {
 		if !strings.Contains(enforce, want) {
 			t.Errorf("enforce mode: %q missing", want)
 		}
+	}
+	if !strings.Contains(enforce, "redirected: kept-in-a-file") {
+		t.Error("output redirected to a file the policy cannot write was lost")
 	}
 	for _, absent := range []string{"$6$hash", "cron-written"} {
 		if strings.Contains(enforce, absent) {

@@ -55,7 +55,7 @@ func run(n, files, modules int) error {
 		return err
 	}
 	// The store goes to the fixture, not to the user's home.
-	env := append(os.Environ(), "XDG_STATE_HOME="+filepath.Join(dir, "state"))
+	env := benchkit.Env(dir)
 	base := []string{bin, "--profile", "base", "--workspace", ws}
 	subjects := []*subject{
 		{name: "unconfined"},

@@ -54,13 +54,16 @@ func run(n int) error {
 		{name: "agentrun (with egress)", argv: []string{bin, "--profile", netProfile, "--", "/bin/true"}},
 	}
 	for _, s := range subjects { // warm up caches once
-		if out, err := exec.Command(s.argv[0], s.argv[1:]...).CombinedOutput(); err != nil {
+		warm := exec.Command(s.argv[0], s.argv[1:]...)
+		warm.Env = benchkit.Env(dir)
+		if out, err := warm.CombinedOutput(); err != nil {
 			return fmt.Errorf("%s: %v\n%s", s.name, err, out)
 		}
 	}
 	for i := 0; i < n; i++ {
 		for _, s := range subjects {
 			cmd := exec.Command(s.argv[0], s.argv[1:]...)
+			cmd.Env = benchkit.Env(dir)
 			start := time.Now()
 			if out, err := cmd.CombinedOutput(); err != nil {
 				return fmt.Errorf("%s: %v\n%s", s.name, err, out)

@@ -11,6 +11,12 @@ import (
 	"time"
 )
 
+// Env is the environment for agentrun in a fixture dir: its event store in the fixture, not
+// in the user's home.
+func Env(dir string) []string {
+	return append(os.Environ(), "XDG_STATE_HOME="+filepath.Join(dir, "state"))
+}
+
 // Fixture makes a directory under parent ("" for the default temporary directory) and builds
 // agentrun into it with scripts/build.sh; it returns the directory and the binary. The caller
 // removes the directory.

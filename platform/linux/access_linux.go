@@ -17,7 +17,6 @@ type fileAccess struct {
 	op     string // open, exec, delete, rename, mkdir, link, create, write
 	access profiles.Access
 	create bool     // open with O_CREAT
-	dir    bool     // open with O_DIRECTORY
 	paths  []string // absolute, as the process sees them
 	// exists and isDir say, for each path, what was there when the call was made (it
 	// waits while they are read: afterwards a deleted file is gone, a created one there).
@@ -103,7 +102,6 @@ func decodeAccess(req *seccompNotif) (fileAccess, bool) {
 			a.access = profiles.AccessWrite
 		}
 		a.create = flags&unix.O_CREAT != 0
-		a.dir = flags&unix.O_DIRECTORY != 0
 	}
 	for _, p := range c.paths {
 		name, ok := readPath(pid, uintptr(req.Args[p[1]]))

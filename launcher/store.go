@@ -13,11 +13,10 @@ import (
 func StoreDir() (string, error) {
 	home := CurrentInvoker().SudoHome()
 	if home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil || !filepath.IsAbs(h) {
-			return "", fmt.Errorf("finding the event store: no home directory (set HOME, or XDG_STATE_HOME)")
-		}
-		home = h
+		home, _ = os.UserHomeDir()
+	}
+	if !filepath.IsAbs(home) && !filepath.IsAbs(os.Getenv("XDG_STATE_HOME")) {
+		return "", fmt.Errorf("finding the event store: no home directory (set HOME, or XDG_STATE_HOME)")
 	}
 	return store.DefaultDir(home), nil
 }
@@ -32,11 +31,7 @@ func OpenStore() (*store.Store, error) {
 	}
 	dir, err := StoreDir()
 	if err != nil {
-		if d := os.Getenv("XDG_STATE_HOME"); filepath.IsAbs(d) {
-			dir = store.DefaultDir("")
-		} else {
-			return nil, err
-		}
+		return nil, err
 	}
 	st, err := store.Open(dir, opts)
 	if err != nil {

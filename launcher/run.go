@@ -9,10 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/agentrun/agentrun/events"
-	"github.com/agentrun/agentrun/events/store"
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 )
@@ -48,21 +46,21 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 	}
 	log := events.NewLog(w)
 	runID := newRunID()
-	rec, endRun, err := recordRun(plan, runID, opts, stdio.Stderr)
-	if err != nil {
-		return 0, err
+	rec := startRecord(plan, runID, opts)
+	if plan.Policy.Mode == profiles.ModeAudit {
+		// The record is the point of an audit run: no store, no run.
+		if err := rec.wait(); err != nil {
+			return 0, err
+		}
 	}
-	sink := events.Tee{log}
-	if rec != nil {
-		sink = append(sink, rec)
-	}
+	sink := events.Tee{log, rec}
 	code := 0
 	defer func() {
-		endRun(code)
+		stored := rec.end(code, stdio.Stderr)
 		for _, s := range log.Summary() {
 			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
 		}
-		if d, wd := log.Counts(); d+wd > 0 && rec != nil {
+		if d, wd := log.Counts(); d+wd > 0 && stored {
 			fmt.Fprintf(stdio.Stderr, "agentrun: run `agentrun log --run %s` to see them\n", runID)
 		}
 		if err := log.Err(); err != nil {
@@ -104,40 +102,6 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 	code, err = sb.Run(ctx, spec)
 	quarantine(missing, stdio.Stderr)
 	return code, err
-}
-
-// recordRun opens the event store and starts this run's record in it. In audit mode the
-// record is the point of the run, so a store that cannot be opened stops it; in enforce mode
-// the run goes on with a warning (the summary and --events still report).
-func recordRun(plan *Plan, runID string, opts RunOptions, stderr io.Writer) (events.Sink, func(int), error) {
-	none := func(int) {}
-	st, err := OpenStore()
-	if err != nil {
-		if plan.Policy.Mode == profiles.ModeAudit {
-			return nil, none, err
-		}
-		fmt.Fprintf(stderr, "agentrun: %v; this run's events are not stored\n", err)
-		return nil, none, nil
-	}
-	mode := string(plan.Policy.Mode)
-	if opts.Trace {
-		mode += "+trace"
-	}
-	run, err := st.BeginRun(store.RunInfo{ID: runID, Profile: plan.Policy.Name, Mode: mode, Command: plan.Command, Started: time.Now()})
-	if err != nil {
-		st.Close()
-		if plan.Policy.Mode == profiles.ModeAudit {
-			return nil, none, fmt.Errorf("recording the run in %s: %w", st.Path(), err)
-		}
-		fmt.Fprintf(stderr, "agentrun: recording the run in %s: %v; this run's events are not stored\n", st.Path(), err)
-		return nil, none, nil
-	}
-	return run, func(code int) {
-		if err := run.End(code); err != nil {
-			fmt.Fprintf(stderr, "agentrun: storing the run's events in %s: %v\n", st.Path(), err)
-		}
-		st.Close()
-	}, nil
 }
 
 func newRunID() string {

@@ -45,8 +45,10 @@ func ProbeHost() Host {
 	} else if enabled, err := os.ReadFile("/sys/module/apparmor/parameters/enabled"); err == nil {
 		h.AppArmor = strings.TrimSpace(string(enabled)) == "Y"
 	}
-	_, err := exec.LookPath("apparmor_parser")
-	h.AppArmorParser = err == nil
+	if h.AppArmor { // a look along PATH on every launch otherwise
+		_, err := exec.LookPath("apparmor_parser")
+		h.AppArmorParser = err == nil
+	}
 	h.UserNS, h.UserNSWhy = userNamespaces(h.Root)
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
 		h.CgroupVersion = 2

@@ -3,6 +3,7 @@ package integration
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,6 +36,9 @@ func maybeDenyUserNSJail() {
 	if !ok || err1 != nil || err2 != nil || len(os.Args) < 2 {
 		fail(fmt.Errorf("want %s=UID:GID and a command", denyUserNSEnv))
 	}
+	// The filter is loaded on this thread only (no TSYNC); exec must come from the same
+	// thread, or the jailed program starts without it (a flaky tier test showed it).
+	runtime.LockOSThread()
 	eperm, enosys := uint(unix.EPERM), uint(unix.ENOSYS)
 	newUser := &configs.Arg{Index: 0, Op: configs.MaskEqualTo, Value: unix.CLONE_NEWUSER, ValueTwo: unix.CLONE_NEWUSER}
 	filter := &configs.Seccomp{DefaultAction: configs.Allow, Syscalls: []*configs.Syscall{

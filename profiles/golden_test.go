@@ -10,20 +10,13 @@ import (
 
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
+	"github.com/agentrun/agentrun/profiles/profilestest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // testEnv is a fixed expansion environment, so results do not depend on the machine.
-var testEnv = profiles.Env{
-	Home:       "/home/user",
-	Workspace:  "/home/user/project",
-	TmpDir:     "/tmp",
-	ConfigHome: "/home/user/.config",
-	DataHome:   "/home/user/.local/share",
-	StateHome:  "/home/user/.local/state",
-	CacheHome:  "/home/user/.cache",
-}
+var testEnv = profilestest.Env
 
 // testCatalog is the built-in profiles plus testdata/userprofiles.
 func testCatalog(t testing.TB) *profiles.Catalog {

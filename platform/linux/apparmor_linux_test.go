@@ -13,13 +13,12 @@ import (
 
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
+	"github.com/agentrun/agentrun/profiles/profilestest"
 )
 
 // goldenEnv is the fixed launch the golden files are resolved for, so they do not depend on
 // this machine.
-var goldenEnv = profiles.Env{Home: "/home/user", Workspace: "/home/user/project", TmpDir: "/tmp",
-	ConfigHome: "/home/user/.config", DataHome: "/home/user/.local/share",
-	StateHome: "/home/user/.local/state", CacheHome: "/home/user/.cache"}
+var goldenEnv = profilestest.Env
 
 // builtinPolicies resolves every built-in profile (fragments included) against goldenEnv,
 // plus claude in audit mode, by golden name.

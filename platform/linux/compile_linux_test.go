@@ -9,6 +9,7 @@ import (
 
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
+	"github.com/agentrun/agentrun/profiles/profilestest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -46,9 +47,7 @@ func TestCompileLandlockGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := profiles.Env{Home: "/home/user", Workspace: "/home/user/project", TmpDir: "/tmp",
-		ConfigHome: "/home/user/.config", DataHome: "/home/user/.local/share",
-		StateHome: "/home/user/.local/state", CacheHome: "/home/user/.cache"}
+	env := profilestest.Env
 	host := map[string]bool{"/usr": true, "/etc": true, "/etc/shadow": false, "/opt": true, "/home/user": true,
 		"/home/user/project": true, "/home/user/project/.git/hooks": true, "/home/user/project/.git/config": false,
 		"/home/user/.ssh": true, "/home/user/.ssh/id_ed25519": false, "/home/user/.aws": true, "/home/user/.bashrc": false,

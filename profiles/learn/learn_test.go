@@ -17,19 +17,12 @@ import (
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
 	"github.com/agentrun/agentrun/profiles/learn"
+	"github.com/agentrun/agentrun/profiles/profilestest"
 )
 
 // env and opts are a fixed home, workspace and $TMPDIR, so results do not depend on the machine.
 var (
-	env = profiles.Env{
-		Home:       "/home/user",
-		Workspace:  "/home/user/project",
-		TmpDir:     "/tmp",
-		ConfigHome: "/home/user/.config",
-		DataHome:   "/home/user/.local/share",
-		StateHome:  "/home/user/.local/state",
-		CacheHome:  "/home/user/.cache",
-	}
+	env  = profilestest.Env
 	opts = learn.Options{Home: env.Home, Workspace: env.Workspace, TmpDir: env.TmpDir}
 )
 

@@ -63,18 +63,26 @@ func TestSIGKILLLeavesNothing(t *testing.T) {
 	if len(leftovers(t)) == 0 {
 		t.Fatal("no container state while the agent runs; the test would prove nothing")
 	}
+	killThenStartAgain(t, r, cmd, "sleep 60.125")
+	if l := leftovers(t); len(l) > 0 {
+		t.Errorf("left behind after the next start: %v", l)
+	}
+}
+
+// killThenStartAgain SIGKILLs the agentrun of cmd, checks that its agent (the process
+// whose command line is agent) dies with it, and runs agentrun once more, which cleans up
+// what the killed one left.
+func killThenStartAgain(t *testing.T, r *runner, cmd *exec.Cmd, agent string) {
+	t.Helper()
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
-	for deadline := time.Now().Add(5 * time.Second); processRunning("sleep 60.125"); time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); processRunning(agent); time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the agent outlived agentrun's SIGKILL")
 		}
 	}
 	if res := r.sh(t, "true"); res.code != 0 {
 		t.Fatalf("the next run: %s", res)
-	}
-	if l := leftovers(t); len(l) > 0 {
-		t.Errorf("left behind after the next start: %v", l)
 	}
 }
 

@@ -30,16 +30,7 @@ func TestStoreSurvivesSIGKILL(t *testing.T) {
 			t.Fatalf("the events never reached the store: %v", storedEvents(t, r))
 		}
 	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	for deadline := time.Now().Add(5 * time.Second); processRunning("sleep 60.375"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the agent outlived agentrun's SIGKILL")
-		}
-	}
-	if res := r.sh(t, "true"); res.code != 0 {
-		t.Fatalf("the next run: %s", res)
-	}
+	killThenStartAgain(t, r, cmd, "sleep 60.375")
 	if !hasEvents(t, r, want) {
 		t.Errorf("after the kill the store lacks %v", want)
 	}

@@ -45,7 +45,16 @@ asroot() {
 }
 
 echo "== go test"
-asroot go test -tags seccomp -count=1 ./... "$@"
+# The escape suite (integration/escape_*_linux_test.go) writes one line per attempt here.
+export AGENTRUN_ESCAPE_REPORT="$(mktemp /tmp/agentrun-escape-XXXXXX)"
+trap 'rm -f "$AGENTRUN_ESCAPE_REPORT"' EXIT
+status=0
+asroot env AGENTRUN_ESCAPE_REPORT="$AGENTRUN_ESCAPE_REPORT" go test -tags seccomp -count=1 ./... "$@" || status=$?
+if [ -s "$AGENTRUN_ESCAPE_REPORT" ]; then
+  grep -v $'\theld$' "$AGENTRUN_ESCAPE_REPORT" | grep -v '^escape suite:' || true
+  tail -n 1 "$AGENTRUN_ESCAPE_REPORT"
+fi
+[ "$status" -eq 0 ] || exit "$status"
 
 # go test shows nothing of a passing test: run the AppArmor proof once more, verbosely, for
 # the kernel's own DENIED (enforce) and ALLOWED (complain) lines.

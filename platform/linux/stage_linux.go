@@ -147,6 +147,10 @@ func killDescendants(agentPgid int) {
 // applyDirect is what the container would have done, for the direct tier: TCP cut off when
 // the policy has no network, and the seccomp filter.
 func applyDirect(cfg *stageConfig) error {
+	// No core dumps full of secrets, as the container's rlimits say.
+	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{}); err != nil {
+		return fmt.Errorf("turning off core dumps: %w", err)
+	}
 	if cfg.NoNetwork {
 		c, err := landlockConfig(cfg.RequireLandlock, 4, "TCP rules (Linux 6.7+)")
 		if err != nil {

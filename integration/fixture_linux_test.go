@@ -79,7 +79,10 @@ func newRunner(t testing.TB, unprivileged bool) *runner {
 	t.Cleanup(func() { os.RemoveAll(base) })
 	r.home = filepath.Join(base, "home")
 	r.tmp = filepath.Join(base, "tmp")
-	if err := os.MkdirAll(r.tmp, 0o1777); err != nil {
+	if err := os.MkdirAll(r.tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(r.tmp, 0o1777|os.ModeSticky); err != nil { // as /tmp: the umask took the bits away
 		t.Fatal(err)
 	}
 	r.ws = filepath.Join(r.home, "project")

@@ -95,12 +95,9 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		RunID:         runID,
 		Trace:         opts.Trace,
 	}
-	var missing []string
-	if plan.Policy.Mode != profiles.ModeAudit { // audit mode leaves the user's files as the agent left them
-		missing = missingProtected(plan.Policy)
-	}
+	after := prepareAfterRun(plan, inv, stdio)
 	code, err = sb.Run(ctx, spec)
-	quarantine(missing, stdio.Stderr)
+	after.finish()
 	return code, err
 }
 

@@ -34,6 +34,9 @@ type FilesystemSection struct {
 	Write   []Scalar `yaml:"write"`
 	Deny    []Scalar `yaml:"deny"`
 	Protect []Scalar `yaml:"protect"`
+	// Review lists files the agent may write whose keys that start programs (hooks, MCP
+	// servers, …) are held back after the run until the user accepts them.
+	Review []Scalar `yaml:"review"`
 }
 
 // ExecSection lists the executables the agent may and may not run.

@@ -88,6 +88,7 @@ type merger struct {
 	mode                   Mode
 	read, write, deny      []origPath
 	protect, exAllow, exDn []origPath
+	review                 []origPath
 	allow, udp             []NetRule
 	res                    Resources
 	pass                   []string
@@ -113,6 +114,7 @@ func (m *merger) apply(f *File) {
 		paths(&m.write, fs.Write)
 		paths(&m.deny, fs.Deny)
 		paths(&m.protect, fs.Protect)
+		paths(&m.review, fs.Review)
 	}
 	if ex := f.Exec; ex != nil {
 		paths(&m.exAllow, ex.Allow)
@@ -241,7 +243,8 @@ func (m *merger) policy(env Env) (*Policy, error) {
 		}
 		return out
 	}
-	p.Filesystem = FilesystemPolicy{Read: expand(m.read), Write: expand(m.write), Deny: expand(m.deny), Protect: expand(m.protect)}
+	p.Filesystem = FilesystemPolicy{Read: expand(m.read), Write: expand(m.write), Deny: expand(m.deny), Protect: expand(m.protect), Review: expand(m.review)}
+	reviewIsWrite(&p.Filesystem)
 	p.Exec = ExecPolicy{Allow: expand(m.exAllow), Deny: expand(m.exDn)}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -283,6 +286,7 @@ func dropShadowed(p *Policy) []Warning {
 	fs.Write = filter("write", fs.Write, fs.Deny, false)
 	fs.Read = filter("read", fs.Read, fs.Deny, false)
 	fs.Protect = filter("protect", fs.Protect, fs.Deny, true)
+	fs.Review = filter("review", fs.Review, fs.Deny, false)
 	p.Exec.Allow = filter("exec.allow", p.Exec.Allow, fs.Deny, false)
 	p.Exec.Allow = filter("exec.allow", p.Exec.Allow, exactOnly(p.Exec.Deny), false)
 	// A path that is written need not also be read.
@@ -314,4 +318,27 @@ func hasPath(rules []PathRule, path string) bool {
 		}
 	}
 	return false
+}
+
+// reviewIsWrite makes every review path writable: it joins the write rules (unless one
+// covers it already) and leaves the protect rules for the same path, which it replaces (a profile
+// extending one that protects a file can review it instead). A protect rule on a directory
+// around it still wins, as it does over write.
+func reviewIsWrite(fs *FilesystemPolicy) {
+	for _, r := range fs.Review {
+		covered := false
+		for _, w := range fs.Write {
+			covered = covered || !strings.Contains(w.Path, "*") && Within(r.Path, w.Path)
+		}
+		if !covered {
+			fs.Write = append(fs.Write, r)
+		}
+		out := fs.Protect[:0]
+		for _, p := range fs.Protect {
+			if p.Path != r.Path {
+				out = append(out, p)
+			}
+		}
+		fs.Protect = out
+	}
 }

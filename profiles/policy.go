@@ -34,6 +34,9 @@ type FilesystemPolicy struct {
 	Write   []PathRule `json:"write"`
 	Deny    []PathRule `json:"deny"`
 	Protect []PathRule `json:"protect"`
+	// Review are files the agent may write (each is in Write too) whose keys that start
+	// programs are held back after the run for the user to accept.
+	Review []PathRule `json:"review,omitempty"`
 }
 
 // ExecPolicy is what the agent may execute.

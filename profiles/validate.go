@@ -150,7 +150,8 @@ func pathLists(f *File) []pathList {
 	var l []pathList
 	if fs := f.Filesystem; fs != nil {
 		l = append(l, pathList{"filesystem.read", fs.Read}, pathList{"filesystem.write", fs.Write},
-			pathList{"filesystem.deny", fs.Deny}, pathList{"filesystem.protect", fs.Protect})
+			pathList{"filesystem.deny", fs.Deny}, pathList{"filesystem.protect", fs.Protect},
+			pathList{"filesystem.review", fs.Review})
 	}
 	if ex := f.Exec; ex != nil {
 		l = append(l, pathList{"exec.allow", ex.Allow}, pathList{"exec.deny", ex.Deny})
@@ -181,6 +182,10 @@ func checkPaths(f *File, c *checked, e *errs) {
 				e.add(s.Pos, field, "%q would cover the whole system; name the directories instead", s.Value)
 				continue
 			}
+			if l.field == "filesystem.review" && strings.Contains(s.Value, "*") {
+				e.add(s.Pos, field, "%q: review takes the paths of files, without * or **", s.Value)
+				continue
+			}
 			c.paths[s] = p
 		}
 	}
@@ -207,10 +212,11 @@ func checkPathContradictions(f *File, c *checked, e *errs) {
 		}
 		return out
 	}
-	var read, write, deny, protect, execAllow, execDeny []entry
+	var read, write, deny, protect, review, execAllow, execDeny []entry
 	if fs := f.Filesystem; fs != nil {
 		read, write = collect("filesystem.read", fs.Read), collect("filesystem.write", fs.Write)
 		deny, protect = collect("filesystem.deny", fs.Deny), collect("filesystem.protect", fs.Protect)
+		review = collect("filesystem.review", fs.Review)
 	}
 	if ex := f.Exec; ex != nil {
 		execAllow, execDeny = collect("exec.allow", ex.Allow), collect("exec.deny", ex.Deny)
@@ -228,9 +234,10 @@ func checkPathContradictions(f *File, c *checked, e *errs) {
 	}
 	same(read, write, "write access includes read, so remove it from read")
 	same(protect, deny, "deny already makes it unreadable, so remove it from protect")
+	same(review, protect, "review makes it writable with its program keys held back, so remove it from protect")
 	same(execAllow, execDeny, "remove it from one of the two")
 	for _, d := range deny {
-		for _, group := range [][]entry{read, write, protect, execAllow} {
+		for _, group := range [][]entry{read, write, protect, review, execAllow} {
 			for _, x := range group {
 				switch {
 				case !x.p.under(d.p):

@@ -16,6 +16,7 @@ import (
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/events/store"
 	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/learn"
 )
@@ -201,14 +202,34 @@ func checkLearned(cat *profiles.Catalog, path string, text []byte, env profiles.
 }
 
 // writeAtomically replaces path with data through a temporary file in the same directory,
-// keeping the old file's mode.
+// keeping the old file's mode. The file is written beneath its directory held open, never
+// through a link at its name, and under sudo with the invoking user's file-system identity,
+// so the file is theirs and root's rights are never used on their paths.
 func writeAtomically(path string, data []byte) error {
+	var id *safefs.Identity
+	if inv := launcher.CurrentInvoker(); inv.Sudo {
+		id = &safefs.Identity{UID: inv.UID, GID: inv.GID, Groups: inv.Groups}
+	}
+	dir := filepath.Dir(path)
+	if err := safefs.AsUser(id, func() error { return os.MkdirAll(dir, 0o755) }); err != nil {
+		return err
+	}
+	root, err := safefs.OpenRoot(dir)
+	if errors.Is(err, safefs.ErrUnsupported) {
+		return writeAtomicallyPlain(path, data)
+	}
+	if err != nil {
+		return err
+	}
+	defer root.Close()
+	return root.WriteFile(filepath.Base(path), data, 0o644, id)
+}
+
+// writeAtomicallyPlain is writeAtomically where safefs is not supported.
+func writeAtomicallyPlain(path string, data []byte) error {
 	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(path); err == nil {
 		mode = fi.Mode().Perm()
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".learn-*")
 	if err != nil {
@@ -222,13 +243,6 @@ func writeAtomically(path string, data []byte) error {
 	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
 		return err
-	}
-	if inv := launcher.CurrentInvoker(); inv.Sudo {
-		// Under sudo the file is the user's, as their other profiles are.
-		if err := tmp.Chown(inv.UID, inv.GID); err != nil {
-			tmp.Close()
-			return err
-		}
 	}
 	if err := tmp.Close(); err != nil {
 		return err

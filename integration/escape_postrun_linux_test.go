@@ -1,0 +1,265 @@
+package integration
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// Post-run: what the agent leaves behind must not run a program when the user next uses git
+// or starts the agent unconfined, and agentrun's own clean-up must not become a confused
+// deputy that moves host files for the agent.
+
+// postrunProfile protects Claude-like settings and reviews the files an agent writes in
+// normal use.
+const postrunProfile = `name: postrun
+extends: [base, git]
+filesystem:
+  protect: [$WORKSPACE/.claude/settings.json]
+  review: [$WORKSPACE/.claude/settings.local.json, ~/.claude.json]
+`
+
+// postrunSetup writes the profile, a host directory the agent must not get agentrun to
+// touch, the reviewed files, and (noGit) removes the workspace's repository.
+func postrunSetup(noGit bool) func(t *testing.T, r *runner) {
+	return func(t *testing.T, r *runner) {
+		t.Helper()
+		victim := filepath.Join(filepath.Dir(r.home), "victim")
+		for name, content := range map[string]string{
+			filepath.Join(r.home, "postrun.yaml"):              postrunProfile,
+			filepath.Join(victim, "config"):                    "[core]\n\tbare = false\n",
+			filepath.Join(victim, "settings.json"):             `{"victim":true}`,
+			filepath.Join(r.home, ".claude.json"):              `{"numStartups":1,"mcpServers":{}}`,
+			filepath.Join(r.ws, ".claude/settings.local.json"): `{"permissions":{"allow":[]}}`,
+		} {
+			if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if r.unprivate && !strings.HasPrefix(name, victim) {
+				os.Chown(name, r.uid, r.gid)
+				os.Chown(filepath.Dir(name), r.uid, r.gid)
+			}
+		}
+		if noGit {
+			if err := os.RemoveAll(filepath.Join(r.ws, ".git")); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func victimDir(r *runner) string { return filepath.Join(filepath.Dir(r.home), "victim") }
+
+// victimUntouched checks the host directory the agent pointed links at.
+func victimUntouched(r *runner) error {
+	ents, err := os.ReadDir(victimDir(r))
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "config settings.json" {
+		return fmt.Errorf("agentrun changed the host directory the agent linked to: it now holds %q", names)
+	}
+	return nil
+}
+
+// hostGit runs git as the runner's user on the host, as the user would after the run, and
+// returns its output.
+func hostGit(r *runner, dir string, args ...string) string {
+	argv := append([]string{"git", "-c", "safe.directory=*", "-C", filepath.Join(r.ws, dir)}, args...)
+	if r.unprivate {
+		argv = append([]string{"setpriv", "--reuid", strconv.Itoa(r.uid), "--regid", strconv.Itoa(r.gid), "--init-groups", "--"}, argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = []string{"HOME=" + r.home, "PATH=/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM=1"}
+	out, _ := cmd.CombinedOutput()
+	return string(out)
+}
+
+// marker is a host path the agent cannot write: a planted command that runs on the host
+// creates it.
+func marker(r *runner) string { return filepath.Join(r.home, "planted-ran") }
+
+// plantedDidNotRun runs git on the host and checks the planted command did not run.
+func plantedDidNotRun(dir string, args ...string) func(t *testing.T, r *runner, res result) error {
+	return func(t *testing.T, r *runner, res result) error {
+		out := hostGit(r, dir, args...)
+		if _, err := os.Stat(marker(r)); err == nil {
+			os.Remove(marker(r))
+			return fmt.Errorf("git %s on the host ran the agent's command (git said: %s); agentrun said: %s", strings.Join(args, " "), out, res.stderr)
+		}
+		return nil
+	}
+}
+
+// reported is a held check: the attack itself succeeds in the sandbox (writing is allowed);
+// agentrun must say what it did about it.
+func reported(what string) func(r *runner, res result) error {
+	return func(r *runner, res result) error {
+		if !strings.Contains(res.stderr, what) {
+			return fmt.Errorf("want agentrun to say %q: %s", what, res)
+		}
+		return nil
+	}
+}
+
+// afterDecides is a held check for attacks whose writes succeed in the sandbox and whose
+// effect only the after check can judge.
+func afterDecides(r *runner, res result) error { return nil }
+
+// both runs two after checks.
+func both(a, b func(t *testing.T, r *runner, res result) error) func(t *testing.T, r *runner, res result) error {
+	return func(t *testing.T, r *runner, res result) error {
+		if err := a(t, r, res); err != nil {
+			return err
+		}
+		return b(t, r, res)
+	}
+}
+
+// fileHas checks a workspace or home file's content after the run.
+func fileHas(path func(r *runner) string, want, notWant string) func(t *testing.T, r *runner, res result) error {
+	return func(t *testing.T, r *runner, res result) error {
+		b, err := os.ReadFile(path(r))
+		if err != nil {
+			return err
+		}
+		if !bytes.Contains(b, []byte(want)) || notWant != "" && bytes.Contains(b, []byte(notWant)) {
+			return fmt.Errorf("%s holds %q: want %q and not %q; agentrun said: %s", path(r), b, want, notWant, res.stderr)
+		}
+		return nil
+	}
+}
+
+func inWS(rel string) func(r *runner) string {
+	return func(r *runner) string { return filepath.Join(r.ws, rel) }
+}
+
+func init() {
+	const mk = `"touch $HOME/planted-ran"`
+	ordinaryRepo := `git init -q ord && git -C ord config user.name someone && git -C ord remote add origin https://example.com/x.git && echo ok`
+	ordinaryLeft := func(t *testing.T, r *runner, res result) error {
+		b, err := os.ReadFile(filepath.Join(r.ws, "ord/.git/config"))
+		if err != nil || !bytes.Contains(b, []byte("someone")) || !bytes.Contains(b, []byte("example.com")) {
+			return fmt.Errorf("an ordinary repository the agent made was changed: %q %v", b, err)
+		}
+		if _, err := os.Stat(filepath.Join(r.ws, "ord/.git/config.agentrun-quarantined")); err == nil {
+			return fmt.Errorf("an ordinary repository's config was quarantined")
+		}
+		return nil
+	}
+	escapeAttempts = append(escapeAttempts,
+		escapeAttempt{
+			class: "post-run", name: "symlinked .claude makes agentrun move a host file",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `ln -s ` + "$HOME/../victim" + ` .claude.new && rm -rf .claude && mv .claude.new .claude`,
+			held:    afterDecides,
+			after:   func(t *testing.T, r *runner, res result) error { return victimUntouched(r) },
+			control: `mkdir -p .claude && echo '{}' > .claude/notes.json && echo ok`, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "symlinked .git makes agentrun move a host config",
+			profile: "postrun.yaml", setup: postrunSetup(true),
+			attack:  `ln -s "$HOME/../victim" .git`,
+			held:    afterDecides,
+			after:   func(t *testing.T, r *runner, res result) error { return victimUntouched(r) },
+			control: `ln -s README.md readme-link && echo ok`, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "git init with core.fsmonitor",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `git init -q sub && git -C sub config core.fsmonitor ` + mk,
+			held:    reported("core.fsmonitor"),
+			after:   both(plantedDidNotRun("sub", "status"), ordinaryLeft),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "nested repository with a hook",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `git init -q n && printf '#!/bin/sh\ntouch "$HOME/planted-ran"\n' > n/.git/hooks/pre-commit && chmod +x n/.git/hooks/pre-commit`,
+			held:    reported("git hook"),
+			after:   both(plantedDidNotRun("n", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"), ordinaryLeft),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "git clone of the workspace, then a pager",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `git clone -q . cl && git -C cl config core.pager ` + mk + ` && git -C cl config core.sshCommand ` + mk,
+			held:    reported("core.pager"),
+			after:   fileHas(inWS("cl/.git/config"), "[remote", "planted"),
+			control: `git clone -q . cl2 && git -C cl2 config user.name someone && echo ok`, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "alias that runs a shell command",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `git init -q a && git -C a config alias.st '!touch "$HOME/planted-ran"'`,
+			held:    reported("alias.st"),
+			after:   both(plantedDidNotRun("a", "st"), ordinaryLeft),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "include.path to an agent-made file",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `git init -q i && printf '[core]\n\tfsmonitor = touch "$HOME/planted-ran"\n' > inc.cfg && git -C i config include.path ../../inc.cfg`,
+			held:    reported("include.path"),
+			after:   both(plantedDidNotRun("i", "status"), ordinaryLeft),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "bare repository with a program alias",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `git init -q --bare b.git && git -C b.git config alias.x '!touch "$HOME/planted-ran"'`,
+			held:    reported("alias.x"),
+			after:   plantedDidNotRun("b.git", "x"),
+			control: `git init -q --bare ok.git && git -C ok.git config user.name someone && echo ok`, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "commondir pointing at an agent-made git directory",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `git init -q w && git init -q --bare ev.git && git -C ev.git config core.fsmonitor ` + mk + ` && echo ../../ev.git > w/.git/commondir`,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun("w", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: ".git file pointing outside the workspace",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack: `mkdir p && echo "gitdir: $HOME/../victim" > p/.git`,
+			held:   reported("outside the workspace"),
+			after: func(t *testing.T, r *runner, res result) error {
+				if _, err := os.Lstat(filepath.Join(r.ws, "p/.git")); err == nil {
+					return fmt.Errorf("the .git file pointing outside is still in place")
+				}
+				return victimUntouched(r)
+			},
+			control: `mkdir q && echo "gitdir: ../.git" > q/.git && echo ok`, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "settings.local.json gains a hook",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `echo '{"permissions":{"allow":["Bash(make)"]},"hooks":{"Stop":[{"hooks":[{"type":"command","command":"touch /x"}]}]}}' > .claude/settings.local.json`,
+			held:    reported("not applied"),
+			after:   fileHas(inWS(".claude/settings.local.json"), "Bash(make)", "hooks"),
+			control: `echo '{"permissions":{"allow":["Bash(ls)"]}}' > .claude/settings.local.json && echo ok`, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "~/.claude.json gains an MCP server",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `echo '{"numStartups":3,"projects":{"/w":{"mcpServers":{"x":{"command":"sh","args":["-c","touch /x"]}}}}}' > "$HOME/.claude.json"`,
+			held:    reported("mcpServers"),
+			after:   fileHas(func(r *runner) string { return filepath.Join(r.home, ".claude.json") }, `"numStartups": 3`, `"command"`),
+			control: `echo '{"numStartups":2,"mcpServers":{}}' > "$HOME/.claude.json" && echo ok`, controlWant: "ok",
+		},
+	)
+}

@@ -1,0 +1,136 @@
+package launcher
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/agentrun/agentrun/platform/safefs"
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// afterRun is what agentrun checks once the agent is done, prepared before it starts: the
+// workspace and the home held open (paths are resolved beneath them, never through a link
+// the agent planted), the protected paths that did not exist, the reviewed files as they
+// were, and the moment the run began (git repositories whose control files changed after
+// it are checked).
+type afterRun struct {
+	roots   []*safefs.Root // longest path first
+	id      *safefs.Identity
+	ws      *safefs.Root
+	start   int64 // coarse real-time clock at launch, Unix nanoseconds
+	missing []string
+	review  []reviewed
+	stdin   io.Reader
+	stderr  io.Writer
+}
+
+// prepareAfterRun opens the roots and takes the launch-time state. In audit mode nothing is
+// checked: audit leaves the user's files as the agent left them.
+func prepareAfterRun(plan *Plan, inv Invoker, stdio Stdio) *afterRun {
+	a := &afterRun{stdin: stdio.Stdin, stderr: stdio.Stderr, start: coarseNow()}
+	if plan.Policy.Mode == profiles.ModeAudit {
+		return a
+	}
+	if os.Geteuid() == 0 && inv.UID != 0 {
+		a.id = &safefs.Identity{UID: inv.UID, GID: inv.GID, Groups: inv.Groups}
+	}
+	home := inv.SudoHome()
+	if home == "" {
+		home, _ = os.UserHomeDir()
+	}
+	for _, p := range []string{plan.Workspace, home} {
+		if !filepath.IsAbs(p) || p == "/" {
+			continue
+		}
+		r, err := safefs.OpenRoot(p)
+		if err != nil {
+			fmt.Fprintf(a.stderr, "agentrun: WARNING: cannot hold %s open to check it after the run: %v\n", p, err)
+			continue
+		}
+		if p == plan.Workspace {
+			a.ws = r
+		}
+		a.roots = append(a.roots, r)
+	}
+	if len(a.roots) == 2 && len(a.roots[1].Path()) > len(a.roots[0].Path()) {
+		a.roots[0], a.roots[1] = a.roots[1], a.roots[0]
+	}
+	a.missing = a.missingProtected(plan.Policy)
+	a.review = a.snapshotReview(plan.Policy)
+	return a
+}
+
+// rootOf is the held root that path lies in and path relative to it.
+func (a *afterRun) rootOf(path string) (*safefs.Root, string, bool) {
+	for _, r := range a.roots {
+		if path == r.Path() {
+			return r, ".", true
+		}
+		if rel, ok := strings.CutPrefix(path, r.Path()+"/"); ok {
+			return r, rel, true
+		}
+	}
+	return nil, "", false
+}
+
+// finish runs the checks and closes the roots.
+func (a *afterRun) finish() {
+	defer func() {
+		for _, r := range a.roots {
+			r.Close()
+		}
+	}()
+	if len(a.roots) == 0 {
+		return
+	}
+	a.quarantine()
+	a.holdBack()
+	if a.ws != nil {
+		a.scanGit()
+	}
+}
+
+// warnf prints one warning line.
+func (a *afterRun) warnf(format string, args ...any) {
+	fmt.Fprintf(a.stderr, "agentrun: WARNING: "+format+"\n", args...)
+}
+
+// notef prints one line.
+func (a *afterRun) notef(format string, args ...any) {
+	fmt.Fprintf(a.stderr, "agentrun: "+format+"\n", args...)
+}
+
+// moveAside renames rel to rel.agentrun-quarantined (or .N) beneath r as the user, and
+// returns the new name.
+func (a *afterRun) moveAside(r *safefs.Root, rel string) (string, error) {
+	dst := rel + quarantineSuffix
+	for n := 2; ; n++ {
+		err := r.Rename(rel, dst, a.id)
+		if err == nil {
+			return dst, nil
+		}
+		if _, serr := r.Lstat(dst); serr != nil || n > 100 {
+			return "", err
+		}
+		dst = fmt.Sprintf("%s%s.%d", rel, quarantineSuffix, n)
+	}
+}
+
+// firstLink is the first element of rel (a path beneath r) that is a symbolic link, or "".
+func firstLink(r *safefs.Root, rel string) string {
+	parts := strings.Split(rel, "/")
+	for i := range parts {
+		sub := strings.Join(parts[:i+1], "/")
+		fi, err := r.Lstat(sub)
+		if err != nil {
+			return ""
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return sub
+		}
+	}
+	return ""
+}

@@ -1,0 +1,251 @@
+package launcher
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/agentrun/agentrun/platform/safefs"
+)
+
+// Bounds of the walk for git repositories after a run.
+const (
+	gitScanMaxDirs   = 200_000 // directories visited, breadth first: shallow repositories first
+	gitConfigMaxSize = 1 << 20
+)
+
+// gitSkip are directories inside a git directory that hold data, never programs or config.
+var gitSkip = map[string]bool{"objects": true, "refs": true, "logs": true, "lfs": true, "rr-cache": true, "packed-refs": true}
+
+// gitControl are the files of a git directory whose change marks it as changed by the run.
+var gitControl = []string{"config", "config.worktree", "commondir", "gitdir", "hooks"}
+
+// scanGit finds the git repositories in the workspace that the run created or changed and
+// takes out of them what would run a program when the user next uses git there: keys that
+// run programs or include files (the config is rewritten without them, the original kept
+// beside it), hooks (moved aside), and links or pointer files that lead git outside the
+// workspace (moved aside). A repository whose control files are older than the run is the
+// user's and is left alone.
+func (a *afterRun) scanGit() {
+	r := a.ws
+	queue := []string{"."}
+	visited := 0
+	for len(queue) > 0 {
+		dir := queue[0]
+		queue = queue[1:]
+		if visited++; visited > gitScanMaxDirs {
+			a.warnf("stopped looking for git repositories the agent made after %d directories of %s; repositories deeper than %s were not checked", gitScanMaxDirs, display(r.Path()), display(dir))
+			return
+		}
+		ents, err := r.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		names := map[string]fs.DirEntry{}
+		for _, e := range ents {
+			names[e.Name()] = e
+		}
+		isGitDir := looksLikeGitDir(names)
+		if isGitDir {
+			a.checkGitDir(dir)
+		}
+		for _, e := range ents {
+			rel := path.Join(dir, e.Name())
+			switch {
+			case e.Name() == ".git" && e.Type()&fs.ModeSymlink != 0:
+				a.checkGitLink(rel)
+			case e.Name() == ".git" && e.Type().IsRegular():
+				a.checkGitFile(rel)
+			case e.IsDir() && !(isGitDir && gitSkip[e.Name()]):
+				queue = append(queue, rel)
+			}
+		}
+	}
+}
+
+// looksLikeGitDir is git's own test (setup.c is_git_directory), loosely: HEAD, and objects or
+// a commondir file.
+func looksLikeGitDir(names map[string]fs.DirEntry) bool {
+	head, ok := names["HEAD"]
+	if !ok || head.IsDir() {
+		return false
+	}
+	if o, ok := names["objects"]; ok && o.IsDir() {
+		return true
+	}
+	c, ok := names["commondir"]
+	return ok && !c.IsDir()
+}
+
+// changed reports whether rel (beneath the workspace) changed during the run.
+func (a *afterRun) changed(rel string) bool {
+	ct, err := a.ws.Ctime(rel)
+	return err == nil && ct >= a.start
+}
+
+// checkGitDir checks one git directory (dir is relative to the workspace).
+func (a *afterRun) checkGitDir(dir string) {
+	touched := false
+	for _, c := range gitControl {
+		if a.changed(path.Join(dir, c)) {
+			touched = true
+		}
+	}
+	a.checkHooks(dir)
+	if !touched {
+		return
+	}
+	for _, c := range gitControl {
+		rel := path.Join(dir, c)
+		fi, err := a.ws.Lstat(rel)
+		if err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			a.aside(rel, "a symbolic link git would follow")
+		}
+	}
+	for _, c := range []string{"config", "config.worktree"} {
+		a.cleanConfig(dir, path.Join(dir, c))
+	}
+	if a.changed(path.Join(dir, "commondir")) {
+		b, err := a.ws.ReadFile(path.Join(dir, "commondir"), 4096)
+		if err == nil {
+			target := strings.TrimSpace(string(b))
+			if why := a.pointsAway(dir, target); why != "" {
+				a.aside(path.Join(dir, "commondir"), why)
+			}
+		}
+	}
+}
+
+// checkHooks moves aside the hooks made during the run. Git runs a hook by its exact name,
+// so a renamed one never runs; the samples git init writes are left.
+func (a *afterRun) checkHooks(dir string) {
+	hooks := path.Join(dir, "hooks")
+	ents, err := a.ws.ReadDir(hooks)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		rel := path.Join(hooks, e.Name())
+		if strings.HasSuffix(e.Name(), ".sample") && e.Type().IsRegular() || strings.Contains(e.Name(), quarantineSuffix) || !a.changed(rel) {
+			continue
+		}
+		a.aside(rel, "a git hook made during the run")
+	}
+}
+
+// cleanConfig rewrites a config file without the keys that run programs, keeping the
+// original beside it; an unreadable one is moved aside whole.
+func (a *afterRun) cleanConfig(gitdir, rel string) {
+	src, err := a.ws.ReadFile(rel, gitConfigMaxSize)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return
+	case err != nil:
+		a.aside(rel, "a git config agentrun could not read ("+err.Error()+")")
+		return
+	}
+	entries, err := parseGitConfig(src)
+	if err != nil {
+		a.aside(rel, "a git config agentrun could not parse ("+err.Error()+")")
+		return
+	}
+	var drop []gitEntry
+	var keys []string
+	for _, e := range entries {
+		if why := gitProgramKey(e, gitdir); why != "" {
+			drop = append(drop, e)
+			keys = append(keys, e.Key()+" ("+why+")")
+		}
+	}
+	if len(drop) == 0 {
+		return
+	}
+	dst, err := a.moveAside(a.ws, rel)
+	if err != nil {
+		a.warnf("the agent set git config keys that run programs in %s: %s; moving it aside failed: %v; remove them before using git there", display(a.ws.Path()+"/"+rel), display(strings.Join(keys, ", ")), err)
+		return
+	}
+	if err := a.ws.WriteFile(rel, cleanGitConfig(src, drop), 0o644, a.id); err != nil {
+		a.warnf("the agent set git config keys that run programs in %s; the original is in %s, and writing a cleaned one failed: %v", display(a.ws.Path()+"/"+rel), display(dst), err)
+		return
+	}
+	a.notef("the agent set git config keys that run programs in %s: %s; removed them (the original is %s)", display(a.ws.Path()+"/"+rel), display(strings.Join(keys, ", ")), display(a.ws.Path()+"/"+dst))
+}
+
+// checkGitLink moves aside a .git symbolic link made during the run: git would take
+// whatever it points to as the repository.
+func (a *afterRun) checkGitLink(rel string) {
+	if a.changed(rel) {
+		a.aside(rel, "a .git symbolic link made during the run")
+	}
+}
+
+// checkGitFile checks a "gitdir: PATH" file made or changed during the run: one that leads
+// outside the workspace is moved aside (git would run what a config there says).
+func (a *afterRun) checkGitFile(rel string) {
+	if !a.changed(rel) {
+		return
+	}
+	b, err := a.ws.ReadFile(rel, 4096)
+	if err != nil {
+		a.aside(rel, "a .git file agentrun could not read")
+		return
+	}
+	target, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "gitdir:")
+	if !ok {
+		return // git does not read it as a pointer
+	}
+	if why := a.pointsAway(path.Dir(rel), strings.TrimSpace(target)); why != "" {
+		a.aside(rel, why)
+	}
+}
+
+// pointsAway says why a git pointer (commondir, gitdir:) from base, relative to the
+// workspace, is not to be trusted: it leaves the workspace, or its config runs programs.
+func (a *afterRun) pointsAway(base, target string) string {
+	if target == "" {
+		return ""
+	}
+	if path.IsAbs(target) {
+		if rel, ok := strings.CutPrefix(path.Clean(target), a.ws.Path()+"/"); ok {
+			target = rel
+		} else {
+			return "a git pointer to " + target + ", outside the workspace"
+		}
+	} else {
+		target = path.Join(base, target)
+	}
+	if target == ".." || strings.HasPrefix(target, "../") {
+		return "a git pointer outside the workspace"
+	}
+	src, err := a.ws.ReadFile(path.Join(target, "config"), gitConfigMaxSize)
+	if err != nil {
+		if errors.Is(err, safefs.ErrUnsafePath) {
+			return "a git pointer through a symbolic link"
+		}
+		return ""
+	}
+	entries, err := parseGitConfig(src)
+	if err != nil {
+		return "a git pointer to a config agentrun cannot parse"
+	}
+	for _, e := range entries {
+		if gitProgramKey(e, target) != "" {
+			return "a git pointer to a config with keys that run programs"
+		}
+	}
+	return ""
+}
+
+// aside moves rel (beneath the workspace) aside and says why.
+func (a *afterRun) aside(rel, why string) {
+	p := a.ws.Path() + "/" + rel
+	dst, err := a.moveAside(a.ws, rel)
+	if err != nil {
+		a.warnf("found %s at %s, and moving it aside failed: %v; remove it before using git there", display(why), display(p), err)
+		return
+	}
+	a.notef("found %s at %s; moved it to %s", display(why), display(p), display(a.ws.Path()+"/"+dst))
+}

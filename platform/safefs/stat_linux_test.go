@@ -1,0 +1,7 @@
+//go:build linux
+
+package safefs
+
+import "syscall"
+
+type syscallStat = syscall.Stat_t

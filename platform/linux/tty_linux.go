@@ -29,6 +29,10 @@ type terminal struct {
 	state    *term.State
 	winch    chan os.Signal
 	copyDone chan struct{}
+	// The relay of the user's keystrokes stops when stop[1] is written, so that nothing
+	// after the run (a question to the user) loses its answer to a reader left behind.
+	stop   [2]int
+	inDone chan struct{}
 }
 
 func newTerminal(in *os.File, out io.Writer) (*terminal, error) {
@@ -72,13 +76,67 @@ func (t *terminal) attach() error {
 			t.resize()
 		}
 	}()
-	go func() { _, _ = io.Copy(t.master, t.in) }()
+	if err := unix.Pipe2(t.stop[:], unix.O_CLOEXEC); err != nil {
+		return fmt.Errorf("creating the terminal relay's stop pipe: %w", err)
+	}
+	t.inDone = make(chan struct{})
+	go t.relayInput()
 	t.copyDone = make(chan struct{})
 	go func() {
 		_, _ = io.Copy(t.out, t.master)
 		close(t.copyDone)
 	}()
 	return nil
+}
+
+// relayInput copies the user's keystrokes to the agent's terminal until the input ends or
+// stopInput is called; it waits in poll, never in a read that cannot be called off.
+func (t *terminal) relayInput() {
+	defer close(t.inDone)
+	in := int(t.in.Fd())
+	buf := make([]byte, 32*1024)
+	fds := []unix.PollFd{{Fd: int32(in), Events: unix.POLLIN}, {Fd: int32(t.stop[0]), Events: unix.POLLIN}}
+	for {
+		fds[0].Revents, fds[1].Revents = 0, 0
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if err == unix.EINTR {
+				continue
+			}
+			return
+		}
+		if fds[1].Revents != 0 {
+			return
+		}
+		if fds[0].Revents == 0 {
+			continue
+		}
+		n, err := unix.Read(in, buf)
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if n <= 0 || err != nil {
+			return
+		}
+		if _, err := t.master.Write(buf[:n]); err != nil {
+			return
+		}
+	}
+}
+
+// stopInput ends the keystroke relay and waits for it, so the terminal's next reader gets
+// everything the user types from now on.
+func (t *terminal) stopInput() {
+	if t.inDone == nil {
+		return
+	}
+	_, _ = unix.Write(t.stop[1], []byte{0})
+	select {
+	case <-t.inDone:
+	case <-time.After(time.Second):
+	}
+	unix.Close(t.stop[0])
+	unix.Close(t.stop[1])
+	t.inDone = nil
 }
 
 func (t *terminal) resize() {
@@ -100,6 +158,7 @@ func (t *terminal) drain() {
 
 // restore puts the user's terminal back as it was. It is safe to call more than once.
 func (t *terminal) restore() {
+	t.stopInput()
 	if t.winch != nil {
 		signal.Stop(t.winch)
 		close(t.winch)

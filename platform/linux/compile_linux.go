@@ -27,7 +27,7 @@ var ociOps = map[configs.Operator]specs.LinuxSeccompOperator{
 // CompileSeccomp writes the sandbox's seccomp filter as an OCI runtime-spec profile (the
 // "linux.seccomp" object of config.json), for use with other runtimes or Kubernetes.
 func CompileSeccomp(*profiles.Policy) ([]byte, error) {
-	s := seccompConfig()
+	s := seccompConfig(seccompOptions{})
 	out := specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
 	for _, a := range s.Architectures {
 		out.Architectures = append(out.Architectures, ociArch[a])

@@ -84,7 +84,7 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 		NoNewPrivileges:   true,
 		NoNewKeyring:      true,
 		ParentDeathSignal: int(unix.SIGKILL),
-		Seccomp:           seccompConfig(),
+		Seccomp:           seccompConfig(seccompOptions{}),
 		MaskPaths: []string{
 			"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
 			"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",

@@ -45,7 +45,15 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			Needed:    true,
 			Available: h.Root || h.UserNS,
 			Fix:       nsFix,
-			Degraded:  "runs the Landlock + seccomp tier (without mounts: deny and protect inside writable directories, the private /tmp and hiding host processes are given up)",
+			Degraded:  "runs the Landlock + seccomp tier (without mounts: deny and protect inside writable directories, the private /tmp and hiding host processes are given up, and a file the agent writes can be run through the dynamic loader, ld.so FILE, since Landlock checks execve only)",
+		},
+		{
+			Name:      "exec deny",
+			Enforces:  fmt.Sprintf("%d exec.deny rules: each program bound noexec over itself, so neither execve nor the dynamic loader runs it", len(pol.Exec.Deny)),
+			Needed:    len(pol.Exec.Deny) > 0 && !audit,
+			Available: h.Root || h.UserNS,
+			Fix:       nsFix,
+			Degraded:  "cannot run: without mounts the dynamic loader (ld.so PROGRAM) runs a denied program; remove exec.deny from the profile or allow user namespaces",
 		},
 		{
 			Name:      "landlock",

@@ -237,6 +237,10 @@ func sandboxCases() []filterCase {
 	add(filterCase{call: "execveat", args: []uint64{3, 0, 0, 0, unix.AT_EMPTY_PATH | unix.AT_SYMLINK_NOFOLLOW}, want: unix.EACCES}, 4)
 	add(filterCase{call: "execveat", args: []uint64{unix.AT_FDCWD & 0xffffffff, 0, 0, 0, 0}}, 4)
 	add(filterCase{call: "execve", args: []uint64{0, 0, 0}})
+	// memfd_create only sealed against exec.
+	add(filterCase{call: "memfd_create", args: []uint64{0, 0}, want: unix.ENOSYS}, 1)
+	add(filterCase{call: "memfd_create", args: []uint64{0, unix.MFD_CLOEXEC | unix.MFD_EXEC}, want: unix.ENOSYS}, 1)
+	add(filterCase{call: "memfd_create", args: []uint64{0, unix.MFD_CLOEXEC | unix.MFD_NOEXEC_SEAL}}, 1)
 	// Sockets: the family and protocol are ints.
 	add(filterCase{call: "socket", args: []uint64{unix.AF_VSOCK, unix.SOCK_STREAM, 0}, want: unix.EPERM}, 0, 1, 2)
 	add(filterCase{call: "socketpair", args: []uint64{unix.AF_VSOCK, unix.SOCK_STREAM, 0, 0}, want: unix.EPERM}, 0)

@@ -87,6 +87,10 @@ func seccompConfig(o seccompOptions) *configs.Seccomp {
 		// Running a descriptor (fexecve, execveat with AT_EMPTY_PATH) is how a memfd the
 		// agent wrote runs without a path Landlock could check.
 		rule(unix.EACCES, "execveat", has(4, unix.AT_EMPTY_PATH)),
+		// A memfd the agent wrote and then runs through /proc/self/fd/N has no path for
+		// Landlock to check: memfds are only for those who seal them against exec (Linux
+		// 6.3+). ENOSYS is what callers that fall back to a file expect.
+		rule(unix.ENOSYS, "memfd_create", &configs.Arg{Index: 1, Op: configs.MaskEqualTo, Value: unix.MFD_NOEXEC_SEAL, ValueTwo: 0}),
 		// Host-to-VM sockets: vsock is not scoped by network namespaces.
 		deny("socket", is(0, unix.AF_VSOCK)),
 		deny("socketpair", is(0, unix.AF_VSOCK)),

@@ -286,6 +286,15 @@ func inetCases(noInet bool) []filterCase {
 		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_STREAM, unix.IPPROTO_UDP}, want: deny(unix.EACCES)}, 0, 1, 2)
 		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_STREAM, 1}, want: deny(unix.EACCES)}, 0, 1, 2)
 	}
+	for _, c := range []filterCase{
+		{call: "sendto", args: []uint64{3, 0, 1, unix.MSG_FASTOPEN | unix.MSG_NOSIGNAL, 0, 0}, want: deny(unix.EACCES)},
+		{call: "sendmsg", args: []uint64{3, 0, unix.MSG_FASTOPEN}, want: deny(unix.EACCES)},
+		{call: "sendmmsg", args: []uint64{3, 0, 1, unix.MSG_FASTOPEN}, want: deny(unix.EACCES)},
+		{call: "sendto", args: []uint64{3, 0, 1, unix.MSG_NOSIGNAL, 0, 0}},
+		{call: "sendmsg", args: []uint64{3, 0, unix.MSG_DONTWAIT}},
+	} {
+		add(c, map[string]int{"sendto": 3, "sendmsg": 2, "sendmmsg": 3}[c.call]) // the flags
+	}
 	// Neither a 64-bit TCP nor another family is caught by the rules for these two.
 	add(filterCase{call: "socket", args: []uint64{unix.AF_UNIX, unix.SOCK_DGRAM, 0}}, 0, 1)
 	add(filterCase{call: "socket", args: []uint64{unix.AF_NETLINK, unix.SOCK_DGRAM, 0}}, 0, 1)

@@ -112,14 +112,21 @@ func seccompConfig(o seccompOptions) *configs.Seccomp {
 }
 
 // inetRules deny AF_INET and AF_INET6 sockets other than SOCK_STREAM with protocol 0 or
-// IPPROTO_TCP, which Landlock's network rules govern. socket's type carries flags above
+// IPPROTO_TCP, which Landlock's network rules govern, and TCP Fast Open. socket's type carries flags above
 // its low four bits (SOCK_NONBLOCK, SOCK_CLOEXEC); the kernel masks them off.
 func inetRules(rule func(unix.Errno, string, ...*configs.Arg) *configs.Syscall, is func(uint, uint64) *configs.Arg) []*configs.Syscall {
 	const typeMask = 0xf // SOCK_TYPE_MASK
 	sockType := func(t uint64) *configs.Arg {
 		return &configs.Arg{Index: 1, Op: configs.MaskEqualTo, Value: typeMask, ValueTwo: t}
 	}
-	var out []*configs.Syscall
+	// TCP Fast Open connects from sendto/sendmsg, past the connect hook Landlock checks.
+	fastOpen := &configs.Arg{Op: configs.MaskEqualTo, Value: unix.MSG_FASTOPEN, ValueTwo: unix.MSG_FASTOPEN}
+	at := func(i uint) *configs.Arg { a := *fastOpen; a.Index = i; return &a }
+	out := []*configs.Syscall{
+		rule(unix.EACCES, "sendto", at(3)),
+		rule(unix.EACCES, "sendmsg", at(2)),
+		rule(unix.EACCES, "sendmmsg", at(3)),
+	}
 	for _, family := range []uint64{unix.AF_INET, unix.AF_INET6} {
 		for t := uint64(0); t <= typeMask; t++ {
 			if t != unix.SOCK_STREAM {

@@ -21,6 +21,9 @@ func TestStageDropsCapabilities(t *testing.T) {
 	for _, unprivileged := range []bool{false, true} {
 		r := newRunner(t, unprivileged)
 		t.Run(r.name, func(t *testing.T) {
+			if unprivileged {
+				usableTUN(t)
+			}
 			p := filepath.Join(r.home, "net.yaml")
 			if err := os.WriteFile(p, []byte(netProfile), 0o644); err != nil {
 				t.Fatal(err)

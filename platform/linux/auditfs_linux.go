@@ -21,7 +21,7 @@ func auditFilesystem(enforce fsPlan) fsPlan {
 	}
 	for _, m := range enforce.Mounts {
 		if profiles.Within(m.Path, privateTmp) && m.Access != accessDeny {
-			m.Access = accessWrite
+			m.Access, m.NoExec = accessWrite, false // audit mode runs what the user could
 			plan.Mounts = append(plan.Mounts, m)
 		}
 	}

@@ -27,7 +27,7 @@ var ociOps = map[configs.Operator]specs.LinuxSeccompOperator{
 // CompileSeccomp writes the sandbox's seccomp filter as an OCI runtime-spec profile (the
 // "linux.seccomp" object of config.json), for use with other runtimes or Kubernetes.
 func CompileSeccomp(*profiles.Policy) ([]byte, error) {
-	s := seccompConfig()
+	s := seccompConfig(seccompOptions{})
 	out := specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
 	for _, a := range s.Architectures {
 		out.Architectures = append(out.Architectures, ociArch[a])
@@ -63,9 +63,19 @@ func describeFilesystem(pol *profiles.Policy, stat statFunc) []byte {
 	b.WriteString("# Mounts rebuild the host's view (in this order); Landlock then allows only what is listed.\n\nmounts:\n")
 	for _, m := range fs.Mounts {
 		kind := map[access]string{accessRead: "read-only bind", accessWrite: "read-write bind", accessProtect: "read-only bind (protect)", accessDeny: "hidden (deny)"}[m.Access]
+		if m.NoExec {
+			kind += ", noexec"
+		}
 		fmt.Fprintf(&b, "  %-40s %s\n", m.Path, kind)
 	}
-	fmt.Fprintf(&b, "  %-40s %s\n", privateTmp, "private tmpfs")
+	tmp := "private tmpfs"
+	if fs.TmpNoExec {
+		tmp += ", noexec"
+	}
+	fmt.Fprintf(&b, "  %-40s %s\n", privateTmp, tmp)
+	for _, m := range fs.ExecDeny {
+		fmt.Fprintf(&b, "  %-40s %s\n", m.Path, "noexec bind over itself (exec.deny)")
+	}
 	b.WriteString("\nlandlock (ABI up to 7; signals and abstract unix sockets scoped to the sandbox):\n")
 	rights := map[string]string{"r": "read", "rw": "read, write, create, remove", "x": "execute", "d": "list directories"}
 	rules := landlockRules(pol, fs)

@@ -37,6 +37,16 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 		bindRW   = unix.MS_BIND | unix.MS_REC | unix.MS_NOSUID | unix.MS_NODEV
 		sysFlags = unix.MS_NOEXEC | unix.MS_NOSUID | unix.MS_NODEV
 	)
+	tmpFlags := unix.MS_NOSUID | unix.MS_NODEV
+	if fs.TmpNoExec {
+		tmpFlags |= unix.MS_NOEXEC
+	}
+	noexec := func(m fsMount) int {
+		if m.NoExec {
+			return unix.MS_NOEXEC
+		}
+		return 0
+	}
 	mounts := []*configs.Mount{
 		{Source: "proc", Destination: "/proc", Device: "proc", Flags: sysFlags},
 		{Source: "tmpfs", Destination: "/dev", Device: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_STRICTATIME, Data: "mode=755,size=65536k"},
@@ -44,7 +54,7 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 		{Source: "shm", Destination: "/dev/shm", Device: "tmpfs", Flags: sysFlags, Data: "mode=1777,size=65536k"},
 		{Source: "mqueue", Destination: "/dev/mqueue", Device: "mqueue", Flags: sysFlags},
 		{Source: "sysfs", Destination: "/sys", Device: "sysfs", Flags: sysFlags | unix.MS_RDONLY},
-		{Source: "tmpfs", Destination: "/tmp", Device: "tmpfs", Flags: unix.MS_NOSUID | unix.MS_NODEV, Data: "mode=1777"},
+		{Source: "tmpfs", Destination: "/tmp", Device: "tmpfs", Flags: tmpFlags, Data: "mode=1777"},
 		{Source: l.self, Destination: stageDir + "/agentrun", Device: "bind", Flags: bindRO &^ unix.MS_NOSUID},
 	}
 	if rootless {
@@ -58,7 +68,7 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 		case accessRead, accessProtect:
 			mounts = append(mounts, &configs.Mount{Source: m.Path, Destination: m.Path, Device: "bind", Flags: bindRO})
 		case accessWrite:
-			mounts = append(mounts, &configs.Mount{Source: m.Path, Destination: m.Path, Device: "bind", Flags: bindRW})
+			mounts = append(mounts, &configs.Mount{Source: m.Path, Destination: m.Path, Device: "bind", Flags: bindRW | noexec(m)})
 		case accessDeny:
 			if m.Dir {
 				mounts = append(mounts, &configs.Mount{Source: "tmpfs", Destination: m.Path, Device: "tmpfs", Flags: unix.MS_RDONLY | sysFlags, Data: "mode=000,size=4k,nr_inodes=1"})
@@ -66,6 +76,13 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 				mounts = append(mounts, &configs.Mount{Source: l.denyFile, Destination: m.Path, Device: "bind", Flags: bindRO | unix.MS_NOEXEC})
 			}
 		}
+	}
+	for _, m := range fs.ExecDeny {
+		flags := bindRO
+		if m.Access == accessWrite {
+			flags = bindRW
+		}
+		mounts = append(mounts, &configs.Mount{Source: m.Path, Destination: m.Path, Device: "bind", Flags: flags | unix.MS_NOEXEC})
 	}
 	namespaces := configs.Namespaces{
 		{Type: configs.NEWNS}, {Type: configs.NEWPID}, {Type: configs.NEWIPC},
@@ -84,7 +101,7 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 		NoNewPrivileges:   true,
 		NoNewKeyring:      true,
 		ParentDeathSignal: int(unix.SIGKILL),
-		Seccomp:           seccompConfig(),
+		Seccomp:           seccompConfig(seccompOptions{}),
 		MaskPaths: []string{
 			"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
 			"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",

@@ -37,7 +37,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	sc := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), given)
 	sc.Direct, sc.NoNetwork = true, pol.Network.None()
 	if !given["seccomp"] {
-		sc.Seccomp = seccompConfig()
+		sc.Seccomp = seccompConfig(seccompOptions{NoInet: pol.Network.None()})
 	}
 	cmd := exec.Command(self, stageArg)
 	cmd.Env = []string{}

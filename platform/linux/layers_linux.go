@@ -45,7 +45,15 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			Needed:    true,
 			Available: h.Root || h.UserNS,
 			Fix:       nsFix,
-			Degraded:  "runs the Landlock + seccomp tier (without mounts: deny and protect inside writable directories, the private /tmp and hiding host processes are given up)",
+			Degraded:  "runs the Landlock + seccomp tier (without mounts: deny and protect inside writable directories, the private /tmp and hiding host processes are given up, and a file the agent writes can be run through the dynamic loader, ld.so FILE, since Landlock checks execve only)",
+		},
+		{
+			Name:      "exec deny",
+			Enforces:  fmt.Sprintf("%d exec.deny rules: each program bound noexec over itself, so neither execve nor the dynamic loader runs it", len(pol.Exec.Deny)),
+			Needed:    len(pol.Exec.Deny) > 0 && !audit,
+			Available: h.Root || h.UserNS,
+			Fix:       nsFix,
+			Degraded:  "cannot run: without mounts the dynamic loader (ld.so PROGRAM) runs a denied program; remove exec.deny from the profile or allow user namespaces",
 		},
 		{
 			Name:      "landlock",
@@ -56,7 +64,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 		},
 		{
 			Name:      "seccomp",
-			Enforces:  fmt.Sprintf("%d dangerous system calls denied (ptrace, bpf, io_uring, mount, keyctl, TIOCSTI, new user namespaces, …); no_new_privs; no capabilities", len(deniedSyscalls)+9),
+			Enforces:  fmt.Sprintf("%d dangerous system calls denied (ptrace, bpf, io_uring, mount, keyctl, …), and TIOCSTI/TIOCLINUX, new user namespaces, vsock, netlink other than routing, MPTCP and execveat of a descriptor, arguments compared as the kernel reads them; no_new_privs; no capabilities", len(deniedSyscalls)),
 			Needed:    true,
 			Available: h.Seccomp,
 			Fix:       "build agentrun with -tags seccomp and libseccomp (scripts/install.sh does)",

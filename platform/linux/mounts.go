@@ -33,6 +33,7 @@ type fsMount struct {
 	Path   string
 	Access access
 	Dir    bool // the host path is a directory
+	NoExec bool // nothing on it runs or is mapped as code (see planExec)
 }
 
 // fsPlan is the filesystem part of a container: the mounts, in the order to make them, and the
@@ -40,6 +41,10 @@ type fsMount struct {
 type fsPlan struct {
 	Mounts  []fsMount
 	Skipped []string
+	// TmpNoExec makes the private /tmp noexec; ExecDeny are binds of the programs exec.deny
+	// names over themselves, noexec, made after Mounts (see planExec).
+	TmpNoExec bool
+	ExecDeny  []fsMount
 }
 
 // statFunc reports whether a host path exists and is a directory.
@@ -117,6 +122,7 @@ func planFilesystem(pol *profiles.Policy, stat statFunc) fsPlan {
 		plan.Mounts = append(plan.Mounts, m)
 	}
 	plan.Mounts = pruneProtect(plan.Mounts)
+	planExec(&plan, pol, stat)
 	return plan
 }
 

@@ -88,12 +88,24 @@ func setupTUN(n *netConfig) error {
 	if err := unix.Sendmsg(int(sock.Fd()), []byte("tun0"), unix.UnixRights(fd), nil, 0); err != nil {
 		return fmt.Errorf("handing the TUN device to agentrun: %w", err)
 	}
-	// The agent must never hold these: drop them from every thread's bounding set (the
-	// agent's execve then grants nothing, even as root of a user namespace).
+	return dropCapabilities()
+}
+
+// dropCapabilities ends the stage's power once the TUN device is up: the network
+// capabilities leave every thread's bounding set (the agent's execve then grants nothing, even
+// as root of a user namespace), then the ambient, effective, permitted and inheritable sets
+// are emptied, so the stage itself holds nothing for the rest of the run.
+func dropCapabilities() error {
 	for _, c := range []uintptr{unix.CAP_NET_ADMIN, unix.CAP_SETPCAP} {
 		if err := ll.AllThreadsPrctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0); err != nil {
 			return fmt.Errorf("dropping network capabilities: %w", err)
 		}
+	}
+	if err := ll.AllThreadsPrctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return fmt.Errorf("clearing ambient capabilities: %w", err)
+	}
+	if err := clearCapabilities(); err != nil {
+		return fmt.Errorf("dropping the stage's capabilities: %w", err)
 	}
 	return nil
 }

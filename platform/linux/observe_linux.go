@@ -25,15 +25,7 @@ type observer struct {
 // observe makes the filter report the watched calls to a socket at socketPath and starts
 // listening there.
 func observe(s *configs.Seccomp, socketPath string, pol *profiles.Policy, spec *platform.Spec, self string) (*observer, error) {
-	for _, c := range watchedCalls {
-		sc := &configs.Syscall{Name: c.name, Action: configs.Notify}
-		if c.flags >= 0 {
-			// O_PATH opens only make a handle (Landlock's rules are hundreds of them at
-			// start): the filter lets them through without a round trip.
-			sc.Args = []*configs.Arg{{Index: uint(c.flags), Op: configs.MaskEqualTo, Value: unix.O_PATH, ValueTwo: 0}}
-		}
-		s.Syscalls = append(s.Syscalls, sc)
-	}
+	addWatchRules(s)
 	s.ListenerPath = socketPath
 	o := &observer{
 		judge: newFileJudge(pol, &fileJudgeSpec{
@@ -83,5 +75,24 @@ func (o *observer) Close() {
 	}
 	if o.n != nil {
 		o.n.Close()
+	}
+}
+
+// addWatchRules makes filter s report the watched calls. A rule without conditions would take
+// precedence over s's denials of the same call (libseccomp lets it), so a watched call that s
+// denies for some arguments is reported only for the others.
+func addWatchRules(s *configs.Seccomp) {
+	for _, c := range watchedCalls {
+		sc := &configs.Syscall{Name: c.name, Action: configs.Notify}
+		switch {
+		case c.flags >= 0:
+			// O_PATH opens only make a handle (Landlock's rules are hundreds of them at
+			// start): the filter lets them through without a round trip.
+			sc.Args = []*configs.Arg{{Index: uint(c.flags), Op: configs.MaskEqualTo, Value: unix.O_PATH, ValueTwo: 0}}
+		case c.name == "execveat":
+			// execveat of a descriptor is denied (see seccompConfig).
+			sc.Args = []*configs.Arg{{Index: uint(c.empty), Op: configs.MaskEqualTo, Value: unix.AT_EMPTY_PATH, ValueTwo: 0}}
+		}
+		s.Syscalls = append(s.Syscalls, sc)
 	}
 }

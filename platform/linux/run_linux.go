@@ -75,6 +75,9 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if audit && (given["namespaces"] || given["seccomp"]) {
 		return 0, fmt.Errorf("audit mode records file and exec accesses through the container's seccomp notifications, and this host cannot give them (see agentrun doctor); run in enforce mode with --allow-degraded instead")
 	}
+	if given["exec deny"] {
+		return 0, fmt.Errorf("exec.deny (%s) cannot be enforced in the Landlock + seccomp tier: Landlock checks execve only, and the dynamic loader (ld.so PROGRAM) would run a denied program; allow user namespaces (see agentrun doctor) or remove exec.deny from the profile", pol.Exec.Deny[0].Path)
+	}
 	if given["namespaces"] {
 		return runDirect(ctx, spec, pol, fs, given)
 	}

@@ -24,22 +24,47 @@ var deniedSyscalls = []string{
 	"settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
 }
 
-// Personality flags (linux/personality.h).
-const (
-	addrNoRandomize = 0x0040000
-	readImpliesExec = 0x0400000
-)
+// Personality flags (linux/personality.h) that undo address-space randomisation, make reads
+// executable or map page zero: exploit aids, never needed by an agent.
+var deniedPersonality = []uint64{
+	0x0040000, // ADDR_NO_RANDOMIZE
+	0x0100000, // MMAP_PAGE_ZERO
+	0x0200000, // ADDR_COMPAT_LAYOUT
+	0x0400000, // READ_IMPLIES_EXEC
+}
+
+// low32 is the mask for arguments the kernel reads as 32-bit values (int, unsigned int).
+// seccomp sees all 64 bits of a register, so a rule comparing the whole register is passed
+// by setting a high bit the kernel then ignores: socket(AF_VSOCK|1<<32, …). Every rule on
+// such an argument compares it masked.
+const low32 = 0xffffffff
+
+// ipprotoMPTCP is IPPROTO_MPTCP (linux/in.h).
+const ipprotoMPTCP = 262
+
+// seccompOptions are what the filter depends on beyond the fixed deny list.
+type seccompOptions struct {
+	// NoInet denies every AF_INET and AF_INET6 socket except plain TCP: in the Landlock +
+	// seccomp tier with no network, Landlock cuts off TCP (ABI 4) but governs no other
+	// protocol, and nothing else separates the agent from the host's network.
+	NoInet bool
+}
 
 // seccompConfig is the sandbox's filter: allow by default, deny the list above and a few
-// argument-dependent calls.
-func seccompConfig() *configs.Seccomp {
-	eperm := uint(unix.EPERM)
-	enosys := uint(unix.ENOSYS)
-	deny := func(name string, args ...*configs.Arg) *configs.Syscall {
-		return &configs.Syscall{Name: name, Action: configs.Errno, ErrnoRet: &eperm, Args: args}
+// argument-dependent calls, every argument compared as the kernel reads it.
+func seccompConfig(o seccompOptions) *configs.Seccomp {
+	errno := func(e unix.Errno) *uint { v := uint(e); return &v }
+	rule := func(e unix.Errno, name string, args ...*configs.Arg) *configs.Syscall {
+		return &configs.Syscall{Name: name, Action: configs.Errno, ErrnoRet: errno(e), Args: args}
 	}
-	arg := func(index uint, op configs.Operator, value, valueTwo uint64) *configs.Arg {
-		return &configs.Arg{Index: index, Op: op, Value: value, ValueTwo: valueTwo}
+	deny := func(name string, args ...*configs.Arg) *configs.Syscall { return rule(unix.EPERM, name, args...) }
+	// is compares a 32-bit argument with value, whatever its upper half holds.
+	is := func(index uint, value uint64) *configs.Arg {
+		return &configs.Arg{Index: index, Op: configs.MaskEqualTo, Value: low32, ValueTwo: value}
+	}
+	// has tests bits of an argument (a 64-bit flags word or a 32-bit one alike).
+	has := func(index uint, bits uint64) *configs.Arg {
+		return &configs.Arg{Index: index, Op: configs.MaskEqualTo, Value: bits, ValueTwo: bits}
 	}
 	// Only the native architecture: a system call made through another ABI (32-bit x86 on
 	// amd64) matches no architecture of the filter and kills the process.
@@ -48,21 +73,73 @@ func seccompConfig() *configs.Seccomp {
 		s.Syscalls = append(s.Syscalls, deny(name))
 	}
 	s.Syscalls = append(s.Syscalls,
-		// Typing into the terminal of the user's shell, and console tricks.
-		deny("ioctl", arg(1, configs.EqualTo, unix.TIOCSTI, 0)),
-		deny("ioctl", arg(1, configs.EqualTo, unix.TIOCLINUX, 0)),
+		// Typing into the terminal of the user's shell, and console tricks. The request is
+		// an unsigned int in the kernel.
+		deny("ioctl", is(1, unix.TIOCSTI)),
+		deny("ioctl", is(1, unix.TIOCLINUX)),
 		// New user namespaces would give the agent capabilities over a namespace of its own.
-		deny("unshare", arg(0, configs.MaskEqualTo, unix.CLONE_NEWUSER, unix.CLONE_NEWUSER)),
-		deny("clone", arg(0, configs.MaskEqualTo, unix.CLONE_NEWUSER, unix.CLONE_NEWUSER)),
+		// The flags are unsigned long; the test of one bit ignores the rest.
+		deny("unshare", has(0, unix.CLONE_NEWUSER)),
+		deny("clone", has(0, unix.CLONE_NEWUSER)),
 		// clone3 takes its flags in memory that seccomp cannot read: ENOSYS makes libc fall
 		// back to clone, which is filtered above.
-		&configs.Syscall{Name: "clone3", Action: configs.Errno, ErrnoRet: &enosys},
-		// Host-to-VM sockets, and netlink other than routing (which getifaddrs needs).
-		deny("socket", arg(0, configs.EqualTo, unix.AF_VSOCK, 0)),
-		deny("socket", arg(0, configs.EqualTo, unix.AF_NETLINK, 0), arg(2, configs.NotEqualTo, unix.NETLINK_ROUTE, 0)),
-		// Turning off address-space randomisation, or making all reads executable.
-		deny("personality", arg(0, configs.MaskEqualTo, addrNoRandomize, addrNoRandomize)),
-		deny("personality", arg(0, configs.MaskEqualTo, readImpliesExec, readImpliesExec)),
+		rule(unix.ENOSYS, "clone3"),
+		// Running a descriptor (fexecve, execveat with AT_EMPTY_PATH) is how a memfd the
+		// agent wrote runs without a path Landlock could check.
+		rule(unix.EACCES, "execveat", has(4, unix.AT_EMPTY_PATH)),
+		// A memfd the agent wrote and then runs through /proc/self/fd/N has no path for
+		// Landlock to check: memfds are only for those who seal them against exec (Linux
+		// 6.3+). ENOSYS is what callers that fall back to a file expect.
+		rule(unix.ENOSYS, "memfd_create", &configs.Arg{Index: 1, Op: configs.MaskEqualTo, Value: unix.MFD_NOEXEC_SEAL, ValueTwo: 0}),
+		// Host-to-VM sockets: vsock is not scoped by network namespaces.
+		deny("socket", is(0, unix.AF_VSOCK)),
+		deny("socketpair", is(0, unix.AF_VSOCK)),
+		// Multipath TCP is not TCP to Landlock; programs fall back to TCP on this error.
+		rule(unix.EPROTONOSUPPORT, "socket", is(2, ipprotoMPTCP)),
 	)
+	// Netlink other than routing (which getifaddrs needs): each other protocol by name,
+	// since a NotEqualTo rule compares all 64 bits (the kernel allows 0 to 31).
+	for proto := uint64(1); proto < 32; proto++ {
+		s.Syscalls = append(s.Syscalls, deny("socket", is(0, unix.AF_NETLINK), is(2, proto)))
+	}
+	for _, flag := range deniedPersonality {
+		s.Syscalls = append(s.Syscalls, deny("personality", has(0, flag)))
+	}
+	if o.NoInet {
+		s.Syscalls = append(s.Syscalls, inetRules(rule, is)...)
+	}
 	return s
+}
+
+// inetRules deny AF_INET and AF_INET6 sockets other than SOCK_STREAM with protocol 0 or
+// IPPROTO_TCP, which Landlock's network rules govern, and TCP Fast Open. socket's type carries flags above
+// its low four bits (SOCK_NONBLOCK, SOCK_CLOEXEC); the kernel masks them off.
+func inetRules(rule func(unix.Errno, string, ...*configs.Arg) *configs.Syscall, is func(uint, uint64) *configs.Arg) []*configs.Syscall {
+	const typeMask = 0xf // SOCK_TYPE_MASK
+	sockType := func(t uint64) *configs.Arg {
+		return &configs.Arg{Index: 1, Op: configs.MaskEqualTo, Value: typeMask, ValueTwo: t}
+	}
+	// TCP Fast Open connects from sendto/sendmsg, past the connect hook Landlock checks.
+	fastOpen := &configs.Arg{Op: configs.MaskEqualTo, Value: unix.MSG_FASTOPEN, ValueTwo: unix.MSG_FASTOPEN}
+	at := func(i uint) *configs.Arg { a := *fastOpen; a.Index = i; return &a }
+	out := []*configs.Syscall{
+		rule(unix.EACCES, "sendto", at(3)),
+		rule(unix.EACCES, "sendmsg", at(2)),
+		rule(unix.EACCES, "sendmmsg", at(3)),
+	}
+	for _, family := range []uint64{unix.AF_INET, unix.AF_INET6} {
+		for t := uint64(0); t <= typeMask; t++ {
+			if t != unix.SOCK_STREAM {
+				out = append(out, rule(unix.EACCES, "socket", is(0, family), sockType(t)))
+			}
+		}
+		// Protocols 1 to 5, and everything above 6 (SCTP, MPTCP, and any value with its
+		// upper half set, which is not a protocol the kernel knows anyway).
+		for p := uint64(1); p < unix.IPPROTO_TCP; p++ {
+			out = append(out, rule(unix.EACCES, "socket", is(0, family), sockType(unix.SOCK_STREAM), is(2, p)))
+		}
+		out = append(out, rule(unix.EACCES, "socket", is(0, family), sockType(unix.SOCK_STREAM),
+			&configs.Arg{Index: 2, Op: configs.GreaterThan, Value: unix.IPPROTO_TCP}))
+	}
+	return out
 }

@@ -24,6 +24,11 @@ func IsStage(args []string) bool { return len(args) > 1 && args[1] == stageArg }
 // ruleset, starts the agent, forwards signals to it, reaps orphans, and exits with the
 // agent's status. It never returns.
 func RunStage() {
+	// The agent runs as our uid: a dumpable stage would let it write our memory through
+	// /proc/1/mem and run code as PID 1 (with the network capabilities, early on).
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		stageFail(fmt.Errorf("making the stage non-dumpable: %w", err))
+	}
 	f := os.NewFile(stageFD, "stage-config")
 	cfg, err := decodeStage(f)
 	f.Close()

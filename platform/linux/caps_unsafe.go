@@ -1,0 +1,22 @@
+//go:build linux
+
+package linux
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+	"kernel.org/pub/linux/libs/security/libcap/psx"
+)
+
+// clearCapabilities empties the effective, permitted and inheritable sets of every thread of
+// this process (capset is per thread; psx runs it on each, cgo or not).
+func clearCapabilities() error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if _, _, e := psx.Syscall3(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0); e != 0 {
+		return syscall.Errno(e)
+	}
+	return nil
+}

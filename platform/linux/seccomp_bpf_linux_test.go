@@ -1,0 +1,336 @@
+//go:build cgo && seccomp
+
+package linux
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"runtime"
+	"testing"
+
+	"github.com/opencontainers/runc/libcontainer/configs"
+	libseccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+// The seccomp filter compiled by libseccomp, as libcontainer compiles it, and run on
+// seccomp_data inputs in a classic-BPF interpreter: every denied call and argument rule, with
+// the upper half of each argument clear and set, beside allowed twins.
+
+// Return values of a seccomp filter (linux/seccomp.h).
+const (
+	retAllow  = 0x7fff0000
+	retErrno  = 0x00050000
+	retNotify = 0x7fc00000
+	retAction = 0xffff0000
+)
+
+// auditArch is AUDIT_ARCH_* of the architectures the test can encode seccomp_data for.
+var auditArch = map[string]uint32{"amd64": 0xc000003e, "arm64": 0xc00000b7}
+
+// compiledFilter is a filter as the kernel would get it, ready to run.
+type compiledFilter struct {
+	vm   *bpf.VM
+	arch uint32
+}
+
+// compileFilter builds s with libseccomp the way libcontainer's InitSeccomp does (the same
+// conversion of actions and conditions), without loading it, and fails the test on a rule
+// with two conditions on one argument: libcontainer turns those into one rule per condition,
+// an OR where the rule meant AND.
+func compileFilter(t *testing.T, s *configs.Seccomp) *compiledFilter {
+	t.Helper()
+	arch, ok := auditArch[runtime.GOARCH]
+	if !ok {
+		t.Skipf("seccomp_data encoding for %s is not in this test", runtime.GOARCH)
+	}
+	action := func(c *configs.Syscall) libseccomp.ScmpAction {
+		switch c.Action {
+		case configs.Allow:
+			return libseccomp.ActAllow
+		case configs.Notify:
+			return libseccomp.ActNotify
+		case configs.Errno:
+			return libseccomp.ActErrno.SetReturnCode(int16(*c.ErrnoRet))
+		}
+		t.Fatalf("%s: action %v not handled by the test", c.Name, c.Action)
+		return 0
+	}
+	ops := map[configs.Operator]libseccomp.ScmpCompareOp{
+		configs.EqualTo: libseccomp.CompareEqual, configs.NotEqualTo: libseccomp.CompareNotEqual,
+		configs.GreaterThan: libseccomp.CompareGreater, configs.GreaterThanOrEqualTo: libseccomp.CompareGreaterEqual,
+		configs.LessThan: libseccomp.CompareLess, configs.LessThanOrEqualTo: libseccomp.CompareLessOrEqual,
+		configs.MaskEqualTo: libseccomp.CompareMaskedEqual,
+	}
+	f, err := libseccomp.NewFilter(libseccomp.ActAllow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Release()
+	for _, a := range s.Architectures {
+		sa, err := libseccomp.GetArchFromString(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.AddArch(sa); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range s.Syscalls {
+		nr, err := libseccomp.GetSyscallFromName(c.Name)
+		if err != nil || nr < 0 {
+			continue // not on this architecture (libseccomp has a pseudo-number for it)
+		}
+		seen := map[uint]bool{}
+		var conds []libseccomp.ScmpCondition
+		for _, a := range c.Args {
+			if seen[a.Index] {
+				t.Fatalf("%s: two conditions on argument %d: libcontainer would OR them", c.Name, a.Index)
+			}
+			seen[a.Index] = true
+			cond, err := libseccomp.MakeCondition(a.Index, ops[a.Op], a.Value, a.ValueTwo)
+			if err != nil {
+				t.Fatalf("%s: %v", c.Name, err)
+			}
+			conds = append(conds, cond)
+		}
+		if len(conds) == 0 {
+			err = f.AddRule(nr, action(c))
+		} else {
+			err = f.AddRuleConditional(nr, action(c), conds)
+		}
+		if err != nil {
+			t.Fatalf("adding the rule for %s: %v", c.Name, err)
+		}
+	}
+	tmp, err := os.CreateTemp(t.TempDir(), "filter")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tmp.Close()
+	if err := f.ExportBPF(tmp); err != nil { // ExportBPFMem needs libseccomp 2.6
+		t.Fatalf("exporting the filter: %v", err)
+	}
+	raw, err := os.ReadFile(tmp.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog := make([]bpf.RawInstruction, len(raw)/8)
+	for i := range prog {
+		b := raw[i*8:]
+		prog[i] = bpf.RawInstruction{Op: binary.NativeEndian.Uint16(b), Jt: b[2], Jf: b[3], K: binary.NativeEndian.Uint32(b[4:])}
+	}
+	insns, ok := bpf.Disassemble(prog)
+	if !ok {
+		t.Fatal("the filter has instructions the interpreter does not know")
+	}
+	vm, err := bpf.NewVM(insns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &compiledFilter{vm: vm, arch: arch}
+}
+
+// run returns the filter's verdict for system call nr with args. seccomp_data is in host
+// byte order and the program loads it 32 bits at a time; the interpreter loads big-endian,
+// so each 32-bit word is written big-endian where the host puts it (a 64-bit argument's low
+// half first on little-endian hosts).
+func (f *compiledFilter) run(t *testing.T, nr int32, args ...uint64) uint32 {
+	t.Helper()
+	in := make([]byte, 64)
+	binary.BigEndian.PutUint32(in[0:], uint32(nr))
+	binary.BigEndian.PutUint32(in[4:], f.arch)
+	for i, a := range args {
+		off := 16 + 8*i
+		binary.BigEndian.PutUint32(in[off:], uint32(a))
+		binary.BigEndian.PutUint32(in[off+4:], uint32(a>>32))
+	}
+	v, err := f.vm.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return uint32(v)
+}
+
+func verdict(v uint32) string {
+	switch {
+	case v == retAllow:
+		return "allow"
+	case v == retNotify:
+		return "notify"
+	case v&retAction == retErrno:
+		return unix.Errno(v & 0xffff).Error()
+	}
+	return fmt.Sprintf("action %#x", v)
+}
+
+const hi = 1 << 32 // a high bit the kernel ignores in 32-bit arguments
+
+type filterCase struct {
+	call string
+	args []uint64
+	want unix.Errno // 0: allowed
+}
+
+// highBitTwins returns c, c with each 32-bit argument's upper half set, for the listed
+// argument indexes.
+func highBitTwins(c filterCase, idx ...int) []filterCase {
+	out := []filterCase{c}
+	for _, i := range idx {
+		d := c
+		d.args = append([]uint64(nil), c.args...)
+		d.args[i] |= hi
+		out = append(out, d)
+		e := d
+		e.args = append([]uint64(nil), c.args...)
+		e.args[i] |= 0xffffffff00000000
+		out = append(out, e)
+	}
+	return out
+}
+
+func checkFilter(t *testing.T, f *compiledFilter, cases []filterCase) {
+	t.Helper()
+	for _, c := range cases {
+		nr, err := libseccomp.GetSyscallFromName(c.call)
+		if err != nil {
+			t.Fatalf("%s: %v", c.call, err)
+		}
+		got := f.run(t, int32(nr), c.args...)
+		want := uint32(retAllow)
+		if c.want != 0 {
+			want = retErrno | uint32(c.want)
+		}
+		if got != want {
+			t.Errorf("%s(%#x): got %s, want %s", c.call, c.args, verdict(got), verdict(want))
+		}
+	}
+}
+
+// sandboxCases are the argument rules of every tier, each with its allowed twin.
+func sandboxCases() []filterCase {
+	var cases []filterCase
+	add := func(c filterCase, idx ...int) { cases = append(cases, highBitTwins(c, idx...)...) }
+	for _, name := range deniedSyscalls {
+		if nr, err := libseccomp.GetSyscallFromName(name); err == nil && nr >= 0 {
+			cases = append(cases, filterCase{call: name, want: unix.EPERM})
+		}
+	}
+	cases = append(cases, filterCase{call: "getpid"}, filterCase{call: "openat", args: []uint64{0, 0, 0}})
+	// ioctl's request is an unsigned int.
+	add(filterCase{call: "ioctl", args: []uint64{0, unix.TIOCSTI, 0}, want: unix.EPERM}, 1)
+	add(filterCase{call: "ioctl", args: []uint64{0, unix.TIOCLINUX, 0}, want: unix.EPERM}, 1)
+	add(filterCase{call: "ioctl", args: []uint64{0, unix.TIOCGWINSZ, 0}}, 1)
+	add(filterCase{call: "ioctl", args: []uint64{0, unix.TIOCSTI + 1, 0}}, 1)
+	// The flags of unshare and clone are unsigned long: the bit is the rule.
+	add(filterCase{call: "unshare", args: []uint64{unix.CLONE_NEWUSER}, want: unix.EPERM}, 0)
+	add(filterCase{call: "unshare", args: []uint64{unix.CLONE_NEWUSER | unix.CLONE_NEWNS}, want: unix.EPERM}, 0)
+	add(filterCase{call: "unshare", args: []uint64{unix.CLONE_NEWNS}}, 0)
+	add(filterCase{call: "clone", args: []uint64{unix.CLONE_NEWUSER | uint64(unix.SIGCHLD)}, want: unix.EPERM}, 0)
+	add(filterCase{call: "clone", args: []uint64{uint64(unix.SIGCHLD)}}, 0)
+	add(filterCase{call: "clone", args: []uint64{unix.CLONE_VM | unix.CLONE_THREAD | unix.CLONE_SIGHAND}}, 0)
+	cases = append(cases, filterCase{call: "clone3", want: unix.ENOSYS})
+	// execveat of a descriptor.
+	add(filterCase{call: "execveat", args: []uint64{3, 0, 0, 0, unix.AT_EMPTY_PATH}, want: unix.EACCES}, 4)
+	add(filterCase{call: "execveat", args: []uint64{3, 0, 0, 0, unix.AT_EMPTY_PATH | unix.AT_SYMLINK_NOFOLLOW}, want: unix.EACCES}, 4)
+	add(filterCase{call: "execveat", args: []uint64{unix.AT_FDCWD & 0xffffffff, 0, 0, 0, 0}}, 4)
+	add(filterCase{call: "execve", args: []uint64{0, 0, 0}})
+	// memfd_create only sealed against exec.
+	add(filterCase{call: "memfd_create", args: []uint64{0, 0}, want: unix.ENOSYS}, 1)
+	add(filterCase{call: "memfd_create", args: []uint64{0, unix.MFD_CLOEXEC | unix.MFD_EXEC}, want: unix.ENOSYS}, 1)
+	add(filterCase{call: "memfd_create", args: []uint64{0, unix.MFD_CLOEXEC | unix.MFD_NOEXEC_SEAL}}, 1)
+	// Sockets: the family and protocol are ints.
+	add(filterCase{call: "socket", args: []uint64{unix.AF_VSOCK, unix.SOCK_STREAM, 0}, want: unix.EPERM}, 0, 1, 2)
+	add(filterCase{call: "socketpair", args: []uint64{unix.AF_VSOCK, unix.SOCK_STREAM, 0, 0}, want: unix.EPERM}, 0)
+	add(filterCase{call: "socket", args: []uint64{unix.AF_UNIX, unix.SOCK_STREAM, 0}}, 0, 1)
+	add(filterCase{call: "socket", args: []uint64{unix.AF_INET, unix.SOCK_STREAM, 0}}, 0, 1)
+	add(filterCase{call: "socket", args: []uint64{unix.AF_INET6, unix.SOCK_STREAM, unix.IPPROTO_TCP}}, 0, 1)
+	add(filterCase{call: "socket", args: []uint64{unix.AF_INET, unix.SOCK_STREAM, ipprotoMPTCP}, want: unix.EPROTONOSUPPORT}, 0, 1, 2)
+	add(filterCase{call: "socket", args: []uint64{unix.AF_INET6, unix.SOCK_STREAM | unix.SOCK_CLOEXEC, ipprotoMPTCP}, want: unix.EPROTONOSUPPORT}, 0, 1, 2)
+	add(filterCase{call: "socket", args: []uint64{unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE}}, 0, 1)
+	for proto := uint64(1); proto < 32; proto++ {
+		add(filterCase{call: "socket", args: []uint64{unix.AF_NETLINK, unix.SOCK_RAW | unix.SOCK_CLOEXEC, proto}, want: unix.EPERM}, 0, 1, 2)
+	}
+	// personality's persona is an unsigned int; each flag is a bit.
+	for _, flag := range deniedPersonality {
+		add(filterCase{call: "personality", args: []uint64{flag}, want: unix.EPERM}, 0)
+		add(filterCase{call: "personality", args: []uint64{flag | 0x0008}, want: unix.EPERM}, 0)
+	}
+	add(filterCase{call: "personality", args: []uint64{0}}, 0)
+	add(filterCase{call: "personality", args: []uint64{0x0008}}, 0) // PER_LINUX32
+	return cases
+}
+
+// inetCases are the socket rules of the Landlock + seccomp tier without network, and what
+// the other tiers allow of them.
+func inetCases(noInet bool) []filterCase {
+	deny := func(e unix.Errno) unix.Errno {
+		if noInet {
+			return e
+		}
+		return 0
+	}
+	var cases []filterCase
+	add := func(c filterCase, idx ...int) { cases = append(cases, highBitTwins(c, idx...)...) }
+	for _, family := range []uint64{unix.AF_INET, unix.AF_INET6} {
+		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_STREAM, 0}}, 0, 1)
+		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_STREAM | unix.SOCK_NONBLOCK | unix.SOCK_CLOEXEC, unix.IPPROTO_TCP}}, 0, 1)
+		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_DGRAM, 0}, want: deny(unix.EACCES)}, 0, 1, 2)
+		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_DGRAM | unix.SOCK_CLOEXEC, unix.IPPROTO_UDP}, want: deny(unix.EACCES)}, 0, 1, 2)
+		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_DGRAM, unix.IPPROTO_ICMP}, want: deny(unix.EACCES)}, 0, 1, 2)
+		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_RAW, unix.IPPROTO_RAW}, want: deny(unix.EACCES)}, 0, 1, 2)
+		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_SEQPACKET, unix.IPPROTO_SCTP}, want: deny(unix.EACCES)}, 0, 1, 2)
+		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_STREAM, unix.IPPROTO_SCTP}, want: deny(unix.EACCES)}, 0, 1, 2)
+		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_STREAM, unix.IPPROTO_UDP}, want: deny(unix.EACCES)}, 0, 1, 2)
+		add(filterCase{call: "socket", args: []uint64{family, unix.SOCK_STREAM, 1}, want: deny(unix.EACCES)}, 0, 1, 2)
+	}
+	for _, c := range []filterCase{
+		{call: "sendto", args: []uint64{3, 0, 1, unix.MSG_FASTOPEN | unix.MSG_NOSIGNAL, 0, 0}, want: deny(unix.EACCES)},
+		{call: "sendmsg", args: []uint64{3, 0, unix.MSG_FASTOPEN}, want: deny(unix.EACCES)},
+		{call: "sendmmsg", args: []uint64{3, 0, 1, unix.MSG_FASTOPEN}, want: deny(unix.EACCES)},
+		{call: "sendto", args: []uint64{3, 0, 1, unix.MSG_NOSIGNAL, 0, 0}},
+		{call: "sendmsg", args: []uint64{3, 0, unix.MSG_DONTWAIT}},
+	} {
+		add(c, map[string]int{"sendto": 3, "sendmsg": 2, "sendmmsg": 3}[c.call]) // the flags
+	}
+	// Neither a 64-bit TCP nor another family is caught by the rules for these two.
+	add(filterCase{call: "socket", args: []uint64{unix.AF_UNIX, unix.SOCK_DGRAM, 0}}, 0, 1)
+	add(filterCase{call: "socket", args: []uint64{unix.AF_NETLINK, unix.SOCK_DGRAM, 0}}, 0, 1)
+	return cases
+}
+
+func TestSeccompFilterHighBits(t *testing.T) {
+	f := compileFilter(t, seccompConfig(seccompOptions{}))
+	checkFilter(t, f, sandboxCases())
+	checkFilter(t, f, inetCases(false))
+}
+
+func TestSeccompFilterNoInet(t *testing.T) {
+	f := compileFilter(t, seccompConfig(seccompOptions{NoInet: true}))
+	checkFilter(t, f, sandboxCases())
+	checkFilter(t, f, inetCases(true))
+	// MPTCP keeps its own answer, so that programs fall back to TCP.
+	nr, _ := libseccomp.GetSyscallFromName("socket")
+	if v := f.run(t, int32(nr), unix.AF_INET, unix.SOCK_STREAM, ipprotoMPTCP); v&retAction != retErrno {
+		t.Errorf("MPTCP without network: got %s, want an error", verdict(v))
+	}
+}
+
+// TestSeccompFilterWithObserver checks that the notifications of file and exec events do not
+// take precedence over a denial of the same call.
+func TestSeccompFilterWithObserver(t *testing.T) {
+	s := seccompConfig(seccompOptions{})
+	addWatchRules(s)
+	f := compileFilter(t, s)
+	nr, _ := libseccomp.GetSyscallFromName("execveat")
+	for _, flags := range []uint64{unix.AT_EMPTY_PATH, unix.AT_EMPTY_PATH | hi} {
+		if v := f.run(t, int32(nr), 3, 0, 0, 0, flags); v != retErrno|uint32(unix.EACCES) {
+			t.Errorf("execveat(%#x) with the observer: got %s, want EACCES", flags, verdict(v))
+		}
+	}
+	if v := f.run(t, int32(nr), 3, 0, 0, 0, 0); v != retNotify {
+		t.Errorf("execveat(0) with the observer: got %s, want notify", verdict(v))
+	}
+}

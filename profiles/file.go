@@ -34,6 +34,9 @@ type FilesystemSection struct {
 	Write   []Scalar `yaml:"write"`
 	Deny    []Scalar `yaml:"deny"`
 	Protect []Scalar `yaml:"protect"`
+	// Sockets are the host's pathname unix sockets the agent may connect and send to (an
+	// ssh-agent, a docker socket); exact paths, no globs. Sockets elsewhere are refused.
+	Sockets []Scalar `yaml:"sockets"`
 }
 
 // ExecSection lists the executables the agent may and may not run.

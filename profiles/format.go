@@ -29,7 +29,7 @@ func (p *Policy) YAML() ([]byte, error) {
 		add(root, "match", flowList(p.Match))
 	}
 	add(root, "mode", str(string(p.Mode)))
-	if fs := section(map[string][]PathRule{"read": p.Filesystem.Read, "write": p.Filesystem.Write, "deny": p.Filesystem.Deny, "protect": p.Filesystem.Protect}, "read", "write", "deny", "protect"); fs != nil {
+	if fs := section(map[string][]PathRule{"read": p.Filesystem.Read, "write": p.Filesystem.Write, "deny": p.Filesystem.Deny, "protect": p.Filesystem.Protect, "sockets": p.Filesystem.Sockets}, "read", "write", "deny", "protect", "sockets"); fs != nil {
 		add(root, "filesystem", fs)
 	}
 	if ex := section(map[string][]PathRule{"allow": p.Exec.Allow, "deny": p.Exec.Deny}, "allow", "deny"); ex != nil {

@@ -88,6 +88,7 @@ type merger struct {
 	mode                   Mode
 	read, write, deny      []origPath
 	protect, exAllow, exDn []origPath
+	sockets                []origPath
 	allow, udp             []NetRule
 	res                    Resources
 	pass                   []string
@@ -113,6 +114,7 @@ func (m *merger) apply(f *File) {
 		paths(&m.write, fs.Write)
 		paths(&m.deny, fs.Deny)
 		paths(&m.protect, fs.Protect)
+		paths(&m.sockets, fs.Sockets)
 	}
 	if ex := f.Exec; ex != nil {
 		paths(&m.exAllow, ex.Allow)
@@ -241,7 +243,7 @@ func (m *merger) policy(env Env) (*Policy, error) {
 		}
 		return out
 	}
-	p.Filesystem = FilesystemPolicy{Read: expand(m.read), Write: expand(m.write), Deny: expand(m.deny), Protect: expand(m.protect)}
+	p.Filesystem = FilesystemPolicy{Read: expand(m.read), Write: expand(m.write), Deny: expand(m.deny), Protect: expand(m.protect), Sockets: expand(m.sockets)}
 	p.Exec = ExecPolicy{Allow: expand(m.exAllow), Deny: expand(m.exDn)}
 	if err := errs.Err(); err != nil {
 		return nil, err

@@ -34,6 +34,9 @@ type FilesystemPolicy struct {
 	Write   []PathRule `json:"write"`
 	Deny    []PathRule `json:"deny"`
 	Protect []PathRule `json:"protect"`
+	// Sockets are the host unix sockets the agent may connect and send to, besides those in
+	// the sandbox's own private directories.
+	Sockets []PathRule `json:"sockets,omitempty"`
 }
 
 // ExecPolicy is what the agent may execute.

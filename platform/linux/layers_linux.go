@@ -56,7 +56,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 		},
 		{
 			Name:      "seccomp",
-			Enforces:  fmt.Sprintf("%d dangerous system calls denied (ptrace, bpf, io_uring, mount, keyctl, TIOCSTI, new user namespaces, …); no_new_privs; no capabilities", len(deniedSyscalls)+9),
+			Enforces:  fmt.Sprintf("%d dangerous system calls denied (ptrace, bpf, io_uring, mount, keyctl, TIOCSTI, new user namespaces, …); no_new_privs; no capabilities; connects and sends to host unix sockets refused but for %d the profile names (seccomp user notifications, decided by agentrun)", len(deniedSyscalls)+9, len(pol.Filesystem.Sockets)),
 			Needed:    true,
 			Available: h.Seccomp,
 			Fix:       "build agentrun with -tags seccomp and libseccomp (scripts/install.sh does)",

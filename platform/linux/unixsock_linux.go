@@ -106,7 +106,7 @@ func (g *sockGate) serve(req seccompNotif) {
 type sockCall struct {
 	req    *seccompNotif
 	tid    int
-	sock   int // agentrun's duplicate of the caller's socket
+	sock   int    // agentrun's duplicate of the caller's socket
 	rootfd int    // the caller's root directory, -1 until needed
 	cwd    string // the calling thread's working directory, in its view
 	ids    *creds

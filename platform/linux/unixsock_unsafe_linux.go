@@ -138,7 +138,6 @@ func cmsgFields(b []byte) (length int, level, typ int32) {
 	return int(le.Uint64(b[0:])), int32(le.Uint32(b[8:])), int32(le.Uint32(b[12:]))
 }
 
-
 // writeMemory writes b into pid's memory at addr (sendmmsg's counts).
 func writeMemory(pid int, addr uintptr, b []byte) int {
 	local := []unix.Iovec{{Base: &b[0], Len: uint64(len(b))}}

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/agentrun/agentrun/events"
 )
 
 // Host unix sockets: a service listening on a path the agent can see (~/.ssh, the workspace,
@@ -359,4 +361,43 @@ func tmuxSetup(t *testing.T, r *runner) {
 	}
 	t.Cleanup(func() { os.Remove(filepath.Join(r.home, "tmux-escaped")) })
 	writeOwned(t, r, filepath.Join(r.home, "tmux.yaml"), "name: tmux\nextends: [base, git]\nfilesystem:\n  sockets: [~/ok-tmux.sock]\n")
+}
+
+// TestUnixSocketEvents: a connect to a host socket the profile does not name is a denied
+// socket event with its rule and process in enforce mode; in audit mode it goes through and is
+// recorded as would-deny.
+func TestUnixSocketEvents(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		mode    string
+		code    int
+		verdict events.Verdict
+		hits    int64
+	}{
+		{"enforce as a user", "enforce", 1, events.Denied, 0},
+		{"audit as root", "audit", 0, events.WouldDeny, 1}, // audit's network needs a TUN device the test user cannot open
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRunner(t, tc.mode == "enforce")
+			sockSetup(t, r)
+			res := r.run(t, "--profile", filepath.Join(r.home, "sockets.yaml"), "--network", "none", "--mode", tc.mode, "--", "sh", "-c", pyConnect("$HOME/.ssh/x.sock"))
+			if res.code != tc.code {
+				t.Fatalf("want exit %d: %s", tc.code, res)
+			}
+			v, _ := listenersOf.Load(r)
+			if got := v.(*hostListeners).count("x.sock"); got != tc.hits {
+				t.Errorf("the host's socket got %d connections, want %d", got, tc.hits)
+			}
+			want := filepath.Join(r.home, ".ssh", "x.sock")
+			for _, e := range storedEvents(t, r, "--run", runID(t, res)) {
+				if e.Kind == events.KindSocket && e.Path == want {
+					if e.Verdict != tc.verdict || e.Op != "connect" || e.Rule != "filesystem.sockets" || !strings.Contains(e.Process, "python3") {
+						t.Errorf("the event says %+v", e)
+					}
+					return
+				}
+			}
+			t.Errorf("no socket event for %s", want)
+		})
+	}
 }

@@ -25,6 +25,8 @@ func IsStage(args []string) bool { return len(args) > 1 && args[1] == stageArg }
 // ruleset, starts the agent, forwards signals to it, reaps orphans, and exits with the
 // agent's status. It never returns.
 func RunStage() {
+	// The lifeline is agentrun's end of a socket pair: the agent must not inherit it.
+	unix.CloseOnExec(lifelineFD)
 	f := os.NewFile(stageFD, "stage-config")
 	cfg, err := decodeStage(f)
 	f.Close()

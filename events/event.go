@@ -22,6 +22,9 @@ const (
 	KindFlow Kind = "flow" // a network connection or datagram flow
 	KindFile Kind = "file" // a file opened, created, removed (audit mode)
 	KindExec Kind = "exec" // a program executed (audit mode)
+	// KindSocket is a connect or send to a pathname unix socket outside the sandbox's own
+	// directories (Path is the socket as the agent named it, resolved in its view).
+	KindSocket Kind = "socket"
 )
 
 // Verdict is what the policy decided.
@@ -47,7 +50,7 @@ type Event struct {
 	// each as "command line (pid N)", so "perl run by pg_dump" is visible.
 	Chain []string `json:"chain,omitempty"`
 	// Op is what was done: for files read, write, create, delete, rename, mkdir, link; for
-	// programs exec.
+	// programs exec; for unix sockets connect or send.
 	Op       string  `json:"op,omitempty"`
 	Name     string  `json:"name,omitempty"`     // a host name (DNS, SNI, Host header)
 	Path     string  `json:"path,omitempty"`     // a file or program (file and exec events)

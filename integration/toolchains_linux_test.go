@@ -102,31 +102,3 @@ func writeWheel(t *testing.T, r *runner, path string) {
 	}
 	chownToRunner(t, r, path)
 }
-
-// writeOwned writes a file in the fixture, with its parents, owned by the runner's user.
-func writeOwned(t *testing.T, r *runner, path, content string) {
-	t.Helper()
-	mkdirOwned(t, r, filepath.Dir(path))
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	chownToRunner(t, r, path)
-}
-
-// mkdirOwned makes a directory and its missing parents, owned by the runner's user.
-func mkdirOwned(t *testing.T, r *runner, dir string) {
-	t.Helper()
-	var missing []string
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Lstat(d); err == nil {
-			break
-		}
-		missing = append(missing, d)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range missing {
-		chownToRunner(t, r, d)
-	}
-}

@@ -37,6 +37,9 @@ type FilesystemSection struct {
 	// Review lists files the agent may write whose keys that start programs (hooks, MCP
 	// servers, …) are held back after the run until the user accepts them.
 	Review []Scalar `yaml:"review"`
+	// Sockets are the host's pathname unix sockets the agent may connect and send to (an
+	// ssh-agent, a docker socket); exact paths, no globs. Sockets elsewhere are refused.
+	Sockets []Scalar `yaml:"sockets"`
 }
 
 // ExecSection lists the executables the agent may and may not run.

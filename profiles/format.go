@@ -29,7 +29,7 @@ func (p *Policy) YAML() ([]byte, error) {
 		add(root, "match", flowList(p.Match))
 	}
 	add(root, "mode", str(string(p.Mode)))
-	if fs := section(map[string][]PathRule{"read": p.Filesystem.Read, "write": p.Filesystem.Write, "deny": p.Filesystem.Deny, "protect": p.Filesystem.Protect, "review": p.Filesystem.Review}, "read", "write", "deny", "protect", "review"); fs != nil {
+	if fs := section(map[string][]PathRule{"read": p.Filesystem.Read, "write": p.Filesystem.Write, "deny": p.Filesystem.Deny, "protect": p.Filesystem.Protect, "review": p.Filesystem.Review, "sockets": p.Filesystem.Sockets}, "read", "write", "deny", "protect", "review", "sockets"); fs != nil {
 		add(root, "filesystem", fs)
 	}
 	if ex := section(map[string][]PathRule{"allow": p.Exec.Allow, "deny": p.Exec.Deny}, "allow", "deny"); ex != nil {

@@ -89,6 +89,7 @@ type merger struct {
 	read, write, deny      []origPath
 	protect, exAllow, exDn []origPath
 	review                 []origPath
+	sockets                []origPath
 	allow, udp             []NetRule
 	res                    Resources
 	pass                   []string
@@ -115,6 +116,7 @@ func (m *merger) apply(f *File) {
 		paths(&m.deny, fs.Deny)
 		paths(&m.protect, fs.Protect)
 		paths(&m.review, fs.Review)
+		paths(&m.sockets, fs.Sockets)
 	}
 	if ex := f.Exec; ex != nil {
 		paths(&m.exAllow, ex.Allow)
@@ -243,7 +245,7 @@ func (m *merger) policy(env Env) (*Policy, error) {
 		}
 		return out
 	}
-	p.Filesystem = FilesystemPolicy{Read: expand(m.read), Write: expand(m.write), Deny: expand(m.deny), Protect: expand(m.protect), Review: expand(m.review)}
+	p.Filesystem = FilesystemPolicy{Read: expand(m.read), Write: expand(m.write), Deny: expand(m.deny), Protect: expand(m.protect), Review: expand(m.review), Sockets: expand(m.sockets)}
 	reviewIsWrite(&p.Filesystem)
 	p.Exec = ExecPolicy{Allow: expand(m.exAllow), Deny: expand(m.exDn)}
 	if err := errs.Err(); err != nil {

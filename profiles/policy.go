@@ -37,6 +37,9 @@ type FilesystemPolicy struct {
 	// Review are files the agent may write (each is in Write too) whose keys that start
 	// programs are held back after the run for the user to accept.
 	Review []PathRule `json:"review,omitempty"`
+	// Sockets are the host unix sockets the agent may connect and send to, besides those in
+	// the sandbox's own private directories.
+	Sockets []PathRule `json:"sockets,omitempty"`
 }
 
 // ExecPolicy is what the agent may execute.

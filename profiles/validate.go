@@ -151,7 +151,8 @@ func pathLists(f *File) []pathList {
 	if fs := f.Filesystem; fs != nil {
 		l = append(l, pathList{"filesystem.read", fs.Read}, pathList{"filesystem.write", fs.Write},
 			pathList{"filesystem.deny", fs.Deny}, pathList{"filesystem.protect", fs.Protect},
-			pathList{"filesystem.review", fs.Review})
+			pathList{"filesystem.review", fs.Review},
+			pathList{"filesystem.sockets", fs.Sockets})
 	}
 	if ex := f.Exec; ex != nil {
 		l = append(l, pathList{"exec.allow", ex.Allow}, pathList{"exec.deny", ex.Deny})
@@ -178,6 +179,10 @@ func checkPaths(f *File, c *checked, e *errs) {
 				continue
 			}
 			seen[p.key()] = s.Pos.Line
+			if l.field == "filesystem.sockets" && strings.Contains(s.Value, "*") {
+				e.add(s.Pos, field, "%q is a pattern; name each socket by its exact path", s.Value)
+				continue
+			}
 			if p.Var == "" && (p.Rest == "" || p.Rest == "/*" || p.Rest == "/**") && (l.field == "filesystem.write" || l.field == "filesystem.deny") {
 				e.add(s.Pos, field, "%q would cover the whole system; name the directories instead", s.Value)
 				continue

@@ -467,7 +467,7 @@ type Aggregate struct {
 // aggregateKey is the group an event is counted in.
 func aggregateKey(e events.Event) (op, target string) {
 	switch e.Kind {
-	case events.KindFile, events.KindExec:
+	case events.KindFile, events.KindExec, events.KindSocket:
 		return e.Op, e.Path
 	case events.KindDNS:
 		return e.Protocol, e.Name

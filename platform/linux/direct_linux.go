@@ -37,7 +37,9 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	sc := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), given)
 	sc.Direct, sc.NoNetwork = true, pol.Network.None()
 	if !given["seccomp"] {
-		sc.Seccomp = seccompConfig(seccompOptions{NoInet: pol.Network.None()})
+		noInet := pol.Network.None()
+		sc.Seccomp = seccompConfig(seccompOptions{NoInet: noInet})
+		gateSockets(sc.Seccomp, noInet)
 	}
 	cmd := exec.Command(self, stageArg)
 	cmd.Env = []string{}
@@ -54,6 +56,21 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 		return 0, fmt.Errorf("starting the sandbox stage: %w", err)
 	}
 	link.send(sc)
+	if sc.Seccomp != nil {
+		// The stage hands over its notification descriptor before it starts the agent; it
+		// ends (and the receive fails) if it cannot.
+		var n *notifier
+		if f, err := link.recvListener(); err == nil {
+			gate := newSockGate(pol, spec, true)
+			gate.stagePid.Store(int64(cmd.Process.Pid))
+			if n, err = newNotifier(f, gate.procs, nil, gate); err != nil {
+				_ = cmd.Process.Kill()
+			}
+		}
+		if n != nil {
+			defer n.Close()
+		}
+	}
 	werr := cmd.Wait()
 	code := exitCode(cmd.ProcessState, werr)
 	if code < 0 {

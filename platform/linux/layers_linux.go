@@ -64,7 +64,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 		},
 		{
 			Name:      "seccomp",
-			Enforces:  fmt.Sprintf("%d dangerous system calls denied (ptrace, bpf, io_uring, mount, keyctl, …), and TIOCSTI/TIOCLINUX, new user namespaces, vsock, netlink other than routing, MPTCP and execveat of a descriptor, arguments compared as the kernel reads them; no_new_privs; no capabilities", len(deniedSyscalls)),
+			Enforces:  fmt.Sprintf("%d dangerous system calls denied (ptrace, bpf, io_uring, mount, keyctl, …), and TIOCSTI/TIOCLINUX, new user namespaces, vsock, netlink other than routing, MPTCP and execveat of a descriptor, arguments compared as the kernel reads them; no_new_privs; no capabilities; connects and sends to host unix sockets refused but for %d the profile names (seccomp user notifications, decided by agentrun)", len(deniedSyscalls), len(pol.Filesystem.Sockets)),
 			Needed:    true,
 			Available: h.Seccomp,
 			Fix:       "build agentrun with -tags seccomp and libseccomp (scripts/install.sh does)",

@@ -90,6 +90,7 @@ func planFilesystem(pol *profiles.Policy, stat statFunc) fsPlan {
 	}
 	fs := pol.Filesystem
 	add(fs.Read, accessRead)
+	add(fs.Sockets, accessRead) // a named socket must be there to be connected to
 	add(fs.Write, accessWrite)
 	add(fs.Protect, accessProtect)
 	add(fs.Deny, accessDeny)

@@ -32,16 +32,23 @@ type seccompNotifResp struct {
 	Flags uint32
 }
 
-// notifier serves the sandbox's seccomp user notifications: it lets every call go on
+// notifier serves the sandbox's seccomp user notifications. File and exec calls it lets go on
 // (SECCOMP_USER_NOTIF_FLAG_CONTINUE) as soon as it has read what the call is about, then
-// passes the decoded access to handle. It observes; it never allows or denies anything.
+// passes the decoded access to handle: it observes them, never allows or denies. Connects
+// and sends it hands to the unix socket gate, which decides them.
 type notifier struct {
 	fd      int
+	gate    *sockGate
 	batches chan []fileAccess
 	procs   *procTable
 	done    chan struct{}
 	stop    [2]int // a pipe: Close writes to it to end the loop at once
 	once    sync.Once
+	// The gate's goroutines answer on fd after the loop may have ended: the last of them
+	// closes it once Close has been called.
+	gateMu     sync.Mutex
+	gateActive int
+	closing    bool
 }
 
 // maxBatch is how many accesses the loop collects before it hands them over even while
@@ -84,13 +91,14 @@ func listenSeccomp(path string, serve func(*os.File)) (closeFn func(), err error
 // the filter any more, and runs handle on each decoded access in another goroutine. The
 // accesses go over in batches, when no call waits or maxBatch have gathered: waking that
 // goroutine for each one costs more than the call itself.
-func newNotifier(f *os.File, procs *procTable, handle func(fileAccess)) (*notifier, error) {
+func newNotifier(f *os.File, procs *procTable, handle func(fileAccess), gate *sockGate) (*notifier, error) {
 	fd, err := unix.Dup(int(f.Fd()))
 	f.Close()
 	if err != nil {
 		return nil, err
 	}
-	n := &notifier{fd: fd, batches: make(chan []fileAccess, 64), procs: procs, done: make(chan struct{})}
+	n := &notifier{fd: fd, gate: gate, batches: make(chan []fileAccess, 64), procs: procs, done: make(chan struct{})}
+	gate.listener = fd
 	if err := unix.Pipe2(n.stop[:], unix.O_CLOEXEC); err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -99,7 +107,9 @@ func newNotifier(f *os.File, procs *procTable, handle func(fileAccess)) (*notifi
 	go func() {
 		for batch := range n.batches {
 			for _, a := range batch {
-				handle(a)
+				if handle != nil {
+					handle(a)
+				}
 			}
 		}
 		close(n.done)
@@ -151,6 +161,18 @@ func (n *notifier) loop() {
 		if err := ioctl(n.fd, unix.SECCOMP_IOCTL_NOTIF_RECV, unsafe.Pointer(&req)); err != nil {
 			continue // the caller died, or was interrupted: nothing to answer
 		}
+		if _, ok := sockCalls[uintptr(req.Nr)]; ok {
+			// Decided, not observed: the gate answers, in a goroutine of its own (a
+			// connect may wait for the server to accept).
+			n.gateMu.Lock()
+			n.gateActive++
+			n.gateMu.Unlock()
+			go func() {
+				defer n.gateDone()
+				n.gate.serve(req)
+			}()
+			continue
+		}
 		a, ok := decodeAccess(&req)
 		if ok {
 			// Read what the caller is while it waits: a short-lived process is gone after.
@@ -177,10 +199,24 @@ func (n *notifier) Close() {
 	n.once.Do(func() {
 		_, _ = unix.Write(n.stop[1], []byte{0})
 		<-n.done
-		unix.Close(n.fd)
 		unix.Close(n.stop[0])
 		unix.Close(n.stop[1])
+		n.gateMu.Lock()
+		n.closing = true
+		if n.gateActive == 0 {
+			unix.Close(n.fd)
+		}
+		n.gateMu.Unlock()
 	})
+}
+
+func (n *notifier) gateDone() {
+	n.gateMu.Lock()
+	n.gateActive--
+	if n.gateActive == 0 && n.closing {
+		unix.Close(n.fd)
+	}
+	n.gateMu.Unlock()
 }
 
 func ioctl(fd int, req uint, arg unsafe.Pointer) error {

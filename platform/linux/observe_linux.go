@@ -3,6 +3,7 @@ package linux
 import (
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
@@ -12,29 +13,36 @@ import (
 	"github.com/agentrun/agentrun/profiles"
 )
 
-// observer records the sandbox's file and exec accesses: the seccomp filter reports the
-// watched calls to a notifier, which lets them go on at once, and a judge turns them into
-// events.
+// observer serves the sandbox's seccomp notifications: connects and sends, which the unix
+// socket gate decides, in every run; and, when events are recorded, file and exec accesses,
+// which the notifier lets go on at once and a judge turns into events.
 type observer struct {
-	judge  *fileJudge
+	judge  *fileJudge // nil when no events are recorded
+	gate   *sockGate
 	ready  chan *notifier
 	n      *notifier
 	closeL func()
 }
 
-// observe makes the filter report the watched calls to a socket at socketPath and starts
-// listening there.
+// observe makes the filter report the gated calls, and with events the watched ones, to a
+// socket at socketPath and starts listening there.
 func observe(s *configs.Seccomp, socketPath string, pol *profiles.Policy, spec *platform.Spec, self string) (*observer, error) {
-	addWatchRules(s)
+	o := &observer{gate: newSockGate(pol, spec, false), ready: make(chan *notifier, 1)}
+	gateSockets(s, false)
 	s.ListenerPath = socketPath
-	o := &observer{
-		judge: newFileJudge(pol, &fileJudgeSpec{
+	if spec.Events != nil {
+		addWatchRules(s)
+		o.judge = newFileJudge(pol, &fileJudgeSpec{
 			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, runID: spec.RunID, self: self,
-		}),
-		ready: make(chan *notifier, 1),
+		})
+		o.gate.procs, o.gate.stagePid = o.judge.procs, &o.judge.stagePid
 	}
 	closeL, err := listenSeccomp(socketPath, func(f *os.File) {
-		n, err := newNotifier(f, o.judge.procs, o.judge.judge)
+		var handle func(fileAccess)
+		if o.judge != nil {
+			handle = o.judge.judge
+		}
+		n, err := newNotifier(f, o.gate.procs, handle, o.gate)
 		if err != nil {
 			n = nil
 		}
@@ -45,6 +53,46 @@ func observe(s *configs.Seccomp, socketPath string, pol *profiles.Policy, spec *
 	}
 	o.closeL = closeL
 	return o, nil
+}
+
+// gateSockets makes the filter report the calls that may reach a unix socket by its path:
+// connect, sendto with an address (without one it goes to the connected peer), and sendmsg
+// and sendmmsg, whose address is behind a pointer the filter cannot follow.
+//
+// The send rules come in pairs, MSG_FASTOPEN clear and set, rather than one rule without
+// conditions: libseccomp lets a rule without conditions override every conditional rule of
+// the same call, which would undo the Landlock + seccomp tier's denial of TCP Fast Open (see
+// inetRules). Where that denial is in the filter (fastOpenDenied), the set half is left to it;
+// elsewhere it is gated too, since a unix datagram send ignores the flag.
+func gateSockets(s *configs.Seccomp, fastOpenDenied bool) {
+	s.Syscalls = append(s.Syscalls, &configs.Syscall{Name: "connect", Action: configs.Notify})
+	fastOpen := []uint64{0}
+	if !fastOpenDenied {
+		fastOpen = append(fastOpen, unix.MSG_FASTOPEN)
+	}
+	for _, fo := range fastOpen {
+		flags := func(i uint) *configs.Arg {
+			return &configs.Arg{Index: i, Op: configs.MaskEqualTo, Value: unix.MSG_FASTOPEN, ValueTwo: fo}
+		}
+		s.Syscalls = append(s.Syscalls,
+			&configs.Syscall{Name: "sendto", Action: configs.Notify, Args: []*configs.Arg{flags(3), {Index: 4, Op: configs.NotEqualTo, Value: 0}}},
+			&configs.Syscall{Name: "sendmsg", Action: configs.Notify, Args: []*configs.Arg{flags(2)}},
+			&configs.Syscall{Name: "sendmmsg", Action: configs.Notify, Args: []*configs.Arg{flags(3)}},
+		)
+	}
+}
+
+// newSockGate is the gate for pol; direct is the Landlock + seccomp tier.
+func newSockGate(pol *profiles.Policy, spec *platform.Spec, direct bool) *sockGate {
+	g := &sockGate{
+		direct: direct, audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace,
+		named: namedSockets(pol), runID: spec.RunID, profile: pol.Name,
+		procs: newProcTable(), stagePid: new(atomic.Int64), asRoot: os.Geteuid() == 0,
+	}
+	if spec.Events != nil {
+		g.record = spec.Events.Record
+	}
+	return g
 }
 
 // started tells the observer the sandbox runs, with its PID 1 (the stage) at stagePid.
@@ -58,7 +106,7 @@ func (o *observer) started(stagePid int) error {
 	case <-time.After(10 * time.Second):
 		return fmt.Errorf("the sandbox's seccomp notification descriptor did not arrive")
 	}
-	o.judge.stagePid.Store(int64(stagePid))
+	o.gate.stagePid.Store(int64(stagePid))
 	return nil
 }
 

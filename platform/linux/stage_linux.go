@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,6 +30,8 @@ func RunStage() {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		stageFail(fmt.Errorf("making the stage non-dumpable: %w", err))
 	}
+	// The lifeline is agentrun's end of a socket pair: the agent must not inherit it.
+	unix.CloseOnExec(lifelineFD)
 	f := os.NewFile(stageFD, "stage-config")
 	cfg, err := decodeStage(f)
 	f.Close()
@@ -166,11 +169,47 @@ func applyDirect(cfg *stageConfig) error {
 		}
 	}
 	if cfg.Seccomp != nil {
-		if _, err := seccomp.InitSeccomp(cfg.Seccomp); err != nil {
+		// The filter is loaded on this thread only, and it sends sendmsg to the notifier,
+		// which is agentrun, which needs the notification descriptor sent with sendmsg
+		// first: a thread that exists before the filter sends it.
+		sender := startListenerSender()
+		fd, err := seccomp.InitSeccomp(cfg.Seccomp)
+		if err != nil {
+			sender <- -1
+			<-sender
 			return fmt.Errorf("applying the seccomp filter: %w", err)
 		}
+		sender <- fd
+		if <-sender != 0 {
+			return fmt.Errorf("handing agentrun the seccomp notification descriptor failed")
+		}
+		unix.Close(fd)
 	}
 	return nil
+}
+
+// startListenerSender starts a thread, before the seccomp filter exists, that sends the
+// notification descriptor it is given to agentrun over the lifeline, and answers 0 when it
+// has. The thread ends afterwards.
+func startListenerSender() chan int {
+	c := make(chan int)
+	go func() {
+		runtime.LockOSThread()
+		c <- 0 // this thread runs now, without the filter
+		fd := <-c
+		if fd < 0 {
+			c <- 1
+			return
+		}
+		err := unix.Sendmsg(lifelineFD, []byte{0}, unix.UnixRights(fd), nil, 0)
+		if err != nil {
+			c <- 1
+			return
+		}
+		c <- 0
+	}()
+	<-c
+	return c
 }
 
 // superviseAgent starts the agent and waits for it as an init process must: forwarding the

@@ -2,6 +2,7 @@ package linux
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/signal"
 
@@ -9,7 +10,9 @@ import (
 )
 
 // stageLink is agentrun's side of the stage's two descriptors: the pipe that carries its
-// configuration, and the lifeline that only agentrun holds open.
+// configuration, and the lifeline that only agentrun holds open. The lifeline is a socket
+// pair, so that the direct tier's stage can hand agentrun its seccomp notification
+// descriptor over it.
 type stageLink struct {
 	configR, configW *os.File
 	lifeR, lifeW     *os.File
@@ -21,11 +24,23 @@ func newStageLink() (*stageLink, error) {
 	if l.configR, l.configW, err = os.Pipe(); err != nil {
 		return nil, err
 	}
-	if l.lifeR, l.lifeW, err = os.Pipe(); err != nil {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
 		l.Close()
-		return nil, err
+		return nil, fmt.Errorf("creating the stage's lifeline: %w", err)
 	}
+	l.lifeR, l.lifeW = os.NewFile(uintptr(fds[0]), "lifeline-stage"), os.NewFile(uintptr(fds[1]), "lifeline")
 	return l, nil
+}
+
+// recvListener receives the seccomp notification descriptor the direct tier's stage sends
+// once it has loaded its filter. It fails when the stage ends first.
+func (l *stageLink) recvListener() (*os.File, error) {
+	f, err := recvFD(l.lifeW)
+	if err != nil {
+		return nil, fmt.Errorf("receiving the stage's seccomp notification descriptor: %w", err)
+	}
+	return f, nil
 }
 
 // childFiles are the stage's descriptors 3 and 4 (stageFD, lifelineFD).

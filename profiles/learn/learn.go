@@ -193,7 +193,7 @@ func normalise(o Observation) Observation {
 	o.Op = strings.ToLower(o.Op)
 	if o.Target == "" {
 		switch o.Kind {
-		case events.KindFile, events.KindExec:
+		case events.KindFile, events.KindExec, events.KindSocket:
 			o.Target = e.Path
 		case events.KindDNS:
 			o.Target = e.Name

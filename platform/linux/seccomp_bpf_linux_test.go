@@ -334,3 +334,41 @@ func TestSeccompFilterWithObserver(t *testing.T) {
 		t.Errorf("execveat(0) with the observer: got %s, want notify", verdict(v))
 	}
 }
+
+// TestSeccompFilterWithSocketGate checks the unix socket gate's rules against the denials of
+// the same calls: every connect and every send that can carry an address reaches agentrun,
+// flagged MSG_FASTOPEN or not (a unix datagram send ignores the flag), except where the
+// Landlock + seccomp tier denies Fast Open outright, which the gate must not undo.
+func TestSeccompFilterWithSocketGate(t *testing.T) {
+	for _, noInet := range []bool{false, true} {
+		s := seccompConfig(seccompOptions{NoInet: noInet})
+		gateSockets(s, noInet)
+		addWatchRules(s)
+		f := compileFilter(t, s)
+		fastOpen := uint32(retNotify)
+		if noInet {
+			fastOpen = retErrno | uint32(unix.EACCES)
+		}
+		for _, c := range []struct {
+			call  string
+			args  []uint64
+			want  uint32
+			label string
+		}{
+			{"connect", []uint64{3, 0, 16}, retNotify, "connect"},
+			{"sendto", []uint64{3, 0, 1, 0, 0x1000, 16}, retNotify, "sendto with an address"},
+			{"sendto", []uint64{3, 0, 1, unix.MSG_FASTOPEN, 0x1000, 16}, fastOpen, "sendto with an address, Fast Open"},
+			{"sendto", []uint64{3, 0, 1, unix.MSG_FASTOPEN | hi, 0x1000, 16}, fastOpen, "sendto with an address, Fast Open, high bits"},
+			{"sendto", []uint64{3, 0, 1, 0, 0, 0}, retAllow, "sendto without an address"},
+			{"sendmsg", []uint64{3, 0x1000, 0}, retNotify, "sendmsg"},
+			{"sendmsg", []uint64{3, 0x1000, unix.MSG_FASTOPEN}, fastOpen, "sendmsg, Fast Open"},
+			{"sendmmsg", []uint64{3, 0x1000, 1, 0}, retNotify, "sendmmsg"},
+			{"sendmmsg", []uint64{3, 0x1000, 1, unix.MSG_FASTOPEN}, fastOpen, "sendmmsg, Fast Open"},
+		} {
+			nr, _ := libseccomp.GetSyscallFromName(c.call)
+			if v := f.run(t, int32(nr), c.args...); v != c.want {
+				t.Errorf("no network %v: %s: got %s, want %s", noInet, c.label, verdict(v), verdict(c.want))
+			}
+		}
+	}
+}

@@ -21,6 +21,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (profile, layers, rules) and exit without running COMMAND"},
 		&cli.BoolFlag{Name: "trace", Usage: "record every file, exec and network access, not only those enforce mode denies"},
 		&cli.StringFlag{Name: "events", Usage: "append every event of the run (what was denied, or would be in audit mode; everything with --trace) to `FILE`, as JSON lines"},
+		&cli.BoolFlag{Name: "allow-home-workspace", Usage: "run even when the workspace holds your start-up files (your home directory, or a directory with ~/.bashrc, ~/.config/systemd, … inside); what the profile protects stays read-only"},
 		&cli.BoolFlag{Name: "allow-degraded", Usage: "run even when a confinement layer the profile needs cannot be set up on this host (each one given up is listed)"},
 	}
 }
@@ -33,7 +34,7 @@ func runAction(c *cli.Context, command []string) error {
 		}
 		return cli.ShowAppHelp(c)
 	}
-	req := launcher.Request{Command: command, Profile: c.String("profile"), Workspace: c.String("workspace")}
+	req := launcher.Request{Command: command, Profile: c.String("profile"), Workspace: c.String("workspace"), AllowHomeWorkspace: c.Bool("allow-home-workspace")}
 	switch m := profiles.Mode(c.String("mode")); m {
 	case "", profiles.ModeEnforce, profiles.ModeAudit:
 		req.Mode = m

@@ -45,7 +45,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			Needed:    true,
 			Available: h.Root || h.UserNS,
 			Fix:       nsFix,
-			Degraded:  "runs the Landlock + seccomp tier (without mounts: deny and protect inside writable directories, the private /tmp and hiding host processes are given up)",
+			Degraded:  "runs the Landlock + seccomp tier (without mounts: deny inside writable directories, the private /tmp and hiding host processes are given up)" + unprotectedText(plan),
 		},
 		{
 			Name:      "landlock",
@@ -92,6 +92,16 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 		},
 	}
 	return layers
+}
+
+// unprotectedText says what the Landlock + seccomp tier does with the plan's protect rules
+// inside writable directories: it refuses them (see UnprotectedError).
+func unprotectedText(plan fsPlan) string {
+	held := protectedInWrite(plan)
+	if len(held) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; it refuses this profile: it cannot keep %d protected paths inside writable directories read-only (%s, …) unless --allow-unprotected is given too", len(held), held[0])
 }
 
 func appArmorText(h Host, audit bool) string {

@@ -37,6 +37,7 @@ type fsMount struct {
 	// no access, but a mount point cannot be renamed or removed (EBUSY), so the protect and
 	// deny mounts beneath it stay where the policy put them.
 	Pin bool
+	For string // with Pin: the protected or denied path beneath that needs it
 }
 
 // fsPlan is the filesystem part of a container: the mounts, in the order to make them, and the
@@ -160,7 +161,7 @@ func pinAncestors(mounts []fsMount, missing []string, stat statFunc) []fsMount {
 			case !ok:
 				continue // the agent may create it; what it creates beneath is quarantined
 			case isDir:
-				extra = append(extra, fsMount{Path: dir, Access: accessWrite, Dir: true, Pin: true})
+				extra = append(extra, fsMount{Path: dir, Access: accessWrite, Dir: true, Pin: true, For: path})
 			default:
 				extra = append(extra, fsMount{Path: dir, Access: accessProtect})
 			}

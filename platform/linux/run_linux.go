@@ -76,6 +76,9 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		return 0, fmt.Errorf("audit mode records file and exec accesses through the container's seccomp notifications, and this host cannot give them (see agentrun doctor); run in enforce mode with --allow-degraded instead")
 	}
 	if given["namespaces"] {
+		if held := protectedInWrite(fs); len(held) > 0 && !spec.AllowUnprotected {
+			return 0, &UnprotectedError{Path: held[0], Count: len(held), Fix: layers[0].Fix} // layers[0] is namespaces
+		}
 		return runDirect(ctx, spec, pol, fs, given)
 	}
 	root := s.StateRoot
@@ -127,6 +130,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		if obs, err = observe(cfg.Seccomp, l.notify, pol, spec, self); err != nil {
 			return 0, err
 		}
+		obs.judge.pinned = pinnedRules(pol, fs)
 		defer obs.Close()
 	}
 	if needed(layers, "apparmor") && !given["apparmor"] {

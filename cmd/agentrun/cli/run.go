@@ -23,6 +23,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "events", Usage: "append every event of the run (what was denied, or would be in audit mode; everything with --trace) to `FILE`, as JSON lines"},
 		&cli.BoolFlag{Name: "allow-home-workspace", Usage: "run even when the workspace holds your start-up files (your home directory, or a directory with ~/.bashrc, ~/.config/systemd, … inside); what the profile protects stays read-only"},
 		&cli.BoolFlag{Name: "allow-degraded", Usage: "run even when a confinement layer the profile needs cannot be set up on this host (each one given up is listed)"},
+		&cli.BoolFlag{Name: "allow-unprotected", Usage: "with --allow-degraded, run the Landlock + seccomp tier even though it cannot keep the profile's protected paths inside writable directories read-only (git hooks and config, agent settings: the agent could plant commands that run outside the sandbox later)"},
 	}
 }
 
@@ -63,7 +64,7 @@ func runAction(c *cli.Context, command []string) error {
 		fmt.Fprintf(c.App.ErrWriter, "agentrun: %s\n", n)
 	}
 	code, err := launcher.Run(c.Context, plan, launcher.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter},
-		launcher.RunOptions{AllowDegraded: c.Bool("allow-degraded"), EventsFile: c.String("events"), Trace: c.Bool("trace")})
+		launcher.RunOptions{AllowDegraded: c.Bool("allow-degraded"), AllowUnprotected: c.Bool("allow-unprotected"), EventsFile: c.String("events"), Trace: c.Bool("trace")})
 	var oom *platform.OOMError
 	switch {
 	case errors.As(err, &oom):

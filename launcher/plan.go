@@ -115,7 +115,7 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 		if !req.AllowHomeWorkspace {
 			return nil, fmt.Errorf("%w: %s holds %s; the agent may write everywhere in its workspace, and what runs at your next login, shell or git command must not be its to change; start agentrun in a project directory (or pass --workspace DIR), or pass --allow-home-workspace to accept it (protected paths stay read-only and cannot be moved aside)", ErrHomeWorkspace, env.Workspace, held)
 		}
-		plan.Notes = append(plan.Notes, fmt.Sprintf("--allow-home-workspace: the workspace holds %s; all of it is writable except what the profile denies or protects", held))
+		plan.Notes = append(plan.Notes, fmt.Sprintf("--allow-home-workspace: the workspace %s; all of it is writable except what the profile denies or protects", held))
 	}
 	if req.Mode != "" {
 		pol.Mode = req.Mode
@@ -160,13 +160,13 @@ func checkWorkspace(ws string) error {
 func startupFilesIn(pol *profiles.Policy, home, ws string) string {
 	if home != "" && profiles.Within(home, ws) {
 		if home == ws {
-			return "your home directory"
+			return "is your home directory"
 		}
-		return "your home directory " + home
+		return "holds your home directory " + home
 	}
 	for _, r := range pol.Filesystem.Protect {
 		if !strings.HasPrefix(r.Pattern, "$WORKSPACE") && profiles.Within(r.Path, ws) {
-			return "start-up files such as " + r.Path
+			return "holds " + r.Path
 		}
 	}
 	return ""

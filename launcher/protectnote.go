@@ -45,7 +45,7 @@ func (p *protectNotes) lines() []string {
 			out = append(out, fmt.Sprintf("and %d more protect rules refused writes", len(p.rules)-i))
 			break
 		}
-		out = append(out, fmt.Sprintf("%s is protected by %s: what it holds can run programs outside the sandbox, so it stays read-only and cannot be replaced, moved or removed; commands that change it (git config, git remote add, …) fail",
+		out = append(out, fmt.Sprintf("%s: refused by %s; what it holds can run programs outside the sandbox, so it stays read-only and cannot be replaced, moved or removed (commands that change it, such as git config or git remote add, fail)",
 			shownPath(p.paths[r]), r))
 	}
 	return out

@@ -113,7 +113,7 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 	}
 	if held := startupFilesIn(pol, env.Home, env.Workspace); held != "" {
 		if !req.AllowHomeWorkspace {
-			return nil, fmt.Errorf("%w: %s holds %s; the agent may write everywhere in its workspace, and what runs at your next login, shell or git command must not be its to change; start agentrun in a project directory (or pass --workspace DIR), or pass --allow-home-workspace to accept it (protected paths stay read-only and cannot be moved aside)", ErrHomeWorkspace, env.Workspace, held)
+			return nil, fmt.Errorf("%w: %s %s; the agent may write everywhere in its workspace, and what runs at your next login, shell or git command must not be its to change; start agentrun in a project directory (or pass --workspace DIR), or pass --allow-home-workspace to accept it (protected paths stay read-only and cannot be moved aside)", ErrHomeWorkspace, env.Workspace, held)
 		}
 		plan.Notes = append(plan.Notes, fmt.Sprintf("--allow-home-workspace: the workspace %s; all of it is writable except what the profile denies or protects", held))
 	}

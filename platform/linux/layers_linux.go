@@ -33,8 +33,14 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			skipped++
 		}
 	}
+	pins := 0
+	for _, m := range plan.Mounts {
+		if m.Pin {
+			pins++
+		}
+	}
 	audit := pol.Mode == profiles.ModeAudit
-	view := fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; %d protect rules name paths that do not exist yet (moved aside after the run if the agent creates them)", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny), skipped)
+	view := fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; %d protect rules name paths that do not exist yet (moved aside after the run if the agent creates them); %d directories holding protected paths pinned (cannot be renamed or removed)", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny), skipped, pins)
 	if audit {
 		view = "audit mode: the host's directories, as far as your own permissions go"
 	}

@@ -55,7 +55,10 @@ func TestCLI(t *testing.T) {
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Setup: func(env *testscript.Env) error {
-			home := env.WorkDir + "/home"
+			// Beside the work directory, not in it: a workspace around the home directory
+			// is refused (it holds the user's start-up files).
+			home := env.WorkDir + "-home"
+			env.Defer(func() { os.RemoveAll(home) })
 			env.Setenv("HOME", home)
 			env.Setenv("XDG_CONFIG_HOME", home+"/.config")
 			env.Setenv("TMPDIR", env.WorkDir+"/tmp")

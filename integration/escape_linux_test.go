@@ -64,6 +64,11 @@ type escapeAttempt struct {
 	// control is the allowed twin: it must exit 0 and print controlWant.
 	control     string
 	controlWant string
+	// protects marks an attack on protect rules inside the workspace. The degraded tier
+	// cannot keep those and refuses such a policy unless --allow-unprotected is given, which
+	// the suite gives every other attempt there: a protects attack must be refused (exit 125,
+	// naming --allow-unprotected), its twin runs with the flag.
+	protects bool
 }
 
 func (a escapeAttempt) runsIn(s situation) bool { return a.where == 0 || a.where&s != 0 }
@@ -145,16 +150,28 @@ func runEscape(t *testing.T, r *runner, s situation, a escapeAttempt) error {
 		args = append(args, "--allow-degraded")
 	}
 	args = append(args, a.args...)
+	refusedHere := s == asDegraded && a.protects
 	if a.control != "" {
-		res := r.run(t, append(append([]string(nil), args...), "--", "sh", "-c", a.control)...)
+		controlArgs := append([]string(nil), args...)
+		if s == asDegraded {
+			controlArgs = append(controlArgs, "--allow-unprotected")
+		}
+		res := r.run(t, append(controlArgs, "--", "sh", "-c", a.control)...)
 		if res.code != 0 || !strings.Contains(res.stdout+res.stderr, a.controlWant) {
 			// Not an escape, but the twin shows the sandbox is too tight: fail the test.
 			t.Errorf("the allowed twin failed (want exit 0 and %q): %s", a.controlWant, res)
 		}
 	}
+	if s == asDegraded && !a.protects {
+		args = append(args, "--allow-unprotected")
+	}
 	res := r.run(t, append(append([]string(nil), args...), "--", "sh", "-c", a.attack)...)
 	var err error
 	switch {
+	case refusedHere:
+		if res.code != 125 || !strings.Contains(res.stderr, "--allow-unprotected") {
+			err = fmt.Errorf("want the Landlock + seccomp tier to refuse the policy (exit 125, naming --allow-unprotected): %s", res)
+		}
 	case a.held != nil:
 		err = a.held(r, res)
 	case res.code == 0:

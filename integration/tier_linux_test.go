@@ -34,6 +34,12 @@ func TestLandlockSeccompTier(t *testing.T) {
 	if res.code != 125 || !strings.Contains(res.stderr, "the namespaces layer cannot be set up") || !strings.Contains(res.stderr, "creating one fails (operation not permitted)") || !strings.Contains(res.stderr, "--allow-degraded runs the Landlock + seccomp tier") {
 		t.Fatalf("want enforce mode to refuse, naming the layer and the fix; got %s", res)
 	}
+	// The tier cannot keep .git/config and .git/hooks read-only inside the workspace: it
+	// refuses the policy unless --allow-unprotected says to go on without that.
+	res = r.sh(t, "true", "--allow-degraded")
+	if res.code != 125 || !strings.Contains(res.stderr, "cannot keep protected paths inside writable directories") || !strings.Contains(res.stderr, "--allow-unprotected") {
+		t.Fatalf("want the tier to refuse protect rules inside the workspace; got %s", res)
+	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	for _, tc := range []confinementCase{
 		{name: "ssh private key", script: "cat ~/.ssh/id_ed25519", want: "Permission denied"},
@@ -47,7 +53,7 @@ func TestLandlockSeccompTier(t *testing.T) {
 		{name: "git", script: "git status --short | wc -l", ok: true, want: "1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := r.sh(t, tc.script, "--allow-degraded")
+			res := r.sh(t, tc.script, "--allow-degraded", "--allow-unprotected")
 			if tc.ok != (res.code == 0) || !strings.Contains(res.stdout+res.stderr, tc.want) {
 				t.Errorf("want success %v and %q, got %s", tc.ok, tc.want, res)
 			}
@@ -57,7 +63,7 @@ func TestLandlockSeccompTier(t *testing.T) {
 		})
 	}
 	// Without a PID namespace, what the agent leaves running must still end with it.
-	if res := r.sh(t, "sleep 61.5 & echo started", "--allow-degraded"); res.code != 0 || processRunning("sleep 61.5") {
+	if res := r.sh(t, "sleep 61.5 & echo started", "--allow-degraded", "--allow-unprotected"); res.code != 0 || processRunning("sleep 61.5") {
 		t.Errorf("the agent's background process outlived it: %s", res)
 	}
 }

@@ -14,6 +14,9 @@ var (
 	ErrCommandNotFound = errors.New("command not found")
 	// ErrCannotExecute means the agent's command exists but is not executable.
 	ErrCannotExecute = errors.New("cannot execute")
+	// ErrHomeWorkspace means the workspace holds the user's start-up files and
+	// --allow-home-workspace was not given.
+	ErrHomeWorkspace = errors.New("the workspace holds your start-up files")
 	// ErrNoLauncher means this build has no launcher for the host.
 	ErrNoLauncher = errors.New("no launcher for this host")
 )

@@ -24,6 +24,9 @@ func (p *Plan) describeLayers(w io.Writer) {
 		fmt.Fprintf(w, "  layer %s\t%s: %s\n", l.Name, state, l.Enforces)
 		if l.Needed && !l.Available {
 			fmt.Fprintf(w, "  \t  fix: %s\n", l.Fix)
+			if l.Degraded != "" {
+				fmt.Fprintf(w, "  \t  --allow-degraded: %s\n", l.Degraded)
+			}
 		}
 	}
 }

@@ -20,6 +20,10 @@ type Request struct {
 	Mode      profiles.Mode // overrides the profile's mode when set
 	Workspace string        // the directory the agent works in; empty means the current one
 	NoNetwork bool          // --network=none: drop every network rule
+	// AllowHomeWorkspace (--allow-home-workspace) accepts a workspace that holds the user's
+	// start-up files: the home directory, a directory around it, or one where the profile
+	// protects a home path.
+	AllowHomeWorkspace bool
 }
 
 // Plan is a resolved request: the policy to apply and the command to run under it.
@@ -103,12 +107,15 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 	if err := checkWorkspace(env.Workspace); err != nil {
 		return nil, err
 	}
-	if env.Workspace == env.Home {
-		plan.Notes = append(plan.Notes, "the workspace is your home directory, so all of it is writable (except what the profile denies or protects); start agentrun in a project directory or pass --workspace")
-	}
 	pol, err := cat.Resolve(entry, env)
 	if err != nil {
 		return nil, err
+	}
+	if held := startupFilesIn(pol, env.Home, env.Workspace); held != "" {
+		if !req.AllowHomeWorkspace {
+			return nil, fmt.Errorf("%w: %s %s; the agent may write everywhere in its workspace, and what runs at your next login, shell or git command must not be its to change; start agentrun in a project directory (or pass --workspace DIR), or pass --allow-home-workspace to accept it (protected paths stay read-only and cannot be moved aside)", ErrHomeWorkspace, env.Workspace, held)
+		}
+		plan.Notes = append(plan.Notes, fmt.Sprintf("--allow-home-workspace: the workspace %s; all of it is writable except what the profile denies or protects", held))
 	}
 	if req.Mode != "" {
 		pol.Mode = req.Mode
@@ -145,6 +152,24 @@ func checkWorkspace(ws string) error {
 		return fmt.Errorf("the workspace %s is a system directory, and the agent may write everywhere in its workspace; start agentrun in a project directory or pass --workspace DIR", ws)
 	}
 	return nil
+}
+
+// startupFilesIn says what start-up files the workspace holds: the home directory itself, or
+// a path the profile protects that it did not name through $WORKSPACE (~/.bashrc,
+// ~/.config/systemd, …); "" when it holds none.
+func startupFilesIn(pol *profiles.Policy, home, ws string) string {
+	if home != "" && profiles.Within(home, ws) {
+		if home == ws {
+			return "is your home directory"
+		}
+		return "holds your home directory " + home
+	}
+	for _, r := range pol.Filesystem.Protect {
+		if !strings.HasPrefix(r.Pattern, "$WORKSPACE") && profiles.Within(r.Path, ws) {
+			return "holds " + r.Path
+		}
+	}
+	return ""
 }
 
 // lookCommand finds the agent's executable as the shell would.

@@ -23,9 +23,10 @@ type Stdio struct {
 
 // RunOptions are the command line's choices for one run.
 type RunOptions struct {
-	AllowDegraded bool
-	EventsFile    string // where to write every event as JSON lines; "" for none
-	Trace         bool   // record every access, not only denials
+	AllowDegraded    bool
+	AllowUnprotected bool   // with AllowDegraded: run the Landlock + seccomp tier although it cannot keep protect rules inside write roots
+	EventsFile       string // where to write every event as JSON lines; "" for none
+	Trace            bool   // record every access, not only denials
 }
 
 // Run starts the plan's agent in the host's sandbox and returns its exit status. What the
@@ -53,11 +54,15 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 			return 0, err
 		}
 	}
-	sink := events.Tee{log, rec}
+	notes := &protectNotes{}
+	sink := events.Tee{log, rec, notes}
 	code := 0
 	defer func() {
 		stored := rec.end(code, stdio.Stderr)
 		for _, s := range log.Summary() {
+			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
+		}
+		for _, s := range notes.lines() {
 			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
 		}
 		if d, wd := log.Counts(); d+wd > 0 && stored {
@@ -79,21 +84,22 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		env = setEnv(env, "HOME", inv.Home, "USER", inv.Name, "LOGNAME", inv.Name)
 	}
 	spec := &platform.Spec{
-		Policy:        plan.Policy,
-		Path:          plan.Path,
-		Command:       plan.Command,
-		Env:           env,
-		Dir:           workingDir(plan),
-		UID:           uid,
-		GID:           gid,
-		Groups:        groups,
-		Stdin:         stdio.Stdin,
-		Stdout:        stdio.Stdout,
-		Stderr:        stdio.Stderr,
-		AllowDegraded: opts.AllowDegraded,
-		Events:        sink,
-		RunID:         runID,
-		Trace:         opts.Trace,
+		Policy:           plan.Policy,
+		Path:             plan.Path,
+		Command:          plan.Command,
+		Env:              env,
+		Dir:              workingDir(plan),
+		UID:              uid,
+		GID:              gid,
+		Groups:           groups,
+		Stdin:            stdio.Stdin,
+		Stdout:           stdio.Stdout,
+		Stderr:           stdio.Stderr,
+		AllowDegraded:    opts.AllowDegraded,
+		AllowUnprotected: opts.AllowUnprotected,
+		Events:           sink,
+		RunID:            runID,
+		Trace:            opts.Trace,
 	}
 	after := prepareAfterRun(plan, inv, stdio)
 	code, err = sb.Run(ctx, spec)

@@ -31,6 +31,9 @@ type Spec struct {
 	Stderr  io.Writer
 	// AllowDegraded lets a layer that cannot be set up be skipped instead of failing.
 	AllowDegraded bool
+	// AllowUnprotected lets the Landlock + seccomp tier run a policy that protects paths
+	// inside writable directories, which that tier cannot keep read-only.
+	AllowUnprotected bool
 	// Events receives what the sandbox judged (flows, DNS queries, file and exec accesses);
 	// may be nil.
 	Events events.Sink

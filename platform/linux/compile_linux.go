@@ -63,6 +63,9 @@ func describeFilesystem(pol *profiles.Policy, stat statFunc) []byte {
 	b.WriteString("# Mounts rebuild the host's view (in this order); Landlock then allows only what is listed.\n\nmounts:\n")
 	for _, m := range fs.Mounts {
 		kind := map[access]string{accessRead: "read-only bind", accessWrite: "read-write bind", accessProtect: "read-only bind (protect)", accessDeny: "hidden (deny)"}[m.Access]
+		if m.Pin {
+			kind = "read-write bind (pin: cannot be renamed or removed)"
+		}
 		if m.NoExec {
 			kind += ", noexec"
 		}

@@ -197,6 +197,9 @@ func charDevice(path string, major, minor int64) *devices.Device {
 func landlockRules(pol *profiles.Policy, fs fsPlan) []pathRule {
 	var rules []pathRule
 	for _, m := range fs.Mounts {
+		if m.Pin {
+			continue // inside a write root already
+		}
 		switch m.Access {
 		case accessRead, accessProtect:
 			rules = append(rules, pathRule{Path: m.Path, Rights: "r"})

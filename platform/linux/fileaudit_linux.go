@@ -24,6 +24,9 @@ type fileJudge struct {
 	stagePid atomic.Int64
 	procs    *procTable
 	canon    func(string) string
+	// pinned maps the mount plan's pins (directories that hold protected or denied paths,
+	// made mount points so they cannot be moved) to the rule they keep in place.
+	pinned map[string]string
 }
 
 func newFileJudge(pol *profiles.Policy, spec *fileJudgeSpec) *fileJudge {
@@ -83,6 +86,11 @@ func (j *fileJudge) judgePath(a fileAccess, path, op string, access profiles.Acc
 		if !exists {
 			return
 		}
+	}
+	if rule, ok := j.pinned[real]; ok && (op == "rename" || op == "delete") {
+		// The kernel refuses (EBUSY): the directory is a mount point holding a protected path.
+		j.record(a, real, op, profiles.AccessDecision{Rule: rule, Reason: "holds a protected path, so it cannot be renamed or removed"})
+		return
 	}
 	d := j.pol.CheckFile(real, access)
 	if !d.Allow && access == profiles.AccessRead && isDir && !strings.HasPrefix(d.Rule, "filesystem.deny") {

@@ -33,8 +33,14 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			skipped++
 		}
 	}
+	pins := 0
+	for _, m := range plan.Mounts {
+		if m.Pin {
+			pins++
+		}
+	}
 	audit := pol.Mode == profiles.ModeAudit
-	view := fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; %d protect rules name paths that do not exist yet (moved aside after the run if the agent creates them)", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny), skipped)
+	view := fmt.Sprintf("host view rebuilt from %d read, %d write, %d protect binds; %d denied paths hidden; %d protect rules name paths that do not exist yet (moved aside after the run if the agent creates them); %d directories holding protected paths pinned (cannot be renamed or removed)", len(fs.Read), len(fs.Write), len(fs.Protect), len(fs.Deny), skipped, pins)
 	if audit {
 		view = "audit mode: the host's directories, as far as your own permissions go"
 	}
@@ -45,7 +51,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			Needed:    true,
 			Available: h.Root || h.UserNS,
 			Fix:       nsFix,
-			Degraded:  "runs the Landlock + seccomp tier (without mounts: deny and protect inside writable directories, the private /tmp and hiding host processes are given up, and a file the agent writes can be run through the dynamic loader, ld.so FILE, since Landlock checks execve only)",
+			Degraded:  "runs the Landlock + seccomp tier (without mounts: deny and protect inside writable directories, the private /tmp and hiding host processes are given up, and a file the agent writes can be run through the dynamic loader, ld.so FILE, since Landlock checks execve only)" + unprotectedText(plan),
 		},
 		{
 			Name:      "exec deny",
@@ -100,6 +106,16 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 		},
 	}
 	return layers
+}
+
+// unprotectedText says what the Landlock + seccomp tier does with the plan's protect rules
+// inside writable directories: it refuses them (see UnprotectedError).
+func unprotectedText(plan fsPlan) string {
+	held := protectedInWrite(plan)
+	if len(held) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; it refuses this profile: it cannot keep %d protected paths inside writable directories read-only (%s, …) unless --allow-unprotected is given too", len(held), held[0])
 }
 
 func appArmorText(h Host, audit bool) string {

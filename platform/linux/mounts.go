@@ -34,6 +34,11 @@ type fsMount struct {
 	Access access
 	Dir    bool // the host path is a directory
 	NoExec bool // nothing on it runs or is mapped as code (see planExec)
+	// Pin marks a read-write bind of a directory onto itself inside a write root: it changes
+	// no access, but a mount point cannot be renamed or removed (EBUSY), so the protect and
+	// deny mounts beneath it stay where the policy put them.
+	Pin bool
+	For string // with Pin: the protected or denied path beneath that needs it
 }
 
 // fsPlan is the filesystem part of a container: the mounts, in the order to make them, and the
@@ -65,6 +70,7 @@ func hostStat(path string) (exists, dir bool) {
 func planFilesystem(pol *profiles.Policy, stat statFunc) fsPlan {
 	var plan fsPlan
 	best := map[string]fsMount{}
+	var missing []string // protected paths that do not exist (yet)
 	add := func(rules []profiles.PathRule, a access) {
 		for _, r := range rules {
 			paths := expandGlob(r.Path)
@@ -79,6 +85,9 @@ func planFilesystem(pol *profiles.Policy, stat statFunc) fsPlan {
 				if !exists {
 					if a != accessDeny {
 						plan.Skipped = append(plan.Skipped, a.String()+" "+p+": does not exist")
+					}
+					if a == accessProtect {
+						missing = append(missing, p)
 					}
 					continue
 				}
@@ -122,9 +131,64 @@ func planFilesystem(pol *profiles.Policy, stat statFunc) fsPlan {
 		}
 		plan.Mounts = append(plan.Mounts, m)
 	}
-	plan.Mounts = pruneProtect(plan.Mounts)
-	planExec(&plan, pol, stat)
+	plan.Mounts = pinAncestors(pruneProtect(plan.Mounts), missing, stat)
+	planExec(&plan, pol, stat) // after the pins: a pin inside a noexec write root is noexec too
 	return plan
+}
+
+// pinAncestors makes every directory between a write mount and a protect or deny mount
+// beneath it a mount point of its own (a read-write bind onto itself), so that no directory
+// holding a protected path can be renamed or removed (EBUSY): without the pins, `mv .git .g`
+// takes the read-only binds of .git/hooks and .git/config along, and a fresh .git takes their
+// place. Directories under a read-only mount need no pin: their parent cannot be changed.
+//
+// For a protected path that does not exist yet, its existing ancestors are pinned the same
+// way, and an ancestor that is a file where a directory should be is protected itself: a
+// `.git` file (a worktree's or a submodule's) says where git finds the repository, config
+// and hooks included.
+func pinAncestors(mounts []fsMount, missing []string, stat statFunc) []fsMount {
+	at := make(map[string]bool, len(mounts))
+	for _, m := range mounts {
+		at[m.Path] = true
+	}
+	var extra []fsMount
+	pin := func(path string, existing bool) {
+		for dir := filepath.Dir(path); dir != "/" && dir != "."; dir = filepath.Dir(dir) {
+			if at[dir] {
+				continue // a mount point already; its parents may still need pins (nested write roots)
+			}
+			if enclosingAccess(mounts, dir) != accessWrite {
+				continue
+			}
+			ok, isDir := true, true
+			if !existing {
+				ok, isDir = stat(dir)
+			}
+			switch {
+			case !ok:
+				continue // the agent may create it; what it creates beneath is quarantined
+			case isDir:
+				extra = append(extra, fsMount{Path: dir, Access: accessWrite, Dir: true, Pin: true, For: path})
+			default:
+				extra = append(extra, fsMount{Path: dir, Access: accessProtect})
+			}
+			at[dir] = true
+		}
+	}
+	for _, m := range mounts {
+		if m.Access == accessProtect || m.Access == accessDeny {
+			pin(m.Path, true)
+		}
+	}
+	for _, p := range missing {
+		pin(p, false)
+	}
+	if len(extra) == 0 {
+		return mounts
+	}
+	out := append(mounts, extra...)
+	sort.SliceStable(out, func(i, j int) bool { return lessPath(out[i].Path, out[j].Path) })
+	return out
 }
 
 // pruneProtect drops protect mounts that a read-only mount around them already covers, unless

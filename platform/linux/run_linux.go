@@ -79,6 +79,9 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		return 0, fmt.Errorf("exec.deny (%s) cannot be enforced in the Landlock + seccomp tier: Landlock checks execve only, and the dynamic loader (ld.so PROGRAM) would run a denied program; allow user namespaces (see agentrun doctor) or remove exec.deny from the profile", pol.Exec.Deny[0].Path)
 	}
 	if given["namespaces"] {
+		if held := protectedInWrite(fs); len(held) > 0 && !spec.AllowUnprotected {
+			return 0, &UnprotectedError{Path: held[0], Count: len(held), Fix: layers[0].Fix} // layers[0] is namespaces
+		}
 		return runDirect(ctx, spec, pol, fs, given)
 	}
 	root := s.StateRoot
@@ -131,6 +134,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		if obs, err = observe(cfg.Seccomp, l.notify, pol, spec, self); err != nil {
 			return 0, err
 		}
+		obs.judge.pinned = pinnedRules(pol, fs)
 		defer obs.Close()
 	}
 	if needed(layers, "apparmor") && !given["apparmor"] {

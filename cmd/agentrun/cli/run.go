@@ -21,7 +21,9 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (profile, layers, rules) and exit without running COMMAND"},
 		&cli.BoolFlag{Name: "trace", Usage: "record every file, exec and network access, not only those enforce mode denies"},
 		&cli.StringFlag{Name: "events", Usage: "append every event of the run (what was denied, or would be in audit mode; everything with --trace) to `FILE`, as JSON lines"},
+		&cli.BoolFlag{Name: "allow-home-workspace", Usage: "run even when the workspace holds your start-up files (your home directory, or a directory with ~/.bashrc, ~/.config/systemd, … inside); what the profile protects stays read-only"},
 		&cli.BoolFlag{Name: "allow-degraded", Usage: "run even when a confinement layer the profile needs cannot be set up on this host (each one given up is listed)"},
+		&cli.BoolFlag{Name: "allow-unprotected", Usage: "with --allow-degraded, run the Landlock + seccomp tier even though it cannot keep the profile's protected paths inside writable directories read-only (git hooks and config, agent settings: the agent could plant commands that run outside the sandbox later)"},
 	}
 }
 
@@ -33,7 +35,7 @@ func runAction(c *cli.Context, command []string) error {
 		}
 		return cli.ShowAppHelp(c)
 	}
-	req := launcher.Request{Command: command, Profile: c.String("profile"), Workspace: c.String("workspace")}
+	req := launcher.Request{Command: command, Profile: c.String("profile"), Workspace: c.String("workspace"), AllowHomeWorkspace: c.Bool("allow-home-workspace")}
 	switch m := profiles.Mode(c.String("mode")); m {
 	case "", profiles.ModeEnforce, profiles.ModeAudit:
 		req.Mode = m
@@ -62,7 +64,7 @@ func runAction(c *cli.Context, command []string) error {
 		fmt.Fprintf(c.App.ErrWriter, "agentrun: %s\n", n)
 	}
 	code, err := launcher.Run(c.Context, plan, launcher.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter},
-		launcher.RunOptions{AllowDegraded: c.Bool("allow-degraded"), EventsFile: c.String("events"), Trace: c.Bool("trace")})
+		launcher.RunOptions{AllowDegraded: c.Bool("allow-degraded"), AllowUnprotected: c.Bool("allow-unprotected"), EventsFile: c.String("events"), Trace: c.Bool("trace")})
 	var oom *platform.OOMError
 	switch {
 	case errors.As(err, &oom):

@@ -26,8 +26,6 @@ const (
 	asDegraded                       // an unprivileged user without user namespaces: --allow-degraded
 )
 
-const everywhere = asRoot | asUser | asDegraded
-
 func (s situation) String() string {
 	switch s {
 	case asRoot:

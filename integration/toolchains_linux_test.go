@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -25,7 +24,7 @@ func TestToolchains(t *testing.T) {
 
 func testToolchains(t *testing.T, unprivileged bool) {
 	r := newRunner(t, unprivileged)
-	goroot := runtime.GOROOT()
+	goroot := goRoot()
 	// A user who has used these tools before has their caches; the profiles make them
 	// writable only when they exist.
 	for _, d := range []string{".cache/go-build", "go/pkg/mod", ".cache/pip", ".npm"} {
@@ -101,4 +100,13 @@ func writeWheel(t *testing.T, r *runner, path string) {
 		t.Fatal(err)
 	}
 	chownToRunner(t, r, path)
+}
+
+// goRoot is the GOROOT of the go command on PATH (the one that builds these tests), or "".
+func goRoot() string {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }

@@ -52,6 +52,13 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 		}
 	})
 	defer stopSignals()
+	// The agent runs as our uid and may kill its stage (both are in one Landlock domain); what
+	// it left running is then reparented to us, not to the host's init, and killed below.
+	// Landlock's signal scoping (ABI 6) keeps the agent from killing agentrun itself.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return 0, fmt.Errorf("becoming the sandbox's subreaper: %w", err)
+	}
+	defer killChildren()
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("starting the sandbox stage: %w", err)
 	}

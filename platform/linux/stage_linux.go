@@ -125,6 +125,13 @@ func landlockConfig(require bool, minABI int, what string) (landlock.Config, err
 // and every process reparented to the stage (a child subreaper) however it got there.
 func killDescendants(agentPgid int) {
 	_ = unix.Kill(-agentPgid, unix.SIGKILL)
+	killChildren()
+}
+
+// killChildren kills and reaps every child of this process, over and over until none is left
+// (a child may still fork, or have orphans reparented to us, while we go): this process is a
+// child subreaper, so whatever its descendants left running ends up here.
+func killChildren() {
 	self := strconv.Itoa(os.Getpid())
 	for round := 0; round < 50; round++ {
 		found := false

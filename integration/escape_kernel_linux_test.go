@@ -92,7 +92,7 @@ func init() {
 		escapeAttempt{
 			class: "kernel", name: "raw socket",
 			attack:  `perl -MSocket -e 'socket(S, AF_INET, SOCK_RAW, 1) or die "raw: $!\n"'`,
-			want:    "raw: Operation not permitted",
+			want:    "raw: ", // EPERM, or EACCES where the degraded tier denies inet sockets other than TCP
 			control: `perl -MSocket -e 'socketpair(A, B, AF_UNIX, SOCK_STREAM, 0) or die; print "pair ok\n"'`, controlWant: "pair ok",
 		},
 		escapeAttempt{

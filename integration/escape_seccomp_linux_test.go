@@ -245,7 +245,7 @@ func init() {
 			},
 			// The twin, under the runner's profile (without exec.deny) in the same tier.
 			after: func(t *testing.T, r *runner, _ result) error {
-				res := r.run(t, "--profile", r.profile, "--network", "none", "--allow-degraded", "--", "sh", "-c", "curl --version >/dev/null && echo ran")
+				res := r.run(t, "--profile", r.profile, "--network", "none", "--allow-degraded", "--allow-unprotected", "--", "sh", "-c", "curl --version >/dev/null && echo ran")
 				if res.code != 0 || !strings.Contains(res.stdout, "ran") {
 					t.Errorf("the allowed twin failed: %s", res)
 				}

@@ -26,18 +26,6 @@ type Sandbox struct {
 	StateRoot string
 }
 
-// DefaultStateRoot is /run/agentrun for root and $XDG_RUNTIME_DIR/agentrun (or
-// /tmp/agentrun-UID) for other users.
-func DefaultStateRoot() string {
-	if os.Geteuid() == 0 {
-		return "/run/agentrun"
-	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
-		return filepath.Join(d, "agentrun")
-	}
-	return fmt.Sprintf("/tmp/agentrun-%d", os.Getuid())
-}
-
 func newID() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -49,6 +37,13 @@ func newID() string {
 func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	pol := spec.Policy
 	audit := pol.Mode == profiles.ModeAudit
+	root := s.StateRoot
+	if root == "" {
+		root = DefaultStateRoot()
+	}
+	// Before the plan: the state root is one of agentrun's own directories, which the plan
+	// hides from the agent, and a path is hidden only if it exists.
+	rootErr := prepareStateRoot(root)
 	fs := planFilesystem(pol, hostStat)
 	if audit {
 		fs = auditFilesystem(fs)
@@ -78,12 +73,8 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if given["namespaces"] {
 		return runDirect(ctx, spec, pol, fs, given)
 	}
-	root := s.StateRoot
-	if root == "" {
-		root = DefaultStateRoot()
-	}
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return 0, fmt.Errorf("creating the state directory: %w", err)
+	if rootErr != nil {
+		return 0, rootErr
 	}
 	defer os.Remove(root) // last, and only once no run uses it (it is not empty then)
 	CleanStale(root)
@@ -394,7 +385,7 @@ func lockLayout(l layout, wait bool) (*os.File, error) {
 	f, err := os.OpenFile(l.lock, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	for try := 0; wait && errors.Is(err, os.ErrNotExist) && try < 10; try++ {
 		// Another run that just ended removed the (then empty) state root.
-		if err = os.MkdirAll(l.stateRoot, 0o700); err == nil {
+		if err = prepareStateRoot(l.stateRoot); err == nil {
 			f, err = os.OpenFile(l.lock, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 		}
 	}

@@ -79,3 +79,12 @@ type Warning struct {
 }
 
 func (w Warning) String() string { return w.Origin.String() + ": " + w.Msg }
+
+// OwnFilesOrigin is the origin of the deny rules agentrun adds to every policy at launch,
+// whatever the profile says: its own state (the event store, with earlier runs' command
+// lines), configuration (the user's profiles: an agent that edits its policy escalates) and
+// runtime directories. They hold in audit mode too, as cloud metadata does.
+var OwnFilesOrigin = Pos{File: "agentrun's own files"}
+
+// OwnFiles reports whether a rule is one agentrun added for its own files.
+func (r PathRule) OwnFiles() bool { return r.Origin == OwnFilesOrigin }

@@ -46,7 +46,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	rootErr := prepareStateRoot(root)
 	fs := planFilesystem(pol, hostStat)
 	if audit {
-		fs = auditFilesystem(fs)
+		fs = auditFilesystem(fs, pol, hostStat)
 	}
 	layers := layersFor(pol, ProbeHost(), fs)
 	given := map[string]bool{}

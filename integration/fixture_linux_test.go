@@ -149,9 +149,20 @@ func (r result) String() string {
 // run runs agentrun with args in the workspace, as the runner's user, with the fixture home.
 func (r *runner) run(t testing.TB, args ...string) result {
 	t.Helper()
+	return r.runFiles(t, nil, nil, args...)
+}
+
+// runFiles is run with stdin (when not nil) as agentrun's standard input and extra as its
+// descriptors from 3 on.
+func (r *runner) runFiles(t testing.TB, stdin *os.File, extra []*os.File, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := r.command(ctx, args...)
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
+	cmd.ExtraFiles = extra
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -38,6 +38,9 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 	if err := createOwnDirs(plan.Policy, plan.env); err != nil {
 		return 0, err
 	}
+	if err := checkInherited(plan.Policy, stdio); err != nil {
+		return 0, err
+	}
 	var w io.Writer
 	if opts.EventsFile != "" {
 		f, err := os.OpenFile(opts.EventsFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)

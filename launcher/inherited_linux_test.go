@@ -24,7 +24,9 @@ func TestCheckInherited(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	rule := func(p string) []profiles.PathRule { return []profiles.PathRule{{Path: filepath.Join(dir, p), Pattern: p}} }
+	rule := func(p string) []profiles.PathRule {
+		return []profiles.PathRule{{Path: filepath.Join(dir, p), Pattern: p}}
+	}
 	pol := &profiles.Policy{Filesystem: profiles.FilesystemPolicy{
 		Read: rule(""), Deny: rule("secret"), Protect: rule("hooks"),
 	}}

@@ -68,6 +68,8 @@ type escapeAttempt struct {
 	// input, a path relative to the fixture home; extraFile what the attack's gets as its
 	// descriptor 3. Empty: nothing.
 	stdin, controlStdin, extraFile string
+	// env is more variables in agentrun's environment, for the attack and the twin.
+	env []string
 }
 
 func (a escapeAttempt) runsIn(s situation) bool { return a.where == 0 || a.where&s != 0 }
@@ -149,6 +151,7 @@ func runEscape(t *testing.T, r *runner, s situation, a escapeAttempt) error {
 		args = append(args, "--allow-degraded")
 	}
 	args = append(args, a.args...)
+	r.env = append(r.env, a.env...)
 	if a.control != "" {
 		res := r.runFiles(t, openFixture(t, r, a.controlStdin), nil, append(append([]string(nil), args...), "--", "sh", "-c", a.control)...)
 		if res.code != 0 || !strings.Contains(res.stdout+res.stderr, a.controlWant) {

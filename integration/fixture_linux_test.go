@@ -29,6 +29,7 @@ type runner struct {
 	jail      bool   // runs where user namespaces are forbidden (see maybeDenyUserNSJail)
 	netns     string // runs agentrun in this network namespace (the fake internet's client)
 	resolv    string // with netns: the resolv.conf agentrun sees there
+	env       []string // more variables in agentrun's environment
 }
 
 func requireRoot(t testing.TB) {
@@ -190,6 +191,7 @@ func (r *runner) command(ctx context.Context, args ...string) *exec.Cmd {
 		"XDG_CONFIG_HOME=" + filepath.Join(r.home, ".config"),
 		"TMPDIR=" + r.tmp,
 	}
+	cmd.Env = append(cmd.Env, r.env...)
 	if r.jail {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d:%d", denyUserNSEnv, r.uid, r.gid))
 	}

@@ -3,6 +3,7 @@ package launcher
 import (
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -44,6 +45,9 @@ func (p *Plan) Describe(w io.Writer) error {
 		set[i] = s.Name
 	}
 	row("env", "pass %s; set %s", summarize(pass, 8), summarize(set, 8))
+	if dropped := DroppedEnv(pol, os.Environ()); len(dropped) > 0 {
+		row("env dropped", "%s (they look like credentials; a profile passes one by naming it exactly in env.pass)", strings.Join(dropped, ", "))
+	}
 	p.describeLayers(tw)
 	for _, n := range p.Notes {
 		row("note", "%s", n)

@@ -58,7 +58,9 @@ type Resources struct {
 	MilliCPU    int64 `json:"milli_cpu,omitempty"` // thousandths of a CPU
 }
 
-// EnvPolicy says which variables the agent sees. Pass entries are names or NAME* prefixes.
+// EnvPolicy says which variables the agent sees. Pass entries are names or NAME* prefixes;
+// the launcher never lets a prefix pass a variable that looks like a credential (a token, a
+// password, an API key): only an entry that names it exactly does.
 type EnvPolicy struct {
 	Pass []string     `json:"pass"`
 	Set  []EnvSetting `json:"set"`

@@ -23,12 +23,12 @@ type runner struct {
 	name      string
 	uid, gid  int // the user agentrun runs as
 	home, ws  string
-	tmp       string // the agent's $TMPDIR: beside the home, as on a real machine, not around it
-	profile   string // a test profile file: base and git, plus limits
-	unprivate bool   // runs as the unprivileged test user
-	jail      bool   // runs where user namespaces are forbidden (see maybeDenyUserNSJail)
-	netns     string // runs agentrun in this network namespace (the fake internet's client)
-	resolv    string // with netns: the resolv.conf agentrun sees there
+	tmp       string   // the agent's $TMPDIR: beside the home, as on a real machine, not around it
+	profile   string   // a test profile file: base and git, plus limits
+	unprivate bool     // runs as the unprivileged test user
+	jail      bool     // runs where user namespaces are forbidden (see maybeDenyUserNSJail)
+	netns     string   // runs agentrun in this network namespace (the fake internet's client)
+	resolv    string   // with netns: the resolv.conf agentrun sees there
 	env       []string // more variables in agentrun's environment
 }
 

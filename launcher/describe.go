@@ -38,7 +38,7 @@ func (p *Plan) Describe(w io.Writer) error {
 		}
 		row("network", "%d destinations: %s; cloud metadata always denied", len(hosts), summarize(hosts, 6))
 	}
-	row("resources", "%s", describeResources(pol.Resources))
+	row("resources", "%s", describeResources(pol))
 	pass := pol.Env.Pass
 	set := make([]string, len(pol.Env.Set))
 	for i, s := range pol.Env.Set {
@@ -77,21 +77,17 @@ func summarize(items []string, n int) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }
 
-func describeResources(r profiles.Resources) string {
-	var parts []string
-	if r.MemoryBytes != 0 {
-		parts = append(parts, "memory "+profiles.FormatBytes(r.MemoryBytes))
-	}
-	if r.Pids != 0 {
-		parts = append(parts, "pids "+strconv.FormatInt(r.Pids, 10))
-	}
-	if r.MilliCPU != 0 {
-		parts = append(parts, "cpu "+strconv.FormatFloat(float64(r.MilliCPU)/1000, 'f', -1, 64))
-	}
-	if len(parts) == 0 {
+func describeResources(pol *profiles.Policy) string {
+	stated, def := pol.Resources, pol.DefaultResources
+	switch {
+	case def == (profiles.Resources{}) && stated == (profiles.Resources{}):
 		return "no limits"
+	case def == (profiles.Resources{}):
+		return stated.String() + " (stated by the profile: required)"
+	case stated == (profiles.Resources{}):
+		return def.String() + " (defaults: applied where agentrun can set cgroups)"
 	}
-	return strings.Join(parts, ", ")
+	return stated.String() + " (stated: required); " + def.String() + " (defaults: applied where agentrun can set cgroups)"
 }
 
 func quoteArgs(args []string) []string {

@@ -53,9 +53,13 @@ func hideOwnFiles(pol *profiles.Policy, env profiles.Env) {
 	}
 }
 
-// HideOwnFiles adds the deny rules of agentrun's own files to a policy resolved for env, as
-// a launch does (profiles show --resolved shows them so).
-func HideOwnFiles(pol *profiles.Policy, env profiles.Env) { hideOwnFiles(pol, env) }
+// AddLaunchRules adds to a policy resolved for env what every launch adds, whatever the
+// profile says: the deny rules of agentrun's own files and the default limits. profiles
+// show --resolved and compile show the policy so.
+func AddLaunchRules(pol *profiles.Policy, env profiles.Env) {
+	hideOwnFiles(pol, env)
+	pol.DefaultResources = pol.Resources.Unstated(profiles.DefaultLimits)
+}
 
 // createOwnDirs makes agentrun's state and configuration directories when they are missing
 // (0700, the invoking user's), so that the mount plan, which hides only what exists, hides

@@ -118,7 +118,7 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 	if req.NoNetwork {
 		pol.Network = profiles.NetworkPolicy{}
 	}
-	hideOwnFiles(pol, env)
+	AddLaunchRules(pol, env)
 	for _, r := range pol.Filesystem.Deny {
 		if r.OwnFiles() && profiles.Within(env.Workspace, r.Path) {
 			return nil, fmt.Errorf("the workspace %s is inside agentrun's own files (%s), which no agent may see; edit profiles there without agentrun, or pass --workspace", env.Workspace, r.Path)

@@ -16,6 +16,10 @@ type Policy struct {
 	Exec        ExecPolicy       `json:"exec"`
 	Network     NetworkPolicy    `json:"network"`
 	Resources   Resources        `json:"resources"`
+	// DefaultResources are the limits the launcher adds where the profile states none:
+	// applied wherever agentrun can set cgroups, skipped (and said so) where it cannot.
+	// Resources, which the profile states, are required: without cgroups the run fails.
+	DefaultResources Resources `json:"default_resources,omitempty"`
 	Env         EnvPolicy        `json:"env"`
 	Warnings    []Warning        `json:"warnings,omitempty"`
 }
@@ -56,6 +60,37 @@ type Resources struct {
 	MemoryBytes int64 `json:"memory_bytes,omitempty"`
 	Pids        int64 `json:"pids,omitempty"`
 	MilliCPU    int64 `json:"milli_cpu,omitempty"` // thousandths of a CPU
+}
+
+// DefaultLimits are every agent's limits where its profile states none. They keep a runaway
+// agent (a fork bomb, a leak, /tmp filled) from taking the host down, and stay clear of real
+// work: a 64-core build runs 64 jobs of a dozen or more threads each (every thread counts
+// against pids; go build, cargo and node spawn many), and a large link or a language server
+// takes some GiB. Raise them with resources: in a profile of your own.
+var DefaultLimits = Resources{MemoryBytes: 8 << 30, Pids: 8192}
+
+// Unstated returns the limits of def that r leaves unset.
+func (r Resources) Unstated(def Resources) Resources {
+	var out Resources
+	if r.MemoryBytes == 0 {
+		out.MemoryBytes = def.MemoryBytes
+	}
+	if r.Pids == 0 {
+		out.Pids = def.Pids
+	}
+	if r.MilliCPU == 0 {
+		out.MilliCPU = def.MilliCPU
+	}
+	return out
+}
+
+// With returns r with the unset limits taken from def.
+func (r Resources) With(def Resources) Resources {
+	d := r.Unstated(def)
+	r.MemoryBytes += d.MemoryBytes
+	r.Pids += d.Pids
+	r.MilliCPU += d.MilliCPU
+	return r
 }
 
 // EnvPolicy says which variables the agent sees. Pass entries are names or NAME* prefixes;

@@ -48,7 +48,10 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if audit {
 		fs = auditFilesystem(fs, pol, hostStat)
 	}
-	layers := layersFor(pol, ProbeHost(), fs)
+	h := ProbeHost()
+	tmp := tmpSize(pol) // before --allow-degraded may give up the limits: the bound holds anyway
+	pol = withDefaultLimits(pol, h, spec.Stderr)
+	layers := layersFor(pol, h, fs)
 	given := map[string]bool{}
 	for _, l := range missingLayers(layers) {
 		if !spec.AllowDegraded {
@@ -83,7 +86,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		return 0, fmt.Errorf("finding the agentrun binary: %w", err)
 	}
 	l := layoutOf(root, newID())
-	l.self = self
+	l.self, l.tmpSize = self, tmp
 	// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
 	withNet := !pol.Network.None() || (audit && !given["network filter"])
 	if !withNet {

@@ -32,6 +32,6 @@ func resolveFor(c *cli.Context, cat *profiles.Catalog, e *profiles.Entry) (*prof
 	if err != nil {
 		return nil, err
 	}
-	launcher.HideOwnFiles(pol, env) // as a launch adds them
+	launcher.AddLaunchRules(pol, env)
 	return pol, nil
 }

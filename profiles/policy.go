@@ -20,8 +20,8 @@ type Policy struct {
 	// applied wherever agentrun can set cgroups, skipped (and said so) where it cannot.
 	// Resources, which the profile states, are required: without cgroups the run fails.
 	DefaultResources Resources `json:"default_resources,omitempty"`
-	Env         EnvPolicy        `json:"env"`
-	Warnings    []Warning        `json:"warnings,omitempty"`
+	Env              EnvPolicy `json:"env"`
+	Warnings         []Warning `json:"warnings,omitempty"`
 }
 
 // PathRule is one expanded path pattern. Path is absolute and canonical (symlinks resolved

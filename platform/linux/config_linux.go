@@ -29,6 +29,9 @@ type layout struct {
 	lock      string // held by the run while it lives; see CleanStale
 	self      string // this agentrun binary, bound read-only into the container
 	tmpSize   int64  // the size of the sandbox's /tmp in bytes; 0: the kernel's default
+	// cgroupParent, for a rootless run, is the delegated cgroup (from the hierarchy's root)
+	// the container's cgroup is made in; "": none, or root's agentrun parent.
+	cgroupParent string
 }
 
 // containerConfig builds the libcontainer configuration for a policy: the mounts of the plan,
@@ -121,6 +124,10 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 		cfg.GIDMappings = []configs.IDMap{{ContainerID: 0, HostID: int64(gid), Size: 1}}
 		cfg.RootlessEUID, cfg.RootlessCgroups = true, true
 		cfg.Cgroups.Rootless = true
+		if l.cgroupParent != "" {
+			cfg.Cgroups.Parent, cfg.Cgroups.Name = "", ""
+			cfg.Cgroups.Path = l.cgroupParent + "/" + l.id
+		}
 	}
 	return cfg
 }

@@ -66,7 +66,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			Enforces:  resourcesText(pol.Resources, pol.DefaultResources, h),
 			Needed:    pol.Resources != (profiles.Resources{}) || pol.DefaultResources != (profiles.Resources{}) && h.CgroupLimits,
 			Available: h.CgroupLimits,
-			Fix:       "run agentrun as root (sudo agentrun … runs the agent as you); limits through a delegated cgroup v2 subtree are not in this build",
+			Fix:       "run agentrun as root (sudo agentrun … runs the agent as you), or, on a cgroup v2 host, in a cgroup delegated to you with the memory and pids controllers (systemd-run --user --scope -p Delegate=yes agentrun …)",
 		},
 		{
 			Name:      "file events",

@@ -27,7 +27,7 @@ func withDefaultLimits(pol *profiles.Policy, h Host, stderr io.Writer) *profiles
 // noCgroupsWhy says why this host gives agentrun no cgroup limits, and what would.
 func noCgroupsWhy(h Host) string {
 	if h.CgroupVersion == 2 {
-		return "agentrun cannot set cgroups here (no delegated cgroup v2 subtree); run under systemd's user manager, or with sudo"
+		return "agentrun cannot set cgroups here (its cgroup is not delegated to you); run it with systemd-run --user --scope -p Delegate=yes, or with sudo"
 	}
 	return "agentrun cannot set cgroups here (rootless on cgroup v1); run with sudo (the agent still runs as you), or on a cgroup v2 host"
 }

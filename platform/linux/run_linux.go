@@ -49,6 +49,14 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		fs = auditFilesystem(fs, pol, hostStat)
 	}
 	h := ProbeHost()
+	var delegated string // rootless: the delegated cgroup the container's goes beneath
+	if !h.Root && h.CgroupLimits {
+		var err error
+		if delegated, err = prepareDelegated(); err != nil {
+			h.CgroupLimits = false
+			fmt.Fprintf(spec.Stderr, "agentrun: the delegated cgroup cannot be used: %v\n", err)
+		}
+	}
 	tmp := tmpSize(pol) // before --allow-degraded may give up the limits: the bound holds anyway
 	pol = withDefaultLimits(pol, h, spec.Stderr)
 	layers := layersFor(pol, h, fs)
@@ -86,7 +94,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		return 0, fmt.Errorf("finding the agentrun binary: %w", err)
 	}
 	l := layoutOf(root, newID())
-	l.self, l.tmpSize = self, tmp
+	l.self, l.tmpSize, l.cgroupParent = self, tmp, delegated
 	// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
 	withNet := !pol.Network.None() || (audit && !given["network filter"])
 	if !withNet {

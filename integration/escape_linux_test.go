@@ -67,6 +67,12 @@ type escapeAttempt struct {
 	// the suite gives every other attempt there: a protects attack must be refused (exit 125,
 	// naming --allow-unprotected), its twin runs with the flag.
 	protects bool
+	// stdin and controlStdin name what the attack's and the twin's agentrun get as standard
+	// input, a path relative to the fixture home; extraFile what the attack's gets as its
+	// descriptor 3. Empty: nothing.
+	stdin, controlStdin, extraFile string
+	// env is more variables in agentrun's environment, for the attack and the twin.
+	env []string
 }
 
 func (a escapeAttempt) runsIn(s situation) bool { return a.where == 0 || a.where&s != 0 }
@@ -149,12 +155,13 @@ func runEscape(t *testing.T, r *runner, s situation, a escapeAttempt) error {
 	}
 	args = append(args, a.args...)
 	refusedHere := s == asDegraded && a.protects
+	r.env = append(r.env, a.env...)
 	if a.control != "" {
 		controlArgs := append([]string(nil), args...)
 		if s == asDegraded {
 			controlArgs = append(controlArgs, "--allow-unprotected")
 		}
-		res := r.run(t, append(controlArgs, "--", "sh", "-c", a.control)...)
+		res := r.runFiles(t, openFixture(t, r, a.controlStdin), nil, append(controlArgs, "--", "sh", "-c", a.control)...)
 		if res.code != 0 || !strings.Contains(res.stdout+res.stderr, a.controlWant) {
 			// Not an escape, but the twin shows the sandbox is too tight: fail the test.
 			t.Errorf("the allowed twin failed (want exit 0 and %q): %s", a.controlWant, res)
@@ -163,7 +170,11 @@ func runEscape(t *testing.T, r *runner, s situation, a escapeAttempt) error {
 	if s == asDegraded && !a.protects {
 		args = append(args, "--allow-unprotected")
 	}
-	res := r.run(t, append(append([]string(nil), args...), "--", "sh", "-c", a.attack)...)
+	var extra []*os.File
+	if a.extraFile != "" {
+		extra = append(extra, openFixture(t, r, a.extraFile))
+	}
+	res := r.runFiles(t, openFixture(t, r, a.stdin), extra, append(append([]string(nil), args...), "--", "sh", "-c", a.attack)...)
 	var err error
 	switch {
 	case refusedHere:
@@ -181,6 +192,21 @@ func runEscape(t *testing.T, r *runner, s situation, a escapeAttempt) error {
 		err = a.after(t, r, res)
 	}
 	return err
+}
+
+// openFixture opens a path relative to the fixture home for reading, closed when the test
+// ends; "" is nil.
+func openFixture(t *testing.T, r *runner, name string) *os.File {
+	t.Helper()
+	if name == "" {
+		return nil
+	}
+	f, err := os.Open(filepath.Join(r.home, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
 
 // escapeProfile is the --profile argument for an attempt's profile.

@@ -23,12 +23,13 @@ type runner struct {
 	name      string
 	uid, gid  int // the user agentrun runs as
 	home, ws  string
-	tmp       string // the agent's $TMPDIR: beside the home, as on a real machine, not around it
-	profile   string // a test profile file: base and git, plus limits
-	unprivate bool   // runs as the unprivileged test user
-	jail      bool   // runs where user namespaces are forbidden (see maybeDenyUserNSJail)
-	netns     string // runs agentrun in this network namespace (the fake internet's client)
-	resolv    string // with netns: the resolv.conf agentrun sees there
+	tmp       string   // the agent's $TMPDIR: beside the home, as on a real machine, not around it
+	profile   string   // a test profile file: base and git, plus limits
+	unprivate bool     // runs as the unprivileged test user
+	jail      bool     // runs where user namespaces are forbidden (see maybeDenyUserNSJail)
+	netns     string   // runs agentrun in this network namespace (the fake internet's client)
+	resolv    string   // with netns: the resolv.conf agentrun sees there
+	env       []string // more variables in agentrun's environment
 }
 
 func requireRoot(t testing.TB) {
@@ -152,9 +153,20 @@ func (r result) String() string {
 // run runs agentrun with args in the workspace, as the runner's user, with the fixture home.
 func (r *runner) run(t testing.TB, args ...string) result {
 	t.Helper()
+	return r.runFiles(t, nil, nil, args...)
+}
+
+// runFiles is run with stdin (when not nil) as agentrun's standard input and extra as its
+// descriptors from 3 on.
+func (r *runner) runFiles(t testing.TB, stdin *os.File, extra []*os.File, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := r.command(ctx, args...)
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
+	cmd.ExtraFiles = extra
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -182,6 +194,7 @@ func (r *runner) command(ctx context.Context, args ...string) *exec.Cmd {
 		"XDG_CONFIG_HOME=" + filepath.Join(r.home, ".config"),
 		"TMPDIR=" + r.tmp,
 	}
+	cmd.Env = append(cmd.Env, r.env...)
 	if r.jail {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d:%d", denyUserNSEnv, r.uid, r.gid))
 	}

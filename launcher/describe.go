@@ -3,6 +3,7 @@ package launcher
 import (
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -37,19 +38,25 @@ func (p *Plan) Describe(w io.Writer) error {
 		}
 		row("network", "%d destinations: %s; cloud metadata always denied", len(hosts), summarize(hosts, 6))
 	}
-	row("resources", "%s", describeResources(pol.Resources))
+	row("resources", "%s", describeResources(pol))
 	pass := pol.Env.Pass
 	set := make([]string, len(pol.Env.Set))
 	for i, s := range pol.Env.Set {
 		set[i] = s.Name
 	}
 	row("env", "pass %s; set %s", summarize(pass, 8), summarize(set, 8))
+	if dropped := DroppedEnv(pol, os.Environ()); len(dropped) > 0 {
+		row("env dropped", "%s (they look like credentials; a profile passes one by naming it exactly in env.pass)", strings.Join(dropped, ", "))
+	}
 	p.describeLayers(tw)
 	for _, n := range p.Notes {
 		row("note", "%s", n)
 	}
 	for _, warn := range pol.Warnings {
 		row("warning", "%s", warn)
+	}
+	for _, l := range linkedDenied(pol) {
+		row("warning", "%s", l)
 	}
 	return tw.Flush()
 }
@@ -73,21 +80,17 @@ func summarize(items []string, n int) string {
 	return fmt.Sprintf("%s and %d more", strings.Join(items[:n], ", "), len(items)-n)
 }
 
-func describeResources(r profiles.Resources) string {
-	var parts []string
-	if r.MemoryBytes != 0 {
-		parts = append(parts, "memory "+profiles.FormatBytes(r.MemoryBytes))
-	}
-	if r.Pids != 0 {
-		parts = append(parts, "pids "+strconv.FormatInt(r.Pids, 10))
-	}
-	if r.MilliCPU != 0 {
-		parts = append(parts, "cpu "+strconv.FormatFloat(float64(r.MilliCPU)/1000, 'f', -1, 64))
-	}
-	if len(parts) == 0 {
+func describeResources(pol *profiles.Policy) string {
+	stated, def := pol.Resources, pol.DefaultResources
+	switch {
+	case def == (profiles.Resources{}) && stated == (profiles.Resources{}):
 		return "no limits"
+	case def == (profiles.Resources{}):
+		return stated.String() + " (stated by the profile: required)"
+	case stated == (profiles.Resources{}):
+		return def.String() + " (defaults: applied where agentrun can set cgroups)"
 	}
-	return strings.Join(parts, ", ")
+	return stated.String() + " (stated: required); " + def.String() + " (defaults: applied where agentrun can set cgroups)"
 }
 
 func quoteArgs(args []string) []string {

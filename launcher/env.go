@@ -11,16 +11,36 @@ import (
 const defaultPath = "/usr/local/bin:/usr/bin:/bin"
 
 // AgentEnv is the agent's environment: the host variables the policy passes, then those it
-// sets; never a variable that points at a metadata service.
+// sets; never a variable that points at a metadata service, nor one that looks like a
+// credential (see credentialVar) unless the policy names it exactly.
 func AgentEnv(pol *profiles.Policy, host []string) []string {
-	var env []string
+	env, _ := agentEnv(pol, host)
+	return env
+}
+
+// DroppedEnv names the host variables a wildcard pass entry covers that AgentEnv drops as
+// credentials, for --dry-run (names only, never values).
+func DroppedEnv(pol *profiles.Policy, host []string) []string {
+	_, dropped := agentEnv(pol, host)
+	return dropped
+}
+
+func agentEnv(pol *profiles.Policy, host []string) (env, dropped []string) {
 	seen := map[string]bool{}
 	for _, kv := range host {
-		name, _, ok := strings.Cut(kv, "=")
-		if !ok || seen[name] || metadata.DeniedEnv(name) || !passes(pol.Env.Pass, name) || isSet(pol, name) {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || seen[name] || metadata.DeniedEnv(name) || isSet(pol, name) {
+			continue
+		}
+		exact, wild := passes(pol.Env.Pass, name)
+		if !exact && !wild {
 			continue
 		}
 		seen[name] = true
+		if !exact && credentialVar(name, value) {
+			dropped = append(dropped, name)
+			continue
+		}
 		env = append(env, kv)
 	}
 	for _, s := range pol.Env.Set {
@@ -30,16 +50,17 @@ func AgentEnv(pol *profiles.Policy, host []string) []string {
 	if !seen["PATH"] {
 		env = append(env, "PATH="+defaultPath)
 	}
-	return env
+	return env, dropped
 }
 
-func passes(pass []string, name string) bool {
+// passes reports whether a pass entry names the variable exactly, and whether a wildcard
+// entry covers it.
+func passes(pass []string, name string) (exact, wild bool) {
 	for _, p := range pass {
-		if p == name || strings.HasSuffix(p, "*") && strings.HasPrefix(name, strings.TrimSuffix(p, "*")) {
-			return true
-		}
+		exact = exact || p == name
+		wild = wild || strings.HasSuffix(p, "*") && strings.HasPrefix(name, strings.TrimSuffix(p, "*"))
 	}
-	return false
+	return exact, wild
 }
 
 func isSet(pol *profiles.Policy, name string) bool {

@@ -55,7 +55,7 @@ func Doctor(w io.Writer) error {
 	}
 	fmt.Fprintf(tw, "  apparmor\t%s\n", linux.AppArmorState(h))
 	fmt.Fprintf(tw, "  user namespaces\t%s\n", yes(h.UserNS, h.UserNSWhy))
-	fmt.Fprintf(tw, "  cgroups\tv%d; delegated to you: %s; limits %s\n", h.CgroupVersion, map[bool]string{true: "yes", false: "no"}[h.CgroupDelegated], yes(h.CgroupLimits, "only as root in this build (sudo agentrun … runs the agent as you)"))
+	fmt.Fprintf(tw, "  cgroups\tv%d; delegated to you: %s; limits %s\n", h.CgroupVersion, map[bool]string{true: "yes", false: "no"}[h.CgroupDelegated], yes(h.CgroupLimits, "as root (sudo agentrun … runs the agent as you), or on cgroup v2 in a cgroup delegated to you (systemd-run --user --scope -p Delegate=yes agentrun …)"))
 	fmt.Fprintf(tw, "  seccomp\t%s\n", yes(h.Seccomp, "this binary was built without -tags seccomp"))
 	fmt.Fprintf(tw, "  tun\t%s\n", yes(h.TUN, "/dev/net/tun is missing or not usable by you (needed for filtered egress; most distributions ship it mode 0666)"))
 	switch {

@@ -34,6 +34,8 @@ type Plan struct {
 	Command   []string // the agent's argv, as typed
 	Workspace string
 	Notes     []string // things the user should know, such as the fallback to base
+
+	env profiles.Env // what the policy was expanded for
 }
 
 // UserProfilesDir is where the user's own profiles live: $XDG_CONFIG_HOME/agentrun/profiles
@@ -123,7 +125,13 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 	if req.NoNetwork {
 		pol.Network = profiles.NetworkPolicy{}
 	}
-	plan.Policy, plan.Source, plan.Workspace = pol, entry.File.Source, env.Workspace
+	AddLaunchRules(pol, env)
+	for _, r := range pol.Filesystem.Deny {
+		if r.OwnFiles() && profiles.Within(env.Workspace, r.Path) {
+			return nil, fmt.Errorf("the workspace %s is inside agentrun's own files (%s), which no agent may see; edit profiles there without agentrun, or pass --workspace", env.Workspace, r.Path)
+		}
+	}
+	plan.Policy, plan.Source, plan.Workspace, plan.env = pol, entry.File.Source, env.Workspace, env
 	return plan, nil
 }
 

@@ -36,6 +36,15 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrNoLauncher, err)
 	}
+	if err := createOwnDirs(plan.Policy, plan.env); err != nil {
+		return 0, err
+	}
+	if err := checkInherited(plan.Policy, stdio); err != nil {
+		return 0, err
+	}
+	for _, l := range linkedDenied(plan.Policy) {
+		fmt.Fprintf(stdio.Stderr, "agentrun: warning: %s\n", l)
+	}
 	var w io.Writer
 	if opts.EventsFile != "" {
 		f, err := os.OpenFile(opts.EventsFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)

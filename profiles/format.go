@@ -18,6 +18,9 @@ func (p *Policy) YAML() ([]byte, error) {
 	for _, w := range p.Warnings {
 		root.HeadComment += "\nwarning: " + w.String()
 	}
+	if d := p.DefaultResources; d != (Resources{}) {
+		root.HeadComment += "\ndefault limits, applied where agentrun can set cgroups: " + d.String()
+	}
 	add := func(m *yaml.Node, key string, v *yaml.Node) {
 		m.Content = append(m.Content, str(key), v)
 	}
@@ -128,6 +131,24 @@ func section(lists map[string][]PathRule, order ...string) *yaml.Node {
 		return nil
 	}
 	return m
+}
+
+// String lists the limits set, as "memory 8GiB, pids 8192, cpu 1.5", or "no limits".
+func (r Resources) String() string {
+	var parts []string
+	if r.MemoryBytes != 0 {
+		parts = append(parts, "memory "+FormatBytes(r.MemoryBytes))
+	}
+	if r.Pids != 0 {
+		parts = append(parts, "pids "+strconv.FormatInt(r.Pids, 10))
+	}
+	if r.MilliCPU != 0 {
+		parts = append(parts, "cpu "+strconv.FormatFloat(float64(r.MilliCPU)/1000, 'f', -1, 64))
+	}
+	if len(parts) == 0 {
+		return "no limits"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // FormatBytes writes a size in the largest binary unit that divides it.

@@ -16,8 +16,12 @@ type Policy struct {
 	Exec        ExecPolicy       `json:"exec"`
 	Network     NetworkPolicy    `json:"network"`
 	Resources   Resources        `json:"resources"`
-	Env         EnvPolicy        `json:"env"`
-	Warnings    []Warning        `json:"warnings,omitempty"`
+	// DefaultResources are the limits the launcher adds where the profile states none:
+	// applied wherever agentrun can set cgroups, skipped (and said so) where it cannot.
+	// Resources, which the profile states, are required: without cgroups the run fails.
+	DefaultResources Resources `json:"default_resources,omitempty"`
+	Env              EnvPolicy `json:"env"`
+	Warnings         []Warning `json:"warnings,omitempty"`
 }
 
 // PathRule is one expanded path pattern. Path is absolute and canonical (symlinks resolved
@@ -64,7 +68,40 @@ type Resources struct {
 	MilliCPU    int64 `json:"milli_cpu,omitempty"` // thousandths of a CPU
 }
 
-// EnvPolicy says which variables the agent sees. Pass entries are names or NAME* prefixes.
+// DefaultLimits are every agent's limits where its profile states none. They keep a runaway
+// agent (a fork bomb, a leak, /tmp filled) from taking the host down, and stay clear of real
+// work: a 64-core build runs 64 jobs of a dozen or more threads each (every thread counts
+// against pids; go build, cargo and node spawn many), and a large link or a language server
+// takes some GiB. Raise them with resources: in a profile of your own.
+var DefaultLimits = Resources{MemoryBytes: 8 << 30, Pids: 8192}
+
+// Unstated returns the limits of def that r leaves unset.
+func (r Resources) Unstated(def Resources) Resources {
+	var out Resources
+	if r.MemoryBytes == 0 {
+		out.MemoryBytes = def.MemoryBytes
+	}
+	if r.Pids == 0 {
+		out.Pids = def.Pids
+	}
+	if r.MilliCPU == 0 {
+		out.MilliCPU = def.MilliCPU
+	}
+	return out
+}
+
+// With returns r with the unset limits taken from def.
+func (r Resources) With(def Resources) Resources {
+	d := r.Unstated(def)
+	r.MemoryBytes += d.MemoryBytes
+	r.Pids += d.Pids
+	r.MilliCPU += d.MilliCPU
+	return r
+}
+
+// EnvPolicy says which variables the agent sees. Pass entries are names or NAME* prefixes;
+// the launcher never lets a prefix pass a variable that looks like a credential (a token, a
+// password, an API key): only an entry that names it exactly does.
 type EnvPolicy struct {
 	Pass []string     `json:"pass"`
 	Set  []EnvSetting `json:"set"`
@@ -85,3 +122,12 @@ type Warning struct {
 }
 
 func (w Warning) String() string { return w.Origin.String() + ": " + w.Msg }
+
+// OwnFilesOrigin is the origin of the deny rules agentrun adds to every policy at launch,
+// whatever the profile says: its own state (the event store, with earlier runs' command
+// lines), configuration (the user's profiles: an agent that edits its policy escalates) and
+// runtime directories. They hold in audit mode too, as cloud metadata does.
+var OwnFilesOrigin = Pos{File: "agentrun's own files"}
+
+// OwnFiles reports whether a rule is one agentrun added for its own files.
+func (r PathRule) OwnFiles() bool { return r.Origin == OwnFilesOrigin }

@@ -3,6 +3,7 @@ package linux
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/opencontainers/cgroups"
@@ -27,6 +28,10 @@ type layout struct {
 	notify    string // the socket libcontainer hands the seccomp notification descriptor to
 	lock      string // held by the run while it lives; see CleanStale
 	self      string // this agentrun binary, bound read-only into the container
+	tmpSize   int64  // the size of the sandbox's /tmp in bytes; 0: the kernel's default
+	// cgroupParent, for a rootless run, is the delegated cgroup (from the hierarchy's root)
+	// the container's cgroup is made in; "": none, or root's agentrun parent.
+	cgroupParent string
 }
 
 // containerConfig builds the libcontainer configuration for a policy: the mounts of the plan,
@@ -54,7 +59,7 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 		{Source: "shm", Destination: "/dev/shm", Device: "tmpfs", Flags: sysFlags, Data: "mode=1777,size=65536k"},
 		{Source: "mqueue", Destination: "/dev/mqueue", Device: "mqueue", Flags: sysFlags},
 		{Source: "sysfs", Destination: "/sys", Device: "sysfs", Flags: sysFlags | unix.MS_RDONLY},
-		{Source: "tmpfs", Destination: "/tmp", Device: "tmpfs", Flags: tmpFlags, Data: "mode=1777"},
+		{Source: "tmpfs", Destination: "/tmp", Device: "tmpfs", Flags: tmpFlags, Data: tmpData(l.tmpSize)},
 		{Source: l.self, Destination: stageDir + "/agentrun", Device: "bind", Flags: bindRO &^ unix.MS_NOSUID},
 	}
 	if rootless {
@@ -136,8 +141,21 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 		cfg.GIDMappings = []configs.IDMap{{ContainerID: 0, HostID: int64(gid), Size: 1}}
 		cfg.RootlessEUID, cfg.RootlessCgroups = true, true
 		cfg.Cgroups.Rootless = true
+		if l.cgroupParent != "" {
+			cfg.Cgroups.Parent, cfg.Cgroups.Name = "", ""
+			cfg.Cgroups.Path = l.cgroupParent + "/" + l.id
+		}
 	}
 	return cfg
+}
+
+// tmpData is the mount data of the sandbox's /tmp, of n bytes at most (0: no bound but the
+// kernel's, half of RAM).
+func tmpData(n int64) string {
+	if n > 0 {
+		return "mode=1777,size=" + strconv.FormatInt(n, 10)
+	}
+	return "mode=1777"
 }
 
 func cgroupResources(r profiles.Resources, withTUN bool) *cgroups.Resources {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -24,8 +23,8 @@ type Host struct {
 	UserNS          bool   // this user can create user namespaces
 	UserNSWhy       string // why not, when UserNS is false
 	CgroupVersion   int    // 1 (or hybrid) or 2
-	CgroupDelegated bool   // this user has a delegated cgroup v2 subtree (not used for limits yet)
-	CgroupLimits    bool   // agentrun can apply cgroup limits here: as root
+	CgroupDelegated bool   // this process's cgroup v2 is writable: delegated to this user
+	CgroupLimits    bool   // agentrun can apply cgroup limits here: as root, or through the delegated cgroup
 	TUN             bool   // /dev/net/tun exists and this user may open it
 	Seccomp         bool   // the kernel has seccomp filters and this binary has libseccomp
 }
@@ -56,7 +55,9 @@ func ProbeHost() Host {
 		h.CgroupVersion = 1
 	}
 	h.CgroupDelegated = h.CgroupVersion == 2 && ownCgroupWritable()
-	h.CgroupLimits = h.Root
+	// Rootless, a container (so a user namespace) goes in the delegated cgroup; the
+	// Landlock + seccomp tier makes no cgroup.
+	h.CgroupLimits = h.Root || h.UserNS && h.CgroupDelegated && delegatedLimits()
 	// Rootless, the sandbox opens the host's device node: it must be usable by this user
 	// (most distributions ship it mode 0666).
 	h.TUN = unix.Access("/dev/net/tun", unix.R_OK|unix.W_OK) == nil
@@ -112,21 +113,6 @@ func tryUserNamespace() error {
 		return nil
 	}
 	return nil // nothing to try with; the settings said yes
-}
-
-// ownCgroupWritable reports whether this process may create cgroups below its own (cgroup v2
-// delegation, as systemd gives user sessions).
-func ownCgroupWritable() bool {
-	b, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "0::"); ok {
-			return unix.Access(filepath.Join("/sys/fs/cgroup", rest), unix.W_OK) == nil
-		}
-	}
-	return false
 }
 
 func (h Host) String() string {

@@ -77,10 +77,10 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 		},
 		{
 			Name:      "cgroups",
-			Enforces:  resourcesText(pol.Resources),
-			Needed:    pol.Resources != (profiles.Resources{}),
+			Enforces:  resourcesText(pol.Resources, pol.DefaultResources, h),
+			Needed:    pol.Resources != (profiles.Resources{}) || pol.DefaultResources != (profiles.Resources{}) && h.CgroupLimits,
 			Available: h.CgroupLimits,
-			Fix:       "run agentrun as root (sudo agentrun … runs the agent as you); limits through a delegated cgroup v2 subtree are not in this build",
+			Fix:       "run agentrun as root (sudo agentrun … runs the agent as you), or, on a cgroup v2 host, in a cgroup delegated to you with the memory and pids controllers (systemd-run --user --scope -p Delegate=yes agentrun …)",
 		},
 		{
 			Name:      "file events",
@@ -137,7 +137,13 @@ func landlockText(pol *profiles.Policy, audit bool) string {
 	return fmt.Sprintf("open, write and execute only beneath the policy's paths (%d exec patterns); signals and abstract sockets scoped to the sandbox", len(pol.Exec.Allow))
 }
 
-func resourcesText(r profiles.Resources) string {
+func resourcesText(r, defaults profiles.Resources, h Host) string {
+	if defaults != (profiles.Resources{}) {
+		if !h.CgroupLimits {
+			return fmt.Sprintf("%s; default limits (%s) not applied: %s", resourcesText(r, profiles.Resources{}, h), defaults, noCgroupsWhy(h))
+		}
+		r = r.With(defaults)
+	}
 	if r == (profiles.Resources{}) {
 		return "no limits asked for"
 	}

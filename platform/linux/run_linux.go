@@ -26,18 +26,6 @@ type Sandbox struct {
 	StateRoot string
 }
 
-// DefaultStateRoot is /run/agentrun for root and $XDG_RUNTIME_DIR/agentrun (or
-// /tmp/agentrun-UID) for other users.
-func DefaultStateRoot() string {
-	if os.Geteuid() == 0 {
-		return "/run/agentrun"
-	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
-		return filepath.Join(d, "agentrun")
-	}
-	return fmt.Sprintf("/tmp/agentrun-%d", os.Getuid())
-}
-
 func newID() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
@@ -49,11 +37,29 @@ func newID() string {
 func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	pol := spec.Policy
 	audit := pol.Mode == profiles.ModeAudit
+	root := s.StateRoot
+	if root == "" {
+		root = DefaultStateRoot()
+	}
+	// Before the plan: the state root is one of agentrun's own directories, which the plan
+	// hides from the agent, and a path is hidden only if it exists.
+	rootErr := prepareStateRoot(root)
 	fs := planFilesystem(pol, hostStat)
 	if audit {
-		fs = auditFilesystem(fs)
+		fs = auditFilesystem(fs, pol, hostStat)
 	}
-	layers := layersFor(pol, ProbeHost(), fs)
+	h := ProbeHost()
+	var delegated string // rootless: the delegated cgroup the container's goes beneath
+	if !h.Root && h.CgroupLimits {
+		var err error
+		if delegated, err = prepareDelegated(); err != nil {
+			h.CgroupLimits = false
+			fmt.Fprintf(spec.Stderr, "agentrun: the delegated cgroup cannot be used: %v\n", err)
+		}
+	}
+	tmp := tmpSize(pol) // before --allow-degraded may give up the limits: the bound holds anyway
+	pol = withDefaultLimits(pol, h, spec.Stderr)
+	layers := layersFor(pol, h, fs)
 	given := map[string]bool{}
 	for _, l := range missingLayers(layers) {
 		if !spec.AllowDegraded {
@@ -84,12 +90,8 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		}
 		return runDirect(ctx, spec, pol, fs, given)
 	}
-	root := s.StateRoot
-	if root == "" {
-		root = DefaultStateRoot()
-	}
-	if err := os.MkdirAll(root, 0o700); err != nil {
-		return 0, fmt.Errorf("creating the state directory: %w", err)
+	if rootErr != nil {
+		return 0, rootErr
 	}
 	defer os.Remove(root) // last, and only once no run uses it (it is not empty then)
 	CleanStale(root)
@@ -98,7 +100,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		return 0, fmt.Errorf("finding the agentrun binary: %w", err)
 	}
 	l := layoutOf(root, newID())
-	l.self = self
+	l.self, l.tmpSize, l.cgroupParent = self, tmp, delegated
 	// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
 	withNet := !pol.Network.None() || (audit && !given["network filter"])
 	if !withNet {
@@ -402,7 +404,7 @@ func lockLayout(l layout, wait bool) (*os.File, error) {
 	f, err := os.OpenFile(l.lock, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	for try := 0; wait && errors.Is(err, os.ErrNotExist) && try < 10; try++ {
 		// Another run that just ended removed the (then empty) state root.
-		if err = os.MkdirAll(l.stateRoot, 0o700); err == nil {
+		if err = prepareStateRoot(l.stateRoot); err == nil {
 			f, err = os.OpenFile(l.lock, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 		}
 	}

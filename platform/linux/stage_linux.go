@@ -38,6 +38,7 @@ func RunStage() {
 	if err != nil {
 		stageFail(err)
 	}
+	closeExecFrom(stageFD)
 	if cfg.Net != nil {
 		if err := setupTUN(cfg.Net); err != nil {
 			stageFail(fmt.Errorf("setting up the sandbox's network: %w", err))

@@ -28,5 +28,10 @@ func resolveFor(c *cli.Context, cat *profiles.Catalog, e *profiles.Entry) (*prof
 	if err != nil {
 		return nil, err
 	}
-	return cat.Resolve(e, env)
+	pol, err := cat.Resolve(e, env)
+	if err != nil {
+		return nil, err
+	}
+	launcher.AddLaunchRules(pol, env)
+	return pol, nil
 }

@@ -1,0 +1,114 @@
+package linux
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestPrepareStateRoot refuses a state directory another user could stop or reach into: one
+// they own, one anyone may enter, a symbolic link; and takes one that is the user's own.
+func TestPrepareStateRoot(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, root string)
+		want    string // in the error; "" for none
+	}{
+		{name: "missing", prepare: func(*testing.T, string) {}},
+		{name: "own 0700", prepare: func(t *testing.T, root string) { mkdir(t, root, 0o700) }},
+		{name: "mode 0777", want: "has mode 0777", prepare: func(t *testing.T, root string) {
+			mkdir(t, root, 0o777)
+		}},
+		{name: "group readable", want: "has mode 0750", prepare: func(t *testing.T, root string) {
+			mkdir(t, root, 0o750)
+		}},
+		{name: "symlink to own dir", want: "is a symbolic link", prepare: func(t *testing.T, root string) {
+			target := filepath.Join(filepath.Dir(root), "elsewhere")
+			mkdir(t, target, 0o700)
+			if err := os.Symlink(target, root); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "a file", want: "is not a directory", prepare: func(t *testing.T, root string) {
+			if err := os.WriteFile(root, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "another user's", want: "belongs to uid 65534", prepare: func(t *testing.T, root string) {
+			if os.Geteuid() != 0 {
+				t.Skip("giving a directory to another user needs root")
+			}
+			mkdir(t, root, 0o700)
+			if err := os.Lchown(root, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "agentrun")
+			tc.prepare(t, root)
+			err := prepareStateRoot(root)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("prepareStateRoot: %v", err)
+			case tc.want == "":
+				if err := checkPrivateDir(root, os.Geteuid()); err != nil {
+					t.Errorf("after prepareStateRoot: %v", err)
+				}
+			case err == nil:
+				t.Fatalf("prepareStateRoot took it, want an error with %q", tc.want)
+			case !errors.Is(err, errStateRoot) || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "XDG_RUNTIME_DIR"):
+				t.Errorf("error %q: want errStateRoot, %q and what to do", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestPrepareStateRootRuntimeDir checks $XDG_RUNTIME_DIR itself, as the XDG specification
+// asks: the user's, mode 0700.
+func TestPrepareStateRootRuntimeDir(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root keeps its state in /run/agentrun")
+	}
+	rt := filepath.Join(t.TempDir(), "rt")
+	mkdir(t, rt, 0o755)
+	t.Setenv("XDG_RUNTIME_DIR", rt)
+	if err := prepareStateRoot(DefaultStateRoot()); err == nil || !strings.Contains(err.Error(), "$XDG_RUNTIME_DIR") {
+		t.Errorf("a runtime directory of mode 0755: got %v, want an error naming $XDG_RUNTIME_DIR", err)
+	}
+	if err := os.Chmod(rt, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := prepareStateRoot(DefaultStateRoot()); err != nil {
+		t.Errorf("a runtime directory of mode 0700: %v", err)
+	}
+}
+
+// TestDefaultStateRootNotShared: without $XDG_RUNTIME_DIR an unprivileged user's state is
+// under their own cache directory, never in /tmp.
+func TestDefaultStateRootNotShared(t *testing.T) {
+	if os.Geteuid() == 0 {
+		if got := DefaultStateRoot(); got != "/run/agentrun" {
+			t.Errorf("root's state root = %s, want /run/agentrun", got)
+		}
+		return
+	}
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	t.Setenv("XDG_CACHE_HOME", "/home/u/.cache")
+	if got := DefaultStateRoot(); strings.HasPrefix(got, "/tmp") {
+		t.Errorf("DefaultStateRoot = %s, in the shared /tmp", got)
+	}
+}
+
+func mkdir(t *testing.T, path string, mode os.FileMode) {
+	t.Helper()
+	if err := os.Mkdir(path, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil { // past the umask
+		t.Fatal(err)
+	}
+}

@@ -15,7 +15,7 @@ func init() {
 		// An earlier run leaves the store behind, with its command line.
 		var extra []string
 		if r.jail {
-			extra = append(extra, "--allow-degraded")
+			extra = append(extra, "--allow-degraded", "--allow-unprotected")
 		}
 		if res := r.sh(t, "true", extra...); res.code != 0 {
 			t.Fatalf("a first run to make the store: %s", res)
@@ -36,7 +36,9 @@ func init() {
 			control: `ls "$HOME/.config/systemd/user/" >/dev/null && echo ok`, controlWant: "ok",
 		},
 		escapeAttempt{
-			class: "own files", name: "read the event store in audit mode", where: asRoot, // the test user may not open /dev/net/tun here setup: store,
+			// As root only: audit mode has a network, and the test user may not open
+			// /dev/net/tun on this host.
+			class: "own files", name: "read the event store in audit mode", where: asRoot, setup: store,
 			args:    []string{"--mode", "audit"},
 			attack:  `cat "$HOME/.local/state/agentrun/events.db" >/dev/null`,
 			want:    "Permission denied",
@@ -52,6 +54,7 @@ func init() {
 			// A workspace above agentrun's directories makes them writable, and they did not
 			// exist yet: the agent plants a profile that a later run would load.
 			class: "own files", name: "plant a profile from a writable parent", where: asRoot | asUser,
+			args: []string{"--allow-home-workspace"}, // ~/.config holds start-up files
 			setup: func(t *testing.T, r *runner) {
 				r.ws = filepath.Join(r.home, ".config")
 				if r.unprivate {

@@ -109,8 +109,10 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		Events:           sink,
 		RunID:            runID,
 		Trace:            opts.Trace,
+		GitWatch:         &platform.GitWatch{},
 	}
 	after := prepareAfterRun(plan, inv, stdio)
+	after.git = spec.GitWatch
 	code, err = sb.Run(ctx, spec)
 	after.finish()
 	return code, err

@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/profiles"
@@ -40,6 +43,33 @@ type Spec struct {
 	RunID  string
 	// Trace records every access, not only those enforce mode denies.
 	Trace bool
+	// GitWatch, when set, learns whether the agent wrote to what could be a git repository's
+	// control files, so that the search for repositories after the run can be skipped when
+	// it did not.
+	GitWatch *GitWatch
+}
+
+// GitWatch is what the sandbox saw of writes to git's control files: Watching once it
+// observes every write the agent makes (the file judge runs), Touched once one of them named
+// a path of a git directory (a .git component, HEAD, config, commondir, gitdir,
+// config.worktree, or a file in a hooks directory). Without Watching, nothing is known.
+type GitWatch struct {
+	Watching atomic.Bool
+	Touched  atomic.Bool
+}
+
+// gitNames are the names whose creation or change may make or alter a git repository.
+var gitNames = map[string]bool{"HEAD": true, "config": true, "config.worktree": true, "commondir": true, "gitdir": true}
+
+// Note records a write to path (as the agent sees it) when it may be git's.
+func (w *GitWatch) Note(path string) {
+	if w == nil || w.Touched.Load() {
+		return
+	}
+	dir, base := filepath.Split(path)
+	if gitNames[base] || base == ".git" || strings.Contains(path, "/.git/") || filepath.Base(filepath.Clean(dir)) == "hooks" {
+		w.Touched.Store(true)
+	}
 }
 
 // LayerError reports that a confinement layer the policy needs cannot be set up on this host.

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/agentrun/agentrun/events"
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -27,6 +28,7 @@ type fileJudge struct {
 	// pinned maps the mount plan's pins (directories that hold protected or denied paths,
 	// made mount points so they cannot be moved) to the rule they keep in place.
 	pinned map[string]string
+	git    *platform.GitWatch // notes writes to git's control files; may be nil
 }
 
 func newFileJudge(pol *profiles.Policy, spec *fileJudgeSpec) *fileJudge {
@@ -56,6 +58,11 @@ func (j *fileJudge) ours(p *procInfo) bool {
 func (j *fileJudge) judge(a fileAccess) {
 	if int64(a.pid) == j.stagePid.Load() || (a.op != "exec" && j.ours(a.proc)) {
 		return // the stage and libcontainer's init setting the sandbox up
+	}
+	if a.access == profiles.AccessWrite {
+		for _, p := range a.paths {
+			j.git.Note(p)
+		}
 	}
 	for i, p := range a.paths {
 		// A rename writes to its source and its target.

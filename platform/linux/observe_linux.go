@@ -36,6 +36,11 @@ func observe(s *configs.Seccomp, socketPath string, pol *profiles.Policy, spec *
 			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, runID: spec.RunID, self: self,
 		})
 		o.gate.procs, o.gate.stagePid = o.judge.procs, &o.judge.stagePid
+		if spec.GitWatch != nil {
+			// Every write the agent makes reaches the judge from now on.
+			o.judge.git = spec.GitWatch
+			spec.GitWatch.Watching.Store(true)
+		}
 	}
 	closeL, err := listenSeccomp(socketPath, func(f *os.File) {
 		var handle func(fileAccess)

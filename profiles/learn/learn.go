@@ -99,6 +99,10 @@ type Refusal struct {
 // Options says how to spell paths in entries. Empty fields are not used.
 type Options struct {
 	Home, Workspace, TmpDir string
+	// Guards are deny and protect rules beyond the policy's own, normally those of every
+	// built-in profile: a read a deny rule covers or holds, and a write a deny or protect
+	// rule covers or holds, are refused even when this profile does not have the rule.
+	Guards *profiles.FilesystemPolicy
 }
 
 // The sections a Rule can name.
@@ -150,6 +154,7 @@ func Propose(pol *profiles.Policy, obs []Observation, opts Options) ([]Rule, []R
 	cands = append(cands, l.fileItems(files)...)
 	cands = append(cands, l.execItems(execs)...)
 	cands = l.generalise(cands)
+	cands = l.refuseGeneralised(cands)
 	cands = append(cands, l.network(nets)...)
 
 	rules := make([]Rule, 0, len(cands))
@@ -308,6 +313,10 @@ func (l *learner) fileItems(gs *groups) []*cand {
 			l.refuse(g.target, g.count, why)
 			continue
 		}
+		if why := l.refusal(section, g.target); why != "" {
+			l.refuse(g.target, g.count, why)
+			continue
+		}
 		c := newCand(section, g)
 		c.inDir = g.ops["create"] || g.ops["mkdir"]
 		out = append(out, c)
@@ -329,7 +338,7 @@ func (l *learner) execItems(gs *groups) []*cand {
 			out = append(out, newCand(SectionExec, g))
 		}
 		r := l.pol.CheckFile(g.target, profiles.AccessRead)
-		if r.Allow || refusalWhy(r) != "" {
+		if r.Allow || refusalWhy(r) != "" || l.readRefusal(path.Dir(g.target)) != "" {
 			continue
 		}
 		c := newCand(SectionRead, g)

@@ -66,6 +66,19 @@ func Escape(s string) string {
 	return b.String()
 }
 
+// Plain reports whether Escape leaves s as it is: valid UTF-8 of printable characters,
+// without a backslash.
+func Plain(s string) bool {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !plain(r, size) {
+			return false
+		}
+		i += size
+	}
+	return true
+}
+
 // plain reports whether the rune r, size bytes long in the input, is shown as it is.
 func plain(r rune, size int) bool {
 	switch {

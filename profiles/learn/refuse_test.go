@@ -207,6 +207,11 @@ func TestProposeRefusesPersistence(t *testing.T) {
 			"filesystem.write ~/.cache/foo 1",
 		},
 	}, {
+		name:    "control: accented and CJK names are spelled",
+		profile: "name: mine\nfilesystem:\n  read: [/usr]\n",
+		obs:     []learn.Observation{file("read", "/data/café/résumé.txt", 1), file("read", "/data/文档/报告.md", 1)},
+		want:    []string{"filesystem.read /data/café/résumé.txt 1", "filesystem.read /data/文档/报告.md 1"},
+	}, {
 		name: "control: the home of root is the user's home, not a system directory",
 		home: "/root",
 		obs:  []learn.Observation{file("create", "/root/.cache/foo/x", 1)},
@@ -214,9 +219,25 @@ func TestProposeRefusesPersistence(t *testing.T) {
 	}, {
 		name:    "a name with a newline never becomes a rule",
 		profile: "name: mine\nfilesystem:\n  read: [/usr]\n",
-		obs:     []learn.Observation{file("create", "/home/user/.cache/x\n- /etc/a", 1), file("read", "/data/a\n    - /etc", 1)},
-		want:    []string{},
-		refused: []string{"/data/a\n    - /etc: cannot be written in a profile", "/home/user/.cache/x\n- /etc/a: cannot be written in a profile"},
+		obs: []learn.Observation{
+			file("create", "/home/user/.cache/x\n- /etc/a", 1),
+			file("read", "/data/a\n    - /etc", 1),
+			file("read", "/home/user/bidi-\u202ehs.txt", 1),
+			file("read", "/home/user/csi-\x9b2J", 1),
+			file("read", "/home/user/c1-\u009b2J", 1),
+			file("read", "/home/user/zw-\u200b", 1),
+			file("read", "/home/user/back\\slash", 1),
+		},
+		want: []string{},
+		refused: []string{
+			"/data/a\n    - /etc: cannot be written in a profile",
+			"/home/user/.cache/x\n- /etc/a: cannot be written in a profile",
+			"/home/user/back\\slash: cannot be written in a profile",
+			"/home/user/bidi-\u202ehs.txt: cannot be written in a profile",
+			"/home/user/c1-\u009b2J: cannot be written in a profile",
+			"/home/user/csi-\x9b2J: cannot be written in a profile",
+			"/home/user/zw-\u200b: cannot be written in a profile",
+		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			profile := tc.profile

@@ -10,17 +10,34 @@ import (
 // hostileProfile is the user's profile of the agents below: base and nothing more.
 const hostileProfile = "name: hostile\nextends: [base]\n"
 
-// exclScript is issue 11's reproduction: opens with O_CREAT|O_EXCL that fail in audit mode
-// (the system directories are read-only), so nothing is written, in three places where a
-// write rule would be host persistence; and one in a cache directory of the home, the control.
+// exclScript is issue 11's reproduction: opens with O_CREAT|O_EXCL of files that exist, so
+// they fail (EEXIST) even in audit mode and nothing is written, in three system directories
+// where a write rule would be host persistence; then one in a cache directory of the home,
+// the control, which audit mode lets through.
 const exclScript = `#!/bin/sh
-for p in /usr/local/bin/agentrun-learn-test /etc/apt/apt.conf.d/99agentrun-learn-test /etc/ld.so.conf.d/agentrun-learn-test.conf "$HOME/.cache/learned-tool/state"; do
-	perl -MFcntl -e 'sysopen(my $f, $ARGV[0], O_WRONLY|O_CREAT|O_EXCL, 0644) or print "not created: $ARGV[0]: $!\n"' "$p"
+for p in "$@" "$HOME/.cache/learned-tool/state"; do
+	perl -MFcntl -e 'sysopen(my $f, $ARGV[0], O_WRONLY|O_CREAT|O_EXCL, 0644) and print "created: $ARGV[0]\n" or print "not created: $ARGV[0]: $!\n"' "$p"
 done
 `
 
-// exclTargets are the host paths exclScript tries to create.
-var exclTargets = []string{"/usr/local/bin/agentrun-learn-test", "/etc/apt/apt.conf.d/99agentrun-learn-test", "/etc/ld.so.conf.d/agentrun-learn-test.conf"}
+// exclTargets are an existing entry of each directory of the issue, or the directory itself
+// when it is empty (O_EXCL fails on it all the same).
+func exclTargets(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, dir := range []string{"/usr/local/bin", "/etc/apt/apt.conf.d", "/etc/ld.so.conf.d"} {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Skipf("%s is not on this host (%v): the reproduction needs it", dir, err)
+		}
+		p := dir
+		if len(ents) > 0 {
+			p = filepath.Join(dir, ents[0].Name())
+		}
+		out = append(out, p)
+	}
+	return out
+}
 
 // TestLearnRefusesPersistence: learn lists the system directories as left denied with the
 // reason and writes none of them, with --yes or without; the home's cache directory is
@@ -30,34 +47,25 @@ func TestLearnRefusesPersistenceUnprivileged(t *testing.T) { testLearnRefusesPer
 
 func testLearnRefusesPersistence(t *testing.T, unprivileged bool) {
 	r := newRunner(t, unprivileged)
-	for _, p := range exclTargets {
-		if _, err := os.Lstat(p); err == nil {
-			t.Fatalf("%s exists before the test; remove it", p)
-		}
-		if _, err := os.Stat(filepath.Dir(p)); err != nil {
-			t.Skipf("%s is not on this host (%v): the reproduction needs it", filepath.Dir(p), err)
-		}
+	if unprivileged {
+		usableTUN(t)
 	}
-	t.Cleanup(func() {
-		for _, p := range exclTargets {
-			os.Remove(p)
-		}
-	})
+	targets := exclTargets(t)
 	writeFiles(t, r, map[string]string{".config/agentrun/profiles/hostile.yaml": hostileProfile}, 0o644)
 	writeFiles(t, r, map[string]string{"project/excl.sh": exclScript}, 0o755)
 	mkdirOwned(t, r, filepath.Join(r.home, ".cache", "learned-tool"))
 
-	res := r.run(t, "--mode", "audit", "--profile", "hostile", "--network", "none", "--", "./excl.sh")
+	res := r.run(t, append([]string{"--mode", "audit", "--profile", "hostile", "--network", "none", "--", "./excl.sh"}, targets...)...)
 	if res.code != 0 {
 		t.Fatalf("audit run: %s", res)
 	}
-	for _, p := range exclTargets {
-		if !strings.Contains(res.stdout, "not created: "+p) {
-			t.Errorf("audit run: the create of %s did not fail: %s", p, res)
+	for _, p := range targets {
+		if !strings.Contains(res.stdout, "not created: "+p+": File exists") {
+			t.Errorf("audit run: the create of %s did not fail with EEXIST: %s", p, res)
 		}
-		if _, err := os.Lstat(p); err == nil {
-			t.Errorf("audit run: %s was created on the host", p)
-		}
+	}
+	if !strings.Contains(res.stdout, "created: "+filepath.Join(r.home, ".cache/learned-tool/state")) {
+		t.Errorf("audit run: the control was not created: %s", res)
 	}
 	profile := filepath.Join(r.home, ".config/agentrun/profiles/hostile.yaml")
 	check := func(step string, res result, wantCache bool) {
@@ -65,7 +73,7 @@ func testLearnRefusesPersistence(t *testing.T, unprivileged bool) {
 		if res.code != 0 {
 			t.Fatalf("%s: %s", step, res)
 		}
-		for _, p := range exclTargets {
+		for _, p := range targets {
 			if !strings.Contains(res.stdout, "left denied: "+p+" (×1): a system directory") {
 				t.Errorf("%s: %s is not left denied as a system directory: %s", step, p, res)
 			}
@@ -136,6 +144,9 @@ func TestHostileNamesEscapedUnprivileged(t *testing.T) { testHostileNamesEscaped
 
 func testHostileNamesEscaped(t *testing.T, unprivileged bool) {
 	r := newRunner(t, unprivileged)
+	if unprivileged {
+		usableTUN(t)
+	}
 	writeFiles(t, r, map[string]string{".config/agentrun/profiles/hostile.yaml": hostileProfile}, 0o644)
 	writeFiles(t, r, map[string]string{"project/names.sh": hostileNames}, 0o755)
 
@@ -151,11 +162,13 @@ func testHostileNamesEscaped(t *testing.T, unprivileged bool) {
 	id := runID(t, res)
 	text := r.run(t, "log", "--run", id)
 	checkNoRaw(t, "agentrun log", text.stdout)
-	for _, want := range []string{`osc0-\x1b]0;pwned\x07`, `osc52-\x1b]52;c;`, `cr-\r\x1b[K`, `nl-\nagentrun: 0 accesses denied`, `csi-\x9b2J`, `bidi-\u202ehs.txt`, `arg-\x1b]0;chain\x07`} {
+	for _, want := range []string{`osc0-\x1b]0;pwned\x07`, `osc52-\x1b]52;c;`, `cr-\r\x1b[K`, `nl-\nagentrun: 0 accesses denied`, `bidi-\u202ehs.txt`, `arg-\x1b]0;chain\x07`} {
 		if !strings.Contains(text.stdout, want) {
 			t.Errorf("agentrun log: %q missing:\n%s", want, text.stdout)
 		}
 	}
+	// The lone 0x9b of csi- is not valid UTF-8: the store keeps it as U+FFFD (JSON strings are
+	// UTF-8), so the log shows that; the raw byte is checked absent above.
 	evs := storedEvents(t, r, "--run", id)
 	for _, name := range []string{"osc0-\x1b]0;pwned\x07", "cr-\r\x1b[K", "nl-\nagentrun: 0 accesses denied", "bidi-\u202ehs.txt"} {
 		if _, ok := findEvent(evs, "file create "+filepath.Join(r.home, name)); !ok {

@@ -21,9 +21,9 @@ func init() {
 	} {
 		escapeAttempts = append(escapeAttempts, escapeAttempt{
 			class: "terminal", name: v.name,
-			attack: fmt.Sprintf(`exec 2>/dev/null; touch "$HOME/$(printf '%s')"; exit 1`, v.printf),
-			held:   terminalHeld(v.escaped),
-			control: fmt.Sprintf(`n="$(printf '%s')"; touch "./$n" && [ -f "./$n" ] && rm -f "./$n" && echo made`, v.printf),
+			attack:      fmt.Sprintf(`exec 2>/dev/null; touch "$HOME/$(printf '%s')"; exit 1`, v.printf),
+			held:        terminalHeld(v.escaped),
+			control:     fmt.Sprintf(`n="$(printf '%s')"; touch "./$n" && [ -f "./$n" ] && rm -f "./$n" && echo made`, v.printf),
 			controlWant: "made",
 		})
 	}

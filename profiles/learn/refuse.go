@@ -22,9 +22,9 @@ var systemWriteDirs = []string{
 var systemWriteExceptions = []string{"/var/tmp"}
 
 // writeRefusal says why learning never proposes write access at p, an absolute path or
-// the literal base of a pattern, or "" when it may. A target inside the workspace is
-// judged only by name and by the guards: the workspace is the agent's to write, and base
-// lets it run what it builds there.
+// the literal base of a pattern, or "" when it may. Inside the home, the workspace or
+// $TMPDIR no directory counts as a system one (root's home is /root); exec.allow rules for
+// the workspace or $TMPDIR do not count.
 func (l *learner) writeRefusal(p string) string {
 	if why := gitControl(p); why != "" {
 		return why
@@ -32,17 +32,16 @@ func (l *learner) writeRefusal(p string) string {
 	if why := l.guarded(p, true); why != "" {
 		return why
 	}
-	if l.mine(p) {
-		return ""
-	}
 	for _, d := range systemWriteDirs {
-		if withinDir(p, d) && !slices.ContainsFunc(systemWriteExceptions, func(e string) bool { return withinDir(p, e) }) {
+		if withinDir(p, d) && !l.mine(p) && !slices.ContainsFunc(systemWriteExceptions, func(e string) bool { return withinDir(p, e) }) {
 			return "a system directory (" + d + " holds programs, libraries, configuration or services that run outside the sandbox): learning never proposes write access there"
 		}
 	}
 	for _, r := range l.pol.Exec.Allow {
+		// The workspace and $TMPDIR are where the agent builds and runs its work; base lets
+		// it write and execute in the workspace.
 		base := profiles.GlobBase(r.Path)
-		if l.opts.Workspace != "" && withinDir(base, l.opts.Workspace) {
+		if l.opts.Workspace != "" && withinDir(base, l.opts.Workspace) || l.opts.TmpDir != "" && withinDir(base, l.opts.TmpDir) {
 			continue
 		}
 		if withinDir(p, base) || withinDir(base, p) {

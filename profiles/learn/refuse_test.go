@@ -154,6 +154,15 @@ func TestProposeRefusesPersistence(t *testing.T) {
 			"/data/tools/bin/lint: programs run from there (exec.allow /data/tools/bin/**",
 		},
 	}, {
+		name:    "exec.allow in the home counts too",
+		profile: extendsBase + "exec:\n  allow: [~/.npm-global/bin/**]\n",
+		obs:     []learn.Observation{file("create", "/home/user/.npm-global/bin/tool", 1), file("mkdir", "/home/user/.npm-global", 1)},
+		want:    []string{},
+		refused: []string{
+			"/home/user/.npm-global: programs run from there (exec.allow ~/.npm-global/bin/**",
+			"/home/user/.npm-global/bin/tool: programs run from there (exec.allow ~/.npm-global/bin/**",
+		},
+	}, {
 		name:    "a generalised directory over exec.allow is refused",
 		profile: extendsBase + "exec:\n  allow: [/data/tools/bin/**]\n",
 		obs:     []learn.Observation{file("write", "/data/tools/a", 1), file("write", "/data/tools/b", 1), file("write", "/data/tools/c", 1)},

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/agentrun/agentrun/display"
 )
 
 // Kind is what an event is about.
@@ -147,7 +149,7 @@ func (l *Log) Counts() (denied, wouldDeny int) {
 
 // Summary is a line for stderr at the end of a run for denials and one for would-be denials,
 // such as "3 accesses denied: tcp evil.test (203.0.113.9):443 (2), dns secret.attacker.test (A)";
-// none when nothing was denied.
+// none when nothing was denied. Targets are escaped with display.Escape: they are the agent's.
 func (l *Log) Summary() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -184,7 +186,9 @@ func summarise(counts map[string]int, what string) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(targets)-shown))
 			break
 		}
-		if c := counts[t]; c > 1 {
+		c := counts[t]
+		t = display.Escape(t) // the target is the agent's: a path, a name
+		if c > 1 {
 			t = fmt.Sprintf("%s (%d)", t, c)
 		}
 		parts = append(parts, t)

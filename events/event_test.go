@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -54,5 +55,40 @@ func TestLogWritesJSONLinesAndSummarises(t *testing.T) {
 	}
 	if got := NewLog(nil).Summary(); len(got) != 0 {
 		t.Errorf("empty summary = %q", got)
+	}
+}
+
+func TestSummaryEscapesTargetsAndJSONStaysExact(t *testing.T) {
+	hostile := []string{
+		"/w/\x1b]0;pwned\x07",
+		"/w/\x1b]52;c;Y3VybA==\x07",
+		"/w/x\r\x1b[K",
+		"/w/x\nagentrun: 0 accesses denied",
+		"/w/\x9b2J",
+		"/w/evil\u202etxt.sh",
+	}
+	var buf bytes.Buffer
+	l := NewLog(&buf)
+	for _, p := range hostile {
+		l.Record(Event{Kind: KindFile, Op: "write", Path: p, Verdict: Denied})
+	}
+	l.Record(Event{Kind: KindDNS, Name: "a\x1b[31m.test", Protocol: "A", Verdict: WouldDeny})
+	for _, s := range l.Summary() {
+		for _, bad := range []string{"\x1b", "\r", "\n", "\x07", "\x9b", "\u202e"} {
+			if strings.Contains(s, bad) {
+				t.Errorf("summary line holds %q: %q", bad, s)
+			}
+		}
+	}
+	dec := json.NewDecoder(&buf)
+	for _, want := range hostile {
+		var e Event
+		if err := dec.Decode(&e); err != nil {
+			t.Fatal(err)
+		}
+		// JSON strings are UTF-8: encoding/json writes an invalid byte as U+FFFD.
+		if want = strings.ToValidUTF8(want, "\uFFFD"); e.Path != want {
+			t.Errorf("JSON path = %q, want the raw %q", e.Path, want)
+		}
 	}
 }

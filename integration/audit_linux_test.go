@@ -235,7 +235,7 @@ func testAudit(t *testing.T, unprivileged bool) {
 	}
 
 	// Learn: the rules go into the user's profile; the secret and the metadata stay denied.
-	res = r.run(t, "learn", "agent", "--yes")
+	res = r.run(t, "learn", "agent", "--yes", "--allow-write-outside-workspace")
 	if res.code != 0 || !strings.Contains(res.stdout, "left denied: "+home+"/.aws/credentials") {
 		t.Fatalf("agentrun learn --yes: want the secret left denied, got %s", res)
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/profiles"
@@ -105,14 +106,27 @@ func (a *afterRun) mayHaveTouchedGit() bool {
 	return a.git == nil || !a.git.Watching.Load() || a.git.Touched.Load()
 }
 
-// warnf prints one warning line.
+// warnf prints one warning line. Callers pass agent-controlled strings through
+// display.Escape; errors, which often name such a path, are escaped here.
 func (a *afterRun) warnf(format string, args ...any) {
-	fmt.Fprintf(a.stderr, "agentrun: WARNING: "+format+"\n", args...)
+	fmt.Fprintf(a.stderr, "agentrun: WARNING: "+format+"\n", escapeErrors(args)...)
 }
 
-// notef prints one line.
+// notef prints one line, as warnf does.
 func (a *afterRun) notef(format string, args ...any) {
-	fmt.Fprintf(a.stderr, "agentrun: "+format+"\n", args...)
+	fmt.Fprintf(a.stderr, "agentrun: "+format+"\n", escapeErrors(args)...)
+}
+
+// escapeErrors replaces each error among args with its escaped text.
+func escapeErrors(args []any) []any {
+	out := make([]any, len(args))
+	for i, v := range args {
+		if err, ok := v.(error); ok {
+			v = display.Escape(err.Error())
+		}
+		out[i] = v
+	}
+	return out
 }
 
 // moveAside renames rel to rel.agentrun-quarantined (or .N) beneath r as the user, and

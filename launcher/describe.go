@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -98,6 +99,8 @@ func quoteArgs(args []string) []string {
 	for i, a := range args {
 		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`") {
 			a = strconv.Quote(a)
+		} else {
+			a = display.Escape(a) // control bytes and bidi characters, without quotes
 		}
 		out[i] = a
 	}

@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/platform/safefs"
 )
 
@@ -36,7 +37,7 @@ func (a *afterRun) scanGit() {
 		dir := queue[0]
 		queue = queue[1:]
 		if visited++; visited > gitScanMaxDirs {
-			a.warnf("stopped looking for git repositories the agent made after %d directories of %s; repositories deeper than %s were not checked", gitScanMaxDirs, display(r.Path()), display(dir))
+			a.warnf("stopped looking for git repositories the agent made after %d directories of %s; repositories deeper than %s were not checked", gitScanMaxDirs, display.Escape(r.Path()), display.Escape(dir))
 			return
 		}
 		ents, err := r.ReadDir(dir)
@@ -164,14 +165,14 @@ func (a *afterRun) cleanConfig(gitdir, rel string) {
 	}
 	dst, err := a.moveAside(a.ws, rel)
 	if err != nil {
-		a.warnf("the agent set git config keys that run programs in %s: %s; moving it aside failed: %v; remove them before using git there", display(a.ws.Path()+"/"+rel), display(strings.Join(keys, ", ")), err)
+		a.warnf("the agent set git config keys that run programs in %s: %s; moving it aside failed: %v; remove them before using git there", display.Escape(a.ws.Path()+"/"+rel), display.Escape(strings.Join(keys, ", ")), err)
 		return
 	}
 	if err := a.ws.WriteFile(rel, cleanGitConfig(src, drop), 0o644, a.id); err != nil {
-		a.warnf("the agent set git config keys that run programs in %s; the original is in %s, and writing a cleaned one failed: %v", display(a.ws.Path()+"/"+rel), display(dst), err)
+		a.warnf("the agent set git config keys that run programs in %s; the original is in %s, and writing a cleaned one failed: %v", display.Escape(a.ws.Path()+"/"+rel), display.Escape(dst), err)
 		return
 	}
-	a.notef("the agent set git config keys that run programs in %s: %s; removed them (the original is %s)", display(a.ws.Path()+"/"+rel), display(strings.Join(keys, ", ")), display(a.ws.Path()+"/"+dst))
+	a.notef("the agent set git config keys that run programs in %s: %s; removed them (the original is %s)", display.Escape(a.ws.Path()+"/"+rel), display.Escape(strings.Join(keys, ", ")), display.Escape(a.ws.Path()+"/"+dst))
 }
 
 // checkGitLink moves aside a .git symbolic link made during the run: git would take
@@ -244,8 +245,8 @@ func (a *afterRun) aside(rel, why string) {
 	p := a.ws.Path() + "/" + rel
 	dst, err := a.moveAside(a.ws, rel)
 	if err != nil {
-		a.warnf("found %s at %s, and moving it aside failed: %v; remove it before using git there", display(why), display(p), err)
+		a.warnf("found %s at %s, and moving it aside failed: %v; remove it before using git there", display.Escape(why), display.Escape(p), err)
 		return
 	}
-	a.notef("found %s at %s; moved it to %s", display(why), display(p), display(a.ws.Path()+"/"+dst))
+	a.notef("found %s at %s; moved it to %s", display.Escape(why), display.Escape(p), display.Escape(a.ws.Path()+"/"+dst))
 }

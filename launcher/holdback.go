@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/profiles"
 )
@@ -33,7 +34,7 @@ func (a *afterRun) snapshotReview(pol *profiles.Policy) []reviewed {
 	for _, r := range pol.Filesystem.Review {
 		root, rel, ok := a.rootOf(r.Path)
 		if !ok || rel == "." {
-			a.warnf("%s is to be reviewed but lies outside the workspace and the home; changes the agent makes to it are not checked", display(r.Path))
+			a.warnf("%s is to be reviewed but lies outside the workspace and the home; changes the agent makes to it are not checked", display.Escape(r.Path))
 			continue
 		}
 		b, err := root.ReadFile(rel, reviewMaxSize)
@@ -41,7 +42,7 @@ func (a *afterRun) snapshotReview(pol *profiles.Policy) []reviewed {
 		case errors.Is(err, os.ErrNotExist):
 			out = append(out, reviewed{path: r.Path, root: root, rel: rel})
 		case err != nil:
-			a.warnf("cannot read %s to review it after the run (%v); changes the agent makes to it are not checked", display(r.Path), err)
+			a.warnf("cannot read %s to review it after the run (%v); changes the agent makes to it are not checked", display.Escape(r.Path), err)
 		default:
 			out = append(out, reviewed{path: r.Path, root: root, rel: rel, existed: true, data: b})
 		}
@@ -71,7 +72,7 @@ func (a *afterRun) holdBackFile(rv reviewed) {
 		}
 		return
 	case err != nil:
-		a.warnf("checking %s after the run: %v; review it before starting the agent unconfined", display(rv.path), err)
+		a.warnf("checking %s after the run: %v; review it before starting the agent unconfined", display.Escape(rv.path), err)
 		return
 	case !fi.Mode().IsRegular():
 		a.asideIn(rv.root, rv.rel, "something other than a regular file at "+rv.path)
@@ -104,13 +105,13 @@ func (a *afterRun) holdBackFile(rv reviewed) {
 	if len(changes) == 0 {
 		return
 	}
-	a.notef("the agent changed keys that start programs in %s:", display(rv.path))
+	a.notef("the agent changed keys that start programs in %s:", display.Escape(rv.path))
 	for _, c := range changes {
 		before := c.Before
 		if before == "" {
 			before = "(absent)"
 		}
-		a.notef("  %s: %s -> %s", display(c.Path), display(truncate(before, 200)), display(truncate(c.After, 200)))
+		a.notef("  %s: %s -> %s", display.Escape(c.Path), display.Escape(truncate(before, 200)), display.Escape(truncate(c.After, 200)))
 	}
 	if a.accepted() {
 		a.notef("applied as the agent left it")
@@ -123,14 +124,14 @@ func (a *afterRun) holdBackFile(rv reviewed) {
 	}
 	kept, err := a.keepCopy(rv, now)
 	if err != nil {
-		a.warnf("keeping the agent's version of %s: %v; %s is left as the agent wrote it: remove those keys before starting the agent unconfined", display(rv.path), err, display(rv.path))
+		a.warnf("keeping the agent's version of %s: %v; %s is left as the agent wrote it: remove those keys before starting the agent unconfined", display.Escape(rv.path), err, display.Escape(rv.path))
 		return
 	}
 	if err := rv.root.WriteFile(rv.rel, out, 0o600, a.id); err != nil {
-		a.warnf("putting back the keys that start programs in %s: %v; remove them before starting the agent unconfined", display(rv.path), err)
+		a.warnf("putting back the keys that start programs in %s: %v; remove them before starting the agent unconfined", display.Escape(rv.path), err)
 		return
 	}
-	a.notef("held back: those keys are as they were at launch, the agent's other changes stay (its version is %s)", display(kept))
+	a.notef("held back: those keys are as they were at launch, the agent's other changes stay (its version is %s)", display.Escape(kept))
 }
 
 // accepted asks the user, when there is one at a terminal, whether to apply a change that
@@ -178,10 +179,10 @@ func (a *afterRun) restoreWhole(rv reviewed, now []byte, why string) {
 		err = rv.root.WriteFile(rv.rel, rv.data, 0o600, a.id)
 	}
 	if err != nil {
-		a.warnf("the agent changed %s and %s; putting it back failed: %v; review it before starting the agent unconfined", display(rv.path), why, err)
+		a.warnf("the agent changed %s and %s; putting it back failed: %v; review it before starting the agent unconfined", display.Escape(rv.path), why, err)
 		return
 	}
-	a.notef("the agent changed %s and %s; put back the launch-time version (the agent's is %s)", display(rv.path), why, display(kept))
+	a.notef("the agent changed %s and %s; put back the launch-time version (the agent's is %s)", display.Escape(rv.path), why, display.Escape(kept))
 }
 
 // asideIn moves rel beneath root aside and says why.
@@ -189,8 +190,8 @@ func (a *afterRun) asideIn(root *safefs.Root, rel, why string) {
 	p := root.Path() + "/" + rel
 	dst, err := a.moveAside(root, rel)
 	if err != nil {
-		a.warnf("found %s; moving %s aside failed: %v; remove it before starting the agent unconfined", display(why), display(p), err)
+		a.warnf("found %s; moving %s aside failed: %v; remove it before starting the agent unconfined", display.Escape(why), display.Escape(p), err)
 		return
 	}
-	a.notef("found %s; moved %s to %s", display(why), display(p), display(root.Path()+"/"+dst))
+	a.notef("found %s; moved %s to %s", display.Escape(why), display.Escape(p), display.Escape(root.Path()+"/"+dst))
 }

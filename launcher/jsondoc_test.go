@@ -72,11 +72,3 @@ func TestParseJSONDocKeepsOrderAndNumbers(t *testing.T) {
 		}
 	}
 }
-
-func TestDisplay(t *testing.T) {
-	for in, want := range map[string]string{"a/b c": "a/b c", "x\x1b[2J": `"x\x1b[2J"`, "a\u202eb": `"a\u202eb"`} {
-		if got := display(in); got != want {
-			t.Errorf("display(%q) = %s, want %s", in, got, want)
-		}
-	}
-}

@@ -2,11 +2,10 @@ package launcher
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
-	"unicode"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/events"
 )
 
@@ -46,18 +45,7 @@ func (p *protectNotes) lines() []string {
 			break
 		}
 		out = append(out, fmt.Sprintf("%s: refused by %s; what it holds can run programs outside the sandbox, so it stays read-only and cannot be replaced, moved or removed (commands that change it, such as git config or git remote add, fail)",
-			shownPath(p.paths[r]), r))
+			display.Escape(p.paths[r]), r))
 	}
 	return out
-}
-
-// shownPath is a path from the sandbox as it may reach a terminal: quoted when it holds
-// anything but printable characters (control bytes, bidi overrides).
-func shownPath(s string) string {
-	for _, r := range s {
-		if !unicode.IsPrint(r) || unicode.Is(unicode.Bidi_Control, r) {
-			return strconv.QuoteToASCII(s)
-		}
-	}
-	return s
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/profiles"
 )
@@ -49,25 +50,25 @@ func (a *afterRun) quarantine() {
 		case errors.Is(err, safefs.ErrUnsafePath):
 			link := firstLink(root, rel)
 			if link == "" {
-				a.warnf("the agent made protected path %s reachable only through a link; left it as it is: review it before running anything that reads it", display(p))
+				a.warnf("the agent made protected path %s reachable only through a link; left it as it is: review it before running anything that reads it", display.Escape(p))
 				continue
 			}
 			dst, err := a.moveAside(root, link)
 			if err != nil {
-				a.warnf("the agent made %s a symbolic link on the way to protected path %s, and moving the link aside failed: %v; remove the link before running anything that reads it", display(root.Path()+"/"+link), display(p), err)
+				a.warnf("the agent made %s a symbolic link on the way to protected path %s, and moving the link aside failed: %v; remove the link before running anything that reads it", display.Escape(root.Path()+"/"+link), display.Escape(p), err)
 				continue
 			}
-			a.notef("the agent made %s a symbolic link on the way to protected path %s; moved the link to %s, and left what it points to alone", display(root.Path()+"/"+link), display(p), display(root.Path()+"/"+dst))
+			a.notef("the agent made %s a symbolic link on the way to protected path %s; moved the link to %s, and left what it points to alone", display.Escape(root.Path()+"/"+link), display.Escape(p), display.Escape(root.Path()+"/"+dst))
 			continue
 		case err != nil:
-			a.warnf("the agent may have created protected path %s, and checking it failed: %v; review it before running anything that reads it", display(p), err)
+			a.warnf("the agent may have created protected path %s, and checking it failed: %v; review it before running anything that reads it", display.Escape(p), err)
 			continue
 		}
 		dst, err := a.moveAside(root, rel)
 		if err != nil {
-			a.warnf("the agent created protected path %s, and moving it aside failed: %v; review it before running anything that reads it", display(p), err)
+			a.warnf("the agent created protected path %s, and moving it aside failed: %v; review it before running anything that reads it", display.Escape(p), err)
 			continue
 		}
-		a.notef("the agent created protected path %s; moved it to %s (review it, then rename it back if you want it)", display(p), display(root.Path()+"/"+dst))
+		a.notef("the agent created protected path %s; moved it to %s (review it, then rename it back if you want it)", display.Escape(p), display.Escape(root.Path()+"/"+dst))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/profiles"
 )
@@ -220,7 +221,7 @@ func (l *learner) place(c *cand) (string, error) {
 			return dir(n), nil
 		}
 	}
-	return "", fmt.Errorf("%q cannot be written in a profile (?, [, ], {, }, *, $ and control characters are not allowed in names), and no directory above it can be allowed safely", elems[limit])
+	return "", fmt.Errorf("\"%s\" cannot be written in a profile (?, [, ], {, }, *, $, \\, control, format and bidi characters and invalid UTF-8 are not allowed in names), and no directory above it can be allowed safely", elems[limit])
 }
 
 // target is the pattern for a target kept as it is, unless a rule for it would open a whole
@@ -339,7 +340,10 @@ var (
 	unspellable   = regexp.MustCompile(`[?\[\]{}*$\x00-\x1f\x7f]|^\.\.?$`) // what a profile path cannot say
 )
 
-func spellable(elem string) bool { return !unspellable.MatchString(elem) }
+// A name that display.Escape would change (a backslash, a control, format or bidi character,
+// invalid UTF-8) is not spelled either: a profile is text for people, and a backslash is an
+// escape in patterns.
+func spellable(elem string) bool { return !unspellable.MatchString(elem) && display.Plain(elem) }
 
 // volatileAt finds the first element from start on whose name will change from run to run,
 // and the stable prefix of its name (for a glob; "" when there is none worth keeping).

@@ -10,10 +10,12 @@
 //     address is cloud metadata (metadata.DeniedName, metadata.DeniedAddr). Only
 //     observations whose example event was denied or would have been are considered, and a
 //     file access that Policy.CheckFile already allows is skipped.
+//
 //  2. Read-only where only reads were seen: a path only read goes to filesystem.read; one
 //     also written, created, deleted, renamed, made a directory or linked goes to
 //     filesystem.write, which covers its reads. A program executed goes to exec.allow, and,
 //     when the policy does not let the agent read it, its directory to filesystem.read.
+//
 //  3. It generalises where the next run would otherwise be denied again:
 //     (a) three or more targets of one section in one directory become the directory
 //     (plain DIR, which covers everything beneath it; DIR/* for exec.allow);
@@ -33,17 +35,34 @@
 //     directories (an agent listing / or making ~/.cache) is refused as too broad;
 //     (e) a rule that another proposed rule covers is merged into it (counts summed,
 //     targets merged); a write rule covers read rules beneath it.
-//     An element a profile cannot spell (with * ? [ ] { } $ or a control character) is
-//     treated like a version-like one: the rule stops above it.
+//     An element a profile cannot spell (with * ? [ ] { } $ \, a control, format or bidi
+//     character, or invalid UTF-8) is treated like a version-like one: the rule stops
+//     above it.
+//
 //  4. Entries are written with ~ under Options.Home, $WORKSPACE under Options.Workspace and
 //     $TMPDIR under Options.TmpDir, the longest match winning.
+//
 //  5. Network: a TCP flow becomes a network.allow entry, "name" for port 443 and
 //     "name:port" otherwise (one entry per host, all its ports); a UDP flow a network.udp
 //     "name:port"; a name looked up but never connected to a network.allow "name". A flow
 //     without a name becomes "a.b.c.d/32" (or "addr/128"), the CIDR form profiles accept.
 //     Every entry is checked with the profile parser, and one it rejects (a single-label
 //     name, a public suffix, a reverse lookup) is refused with the parser's reason.
+//
 //  6. The output is deterministic: rules sorted by Section then Entry, refusals by Target.
+//
+//  7. It never proposes write access where what the agent leaves runs outside the sandbox
+//     (see refuse.go): a system directory (/usr, /etc, /opt, /var but /var/tmp, …), a
+//     directory programs run from (in or above exec.allow, outside the workspace), git's
+//     control files and configuration, what a protect or deny rule of the policy or of
+//     Options.Guards covers or holds (shell start-up files, autostart, systemd and cron,
+//     agents' settings, agentrun's own files); nor read access to what a deny rule of
+//     Options.Guards covers or holds (other profiles' secrets). A generalised rule that
+//     would be refused refuses its targets. Each refusal says why. Rule.OutsideWorkspace
+//     marks the write rules that reach beyond the workspace, for the caller to confirm.
+//
+// Refusal targets and reasons, entries and examples hold the agent's strings raw: show them
+// through display.Escape.
 //
 // The package imports nothing OS-specific; Apply and Diff work on bytes.
 package learn
@@ -99,6 +118,10 @@ type Refusal struct {
 // Options says how to spell paths in entries. Empty fields are not used.
 type Options struct {
 	Home, Workspace, TmpDir string
+	// Guards are deny and protect rules beyond the policy's own, normally those of every
+	// built-in profile: a read a deny rule covers or holds, and a write a deny or protect
+	// rule covers or holds, are refused even when this profile does not have the rule.
+	Guards *profiles.FilesystemPolicy
 }
 
 // The sections a Rule can name.
@@ -150,6 +173,7 @@ func Propose(pol *profiles.Policy, obs []Observation, opts Options) ([]Rule, []R
 	cands = append(cands, l.fileItems(files)...)
 	cands = append(cands, l.execItems(execs)...)
 	cands = l.generalise(cands)
+	cands = l.refuseGeneralised(cands)
 	cands = append(cands, l.network(nets)...)
 
 	rules := make([]Rule, 0, len(cands))
@@ -308,6 +332,10 @@ func (l *learner) fileItems(gs *groups) []*cand {
 			l.refuse(g.target, g.count, why)
 			continue
 		}
+		if why := l.refusal(section, g.target); why != "" {
+			l.refuse(g.target, g.count, why)
+			continue
+		}
 		c := newCand(section, g)
 		c.inDir = g.ops["create"] || g.ops["mkdir"]
 		out = append(out, c)
@@ -329,7 +357,7 @@ func (l *learner) execItems(gs *groups) []*cand {
 			out = append(out, newCand(SectionExec, g))
 		}
 		r := l.pol.CheckFile(g.target, profiles.AccessRead)
-		if r.Allow || refusalWhy(r) != "" {
+		if r.Allow || refusalWhy(r) != "" || l.readRefusal(path.Dir(g.target)) != "" {
 			continue
 		}
 		c := newCand(SectionRead, g)

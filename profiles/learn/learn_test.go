@@ -620,11 +620,11 @@ func TestApplyRejects(t *testing.T) {
 // TestLearnedProfileRoundTrip learns from a run, writes the profile, loads it again, and
 // checks that enforce mode now allows what was learned and still denies what was refused.
 func TestLearnedProfileRoundTrip(t *testing.T) {
-	const mine = "# Mine.\nname: mine\nextends: [base]   # everything else\nfilesystem:\n  read:\n    - /srv/data\n"
+	const mine = "# Mine.\nname: mine\nextends: [base]   # everything else\nfilesystem:\n  read:\n    - /data/store\n"
 	obs := []learn.Observation{
 		file("read", "/data/ref/a", 1), file("read", "/data/ref/b", 1), file("read", "/data/ref/c", 1),
 		file("read", "/data/models/m.bin", 1),
-		file("read", "/srv/data/db", 2), file("write", "/srv/data/db", 1),
+		file("read", "/data/store/db", 2), file("write", "/data/store/db", 1),
 		file("create", "/home/user/.npm/_cacache/index-v5/1f/2a/0123456789abcdef0123456789abcdef", 1),
 		file("create", "/home/user/.config/newtool/state.json", 1),
 		program("/home/user/.nvm/versions/node/v20.11.0/bin/node", 1),

@@ -13,11 +13,13 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/events/store"
 	"github.com/agentrun/agentrun/launcher"
 	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/profiles/builtin"
 	"github.com/agentrun/agentrun/profiles/learn"
 )
 
@@ -30,13 +32,19 @@ func learnCommand() *cli.Command {
 mode), groups them into rules (a directory for many files, a parent for versioned cache
 paths, read-only where only reads were seen) and asks, rule by rule, whether to add it:
 [a]ccept, [s]kip, [e]dit the entry, [q]uit. It then shows the change as a diff and writes
-it. Secrets and cloud metadata are never proposed: a deny always wins.
+it. Secrets and cloud metadata are never proposed: a deny always wins. Nor is write access
+to system directories (/usr, /etc, /opt, /var, …), where programs run from (exec.allow),
+git's control files, anything a built-in profile protects (shell start-up files, autostart,
+systemd, cron, agents' settings) or agentrun's own files: those are listed as left denied,
+with the reason. A rule that lets the agent write outside the workspace needs a second
+"yes" in the review, and --allow-write-outside-workspace with --yes.
 
 A built-in profile is not changed: its rules go to a profile of yours with the same name
 that extends it, in ~/.config/agentrun/profiles.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "since", Value: "14d", Usage: "learn from events since `WHEN`: a duration such as 14d or 36h, or a date"},
-			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accept every proposed rule without asking"},
+			&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "accept every proposed rule without asking (but those writing outside the workspace)"},
+			&cli.BoolFlag{Name: "allow-write-outside-workspace", Usage: "with --yes, accept rules that let the agent write outside the workspace too"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the proposed change as a diff and write nothing"},
 			&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` that was $WORKSPACE in the runs (default: the current directory)"},
 		},
@@ -62,6 +70,11 @@ func learnAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	launcher.AddLaunchRules(pol, env) // agentrun's own files are denied: never learned
+	guards, err := builtinGuards(env)
+	if err != nil {
+		return err
+	}
 	path, src, err := learnTarget(e)
 	if err != nil {
 		return err
@@ -79,10 +92,10 @@ func learnAction(c *cli.Context) error {
 	for _, a := range aggs {
 		obs = append(obs, learn.Observation{Kind: a.Kind, Op: a.Op, Target: a.Target, Count: a.Count, Example: a.Example})
 	}
-	rules, refused := learn.Propose(pol, obs, learn.Options{Home: env.Home, Workspace: env.Workspace, TmpDir: env.TmpDir})
+	rules, refused := learn.Propose(pol, obs, learn.Options{Home: env.Home, Workspace: env.Workspace, TmpDir: env.TmpDir, Guards: guards})
 	w := c.App.Writer
 	for _, r := range refused {
-		fmt.Fprintf(w, "left denied: %s (×%d): %s\n", r.Target, r.Count, r.Why)
+		fmt.Fprintf(w, "left denied: %s (×%d): %s\n", display.Escape(r.Target), r.Count, display.Escape(r.Why))
 	}
 	if len(rules) == 0 {
 		fmt.Fprintf(w, "%s: nothing to learn from %d groups of events since %s\n", e.Name(), len(aggs), since.Local().Format("2006-01-02 15:04"))
@@ -91,6 +104,19 @@ func learnAction(c *cli.Context) error {
 	if c.Bool("yes") || c.Bool("dry-run") {
 		for i, r := range rules {
 			describeRule(w, i, len(rules), r)
+		}
+		if c.Bool("yes") && !c.Bool("allow-write-outside-workspace") {
+			rules = slices.DeleteFunc(rules, func(r learn.Rule) bool {
+				if r.OutsideWorkspace() {
+					fmt.Fprintf(w, "not accepted: %s %s lets the agent write outside the workspace; accept it in the review (without --yes), or pass --allow-write-outside-workspace\n", r.Section, display.Escape(r.Entry))
+					return true
+				}
+				return false
+			})
+			if len(rules) == 0 {
+				fmt.Fprintln(w, "no rule accepted; nothing written")
+				return nil
+			}
 		}
 	} else {
 		if rules, err = reviewRules(bufio.NewReader(c.App.Reader), w, rules); err != nil {
@@ -111,7 +137,7 @@ func learnAction(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("adding the rules to %s: %w", path, err)
 	}
-	fmt.Fprint(w, learn.Diff(path, path, src, out))
+	fmt.Fprint(w, escapeLines(learn.Diff(path, path, src, out)))
 	if c.Bool("dry-run") {
 		return nil
 	}
@@ -156,6 +182,10 @@ func reviewRules(in *bufio.Reader, w io.Writer, rules []learn.Rule) ([]learn.Rul
 			}
 			switch answer {
 			case "a", "accept", "y", "yes":
+				if r.OutsideWorkspace() && !confirmOutside(in, w, r) {
+					fmt.Fprintln(w, "      skipped")
+					break
+				}
 				kept = append(kept, r)
 			case "s", "skip", "n", "no":
 			case "q", "quit":
@@ -165,6 +195,10 @@ func reviewRules(in *bufio.Reader, w io.Writer, rules []learn.Rule) ([]learn.Rul
 				entry, _ := in.ReadString('\n')
 				if entry = strings.TrimSpace(entry); entry != "" {
 					r.Entry = entry
+					if r.OutsideWorkspace() && !confirmOutside(in, w, r) {
+						fmt.Fprintln(w, "      skipped")
+						break
+					}
 					kept = append(kept, r)
 				}
 			default:
@@ -176,17 +210,64 @@ func reviewRules(in *bufio.Reader, w io.Writer, rules []learn.Rule) ([]learn.Rul
 	return kept, nil
 }
 
+// confirmOutside asks again before a rule lets the agent write outside the workspace: only
+// "yes" accepts it.
+func confirmOutside(in *bufio.Reader, w io.Writer, r learn.Rule) bool {
+	fmt.Fprintf(w, "      %s %s lets the agent write outside the workspace, where what it leaves can run\n      outside the sandbox later; type yes to accept it: ", r.Section, display.Escape(r.Entry))
+	line, _ := in.ReadString('\n')
+	return strings.ToLower(strings.TrimSpace(line)) == "yes"
+}
+
 // describeRule shows a proposed rule: where it goes, how many events it covers, which, and
-// an example with the process that did it.
+// an example with the process that did it. What comes from the agent is escaped.
 func describeRule(w io.Writer, i, n int, r learn.Rule) {
-	fmt.Fprintf(w, "\n[%d/%d] %s: %s   (%d events", i+1, n, r.Section, r.Entry, r.Count)
+	fmt.Fprintf(w, "\n[%d/%d] %s: %s   (%d events", i+1, n, r.Section, display.Escape(r.Entry), r.Count)
 	if len(r.Covers) > 0 {
-		fmt.Fprintf(w, ": %s", strings.Join(r.Covers, ", "))
+		covers := make([]string, len(r.Covers))
+		for i, c := range r.Covers {
+			covers[i] = display.Escape(c)
+		}
+		fmt.Fprintf(w, ": %s", strings.Join(covers, ", "))
 	}
 	fmt.Fprintln(w, ")")
-	if ex := r.Example; ex.Process != "" {
-		fmt.Fprintf(w, "      e.g. %s %s by %s\n", ex.Op, ex.Target(), ex.Process)
+	if r.OutsideWorkspace() {
+		fmt.Fprintln(w, "      outside the workspace: accepting it asks again")
 	}
+	if ex := r.Example; ex.Process != "" {
+		fmt.Fprintf(w, "      e.g. %s %s by %s\n", display.Escape(ex.Op), display.Escape(ex.Target()), display.Escape(ex.Process))
+	}
+}
+
+// escapeLines escapes each line of text (a diff of the profile, whose new entries come from
+// the agent), keeping the line breaks.
+func escapeLines(text string) string {
+	lines := strings.SplitAfter(text, "\n")
+	for i, l := range lines {
+		body, nl := strings.CutSuffix(l, "\n")
+		lines[i] = display.Escape(body)
+		if nl {
+			lines[i] += "\n"
+		}
+	}
+	return strings.Join(lines, "")
+}
+
+// builtinGuards are the deny and protect rules of every built-in profile resolved for env:
+// learn refuses what any of them denies or protects, whatever the learned profile says.
+func builtinGuards(env profiles.Env) (*profiles.FilesystemPolicy, error) {
+	cat, err := profiles.Load(builtin.FS, "")
+	if err != nil {
+		return nil, fmt.Errorf("loading the built-in profiles: %w", err)
+	}
+	var pols []*profiles.Policy
+	for _, e := range cat.List() {
+		p, err := cat.Resolve(e, env)
+		if err != nil {
+			return nil, fmt.Errorf("resolving the built-in profile %s: %w", e.Name(), err)
+		}
+		pols = append(pols, p)
+	}
+	return learn.GuardsOf(pols...), nil
 }
 
 // checkLearned makes sure the new text is a valid profile before it replaces the old one.

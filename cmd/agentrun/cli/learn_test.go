@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/profiles/learn"
 )
 
@@ -21,7 +22,11 @@ func TestReviewRules(t *testing.T) {
 		want  []string // entries kept
 		err   bool
 	}{
-		{"a\na\na\na\n", []string{"~/a", "~/b", "evil.test", "~/tools/x"}, false},
+		{"a\na\nyes\na\na\n", []string{"~/a", "~/b", "evil.test", "~/tools/x"}, false},
+		// Writing outside the workspace takes a second "yes".
+		{"a\na\ny\na\na\n", []string{"~/a", "evil.test", "~/tools/x"}, false},
+		{"a\ne\n/data/x\nno\na\na\n", []string{"~/a", "evil.test", "~/tools/x"}, false},
+		{"s\ne\n$WORKSPACE/x\ns\ns\n", []string{"$WORKSPACE/x"}, false},
 		{"a\ns\nwhat?\nn\ny\n", []string{"~/a", "~/tools/x"}, false},
 		{"e\n~/a/only\ns\nq\n", []string{"~/a/only"}, false},
 		{"a\n", nil, true}, // input ends before every rule had an answer
@@ -38,6 +43,20 @@ func TestReviewRules(t *testing.T) {
 		}
 		if strings.Join(entries, " ") != strings.Join(tc.want, " ") {
 			t.Errorf("%q: kept %q, want %q\n%s", tc.input, entries, tc.want, out.String())
+		}
+	}
+}
+
+func TestDescribeRuleEscapes(t *testing.T) {
+	r := learn.Rule{Section: learn.SectionWrite, Entry: "$WORKSPACE/a\x1b]0;t\x07", Count: 2,
+		Covers:  []string{"/w/a\nwrite: - ~", "/w/\u202eb"},
+		Example: events.Event{Kind: events.KindFile, Op: "create", Path: "/w/x\r\x1b[K", Process: "sh -c \x1b]52;c;YQ==\x07 (pid 3)"}}
+	var out strings.Builder
+	describeRule(&out, 0, 1, r)
+	out.WriteString(escapeLines("+    - /w/\x9b\u2066x\n"))
+	for _, bad := range []string{"\x1b", "\r", "\x07", "\u202e", "\x9b", "\u2066", "\nwrite"} {
+		if strings.Contains(out.String(), bad) {
+			t.Errorf("output holds %q:\n%s", bad, out.String())
 		}
 	}
 }

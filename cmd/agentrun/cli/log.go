@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/events/store"
 	"github.com/agentrun/agentrun/launcher"
@@ -74,23 +75,35 @@ func logAction(c *cli.Context) error {
 }
 
 // printEvent writes one event for people: a headline, then its rule, reason and process chain.
+// Every string from the event goes through display.Escape: paths, names and command lines
+// are the agent's.
 func printEvent(w io.Writer, e events.Event) {
 	what := string(e.Kind)
 	if e.Op != "" {
 		what += " " + e.Op
 	}
-	fmt.Fprintf(w, "%s  %-10s  %s %s  [%s, run %s]\n", e.Time.Local().Format("2006-01-02 15:04:05"), e.Verdict, what, e.Target(), e.Profile, e.RunID)
+	fmt.Fprintf(w, "%s  %-10s  %s %s  [%s, run %s]\n", e.Time.Local().Format("2006-01-02 15:04:05"), display.Escape(string(e.Verdict)),
+		display.Escape(what), display.Escape(e.Target()), display.Escape(e.Profile), display.Escape(e.RunID))
 	if e.Rule != "" {
-		fmt.Fprintf(w, "    rule     %s\n", e.Rule)
+		fmt.Fprintf(w, "    rule     %s\n", display.Escape(e.Rule))
 	}
 	if e.Reason != "" {
-		fmt.Fprintf(w, "    reason   %s\n", e.Reason)
+		fmt.Fprintf(w, "    reason   %s\n", display.Escape(e.Reason))
 	}
 	if len(e.Chain) > 0 {
-		fmt.Fprintf(w, "    process  %s\n", strings.Join(e.Chain, " ← "))
+		fmt.Fprintf(w, "    process  %s\n", escapeChain(e.Chain))
 	} else if e.Process != "" {
-		fmt.Fprintf(w, "    process  %s\n", e.Process)
+		fmt.Fprintf(w, "    process  %s\n", display.Escape(e.Process))
 	}
+}
+
+// escapeChain writes a process chain, innermost first, each command line escaped.
+func escapeChain(chain []string) string {
+	parts := make([]string, len(chain))
+	for i, c := range chain {
+		parts[i] = display.Escape(c)
+	}
+	return strings.Join(parts, " ← ")
 }
 
 func eventFilter(c *cli.Context) (store.Filter, error) {

@@ -3,11 +3,11 @@ package cli
 import (
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/events/store"
 	"github.com/agentrun/agentrun/launcher"
@@ -78,12 +78,12 @@ func reportAction(c *cli.Context) error {
 	}
 	fmt.Fprintf(w, "%s: not ready: %d accesses in %d groups %s were denied or would have been (%d runs):\n", name, n, len(blocking), window, len(runs))
 	for _, a := range blocking {
-		fmt.Fprintf(w, "  %-10s %s %s %s  ×%d, last %s\n", a.Verdict, a.Kind, a.Op, a.Target, a.Count, a.Last.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(w, "  %-10s %s %s %s  ×%d, last %s\n", a.Verdict, a.Kind, display.Escape(a.Op), display.Escape(a.Target), a.Count, a.Last.Local().Format("2006-01-02 15:04"))
 		if a.Rule != "" {
-			fmt.Fprintf(w, "             rule     %s\n", a.Rule)
+			fmt.Fprintf(w, "             rule     %s\n", display.Escape(a.Rule))
 		}
 		if len(a.Example.Chain) > 0 {
-			fmt.Fprintf(w, "             process  %s\n", strings.Join(a.Example.Chain, " ← "))
+			fmt.Fprintf(w, "             process  %s\n", escapeChain(a.Example.Chain))
 		}
 	}
 	fmt.Fprintf(w, "agentrun learn %s proposes rules for these; agentrun log --profile %s shows each event\n", name, name)

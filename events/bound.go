@@ -23,26 +23,26 @@ const Truncated = "…"
 // there is one, ending in Truncated) and Chain to its first MaxChain entries. An event
 // within the limits comes back as it is.
 func (e Event) Bounded() Event {
-	e.RunID = clip(e.RunID, MaxShortLen)
-	e.Profile = clip(e.Profile, MaxShortLen)
-	e.Kind = Kind(clip(string(e.Kind), MaxShortLen))
-	e.Process = clip(e.Process, MaxProcessLen)
-	e.Exe = clip(e.Exe, MaxPathLen)
-	e.Op = clip(e.Op, MaxShortLen)
-	e.Name = clip(e.Name, MaxNameLen)
-	e.Path = clip(e.Path, MaxPathLen)
-	e.Address = clip(e.Address, MaxShortLen)
-	e.Protocol = clip(e.Protocol, MaxShortLen)
-	e.Verdict = Verdict(clip(string(e.Verdict), MaxShortLen))
-	e.Rule = clip(e.Rule, MaxTextLen)
-	e.Reason = clip(e.Reason, MaxTextLen)
+	e.RunID = Clip(e.RunID, MaxShortLen)
+	e.Profile = Clip(e.Profile, MaxShortLen)
+	e.Kind = Kind(Clip(string(e.Kind), MaxShortLen))
+	e.Process = Clip(e.Process, MaxProcessLen)
+	e.Exe = Clip(e.Exe, MaxPathLen)
+	e.Op = Clip(e.Op, MaxShortLen)
+	e.Name = Clip(e.Name, MaxNameLen)
+	e.Path = Clip(e.Path, MaxPathLen)
+	e.Address = Clip(e.Address, MaxShortLen)
+	e.Protocol = Clip(e.Protocol, MaxShortLen)
+	e.Verdict = Verdict(Clip(string(e.Verdict), MaxShortLen))
+	e.Rule = Clip(e.Rule, MaxTextLen)
+	e.Reason = Clip(e.Reason, MaxTextLen)
 	if needsClip(e.Chain) {
 		chain := make([]string, 0, min(len(e.Chain), MaxChain))
 		for i, c := range e.Chain {
 			if i == MaxChain {
 				break
 			}
-			chain = append(chain, clip(c, MaxProcessLen))
+			chain = append(chain, Clip(c, MaxProcessLen))
 		}
 		e.Chain = chain
 	}
@@ -61,8 +61,9 @@ func needsClip(chain []string) bool {
 	return false
 }
 
-// clip shortens s to at most n bytes, the last of them Truncated.
-func clip(s string, n int) string {
+// Clip shortens s to at most n bytes, ending in Truncated, at a UTF-8 boundary where there is
+// one; a shorter s comes back as it is.
+func Clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -197,7 +197,7 @@ func TestFloodGrowth(t *testing.T) {
 	if info.Events+info.Dropped != n || info.Capped < n-DefaultMaxRunAggregates {
 		t.Errorf("Info() = %+v; want Events+Dropped %d, Capped at least %d", info, n, n-DefaultMaxRunAggregates)
 	}
-	if _, err := s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+	if err := s.Checkpoint(); err != nil {
 		t.Fatal(err)
 	}
 	var size int64

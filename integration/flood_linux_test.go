@@ -59,12 +59,12 @@ socket(my $s, PF_INET, SOCK_DGRAM, 0) or die "socket: $!";
 my $to = sockaddr_in(53, inet_aton($ns));
 my $rin = ""; vec($rin, fileno($s), 1) = 1;
 while (time < $end) {
-	for (1..100) {
+	for (1..500) {
 		my $name = "q$i-" . int(rand(1e9)) . ".flood.test";
 		my $q = pack("n6", $i & 0xffff, 0x0100, 1, 0, 0, 0) . join("", map { chr(length $_) . $_ } split /\./, $name) . "\0" . pack("n2", 1, 1);
 		send($s, $q, 0, $to); $i++;
 	}
-	while (select(my $rout = $rin, undef, undef, 0.001) > 0) { recv($s, my $b, 512, 0) }
+	while (select(my $rout = $rin, undef, undef, 0) > 0) { recv($s, my $b, 512, 0) }
 }
 print "$i\n";`
 

@@ -26,8 +26,8 @@ const (
 //
 // What is pending is bounded whatever the agent does: at most MaxRunEvents raw events
 // (MaxRunEventBytes of JSON) over the whole run, and one pending aggregate for each of at
-// most MaxRunAggregates groups; an event in a further group is only counted, in the
-// profile's overflow (see [Store.Overflow]).
+// most MaxRunAggregates groups (and MaxRunAggregateBytes); an event in a further group is
+// only counted, in the profile's overflow (see [Store.Overflow]).
 type Run struct {
 	s    *Store
 	info RunInfo

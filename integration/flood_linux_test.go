@@ -184,8 +184,19 @@ func checkFlood(t *testing.T, f floodFigures) {
 func testFloodPaths(t *testing.T, unprivileged bool) {
 	r := newRunner(t, unprivileged)
 	script := fmt.Sprintf(pathFlood, floodSeconds(t))
-	f := flood(t, r, "test", r.profile, "--network", "none", "--", "perl", "-e", script)
+	jsonl := filepath.Join(r.tmp, "flood.jsonl")
+	f := flood(t, r, "test", r.profile, "--network", "none", "--events", jsonl, "--", "perl", "-e", script)
 	checkFlood(t, f)
+	// The events file has every event, up to its cap of 1 GiB per run.
+	if fi, err := os.Stat(jsonl); err != nil {
+		t.Error(err)
+	} else {
+		t.Logf("the events file: %.1f MiB", float64(fi.Size())/(1<<20))
+		if fi.Size() > 1<<30+1<<20 {
+			t.Errorf("the events file holds %d bytes, past its cap of 1 GiB", fi.Size())
+		}
+	}
+	os.Remove(jsonl)
 	if f.produced > store.DefaultMaxRunAggregates+1000 && f.run.Capped == 0 {
 		t.Errorf("%d unique denials, none capped: %s", f.produced, f)
 	}

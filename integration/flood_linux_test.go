@@ -95,8 +95,9 @@ func (f floodFigures) String() string {
 func flood(t *testing.T, r *runner, profileName, file string, args ...string) floodFigures {
 	t.Helper()
 	dir := filepath.Join(r.home, ".local", "state", "agentrun")
-	// A run before, so the store exists and its size is the baseline.
-	if res := r.run(t, "--profile", file, "--network", "none", "--", "true"); res.code != 0 {
+	// A run before, so the store exists and its size is the baseline; its denial must
+	// outlive the flood.
+	if res := r.run(t, "--profile", file, "--network", "none", "--", "sh", "-c", "cat /etc/shadow; true"); res.code != 0 {
 		t.Fatalf("a first run: %s", res)
 	}
 	before := storeSize(t, r, dir)
@@ -156,6 +157,13 @@ func flood(t *testing.T, r *runner, profileName, file string, args ...string) fl
 		t.Fatal(err)
 	}
 	f.aggregates = len(aggs)
+	kept := false
+	for _, a := range aggs {
+		kept = kept || a.Target == "/etc/shadow"
+	}
+	if !kept {
+		t.Error("the first run's denial of /etc/shadow is gone after the flood")
+	}
 	return f
 }
 

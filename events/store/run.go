@@ -290,18 +290,6 @@ func (p *pending) empty() bool {
 	return len(p.raw) == 0 && len(p.aggs) == 0 && len(p.over) == 0 && p.notRaw == 0 && p.capped == 0 && p.lost == 0
 }
 
-// events is how many events the pending aggregates and overflow count.
-func (p *pending) events() int64 {
-	var n int64
-	for _, a := range p.aggs {
-		n += a.count
-	}
-	for _, o := range p.over {
-		n += o.count
-	}
-	return n
-}
-
 func (r *Run) take() *pending {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -316,7 +304,7 @@ func (r *Run) take() *pending {
 
 // commit writes what is pending in one transaction: the raw events, the aggregates (those
 // the profile has no room for go to its overflow), and the run's counts. When it fails, the
-// events are lost and count as dropped.
+// events are lost, and its raw events count as dropped in the next commit.
 func (r *Run) commit() {
 	p := r.take()
 	if p.empty() {
@@ -333,7 +321,7 @@ func (r *Run) commit() {
 			r.err = fmt.Errorf("recording events of run %s: %w", r.info.ID, err)
 		}
 		r.mu.Lock()
-		r.lost += p.lost + p.notRaw + p.events()
+		r.lost += p.lost + p.notRaw + int64(len(p.raw)) // not kept as raw events
 		r.mu.Unlock()
 		return
 	}

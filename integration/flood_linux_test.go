@@ -78,7 +78,9 @@ network:
 // floodFigures is what one flood did.
 type floodFigures struct {
 	produced   int   // what the agent says it did
-	rss        int64 // agentrun's peak resident memory, bytes
+	rss        int64 // agentrun's peak resident memory, bytes: the larger of hwm and maxrss
+	hwm        int64 // its VmHWM, read while it ran
+	maxrss     int64 // its rusage's, which counts the processes it waited for too
 	growth     int64 // the store's growth, bytes
 	aggregates int   // the profile's aggregates afterwards
 	run        store.RunInfo
@@ -86,8 +88,8 @@ type floodFigures struct {
 }
 
 func (f floodFigures) String() string {
-	return fmt.Sprintf("%d produced; agentrun peak RSS %.1f MiB; store growth %.1f MiB; %d aggregates; run: %d raw events kept, %d not kept one by one, %d capped",
-		f.produced, float64(f.rss)/(1<<20), float64(f.growth)/(1<<20), f.aggregates, f.run.Events, f.run.Dropped, f.run.Capped)
+	return fmt.Sprintf("%d produced; agentrun peak RSS %.1f MiB (VmHWM %.1f, ru_maxrss %.1f); store growth %.1f MiB; %d aggregates; run: %d raw events kept, %d not kept one by one, %d capped",
+		f.produced, float64(f.rss)/(1<<20), float64(f.hwm)/(1<<20), float64(f.maxrss)/(1<<20), float64(f.growth)/(1<<20), f.aggregates, f.run.Events, f.run.Dropped, f.run.Capped)
 }
 
 // flood runs agentrun with the profile in file and args (the agent's command last),
@@ -136,12 +138,13 @@ func flood(t *testing.T, r *runner, profileName, file string, args ...string) fl
 		t.Fatalf("the flood's agent: exit %d\nstdout: %s\nstderr: %s", code, stdout.String(), stderr.String())
 	}
 	f := floodFigures{summary: stderr.String()}
-	f.rss = hwm.Load() << 10
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok && ru.Maxrss<<10 > f.rss {
-		// ru_maxrss counts the largest of agentrun and the processes it waited for (the
+	f.hwm = hwm.Load() << 10
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		// ru_maxrss is the largest of agentrun and the processes it waited for (the
 		// sandbox's): an upper bound of agentrun's own.
-		f.rss = ru.Maxrss << 10
+		f.maxrss = ru.Maxrss << 10
 	}
+	f.rss = max(f.hwm, f.maxrss)
 	f.produced, _ = strconv.Atoi(strings.TrimSpace(lastLine(stdout.String())))
 	f.growth = storeSize(t, r, dir) - before
 

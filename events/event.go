@@ -93,38 +93,83 @@ type Sink interface {
 
 // Log writes events as JSON lines and keeps what a summary needs. A nil writer only
 // counts. It is safe for concurrent use.
+//
+// What it keeps is bounded, whatever the agent does: the summary counts at most
+// maxSummaryTargets targets per verdict one by one (later targets only add to the total), and
+// the JSON lines stop after the writer's limit (see [NewLimitedLog]).
 type Log struct {
-	mu     sync.Mutex
-	w      io.Writer
-	enc    *json.Encoder
-	err    error
-	counts map[Verdict]map[string]int // denied and would-deny: target → count, for the summary
-	total  int
+	mu        sync.Mutex
+	w         io.Writer
+	enc       *json.Encoder
+	err       error
+	counts    map[Verdict]map[string]int // denied and would-deny: target → count, for the summary
+	others    map[Verdict]int            // events of those verdicts whose targets were not counted one by one
+	total     int
+	limit     int64 // bytes of JSON lines the log writes at most; 0 for no limit
+	written   int64
+	unwritten int // events not written past the limit
 }
 
+// maxSummaryTargets is how many targets per verdict the summary counts one by one: a flood of
+// unique paths or names must not grow agentrun's memory without end.
+const maxSummaryTargets = 1000
+
 // NewLog writes JSON lines to w (which may be nil).
-func NewLog(w io.Writer) *Log {
-	l := &Log{w: w, counts: map[Verdict]map[string]int{Denied: {}, WouldDeny: {}}}
+func NewLog(w io.Writer) *Log { return NewLimitedLog(w, 0) }
+
+// NewLimitedLog writes JSON lines to w (which may be nil) until they reach limit bytes
+// (0: no limit); the events after that are only counted (see [Log.Unwritten]).
+func NewLimitedLog(w io.Writer, limit int64) *Log {
+	l := &Log{w: w, counts: map[Verdict]map[string]int{Denied: {}, WouldDeny: {}}, others: map[Verdict]int{}, limit: limit}
 	if w != nil {
-		l.enc = json.NewEncoder(w)
+		l.enc = json.NewEncoder(countingWriter{w, &l.written})
 	}
 	return l
 }
 
-// Record writes one event.
+type countingWriter struct {
+	w io.Writer
+	n *int64
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	*c.n += int64(n)
+	return n, err
+}
+
+// Record writes one event, with its strings bounded (see [Event.Bounded]).
 func (l *Log) Record(e Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
+	e = e.Bounded()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.total++
 	if c, ok := l.counts[e.Verdict]; ok {
-		c[e.Target()]++
+		t := e.Target()
+		if _, seen := c[t]; seen || len(c) < maxSummaryTargets {
+			c[t]++
+		} else {
+			l.others[e.Verdict]++
+		}
 	}
-	if l.enc != nil && l.err == nil {
-		l.err = l.enc.Encode(e)
+	if l.enc == nil || l.err != nil {
+		return
 	}
+	if l.limit > 0 && l.written >= l.limit {
+		l.unwritten++
+		return
+	}
+	l.err = l.enc.Encode(e)
+}
+
+// Unwritten is how many events were not written because the log had reached its limit.
+func (l *Log) Unwritten() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.unwritten
 }
 
 // Err is the first error writing the log, if any.
@@ -144,7 +189,7 @@ func (l *Log) Counts() (denied, wouldDeny int) {
 	for _, c := range l.counts[WouldDeny] {
 		wouldDeny += c
 	}
-	return denied, wouldDeny
+	return denied + l.others[Denied], wouldDeny + l.others[WouldDeny]
 }
 
 // Summary is a line for stderr at the end of a run for denials and one for would-be denials,
@@ -154,21 +199,23 @@ func (l *Log) Summary() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []string
-	if s := summarise(l.counts[Denied], "denied"); s != "" {
+	if s := summarise(l.counts[Denied], l.others[Denied], "denied"); s != "" {
 		out = append(out, s)
 	}
-	if s := summarise(l.counts[WouldDeny], "would be denied in enforce mode"); s != "" {
+	if s := summarise(l.counts[WouldDeny], l.others[WouldDeny], "would be denied in enforce mode"); s != "" {
 		out = append(out, s)
 	}
 	return out
 }
 
-func summarise(counts map[string]int, what string) string {
+// summarise is the summary line for counts, plus others: events whose targets were past
+// maxSummaryTargets.
+func summarise(counts map[string]int, others int, what string) string {
 	if len(counts) == 0 {
 		return ""
 	}
 	targets := make([]string, 0, len(counts))
-	n := 0
+	n := others
 	for t, c := range counts {
 		targets = append(targets, t)
 		n += c
@@ -183,7 +230,11 @@ func summarise(counts map[string]int, what string) string {
 	var parts []string
 	for i, t := range targets {
 		if i == shown {
-			parts = append(parts, fmt.Sprintf("and %d more", len(targets)-shown))
+			more := fmt.Sprintf("and %d more", len(targets)-shown)
+			if others > 0 {
+				more = fmt.Sprintf("and at least %d more", len(targets)-shown+1)
+			}
+			parts = append(parts, more)
 			break
 		}
 		c := counts[t]
@@ -192,6 +243,9 @@ func summarise(counts map[string]int, what string) string {
 			t = fmt.Sprintf("%s (%d)", t, c)
 		}
 		parts = append(parts, t)
+	}
+	if len(targets) <= shown && others > 0 {
+		parts = append(parts, "and more")
 	}
 	noun := "accesses"
 	if n == 1 {

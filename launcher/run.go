@@ -54,7 +54,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		defer f.Close()
 		w = f
 	}
-	log := events.NewLog(w)
+	log := events.NewLimitedLog(w, eventsFileLimit)
 	runID := newRunID()
 	rec := startRecord(plan, runID, opts)
 	if plan.Policy.Mode == profiles.ModeAudit {
@@ -67,8 +67,11 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 	sink := events.Tee{log, rec, notes}
 	code := 0
 	defer func() {
-		stored := rec.end(code, stdio.Stderr)
+		info, stored := rec.end(code, stdio.Stderr)
 		for _, s := range log.Summary() {
+			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
+		}
+		for _, s := range capLines(info, log.Unwritten(), opts.EventsFile) {
 			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
 		}
 		for _, s := range notes.lines() {

@@ -19,8 +19,14 @@ const minBinding = 10 * time.Minute
 type Bindings struct {
 	mu  sync.RWMutex
 	m   map[netip.Addr]map[string]time.Time // address → name → expiry
+	n   int                                 // bindings in m
 	now func() time.Time
 }
+
+// maxBindings bounds the table: an agent looking up endless names under an allowed wildcard
+// must not grow agentrun's memory without end. Past it, expired bindings go, then those
+// expiring first.
+const maxBindings = 16384
 
 // NewBindings returns an empty table.
 func NewBindings() *Bindings {
@@ -40,10 +46,56 @@ func (b *Bindings) Add(name string, addrs []netip.Addr, ttl time.Duration) {
 			names = map[string]time.Time{}
 			b.m[a] = names
 		}
-		if expiry.After(names[name]) {
+		old, ok := names[name]
+		if !ok {
+			b.n++
+		}
+		if expiry.After(old) {
 			names[name] = expiry
 		}
 	}
+	if b.n > maxBindings {
+		b.shrink()
+	}
+}
+
+// shrink drops the expired bindings, then, while the table is still over three quarters of
+// maxBindings, those that expire first.
+func (b *Bindings) shrink() {
+	now := b.now()
+	for a, names := range b.m {
+		for name, expiry := range names {
+			if !now.Before(expiry) {
+				delete(names, name)
+				b.n--
+			}
+		}
+		if len(names) == 0 {
+			delete(b.m, a)
+		}
+	}
+	if b.n <= maxBindings*3/4 {
+		return
+	}
+	type binding struct {
+		a      netip.Addr
+		name   string
+		expiry time.Time
+	}
+	all := make([]binding, 0, b.n)
+	for a, names := range b.m {
+		for name, expiry := range names {
+			all = append(all, binding{a, name, expiry})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].expiry.Before(all[j].expiry) })
+	for _, x := range all[:b.n-maxBindings*3/4] {
+		delete(b.m[x.a], x.name)
+		if len(b.m[x.a]) == 0 {
+			delete(b.m, x.a)
+		}
+	}
+	b.n = maxBindings * 3 / 4
 }
 
 // Names returns the names an address is bound to now, sorted.

@@ -123,11 +123,17 @@ func NewCanonicalizer() func(string) string {
 			return r.path, r.err
 		}
 		path, err := filepath.EvalSymlinks(p)
+		if len(cache) >= maxCanonCache { // an agent naming endless directories: start again
+			clear(cache)
+		}
 		cache[p] = evalResult{path, err}
 		return path, err
 	}
 	return func(p string) string { return canonicalPath(p, eval) }
 }
+
+// maxCanonCache bounds a canonicalizer's memory of resolved directories.
+const maxCanonCache = 4096
 
 type evalResult struct {
 	path string

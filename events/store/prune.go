@@ -16,7 +16,8 @@ var pruneChunk int64 = 10_000
 
 // Prune applies the retention options as of now: it deletes raw events older than RawAge,
 // then the oldest raw events beyond MaxRawEvents, runs that ended (or, never ended, started)
-// before RawAge and have no raw events left, and aggregates last seen before AggregateAge.
+// before RawAge and have no raw events left, and aggregates and overflow last seen before
+// AggregateAge.
 // A run's Events count goes down by the raw events deleted.
 func (s *Store) Prune(now time.Time) error {
 	if err := s.prune(now); err != nil {
@@ -46,8 +47,20 @@ func (s *Store) prune(now time.Time) error {
 			AND NOT EXISTS (SELECT 1 FROM events WHERE events.run_id = runs.id)`, rawCutoff); err != nil {
 			return fmt.Errorf("deleting runs: %w", err)
 		}
-		if _, err := tx.Exec(`DELETE FROM aggregates WHERE last < ?`, nanos(now.Add(-s.opts.AggregateAge))); err != nil {
+		aggCutoff := nanos(now.Add(-s.opts.AggregateAge))
+		if _, err := tx.Exec(`DELETE FROM aggregates WHERE last < ?`, aggCutoff); err != nil {
 			return fmt.Errorf("deleting aggregates: %w", err)
+		}
+		if _, err := tx.Exec(`DELETE FROM overflow WHERE last < ?`, aggCutoff); err != nil {
+			return fmt.Errorf("deleting overflow: %w", err)
+		}
+		// The profiles' counts of aggregates, counted afresh.
+		if _, err := tx.Exec(`DELETE FROM aggregate_counts`); err != nil {
+			return fmt.Errorf("counting aggregates: %w", err)
+		}
+		if _, err := tx.Exec(`INSERT INTO aggregate_counts (profile, rows)
+			SELECT profile, count(*) FROM aggregates GROUP BY profile`); err != nil {
+			return fmt.Errorf("counting aggregates: %w", err)
 		}
 		if _, err := tx.Exec(`INSERT INTO meta (key, value) VALUES ('last_prune', ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, strconv.FormatInt(nanos(now), 10)); err != nil {

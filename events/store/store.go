@@ -8,10 +8,18 @@
 // the last batch it had not committed (a run's writer commits at least every 50 ms). The
 // driver is modernc.org/sqlite, which is pure Go: no cgo, so the binary still cross-compiles.
 //
-// Retention: each run keeps at most [Options.MaxRunEvents] raw events (past that only the
-// aggregates count), and [Store.Prune], run by [Open] at most once a day, deletes raw
-// events and runs older than [Options.RawAge], the oldest raw events beyond
-// [Options.MaxRawEvents], and aggregates not seen for [Options.AggregateAge].
+// Retention: each run keeps at most [Options.MaxRunEvents] raw events (and
+// [Options.MaxRunEventBytes] of them; past that only the aggregates count), and [Store.Prune],
+// run by [Open] at most once a day, deletes raw events and runs older than [Options.RawAge],
+// the oldest raw events beyond [Options.MaxRawEvents], and aggregates not seen for
+// [Options.AggregateAge].
+//
+// Caps: an agent can make every event unique (a new path, a new DNS name each time), so one
+// run counts at most [Options.MaxRunAggregates] groups one by one, and a profile has at most
+// [Options.MaxProfileAggregates] aggregates; events past either cap are counted per profile,
+// kind and verdict in the overflow ([Store.Overflow]) and in the run's Capped. A cap never
+// evicts what is stored: a flood in one run leaves other runs' and profiles' aggregates as
+// they are.
 package store
 
 import (
@@ -36,18 +44,23 @@ import (
 
 // The defaults of Options.
 const (
-	DefaultMaxRunEvents = 10_000
-	DefaultMaxRawEvents = 1_000_000
-	DefaultRawAge       = 30 * 24 * time.Hour
-	DefaultAggregateAge = 180 * 24 * time.Hour
+	DefaultMaxRunEvents         = 10_000
+	DefaultMaxRunEventBytes     = 8 << 20
+	DefaultMaxRunAggregates     = 10_000
+	DefaultMaxRunAggregateBytes = 16 << 20
+	DefaultMaxProfileAggregates = 100_000
+	DefaultMaxRawEvents         = 1_000_000
+	DefaultRawAge               = 30 * 24 * time.Hour
+	DefaultAggregateAge         = 180 * 24 * time.Hour
 )
 
 const (
 	fileName      = "events.db"
-	schemaVersion = 1
+	schemaVersion = 2
 	pruneEvery    = 24 * time.Hour
-	busyTimeout   = 5000 // milliseconds SQLite waits for another writer
-	busyRetries   = 5    // further attempts at a transaction that still found the database busy
+	busyTimeout   = 5000    // milliseconds SQLite waits for another writer
+	busyRetries   = 5       // further attempts at a transaction that still found the database busy
+	walLimit      = 4 << 20 // bytes the WAL file is cut back to after a checkpoint
 )
 
 // DefaultDir is $XDG_STATE_HOME/agentrun, or home/.local/state/agentrun when XDG_STATE_HOME
@@ -67,6 +80,17 @@ type Options struct {
 	// MaxRunEvents is how many raw events one run keeps; past it only the aggregates are
 	// updated and the run's Dropped count grows.
 	MaxRunEvents int
+	// MaxRunEventBytes is how many bytes of JSON one run's raw events take at most.
+	MaxRunEventBytes int64
+	// MaxRunAggregates is how many groups (aggregates) one run counts one by one; events in
+	// further groups are counted in the overflow and the run's Capped.
+	MaxRunAggregates int
+	// MaxRunAggregateBytes is how many bytes the groups one run counts one by one take at
+	// most: their keys and first examples. It binds only when the strings are very long.
+	MaxRunAggregateBytes int64
+	// MaxProfileAggregates is how many aggregates a profile has at most; events in further
+	// groups are counted in the overflow and the run's Capped.
+	MaxProfileAggregates int
 	// MaxRawEvents is how many raw events the store keeps in all; Prune deletes the oldest.
 	MaxRawEvents int
 	// RawAge is how long raw events and runs are kept.
@@ -81,6 +105,18 @@ type Owner struct{ UID, GID int }
 func (o Options) withDefaults() Options {
 	if o.MaxRunEvents <= 0 {
 		o.MaxRunEvents = DefaultMaxRunEvents
+	}
+	if o.MaxRunEventBytes <= 0 {
+		o.MaxRunEventBytes = DefaultMaxRunEventBytes
+	}
+	if o.MaxRunAggregates <= 0 {
+		o.MaxRunAggregates = DefaultMaxRunAggregates
+	}
+	if o.MaxRunAggregateBytes <= 0 {
+		o.MaxRunAggregateBytes = DefaultMaxRunAggregateBytes
+	}
+	if o.MaxProfileAggregates <= 0 {
+		o.MaxProfileAggregates = DefaultMaxProfileAggregates
 	}
 	if o.MaxRawEvents <= 0 {
 		o.MaxRawEvents = DefaultMaxRawEvents
@@ -141,6 +177,7 @@ func dsn(path string) string {
 		"_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) + ")",
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(NORMAL)",
+		"_pragma=journal_size_limit(" + strconv.Itoa(walLimit) + ")",
 		"_pragma=foreign_keys(1)",
 		"_txlock=immediate",
 	}, "&")
@@ -170,8 +207,8 @@ func (s *Store) init() error {
 	return nil
 }
 
-// schema is version 1 of the database. Times are Unix nanoseconds; events and examples
-// are events.Event as JSON.
+// schema is the database as version 1 made it; migrations take it on from there. Times are
+// Unix nanoseconds; events and examples are events.Event as JSON.
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS meta (
 		key   TEXT PRIMARY KEY,
@@ -221,6 +258,30 @@ var schema = []string{
 	`CREATE INDEX IF NOT EXISTS aggregates_last ON aggregates (last)`,
 }
 
+// migrations[v-2] takes the schema from version v-1 to v.
+var migrations = [][]string{
+	{ // 2: caps. The runs' capped events, each profile's count of aggregates (kept in step
+		// by the writers, so a cap costs no count(*)), the overflow past the caps; and no
+		// index on aggregates' last, which copied each whole key (Prune scans once a day).
+		`ALTER TABLE runs ADD COLUMN capped INTEGER NOT NULL DEFAULT 0`,
+		`CREATE TABLE aggregate_counts (
+			profile TEXT PRIMARY KEY,
+			rows    INTEGER NOT NULL
+		)`,
+		`INSERT INTO aggregate_counts (profile, rows) SELECT profile, count(*) FROM aggregates GROUP BY profile`,
+		`CREATE TABLE overflow (
+			profile TEXT NOT NULL,
+			kind    TEXT NOT NULL,
+			verdict TEXT NOT NULL,
+			count   INTEGER NOT NULL,
+			first   INTEGER NOT NULL,
+			last    INTEGER NOT NULL,
+			PRIMARY KEY (profile, kind, verdict)
+		)`,
+		`DROP INDEX IF EXISTS aggregates_last`,
+	},
+}
+
 // migrate brings the schema to schemaVersion inside one write transaction, so two
 // processes opening a new store at once do not both create it.
 func (s *Store) migrate() error {
@@ -235,9 +296,19 @@ func (s *Store) migrate() error {
 		case v > schemaVersion:
 			return fmt.Errorf("schema version %d is newer than this agentrun's (%d)", v, schemaVersion)
 		}
-		for _, q := range schema {
-			if _, err := tx.Exec(q); err != nil {
-				return fmt.Errorf("creating schema: %w", err)
+		if v == 0 {
+			for _, q := range schema {
+				if _, err := tx.Exec(q); err != nil {
+					return fmt.Errorf("creating schema: %w", err)
+				}
+			}
+			v = 1
+		}
+		for ; v < schemaVersion; v++ {
+			for _, q := range migrations[v-1] {
+				if _, err := tx.Exec(q); err != nil {
+					return fmt.Errorf("migrating schema to version %d: %w", v+1, err)
+				}
 			}
 		}
 		if _, err := tx.Exec(`PRAGMA user_version = ` + strconv.Itoa(schemaVersion)); err != nil {
@@ -314,7 +385,10 @@ type RunInfo struct {
 	Command           []string
 	Started, Ended    time.Time // Ended is zero while the run goes on, or after a crash
 	ExitCode          int
-	Events, Dropped   int // raw events kept; events not kept (MaxRunEvents, a full queue, a failed commit)
+	Events, Dropped   int // raw events kept; raw events not kept (MaxRunEvents, a failed commit)
+	// Capped is how many events were only counted in the overflow: their groups were past
+	// MaxRunAggregates or MaxProfileAggregates.
+	Capped int
 }
 
 // Filter selects events, runs and aggregates. Zero fields select everything.
@@ -415,7 +489,7 @@ func (s *Store) Runs(f Filter) ([]RunInfo, error) {
 		}
 		args = append(args, f.RunID)
 	}
-	rows, err := s.db.Query(`SELECT id, profile, mode, command, started, ended, exit_code, events, dropped
+	rows, err := s.db.Query(`SELECT id, profile, mode, command, started, ended, exit_code, events, dropped, capped
 		FROM runs`+where+` ORDER BY started DESC, id DESC`+f.limit(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("querying runs: %w", err)
@@ -430,7 +504,7 @@ func (s *Store) Runs(f Filter) ([]RunInfo, error) {
 			ended    sql.NullInt64
 			exitCode sql.NullInt64
 		)
-		if err := rows.Scan(&r.ID, &r.Profile, &r.Mode, &command, &started, &ended, &exitCode, &r.Events, &r.Dropped); err != nil {
+		if err := rows.Scan(&r.ID, &r.Profile, &r.Mode, &command, &started, &ended, &exitCode, &r.Events, &r.Dropped, &r.Capped); err != nil {
 			return nil, fmt.Errorf("querying runs: %w", err)
 		}
 		if err := json.Unmarshal(command, &r.Command); err != nil {
@@ -515,4 +589,51 @@ func (s *Store) Aggregates(f Filter) ([]Aggregate, error) {
 		return nil, fmt.Errorf("querying aggregates: %w", err)
 	}
 	return aggs, nil
+}
+
+// Overflow is the events of one profile, kind and verdict that were counted without their
+// own aggregate, past MaxRunAggregates or MaxProfileAggregates.
+type Overflow struct {
+	Profile     string
+	Kind        events.Kind
+	Verdict     events.Verdict
+	Count       int64
+	First, Last time.Time
+}
+
+// Overflow returns the overflow that f's Profile, Verdicts, Kinds and Since (on Last) select,
+// ordered by profile, kind and verdict.
+func (s *Store) Overflow(f Filter) ([]Overflow, error) {
+	where, args := f.where("last", false, true)
+	rows, err := s.db.Query(`SELECT profile, kind, verdict, count, first, last FROM overflow`+where+
+		` ORDER BY profile, kind, verdict`+f.limit(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("querying overflow: %w", err)
+	}
+	defer rows.Close()
+	var out []Overflow
+	for rows.Next() {
+		var (
+			o           Overflow
+			first, last int64
+		)
+		if err := rows.Scan(&o.Profile, &o.Kind, &o.Verdict, &o.Count, &first, &last); err != nil {
+			return nil, fmt.Errorf("querying overflow: %w", err)
+		}
+		o.First, o.Last = fromNanos(first), fromNanos(last)
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("querying overflow: %w", err)
+	}
+	return out, nil
+}
+
+// Checkpoint copies the write-ahead log into the database file and cuts the log back to
+// nothing, so the files' sizes are the store's.
+func (s *Store) Checkpoint() error {
+	if _, err := s.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("checkpointing event store %s: %w", s.path, err)
+	}
+	return nil
 }

@@ -55,6 +55,11 @@ type notifier struct {
 // calls keep coming.
 const maxBatch = 256
 
+// maxBatches is how many batches wait for the judge at most; then the loop waits, and so do
+// the sandbox's calls. It bounds the memory that accesses (each up to two paths of 4 KiB)
+// take when the agent makes them faster than they are judged.
+const maxBatches = 16
+
 // batchWait is how long the calls must pause before the batch so far is handed over.
 const batchWait = 5 * time.Millisecond
 
@@ -97,7 +102,7 @@ func newNotifier(f *os.File, procs *procTable, handle func(fileAccess), gate *so
 	if err != nil {
 		return nil, err
 	}
-	n := &notifier{fd: fd, gate: gate, batches: make(chan []fileAccess, 64), procs: procs, done: make(chan struct{})}
+	n := &notifier{fd: fd, gate: gate, batches: make(chan []fileAccess, maxBatches), procs: procs, done: make(chan struct{})}
 	gate.listener = fd
 	if err := unix.Pipe2(n.stop[:], unix.O_CLOEXEC); err != nil {
 		unix.Close(fd)

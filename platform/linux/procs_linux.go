@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/agentrun/agentrun/events"
 )
 
 // procInfo is what an event says about the process that acted.
@@ -21,7 +23,13 @@ func (p *procInfo) String() string {
 }
 
 // maxProcs bounds the table; past it, it starts again (a long run forks many processes).
-const maxProcs = 8192
+// Each entry is bounded too (maxExecs programs of maxExecPath bytes, an executable's path of
+// events.MaxPathLen), so the table stays within a few MiB whatever the agent runs.
+const (
+	maxProcs    = 8192
+	maxExecs    = 8
+	maxExecPath = 256
+)
 
 // procTable remembers the processes seen, so each is read from /proc once (and again after
 // it executes another program). It is safe for concurrent use.
@@ -65,8 +73,8 @@ func (t *procTable) executes(pid int, path string) {
 	if len(t.execs) >= maxProcs {
 		t.execs = map[int][]string{}
 	}
-	if h := t.execs[pid]; len(h) < 8 {
-		t.execs[pid] = append(h, path)
+	if h := t.execs[pid]; len(h) < maxExecs {
+		t.execs[pid] = append(h, events.Clip(path, maxExecPath))
 	}
 	t.mu.Unlock()
 }
@@ -108,6 +116,7 @@ func readProc(pid int) *procInfo {
 		}
 	}
 	p.exe, _ = os.Readlink(dir + "/exe")
+	p.exe = events.Clip(p.exe, events.MaxPathLen)
 	if cmd, err := os.ReadFile(dir + "/cmdline"); err == nil && len(cmd) > 0 {
 		p.cmdline = strings.TrimSpace(string(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '})))
 	}

@@ -84,9 +84,20 @@ func learnAction(c *cli.Context) error {
 		return err
 	}
 	aggs, err := st.Aggregates(store.Filter{Profile: e.Name(), Since: since, Verdicts: []events.Verdict{events.Denied, events.WouldDeny}})
+	var over []store.Overflow
+	if err == nil {
+		over, err = st.Overflow(store.Filter{Profile: e.Name(), Since: since, Verdicts: []events.Verdict{events.Denied, events.WouldDeny}})
+	}
 	st.Close()
 	if err != nil {
 		return fmt.Errorf("reading the event store: %w", err)
+	}
+	var overN int64
+	for _, o := range over {
+		overN += o.Count
+	}
+	if overN > 0 {
+		fmt.Fprintf(c.App.Writer, "not learned: %d accesses counted without their targets, past the store's cap of groups per run or per profile\n", overN)
 	}
 	obs := make([]learn.Observation, 0, len(aggs))
 	for _, a := range aggs {

@@ -59,6 +59,14 @@ func reportAction(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", st.Path(), err)
 	}
+	over, err := st.Overflow(store.Filter{Profile: name, Since: from, Verdicts: []events.Verdict{events.Denied, events.WouldDeny}})
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", st.Path(), err)
+	}
+	var overN int64
+	for _, o := range over {
+		overN += o.Count
+	}
 	w := c.App.Writer
 	window := "since " + from.Local().Format("2006-01-02 15:04")
 	if from.Equal(changed) {
@@ -68,7 +76,7 @@ func reportAction(c *cli.Context) error {
 	case len(runs) == 0:
 		fmt.Fprintf(w, "%s: not ready: no run %s; run it (in audit mode: agentrun --mode audit --profile %s -- …) and ask again\n", name, window, name)
 		return &exitError{code: 1}
-	case len(blocking) == 0:
+	case len(blocking) == 0 && overN == 0:
 		fmt.Fprintf(w, "%s: ready for enforce mode: %d runs %s, nothing denied or would-be denied\n", name, len(runs), window)
 		return nil
 	}
@@ -76,7 +84,7 @@ func reportAction(c *cli.Context) error {
 	for _, a := range blocking {
 		n += a.Count
 	}
-	fmt.Fprintf(w, "%s: not ready: %d accesses in %d groups %s were denied or would have been (%d runs):\n", name, n, len(blocking), window, len(runs))
+	fmt.Fprintf(w, "%s: not ready: %d accesses in %d groups %s were denied or would have been (%d runs):\n", name, n+overN, len(blocking), window, len(runs))
 	for _, a := range blocking {
 		fmt.Fprintf(w, "  %-10s %s %s %s  ×%d, last %s\n", a.Verdict, a.Kind, display.Escape(a.Op), display.Escape(a.Target), a.Count, a.Last.Local().Format("2006-01-02 15:04"))
 		if a.Rule != "" {
@@ -85,6 +93,9 @@ func reportAction(c *cli.Context) error {
 		if len(a.Example.Chain) > 0 {
 			fmt.Fprintf(w, "             process  %s\n", escapeChain(a.Example.Chain))
 		}
+	}
+	if overN > 0 {
+		fmt.Fprintf(w, "  and %d more accesses counted without their targets: past the store's cap of groups per run or per profile (agentrun log shows a run's first events)\n", overN)
 	}
 	fmt.Fprintf(w, "agentrun learn %s proposes rules for these; agentrun log --profile %s shows each event\n", name, name)
 	return &exitError{code: 1}

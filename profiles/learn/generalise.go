@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/events"
@@ -182,6 +183,9 @@ func (l *learner) place(c *cand) (string, error) {
 			break
 		}
 	}
+	if clipped(c.target) && limit == len(elems) {
+		limit-- // the last name is not the one the agent used
+	}
 	want := len(elems)
 	vi, prefix := volatileAt(elems, l.opts.baseDepth(c.target))
 	switch {
@@ -344,6 +348,12 @@ var (
 // invalid UTF-8) is not spelled either: a profile is text for people, and a backslash is an
 // escape in patterns.
 func spellable(elem string) bool { return !unspellable.MatchString(elem) && display.Plain(elem) }
+
+// clipped reports whether path is one the event store cut short (events.Clip): its last
+// element ends in events.Truncated where the real name went on.
+func clipped(path string) bool {
+	return strings.HasSuffix(path, events.Truncated) && len(path) > events.MaxPathLen-utf8.UTFMax-1
+}
 
 // volatileAt finds the first element from start on whose name will change from run to run,
 // and the stable prefix of its name (for a glob; "" when there is none worth keeping).

@@ -78,9 +78,13 @@ func (s *HTTPStream) Feed(p []byte) ([]byte, error) {
 				}
 			}
 		case inHead:
+			from := max(len(s.held)-3, 0) // what was searched before holds no blank line
 			s.held = append(s.held, p...)
 			p = nil
-			end := bytes.Index(s.held, []byte("\r\n\r\n"))
+			end := bytes.Index(s.held[from:], []byte("\r\n\r\n"))
+			if end >= 0 {
+				end += from
+			}
 			if end < 0 {
 				if len(s.held) >= MaxFirstFlight {
 					return out, fmt.Errorf("request %d: an HTTP request head over %d KiB", s.requests+1, MaxFirstFlight>>10)

@@ -7,7 +7,8 @@ Steps, in order:
   s:TEXT          send TEXT (backslash escapes: \\r \\n)
   p:SECONDS       pause
   h:SNI[,opt...]  send a crafted TLS 1.3 ClientHello naming SNI; options:
-                  split=N  records of at most N bytes (default 16384)
+                  split=N  records of at most N bytes (default 16384); the first
+                           record goes alone, 0.3 s before the others
                   pad=N    a padding extension of N bytes
                   ech      an ECH extension (0xfe0d, GREASE: random payload)
                   also=NAME a second host_name in the server_name list
@@ -45,10 +46,10 @@ def client_hello(sni, opts):
     body = u16(0x0303) + os.urandom(32) + b"\x20" + os.urandom(32) + u16(2) + u16(0x1301) + b"\x01\x00" + u16(len(exts)) + exts
     msg = b"\x01" + len(body).to_bytes(3, "big") + body
     size = int(opts.get("split", 16384))
-    out = b""
+    out = []
     for i in range(0, len(msg), size):
         chunk = msg[i:i + size]
-        out += b"\x16\x03\x01" + u16(len(chunk)) + chunk
+        out.append(b"\x16\x03\x01" + u16(len(chunk)) + chunk)
     return out
 
 
@@ -64,7 +65,12 @@ def main():
         elif kind == "h":
             sni, *rest = arg.split(",")
             opts = dict((o.split("=", 1) + [""])[:2] for o in rest)
-            data = client_hello(sni, opts)
+            recs = client_hello(sni, opts)
+            if "split" in opts and len(recs) > 1:
+                s.sendall(recs[0])
+                time.sleep(0.3)
+                recs = recs[1:]
+            data = b"".join(recs)
             if "stall" in opts:
                 n = int(opts["stall"])
                 s.sendall(data[:n])

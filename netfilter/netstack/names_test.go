@@ -2,6 +2,7 @@ package netstack
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"io"
 	"net"
@@ -115,5 +116,109 @@ func TestPipelinedRequestToAnotherHostIsCut(t *testing.T) {
 	f.st.wg.Wait()
 	if !f.rec.find(events.Denied, "closed at request 2: a request naming evil.test") {
 		t.Errorf("no event for the cut: %+v", f.rec.Events())
+	}
+}
+
+// upgradeServer answers the first request head on each connection with answer, then echoes
+// what comes.
+func upgradeServer(t *testing.T, answer string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				br := bufio.NewReader(c)
+				if _, err := http.ReadRequest(br); err != nil {
+					return
+				}
+				_, _ = io.WriteString(c, answer)
+				_, _ = io.Copy(c, br)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+func TestUpgradeMakesTheStreamOpaque(t *testing.T) {
+	const upgrade = "GET /ws HTTP/1.1\r\nHost: allowed.test.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+	for _, tc := range []struct {
+		name, answer string
+		echoed       bool
+		event        string
+	}{
+		{"switched", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n", true, ""},
+		{"refused", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, "did not switch protocols"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			addr := upgradeServer(t, tc.answer)
+			f.st.cfg.Dial = func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, addr)
+			}
+			f.lookup(t, "allowed.test.example")
+			c, err := f.dial(t, allowed, 443)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+			// The frame sent with the request is held until the server's answer.
+			if _, err := io.WriteString(c, upgrade+"frame-1;"); err != nil {
+				t.Fatal(err)
+			}
+			br := bufio.NewReader(c)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("no answer to the upgrade: %v", err)
+			}
+			_, _ = io.WriteString(c, evilGet)
+			rest, _ := io.ReadAll(io.LimitReader(br, int64(len("frame-1;"+evilGet))))
+			if got := string(rest) == "frame-1;"+evilGet; got != tc.echoed {
+				t.Errorf("status %d: echoed %q", resp.StatusCode, rest)
+			}
+			if tc.event != "" {
+				c.Close()
+				f.st.wg.Wait()
+				if !f.rec.find(events.Denied, tc.event) {
+					t.Errorf("no event with %q: %+v", tc.event, f.rec.Events())
+				}
+			}
+		})
+	}
+}
+
+const evilGet = "GET / HTTP/1.1\r\nHost: evil.test\r\n\r\n"
+
+func TestAuditRelaysWhatEnforceWouldCut(t *testing.T) {
+	f := newFixture(t)
+	f.st.cfg.Policy = f.st.cfg.Policy.Audit()
+	f.lookup(t, "allowed.test.example")
+	c, err := f.dial(t, allowed, 443)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// A leading CRLF: no name. Audit mode lets it through and records what enforce would do.
+	_, _ = io.WriteString(c, "\r\n"+evilGet)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.ReadAll(c) // the TLS server closes on seeing cleartext
+	c.Close()
+	f.st.wg.Wait()
+	f.mu.Lock()
+	if len(f.dialed) != 1 {
+		t.Errorf("audit mode did not relay the flow: dialled %v", f.dialed)
+	}
+	f.mu.Unlock()
+	if !f.rec.find(events.WouldDeny, "names no single host (neither a TLS ClientHello nor an HTTP request") {
+		t.Errorf("no would-deny event: %+v", f.rec.Events())
 	}
 }

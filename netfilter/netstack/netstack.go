@@ -180,8 +180,8 @@ func (st *Stack) handleTCP(req *tcp.ForwarderRequest) {
 	// What is denied whatever the flow names is refused before the handshake completes.
 	d := st.cfg.Policy.Decide(flow, bound)
 	if !d.Allow && !d.NeedsName {
+		st.flowEvent(flow, d, 0) // before the reset, so the event is there when the agent sees it
 		req.Complete(true)
-		st.flowEvent(flow, d, 0)
 		return
 	}
 	st.acceptTCP(req, func(c *gonet.TCPConn) {

@@ -59,6 +59,7 @@ var nameCases = []nameCase{
 	{name: "TLS 1.3 with ECH GREASE twin", script: `$P allowed.test 443 h:allowed.test,ech`, want: "SERVERHELLO"},
 	{name: "HTTP/2 prior knowledge", script: "curl -sS -m 10 --http2-prior-knowledge http://allowed.test/", absent: "hello from", event: "HTTP/2 with prior knowledge"},
 	{name: "HTTP/2 prior knowledge, crafted", script: `$P allowed.test 80 's:PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'`, want: "CLOSED", event: "HTTP/2 with prior knowledge"},
+	{name: "HTTP/2 by upgrade (h2c)", script: "curl -sS -m 10 --http2 http://allowed.test/", absent: "hello from", event: "only one to websocket"},
 	{name: "HTTP/2 twin: curl over HTTP/1.1", script: "curl -sS -m 10 http://allowed.test/", want: "hello from allowed.test"},
 	{name: "pipelined, second to another host", script: `$P allowed.test 80 's:GET / HTTP/1.1\r\nHost: allowed.test\r\n\r\nGET / HTTP/1.1\r\nHost: evil.test\r\n` + closeHdr + `'`, want: "hello from allowed.test", absent: "hello from evil.test", event: "closed at request 2: a request naming evil.test"},
 	{name: "pipelined twin", script: `$P allowed.test 80 's:GET /a HTTP/1.1\r\nHost: allowed.test\r\n\r\nGET /b HTTP/1.1\r\nHost: allowed.test\r\n` + closeHdr + `'`, want: "hello from allowed.testHTTP/1.1 200"},

@@ -124,6 +124,12 @@ func parseRequestHead(head []byte) (requestHead, error) {
 		case "transfer-encoding":
 			codings = append(codings, value)
 		case "upgrade":
+			// After a 101 the stream is not read, so only a protocol that cannot name
+			// another host may follow: WebSocket. h2c (HTTP/2 with its :authority) and
+			// TLS (a ClientHello with another SNI) could.
+			if h.upgrade || !strings.EqualFold(value, "websocket") {
+				return h, fmt.Errorf("an HTTP upgrade to %q (only one to websocket is relayed)", clip(value))
+			}
 			h.upgrade = true
 		}
 	}

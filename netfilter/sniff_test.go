@@ -189,6 +189,9 @@ func TestSniffHTTP(t *testing.T) {
 		{"signed length", "POST / HTTP/1.1\r\nHost: allowed.test\r\nContent-Length: +3\r\n\r\n", "Content-Length", true},
 		{"NUL in a value", "GET / HTTP/1.1\r\nHost: allowed.test\r\nX: a\x00b\r\n\r\n", "NUL", true},
 		{"userinfo in the target", "GET http://allowed.test@evil.test/ HTTP/1.1\r\nHost: evil.test\r\n\r\n", "neither a path", true},
+		{"upgrade to h2c", "GET / HTTP/1.1\r\nHost: allowed.test\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n", "only one to websocket", true},
+		{"upgrade to TLS", "OPTIONS * HTTP/1.1\r\nHost: allowed.test\r\nUpgrade: TLS/1.0\r\nConnection: Upgrade\r\n\r\n", "only one to websocket", true},
+		{"two upgrades", "GET / HTTP/1.1\r\nHost: allowed.test\r\nUpgrade: websocket\r\nUpgrade: websocket\r\n\r\n", "only one to websocket", true},
 		{"over 64 KiB", "GET / HTTP/1.1\r\nHost: allowed.test\r\nX: " + strings.Repeat("a", MaxFirstFlight) + "\r\n\r\n", "over 64 KiB", true},
 	}
 	for _, tc := range tests {

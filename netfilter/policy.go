@@ -91,6 +91,9 @@ func (p *Policy) Audit() *Policy {
 	return &q
 }
 
+// Auditing reports whether the policy is in audit mode.
+func (p *Policy) Auditing() bool { return p.audit }
+
 // audited applies audit mode to a decision.
 func (p *Policy) audited(d Decision) Decision {
 	if p.audit && !d.Allow && !d.always && !d.NeedsName {

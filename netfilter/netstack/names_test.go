@@ -221,4 +221,23 @@ func TestAuditRelaysWhatEnforceWouldCut(t *testing.T) {
 	if !f.rec.find(events.WouldDeny, "names no single host (neither a TLS ClientHello nor an HTTP request") {
 		t.Errorf("no would-deny event: %+v", f.rec.Events())
 	}
+	// A good first request, then a malformed one and one naming another host: recorded,
+	// not cut.
+	c, err = f.dial(t, allowed, 443)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(c, "GET / HTTP/1.1\r\nHost: allowed.test.example\r\n\r\n"+evilGet+"\r\n"+evilGet)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.ReadAll(c)
+	c.Close()
+	f.st.wg.Wait()
+	for _, want := range []string{"names evil.test, not allowed.test.example", "enforce mode would close the connection at request 3: a malformed HTTP request line"} {
+		if !f.rec.find(events.WouldDeny, want) {
+			t.Errorf("no would-deny event with %q: %+v", want, f.rec.Events())
+		}
+	}
+	if f.rec.find(events.Denied, "") {
+		t.Errorf("audit mode denied a flow: %+v", f.rec.Events())
+	}
 }

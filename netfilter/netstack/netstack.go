@@ -209,7 +209,15 @@ func (st *Stack) handleTCP(req *tcp.ForwarderRequest) {
 			return
 		}
 		defer up.Close()
-		n, cut := relay(c, up, first, check)
+		var observe func(error)
+		if check != nil && st.cfg.Policy.Auditing() {
+			// Audit mode: requests are read as they pass, and what enforce mode would cut
+			// is recorded once, not cut.
+			observe = func(err error) {
+				st.flowEvent(flow, netfilter.Decision{Allow: true, WouldDeny: true, Name: d.Name, Rule: d.Rule, Reason: "enforce mode would close the connection at " + err.Error()}, 0)
+			}
+		}
+		n, cut := relay(c, up, first, check, observe)
 		if cut != nil {
 			st.flowEvent(flow, netfilter.Decision{Name: d.Name, Rule: d.Rule, Reason: "the connection was closed at " + cut.Error()}, n)
 			return
@@ -292,7 +300,8 @@ func readFirstFlight(c *gonet.TCPConn, timeout time.Duration) ([]byte, netfilter
 // relay copies between the agent's connection and the real one until both ends are done,
 // and returns the bytes moved. With check, what the agent sends is cleartext HTTP/1 and each
 // request goes out only once check let it; cut says why the connection was closed early.
-func relay(agent *gonet.TCPConn, up net.Conn, first []byte, check *netfilter.HTTPStream) (total int64, cut error) {
+// With observe too (audit mode), nothing is held or cut: check's objection goes to observe.
+func relay(agent *gonet.TCPConn, up net.Conn, first []byte, check *netfilter.HTTPStream, observe func(error)) (total int64, cut error) {
 	var mu sync.Mutex
 	add := func(n int64) { mu.Lock(); total += n; mu.Unlock() }
 	if check == nil && len(first) > 0 {
@@ -311,6 +320,8 @@ func relay(agent *gonet.TCPConn, up net.Conn, first []byte, check *netfilter.HTT
 		var n int64
 		if check == nil {
 			n, _ = io.CopyBuffer(up, agent, make([]byte, relayBuffer))
+		} else if observe != nil {
+			n = copyObserved(up, agent, first, check, observe)
 		} else if n, cut = copyChecked(up, agent, first, check, switched); cut != nil {
 			// The server still answers what went out before the cut, then must close.
 			_ = up.SetReadDeadline(time.Now().Add(cutGrace))
@@ -322,12 +333,42 @@ func relay(agent *gonet.TCPConn, up net.Conn, first []byte, check *netfilter.HTT
 	}()
 	go func() {
 		defer wg.Done()
-		n := copyAnswers(agent, up, check != nil, switched)
+		n := copyAnswers(agent, up, check != nil && observe == nil, switched)
 		add(n)
 		_ = agent.CloseWrite()
 	}()
 	wg.Wait()
 	return total, cut
+}
+
+// copyObserved copies the agent's bytes to up as they come, starting with first, and feeds
+// them to check too (audit mode): its first objection goes to observe, and after it, or after
+// an upgrade, the stream is no longer read.
+func copyObserved(up net.Conn, agent *gonet.TCPConn, first []byte, check *netfilter.HTTPStream, observe func(error)) int64 {
+	var total int64
+	buf := make([]byte, relayBuffer)
+	p, reading := first, true
+	for {
+		if reading {
+			if _, err := check.Feed(p); err != nil {
+				if err != netfilter.ErrAwaitUpgrade {
+					observe(err)
+				}
+				reading = false
+			}
+		}
+		if len(p) > 0 {
+			if _, err := up.Write(p); err != nil {
+				return total
+			}
+			total += int64(len(p))
+		}
+		n, err := agent.Read(buf)
+		if n == 0 && err != nil {
+			return total
+		}
+		p = buf[:n]
+	}
 }
 
 // copyChecked copies the agent's HTTP/1 requests to up as check lets them through, starting

@@ -87,6 +87,7 @@ func maybeServeFakeInternet() {
 	https.TLS = &tls.Config{}
 	https.StartTLS()
 	go func() { fmt.Fprintln(os.Stderr, http.ListenAndServe(inetAddr+":80", mux)) }()
+	go serveRaw(inetAddr + rawPort)
 	go func() {
 		fmt.Fprintln(os.Stderr, http.ListenAndServe(metadataAddr+":80", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprint(w, "metadata-secret-token")
@@ -95,6 +96,28 @@ func maybeServeFakeInternet() {
 	// Serve until the test kills us; exit on our own after a while so nothing can linger.
 	time.Sleep(10 * time.Minute)
 	os.Exit(0)
+}
+
+// rawPort is where the fake internet speaks first, as an SSH server does.
+const rawPort = ":2222"
+
+// rawBanner is what it says.
+const rawBanner = "SSH-2.0-fake-internet"
+
+func serveRaw(addr string) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return
+	}
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		_, _ = fmt.Fprintf(c, "%s\r\n", rawBanner)
+		_ = c.Close()
+	}
 }
 
 // bulkSize is what /bulk sends, for the throughput benchmark.

@@ -20,9 +20,11 @@ const (
 type Flow struct {
 	Proto string
 	Dst   netip.AddrPort
-	// Sniffed is the TLS SNI or HTTP Host read from the flow's first bytes, "" when the
-	// protocol carries none (SSH) or the flow sent nothing yet.
+	// Sniffed is the host the flow's first flight named (TLS SNI or HTTP Host, see
+	// SniffFirstFlight); "" when it was not read.
 	Sniffed string
+	// Unnamed, when the first flight was read and names no single host, says why.
+	Unnamed string
 }
 
 // Decision is the policy's answer for a flow or a name.
@@ -34,6 +36,10 @@ type Decision struct {
 	// WouldDeny marks, in audit mode, a flow or name that is allowed although enforce mode
 	// would deny it (Reason says why).
 	WouldDeny bool
+	// NeedsName marks a TCP flow to port 80 or 443 that a name allows by address: it is
+	// denied until its first flight is read and names that name; Decide it again with
+	// Sniffed or Unnamed set.
+	NeedsName bool
 	always    bool // denied whatever the mode: cloud metadata
 }
 
@@ -85,9 +91,12 @@ func (p *Policy) Audit() *Policy {
 	return &q
 }
 
+// Auditing reports whether the policy is in audit mode.
+func (p *Policy) Auditing() bool { return p.audit }
+
 // audited applies audit mode to a decision.
 func (p *Policy) audited(d Decision) Decision {
-	if p.audit && !d.Allow && !d.always {
+	if p.audit && !d.Allow && !d.always && !d.NeedsName {
 		d.Allow, d.WouldDeny = true, true
 	}
 	return d
@@ -115,9 +124,10 @@ func (p *Policy) allowName(name string) Decision {
 
 // Decide judges a flow. bound are the names the sandbox's DNS server answered with the
 // flow's destination address (still valid). A flow is allowed to an address handed out for an
-// allowed name, on a port allowed for that name, whose sniffed name (if any) is that name;
-// or to an address a CIDR rule allows. Metadata addresses never are; private and loopback
-// ranges and the host's own addresses only when a CIDR inside them names them.
+// allowed name, on a port allowed for that name — on ports 80 and 443 only once its first
+// flight names that name (NeedsName until it is read); or to an address a CIDR rule allows.
+// Metadata addresses never are; private and loopback ranges and the host's own addresses
+// only when a CIDR inside them names them.
 func (p *Policy) Decide(f Flow, bound []string) Decision {
 	return p.audited(p.decide(f, bound))
 }
@@ -153,24 +163,46 @@ func (p *Policy) decide(f Flow, bound []string) Decision {
 	if isPrivate {
 		return Decision{Reason: fmt.Sprintf("%s is in %s (private, loopback or the host's own), which no rule names", addr, private)}
 	}
-	// By name: the DNS server handed this address out for an allowed name.
+	// By name: the DNS server handed this address out for an allowed name. On ports 80
+	// and 443 the flow must name that name too (fail closed: no name is no match).
 	sniffed := strings.TrimSuffix(strings.ToLower(f.Sniffed), ".")
+	named := f.Proto == TCP && NeedsName(port)
+	var waiting *Decision
 	for _, name := range bound {
-		if sniffed != "" && sniffed != strings.ToLower(name) {
-			continue
-		}
 		for _, r := range rules {
-			if matchName(r, name) && portAllowed(r, port) {
+			if !matchName(r, name) || !portAllowed(r, port) {
+				continue
+			}
+			switch {
+			case !named || sniffed == strings.ToLower(name):
 				return Decision{Allow: true, Name: name, Rule: ruleText(r)}
+			case sniffed == "" && f.Unnamed == "" && waiting == nil:
+				waiting = &Decision{NeedsName: true, Name: name, Rule: ruleText(r), Reason: "waiting for the connection to name its host (TLS SNI or HTTP Host)"}
 			}
 		}
 	}
 	switch {
+	case waiting != nil:
+		return *waiting
 	case len(bound) == 0:
 		return Decision{Reason: "no allowed name was resolved to this address, and no rule names it"}
 	case sniffed != "":
 		return Decision{Reason: fmt.Sprintf("the connection names %s, not %s, which this address was resolved for", sniffed, strings.Join(bound, ", "))}
+	case named && f.Unnamed != "" && p.allowsPort(bound, rules, port):
+		return Decision{Reason: fmt.Sprintf("the connection names no single host (%s); port %d of %s needs its TLS SNI or HTTP Host", f.Unnamed, port, strings.Join(bound, ", "))}
 	default:
 		return Decision{Reason: fmt.Sprintf("port %d is not allowed for %s", port, strings.Join(bound, ", "))}
 	}
+}
+
+// allowsPort reports whether a rule allows one of the bound names on port.
+func (p *Policy) allowsPort(bound []string, rules []profiles.NetRule, port uint16) bool {
+	for _, name := range bound {
+		for _, r := range rules {
+			if matchName(r, name) && portAllowed(r, port) {
+				return true
+			}
+		}
+	}
+	return false
 }

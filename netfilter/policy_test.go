@@ -37,7 +37,10 @@ network:
 		want  string // in the rule when allowed, in the reason when denied
 	}{
 		{"allowed name and SNI", tcp("192.0.2.10", 443, "allowed.test.example"), []string{"allowed.test.example"}, true, "allowed.test.example:443 (builtin/p.yaml:4:7)"},
-		{"allowed name, no SNI (not TLS)", tcp("192.0.2.10", 443, ""), []string{"allowed.test.example"}, true, "allowed.test.example"},
+		{"allowed name, first flight not read yet", tcp("192.0.2.10", 443, ""), []string{"allowed.test.example"}, false, "waiting for the connection to name its host"},
+		{"allowed name, first flight names no host", Flow{Proto: TCP, Dst: netip.MustParseAddrPort("192.0.2.10:443"), Unnamed: "a malformed TLS ClientHello"}, []string{"allowed.test.example"}, false, "names no single host (a malformed TLS ClientHello); port 443 of allowed.test.example needs"},
+		{"no name on a port the name does not allow", Flow{Proto: TCP, Dst: netip.MustParseAddrPort("192.0.2.10:80"), Unnamed: "x"}, []string{"allowed.test.example"}, false, "port 80 is not allowed"},
+		{"another bound name sniffed", tcp("192.0.2.14", 443, "img.cdn.example"), []string{"allowed.test.example", "img.cdn.example"}, true, "*.cdn.example"},
 		{"SNI any case", tcp("192.0.2.10", 443, "Allowed.Test.Example."), []string{"allowed.test.example"}, true, "allowed"},
 		{"wildcard", tcp("192.0.2.11", 443, "img.cdn.example"), []string{"img.cdn.example"}, true, "*.cdn.example"},
 		{"wildcard is not the apex", tcp("192.0.2.11", 443, ""), []string{"cdn.example"}, false, "port 443 is not allowed for cdn.example"},
@@ -67,6 +70,9 @@ network:
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			d := p.Decide(tc.flow, tc.bound)
+			if d.NeedsName != (tc.flow.Sniffed == "" && tc.flow.Unnamed == "" && strings.Contains(tc.want, "waiting")) {
+				t.Errorf("Decide = %+v: NeedsName wrong", d)
+			}
 			if d.Allow != tc.allow {
 				t.Fatalf("Decide = %+v, want allow %v", d, tc.allow)
 			}
@@ -106,13 +112,16 @@ func TestAudit(t *testing.T) {
 	tcp := func(addr string, port uint16) Flow {
 		return Flow{Proto: TCP, Dst: netip.AddrPortFrom(netip.MustParseAddr(addr), port)}
 	}
+	named := func(f Flow, sniffed, unnamed string) Flow { f.Sniffed, f.Unnamed = sniffed, unnamed; return f }
 	for _, tc := range []struct {
 		flow      Flow
 		bound     []string
 		allow     bool
 		wouldDeny bool
 	}{
-		{tcp("203.0.113.9", 443), []string{"allowed.test.example"}, true, false},
+		{named(tcp("203.0.113.9", 443), "allowed.test.example", ""), []string{"allowed.test.example"}, true, false},
+		{named(tcp("203.0.113.9", 443), "evil.test", ""), []string{"allowed.test.example"}, true, true},
+		{named(tcp("203.0.113.9", 443), "", "a malformed TLS ClientHello"), []string{"allowed.test.example"}, true, true},
 		{tcp("203.0.113.9", 443), []string{"evil.test"}, true, true},
 		{tcp("203.0.113.9", 22), nil, true, true},
 		{tcp("10.0.0.1", 80), nil, true, true},
@@ -130,6 +139,10 @@ func TestAudit(t *testing.T) {
 		if e := enforce.Decide(tc.flow, tc.bound); e.Allow != (tc.allow && !tc.wouldDeny) || e.WouldDeny {
 			t.Errorf("enforce Decide(%v, %v) = %+v: audit mode leaked into the enforcing policy", tc.flow, tc.bound, e)
 		}
+	}
+	// Waiting for a name is not a denial audit mode turns into an allow.
+	if d := p.Decide(tcp("203.0.113.9", 443), []string{"allowed.test.example"}); d.Allow || !d.NeedsName {
+		t.Errorf("audit Decide before the first flight = %+v, want NeedsName", d)
 	}
 	if d := p.AllowName("secret.attacker.test"); !d.Allow || !d.WouldDeny {
 		t.Errorf("audit AllowName(secret.attacker.test) = %+v, want allowed and would-deny", d)

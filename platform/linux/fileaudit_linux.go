@@ -1,9 +1,6 @@
 package linux
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 
@@ -23,7 +20,7 @@ type fileJudge struct {
 	self     string // this agentrun binary on the host
 	stagePid atomic.Int64
 	procs    *procTable
-	canon    func(string) string
+	scripts  scriptReader
 	// pinned maps the mount plan's pins (directories that hold protected or denied paths,
 	// made mount points so they cannot be moved) to the rule they keep in place.
 	pinned map[string]string
@@ -32,7 +29,7 @@ type fileJudge struct {
 func newFileJudge(pol *profiles.Policy, spec *fileJudgeSpec) *fileJudge {
 	return &fileJudge{
 		pol: pol, audit: spec.audit, trace: spec.trace, sink: spec.sink, runID: spec.runID,
-		self: spec.self, canon: profiles.NewCanonicalizer(), procs: newProcTable(),
+		self: spec.self, procs: newProcTable(), scripts: newScriptReader(),
 	}
 }
 
@@ -42,10 +39,6 @@ type fileJudgeSpec struct {
 	runID, self  string
 }
 
-// sandboxPaths are the sandbox's own: its /proc, /dev, /sys, private /tmp and the stage. The
-// policy does not speak of them, and the agent's accesses there are not recorded.
-var sandboxPaths = []string{"/proc", "/dev", "/sys", privateTmp, stageDir}
-
 func (j *fileJudge) ours(p *procInfo) bool {
 	if p == nil {
 		return false
@@ -53,23 +46,26 @@ func (j *fileJudge) ours(p *procInfo) bool {
 	return p.exe == j.self || p.exe == stageDir+"/agentrun" || strings.HasPrefix(p.exe, "/memfd:")
 }
 
-func (j *fileJudge) judge(a fileAccess) {
+// judge judges one access. It may take the access's exec file and view (for the #! line),
+// leaving release nothing to close.
+func (j *fileJudge) judge(a *fileAccess) {
 	if int64(a.pid) == j.stagePid.Load() || (a.op != "exec" && j.ours(a.proc)) {
 		return // the stage and libcontainer's init setting the sandbox up
 	}
 	for i, p := range a.paths {
 		// A rename writes to its source and its target.
+		if a.own[i] {
+			continue // the sandbox's own /tmp, /proc, /dev…: see ownFS
+		}
 		j.judgePath(a, p, a.op, a.access, a.exists[i], a.isDir[i])
+	}
+	if a.op == "exec" && a.execFD >= 0 && !a.own[0] {
+		j.scripts.start(j, a)
 	}
 }
 
-func (j *fileJudge) judgePath(a fileAccess, path, op string, access profiles.Access, exists, isDir bool) {
-	for _, s := range sandboxPaths {
-		if profiles.Within(path, s) {
-			return
-		}
-	}
-	real := j.canonical(path, op)
+// judgePath judges one canonical path (decodeAccess resolved it in the agent's view).
+func (j *fileJudge) judgePath(a *fileAccess, real, op string, access profiles.Access, exists, isDir bool) {
 	switch op {
 	case "open":
 		op = "read"
@@ -100,14 +96,9 @@ func (j *fileJudge) judgePath(a fileAccess, path, op string, access profiles.Acc
 	if !d.Allow || j.trace {
 		j.record(a, real, op, d)
 	}
-	if op == "exec" && exists {
-		if interp := interpreter(real); interp != "" && interp != real {
-			j.judgePath(a, interp, "exec", profiles.AccessExec, true, false)
-		}
-	}
 }
 
-func (j *fileJudge) record(a fileAccess, path, op string, d profiles.AccessDecision) {
+func (j *fileJudge) record(a *fileAccess, path, op string, d profiles.AccessDecision) {
 	v := events.Allowed
 	if !d.Allow {
 		v = events.Denied
@@ -127,42 +118,5 @@ func (j *fileJudge) record(a fileAccess, path, op string, d profiles.AccessDecis
 	j.sink.Record(e)
 }
 
-// canonical resolves the symlinks of path's directories (remembered) and, when the call
-// follows it, of its last element, as the kernel will.
-func (j *fileJudge) canonical(path, op string) string {
-	full := filepath.Join(j.canon(filepath.Dir(path)), filepath.Base(path))
-	if op == "open" || op == "exec" || op == "write" {
-		if fi, err := os.Lstat(full); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-			if r, err := filepath.EvalSymlinks(full); err == nil {
-				return r
-			}
-		}
-	}
-	return full
-}
-
-// interpreter is the program a script's #! line names, "" for other files.
-func interpreter(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	buf := make([]byte, 256)
-	n, _ := f.Read(buf)
-	line, ok := bytes.CutPrefix(buf[:n], []byte("#!"))
-	if !ok {
-		return ""
-	}
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	}
-	fields := strings.Fields(string(line))
-	if len(fields) == 0 || !filepath.IsAbs(fields[0]) {
-		return ""
-	}
-	if r, err := filepath.EvalSymlinks(fields[0]); err == nil {
-		return r
-	}
-	return fields[0]
-}
+// close ends the judge's work once the notifier has handed over its last access.
+func (j *fileJudge) close() { j.scripts.close() }

@@ -38,7 +38,7 @@ func observe(s *configs.Seccomp, socketPath string, pol *profiles.Policy, spec *
 		o.gate.procs, o.gate.stagePid = o.judge.procs, &o.judge.stagePid
 	}
 	closeL, err := listenSeccomp(socketPath, func(f *os.File) {
-		var handle func(fileAccess)
+		var handle func(*fileAccess)
 		if o.judge != nil {
 			handle = o.judge.judge
 		}
@@ -123,6 +123,9 @@ func (o *observer) Close() {
 	}
 	if o.n != nil {
 		o.n.Close()
+	}
+	if o.judge != nil {
+		o.judge.close()
 	}
 }
 

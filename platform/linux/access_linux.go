@@ -21,8 +21,9 @@ type fileAccess struct {
 	// exists and isDir say, for each path, what was there when the call was made (it
 	// waits while they are read: afterwards a deleted file is gone, a created one there).
 	exists, isDir []bool
-	// own says, for each path, that it is on one of the sandbox's own file systems.
-	own  []bool
+	// own says, for each path, that it is on one of the sandbox's own file systems;
+	// unresolved, that it took too many lookups to resolve (errTooComplex).
+	own, unresolved []bool
 	proc *procInfo
 	// An exec's file, O_PATH, and the caller's view, for the judge to read its #! line:
 	// released by the judge (release). -1 and nil otherwise.
@@ -158,6 +159,7 @@ func decodeAccess(req *seccompNotif, listener int, own *ownFS) (fileAccess, bool
 		a.paths = append(a.paths, r.path)
 		a.exists, a.isDir = append(a.exists, r.exists), append(a.isDir, r.dir)
 		a.own = append(a.own, own.has(r))
+		a.unresolved = append(a.unresolved, r.err == errTooComplex)
 		if keep && r.fd >= 0 {
 			a.execFD, a.view, a.ownFS = r.fd, v, own
 		}

@@ -214,6 +214,8 @@ type resolved struct {
 	dev  uint64
 	mode uint32
 	fd   int // with keep: an O_PATH descriptor of the object, else -1
+	// err is why the walk stopped (the call fails, but for errTooComplex: see maxSteps).
+	err error
 }
 
 // resolve makes full (absolute, as eventPath made it) canonical in the view, following a
@@ -230,7 +232,7 @@ func (v *agentView) resolve(full string, follow, keep bool) resolved {
 		}
 	}
 	w, err := walkPath(v, full, follow)
-	r.path = w.path
+	r.path, r.err = w.path, err
 	if err == nil && w.kind != nodeMissing {
 		if fd, err := v.open(w.path, 0); err == nil {
 			v.fill(&r, fd, keep)

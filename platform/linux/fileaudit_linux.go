@@ -54,6 +54,18 @@ func (j *fileJudge) judge(a *fileAccess) {
 	}
 	for i, p := range a.paths {
 		// A rename writes to its source and its target.
+		if a.unresolved[i] {
+			// Never skipped for want of knowing what it reaches: denied, said why.
+			op := a.op
+			if op == "open" {
+				op = map[profiles.Access]string{profiles.AccessWrite: "write"}[a.access]
+				if op == "" {
+					op = "read"
+				}
+			}
+			j.record(a, p, op, profiles.AccessDecision{Rule: "path resolution", Reason: "the path takes too many lookups for agentrun to resolve in the sandbox's view"})
+			continue
+		}
 		if a.own[i] {
 			continue // the sandbox's own /tmp, /proc, /dev…: see ownFS
 		}

@@ -148,11 +148,15 @@ func decodeAccess(req *seccompNotif, listener int, own *ownFS) (fileAccess, bool
 	if err != nil {
 		return fileAccess{}, false
 	}
+	learnt := own.devs == nil
+	own.learn(v)
 	if !notifIDValid(listener, req.ID) {
 		v.close() // gone: the pid may name another process now
+		if learnt {
+			own.forget()
+		}
 		return fileAccess{}, false
 	}
-	own.learn(v)
 	for i, full := range fulls {
 		keep := c.op == "exec" && i == 0
 		r := v.resolve(full, follow, keep)

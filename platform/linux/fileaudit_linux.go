@@ -4,6 +4,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/profiles"
 )
@@ -78,6 +80,11 @@ func (j *fileJudge) judge(a *fileAccess) {
 
 // judgePath judges one canonical path (decodeAccess resolved it in the agent's view).
 func (j *fileJudge) judgePath(a *fileAccess, real, op string, access profiles.Access, exists, isDir bool) {
+	if !exists && (op == "exec" || op == "delete" || op == "write" || (op == "open" && !a.create)) {
+		// Missing in the sandbox: the mounts may hide it (enforce mode shows only what the
+		// profile names), and then it is the policy that made the call fail.
+		exists = hostHas(real)
+	}
 	switch op {
 	case "open":
 		op = "read"
@@ -132,3 +139,27 @@ func (j *fileJudge) record(a *fileAccess, path, op string, d profiles.AccessDeci
 
 // close ends the judge's work once the notifier has handed over its last access.
 func (j *fileJudge) close() { j.scripts.close() }
+
+// hostHas reports whether the canonical path p (resolved in the agent's view) names something
+// on the host, or may: a lookup that opens nothing (O_PATH), follows no symlink and no magic
+// link (a symlink on the way counts as "may": recorded rather than missed). It never reaches
+// what the agent could not name in its own view but through the host's directories, and
+// never opens a FIFO or a device: it is lstat, one step at a time, in the kernel.
+func hostHas(p string) bool {
+	for {
+		fd, err := unix.Openat2(unix.AT_FDCWD, p, &unix.OpenHow{
+			Flags:   unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC,
+			Resolve: unix.RESOLVE_NO_SYMLINKS,
+		})
+		switch err {
+		case nil:
+			unix.Close(fd)
+			return true
+		case unix.EAGAIN, unix.EINTR:
+			continue
+		case unix.ELOOP:
+			return true
+		}
+		return false
+	}
+}

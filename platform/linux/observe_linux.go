@@ -127,6 +127,9 @@ func (o *observer) Close() {
 	if o.judge != nil {
 		o.judge.close()
 	}
+	if o.n != nil {
+		o.n.own.close()
+	}
 }
 
 // addWatchRules makes filter s report the watched calls. A rule without conditions would take

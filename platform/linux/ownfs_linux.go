@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"strconv"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/profiles"
@@ -14,6 +16,10 @@ import (
 // workspace bound under /tmp is the host's file system, judged like any other.
 type ownFS struct {
 	devs map[uint64]bool // nil until learnt
+	// mntNS holds the sandbox's mount namespace (its nsfs descriptor), so that its mounts
+	// stay for the judge's lookups after its last process has exited (the #! lines of the
+	// last programs are read then); -1 until learnt.
+	mntNS int
 }
 
 // ownMounts are the sandbox's own mount points (see containerConfig).
@@ -27,6 +33,10 @@ func (o *ownFS) learn(v *agentView) {
 		return
 	}
 	o.devs = map[uint64]bool{}
+	o.mntNS = -1
+	if fd, err := unix.Open("/proc/"+strconv.Itoa(v.tid)+"/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+		o.mntNS = fd
+	}
 	for _, p := range ownMounts {
 		fd, err := v.open(p, unix.O_DIRECTORY)
 		if err != nil {
@@ -37,6 +47,20 @@ func (o *ownFS) learn(v *agentView) {
 			o.devs[st.Dev] = true
 		}
 		unix.Close(fd)
+	}
+}
+
+// forget undoes learn: the process it learnt from was not the caller (its pid was reused).
+func (o *ownFS) forget() {
+	o.close()
+	o.devs = nil
+}
+
+// close lets the sandbox's mount namespace go.
+func (o *ownFS) close() {
+	if o.devs != nil && o.mntNS >= 0 {
+		unix.Close(o.mntNS)
+		o.mntNS = -1
 	}
 }
 

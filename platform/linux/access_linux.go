@@ -24,7 +24,7 @@ type fileAccess struct {
 	// own says, for each path, that it is on one of the sandbox's own file systems;
 	// unresolved, that it took too many lookups to resolve (errTooComplex).
 	own, unresolved []bool
-	proc *procInfo
+	proc            *procInfo
 	// An exec's file, O_PATH, and the caller's view, for the judge to read its #! line:
 	// released by the judge (release). -1 and nil otherwise.
 	execFD int

@@ -156,6 +156,9 @@ func (g *sockGate) decide(req *seccompNotif) answer {
 	}
 	// Read while still agentrun: the thread that makes the call may have become the caller.
 	c.cwd, _ = os.Readlink("/proc/" + strconv.Itoa(tid) + "/cwd")
+	if !notifIDValid(g.listener, req.ID) {
+		return answer{errno: unix.EACCES} // the root and cwd were read by pid: it must still be the caller's
+	}
 	if g.asRoot {
 		if c.ids, err = credsOf(tid); err != nil {
 			return answer{errno: unix.EACCES}

@@ -42,13 +42,19 @@ func (v *agentView) close() { unix.Close(v.root) }
 // open opens the canonical path p in the view as an O_PATH descriptor, following no symlink
 // at all (p has none in its directories; one in its last element is opened itself).
 func (v *agentView) open(p string, extra int) (int, error) {
-	for {
-		fd, err := unix.Openat2(v.root, p, &unix.OpenHow{
-			Flags:   uint64(unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC | extra),
-			Resolve: inRoot | unix.RESOLVE_NO_SYMLINKS,
-		})
-		if err == unix.EAGAIN || err == unix.EINTR {
-			continue // a rename raced a ".." lookup: the kernel asks to retry
+	return openat2Retry(v.root, p, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC|extra, inRoot|unix.RESOLVE_NO_SYMLINKS)
+}
+
+// maxRetries bounds the retries of an openat2 the kernel answered with EAGAIN (a rename or a
+// mount raced a ".." lookup): an agent that renames in a loop must not keep agentrun's loop
+// retrying. Past it the lookup fails, and the walk, whose paths hold no "..", takes over.
+const maxRetries = 4
+
+func openat2Retry(dirfd int, p string, flags int, resolve uint64) (int, error) {
+	for i := 0; ; i++ {
+		fd, err := unix.Openat2(dirfd, p, &unix.OpenHow{Flags: uint64(flags), Resolve: resolve})
+		if (err == unix.EAGAIN || err == unix.EINTR) && i < maxRetries {
+			continue
 		}
 		return fd, err
 	}
@@ -258,16 +264,7 @@ func (v *agentView) openFast(full string, follow bool) (int, error) {
 	if !follow {
 		extra = unix.O_NOFOLLOW
 	}
-	for {
-		fd, err := unix.Openat2(v.root, full, &unix.OpenHow{
-			Flags:   uint64(unix.O_PATH | unix.O_CLOEXEC | extra),
-			Resolve: inRoot | unix.RESOLVE_NO_SYMLINKS,
-		})
-		if err == unix.EAGAIN || err == unix.EINTR {
-			continue
-		}
-		return fd, err
-	}
+	return openat2Retry(v.root, full, unix.O_PATH|unix.O_CLOEXEC|extra, inRoot|unix.RESOLVE_NO_SYMLINKS)
 }
 
 // fill completes r from fd, an O_PATH descriptor of the object, which it keeps or closes.

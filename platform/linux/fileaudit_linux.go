@@ -144,22 +144,13 @@ func (j *fileJudge) close() { j.scripts.close() }
 // on the host, or may: a lookup that opens nothing (O_PATH), follows no symlink and no magic
 // link (a symlink on the way counts as "may": recorded rather than missed). It never reaches
 // what the agent could not name in its own view but through the host's directories, and
-// never opens a FIFO or a device: it is lstat, one step at a time, in the kernel.
+// never opens a FIFO or a device: it is lstat, one step at a time, in the kernel. It runs in
+// the judge, not on the notification loop; it can wait only where the host's own lookups
+// wait (an automount, a network file system).
 func hostHas(p string) bool {
-	for {
-		fd, err := unix.Openat2(unix.AT_FDCWD, p, &unix.OpenHow{
-			Flags:   unix.O_PATH | unix.O_NOFOLLOW | unix.O_CLOEXEC,
-			Resolve: unix.RESOLVE_NO_SYMLINKS,
-		})
-		switch err {
-		case nil:
-			unix.Close(fd)
-			return true
-		case unix.EAGAIN, unix.EINTR:
-			continue
-		case unix.ELOOP:
-			return true
-		}
-		return false
+	fd, err := openat2Retry(unix.AT_FDCWD, p, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, unix.RESOLVE_NO_SYMLINKS)
+	if err == nil {
+		unix.Close(fd)
 	}
+	return err == nil || err == unix.ELOOP
 }

@@ -3,8 +3,8 @@ package linux
 import (
 	"encoding/binary"
 	"os"
-	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -17,11 +17,19 @@ type fileAccess struct {
 	op     string // open, exec, delete, rename, mkdir, link, create, write
 	access profiles.Access
 	create bool     // open with O_CREAT
-	paths  []string // absolute, as the process sees them
+	paths  []string // canonical, as the process sees them
 	// exists and isDir say, for each path, what was there when the call was made (it
 	// waits while they are read: afterwards a deleted file is gone, a created one there).
 	exists, isDir []bool
-	proc          *procInfo
+	// own says, for each path, that it is on one of the sandbox's own file systems;
+	// unresolved, that it took too many lookups to resolve (errTooComplex).
+	own, unresolved []bool
+	proc            *procInfo
+	// An exec's file, O_PATH, and the caller's view, for the judge to read its #! line:
+	// released by the judge (release). -1 and nil otherwise.
+	execFD int
+	view   *agentView
+	ownFS  *ownFS // the sandbox's own file systems, with view
 }
 
 // watchedCall says where a system call keeps its paths. A path is an argument index, with
@@ -73,16 +81,20 @@ var watchedCalls = func() map[uintptr]watchedCall {
 	return m
 }()
 
-// decodeAccess reads the paths of a reported call from the caller's memory and resolves
-// them against its working directory or directory descriptors. It runs while the caller
-// waits, so what it reads is what the kernel will use.
-func decodeAccess(req *seccompNotif) (fileAccess, bool) {
+// decodeAccess reads the paths of a reported call from the caller's memory, makes them
+// absolute against its working directory or directory descriptors, and resolves them in its
+// view (agentView): the canonical path the kernel will reach, whether it exists, whether it is
+// the sandbox's own. It runs while the caller waits, so what it reads is what the kernel will
+// use; it only looks paths up (O_PATH), never opens what they name. listener checks that the
+// caller is still the thread that made the call once its pid has been used.
+func decodeAccess(req *seccompNotif, listener int, own *ownFS) (fileAccess, bool) {
 	c, ok := watchedCalls[uintptr(req.Nr)]
 	if !ok {
 		return fileAccess{}, false
 	}
 	pid := int(req.Pid)
-	a := fileAccess{pid: pid, op: c.op, access: c.access}
+	a := fileAccess{pid: pid, op: c.op, access: c.access, execFD: -1}
+	follow := c.op == "open" || c.op == "exec" || c.op == "write"
 	if c.op == "open" {
 		flags := uint64(0)
 		switch {
@@ -102,9 +114,11 @@ func decodeAccess(req *seccompNotif) (fileAccess, bool) {
 			a.access = profiles.AccessWrite
 		}
 		a.create = flags&unix.O_CREAT != 0
+		follow = flags&unix.O_NOFOLLOW == 0
 	}
+	var fulls []string
 	for _, p := range c.paths {
-		name, ok := readPath(pid, uintptr(req.Args[p[1]]))
+		raw, ok := readPath(pid, uintptr(req.Args[p[1]]))
 		if !ok {
 			return fileAccess{}, false
 		}
@@ -112,59 +126,85 @@ func decodeAccess(req *seccompNotif) (fileAccess, bool) {
 		if p[0] >= 0 {
 			dirfd = int(int32(req.Args[p[0]]))
 		}
-		if name == "" && (c.empty < 0 || req.Args[c.empty]&unix.AT_EMPTY_PATH == 0) {
+		if len(raw) == 0 && (c.empty < 0 || req.Args[c.empty]&unix.AT_EMPTY_PATH == 0) {
 			return fileAccess{}, false // ENOENT: nothing accessed
 		}
-		abs, ok := resolveAt(pid, dirfd, name)
+		base := ""
+		if len(raw) == 0 || raw[0] != '/' {
+			if base, ok = baseDir(pid, dirfd); !ok {
+				return fileAccess{}, false
+			}
+			if len(raw) == 0 {
+				raw = []byte(".") // AT_EMPTY_PATH: the descriptor itself
+			}
+		}
+		full, ok := eventPath(raw, base)
 		if !ok {
 			return fileAccess{}, false
 		}
-		exists, dir := statFollowing(abs, c.op == "open" || c.op == "exec" || c.op == "write")
-		a.paths = append(a.paths, abs)
-		a.exists, a.isDir = append(a.exists, exists), append(a.isDir, dir)
+		fulls = append(fulls, full)
+	}
+	v, err := openView(pid)
+	if err != nil {
+		return fileAccess{}, false
+	}
+	learnt := own.devs == nil
+	own.learn(v)
+	if !notifIDValid(listener, req.ID) {
+		v.close() // gone: the pid may name another process now
+		if learnt {
+			own.forget()
+		}
+		return fileAccess{}, false
+	}
+	for i, full := range fulls {
+		keep := c.op == "exec" && i == 0
+		r := v.resolve(full, follow, keep)
+		a.paths = append(a.paths, r.path)
+		a.exists, a.isDir = append(a.exists, r.exists), append(a.isDir, r.dir)
+		a.own = append(a.own, own.has(r))
+		a.unresolved = append(a.unresolved, r.err == errTooComplex)
+		if keep && r.fd >= 0 {
+			a.execFD, a.view, a.ownFS = r.fd, v, own
+		}
+	}
+	if a.view == nil {
+		v.close()
 	}
 	return a, true
 }
 
-// statFollowing says whether path exists and is a directory, following a symlink in its last
-// element when the call does.
-func statFollowing(path string, follow bool) (exists, dir bool) {
-	var st unix.Stat_t
-	var err error
-	if follow {
-		err = unix.Stat(path, &st)
-	} else {
-		err = unix.Lstat(path, &st)
-	}
-	if err != nil {
-		return false, false
-	}
-	return true, st.Mode&unix.S_IFMT == unix.S_IFDIR
-}
-
-// resolveAt makes name absolute the way the kernel would for pid: against the directory
-// dirfd refers to, or the working directory. Both are read from /proc, which shows them as
-// the sandbox sees them.
-func resolveAt(pid, dirfd int, name string) (string, bool) {
-	if filepath.IsAbs(name) {
-		return filepath.Clean(name), true
-	}
+// baseDir is the path, in the caller's view, of the directory a relative name is resolved
+// from: dirfd's, or the working directory. /proc shows both as the sandbox sees them.
+func baseDir(pid, dirfd int) (string, bool) {
 	link := "/proc/" + strconv.Itoa(pid) + "/cwd"
 	if dirfd != unix.AT_FDCWD {
 		link = "/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(dirfd)
 	}
 	base, err := os.Readlink(link)
-	if err != nil || !filepath.IsAbs(base) {
+	if err != nil || !strings.HasPrefix(base, "/") {
 		return "", false
 	}
-	return filepath.Join(base, name), true
+	return base, true
+}
+
+// release closes what a decoded access holds for the judge: the exec'd file and the view.
+func (a *fileAccess) release() {
+	if a.execFD >= 0 {
+		unix.Close(a.execFD)
+		a.execFD = -1
+	}
+	if a.view != nil {
+		a.view.close()
+		a.view = nil
+	}
 }
 
 // readPath reads a NUL-terminated path (at most PATH_MAX bytes) from pid's memory, a page at
 // a time so that a string ending just before an unmapped page still reads.
-func readPath(pid int, addr uintptr) (string, bool) {
+func readPath(pid int, addr uintptr) ([]byte, bool) {
 	if addr == 0 {
-		return "", false
+		return nil, false
 	}
 	const page = 4096
 	var out []byte
@@ -173,17 +213,17 @@ func readPath(pid int, addr uintptr) (string, bool) {
 		n := page - int(addr%page)
 		got := readMemory(pid, addr, buf[:n])
 		if got <= 0 {
-			return "", false
+			return nil, false
 		}
 		for i, b := range buf[:got] {
 			if b == 0 {
-				return string(append(out, buf[:i]...)), true
+				return append(out, buf[:i]...), true
 			}
 		}
 		out = append(out, buf[:got]...)
 		addr += uintptr(got)
 	}
-	return "", false
+	return nil, false
 }
 
 func readMemory(pid int, addr uintptr, b []byte) int {

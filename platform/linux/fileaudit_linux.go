@@ -1,11 +1,10 @@
 package linux
 
 import (
-	"bytes"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/platform"
@@ -24,7 +23,7 @@ type fileJudge struct {
 	self     string // this agentrun binary on the host
 	stagePid atomic.Int64
 	procs    *procTable
-	canon    func(string) string
+	scripts  scriptReader
 	// pinned maps the mount plan's pins (directories that hold protected or denied paths,
 	// made mount points so they cannot be moved) to the rule they keep in place.
 	pinned map[string]string
@@ -34,7 +33,7 @@ type fileJudge struct {
 func newFileJudge(pol *profiles.Policy, spec *fileJudgeSpec) *fileJudge {
 	return &fileJudge{
 		pol: pol, audit: spec.audit, trace: spec.trace, sink: spec.sink, runID: spec.runID,
-		self: spec.self, canon: profiles.NewCanonicalizer(), procs: newProcTable(),
+		self: spec.self, procs: newProcTable(), scripts: newScriptReader(),
 	}
 }
 
@@ -44,10 +43,6 @@ type fileJudgeSpec struct {
 	runID, self  string
 }
 
-// sandboxPaths are the sandbox's own: its /proc, /dev, /sys, private /tmp and the stage. The
-// policy does not speak of them, and the agent's accesses there are not recorded.
-var sandboxPaths = []string{"/proc", "/dev", "/sys", privateTmp, stageDir}
-
 func (j *fileJudge) ours(p *procInfo) bool {
 	if p == nil {
 		return false
@@ -55,7 +50,9 @@ func (j *fileJudge) ours(p *procInfo) bool {
 	return p.exe == j.self || p.exe == stageDir+"/agentrun" || strings.HasPrefix(p.exe, "/memfd:")
 }
 
-func (j *fileJudge) judge(a fileAccess) {
+// judge judges one access. It may take the access's exec file and view (for the #! line),
+// leaving release nothing to close.
+func (j *fileJudge) judge(a *fileAccess) {
 	if int64(a.pid) == j.stagePid.Load() || (a.op != "exec" && j.ours(a.proc)) {
 		return // the stage and libcontainer's init setting the sandbox up
 	}
@@ -66,17 +63,35 @@ func (j *fileJudge) judge(a fileAccess) {
 	}
 	for i, p := range a.paths {
 		// A rename writes to its source and its target.
+		if a.unresolved[i] {
+			// Never skipped for want of knowing what it reaches: denied, said why.
+			op := a.op
+			if op == "open" {
+				op = map[profiles.Access]string{profiles.AccessWrite: "write"}[a.access]
+				if op == "" {
+					op = "read"
+				}
+			}
+			j.record(a, p, op, profiles.AccessDecision{Rule: "path resolution", Reason: "the path takes too many lookups for agentrun to resolve in the sandbox's view"})
+			continue
+		}
+		if a.own[i] {
+			continue // the sandbox's own /tmp, /proc, /dev…: see ownFS
+		}
 		j.judgePath(a, p, a.op, a.access, a.exists[i], a.isDir[i])
+	}
+	if a.op == "exec" && a.execFD >= 0 && !a.own[0] {
+		j.scripts.start(j, a)
 	}
 }
 
-func (j *fileJudge) judgePath(a fileAccess, path, op string, access profiles.Access, exists, isDir bool) {
-	for _, s := range sandboxPaths {
-		if profiles.Within(path, s) {
-			return
-		}
+// judgePath judges one canonical path (decodeAccess resolved it in the agent's view).
+func (j *fileJudge) judgePath(a *fileAccess, real, op string, access profiles.Access, exists, isDir bool) {
+	if !exists && (op == "exec" || op == "delete" || op == "write" || (op == "open" && !a.create)) {
+		// Missing in the sandbox: the mounts may hide it (enforce mode shows only what the
+		// profile names), and then it is the policy that made the call fail.
+		exists = hostHas(real)
 	}
-	real := j.canonical(path, op)
 	switch op {
 	case "open":
 		op = "read"
@@ -107,14 +122,9 @@ func (j *fileJudge) judgePath(a fileAccess, path, op string, access profiles.Acc
 	if !d.Allow || j.trace {
 		j.record(a, real, op, d)
 	}
-	if op == "exec" && exists {
-		if interp := interpreter(real); interp != "" && interp != real {
-			j.judgePath(a, interp, "exec", profiles.AccessExec, true, false)
-		}
-	}
 }
 
-func (j *fileJudge) record(a fileAccess, path, op string, d profiles.AccessDecision) {
+func (j *fileJudge) record(a *fileAccess, path, op string, d profiles.AccessDecision) {
 	v := events.Allowed
 	if !d.Allow {
 		v = events.Denied
@@ -134,42 +144,20 @@ func (j *fileJudge) record(a fileAccess, path, op string, d profiles.AccessDecis
 	j.sink.Record(e)
 }
 
-// canonical resolves the symlinks of path's directories (remembered) and, when the call
-// follows it, of its last element, as the kernel will.
-func (j *fileJudge) canonical(path, op string) string {
-	full := filepath.Join(j.canon(filepath.Dir(path)), filepath.Base(path))
-	if op == "open" || op == "exec" || op == "write" {
-		if fi, err := os.Lstat(full); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-			if r, err := filepath.EvalSymlinks(full); err == nil {
-				return r
-			}
-		}
-	}
-	return full
-}
+// close ends the judge's work once the notifier has handed over its last access.
+func (j *fileJudge) close() { j.scripts.close() }
 
-// interpreter is the program a script's #! line names, "" for other files.
-func interpreter(path string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
+// hostHas reports whether the canonical path p (resolved in the agent's view) names something
+// on the host, or may: a lookup that opens nothing (O_PATH), follows no symlink and no magic
+// link (a symlink on the way counts as "may": recorded rather than missed). It never reaches
+// what the agent could not name in its own view but through the host's directories, and
+// never opens a FIFO or a device: it is lstat, one step at a time, in the kernel. It runs in
+// the judge, not on the notification loop; it can wait only where the host's own lookups
+// wait (an automount, a network file system).
+func hostHas(p string) bool {
+	fd, err := openat2Retry(unix.AT_FDCWD, p, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, unix.RESOLVE_NO_SYMLINKS)
+	if err == nil {
+		unix.Close(fd)
 	}
-	defer f.Close()
-	buf := make([]byte, 256)
-	n, _ := f.Read(buf)
-	line, ok := bytes.CutPrefix(buf[:n], []byte("#!"))
-	if !ok {
-		return ""
-	}
-	if i := bytes.IndexByte(line, '\n'); i >= 0 {
-		line = line[:i]
-	}
-	fields := strings.Fields(string(line))
-	if len(fields) == 0 || !filepath.IsAbs(fields[0]) {
-		return ""
-	}
-	if r, err := filepath.EvalSymlinks(fields[0]); err == nil {
-		return r
-	}
-	return fields[0]
+	return err == nil || err == unix.ELOOP
 }

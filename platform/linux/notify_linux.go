@@ -41,6 +41,7 @@ type notifier struct {
 	gate    *sockGate
 	batches chan []fileAccess
 	procs   *procTable
+	own     ownFS
 	done    chan struct{}
 	stop    [2]int // a pipe: Close writes to it to end the loop at once
 	once    sync.Once
@@ -96,7 +97,7 @@ func listenSeccomp(path string, serve func(*os.File)) (closeFn func(), err error
 // the filter any more, and runs handle on each decoded access in another goroutine. The
 // accesses go over in batches, when no call waits or maxBatch have gathered: waking that
 // goroutine for each one costs more than the call itself.
-func newNotifier(f *os.File, procs *procTable, handle func(fileAccess), gate *sockGate) (*notifier, error) {
+func newNotifier(f *os.File, procs *procTable, handle func(*fileAccess), gate *sockGate) (*notifier, error) {
 	fd, err := unix.Dup(int(f.Fd()))
 	f.Close()
 	if err != nil {
@@ -111,10 +112,11 @@ func newNotifier(f *os.File, procs *procTable, handle func(fileAccess), gate *so
 	go n.loop()
 	go func() {
 		for batch := range n.batches {
-			for _, a := range batch {
+			for i := range batch {
 				if handle != nil {
-					handle(a)
+					handle(&batch[i])
 				}
+				batch[i].release()
 			}
 		}
 		close(n.done)
@@ -178,7 +180,7 @@ func (n *notifier) loop() {
 			}()
 			continue
 		}
-		a, ok := decodeAccess(&req)
+		a, ok := decodeAccess(&req, n.fd, &n.own)
 		if ok {
 			// Read what the caller is while it waits: a short-lived process is gone after.
 			a.proc = n.procs.lookup(a.pid)

@@ -43,7 +43,7 @@ func observe(s *configs.Seccomp, socketPath string, pol *profiles.Policy, spec *
 		}
 	}
 	closeL, err := listenSeccomp(socketPath, func(f *os.File) {
-		var handle func(fileAccess)
+		var handle func(*fileAccess)
 		if o.judge != nil {
 			handle = o.judge.judge
 		}
@@ -128,6 +128,12 @@ func (o *observer) Close() {
 	}
 	if o.n != nil {
 		o.n.Close()
+	}
+	if o.judge != nil {
+		o.judge.close()
+	}
+	if o.n != nil {
+		o.n.own.close()
 	}
 }
 

@@ -2,7 +2,6 @@ package linux
 
 import (
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -24,7 +23,7 @@ import (
 // The decision is never a check followed by SECCOMP_USER_NOTIF_FLAG_CONTINUE, which a second
 // thread rewriting the address after the check would defeat: the gate copies the address
 // once, takes the caller's socket (pidfd_getfd), resolves the path in the caller's view
-// (openat2 in /proc/PID/root with RESOLVE_IN_ROOT), and makes the call itself on that socket,
+// (agentView: openat2 in /proc/PID/root with RESOLVE_IN_ROOT), and makes the call itself on that socket,
 // through the O_PATH descriptor of the very inode it judged, with the caller's credentials.
 // The caller gets the call's result. Only calls whose outcome cannot depend on the address
 // go on unchanged: any socket that is not AF_UNIX (a socket's family never changes), and
@@ -157,6 +156,9 @@ func (g *sockGate) decide(req *seccompNotif) answer {
 	}
 	// Read while still agentrun: the thread that makes the call may have become the caller.
 	c.cwd, _ = os.Readlink("/proc/" + strconv.Itoa(tid) + "/cwd")
+	if !notifIDValid(g.listener, req.ID) {
+		return answer{errno: unix.EACCES} // the root and cwd were read by pid: it must still be the caller's
+	}
 	if g.asRoot {
 		if c.ids, err = credsOf(tid); err != nil {
 			return answer{errno: unix.EACCES}
@@ -208,40 +210,33 @@ type target struct {
 }
 
 // resolve opens the socket named path (absolute, or relative to the calling thread's working
-// directory) in the caller's view, and judges it. It never follows a /proc magic link (they
-// would resolve in agentrun's view), and never leaves the caller's root.
+// directory) in the caller's view (agentView: never in the host's, never out of the caller's
+// root; a /proc magic link leads to the object it names), and judges it.
 func (g *sockGate) resolve(c *sockCall, op, path string) target {
-	full := path
-	if !filepath.IsAbs(path) {
-		if !filepath.IsAbs(c.cwd) {
-			return target{errno: unix.ENOENT}
-		}
-		full = c.cwd + "/" + path // not Clean: ".." after a symlink is the kernel's to resolve
+	full, ok := eventPath([]byte(path), c.cwd)
+	if !ok {
+		return target{errno: unix.ENOENT}
 	}
-	shown := filepath.Clean(full)
-	fd, err := unix.Openat2(c.rootfd, full, &unix.OpenHow{
-		Flags:   unix.O_PATH | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS,
-	})
-	if err == unix.ELOOP {
-		g.deny(c, op, shown, "filesystem.sockets", "the path goes through a /proc magic link (or loops), which agentrun does not follow on the agent's behalf")
+	v := &agentView{root: c.rootfd, tid: c.tid} // c owns the root
+	r := v.resolve(full, true, true)
+	switch {
+	case r.err == errTooComplex:
+		g.deny(c, op, r.path, "filesystem.sockets", "the path takes too many lookups to resolve")
 		return target{errno: unix.EACCES}
+	case r.err == errLoop:
+		return target{errno: unix.ELOOP}
+	case r.err == errNotDir:
+		return target{errno: unix.ENOTDIR}
+	case r.fd < 0:
+		return target{errno: unix.ENOENT}
 	}
-	if err != nil {
-		if e, ok := err.(unix.Errno); ok {
-			return target{errno: e}
-		}
-		return target{errno: unix.EACCES}
-	}
+	fd := r.fd
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFSOCK {
 		unix.Close(fd)
 		return target{errno: unix.ECONNREFUSED} // what connecting to a file that is not a socket gives
 	}
-	// The socket's own path in the caller's view (a symlink named it, perhaps).
-	if real, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil && filepath.IsAbs(real) {
-		shown = real
-	}
+	shown := r.path
 	t := target{path: shown, opath: fd}
 	if g.private(c, &st) {
 		return t

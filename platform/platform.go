@@ -50,16 +50,18 @@ type Spec struct {
 }
 
 // GitWatch is what the sandbox saw of writes to git's control files: Watching once it
-// observes every write the agent makes (the file judge runs), Touched once one of them named
-// a path of a git directory (a .git component, HEAD, config, commondir, gitdir,
-// config.worktree, or a file in a hooks directory). Without Watching, nothing is known.
+// observes every write the agent makes (the file judge runs), Touched once one of them could
+// have made a repository or changed what git runs: a .git entry itself, a config,
+// config.worktree, commondir or gitdir file, a file in a hooks directory, or a HEAD outside a
+// .git directory (a bare repository being made). The index, objects, refs and logs, which
+// git status and commit write all the time, are not. Without Watching, nothing is known.
 type GitWatch struct {
 	Watching atomic.Bool
 	Touched  atomic.Bool
 }
 
-// gitNames are the names whose creation or change may make or alter a git repository.
-var gitNames = map[string]bool{"HEAD": true, "config": true, "config.worktree": true, "commondir": true, "gitdir": true}
+// gitNames are the names whose creation or change may make a repository run something.
+var gitNames = map[string]bool{".git": true, "config": true, "config.worktree": true, "commondir": true, "gitdir": true}
 
 // Note records a write to path (as the agent sees it) when it may be git's.
 func (w *GitWatch) Note(path string) {
@@ -67,7 +69,8 @@ func (w *GitWatch) Note(path string) {
 		return
 	}
 	dir, base := filepath.Split(path)
-	if gitNames[base] || base == ".git" || strings.Contains(path, "/.git/") || filepath.Base(filepath.Clean(dir)) == "hooks" {
+	if gitNames[base] || filepath.Base(filepath.Clean(dir)) == "hooks" ||
+		base == "HEAD" && !strings.Contains(path, "/.git/") {
 		w.Touched.Store(true)
 	}
 }

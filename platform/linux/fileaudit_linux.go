@@ -89,7 +89,12 @@ func (j *fileJudge) judge(a *fileAccess) {
 func (j *fileJudge) judgePath(a *fileAccess, real, op string, access profiles.Access, exists, isDir bool) {
 	if !exists && (op == "exec" || op == "delete" || op == "write" || (op == "open" && !a.create)) {
 		// Missing in the sandbox: the mounts may hide it (enforce mode shows only what the
-		// profile names), and then it is the policy that made the call fail.
+		// profile names), and then it is the policy that made the call fail. Where the policy
+		// allows the access there is nothing to record either way, so the host is not asked
+		// (a build or git status looks for many files that are not there).
+		if !j.trace && j.pol.CheckFile(real, access).Allow {
+			return
+		}
 		exists = hostHas(real)
 	}
 	switch op {

@@ -3,8 +3,8 @@ package launcher
 import (
 	"strings"
 
-	"github.com/agentrun/agentrun/netfilter/metadata"
 	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/profiles/metadata"
 )
 
 // defaultPath is the agent's PATH when the policy passes none.

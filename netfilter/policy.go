@@ -5,8 +5,8 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/agentrun/agentrun/netfilter/metadata"
 	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/profiles/metadata"
 )
 
 // Protocols of flows.

@@ -3,7 +3,7 @@ package netfilter
 import (
 	"net/netip"
 
-	"github.com/agentrun/agentrun/netfilter/metadata"
+	"github.com/agentrun/agentrun/profiles/metadata"
 )
 
 // defaultDenied are ranges no agent reaches unless a profile names them with a CIDR that

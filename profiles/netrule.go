@@ -11,7 +11,7 @@ import (
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 
-	"github.com/agentrun/agentrun/netfilter/metadata"
+	"github.com/agentrun/agentrun/profiles/metadata"
 )
 
 // DefaultPort is the port a network rule gets when it names none: HTTPS.

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/agentrun/agentrun/netfilter/metadata"
+	"github.com/agentrun/agentrun/profiles/metadata"
 )
 
 // Mode is how a run treats what the policy denies.

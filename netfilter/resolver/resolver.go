@@ -18,7 +18,7 @@ import (
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/netfilter"
-	"github.com/agentrun/agentrun/netfilter/metadata"
+	"github.com/agentrun/agentrun/profiles/metadata"
 )
 
 // Server answers the sandbox's DNS queries. Set the fields, then call Serve.

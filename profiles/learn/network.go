@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/agentrun/agentrun/events"
-	"github.com/agentrun/agentrun/netfilter/metadata"
 	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/profiles/metadata"
 )
 
 // netDest is a network destination being learned: a name or an address, and its ports.

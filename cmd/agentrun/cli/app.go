@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/profiles"
 )
 
 // Version is set at build time with -ldflags "-X github.com/agentrun/agentrun/cmd/agentrun/cli.Version=v1.2.3".
@@ -40,7 +41,8 @@ func report(stderr io.Writer, err error) int {
 		return exit.code
 	}
 	msg := err.Error()
-	if strings.Contains(msg, "\n") {
+	var problems profiles.ErrorList
+	if errors.As(err, &problems) && len(problems) > 1 {
 		// A list of profile problems: one per line, under a heading.
 		fmt.Fprintf(stderr, "agentrun: invalid profile:\n%s\n", indent(msg))
 	} else {

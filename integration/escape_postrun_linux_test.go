@@ -184,6 +184,25 @@ func init() {
 			after:   both(plantedDidNotRun("sub", "status"), ordinaryLeft),
 			control: ordinaryRepo, controlWant: "ok",
 		},
+		// The search for agent-made repositories runs only when the file judge saw a write to
+		// git's names: the ways around that watch must still be searched.
+		escapeAttempt{
+			class: "post-run", name: "repository built in the private /tmp and copied in",
+			where: asRoot | asUser, // the degraded tier's /tmp is the host's
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `git init -q /tmp/r && git -C /tmp/r config core.fsmonitor ` + mk + ` && cp -a /tmp/r moved`,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun("moved", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "repository written through /proc/self/cwd",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `git init -q /proc/self/cwd/pc && git --git-dir=/proc/self/cwd/pc/.git config core.fsmonitor ` + mk,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun("pc", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
 		escapeAttempt{
 			class: "post-run", name: "nested repository with a hook",
 			profile: "postrun.yaml", setup: postrunSetup(false),

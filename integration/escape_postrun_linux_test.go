@@ -188,7 +188,7 @@ func init() {
 		// git's names: the ways around that watch must still be searched.
 		escapeAttempt{
 			class: "post-run", name: "repository built in the private /tmp and copied in",
-			where: asRoot | asUser, // the degraded tier's /tmp is the host's
+			where:   asRoot | asUser, // the degraded tier's /tmp is the host's
 			profile: "postrun.yaml", setup: postrunSetup(false),
 			attack:  `git init -q /tmp/r && git -C /tmp/r config core.fsmonitor ` + mk + ` && cp -a /tmp/r moved`,
 			held:    reported("core.fsmonitor"),

@@ -226,10 +226,21 @@ func readPath(pid int, addr uintptr) ([]byte, bool) {
 	return nil, false
 }
 
-func readMemory(pid int, addr uintptr, b []byte) int {
+// readMemory copies len(b) bytes of pid's memory at addr into b; it returns how many, or -1.
+func readMemory(pid int, addr uintptr, b []byte) int { return copyMemory(pid, addr, b, false) }
+
+// writeMemory writes b into pid's memory at addr (sendmmsg's counts); it returns how many
+// bytes, or -1.
+func writeMemory(pid int, addr uintptr, b []byte) int { return copyMemory(pid, addr, b, true) }
+
+func copyMemory(pid int, addr uintptr, b []byte, write bool) int {
 	local := []unix.Iovec{{Base: &b[0], Len: uint64(len(b))}}
 	remote := []unix.RemoteIovec{{Base: addr, Len: len(b)}}
-	n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+	vm := unix.ProcessVMReadv
+	if write {
+		vm = unix.ProcessVMWritev
+	}
+	n, err := vm(pid, local, remote, 0)
 	if err != nil {
 		return -1
 	}

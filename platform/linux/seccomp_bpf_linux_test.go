@@ -372,3 +372,44 @@ func TestSeccompFilterWithSocketGate(t *testing.T) {
 		}
 	}
 }
+
+// TestSeccompNoRuleOverridesADenial checks the filters as every tier assembles them for one
+// property of libseccomp rather than case by case: a rule without conditions takes a call
+// whole, so no call that has a conditional denial may also have a rule without conditions of
+// another action (the watch and the socket gate each had one once).
+func TestSeccompNoRuleOverridesADenial(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    func() *configs.Seccomp
+	}{
+		{"container", func() *configs.Seccomp { s := seccompConfig(seccompOptions{}); gateSockets(s, false); return s }},
+		{"container with events", func() *configs.Seccomp {
+			s := seccompConfig(seccompOptions{})
+			gateSockets(s, false)
+			addWatchRules(s)
+			return s
+		}},
+		{"degraded without network", func() *configs.Seccomp {
+			s := seccompConfig(seccompOptions{NoInet: true})
+			gateSockets(s, true)
+			return s
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conditional, whole := map[string]bool{}, map[string]configs.Action{}
+			for _, r := range tc.s().Syscalls {
+				if r.Action == configs.Errno && len(r.Args) > 0 {
+					conditional[r.Name] = true
+				}
+				if len(r.Args) == 0 {
+					whole[r.Name] = r.Action
+				}
+			}
+			for name := range conditional {
+				if a, ok := whole[name]; ok && a != configs.Errno {
+					t.Errorf("%s has conditional denials and a rule without conditions (action %v) that would take it whole", name, a)
+				}
+			}
+		})
+	}
+}

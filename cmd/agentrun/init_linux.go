@@ -3,18 +3,13 @@ package main
 import (
 	"os"
 
-	"github.com/opencontainers/runc/libcontainer"
-	_ "github.com/opencontainers/runc/libcontainer/nsenter" // joins namespaces before the Go runtime starts
-
 	"github.com/agentrun/agentrun/platform/linux"
 )
 
-// init runs agentrun's two hidden roles before anything else: libcontainer's container init
-// ("agentrun init", started by libcontainer itself) and the in-sandbox stage.
+// init runs the in-sandbox stage before anything else: agentrun starts itself once, in the
+// sandbox's new namespaces, as its PID 1. Running from init keeps the stage on the main
+// thread, which it confines and from which it starts the agent.
 func init() {
-	if len(os.Args) > 1 && os.Args[1] == "init" {
-		libcontainer.Init() // never returns
-	}
 	if linux.IsStage(os.Args) {
 		linux.RunStage() // never returns
 	}

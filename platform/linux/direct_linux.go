@@ -67,7 +67,8 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 		// The stage hands over its notification descriptor before it starts the agent; it
 		// ends (and the receive fails) if it cannot.
 		var n *notifier
-		if f, err := link.recvListener(); err == nil {
+		if fds, err := link.recvHandover(); err == nil && fds[handoverListener] != nil {
+			f := fds[handoverListener]
 			gate := newSockGate(pol, spec, true)
 			gate.stagePid.Store(int64(cmd.Process.Pid))
 			if n, err = newNotifier(f, gate.procs, nil, gate); err != nil {

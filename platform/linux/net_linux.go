@@ -4,13 +4,9 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
 
-	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
-
-	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 
 	"github.com/agentrun/agentrun/netfilter"
 )
@@ -88,39 +84,10 @@ func setupTUN(n *netConfig) error {
 	if err := unix.Sendmsg(int(sock.Fd()), []byte("tun0"), unix.UnixRights(fd), nil, 0); err != nil {
 		return fmt.Errorf("handing the TUN device to agentrun: %w", err)
 	}
-	return dropCapabilities()
-}
-
-// dropCapabilities ends the stage's power once the TUN device is up: the network
-// capabilities leave every thread's bounding set (the agent's execve then grants nothing, even
-// as root of a user namespace), then the ambient, effective, permitted and inheritable sets
-// are emptied, so the stage itself holds nothing for the rest of the run.
-func dropCapabilities() error {
-	for _, c := range []uintptr{unix.CAP_NET_ADMIN, unix.CAP_SETPCAP} {
-		if err := ll.AllThreadsPrctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0); err != nil {
-			return fmt.Errorf("dropping network capabilities: %w", err)
-		}
-	}
-	if err := ll.AllThreadsPrctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
-		return fmt.Errorf("clearing ambient capabilities: %w", err)
-	}
-	if err := clearCapabilities(); err != nil {
-		return fmt.Errorf("dropping the stage's capabilities: %w", err)
-	}
 	return nil
 }
 
-// resolvConf writes the sandbox's resolv.conf, which names the gateway, to p.
-func resolvConf(p string) error {
-	content := fmt.Sprintf("# agentrun: DNS is answered by the sandbox's resolver\nnameserver %s\nnameserver %s\n", netfilter.Gateway4, netfilter.Gateway6)
-	return os.WriteFile(p, []byte(content), 0o644)
-}
-
-// resolvMount puts the sandbox's resolv.conf over the host's, wherever /etc/resolv.conf leads.
-func resolvMount(src string) *configs.Mount {
-	dst, err := filepath.EvalSymlinks("/etc/resolv.conf")
-	if err != nil {
-		dst = "/etc/resolv.conf"
-	}
-	return &configs.Mount{Source: src, Destination: dst, Device: "bind", Flags: unix.MS_BIND | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC}
+// resolvConf is the sandbox's resolv.conf, which names the gateway.
+func resolvConf() string {
+	return fmt.Sprintf("# agentrun: DNS is answered by the sandbox's resolver\nnameserver %s\nnameserver %s\n", netfilter.Gateway4, netfilter.Gateway6)
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
-	"time"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
@@ -17,19 +16,16 @@ import (
 // socket gate decides, in every run; and, when events are recorded, file and exec accesses,
 // which the notifier lets go on at once and a judge turns into events.
 type observer struct {
-	judge  *fileJudge // nil when no events are recorded
-	gate   *sockGate
-	ready  chan *notifier
-	n      *notifier
-	closeL func()
+	judge *fileJudge // nil when no events are recorded
+	gate  *sockGate
+	n     *notifier
 }
 
-// observe makes the filter report the gated calls, and with events the watched ones, to a
-// socket at socketPath and starts listening there.
-func observe(s *configs.Seccomp, socketPath string, pol *profiles.Policy, spec *platform.Spec, self string) (*observer, error) {
-	o := &observer{gate: newSockGate(pol, spec, false), ready: make(chan *notifier, 1)}
+// observe makes the filter report the gated calls, and with events the watched ones; serve
+// then takes the notification descriptor the stage hands over.
+func observe(s *configs.Seccomp, pol *profiles.Policy, spec *platform.Spec, self string) *observer {
+	o := &observer{gate: newSockGate(pol, spec, false)}
 	gateSockets(s, false)
-	s.ListenerPath = socketPath
 	if spec.Events != nil {
 		addWatchRules(s)
 		o.judge = newFileJudge(pol, &fileJudgeSpec{
@@ -37,27 +33,30 @@ func observe(s *configs.Seccomp, socketPath string, pol *profiles.Policy, spec *
 		})
 		o.gate.procs, o.gate.stagePid = o.judge.procs, &o.judge.stagePid
 		if spec.GitWatch != nil {
-			// Every write the agent makes reaches the judge from now on.
 			o.judge.git = spec.GitWatch
 			spec.GitWatch.Watching.Store(true)
 		}
 	}
-	closeL, err := listenSeccomp(socketPath, func(f *os.File) {
-		var handle func(*fileAccess)
-		if o.judge != nil {
-			handle = o.judge.judge
-		}
-		n, err := newNotifier(f, o.gate.procs, handle, o.gate)
-		if err != nil {
-			n = nil
-		}
-		o.ready <- n
-	})
-	if err != nil {
-		return nil, err
+	return o
+}
+
+// serve serves the notification descriptor f of the sandbox whose PID 1 (the stage) is
+// stagePid.
+func (o *observer) serve(f *os.File, stagePid int) error {
+	if f == nil {
+		return fmt.Errorf("the sandbox's stage sent no seccomp notification descriptor")
 	}
-	o.closeL = closeL
-	return o, nil
+	o.gate.stagePid.Store(int64(stagePid))
+	var handle func(*fileAccess)
+	if o.judge != nil {
+		handle = o.judge.judge
+	}
+	n, err := newNotifier(f, o.gate.procs, handle, o.gate)
+	if err != nil {
+		return fmt.Errorf("serving the sandbox's seccomp notifications: %w", err)
+	}
+	o.n = n
+	return nil
 }
 
 // gateSockets makes the filter report the calls that may reach a unix socket by its path:
@@ -100,32 +99,8 @@ func newSockGate(pol *profiles.Policy, spec *platform.Spec, direct bool) *sockGa
 	return g
 }
 
-// started tells the observer the sandbox runs, with its PID 1 (the stage) at stagePid.
-func (o *observer) started(stagePid int) error {
-	select {
-	case n := <-o.ready:
-		if n == nil {
-			return fmt.Errorf("serving the sandbox's seccomp notifications failed")
-		}
-		o.n = n
-	case <-time.After(10 * time.Second):
-		return fmt.Errorf("the sandbox's seccomp notification descriptor did not arrive")
-	}
-	o.gate.stagePid.Store(int64(stagePid))
-	return nil
-}
-
-// Close stops observing once the sandbox has ended, after every access reported so far has
-// been judged.
+// Close stops serving and lets the judge finish.
 func (o *observer) Close() {
-	o.closeL()
-	if o.n == nil {
-		select {
-		case n := <-o.ready:
-			o.n = n
-		default:
-		}
-	}
 	if o.n != nil {
 		o.n.Close()
 	}

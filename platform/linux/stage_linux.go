@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,12 +20,14 @@ import (
 // IsStage reports whether this process was started as the in-sandbox stage.
 func IsStage(args []string) bool { return len(args) > 1 && args[1] == stageArg }
 
-// RunStage is the stage: it runs inside the container as its PID 1, applies the Landlock
-// ruleset, starts the agent, forwards signals to it, reaps orphans, and exits with the
-// agent's status. It never returns.
+// RunStage is the stage: agentrun starts it in the sandbox's new namespaces, where it builds
+// the sandbox (see setupSandbox), confines itself (Landlock, seccomp), starts the agent, and
+// stays its PID 1: it forwards signals, reaps orphans, and exits with the agent's status. In
+// the Landlock + seccomp tier it confines itself on the host instead. It never returns, and it
+// runs from cmd/agentrun's init, on the main thread, before any other goroutine of agentrun's.
 func RunStage() {
 	// The agent runs as our uid: a dumpable stage would let it write our memory through
-	// /proc/1/mem and run code as PID 1 (with the network capabilities, early on).
+	// /proc/1/mem and run code as PID 1.
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		stageFail(fmt.Errorf("making the stage non-dumpable: %w", err))
 	}
@@ -39,9 +40,10 @@ func RunStage() {
 		stageFail(err)
 	}
 	closeExecFrom(stageFD)
-	if cfg.Net != nil {
-		if err := setupTUN(cfg.Net); err != nil {
-			stageFail(fmt.Errorf("setting up the sandbox's network: %w", err))
+	var tty, master *os.File
+	if cfg.Sandbox != nil {
+		if tty, master, err = setupSandbox(cfg); err != nil {
+			stageFail(err)
 		}
 	}
 	if !cfg.Audit {
@@ -56,7 +58,41 @@ func RunStage() {
 		// Orphans of the agent become our children, so they can be ended with it.
 		_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	}
-	os.Exit(superviseAgent(cfg))
+	if cfg.Sandbox != nil {
+		if err := confineAndHandOver(cfg, master); err != nil {
+			stageFail(err)
+		}
+	}
+	os.Exit(superviseAgent(cfg, tty))
+}
+
+// confineAndHandOver loads the seccomp filter on this thread (the one that starts the agent)
+// and hands agentrun its notification descriptor and the terminal's master, each when there
+// is one, in one message.
+func confineAndHandOver(cfg *stageConfig, master *os.File) error {
+	send := startSender()
+	var h handover
+	if master != nil {
+		h.add(handoverTerminal, int(master.Fd()))
+	}
+	if cfg.Seccomp != nil {
+		fd, err := seccomp.InitSeccomp(cfg.Seccomp)
+		if err != nil {
+			_ = send(handover{})
+			return fmt.Errorf("applying the seccomp filter: %w", err)
+		}
+		if fd >= 0 {
+			defer unix.Close(fd)
+			h.add(handoverListener, fd)
+		}
+	}
+	if err := send(h); err != nil {
+		return fmt.Errorf("handing agentrun the sandbox's descriptors: %w", err)
+	}
+	if master != nil {
+		master.Close()
+	}
+	return nil
 }
 
 func stageFail(err error) {
@@ -180,54 +216,35 @@ func applyDirect(cfg *stageConfig) error {
 		// The filter is loaded on this thread only, and it sends sendmsg to the notifier,
 		// which is agentrun, which needs the notification descriptor sent with sendmsg
 		// first: a thread that exists before the filter sends it.
-		sender := startListenerSender()
+		send := startSender()
 		fd, err := seccomp.InitSeccomp(cfg.Seccomp)
 		if err != nil {
-			sender <- -1
-			<-sender
+			_ = send(handover{})
 			return fmt.Errorf("applying the seccomp filter: %w", err)
 		}
-		sender <- fd
-		if <-sender != 0 {
-			return fmt.Errorf("handing agentrun the seccomp notification descriptor failed")
+		var h handover
+		h.add(handoverListener, fd)
+		if err := send(h); err != nil {
+			return fmt.Errorf("handing agentrun the seccomp notification descriptor: %w", err)
 		}
 		unix.Close(fd)
 	}
 	return nil
 }
 
-// startListenerSender starts a thread, before the seccomp filter exists, that sends the
-// notification descriptor it is given to agentrun over the lifeline, and answers 0 when it
-// has. The thread ends afterwards.
-func startListenerSender() chan int {
-	c := make(chan int)
-	go func() {
-		runtime.LockOSThread()
-		c <- 0 // this thread runs now, without the filter
-		fd := <-c
-		if fd < 0 {
-			c <- 1
-			return
-		}
-		err := unix.Sendmsg(lifelineFD, []byte{0}, unix.UnixRights(fd), nil, 0)
-		if err != nil {
-			c <- 1
-			return
-		}
-		c <- 0
-	}()
-	<-c
-	return c
-}
-
 // superviseAgent starts the agent and waits for it as an init process must: forwarding the
 // signals the host sends, reaping every child, and returning the agent's exit status.
-func superviseAgent(cfg *stageConfig) int {
+func superviseAgent(cfg *stageConfig, tty *os.File) int {
 	cmd := &exec.Cmd{Path: cfg.Path, Args: cfg.Argv}
 	cmd.Env, cmd.Dir = cfg.Env, cfg.Dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if cfg.TTY {
+	switch {
+	case tty != nil:
+		// The agent leads a session whose controlling terminal is the sandbox's own.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	case cfg.TTY:
 		cmd.SysProcAttr.Foreground, cmd.SysProcAttr.Ctty = true, 0
 	}
 	// Job-control signals from the terminal go to the agent's group, not to us.
@@ -245,6 +262,9 @@ func superviseAgent(cfg *stageConfig) int {
 		}
 	}
 	agent := cmd.Process.Pid
+	if tty != nil {
+		tty.Close()
+	}
 	go func() {
 		// agentrun is gone: nobody can relay the agent's output or clean up after it, so
 		// end the sandbox (PID 1 exiting kills everything in it).

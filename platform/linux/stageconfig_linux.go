@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/configs" // the seccomp filter's description only
 
 	"github.com/agentrun/agentrun/platform"
 )
@@ -49,6 +49,30 @@ type stageConfig struct {
 	// Audit is audit mode: no Landlock ruleset; the notifier outside records what it would
 	// have denied.
 	Audit bool `json:"audit,omitempty"`
+	// Sandbox, in the namespaced tiers, is the sandbox the stage builds around itself before
+	// it starts the agent.
+	Sandbox *sandboxSetup `json:"sandbox,omitempty"`
+}
+
+// sandboxSetup is what the stage does in its new namespaces, in this order: build the root
+// from Ops on a tmpfs at Base and pivot into it, name the host, bring up loopback, wait for
+// agentrun to have put it in its cgroup, make the TUN device, drop to the agent's user and
+// every capability, and confine itself with AppArmor, Landlock and seccomp.
+type sandboxSetup struct {
+	Base string    `json:"base"` // a host directory to build the root on (hidden by it)
+	Ops  []mountOp `json:"ops"`
+	// SetUser switches to UID, GID and Groups (agentrun ran as root); rootless the stage
+	// already is the user.
+	SetUser bool  `json:"set_user,omitempty"`
+	UID     int   `json:"uid"`
+	GID     int   `json:"gid"`
+	Groups  []int `json:"groups,omitempty"`
+	// UnshareCgroup enters a new cgroup namespace once in the run's cgroup (cgroup v1, where
+	// the stage cannot be cloned into it).
+	UnshareCgroup bool   `json:"unshare_cgroup,omitempty"`
+	AppArmor      string `json:"apparmor,omitempty"`
+	Cols          uint16 `json:"cols,omitempty"` // the terminal's size, with TTY
+	Rows          uint16 `json:"rows,omitempty"`
 }
 
 // newStageConfig is the stage's configuration for running spec's agent under rules.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,14 +34,22 @@ func newStageLink() (*stageLink, error) {
 	return l, nil
 }
 
-// recvListener receives the seccomp notification descriptor the direct tier's stage sends
-// once it has loaded its filter. It fails when the stage ends first.
-func (l *stageLink) recvListener() (*os.File, error) {
-	f, err := recvFD(l.lifeW)
+// recvHandover receives what the stage hands over once it is confined (see handover). It
+// fails when the stage ends first.
+func (l *stageLink) recvHandover() (map[byte]*os.File, error) {
+	h, err := recvHandover(l.lifeW)
 	if err != nil {
-		return nil, fmt.Errorf("receiving the stage's seccomp notification descriptor: %w", err)
+		return nil, fmt.Errorf("receiving the sandbox's descriptors from its stage: %w", err)
 	}
-	return f, nil
+	return h, nil
+}
+
+// proceed tells the stage it is in its cgroup and may go on.
+func (l *stageLink) proceed() error {
+	if _, err := l.lifeW.Write([]byte{1}); err != nil {
+		return fmt.Errorf("telling the sandbox stage to go on: %w", err)
+	}
+	return nil
 }
 
 // childFiles are the stage's descriptors 3 and 4 (stageFD, lifelineFD).
@@ -99,4 +108,79 @@ func relaySignals(ctx context.Context, tty bool, send func(os.Signal)) (stop fun
 		signal.Stop(sigs)
 		close(done)
 	}
+}
+
+// What the stage hands agentrun, each named by a byte of the message.
+const (
+	handoverListener = 'L' // the seccomp notification descriptor
+	handoverTerminal = 'P' // the master of the agent's terminal
+)
+
+// handover is one message from the stage: a byte per descriptor, and the descriptors.
+type handover struct {
+	kinds []byte
+	fds   []int
+}
+
+func (h *handover) add(kind byte, fd int) {
+	h.kinds = append(h.kinds, kind)
+	h.fds = append(h.fds, fd)
+}
+
+// startSender starts a thread, before the seccomp filter exists, that sends one handover to
+// agentrun over the lifeline: the filter notifies agentrun of sendmsg, and agentrun can only
+// answer once it has the notification descriptor. send returns once the message is sent.
+func startSender() (send func(handover) error) {
+	in, out := make(chan handover), make(chan error)
+	ready := make(chan struct{})
+	go func() {
+		runtime.LockOSThread() // this thread stays without the filter; it ends with the goroutine
+		close(ready)
+		h := <-in
+		var oob []byte
+		if len(h.fds) > 0 {
+			oob = unix.UnixRights(h.fds...)
+		}
+		out <- unix.Sendmsg(lifelineFD, append([]byte{'H'}, h.kinds...), oob, nil, 0)
+	}()
+	<-ready
+	return func(h handover) error {
+		in <- h
+		return <-out
+	}
+}
+
+// recvHandover reads one handover from sock.
+func recvHandover(sock *os.File) (map[byte]*os.File, error) {
+	buf := make([]byte, 16)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("the stage ended")
+	}
+	var fds []int
+	if oobn > 0 {
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil || len(msgs) != 1 {
+			return nil, fmt.Errorf("expected one control message (%v)", err)
+		}
+		if fds, err = unix.ParseUnixRights(&msgs[0]); err != nil {
+			return nil, err
+		}
+	}
+	kinds := buf[1:n]
+	if buf[0] != 'H' || len(kinds) != len(fds) {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, fmt.Errorf("malformed message from the stage")
+	}
+	out := map[byte]*os.File{}
+	for i, k := range kinds {
+		out[k] = os.NewFile(uintptr(fds[i]), string(k))
+	}
+	return out, nil
 }

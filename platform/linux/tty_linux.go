@@ -18,13 +18,11 @@ func isTerminal(r io.Reader) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// terminal relays between the user's terminal and the PTY that libcontainer creates inside
-// the container: the user's side in raw mode, the window size followed.
+// terminal relays between the user's terminal and the PTY the stage creates inside the
+// sandbox: the user's side in raw mode, the window size followed.
 type terminal struct {
 	in       *os.File
 	out      io.Writer
-	socket   *os.File // the end libcontainer sends the PTY master on (the container's end)
-	ours     *os.File // the end we receive it on
 	master   *os.File
 	state    *term.State
 	winch    chan os.Signal
@@ -35,36 +33,26 @@ type terminal struct {
 	inDone chan struct{}
 }
 
-func newTerminal(in *os.File, out io.Writer) (*terminal, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("creating the console socket: %w", err)
-	}
-	return &terminal{
-		in:     in,
-		out:    out,
-		ours:   os.NewFile(uintptr(fds[0]), "console-ours"),
-		socket: os.NewFile(uintptr(fds[1]), "console-socket"),
-	}, nil
+func newTerminal(in *os.File, out io.Writer) *terminal {
+	return &terminal{in: in, out: out}
 }
 
-// size returns the user's terminal size as columns and rows.
-func (t *terminal) size() (cols, rows uint16) {
-	ws, err := pty.GetsizeFull(t.in)
+// terminalSize returns the size of the user's terminal as columns and rows.
+func terminalSize(in *os.File) (cols, rows uint16) {
+	ws, err := pty.GetsizeFull(in)
 	if err != nil {
 		return 80, 24
 	}
 	return ws.Cols, ws.Rows
 }
 
-// attach receives the PTY master, puts the user's terminal in raw mode and starts relaying.
-func (t *terminal) attach() error {
-	t.socket.Close()
-	master, err := recvFD(t.ours)
-	if err != nil {
-		return fmt.Errorf("receiving the agent's terminal: %w", err)
+// attach takes the PTY master, puts the user's terminal in raw mode and starts relaying.
+func (t *terminal) attach(master *os.File) error {
+	if master == nil {
+		return fmt.Errorf("the sandbox's stage sent no terminal")
 	}
 	t.master = master
+	var err error
 	if t.state, err = term.MakeRaw(int(t.in.Fd())); err != nil {
 		return fmt.Errorf("putting the terminal in raw mode: %w", err)
 	}
@@ -168,10 +156,8 @@ func (t *terminal) restore() {
 		_ = term.Restore(int(t.in.Fd()), t.state)
 		t.state = nil
 	}
-	for _, f := range []*os.File{t.master, t.ours, t.socket} {
-		if f != nil {
-			f.Close()
-		}
+	if t.master != nil {
+		t.master.Close()
 	}
 }
 

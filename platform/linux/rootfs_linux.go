@@ -1,0 +1,269 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// rootBuilder makes the sandbox's root in a tmpfs at base, inside the stage's own mount
+// namespace, from the ops the host planned. Every mount point is resolved inside the new root
+// (openat2 RESOLVE_IN_ROOT, no magic links): a symlink in a bound tree cannot lead a mount out
+// of it. Mount points are only ever created in agentrun's own tmpfs mounts, never in a host
+// directory bound into the sandbox.
+type rootBuilder struct {
+	root int             // the new root, O_PATH
+	own  map[uint64]bool // devices of agentrun's tmpfs mounts
+}
+
+// buildRoot mounts a tmpfs at base and builds the root in it.
+func buildRoot(base string, ops []mountOp) error {
+	// Nothing mounted here reaches the host; the host's later unmounts still reach us.
+	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("making the mount namespace a slave of the host's: %w", err)
+	}
+	if err := unix.Mount("tmpfs", base, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755,size=4m"); err != nil {
+		return fmt.Errorf("mounting the sandbox's root tmpfs on %s: %w", base, err)
+	}
+	root, err := unix.Open(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening the sandbox's root: %w", err)
+	}
+	defer unix.Close(root)
+	b := &rootBuilder{root: root, own: map[uint64]bool{}}
+	if err := b.markOwn(root); err != nil {
+		return err
+	}
+	for _, op := range ops {
+		if err := b.do(op); err != nil {
+			return fmt.Errorf("building the sandbox's root: %s %s: %w", op.Kind, op.Dst, err)
+		}
+	}
+	return nil
+}
+
+func (b *rootBuilder) markOwn(fd int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	b.own[st.Dev] = true
+	return nil
+}
+
+func (b *rootBuilder) do(op mountOp) error {
+	switch op.Kind {
+	case opLink:
+		parent, name, err := b.parentOf(op.Dst)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(parent)
+		return unix.Symlinkat(op.Src, parent, name)
+	case opFile:
+		parent, name, err := b.parentOf(op.Dst)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(parent)
+		fd, err := unix.Openat(parent, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, op.Mode)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		if _, err := unix.Write(fd, []byte(op.Data)); err != nil {
+			return err
+		}
+		return unix.Fchmod(fd, op.Mode) // the umask does not decide
+	}
+	target, err := b.target(op.Dst, op.Dir)
+	if err != nil {
+		if op.Quiet && errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return err
+	}
+	defer unix.Close(target)
+	switch op.Kind {
+	case opBind:
+		src, err := unix.OpenTree(unix.AT_FDCWD, op.Src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+		if err != nil {
+			if op.Quiet && errors.Is(err, unix.ENOENT) {
+				return nil
+			}
+			return fmt.Errorf("cloning %s: %w", op.Src, err)
+		}
+		defer unix.Close(src)
+		return attach(src, target, op.Flags)
+	case opSelf:
+		in, err := b.resolve(op.Src, unix.O_PATH)
+		if err != nil {
+			if op.Quiet && errors.Is(err, unix.ENOENT) {
+				return nil
+			}
+			return err
+		}
+		defer unix.Close(in)
+		src, err := unix.OpenTree(in, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
+		if err != nil {
+			return fmt.Errorf("cloning %s: %w", op.Src, err)
+		}
+		defer unix.Close(src)
+		return attach(src, target, op.Flags)
+	case opFS:
+		if err := unix.Mount(op.Src, procFdPath(target), op.Src, uintptr(op.Flags), op.Data); err != nil {
+			return err
+		}
+		if !op.Own {
+			return nil
+		}
+		fd, err := b.resolve(op.Dst, unix.O_PATH|unix.O_DIRECTORY)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		return b.markOwn(fd)
+	}
+	return fmt.Errorf("unknown step %q", op.Kind)
+}
+
+// attach sets flags on every mount of the detached tree src, then puts it on target.
+func attach(src, target int, flags uint64) error {
+	attr := &unix.MountAttr{Attr_set: mountAttrs(flags)}
+	if err := unix.MountSetattr(src, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
+		return fmt.Errorf("setting mount flags: %w", err)
+	}
+	return unix.MoveMount(src, "", target, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
+}
+
+// mountAttrs turns MS_* flags into the MOUNT_ATTR_* the new mount API takes.
+func mountAttrs(flags uint64) uint64 {
+	var a uint64
+	for ms, attr := range map[uint64]uint64{
+		unix.MS_RDONLY: unix.MOUNT_ATTR_RDONLY, unix.MS_NOSUID: unix.MOUNT_ATTR_NOSUID,
+		unix.MS_NODEV: unix.MOUNT_ATTR_NODEV, unix.MS_NOEXEC: unix.MOUNT_ATTR_NOEXEC,
+	} {
+		if flags&ms != 0 {
+			a |= attr
+		}
+	}
+	return a
+}
+
+// procFdPath names an open descriptor for the calls that take paths (mount(2)); the host's /proc
+// is still there while the root is built.
+func procFdPath(fd int) string { return "/proc/self/fd/" + strconv.Itoa(fd) }
+
+const resolveInRoot = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
+
+// resolve opens p, a path in the sandbox, inside the new root.
+func (b *rootBuilder) resolve(p string, flags int) (int, error) {
+	rel := strings.Trim(p, "/")
+	if rel == "" {
+		rel = "."
+	}
+	return unix.Openat2(b.root, rel, &unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: resolveInRoot})
+}
+
+// target opens the mount point p, creating it (and its parents) when it is missing and its
+// parent is one of agentrun's own tmpfs mounts.
+func (b *rootBuilder) target(p string, dir bool) (int, error) {
+	fd, err := b.resolve(p, unix.O_PATH)
+	if err == nil || !errors.Is(err, unix.ENOENT) {
+		return fd, err
+	}
+	parent, name, err := b.parentOf(p)
+	if err != nil {
+		return -1, err
+	}
+	defer unix.Close(parent)
+	if err := b.mayCreateIn(parent); err != nil {
+		return -1, err
+	}
+	if dir {
+		err = unix.Mkdirat(parent, name, 0o755)
+	} else {
+		var f int
+		if f, err = unix.Openat(parent, name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644); err == nil {
+			unix.Close(f)
+		}
+	}
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return -1, err
+	}
+	return unix.Openat2(parent, name, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC | unix.O_NOFOLLOW, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS})
+}
+
+// parentOf opens the directory p is in, creating the missing ones on the way in agentrun's
+// own tmpfs; a missing directory in a bound host tree is ENOENT.
+func (b *rootBuilder) parentOf(p string) (int, string, error) {
+	p = strings.Trim(p, "/")
+	i := strings.LastIndexByte(p, '/')
+	dir, name := "", p
+	if i >= 0 {
+		dir, name = p[:i], p[i+1:]
+	}
+	if name == "" || name == "." || name == ".." {
+		return -1, "", fmt.Errorf("bad path %q", p)
+	}
+	fd, err := b.resolve("/"+dir, unix.O_PATH|unix.O_DIRECTORY)
+	if err == nil {
+		return fd, name, nil
+	}
+	if !errors.Is(err, unix.ENOENT) || dir == "" {
+		return -1, "", err
+	}
+	up, dname, err := b.parentOf(dir)
+	if err != nil {
+		return -1, "", err
+	}
+	defer unix.Close(up)
+	if err := b.mayCreateIn(up); err != nil {
+		return -1, "", err
+	}
+	if err := unix.Mkdirat(up, dname, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+		return -1, "", err
+	}
+	fd, err = unix.Openat2(up, dname, &unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS})
+	return fd, name, err
+}
+
+// mayCreateIn refuses to create anything in a directory that is not agentrun's own tmpfs: that
+// would change the user's files on the host.
+func (b *rootBuilder) mayCreateIn(dir int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(dir, &st); err != nil {
+		return err
+	}
+	if !b.own[st.Dev] {
+		return fmt.Errorf("a mount point is missing in a host directory: %w", unix.ENOENT)
+	}
+	return nil
+}
+
+// pivotInto makes base the root of this mount namespace and detaches the host's tree, then
+// makes the root tmpfs read-only.
+func pivotInto(base string) error {
+	if err := unix.Chdir(base); err != nil {
+		return fmt.Errorf("entering the sandbox's root: %w", err)
+	}
+	// pivot_root(".", "."): the old root ends up on top of the new one, and is then lazily
+	// unmounted; no directory for it is needed.
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root: %w", err)
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detaching the host's root: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return err
+	}
+	if err := unix.Mount("", "/", "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+		return fmt.Errorf("making the sandbox's root read-only: %w", err)
+	}
+	return os.Chdir("/")
+}

@@ -1,0 +1,200 @@
+package linux
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// opKind is what one step of building the sandbox's root does.
+type opKind string
+
+const (
+	opBind opKind = "bind" // a host path (Src) bound, recursively, at Dst
+	opSelf opKind = "self" // a path of the new root (Src) bound at Dst: masks and read-only /proc parts
+	opFS   opKind = "fs"   // a new file system of type Src at Dst, with Data as its options
+	opFile opKind = "file" // a file at Dst in agentrun's own tmpfs, holding Data, mode Mode
+	opLink opKind = "link" // a symlink at Dst to Src
+)
+
+// mountOp is one step of building the sandbox's root, in order. Dst is a path in the sandbox;
+// the stage resolves it inside the new root and never outside it.
+type mountOp struct {
+	Kind  opKind `json:"k"`
+	Src   string `json:"s,omitempty"`
+	Dst   string `json:"d"`
+	Dir   bool   `json:"dir,omitempty"`   // the mount point is a directory (binds: the source is)
+	Flags uint64 `json:"f,omitempty"`     // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC (recursive on binds)
+	Data  string `json:"o,omitempty"`     // fs: options; file: content
+	Mode  uint32 `json:"m,omitempty"`     // file: permissions
+	Own   bool   `json:"own,omitempty"`   // fs: agentrun's tmpfs, in which mount points may be made
+	Quiet bool   `json:"quiet,omitempty"` // a missing mount point is skipped, not an error
+}
+
+// rootOptions are what the root depends on beyond the filesystem plan.
+type rootOptions struct {
+	rootless bool
+	withTUN  bool
+	tmpSize  int64
+}
+
+// Mount flags the plan uses.
+const (
+	roFlags  = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV
+	rwFlags  = unix.MS_NOSUID | unix.MS_NODEV
+	sysFlags = unix.MS_NOEXEC | unix.MS_NOSUID | unix.MS_NODEV
+)
+
+// stageDir holds, in the sandbox's root tmpfs, agentrun's own files: the empty, unreadable
+// file bound over denied files, and the sandbox's resolv.conf. The root is read-only by the
+// time the agent runs.
+const (
+	stageDir     = "/.agentrun"
+	denyFilePath = stageDir + "/deny"
+	resolvPath   = stageDir + "/resolv.conf"
+)
+
+// maskedPaths are hidden in /proc and /sys: kernel state an agent never needs and that
+// describes or reaches the host.
+var maskedPaths = []string{
+	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+	"/sys/firmware", "/sys/devices/virtual/powercap", "/sys/kernel/debug", "/sys/kernel/security",
+}
+
+// readonlyPaths are parts of /proc that stay readable but not writable.
+var readonlyPaths = []string{"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+
+// sandboxDevices are the host device nodes bound into the sandbox's /dev.
+func sandboxDevices(withTUN bool) []string {
+	devs := []string{"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"}
+	if withTUN {
+		devs = append(devs, "/dev/net/tun")
+	}
+	return devs
+}
+
+// rootOps is the sandbox's root as the stage builds it: the host's top-level symlinks, /proc,
+// a minimal /dev, /sys, a private /tmp, the plan's binds, then devices, masks and read-only
+// parts. The root itself is a tmpfs the stage makes read-only at the end.
+func rootOps(fs fsPlan, o rootOptions, hostLinks []mountOp, resolv string) []mountOp {
+	tmpFlags := uint64(rwFlags)
+	if fs.TmpNoExec {
+		tmpFlags |= unix.MS_NOEXEC
+	}
+	ops := append([]mountOp(nil), hostLinks...)
+	ops = append(ops,
+		mountOp{Kind: opFile, Dst: denyFilePath, Mode: 0},
+		mountOp{Kind: opFS, Src: "proc", Dst: "/proc", Dir: true, Flags: sysFlags},
+		mountOp{Kind: opFS, Src: "tmpfs", Dst: "/dev", Dir: true, Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, Data: "mode=755,size=65536k", Own: true},
+		mountOp{Kind: opFS, Src: "devpts", Dst: "/dev/pts", Dir: true, Flags: unix.MS_NOSUID | unix.MS_NOEXEC, Data: "newinstance,ptmxmode=0666,mode=0620"},
+		mountOp{Kind: opFS, Src: "tmpfs", Dst: "/dev/shm", Dir: true, Flags: sysFlags, Data: "mode=1777,size=65536k"},
+		mountOp{Kind: opFS, Src: "mqueue", Dst: "/dev/mqueue", Dir: true, Flags: sysFlags},
+	)
+	if o.rootless {
+		// A user namespace may not mount sysfs for a network namespace on every kernel; the
+		// host's, read-only all the way down, is as good for reading.
+		ops = append(ops, mountOp{Kind: opBind, Src: "/sys", Dst: "/sys", Dir: true, Flags: roFlags | unix.MS_NOEXEC})
+	} else {
+		ops = append(ops, mountOp{Kind: opFS, Src: "sysfs", Dst: "/sys", Dir: true, Flags: sysFlags | unix.MS_RDONLY})
+	}
+	ops = append(ops, mountOp{Kind: opFS, Src: "tmpfs", Dst: privateTmp, Dir: true, Flags: tmpFlags, Data: tmpData(o.tmpSize), Own: true})
+	noexec := func(m fsMount) uint64 {
+		if m.NoExec {
+			return unix.MS_NOEXEC
+		}
+		return 0
+	}
+	for _, m := range fs.Mounts {
+		switch m.Access {
+		case accessRead, accessProtect:
+			ops = append(ops, mountOp{Kind: opBind, Src: m.Path, Dst: m.Path, Dir: m.Dir, Flags: roFlags})
+		case accessWrite:
+			ops = append(ops, mountOp{Kind: opBind, Src: m.Path, Dst: m.Path, Dir: m.Dir, Flags: rwFlags | noexec(m)})
+		case accessDeny:
+			if m.Dir {
+				ops = append(ops, mountOp{Kind: opFS, Src: "tmpfs", Dst: m.Path, Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"})
+			} else {
+				ops = append(ops, mountOp{Kind: opSelf, Src: denyFilePath, Dst: m.Path, Flags: roFlags | unix.MS_NOEXEC})
+			}
+		}
+	}
+	for _, m := range fs.ExecDeny {
+		flags := uint64(roFlags)
+		if m.Access == accessWrite {
+			flags = rwFlags
+		}
+		ops = append(ops, mountOp{Kind: opBind, Src: m.Path, Dst: m.Path, Dir: m.Dir, Flags: flags | unix.MS_NOEXEC})
+	}
+	if resolv != "" {
+		ops = append(ops,
+			mountOp{Kind: opFile, Dst: resolvPath, Data: resolv, Mode: 0o644},
+			mountOp{Kind: opSelf, Src: resolvPath, Dst: resolvTarget(), Flags: roFlags | unix.MS_NOEXEC},
+		)
+	}
+	for _, d := range sandboxDevices(o.withTUN) {
+		ops = append(ops, mountOp{Kind: opBind, Src: d, Dst: d, Flags: unix.MS_NOSUID | unix.MS_NOEXEC})
+	}
+	for _, l := range [][2]string{{"/dev/ptmx", "pts/ptmx"}, {"/dev/fd", "/proc/self/fd"}, {"/dev/stdin", "/proc/self/fd/0"}, {"/dev/stdout", "/proc/self/fd/1"}, {"/dev/stderr", "/proc/self/fd/2"}} {
+		ops = append(ops, mountOp{Kind: opLink, Src: l[1], Dst: l[0]})
+	}
+	for _, p := range maskedPaths {
+		if isDir(p) {
+			ops = append(ops, mountOp{Kind: opFS, Src: "tmpfs", Dst: p, Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1", Quiet: true})
+		} else {
+			ops = append(ops, mountOp{Kind: opSelf, Src: "/dev/null", Dst: p, Flags: roFlags | unix.MS_NOEXEC, Quiet: true})
+		}
+	}
+	for _, p := range readonlyPaths {
+		ops = append(ops, mountOp{Kind: opSelf, Src: p, Dst: p, Dir: isDir(p), Flags: roFlags | unix.MS_NOEXEC, Quiet: true})
+	}
+	return ops
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// tmpData is the mount data of the sandbox's /tmp, of n bytes at most (0: no bound but the
+// kernel's, half of RAM).
+func tmpData(n int64) string {
+	if n > 0 {
+		return "mode=1777,size=" + strconv.FormatInt(n, 10)
+	}
+	return "mode=1777"
+}
+
+// hostLinks recreates the host's top-level symlinks (/bin → usr/bin on merged-/usr systems),
+// so #!/bin/sh works although the policy names /usr/bin.
+func hostLinks() []mountOp {
+	entries, err := os.ReadDir("/")
+	if err != nil {
+		return nil
+	}
+	var ops []mountOp
+	for _, e := range entries {
+		if e.Type()&os.ModeSymlink == 0 {
+			continue
+		}
+		target, err := os.Readlink(filepath.Join("/", e.Name()))
+		if err != nil || strings.HasPrefix(target, "/proc") {
+			continue
+		}
+		ops = append(ops, mountOp{Kind: opLink, Src: target, Dst: "/" + e.Name()})
+	}
+	return ops
+}
+
+// resolvTarget is where /etc/resolv.conf leads on the host: the sandbox's resolv.conf is
+// bound there, so a symlinked one is replaced too.
+func resolvTarget() string {
+	dst, err := filepath.EvalSymlinks("/etc/resolv.conf")
+	if err != nil {
+		return "/etc/resolv.conf"
+	}
+	return dst
+}

@@ -1,0 +1,94 @@
+package linux
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/creack/pty"
+	"github.com/opencontainers/runc/libcontainer/apparmor"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// setupSandbox is the stage's work in its new namespaces, up to the point where it confines
+// itself: the root, the host name, loopback, the cgroup, the TUN device, the terminal, and
+// then no privileges. It returns the terminal's agent end when the agent gets one.
+func setupSandbox(cfg *stageConfig) (tty *os.File, master *os.File, err error) {
+	s := cfg.Sandbox
+	if err := buildRoot(s.Base, s.Ops); err != nil {
+		return nil, nil, err
+	}
+	if err := pivotInto(s.Base); err != nil {
+		return nil, nil, err
+	}
+	if err := unix.Sethostname([]byte("agentrun")); err != nil {
+		return nil, nil, fmt.Errorf("naming the sandbox's host: %w", err)
+	}
+	if err := loopbackUp(); err != nil {
+		return nil, nil, err
+	}
+	// agentrun answers once the stage is in the run's cgroup (cgroup v1 moves it there now).
+	var b [1]byte
+	if n, err := unix.Read(lifelineFD, b[:]); n != 1 || err != nil {
+		return nil, nil, fmt.Errorf("agentrun went away while the sandbox was being built")
+	}
+	if s.UnshareCgroup {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return nil, nil, fmt.Errorf("entering a new cgroup namespace: %w", err)
+		}
+	}
+	if cfg.Net != nil {
+		if err := setupTUN(cfg.Net); err != nil {
+			return nil, nil, fmt.Errorf("setting up the sandbox's network: %w", err)
+		}
+	}
+	// No core dumps full of secrets.
+	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{}); err != nil {
+		return nil, nil, fmt.Errorf("turning off core dumps: %w", err)
+	}
+	if cfg.TTY {
+		if master, tty, err = openTerminal(s); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := dropPrivileges(s); err != nil {
+		return nil, nil, err
+	}
+	if s.AppArmor != "" {
+		// Applies at the agent's execve (the fork inherits it).
+		if err := apparmor.ApplyProfile(s.AppArmor); err != nil {
+			return nil, nil, fmt.Errorf("applying the AppArmor profile %s: %w", s.AppArmor, err)
+		}
+	}
+	return tty, master, nil
+}
+
+// loopbackUp brings up lo in the sandbox's network namespace.
+func loopbackUp() error {
+	lo, err := netlink.LinkByName("lo")
+	if err == nil {
+		err = netlink.LinkSetUp(lo)
+	}
+	if err != nil {
+		return fmt.Errorf("bringing up the sandbox's loopback: %w", err)
+	}
+	return nil
+}
+
+// openTerminal makes the agent's terminal in the sandbox's own devpts, so that it is
+// /dev/pts/N inside, owned by the agent's user, of the host terminal's size.
+func openTerminal(s *sandboxSetup) (master, tty *os.File, err error) {
+	master, tty, err = pty.Open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening the agent's terminal: %w", err)
+	}
+	if s.SetUser {
+		if err := tty.Chown(s.UID, s.GID); err != nil {
+			return nil, nil, fmt.Errorf("giving the agent its terminal: %w", err)
+		}
+	}
+	if s.Cols > 0 && s.Rows > 0 {
+		_ = pty.Setsize(master, &pty.Winsize{Cols: s.Cols, Rows: s.Rows})
+	}
+	return master, tty, nil
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"syscall"
@@ -59,6 +60,8 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 		return 0, fmt.Errorf("becoming the sandbox's subreaper: %w", err)
 	}
 	defer killChildren()
+	runtime.LockOSThread() // the parent-death signal follows this thread (see sandboxRun.run)
+	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("starting the sandbox stage: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"syscall"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
@@ -189,6 +190,11 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given map[string
 		}
 	})
 	defer stopSignals()
+	// The parent-death signal follows the thread that forks, not the process: that thread must
+	// live as long as the sandbox, and a goroutine that locks a thread and ends takes its
+	// thread with it (the notifier's and the socket gate's do).
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("starting the sandbox (agentrun doctor explains what this host allows): %w", err)
 	}

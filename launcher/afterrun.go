@@ -11,6 +11,7 @@ import (
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/userdirs"
 )
 
 // afterRun is what agentrun checks once the agent is done, prepared before it starts: the
@@ -34,7 +35,7 @@ type afterRun struct {
 
 // prepareAfterRun opens the roots and takes the launch-time state. In audit mode nothing is
 // checked: audit leaves the user's files as the agent left them.
-func prepareAfterRun(plan *Plan, inv Invoker, stdio Stdio) *afterRun {
+func prepareAfterRun(plan *Plan, inv userdirs.Invoker, stdio Stdio) *afterRun {
 	a := &afterRun{stdin: stdio.Stdin, stderr: stdio.Stderr, start: coarseNow()}
 	if plan.Policy.Mode == profiles.ModeAudit {
 		return a
@@ -42,11 +43,7 @@ func prepareAfterRun(plan *Plan, inv Invoker, stdio Stdio) *afterRun {
 	if os.Geteuid() == 0 && inv.UID != 0 {
 		a.id = &safefs.Identity{UID: inv.UID, GID: inv.GID, Groups: inv.Groups}
 	}
-	home := inv.SudoHome()
-	if home == "" {
-		home, _ = os.UserHomeDir()
-	}
-	for _, p := range []string{plan.Workspace, home} {
+	for _, p := range []string{plan.Workspace, plan.env.Home} {
 		if !filepath.IsAbs(p) || p == "/" {
 			continue
 		}

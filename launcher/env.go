@@ -71,3 +71,21 @@ func isSet(pol *profiles.Policy, name string) bool {
 	}
 	return false
 }
+
+// setEnv replaces or adds variables, given as name, value pairs.
+func setEnv(env []string, pairs ...string) []string {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		name, value := pairs[i], pairs[i+1]
+		kv := name + "=" + value
+		replaced := false
+		for j, e := range env {
+			if strings.HasPrefix(e, name+"=") {
+				env[j], replaced = kv, true
+			}
+		}
+		if !replaced {
+			env = append(env, kv)
+		}
+	}
+	return env
+}

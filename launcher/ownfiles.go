@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/userdirs"
 )
 
 // ownDir is one of agentrun's own directories, which no agent may see.
@@ -22,11 +23,12 @@ func ownDirs(env profiles.Env) []ownDir {
 		{Pattern: "$XDG_STATE_HOME/agentrun", Path: filepath.Join(env.StateHome, "agentrun"), Create: true},
 		{Pattern: "$XDG_CONFIG_HOME/agentrun", Path: filepath.Join(env.ConfigHome, "agentrun"), Create: true},
 	}
-	if d, err := StoreDir(); err == nil {
+	user := userdirs.CurrentDirs()
+	if d, err := user.StoreDir(); err == nil {
 		dirs = append(dirs, ownDir{Pattern: "$XDG_STATE_HOME/agentrun", Path: d, Create: true})
 	}
-	if d := UserProfilesDir(); d != "" {
-		dirs = append(dirs, ownDir{Pattern: "$XDG_CONFIG_HOME/agentrun", Path: filepath.Dir(d), Create: true})
+	if d := user.ConfigDir(); d != "" {
+		dirs = append(dirs, ownDir{Pattern: "$XDG_CONFIG_HOME/agentrun", Path: d, Create: true})
 	}
 	if env.RuntimeDir != "" {
 		dirs = append(dirs, ownDir{Pattern: "$XDG_RUNTIME_DIR/agentrun", Path: filepath.Join(env.RuntimeDir, "agentrun")})
@@ -73,7 +75,7 @@ func createOwnDirs(pol *profiles.Policy, env profiles.Env) error {
 			want[filepath.Clean(d.Path)] = true
 		}
 	}
-	inv := CurrentInvoker()
+	inv := userdirs.Current()
 	for _, r := range pol.Filesystem.Deny {
 		if !r.OwnFiles() {
 			continue

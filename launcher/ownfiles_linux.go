@@ -13,14 +13,10 @@ import (
 // runtimeDirs are the directories of the containers' runtime state: the state root, or the
 // agentrun directory above it when agentrun made both (~/.cache/agentrun/run).
 func runtimeDirs() []string {
-	root := linux.DefaultStateRoot()
-	if root == "" {
-		return nil
+	if own := linux.DefaultRuntime().Own(); own != "" {
+		return []string{own}
 	}
-	if filepath.Base(root) == "run" && filepath.Base(filepath.Dir(root)) == "agentrun" {
-		root = filepath.Dir(root)
-	}
-	return []string{root}
+	return nil
 }
 
 // mkdirOwned creates dir and its missing parents (0700), each inside a directory that uid

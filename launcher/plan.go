@@ -11,6 +11,7 @@ import (
 
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
+	"github.com/agentrun/agentrun/userdirs"
 )
 
 // Request is what the user asked for on the command line.
@@ -38,26 +39,10 @@ type Plan struct {
 	env profiles.Env // what the policy was expanded for
 }
 
-// UserProfilesDir is where the user's own profiles live: $XDG_CONFIG_HOME/agentrun/profiles
-// (under sudo, the invoking user's ~/.config/agentrun/profiles).
-func UserProfilesDir() string {
-	if home := CurrentInvoker().SudoHome(); home != "" {
-		return filepath.Join(home, ".config", "agentrun", "profiles")
-	}
-	dir := os.Getenv("XDG_CONFIG_HOME")
-	if !filepath.IsAbs(dir) {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		dir = filepath.Join(home, ".config")
-	}
-	return filepath.Join(dir, "agentrun", "profiles")
-}
-
-// LoadCatalog loads the built-in profiles and the user's.
+// LoadCatalog loads the built-in profiles and the invoking user's own, from
+// [userdirs.Dirs.ProfilesDir].
 func LoadCatalog() (*profiles.Catalog, error) {
-	return profiles.Load(builtin.FS, UserProfilesDir())
+	return profiles.Load(builtin.FS, userdirs.CurrentDirs().ProfilesDir())
 }
 
 // IsProfileFile reports whether a --profile argument names a file rather than a profile.
@@ -102,7 +87,7 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 			plan.Notes = append(plan.Notes, fmt.Sprintf("no profile matches %q; using \"base\" (choose one with --profile)", filepath.Base(req.Command[0])))
 		}
 	}
-	env, err := profiles.EnvFromOS(CurrentInvoker().SudoHome(), req.Workspace)
+	env, err := profiles.EnvFromOS(userdirs.CurrentDirs(), req.Workspace)
 	if err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ func startRecord(plan *Plan, runID string, opts RunOptions) *runRecord {
 	r := &runRecord{ready: make(chan struct{})}
 	go func() {
 		defer close(r.ready)
-		st, err := OpenStore()
+		st, err := store.OpenUser()
 		if err != nil {
 			r.err = err
 			return

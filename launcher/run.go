@@ -13,6 +13,7 @@ import (
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/userdirs"
 )
 
 // Stdio is where the agent's standard streams go.
@@ -84,7 +85,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 			fmt.Fprintf(stdio.Stderr, "agentrun: writing the events file: %v\n", err)
 		}
 	}()
-	inv := CurrentInvoker()
+	inv := userdirs.Current()
 	uid, gid, groups := inv.UID, inv.GID, inv.Groups
 	if os.Geteuid() != 0 {
 		// Without privileges the agent runs as root of its own user namespace, which maps

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/agentrun/agentrun/userdirs"
 )
 
 // Env is what path variables expand to for one launch.
@@ -63,23 +65,12 @@ func (e Env) expand(p pathPattern) (string, error) {
 	return out, nil
 }
 
-// EnvFromOS reads the expansion variables from the process environment, following the XDG
-// base directory defaults. An empty workspace means the current directory. A non-empty home
-// is another user's (the one who ran sudo): the XDG variables of this environment are then
-// not theirs, and their defaults under home are used.
-func EnvFromOS(home, workspace string) (Env, error) {
-	getenv := os.Getenv
-	if home != "" {
-		getenv = func(name string) string {
-			if name == "TMPDIR" {
-				return os.Getenv(name)
-			}
-			return ""
-		}
-	} else if h, err := os.UserHomeDir(); err == nil {
-		home = h
-	} else {
-		return Env{}, fmt.Errorf("finding the home directory: %w", err)
+// EnvFromOS is the Env of a launch for the user whose base directories dirs are (see
+// package userdirs, which resolves the XDG variables and the sudo case), with $TMPDIR from
+// the process environment (else /tmp). An empty workspace means the current directory.
+func EnvFromOS(dirs userdirs.Dirs, workspace string) (Env, error) {
+	if dirs.Home == "" {
+		return Env{}, fmt.Errorf("finding the home directory: %w (set HOME to an absolute path)", userdirs.ErrNoHome)
 	}
 	var err error
 	if workspace == "" {
@@ -95,21 +86,19 @@ func EnvFromOS(home, workspace string) (Env, error) {
 	} else if !fi.IsDir() {
 		return Env{}, fmt.Errorf("workspace %s is not a directory", workspace)
 	}
-	xdg := func(name, def string) string {
-		if v := getenv(name); filepath.IsAbs(v) {
-			return v
-		}
-		return def
+	tmp := os.Getenv("TMPDIR")
+	if !filepath.IsAbs(tmp) {
+		tmp = "/tmp"
 	}
 	return Env{
-		Home:       home,
+		Home:       dirs.Home,
 		Workspace:  workspace,
-		TmpDir:     xdg("TMPDIR", "/tmp"),
-		ConfigHome: xdg("XDG_CONFIG_HOME", filepath.Join(home, ".config")),
-		DataHome:   xdg("XDG_DATA_HOME", filepath.Join(home, ".local", "share")),
-		StateHome:  xdg("XDG_STATE_HOME", filepath.Join(home, ".local", "state")),
-		CacheHome:  xdg("XDG_CACHE_HOME", filepath.Join(home, ".cache")),
-		RuntimeDir: xdg("XDG_RUNTIME_DIR", ""),
+		TmpDir:     tmp,
+		ConfigHome: dirs.ConfigHome,
+		DataHome:   dirs.DataHome,
+		StateHome:  dirs.StateHome,
+		CacheHome:  dirs.CacheHome,
+		RuntimeDir: dirs.RuntimeDir,
 		Canonical:  NewCanonicalizer(),
 	}, nil
 }

@@ -1,10 +1,19 @@
-// Command launch measures how long `agentrun -- /bin/true` takes under the full base policy,
-// next to bubblewrap and a bare /bin/true, interleaved in one run so that all three see the
-// same machine, and reports medians and ratios.
+// Command launch measures how long `agentrun -- /bin/true` takes and how much memory agentrun
+// itself holds, next to bubblewrap and a bare /bin/true, interleaved in one run so that all
+// see the same machine, and prints a markdown table of medians and ratios to bwrap:
 //
-//	go run ./bench/launch -n 100
+//	go run ./bench/launch -n 40
 //
-// It runs as root (the sandbox's full tier) and builds agentrun with scripts/build.sh.
+// Two peaks of resident memory are reported. "agentrun's own" is the VmHWM of the agentrun
+// process on the host, which agentrun writes as it exits when AGENTRUN_BENCH_RUSAGE names a
+// file: the figure issue 12 bounds. "largest process" is the ru_maxrss wait4 returns, the
+// largest resident set among the command and every descendant reaped below it, so the
+// sandbox's own processes (its init, the stage, /bin/true) are in it too; it never reads below
+// this benchmark's own resident set (about 3 MiB), which the kernel counts for the forked child
+// until it execs.
+//
+// It runs as root (the sandbox's full tier) from the repository root and builds agentrun with
+// scripts/build.sh.
 package main
 
 import (
@@ -13,13 +22,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"time"
 
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
 )
 
 func main() {
-	n := flag.Int("n", 50, "runs of each command")
+	n := flag.Int("n", 40, "runs of each command")
 	flag.Parse()
 	if err := run(*n); err != nil {
 		fmt.Fprintf(os.Stderr, "launch: %v\n", err)
@@ -27,11 +35,8 @@ func main() {
 	}
 }
 
-type subject struct {
-	name  string
-	argv  []string
-	times []time.Duration
-}
+// The command bubblewrap is compared with: every namespace, the host read-only, /dev and /proc.
+var bwrapArgs = []string{"--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "/bin/true"}
 
 func run(n int) error {
 	dir, bin, err := benchkit.Fixture("", "agentrun-bench-")
@@ -47,35 +52,28 @@ func run(n int) error {
 	if err != nil {
 		return fmt.Errorf("bwrap is not installed (apt-get install bubblewrap)")
 	}
-	subjects := []*subject{
-		{name: "bare /bin/true", argv: []string{"/bin/true"}},
-		{name: "bwrap", argv: []string{bwrap, "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "/bin/true"}},
-		{name: "agentrun (base profile)", argv: []string{bin, "--profile", "base", "--", "/bin/true"}},
-		{name: "agentrun (with egress)", argv: []string{bin, "--profile", netProfile, "--", "/bin/true"}},
+	bare := &benchkit.Subject{Name: "bare `/bin/true`", Argv: []string{"/bin/true"}}
+	bw := &benchkit.Subject{Name: "`bwrap --unshare-all --ro-bind / / --dev /dev --proc /proc`", Argv: append([]string{bwrap}, bwrapArgs...)}
+	base := &benchkit.Subject{Name: "`agentrun --profile base --network=none`", Argv: []string{bin, "--profile", "base", "--network=none", "--", "/bin/true"}, ReportsPeak: true}
+	egress := &benchkit.Subject{Name: "`agentrun --profile egress` (base + `network.allow`)", Argv: []string{bin, "--profile", netProfile, "--", "/bin/true"}, ReportsPeak: true}
+	subjects := []*benchkit.Subject{bare, bw, base, egress}
+	fmt.Fprintf(os.Stderr, "launch: %d runs of each of %d commands…\n", n, len(subjects))
+	if err := benchkit.Interleave(dir, n, subjects); err != nil {
+		return err
 	}
-	for _, s := range subjects { // warm up caches once
-		warm := exec.Command(s.argv[0], s.argv[1:]...)
-		warm.Env = benchkit.Env(dir)
-		if out, err := warm.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s: %v\n%s", s.name, err, out)
-		}
-	}
-	for i := 0; i < n; i++ {
-		for _, s := range subjects {
-			cmd := exec.Command(s.argv[0], s.argv[1:]...)
-			cmd.Env = benchkit.Env(dir)
-			start := time.Now()
-			if out, err := cmd.CombinedOutput(); err != nil {
-				return fmt.Errorf("%s: %v\n%s", s.name, err, out)
-			}
-			s.times = append(s.times, time.Since(start))
-		}
-	}
-	bw := benchkit.Median(subjects[1].times)
-	fmt.Printf("%-26s %12s %12s %12s\n", "command", "median", "p90", "vs bwrap")
+	goals := map[*benchkit.Subject]string{base: "≤ 1.5×, own RSS ≤ 25 MiB", egress: "≤ 3×"}
+	var rows [][]string
+	bwMedian := benchkit.Median(bw.Times)
 	for _, s := range subjects {
-		m := benchkit.Median(s.times)
-		fmt.Printf("%-26s %12s %12s %11.2fx\n", s.name, m.Round(10*time.Microsecond), benchkit.Percentile(s.times, 0.9).Round(10*time.Microsecond), float64(m)/float64(bw))
+		m := benchkit.Median(s.Times)
+		own := "–"
+		if s.ReportsPeak {
+			own = benchkit.MiB(s.OwnPeak)
+		}
+		rows = append(rows, []string{s.Name, benchkit.Ms(m), benchkit.Ms(benchkit.Percentile(s.Times, 0.9)),
+			benchkit.Ratio(m, bwMedian), goals[s], own, benchkit.MiB(s.TreePeak)})
 	}
+	fmt.Printf("%s (`go run ./bench/launch -n %d`)\n\n", benchkit.Machine(n), n)
+	benchkit.Table(os.Stdout, []string{"… -- /bin/true", "median", "p90", "× bwrap", "goal", "agentrun's own peak RSS", "peak RSS, largest process"}, rows)
 	return nil
 }

@@ -2,11 +2,12 @@
 // what agents did can be looked at after their runs: every run, its raw events, and
 // aggregates per profile that outlive the raw events.
 //
-// The database is events.db in [DefaultDir] ($XDG_STATE_HOME/agentrun, else
-// ~/.local/state/agentrun). It runs in WAL mode with synchronous=NORMAL and a busy timeout,
-// so several agentrun processes can write it at once and a killed process loses at most
-// the last batch it had not committed (a run's writer commits at least every 50 ms). The
-// driver is modernc.org/sqlite, which is pure Go: no cgo, so the binary still cross-compiles.
+// The database is events.db in the directory [OpenUser] opens: the invoking user's
+// $XDG_STATE_HOME/agentrun (else ~/.local/state/agentrun), as package userdirs finds it.
+// It runs in WAL mode with synchronous=NORMAL and a busy timeout, so several agentrun
+// processes can write it at once and a killed process loses at most the last batch it had
+// not committed (a run's writer commits at least every 50 ms). The driver is
+// modernc.org/sqlite, which is pure Go: no cgo, so the binary still cross-compiles.
 //
 // Retention: each run keeps at most [Options.MaxRunEvents] raw events (and
 // [Options.MaxRunEventBytes] of them; past that only the aggregates count), and [Store.Prune],
@@ -62,15 +63,6 @@ const (
 	busyRetries   = 5       // further attempts at a transaction that still found the database busy
 	walLimit      = 4 << 20 // bytes the WAL file is cut back to after a checkpoint
 )
-
-// DefaultDir is $XDG_STATE_HOME/agentrun, or home/.local/state/agentrun when XDG_STATE_HOME
-// is unset or not an absolute path.
-func DefaultDir(home string) string {
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
-		return filepath.Join(d, "agentrun")
-	}
-	return filepath.Join(home, ".local", "state", "agentrun")
-}
 
 // Options are a store's ownership and retention. Zero values mean the defaults.
 type Options struct {

@@ -491,24 +491,6 @@ func TestOpenPrunesDaily(t *testing.T) {
 	}
 }
 
-func TestDefaultDir(t *testing.T) {
-	tests := []struct {
-		name, xdg, want string
-	}{
-		{"unset", "", "/home/u/.local/state/agentrun"},
-		{"absolute", "/var/state", "/var/state/agentrun"},
-		{"relative is ignored", "state", "/home/u/.local/state/agentrun"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Setenv("XDG_STATE_HOME", tc.xdg)
-			if got := DefaultDir("/home/u"); got != tc.want {
-				t.Errorf("DefaultDir = %q, want %q", got, tc.want)
-			}
-		})
-	}
-}
-
 // The helper process: the test binary run again with helperEnv set, to be a second
 // agentrun process or one killed with SIGKILL.
 const (

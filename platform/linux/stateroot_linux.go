@@ -4,36 +4,22 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/userdirs"
 )
 
 // DefaultStateRoot is where agentrun keeps its containers' state (their root skeletons, lock
-// files, libcontainer's state): /run/agentrun for root; for other users
-// $XDG_RUNTIME_DIR/agentrun, else /run/user/UID/agentrun when the login manager made that
-// directory without saying so, else $XDG_CACHE_HOME/agentrun/run (~/.cache/agentrun/run).
-// Never a shared directory such as /tmp, where another user could create it first.
-func DefaultStateRoot() string {
-	if os.Geteuid() == 0 {
-		return "/run/agentrun"
-	}
-	if d := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) {
-		return filepath.Join(d, "agentrun")
-	}
-	if d := "/run/user/" + strconv.Itoa(os.Getuid()); checkPrivateDir(d, os.Geteuid()) == nil {
-		return filepath.Join(d, "agentrun")
-	}
-	cache := os.Getenv("XDG_CACHE_HOME")
-	if !filepath.IsAbs(cache) {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return ""
-		}
-		cache = filepath.Join(home, ".cache")
-	}
-	return filepath.Join(cache, "agentrun", "run")
+// files): /run/agentrun for root, else under the user's runtime or cache directory, as
+// [userdirs.CurrentRuntime] finds it. Never a shared directory such as /tmp.
+func DefaultStateRoot() string { return DefaultRuntime().Dir }
+
+// DefaultRuntime is the state root and where it sits: /run/user/UID counts only when it is
+// the user's own and closed to others.
+func DefaultRuntime() userdirs.Runtime {
+	uid := os.Geteuid()
+	return userdirs.CurrentRuntime(func(dir string) bool { return checkPrivateDir(dir, uid) == nil })
 }
 
 // errStateRoot marks a state directory that is not safely the user's own.
@@ -51,25 +37,24 @@ func prepareStateRoot(root string) error {
 	if root == "" {
 		return fmt.Errorf("%w: no home directory to keep it in; set XDG_RUNTIME_DIR to a directory of your own (mode 0700)", errStateRoot)
 	}
-	rt := os.Getenv("XDG_RUNTIME_DIR")
+	def := DefaultRuntime()
 	var made []string // the directories agentrun owns, outermost first
 	switch {
-	case uid == 0 || root != DefaultStateRoot():
+	case uid == 0 || root != def.Dir:
 		made = []string{root}
-	case filepath.IsAbs(rt) && filepath.Dir(root) == filepath.Clean(rt):
-		if err := checkPrivateDir(rt, uid); err != nil {
+	case def.Kind == userdirs.RuntimeXDG:
+		if err := checkPrivateDir(def.Base, uid); err != nil {
 			return fmt.Errorf("%w: $XDG_RUNTIME_DIR %v; it must be a directory of your own with mode 0700 (the XDG base directory specification): fix it, or unset XDG_RUNTIME_DIR", errStateRoot, err)
 		}
 		made = []string{root}
-	case filepath.Base(root) == "run" && filepath.Base(filepath.Dir(root)) == "agentrun":
-		cache := filepath.Dir(filepath.Dir(root))
-		if err := os.MkdirAll(cache, 0o700); err != nil {
+	case def.Kind == userdirs.RuntimeCache:
+		if err := os.MkdirAll(def.Base, 0o700); err != nil {
 			return fmt.Errorf("creating agentrun's state directory: %w", err)
 		}
-		if err := checkLocal(cache); err != nil {
+		if err := checkLocal(def.Base); err != nil {
 			return err
 		}
-		made = []string{filepath.Dir(root), root}
+		made = []string{def.Own(), root}
 	default:
 		made = []string{root}
 	}

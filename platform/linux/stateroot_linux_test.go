@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/agentrun/agentrun/userdirs"
 )
 
 // TestPrepareStateRoot refuses a state directory another user could stop or reach into: one
@@ -100,6 +102,32 @@ func TestDefaultStateRootNotShared(t *testing.T) {
 	t.Setenv("XDG_CACHE_HOME", "/home/u/.cache")
 	if got := DefaultStateRoot(); strings.HasPrefix(got, "/tmp") {
 		t.Errorf("DefaultStateRoot = %s, in the shared /tmp", got)
+	}
+}
+
+// TestPrepareStateRootCache: without a runtime directory the state root is made under the
+// user's cache directory, with agentrun's directory above it, both the user's and 0700.
+func TestPrepareStateRootCache(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root keeps its state in /run/agentrun")
+	}
+	cache := filepath.Join(t.TempDir(), "cache")
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	t.Setenv("XDG_CACHE_HOME", cache)
+	rt := DefaultRuntime()
+	if rt.Kind != userdirs.RuntimeCache {
+		t.Skipf("this user's state root is %s (/run/user is theirs), not in the cache", rt.Dir)
+	}
+	if want := filepath.Join(cache, "agentrun", "run"); rt.Dir != want || rt.Own() != filepath.Dir(want) {
+		t.Fatalf("state root %s (own %s), want %s", rt.Dir, rt.Own(), want)
+	}
+	if err := prepareStateRoot(rt.Dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{rt.Own(), rt.Dir} {
+		if err := checkPrivateDir(d, os.Geteuid()); err != nil {
+			t.Errorf("after prepareStateRoot: %v", err)
+		}
 	}
 }
 

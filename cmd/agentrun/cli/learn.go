@@ -21,6 +21,7 @@ import (
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
 	"github.com/agentrun/agentrun/profiles/learn"
+	"github.com/agentrun/agentrun/userdirs"
 )
 
 func learnCommand() *cli.Command {
@@ -62,7 +63,7 @@ func learnAction(c *cli.Context) error {
 	if err != nil {
 		return usageError("write a duration such as 14d, 36h or 30m, or a date such as 2026-11-01", "--since %q: %v", c.String("since"), err)
 	}
-	env, err := profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), c.String("workspace"))
+	env, err := profiles.EnvFromOS(userdirs.CurrentDirs(), c.String("workspace"))
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func learnAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := launcher.OpenStore()
+	st, err := store.OpenUser()
 	if err != nil {
 		return err
 	}
@@ -169,7 +170,7 @@ func learnTarget(e *profiles.Entry) (string, []byte, error) {
 		src, err := os.ReadFile(e.File.Source)
 		return e.File.Source, src, err
 	}
-	dir := launcher.UserProfilesDir()
+	dir := userdirs.CurrentDirs().ProfilesDir()
 	if dir == "" {
 		return "", nil, fmt.Errorf("no directory for your profiles: set HOME or XDG_CONFIG_HOME")
 	}
@@ -299,7 +300,7 @@ func checkLearned(cat *profiles.Catalog, path string, text []byte, env profiles.
 // so the file is theirs and root's rights are never used on their paths.
 func writeAtomically(path string, data []byte) error {
 	var id *safefs.Identity
-	if inv := launcher.CurrentInvoker(); inv.Sudo {
+	if inv := userdirs.Current(); inv.Sudo {
 		id = &safefs.Identity{UID: inv.UID, GID: inv.GID, Groups: inv.Groups}
 	}
 	dir := filepath.Dir(path)

@@ -13,7 +13,6 @@ import (
 	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/events/store"
-	"github.com/agentrun/agentrun/launcher"
 )
 
 func logCommand() *cli.Command {
@@ -43,7 +42,7 @@ func logAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := launcher.OpenStore()
+	st, err := store.OpenUser()
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/agentrun/agentrun/launcher"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
+	"github.com/agentrun/agentrun/userdirs"
 )
 
 func profilesCommand() *cli.Command {
@@ -168,10 +169,10 @@ func profilesValidate(c *cli.Context) error {
 // validationEnv is the launch environment, with placeholders for what may be unset, so that
 // validation judges the profile and not the shell it runs in.
 func validationEnv() (profiles.Env, error) {
-	env, err := profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), "")
+	env, err := profiles.EnvFromOS(userdirs.CurrentDirs(), "")
 	if err != nil {
 		// The current directory may be gone; any directory will do as a workspace here.
-		env, err = profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), os.TempDir())
+		env, err = profiles.EnvFromOS(userdirs.CurrentDirs(), os.TempDir())
 	}
 	if err != nil {
 		return env, err

@@ -10,7 +10,6 @@ import (
 	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/events/store"
-	"github.com/agentrun/agentrun/launcher"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -46,7 +45,7 @@ func reportAction(c *cli.Context) error {
 	if changed.After(from) {
 		from = changed
 	}
-	st, err := launcher.OpenStore()
+	st, err := store.OpenUser()
 	if err != nil {
 		return err
 	}

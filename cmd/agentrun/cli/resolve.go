@@ -5,6 +5,7 @@ import (
 
 	"github.com/agentrun/agentrun/launcher"
 	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/userdirs"
 )
 
 // namedProfile finds the profile that the subcommand's one argument names, as a name or a
@@ -24,7 +25,7 @@ func namedProfile(c *cli.Context) (*profiles.Catalog, *profiles.Entry, error) {
 
 // resolveFor resolves a profile with paths expanded for --workspace.
 func resolveFor(c *cli.Context, cat *profiles.Catalog, e *profiles.Entry) (*profiles.Policy, error) {
-	env, err := profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), c.String("workspace"))
+	env, err := profiles.EnvFromOS(userdirs.CurrentDirs(), c.String("workspace"))
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
 
+	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -36,7 +37,7 @@ type layout struct {
 
 // containerConfig builds the libcontainer configuration for a policy: the mounts of the plan,
 // the namespaces, no capabilities, no_new_privs, seccomp, the cgroup limits.
-func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNet bool) *configs.Config {
+func containerConfig(pol *profiles.Policy, fs fsplan.Plan, l layout, rootless, withNet bool) *configs.Config {
 	const (
 		bindRO   = unix.MS_BIND | unix.MS_REC | unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV
 		bindRW   = unix.MS_BIND | unix.MS_REC | unix.MS_NOSUID | unix.MS_NODEV
@@ -46,7 +47,7 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 	if fs.TmpNoExec {
 		tmpFlags |= unix.MS_NOEXEC
 	}
-	noexec := func(m fsMount) int {
+	noexec := func(m fsplan.Mount) int {
 		if m.NoExec {
 			return unix.MS_NOEXEC
 		}
@@ -70,11 +71,11 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 	}
 	for _, m := range fs.Mounts {
 		switch m.Access {
-		case accessRead, accessProtect:
+		case fsplan.Read, fsplan.Protect:
 			mounts = append(mounts, &configs.Mount{Source: m.Path, Destination: m.Path, Device: "bind", Flags: bindRO})
-		case accessWrite:
+		case fsplan.Write:
 			mounts = append(mounts, &configs.Mount{Source: m.Path, Destination: m.Path, Device: "bind", Flags: bindRW | noexec(m)})
-		case accessDeny:
+		case fsplan.Deny:
 			if m.Dir {
 				mounts = append(mounts, &configs.Mount{Source: "tmpfs", Destination: m.Path, Device: "tmpfs", Flags: unix.MS_RDONLY | sysFlags, Data: "mode=000,size=4k,nr_inodes=1"})
 			} else {
@@ -84,7 +85,7 @@ func containerConfig(pol *profiles.Policy, fs fsPlan, l layout, rootless, withNe
 	}
 	for _, m := range fs.ExecDeny {
 		flags := bindRO
-		if m.Access == accessWrite {
+		if m.Access == fsplan.Write {
 			flags = bindRW
 		}
 		mounts = append(mounts, &configs.Mount{Source: m.Path, Destination: m.Path, Device: "bind", Flags: flags | unix.MS_NOEXEC})
@@ -212,16 +213,16 @@ func charDevice(path string, major, minor int64) *devices.Device {
 // landlockRules mirrors the filesystem and exec policy as Landlock rules for the stage. The
 // mounts already hide denied paths and make protected ones read-only; Landlock adds that
 // nothing outside the policy can be opened or executed, whatever is mounted.
-func landlockRules(pol *profiles.Policy, fs fsPlan) []pathRule {
+func landlockRules(pol *profiles.Policy, fs fsplan.Plan) []pathRule {
 	var rules []pathRule
 	for _, m := range fs.Mounts {
 		if m.Pin {
 			continue // inside a write root already
 		}
 		switch m.Access {
-		case accessRead, accessProtect:
+		case fsplan.Read, fsplan.Protect:
 			rules = append(rules, pathRule{Path: m.Path, Rights: "r"})
-		case accessWrite:
+		case fsplan.Write:
 			rules = append(rules, pathRule{Path: m.Path, Rights: "rw"})
 		}
 	}
@@ -230,7 +231,7 @@ func landlockRules(pol *profiles.Policy, fs fsPlan) []pathRule {
 	}
 	rules = append(rules,
 		pathRule{Path: "/", Rights: "d"}, // list directories; the mounts decide what is there
-		pathRule{Path: privateTmp, Rights: "rw"},
+		pathRule{Path: fsplan.PrivateTmp, Rights: "rw"},
 		pathRule{Path: "/dev/shm", Rights: "rw"},
 		pathRule{Path: "/dev/null", Rights: "rw"}, pathRule{Path: "/dev/zero", Rights: "rw"},
 		pathRule{Path: "/dev/full", Rights: "rw"}, pathRule{Path: "/dev/random", Rights: "r"},

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -22,7 +23,7 @@ import (
 // seccomp) and starts the agent. What only the mount layer can do (protect inside a writable
 // directory, a private /tmp, hidden host processes) is given up, and --allow-degraded has said
 // so before this runs.
-func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, fs fsPlan, given map[string]bool) (int, error) {
+func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, fs fsplan.Plan, given map[string]bool) (int, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return 0, fmt.Errorf("finding the agentrun binary: %w", err)
@@ -89,7 +90,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 // directRules are the Landlock rules of the direct tier: the policy's paths as the mount plan
 // resolved them, plus what every process needs from /dev and /proc, and the host's /tmp (the
 // tier has no private one).
-func directRules(pol *profiles.Policy, fs fsPlan) []pathRule {
+func directRules(pol *profiles.Policy, fs fsplan.Plan) []pathRule {
 	rules := landlockRules(pol, fs)
 	out := rules[:0]
 	for _, r := range rules {
@@ -100,10 +101,10 @@ func directRules(pol *profiles.Policy, fs fsPlan) []pathRule {
 	return out
 }
 
-func deniedPaths(fs fsPlan) []string {
+func deniedPaths(fs fsplan.Plan) []string {
 	var out []string
 	for _, m := range fs.Mounts {
-		if m.Access == accessDeny {
+		if m.Access == fsplan.Deny {
 			out = append(out, m.Path)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -20,16 +21,16 @@ type Layer struct {
 // Layers lists the mechanisms a policy is compiled to on a host, and which of them the host
 // can set up.
 func Layers(pol *profiles.Policy, h Host) []Layer {
-	return layersFor(pol, h, planFilesystem(pol, hostStat))
+	return layersFor(pol, h, fsplan.Build(pol, fsplan.HostStat))
 }
 
 // layersFor is Layers with the filesystem plan already made (the launch makes it once).
-func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
+func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 	fs := pol.Filesystem
 	nsFix := "run as root (sudo agentrun … runs the agent as you), or allow user namespaces: " + h.UserNSWhy
 	skipped := 0
 	for _, s := range plan.Skipped {
-		if strings.HasPrefix(s, accessProtect.String()+" ") {
+		if strings.HasPrefix(s, fsplan.Protect.String()+" ") {
 			skipped++
 		}
 	}
@@ -109,9 +110,9 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 }
 
 // unprotectedText says what the Landlock + seccomp tier does with the plan's protect rules
-// inside writable directories: it refuses them (see UnprotectedError).
-func unprotectedText(plan fsPlan) string {
-	held := protectedInWrite(plan)
+// inside writable directories: it refuses them (see fsplan.UnprotectedError).
+func unprotectedText(plan fsplan.Plan) string {
+	held := plan.ProtectedInWrite()
 	if len(held) == 0 {
 		return ""
 	}

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -44,9 +45,9 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	// Before the plan: the state root is one of agentrun's own directories, which the plan
 	// hides from the agent, and a path is hidden only if it exists.
 	rootErr := prepareStateRoot(root)
-	fs := planFilesystem(pol, hostStat)
+	fs := fsplan.Build(pol, fsplan.HostStat)
 	if audit {
-		fs = auditFilesystem(fs, pol, hostStat)
+		fs = fsplan.Audit(fs, pol, fsplan.HostStat, stageDir)
 	}
 	h := ProbeHost()
 	var delegated string // rootless: the delegated cgroup the container's goes beneath
@@ -85,8 +86,8 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		return 0, fmt.Errorf("exec.deny (%s) cannot be enforced in the Landlock + seccomp tier: Landlock checks execve only, and the dynamic loader (ld.so PROGRAM) would run a denied program; allow user namespaces (see agentrun doctor) or remove exec.deny from the profile", pol.Exec.Deny[0].Path)
 	}
 	if given["namespaces"] {
-		if held := protectedInWrite(fs); len(held) > 0 && !spec.AllowUnprotected {
-			return 0, &UnprotectedError{Path: held[0], Count: len(held), Fix: layers[0].Fix} // layers[0] is namespaces
+		if held := fs.ProtectedInWrite(); len(held) > 0 && !spec.AllowUnprotected {
+			return 0, &fsplan.UnprotectedError{Path: held[0], Count: len(held), Fix: layers[0].Fix} // layers[0] is namespaces
 		}
 		return runDirect(ctx, spec, pol, fs, given)
 	}
@@ -136,7 +137,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		if obs, err = observe(cfg.Seccomp, l.notify, pol, spec, self); err != nil {
 			return 0, err
 		}
-		obs.judge.pinned = pinnedRules(pol, fs)
+		obs.judge.pinned = fs.PinnedRules(pol)
 		defer obs.Close()
 	}
 	if needed(layers, "apparmor") && !given["apparmor"] {

@@ -1,4 +1,4 @@
-package linux
+package fsplan
 
 import "github.com/agentrun/agentrun/profiles"
 
@@ -24,13 +24,13 @@ func execCovered(path string, allow []profiles.PathRule) bool {
 // decides the same for the private /tmp, and lists the existing paths exec.deny names, each
 // with the access of the mount it sits in (a denied program inside a hidden path needs
 // nothing; one nowhere in the sandbox's view neither).
-func planExec(plan *fsPlan, pol *profiles.Policy, stat statFunc) {
+func planExec(plan *Plan, pol *profiles.Policy, stat StatFunc) {
 	for i, m := range plan.Mounts {
-		if m.Access == accessWrite && !execCovered(m.Path, pol.Exec.Allow) {
+		if m.Access == Write && !execCovered(m.Path, pol.Exec.Allow) {
 			plan.Mounts[i].NoExec = true
 		}
 	}
-	plan.TmpNoExec = !execCovered(privateTmp, pol.Exec.Allow)
+	plan.TmpNoExec = !execCovered(PrivateTmp, pol.Exec.Allow)
 	seen := map[string]bool{}
 	for _, r := range pol.Exec.Deny {
 		for _, p := range expandGlob(r.Path) {
@@ -43,17 +43,17 @@ func planExec(plan *fsPlan, pol *profiles.Policy, stat statFunc) {
 				continue
 			}
 			enclosing := enclosingAccess(plan.Mounts, p)
-			if profiles.Within(p, privateTmp) {
-				enclosing = accessWrite
+			if profiles.Within(p, PrivateTmp) {
+				enclosing = Write
 			}
-			if enclosing == 0 || enclosing == accessDeny {
+			if enclosing == 0 || enclosing == Deny {
 				continue
 			}
-			a := accessRead
-			if enclosing == accessWrite {
-				a = accessWrite
+			a := Read
+			if enclosing == Write {
+				a = Write
 			}
-			plan.ExecDeny = append(plan.ExecDeny, fsMount{Path: p, Access: a, Dir: dir, NoExec: true})
+			plan.ExecDeny = append(plan.ExecDeny, Mount{Path: p, Access: a, Dir: dir, NoExec: true})
 		}
 	}
 }

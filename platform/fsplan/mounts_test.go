@@ -1,4 +1,4 @@
-package linux
+package fsplan
 
 import (
 	"reflect"
@@ -31,7 +31,7 @@ func TestPlanFilesystem(t *testing.T) {
 		Deny:    rules("/etc/shadow", "/home/u/.ssh/id_rsa", "/home/u/.aws", "/opt/x", "/nothere"),
 		Protect: rules("/etc/cron.d", "/home/u/.bashrc", "/home/u/proj/.git/hooks", "/home/u/.ssh"),
 	}}
-	plan := planFilesystem(pol, stat)
+	plan := Build(pol, stat)
 	var got []string
 	for _, m := range plan.Mounts {
 		got = append(got, m.Access.String()+" "+m.Path)
@@ -115,7 +115,7 @@ func TestPinAncestors(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			plan := planFilesystem(&profiles.Policy{Filesystem: tc.fs}, stat)
+			plan := Build(&profiles.Policy{Filesystem: tc.fs}, stat)
 			var got []string
 			for _, m := range plan.Mounts {
 				kind := m.Access.String()

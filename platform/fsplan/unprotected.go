@@ -1,4 +1,4 @@
-package linux
+package fsplan
 
 import (
 	"fmt"
@@ -21,23 +21,23 @@ func (e *UnprotectedError) Error() string {
 	return fmt.Sprintf("the Landlock + seccomp tier (--allow-degraded) cannot keep protected paths inside writable directories read-only (%d here, such as %s), and what they hold runs outside the sandbox later (git hooks and config, agent settings); fix: %s; or pass --allow-unprotected as well to run without that protection", e.Count, e.Path, e.Fix)
 }
 
-// protectedInWrite lists the protect mounts of a plan that lie inside a write mount: those only
-// the mount layer can keep read-only.
-func protectedInWrite(plan fsPlan) []string {
+// ProtectedInWrite lists the protect mounts of the plan that lie inside a write mount: those
+// only the mount layer can keep read-only.
+func (p Plan) ProtectedInWrite() []string {
 	var out []string
-	for i, m := range plan.Mounts {
-		if m.Access == accessProtect && enclosingAccess(plan.Mounts[:i], m.Path) == accessWrite {
+	for i, m := range p.Mounts {
+		if m.Access == Protect && enclosingAccess(p.Mounts[:i], m.Path) == Write {
 			out = append(out, m.Path)
 		}
 	}
 	return out
 }
 
-// pinnedRules maps each pin of the plan to the rule of the path it keeps in place, for the
+// PinnedRules maps each pin of the plan to the rule of the path it keeps in place, for the
 // events of a rename or removal the kernel refuses.
-func pinnedRules(pol *profiles.Policy, plan fsPlan) map[string]string {
+func (p Plan) PinnedRules(pol *profiles.Policy) map[string]string {
 	out := map[string]string{}
-	for _, m := range plan.Mounts {
+	for _, m := range p.Mounts {
 		if m.Pin {
 			out[m.Path] = pol.CheckFile(m.For, profiles.AccessWrite).Rule
 		}

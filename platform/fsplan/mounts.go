@@ -1,4 +1,4 @@
-package linux
+package fsplan
 
 import (
 	"os"
@@ -9,29 +9,29 @@ import (
 	"github.com/agentrun/agentrun/profiles"
 )
 
-// access is what a mount makes of a path.
-type access int
+// Access is what a mount makes of a path.
+type Access int
 
 // The accesses, weakest first; at the same path the strongest rule wins.
 const (
-	accessRead    access = iota + 1 // read-only bind
-	accessWrite                     // read-write bind
-	accessProtect                   // read-only bind, even inside a write root
-	accessDeny                      // hidden: an empty unreadable directory or file
+	Read    Access = iota + 1 // read-only bind
+	Write                     // read-write bind
+	Protect                   // read-only bind, even inside a write root
+	Deny                      // hidden: an empty unreadable directory or file
 )
 
-func (a access) String() string {
+func (a Access) String() string {
 	return [...]string{"", "read", "write", "protect", "deny"}[a]
 }
 
-// privateTmp is always a fresh tmpfs in the sandbox: the host's /tmp holds other users'
+// PrivateTmp is always a fresh tmpfs in the sandbox: the host's /tmp holds other users'
 // sockets and files, and X11's.
-const privateTmp = "/tmp"
+const PrivateTmp = "/tmp"
 
-// fsMount is one host path the container's view is rebuilt from.
-type fsMount struct {
+// Mount is one host path the container's view is rebuilt from.
+type Mount struct {
 	Path   string
-	Access access
+	Access Access
 	Dir    bool // the host path is a directory
 	NoExec bool // nothing on it runs or is mapped as code (see planExec)
 	// Pin marks a read-write bind of a directory onto itself inside a write root: it changes
@@ -41,21 +41,21 @@ type fsMount struct {
 	For string // with Pin: the protected or denied path beneath that needs it
 }
 
-// fsPlan is the filesystem part of a container: the mounts, in the order to make them, and the
+// Plan is the filesystem part of a container: the mounts, in the order to make them, and the
 // rules that could not be applied, with the reason.
-type fsPlan struct {
-	Mounts  []fsMount
+type Plan struct {
+	Mounts  []Mount
 	Skipped []string
 	// TmpNoExec makes the private /tmp noexec; ExecDeny are binds of the programs exec.deny
 	// names over themselves, noexec, made after Mounts (see planExec).
 	TmpNoExec bool
-	ExecDeny  []fsMount
+	ExecDeny  []Mount
 }
 
-// statFunc reports whether a host path exists and is a directory.
-type statFunc func(path string) (exists, dir bool)
+// StatFunc reports whether a host path exists and is a directory.
+type StatFunc func(path string) (exists, dir bool)
 
-func hostStat(path string) (exists, dir bool) {
+func HostStat(path string) (exists, dir bool) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return false, false
@@ -63,52 +63,52 @@ func hostStat(path string) (exists, dir bool) {
 	return true, fi.IsDir()
 }
 
-// planFilesystem turns the policy's path rules into bind mounts. Every rule is expanded to the
+// Build turns the policy's path rules into bind mounts. Every rule is expanded to the
 // existing paths it names (globs at launch time); a mount that changes nothing because an
 // enclosing mount already gives the same access is left out; a rule inside a stronger one
 // (a write inside a protected directory) yields to it. Mounts are ordered parents first.
-func planFilesystem(pol *profiles.Policy, stat statFunc) fsPlan {
-	var plan fsPlan
-	best := map[string]fsMount{}
+func Build(pol *profiles.Policy, stat StatFunc) Plan {
+	var plan Plan
+	best := map[string]Mount{}
 	var missing []string // protected paths that do not exist (yet)
-	add := func(rules []profiles.PathRule, a access) {
+	add := func(rules []profiles.PathRule, a Access) {
 		for _, r := range rules {
 			paths := expandGlob(r.Path)
-			if len(paths) == 0 && a != accessDeny {
+			if len(paths) == 0 && a != Deny {
 				plan.Skipped = append(plan.Skipped, a.String()+" "+r.Path+": does not exist")
 			}
 			for _, p := range paths {
-				if p == privateTmp {
+				if p == PrivateTmp {
 					continue // the sandbox's /tmp is its own tmpfs, whatever the policy says
 				}
 				exists, dir := stat(p)
 				if !exists {
-					if a != accessDeny {
+					if a != Deny {
 						plan.Skipped = append(plan.Skipped, a.String()+" "+p+": does not exist")
 					}
-					if a == accessProtect {
+					if a == Protect {
 						missing = append(missing, p)
 					}
 					continue
 				}
 				if cur, ok := best[p]; !ok || a > cur.Access {
-					best[p] = fsMount{Path: p, Access: a, Dir: dir}
+					best[p] = Mount{Path: p, Access: a, Dir: dir}
 				}
 			}
 		}
 	}
 	fs := pol.Filesystem
-	add(fs.Read, accessRead)
-	add(fs.Sockets, accessRead) // a named socket must be there to be connected to
-	add(fs.Write, accessWrite)
-	add(fs.Protect, accessProtect)
-	add(fs.Deny, accessDeny)
-	all := make([]fsMount, 0, len(best))
+	add(fs.Read, Read)
+	add(fs.Sockets, Read) // a named socket must be there to be connected to
+	add(fs.Write, Write)
+	add(fs.Protect, Protect)
+	add(fs.Deny, Deny)
+	all := make([]Mount, 0, len(best))
 	for _, m := range best {
 		all = append(all, m)
 	}
 	sort.Slice(all, func(i, j int) bool { return lessPath(all[i].Path, all[j].Path) })
-	const notVisible = accessDeny + 1
+	const notVisible = Deny + 1
 	for _, m := range all {
 		enclosing := notVisible
 		for i := len(plan.Mounts) - 1; i >= 0; i-- {
@@ -118,15 +118,15 @@ func planFilesystem(pol *profiles.Policy, stat statFunc) fsPlan {
 			}
 		}
 		switch {
-		case enclosing == accessDeny:
+		case enclosing == Deny:
 			continue // hidden already
-		case m.Access == accessDeny && enclosing == notVisible:
+		case m.Access == Deny && enclosing == notVisible:
 			continue // not visible, nothing to hide
 		case m.Access == enclosing:
 			continue // same access as the mount around it
-		case enclosing == accessProtect && m.Access != accessDeny:
+		case enclosing == Protect && m.Access != Deny:
 			continue // protect wins over read and write rules inside it
-		case m.Access == accessRead && enclosing == accessWrite:
+		case m.Access == Read && enclosing == Write:
 			continue // a read rule does not take write access away
 		}
 		plan.Mounts = append(plan.Mounts, m)
@@ -146,18 +146,18 @@ func planFilesystem(pol *profiles.Policy, stat statFunc) fsPlan {
 // way, and an ancestor that is a file where a directory should be is protected itself: a
 // `.git` file (a worktree's or a submodule's) says where git finds the repository, config
 // and hooks included.
-func pinAncestors(mounts []fsMount, missing []string, stat statFunc) []fsMount {
+func pinAncestors(mounts []Mount, missing []string, stat StatFunc) []Mount {
 	at := make(map[string]bool, len(mounts))
 	for _, m := range mounts {
 		at[m.Path] = true
 	}
-	var extra []fsMount
+	var extra []Mount
 	pin := func(path string, existing bool) {
 		for dir := filepath.Dir(path); dir != "/" && dir != "."; dir = filepath.Dir(dir) {
 			if at[dir] {
 				continue // a mount point already; its parents may still need pins (nested write roots)
 			}
-			if enclosingAccess(mounts, dir) != accessWrite {
+			if enclosingAccess(mounts, dir) != Write {
 				continue
 			}
 			ok, isDir := true, true
@@ -168,15 +168,15 @@ func pinAncestors(mounts []fsMount, missing []string, stat statFunc) []fsMount {
 			case !ok:
 				continue // the agent may create it; what it creates beneath is quarantined
 			case isDir:
-				extra = append(extra, fsMount{Path: dir, Access: accessWrite, Dir: true, Pin: true, For: path})
+				extra = append(extra, Mount{Path: dir, Access: Write, Dir: true, Pin: true, For: path})
 			default:
-				extra = append(extra, fsMount{Path: dir, Access: accessProtect})
+				extra = append(extra, Mount{Path: dir, Access: Protect})
 			}
 			at[dir] = true
 		}
 	}
 	for _, m := range mounts {
-		if m.Access == accessProtect || m.Access == accessDeny {
+		if m.Access == Protect || m.Access == Deny {
 			pin(m.Path, true)
 		}
 	}
@@ -194,10 +194,10 @@ func pinAncestors(mounts []fsMount, missing []string, stat statFunc) []fsMount {
 // pruneProtect drops protect mounts that a read-only mount around them already covers, unless
 // a write mount lies beneath them (which the protect mount must keep read-only). Every mount
 // costs launch time; /etc's cron and systemd directories are the usual case.
-func pruneProtect(mounts []fsMount) []fsMount {
+func pruneProtect(mounts []Mount) []Mount {
 	out := mounts[:0:0]
 	for i, m := range mounts {
-		if m.Access == accessProtect && enclosingAccess(mounts[:i], m.Path) == accessRead && !writeBeneath(mounts[i+1:], m.Path) {
+		if m.Access == Protect && enclosingAccess(mounts[:i], m.Path) == Read && !writeBeneath(mounts[i+1:], m.Path) {
 			continue
 		}
 		out = append(out, m)
@@ -205,7 +205,7 @@ func pruneProtect(mounts []fsMount) []fsMount {
 	return out
 }
 
-func enclosingAccess(before []fsMount, path string) access {
+func enclosingAccess(before []Mount, path string) Access {
 	for i := len(before) - 1; i >= 0; i-- {
 		if profiles.Within(path, before[i].Path) {
 			return before[i].Access
@@ -214,9 +214,9 @@ func enclosingAccess(before []fsMount, path string) access {
 	return 0
 }
 
-func writeBeneath(after []fsMount, path string) bool {
+func writeBeneath(after []Mount, path string) bool {
 	for _, m := range after {
-		if m.Access == accessWrite && profiles.Within(m.Path, path) {
+		if m.Access == Write && profiles.Within(m.Path, path) {
 			return true
 		}
 	}

@@ -1,4 +1,4 @@
-package linux
+package fsplan
 
 import (
 	"reflect"
@@ -50,13 +50,13 @@ func TestPlanExec(t *testing.T) {
 					Deny:  rules("/usr/bin/curl", "/usr/bin/wget", "/home/u/proj/tool", "/home/u/.aws/bin", "/opt/x", "/usr/bin/missing"),
 				},
 			}
-			plan := planFilesystem(pol, stat)
+			plan := Build(pol, stat)
 			var noexec []string
 			for _, m := range plan.Mounts {
 				if m.NoExec {
 					noexec = append(noexec, m.Path)
 				}
-				if m.NoExec && m.Access != accessWrite {
+				if m.NoExec && m.Access != Write {
 					t.Errorf("%s %s: only writable mounts lose exec", m.Access, m.Path)
 				}
 			}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
+	"github.com/agentrun/agentrun/platform/linux/apparmor"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -141,18 +142,18 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		defer obs.Close()
 	}
 	if needed(layers, "apparmor") && !given["apparmor"] {
-		name, text, err := runtimeAppArmor(pol)
+		name, text, err := apparmor.RuntimeProfile(pol)
 		if err != nil {
 			return 0, fmt.Errorf("compiling the AppArmor profile: %w", err)
 		}
-		prof, err := loadAppArmor(root, name, text)
+		prof, err := apparmor.Load(root, name, text)
 		if err != nil {
 			return 0, &platform.LayerError{Layer: "apparmor", Enforces: "the policy as an AppArmor profile", Fix: err.Error()}
 		}
-		defer prof.release()
+		defer prof.Release()
 		cfg.AppArmorProfile = name
 		if spec.Events != nil {
-			defer followAppArmor(name, pol.Name, spec.RunID, spec.Events).Close()
+			defer apparmor.Follow(name, pol.Name, spec.RunID, spec.Events).Close()
 		}
 	}
 	c, err := libcontainer.Create(root, l.id, cfg)

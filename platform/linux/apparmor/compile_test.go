@@ -1,7 +1,8 @@
-package linux
+package apparmor
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -15,6 +16,26 @@ import (
 	"github.com/agentrun/agentrun/profiles/builtin"
 	"github.com/agentrun/agentrun/profiles/profilestest"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./platform/linux/apparmor -update)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs; run go test ./platform/linux/apparmor -update and review the diff\n%s", path, got)
+	}
+}
 
 // goldenEnv is the fixed launch the golden files are resolved for, so they do not depend on
 // this machine.
@@ -56,7 +77,7 @@ func builtinPolicies(t *testing.T) map[string]*profiles.Policy {
 func TestCompileAppArmorGolden(t *testing.T) {
 	for name, pol := range builtinPolicies(t) {
 		t.Run(name, func(t *testing.T) {
-			out, err := CompileAppArmor(pol)
+			out, err := Compile(pol)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +85,7 @@ func TestCompileAppArmorGolden(t *testing.T) {
 			for _, want := range []string{
 				"\nabi <abi/3.0>,\n", "\ninclude <tunables/global>\n", "\n  include <abstractions/base>\n",
 				"\n  audit deny /etc/shadow* mrwlkx,\n", "\n  audit deny @{HOME}/.ssh/id_* wl,\n",
-				"\n  deny ptrace (trace),\n", "\n  signal (send, receive) peer=" + AppArmorProfileName(pol) + ",\n",
+				"\n  deny ptrace (trace),\n", "\n  signal (send, receive) peer=" + ProfileName(pol) + ",\n",
 			} {
 				if !strings.Contains(s, want) {
 					t.Errorf("missing %q", strings.TrimSpace(want))
@@ -74,13 +95,13 @@ func TestCompileAppArmorGolden(t *testing.T) {
 			if pol.Mode == profiles.ModeAudit {
 				flags = "complain," + flags
 			}
-			if want := "\nprofile " + AppArmorProfileName(pol) + " flags=(" + flags + ") {\n"; !strings.Contains(s, want) {
+			if want := "\nprofile " + ProfileName(pol) + " flags=(" + flags + ") {\n"; !strings.Contains(s, want) {
 				t.Errorf("missing %q", strings.TrimSpace(want))
 			}
 			if pol.Chain[0] == "base" && !regexp.MustCompile(`(?m)^  (audit )?deny /home/user/\.ssh/id_ed25519\{,/\*\*\} mrwlkx, `).MatchString(s) {
 				t.Errorf("the SSH key is not denied")
 			}
-			golden(t, filepath.Join("apparmor", name+".apparmor.golden"), out)
+			golden(t, name+".apparmor.golden", out)
 		})
 	}
 }
@@ -143,7 +164,7 @@ func TestCompileAppArmorRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := CompileAppArmor(&tc.pol)
+			out, err := Compile(&tc.pol)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -171,21 +192,21 @@ func TestAppArmorProfileName(t *testing.T) {
 		"claude": "agentrun-claude", "my.agent-2_x": "agentrun-my.agent-2_x", "My Agent!": "agentrun-my_agent_",
 		"": "agentrun-unnamed", "a/b\nc": "agentrun-a_b_c", "ünï": "agentrun-_n_",
 	} {
-		if got := AppArmorProfileName(&profiles.Policy{Name: name}); got != want {
+		if got := ProfileName(&profiles.Policy{Name: name}); got != want {
 			t.Errorf("%q: got %q, want %q", name, got, want)
 		}
 	}
 }
 
 // apparmorParser runs apparmor_parser on a profile as it would be loaded, without loading it
-// (-Q) or caching it (-K), against the pinned kernel features of testdata/apparmor/features
+// (-Q) or caching it (-K), against the pinned kernel features of testdata/features
 // and with the host's parser.conf ignored. Warnings are errors: a rule the kernel would not
 // enforce, or a character escaped that needs no escape. It skips the test only when
 // apparmor_parser is not installed.
 func apparmorParser(t *testing.T, profile []byte) error {
 	t.Helper()
 	bin := parserBinary(t)
-	features, err := filepath.Abs(filepath.Join("testdata", "apparmor", "features"))
+	features, err := filepath.Abs(filepath.Join("testdata", "features"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +244,7 @@ func parserBinary(t *testing.T) string {
 
 // TestAppArmorParser checks every golden profile with the real apparmor_parser.
 func TestAppArmorParser(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "apparmor", "*.apparmor.golden"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.apparmor.golden"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden AppArmor profiles (%v)", err)
 	}
@@ -244,7 +265,7 @@ func TestAppArmorParser(t *testing.T) {
 // TestAppArmorParserRejects proves the check can fail: broken rules, and a rule the pinned
 // kernel features cannot enforce, added to a good profile.
 func TestAppArmorParserRejects(t *testing.T) {
-	good, err := os.ReadFile(filepath.Join("testdata", "apparmor", "claude.apparmor.golden"))
+	good, err := os.ReadFile(filepath.Join("testdata", "claude.apparmor.golden"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -272,7 +293,7 @@ func TestAppArmorParserRejects(t *testing.T) {
 
 // TestAppArmorTrickyPaths puts awkward paths in every kind of rule: each one compiles to a
 // profile apparmor_parser accepts, with no more rules than a plain path gives (nothing in a
-// path can end a rule), or CompileAppArmor refuses it naming the rule and its origin.
+// path can end a rule), or Compile refuses it naming the rule and its origin.
 func TestAppArmorTrickyPaths(t *testing.T) {
 	long := "/" + strings.Repeat("d/", 2046) + "xy"       // 4095 bytes, PATH_MAX - 1
 	longEscaped := "/" + strings.Repeat("{/", 2046) + "}" // 4094 bytes, each brace escaped
@@ -331,14 +352,14 @@ func TestAppArmorTrickyPaths(t *testing.T) {
 			Filesystem: profiles.FilesystemPolicy{Read: r, Write: r, Protect: r, Deny: r},
 			Exec:       profiles.ExecPolicy{Allow: r, Deny: r}}
 	}
-	plain, err := CompileAppArmor(policy("/plain"))
+	plain, err := Compile(policy("/plain"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			out, err := CompileAppArmor(policy(tc.path))
+			out, err := Compile(policy(tc.path))
 			if tc.err != "" {
 				if err == nil {
 					t.Fatalf("compiles:\n%s", out)
@@ -378,7 +399,7 @@ func checkAppArmorMatch(t *testing.T, p string) {
 		t.Fatal(err)
 	}
 	out, err := exec.Command(parserBinary(t), "--config-file=/dev/null", "-Q", "-K",
-		"--features-file=testdata/apparmor/features", "--dump=rule-exprs", f).CombinedOutput()
+		"--features-file=testdata/features", "--dump=rule-exprs", f).CombinedOutput()
 	if err != nil {
 		t.Fatalf("apparmor_parser: %v\n%s", err, out)
 	}
@@ -437,7 +458,7 @@ func checkAppArmorMatch(t *testing.T, p string) {
 func TestAppArmorComments(t *testing.T) {
 	pol := &profiles.Policy{Name: "x\n/ rwx,", Chain: []string{"a\nb"}, Filesystem: profiles.FilesystemPolicy{
 		Read: []profiles.PathRule{{Path: "/usr", Pattern: "/usr\n/ rwx,", Origin: profiles.Pos{File: "evil\n/ rwx,\u2028.yaml", Line: 1}}}}}
-	out, err := CompileAppArmor(pol)
+	out, err := Compile(pol)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package linux
+package apparmor
 
 import (
 	"os"
@@ -27,7 +27,7 @@ func TestAppArmorLogFollowsAuditLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	mem := &events.Memory{}
-	l := &appArmorLog{profile: "agentrun-x", sink: mem, runID: "r", policy: "x", stop: make(chan struct{})}
+	l := &Log{profile: "agentrun-x", sink: mem, runID: "r", policy: "x", stop: make(chan struct{})}
 	l.wg.Add(1)
 	go l.follow(fd, false)
 	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)

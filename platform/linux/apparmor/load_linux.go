@@ -1,4 +1,4 @@
-package linux
+package apparmor
 
 import (
 	"bytes"
@@ -20,40 +20,40 @@ import (
 	"github.com/agentrun/agentrun/profiles"
 )
 
-// appArmorFS is where the kernel's AppArmor interface is mounted.
-const appArmorFS = "/sys/kernel/security/apparmor"
+// FS is where the kernel's AppArmor interface is mounted.
+const FS = "/sys/kernel/security/apparmor"
 
-// runtimeAppArmor compiles pol for one run. The name carries a hash of the text: a profile's
+// RuntimeProfile compiles pol for one run. The name carries a hash of the text: a profile's
 // rules hold one launch's paths (its workspace), and runs of the same profile elsewhere must
 // not replace each other's.
-func runtimeAppArmor(pol *profiles.Policy) (name string, text []byte, err error) {
-	plain, err := CompileAppArmor(pol)
+func RuntimeProfile(pol *profiles.Policy) (name string, text []byte, err error) {
+	plain, err := Compile(pol)
 	if err != nil {
 		return "", nil, err
 	}
 	sum := sha256.Sum256(plain)
-	name = AppArmorProfileName(pol) + "-" + hex.EncodeToString(sum[:4])
-	text, err = compileAppArmorAs(pol, name)
+	name = ProfileName(pol) + "-" + hex.EncodeToString(sum[:4])
+	text, err = compileAs(pol, name)
 	return name, text, err
 }
 
-// loadedProfile is an AppArmor profile this run loaded (or shares with other runs that
+// Loaded is an AppArmor profile this run loaded (or shares with other runs that
 // loaded the same text): the run holds a shared lock on its lock file while it lives, and the
 // last run to let go removes the profile from the kernel.
-type loadedProfile struct {
+type Loaded struct {
 	name string
 	lock *os.File
 	path string
 }
 
-// loadAppArmor loads text (a profile named name) into the kernel with apparmor_parser,
+// Load loads text (a profile named name) into the kernel with apparmor_parser,
 // replacing a profile of that name, and takes a share of it.
-func loadAppArmor(stateRoot, name string, text []byte) (*loadedProfile, error) {
+func Load(stateRoot, name string, text []byte) (*Loaded, error) {
 	dir := filepath.Join(stateRoot, "apparmor")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	p := &loadedProfile{name: name, path: filepath.Join(dir, name+".lock")}
+	p := &Loaded{name: name, path: filepath.Join(dir, name+".lock")}
 	for try := 0; ; try++ {
 		f, err := os.OpenFile(p.path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 		if err != nil {
@@ -76,26 +76,26 @@ func loadAppArmor(stateRoot, name string, text []byte) (*loadedProfile, error) {
 	}
 	parser, err := exec.LookPath("apparmor_parser")
 	if err != nil {
-		p.release()
+		p.Release()
 		return nil, fmt.Errorf("apparmor_parser is not installed (apt-get install apparmor)")
 	}
 	cmd := exec.Command(parser, "--replace", "--skip-cache", "--quiet")
 	cmd.Stdin = bytes.NewReader(text)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		p.release()
+		p.Release()
 		return nil, fmt.Errorf("loading the AppArmor profile %s: %v: %s", name, err, strings.TrimSpace(string(out)))
 	}
 	return p, nil
 }
 
-// release lets go of this run's share; the last one removes the profile from the kernel.
-func (p *loadedProfile) release() {
+// Release lets go of this run's share; the last one removes the profile from the kernel.
+func (p *Loaded) Release() {
 	if p.lock == nil {
 		return
 	}
 	_ = unix.Flock(int(p.lock.Fd()), unix.LOCK_UN)
 	if unix.Flock(int(p.lock.Fd()), unix.LOCK_EX|unix.LOCK_NB) == nil {
-		_ = os.WriteFile(filepath.Join(appArmorFS, ".remove"), []byte(p.name), 0)
+		_ = os.WriteFile(filepath.Join(FS, ".remove"), []byte(p.name), 0)
 		_ = os.Remove(p.path)
 		_ = os.Remove(filepath.Dir(p.path)) // only once empty
 	}
@@ -103,10 +103,10 @@ func (p *loadedProfile) release() {
 	p.lock = nil
 }
 
-// appArmorLog follows the kernel's AppArmor records of one profile while a run lasts: from
+// Log follows the kernel's AppArmor records of one profile while a run lasts: from
 // /dev/kmsg (which also feeds dmesg, journald and syslog) and, where auditd takes the kernel's
 // audit records instead, from /var/log/audit/audit.log. Each record becomes an event.
-type appArmorLog struct {
+type Log struct {
 	profile string
 	sink    events.Sink
 	runID   string
@@ -117,8 +117,8 @@ type appArmorLog struct {
 
 const auditLogPath = "/var/log/audit/audit.log"
 
-func followAppArmor(profile, policyName, runID string, sink events.Sink) *appArmorLog {
-	l := &appArmorLog{profile: profile, sink: sink, runID: runID, policy: policyName, stop: make(chan struct{})}
+func Follow(profile, policyName, runID string, sink events.Sink) *Log {
+	l := &Log{profile: profile, sink: sink, runID: runID, policy: policyName, stop: make(chan struct{})}
 	// Raw descriptors, not os.File: Go would park a read of a non-blocking /dev/kmsg in its
 	// poller until a record came, and the follower could never stop.
 	for _, src := range []struct {
@@ -141,7 +141,7 @@ func followAppArmor(profile, policyName, runID string, sink events.Sink) *appArm
 
 // follow reads records until Close: kmsg gives one record a read (EAGAIN when there is none
 // yet), audit.log is a file that grows.
-func (l *appArmorLog) follow(fd int, kmsg bool) {
+func (l *Log) follow(fd int, kmsg bool) {
 	defer l.wg.Done()
 	defer unix.Close(fd)
 	buf := make([]byte, 8192)
@@ -178,7 +178,7 @@ func (l *appArmorLog) follow(fd int, kmsg bool) {
 	}
 }
 
-func (l *appArmorLog) record(line string) {
+func (l *Log) record(line string) {
 	e, ok := parseAppArmorRecord(line, l.profile)
 	if !ok {
 		return
@@ -188,7 +188,7 @@ func (l *appArmorLog) record(line string) {
 }
 
 // Close stops following after a last look for records of the run's end.
-func (l *appArmorLog) Close() {
+func (l *Log) Close() {
 	close(l.stop)
 	l.wg.Wait()
 }

@@ -1,4 +1,4 @@
-package linux
+package apparmor
 
 import (
 	"fmt"
@@ -42,18 +42,18 @@ func quoteAppArmorPath(p string) string {
 	return p
 }
 
-// SetupAppArmor installs, on a host whose AppArmor restricts user namespaces, the
-// persistent profile that lets agentrun (the binary at self) create them, and loads it. It
-// returns what it did, for people.
-func SetupAppArmor(self string) ([]string, error) {
-	h := ProbeHost()
-	if !h.AppArmor {
+// Setup installs, on a host whose AppArmor restricts user namespaces, the
+// persistent profile that lets agentrun (the binary at self) create them, and loads it.
+// enabled says whether the kernel has AppArmor, root whether this process may install the
+// profile. It returns what it did, for people.
+func Setup(self string, enabled, root bool) ([]string, error) {
+	if !enabled {
 		return []string{"AppArmor is not enabled in this kernel: nothing to install"}, nil
 	}
 	if !usernsRestricted() {
 		return []string{"AppArmor does not restrict user namespaces here: agentrun needs no profile of its own"}, nil
 	}
-	if !h.Root {
+	if !root {
 		return nil, fmt.Errorf("installing %s needs root: sudo agentrun setup", filepath.Join(appArmorDir, "agentrun"))
 	}
 	real, err := filepath.EvalSymlinks(self)

@@ -1,4 +1,4 @@
-package linux
+package apparmor
 
 import (
 	"fmt"
@@ -40,10 +40,10 @@ import (
 // such a path stays well below that.)
 const maxAppArmorPath = 4095
 
-// AppArmorProfileName is the name of the AppArmor profile a policy compiles to: "agentrun-"
+// ProfileName is the name of the AppArmor profile a policy compiles to: "agentrun-"
 // and the policy's name, lowercase, with anything but a-z, 0-9, '_', '.' and '-' replaced
 // by '_'.
-func AppArmorProfileName(pol *profiles.Policy) string {
+func ProfileName(pol *profiles.Policy) string {
 	name := strings.Map(func(r rune) rune {
 		r = unicode.ToLower(r)
 		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_' || r == '.' || r == '-' {
@@ -57,16 +57,16 @@ func AppArmorProfileName(pol *profiles.Policy) string {
 	return "agentrun-" + name
 }
 
-// CompileAppArmor writes the AppArmor profile a policy becomes, in apparmor_parser's syntax
+// Compile writes the AppArmor profile a policy becomes, in apparmor_parser's syntax
 // (AppArmor 3.0 ABI), for the sandbox's processes: the stage and the agent it starts. A
 // path that a rule cannot express (control characters, not UTF-8, longer than PATH_MAX) is
 // an error naming the rule and where it comes from.
-func CompileAppArmor(pol *profiles.Policy) ([]byte, error) {
-	return compileAppArmorAs(pol, AppArmorProfileName(pol))
+func Compile(pol *profiles.Policy) ([]byte, error) {
+	return compileAs(pol, ProfileName(pol))
 }
 
-// compileAppArmorAs is CompileAppArmor with the profile named name.
-func compileAppArmorAs(pol *profiles.Policy, name string) ([]byte, error) {
+// compileAs is Compile with the profile named name.
+func compileAs(pol *profiles.Policy, name string) ([]byte, error) {
 	audit := pol.Mode == profiles.ModeAudit
 	deny := "deny"
 	if audit {

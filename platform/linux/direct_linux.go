@@ -14,6 +14,7 @@ import (
 
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
+	"github.com/agentrun/agentrun/platform/linux/fileaudit"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -40,7 +41,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	if !given["seccomp"] {
 		noInet := pol.Network.None()
 		sc.Seccomp = seccompConfig(seccompOptions{NoInet: noInet})
-		gateSockets(sc.Seccomp, noInet)
+		fileaudit.GateSockets(sc.Seccomp, noInet)
 	}
 	cmd := exec.Command(self, stageArg)
 	cmd.Env = []string{}
@@ -67,16 +68,12 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	if sc.Seccomp != nil {
 		// The stage hands over its notification descriptor before it starts the agent; it
 		// ends (and the receive fails) if it cannot.
-		var n *notifier
 		if f, err := link.recvListener(); err == nil {
-			gate := newSockGate(pol, spec, true)
-			gate.stagePid.Store(int64(cmd.Process.Pid))
-			if n, err = newNotifier(f, gate.procs, nil, gate); err != nil {
+			if n, err := fileaudit.GateDirect(f, pol, spec, cmd.Process.Pid); err != nil {
 				_ = cmd.Process.Kill()
+			} else {
+				defer n.Close()
 			}
-		}
-		if n != nil {
-			defer n.Close()
 		}
 	}
 	werr := cmd.Wait()

@@ -138,7 +138,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		if obs, err = observe(cfg.Seccomp, l.notify, pol, spec, self); err != nil {
 			return 0, err
 		}
-		obs.judge.pinned = fs.PinnedRules(pol)
+		obs.SetPinned(fs.PinnedRules(pol))
 		defer obs.Close()
 	}
 	if needed(layers, "apparmor") && !given["apparmor"] {

@@ -1,4 +1,4 @@
-package linux
+package fileaudit
 
 import (
 	"strconv"
@@ -71,5 +71,5 @@ func (o *ownFS) has(r resolved) bool {
 	if t := r.mode & unix.S_IFMT; r.exists && (t == unix.S_IFCHR || t == unix.S_IFBLK) {
 		return true // a device node: /dev and the device cgroup decide those
 	}
-	return profiles.Within(r.path, stageDir)
+	return profiles.Within(r.path, StageDir)
 }

@@ -1,9 +1,7 @@
-package linux
+package fileaudit
 
 import (
 	"errors"
-	"fmt"
-	"net"
 	"os"
 	"runtime"
 	"sync"
@@ -63,35 +61,6 @@ const maxBatches = 16
 
 // batchWait is how long the calls must pause before the batch so far is handed over.
 const batchWait = 5 * time.Millisecond
-
-// listenSeccomp opens the unix socket libcontainer hands the notification descriptor to
-// (configs.Seccomp.ListenerPath) and calls serve with it as soon as it comes: the container's
-// init may already wait on a notification before libcontainer's Run returns.
-func listenSeccomp(path string, serve func(*os.File)) (closeFn func(), err error) {
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		return nil, fmt.Errorf("listening for the seccomp notification descriptor: %w", err)
-	}
-	go func() {
-		c, err := l.AcceptUnix()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		f, err := c.File()
-		if err != nil {
-			return
-		}
-		defer f.Close()
-		if fd, err := recvFD(f); err == nil {
-			serve(fd)
-		}
-	}()
-	return func() {
-		l.Close()
-		os.Remove(path)
-	}, nil
-}
 
 // newNotifier serves f (the notification descriptor) until Close or until no process uses
 // the filter any more, and runs handle on each decoded access in another goroutine. The

@@ -1,4 +1,4 @@
-package linux
+package fileaudit
 
 import (
 	"strings"
@@ -47,7 +47,7 @@ func (j *fileJudge) ours(p *procInfo) bool {
 	if p == nil {
 		return false
 	}
-	return p.exe == j.self || p.exe == stageDir+"/agentrun" || strings.HasPrefix(p.exe, "/memfd:")
+	return p.exe == j.self || p.exe == StageDir+"/agentrun" || strings.HasPrefix(p.exe, "/memfd:")
 }
 
 // judge judges one access. It may take the access's exec file and view (for the #! line),

@@ -32,11 +32,11 @@ type RunOptions struct {
 // Run starts the plan's agent in the host's sandbox and returns its exit status. What the
 // sandbox denied is summarised on stdio.Stderr at the end.
 func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, error) {
-	sb, err := newSandbox()
-	if err != nil {
+	sb := plan.backend
+	if err := sb.Probe(); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrNoLauncher, err)
 	}
-	if err := createOwnDirs(plan.Policy, plan.env); err != nil {
+	if err := createOwnDirs(plan.Policy, plan.env, sb); err != nil {
 		return 0, err
 	}
 	if err := checkInherited(plan.Policy, stdio); err != nil {
@@ -116,7 +116,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 	}
 	after := prepareAfterRun(plan, inv, stdio)
 	after.git = spec.GitWatch
-	code, err = sb.Run(ctx, spec)
+	code, err := sb.Run(ctx, spec)
 	after.finish()
 	return code, err
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -23,7 +24,7 @@ func namedProfile(c *cli.Context) (*profiles.Catalog, *profiles.Entry, error) {
 }
 
 // resolveFor resolves a profile with paths expanded for --workspace.
-func resolveFor(c *cli.Context, cat *profiles.Catalog, e *profiles.Entry) (*profiles.Policy, error) {
+func resolveFor(c *cli.Context, b platform.Backend, cat *profiles.Catalog, e *profiles.Entry) (*profiles.Policy, error) {
 	env, err := profiles.EnvFromOS(launcher.CurrentInvoker().SudoHome(), c.String("workspace"))
 	if err != nil {
 		return nil, err
@@ -32,6 +33,6 @@ func resolveFor(c *cli.Context, cat *profiles.Catalog, e *profiles.Entry) (*prof
 	if err != nil {
 		return nil, err
 	}
-	launcher.AddLaunchRules(pol, env)
+	launcher.AddLaunchRules(pol, env, b)
 	return pol, nil
 }

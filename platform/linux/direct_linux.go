@@ -24,7 +24,7 @@ import (
 // seccomp) and starts the agent. What only the mount layer can do (protect inside a writable
 // directory, a private /tmp, hidden host processes) is given up, and --allow-degraded has said
 // so before this runs.
-func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, fs fsplan.Plan, given map[string]bool) (int, error) {
+func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, fs fsplan.Plan, given layerSet) (int, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return 0, fmt.Errorf("finding the agentrun binary: %w", err)
@@ -38,7 +38,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	tty := isTerminal(spec.Stdin)
 	sc := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), given)
 	sc.Direct, sc.NoNetwork = true, pol.Network.None()
-	if !given["seccomp"] {
+	if !given[LayerSeccomp] {
 		noInet := pol.Network.None()
 		sc.Seccomp = seccompConfig(seccompOptions{NoInet: noInet})
 		fileaudit.GateSockets(sc.Seccomp, noInet)

@@ -62,34 +62,15 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	tmp := tmpSize(pol) // before --allow-degraded may give up the limits: the bound holds anyway
 	pol = withDefaultLimits(pol, h, spec.Stderr)
 	layers := layersFor(pol, h, fs)
-	given := map[string]bool{}
-	for _, l := range missingLayers(layers) {
-		if !spec.AllowDegraded {
-			return 0, &platform.LayerError{Layer: l.Name, Enforces: l.Enforces, Fix: l.Fix, Degraded: l.Degraded}
-		}
-		given[l.Name] = true
-		fmt.Fprintf(spec.Stderr, "agentrun: --allow-degraded: giving up %s (%s)\n", l.Name, l.Enforces)
+	d, err := decideDegrade(layers, pol, fs.ProtectedInWrite(), spec.AllowDegraded, spec.AllowUnprotected)
+	for _, l := range d.GivenUp {
+		fmt.Fprintf(spec.Stderr, "agentrun: --allow-degraded: giving up %s (%s)\n", l.ID, l.Enforces)
 	}
-	if given["cgroups"] || given["network filter"] {
-		p := *pol
-		if given["cgroups"] {
-			p.Resources = profiles.Resources{}
-		}
-		if given["network filter"] {
-			p.Network = profiles.NetworkPolicy{}
-		}
-		pol = &p
+	if err != nil {
+		return 0, err
 	}
-	if audit && (given["namespaces"] || given["seccomp"]) {
-		return 0, fmt.Errorf("audit mode records file and exec accesses through the container's seccomp notifications, and this host cannot give them (see agentrun doctor); run in enforce mode with --allow-degraded instead")
-	}
-	if given["exec deny"] {
-		return 0, fmt.Errorf("exec.deny (%s) cannot be enforced in the Landlock + seccomp tier: Landlock checks execve only, and the dynamic loader (ld.so PROGRAM) would run a denied program; allow user namespaces (see agentrun doctor) or remove exec.deny from the profile", pol.Exec.Deny[0].Path)
-	}
-	if given["namespaces"] {
-		if held := fs.ProtectedInWrite(); len(held) > 0 && !spec.AllowUnprotected {
-			return 0, &fsplan.UnprotectedError{Path: held[0], Count: len(held), Fix: layers[0].Fix} // layers[0] is namespaces
-		}
+	pol, given := d.Policy, d.Given
+	if d.Direct {
 		return runDirect(ctx, spec, pol, fs, given)
 	}
 	if rootErr != nil {
@@ -104,7 +85,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	l := layoutOf(root, newID())
 	l.self, l.tmpSize, l.cgroupParent = self, tmp, delegated
 	// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
-	withNet := !pol.Network.None() || (audit && !given["network filter"])
+	withNet := !pol.Network.None() || (audit && !given[LayerNetFilter])
 	if !withNet {
 		l.resolv = ""
 	}
@@ -131,7 +112,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	rootless := os.Geteuid() != 0
 	cfg := containerConfig(pol, fs, l, rootless, withNet)
 	var obs *observer
-	if given["seccomp"] {
+	if given[LayerSeccomp] {
 		cfg.Seccomp = nil
 	} else {
 		// Always: the unix socket gate decides connects in every run, with or without events.
@@ -141,7 +122,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		obs.SetPinned(fs.PinnedRules(pol))
 		defer obs.Close()
 	}
-	if needed(layers, "apparmor") && !given["apparmor"] {
+	if needed(layers, LayerAppArmor) && !given[LayerAppArmor] {
 		name, text, err := apparmor.RuntimeProfile(pol)
 		if err != nil {
 			return 0, fmt.Errorf("compiling the AppArmor profile: %w", err)

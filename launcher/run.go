@@ -64,7 +64,8 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		}
 	}
 	notes := &protectNotes{}
-	sink := events.Tee{log, rec, notes}
+	// Every producer's events are stamped here, once, with the run and its profile.
+	sink := events.Stamp(events.Tee{log, rec, notes}, runID, plan.Policy.Name)
 	code := 0
 	defer func() {
 		info, stored := rec.end(code, stdio.Stderr)
@@ -110,7 +111,6 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		AllowDegraded:    opts.AllowDegraded,
 		AllowUnprotected: opts.AllowUnprotected,
 		Events:           sink,
-		RunID:            runID,
 		Trace:            opts.Trace,
 		GitWatch:         &platform.GitWatch{},
 	}

@@ -134,7 +134,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		defer prof.Release()
 		cfg.AppArmorProfile = name
 		if spec.Events != nil {
-			defer apparmor.Follow(name, pol.Name, spec.RunID, spec.Events).Close()
+			defer apparmor.Follow(name, spec.Events).Close()
 		}
 	}
 	c, err := libcontainer.Create(root, l.id, cfg)

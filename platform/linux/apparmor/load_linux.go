@@ -109,16 +109,16 @@ func (p *Loaded) Release() {
 type Log struct {
 	profile string
 	sink    events.Sink
-	runID   string
-	policy  string
 	stop    chan struct{}
 	wg      sync.WaitGroup
 }
 
 const auditLogPath = "/var/log/audit/audit.log"
 
-func Follow(profile, policyName, runID string, sink events.Sink) *Log {
-	l := &Log{profile: profile, sink: sink, runID: runID, policy: policyName, stop: make(chan struct{})}
+// Follow starts following the records of the AppArmor profile called profile, recording
+// each in sink.
+func Follow(profile string, sink events.Sink) *Log {
+	l := &Log{profile: profile, sink: sink, stop: make(chan struct{})}
 	// Raw descriptors, not os.File: Go would park a read of a non-blocking /dev/kmsg in its
 	// poller until a record came, and the follower could never stop.
 	for _, src := range []struct {
@@ -183,7 +183,6 @@ func (l *Log) record(line string) {
 	if !ok {
 		return
 	}
-	e.RunID, e.Profile = l.runID, l.policy
 	l.sink.Record(e)
 }
 

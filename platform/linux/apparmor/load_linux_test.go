@@ -27,7 +27,7 @@ func TestAppArmorLogFollowsAuditLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	mem := &events.Memory{}
-	l := &Log{profile: "agentrun-x", sink: mem, runID: "r", policy: "x", stop: make(chan struct{})}
+	l := &Log{profile: "agentrun-x", sink: mem, stop: make(chan struct{})}
 	l.wg.Add(1)
 	go l.follow(fd, false)
 	w, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
@@ -49,7 +49,7 @@ func TestAppArmorLogFollowsAuditLog(t *testing.T) {
 	l.Close()
 	var got []string
 	for _, e := range mem.Events() {
-		got = append(got, string(e.Verdict)+" "+e.Op+" "+e.Path+" "+e.RunID)
+		got = append(got, string(e.Verdict)+" "+e.Op+" "+e.Path)
 	}
 	if want := "denied read /secret r|would-deny create /half r"; strings.Join(got, "|") != want {
 		t.Errorf("events = %q, want %q", strings.Join(got, "|"), want)

@@ -19,7 +19,6 @@ type fileJudge struct {
 	audit    bool
 	trace    bool
 	sink     events.Sink
-	runID    string
 	self     string // this agentrun binary on the host
 	stagePid atomic.Int64
 	procs    *procTable
@@ -32,7 +31,7 @@ type fileJudge struct {
 
 func newFileJudge(pol *profiles.Policy, spec *fileJudgeSpec) *fileJudge {
 	return &fileJudge{
-		pol: pol, audit: spec.audit, trace: spec.trace, sink: spec.sink, runID: spec.runID,
+		pol: pol, audit: spec.audit, trace: spec.trace, sink: spec.sink,
 		self: spec.self, procs: newProcTable(), scripts: newScriptReader(),
 	}
 }
@@ -40,7 +39,7 @@ func newFileJudge(pol *profiles.Policy, spec *fileJudgeSpec) *fileJudge {
 type fileJudgeSpec struct {
 	audit, trace bool
 	sink         events.Sink
-	runID, self  string
+	self         string
 }
 
 func (j *fileJudge) ours(p *procInfo) bool {
@@ -141,7 +140,7 @@ func (j *fileJudge) record(a *fileAccess, path, op string, d profiles.AccessDeci
 	if op == "exec" {
 		kind = events.KindExec
 	}
-	e := events.Event{RunID: j.runID, Profile: j.pol.Name, Kind: kind, Op: op, Path: path, Verdict: v, Rule: d.Rule, Reason: d.Reason}
+	e := events.Event{Kind: kind, Op: op, Path: path, Verdict: v, Rule: d.Rule, Reason: d.Reason}
 	if a.proc != nil {
 		e.Process, e.Exe = a.proc.String(), a.proc.exe
 		e.Chain = j.procs.chain(a.proc, int(j.stagePid.Load()))

@@ -32,7 +32,7 @@ func Observe(s *configs.Seccomp, pol *profiles.Policy, spec *platform.Spec, self
 	if spec.Events != nil {
 		AddWatchRules(s)
 		o.judge = newFileJudge(pol, &fileJudgeSpec{
-			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, runID: spec.RunID, self: self,
+			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, self: self,
 		})
 		o.gate.procs, o.gate.stagePid = o.judge.procs, &o.judge.stagePid
 		if spec.GitWatch != nil {
@@ -97,7 +97,7 @@ func GateSockets(s *configs.Seccomp, fastOpenDenied bool) {
 func newSockGate(pol *profiles.Policy, spec *platform.Spec, direct bool) *sockGate {
 	g := &sockGate{
 		direct: direct, audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace,
-		named: namedSockets(pol), runID: spec.RunID, profile: pol.Name,
+		named: namedSockets(pol),
 		procs: newProcTable(), stagePid: new(atomic.Int64), asRoot: os.Geteuid() == 0,
 	}
 	if spec.Events != nil {

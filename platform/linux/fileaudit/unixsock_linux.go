@@ -37,8 +37,6 @@ type sockGate struct {
 	named  map[fileID]profiles.PathRule // filesystem.sockets, stat'ed at launch
 	// record takes a decided event (nil: none is kept).
 	record   func(events.Event)
-	runID    string
-	profile  string
 	procs    *procTable
 	stagePid *atomic.Int64
 	// asRoot: agentrun runs as root, so each call is made on a thread that took the
@@ -282,7 +280,7 @@ func (g *sockGate) emit(c *sockCall, op, path string, v events.Verdict, rule, re
 	if g.record == nil {
 		return
 	}
-	e := events.Event{RunID: g.runID, Profile: g.profile, Kind: events.KindSocket, Op: op, Path: path, Verdict: v, Rule: rule, Reason: reason}
+	e := events.Event{Kind: events.KindSocket, Op: op, Path: path, Verdict: v, Rule: rule, Reason: reason}
 	if p := g.procs.lookup(c.tid); p != nil {
 		e.Process, e.Exe = p.String(), p.exe
 		e.Chain = g.procs.chain(p, int(g.stagePid.Load()))

@@ -287,3 +287,21 @@ func (m *Memory) Events() []Event {
 	defer m.mu.Unlock()
 	return append([]Event(nil), m.events...)
 }
+
+// Stamp returns a sink that sets each event's RunID and Profile to those of the run before
+// passing it to s. A run's sink is stamped once, where it is made, so no producer (the
+// network stack, the resolver, the file judge, the socket gate, the AppArmor follower) needs
+// to know which run it serves.
+func Stamp(s Sink, runID, profile string) Sink {
+	return stamped{next: s, runID: runID, profile: profile}
+}
+
+type stamped struct {
+	next           Sink
+	runID, profile string
+}
+
+func (s stamped) Record(e Event) {
+	e.RunID, e.Profile = s.runID, s.profile
+	s.next.Record(e)
+}

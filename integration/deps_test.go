@@ -24,3 +24,18 @@ func TestPortableBuildsStayPortable(t *testing.T) {
 		}
 	}
 }
+
+// TestFrontEndKnowsNoBackend checks that the command line and the launcher reach the sandbox
+// only through platform.Backend: neither depends on a platform/linux package (main chooses
+// the backend and passes it in).
+func TestFrontEndKnowsNoBackend(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-tags", "seccomp", "../cmd/agentrun/cli", "../launcher").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if strings.Contains(p, "/platform/linux") {
+			t.Errorf("cmd/agentrun/cli or launcher depends on %s; use the platform.Backend main passes in", p)
+		}
+	}
+}

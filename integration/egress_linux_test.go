@@ -1,10 +1,13 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/agentrun/agentrun/events"
 )
 
 const egressProfile = `name: egress
@@ -91,6 +94,17 @@ func testEgress(t *testing.T, unprivileged bool) {
 	b, err := os.ReadFile(eventsFile)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Each event, whichever layer made it (the network stack, the resolver), carries the run
+	// and the profile: the launcher stamps them once.
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var e events.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("events file line %d: %v: %s", i+1, err, line)
+		}
+		if e.RunID == "" || e.Profile != "egress" {
+			t.Errorf("events file line %d: run %q, profile %q; want a run ID and egress: %s", i+1, e.RunID, e.Profile, line)
+		}
 	}
 	for _, want := range []string{`"verdict":"denied","reason":"cloud-metadata`, `"name":"secret.attacker.test","protocol":"TXT","verdict":"denied"`, `"protocol":"udp"`, `names evil.test, not allowed.test`, clientAddr + "/32"} {
 		if !strings.Contains(string(b), want) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/userdirs"
 )
@@ -17,8 +18,8 @@ type ownDir struct {
 
 // ownDirs are agentrun's own directories for the invoking user: the event store
 // ($XDG_STATE_HOME/agentrun), the user's profiles ($XDG_CONFIG_HOME/agentrun) and the
-// containers' runtime state (see runtimeDirs).
-func ownDirs(env profiles.Env) []ownDir {
+// sandbox backend's runtime state (b.RuntimeDirs).
+func ownDirs(env profiles.Env, b platform.Backend) []ownDir {
 	dirs := []ownDir{
 		{Pattern: "$XDG_STATE_HOME/agentrun", Path: filepath.Join(env.StateHome, "agentrun"), Create: true},
 		{Pattern: "$XDG_CONFIG_HOME/agentrun", Path: filepath.Join(env.ConfigHome, "agentrun"), Create: true},
@@ -33,16 +34,16 @@ func ownDirs(env profiles.Env) []ownDir {
 	if env.RuntimeDir != "" {
 		dirs = append(dirs, ownDir{Pattern: "$XDG_RUNTIME_DIR/agentrun", Path: filepath.Join(env.RuntimeDir, "agentrun")})
 	}
-	for _, d := range runtimeDirs() {
+	for _, d := range b.RuntimeDirs() {
 		dirs = append(dirs, ownDir{Pattern: "agentrun's runtime state", Path: d})
 	}
 	return dirs
 }
 
 // hideOwnFiles adds a deny rule for each of agentrun's own directories to pol, once each.
-func hideOwnFiles(pol *profiles.Policy, env profiles.Env) {
+func hideOwnFiles(pol *profiles.Policy, env profiles.Env, b platform.Backend) {
 	seen := map[string]bool{}
-	for _, d := range ownDirs(env) {
+	for _, d := range ownDirs(env, b) {
 		p := filepath.Clean(d.Path)
 		if env.Canonical != nil {
 			p = env.Canonical(p)
@@ -58,8 +59,8 @@ func hideOwnFiles(pol *profiles.Policy, env profiles.Env) {
 // AddLaunchRules adds to a policy resolved for env what every launch adds, whatever the
 // profile says: the deny rules of agentrun's own files and the default limits. profiles
 // show --resolved and compile show the policy so.
-func AddLaunchRules(pol *profiles.Policy, env profiles.Env) {
-	hideOwnFiles(pol, env)
+func AddLaunchRules(pol *profiles.Policy, env profiles.Env, b platform.Backend) {
+	hideOwnFiles(pol, env, b)
 	pol.DefaultResources = pol.Resources.Unstated(profiles.DefaultLimits)
 }
 
@@ -68,9 +69,9 @@ func AddLaunchRules(pol *profiles.Policy, env profiles.Env) {
 // them: an agent with a writable home could otherwise create them during the run and plant
 // profiles there. It creates a directory only inside one the invoking user owns, and never
 // follows a link in what it creates, so under sudo it does nothing the user could not.
-func createOwnDirs(pol *profiles.Policy, env profiles.Env) error {
+func createOwnDirs(pol *profiles.Policy, env profiles.Env, b platform.Backend) error {
 	want := map[string]bool{}
-	for _, d := range ownDirs(env) {
+	for _, d := range ownDirs(env, b) {
 		if d.Create {
 			want[filepath.Clean(d.Path)] = true
 		}

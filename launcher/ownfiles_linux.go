@@ -6,18 +6,7 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/agentrun/agentrun/platform/linux"
 )
-
-// runtimeDirs are the directories of the containers' runtime state: the state root, or the
-// agentrun directory above it when agentrun made both (~/.cache/agentrun/run).
-func runtimeDirs() []string {
-	if own := linux.DefaultRuntime().Own(); own != "" {
-		return []string{own}
-	}
-	return nil
-}
 
 // mkdirOwned creates dir and its missing parents (0700), each inside a directory that uid
 // owns, without following links, and gives them to uid:gid.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -36,7 +37,7 @@ func TestOwnFilesDenied(t *testing.T) {
 				t.Errorf("%s: %s: %+v, want denied by agentrun's own files", name, p, d)
 			}
 		}
-		if err := createOwnDirs(plan.Policy, plan.env); err != nil {
+		if err := createOwnDirs(plan.Policy, plan.env, plan.backend); err != nil {
 			t.Fatal(err)
 		}
 		for _, d := range []string{".local/state/agentrun", ".config/agentrun"} {
@@ -67,5 +68,24 @@ func TestMkdirOwned(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "x")); !os.IsNotExist(err) {
 		t.Errorf("created inside another user's directory: %v", err)
+	}
+}
+
+// stateBackend is a backend whose runtime state lives in dir.
+type stateBackend struct {
+	platform.Backend
+	dir string
+}
+
+func (b stateBackend) RuntimeDirs() []string { return []string{b.dir} }
+
+// TestRuntimeDirsDenied: the backend's runtime state is one of agentrun's own files.
+func TestRuntimeDirsDenied(t *testing.T) {
+	home := t.TempDir()
+	state := filepath.Join(home, ".cache/agentrun")
+	pol := &profiles.Policy{Filesystem: profiles.FilesystemPolicy{Read: []profiles.PathRule{{Path: home}}}}
+	AddLaunchRules(pol, profiles.Env{Home: home, StateHome: filepath.Join(home, ".local/state"), ConfigHome: filepath.Join(home, ".config")}, stateBackend{platform.Unsupported(), state})
+	if d := pol.CheckFile(filepath.Join(state, "run/x"), profiles.AccessRead); d.Allow || !strings.Contains(d.Rule, "agentrun's own files") {
+		t.Errorf("%s: %+v, want denied by agentrun's own files", state, d)
 	}
 }

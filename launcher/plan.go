@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
 	"github.com/agentrun/agentrun/userdirs"
@@ -25,6 +26,8 @@ type Request struct {
 	// start-up files: the home directory, a directory around it, or one where the profile
 	// protects a home path.
 	AllowHomeWorkspace bool
+	// Backend is the host's sandbox, which runs the plan; platform.Unsupported when nil.
+	Backend platform.Backend
 }
 
 // Plan is a resolved request: the policy to apply and the command to run under it.
@@ -36,7 +39,8 @@ type Plan struct {
 	Workspace string
 	Notes     []string // things the user should know, such as the fallback to base
 
-	env profiles.Env // what the policy was expanded for
+	env     profiles.Env     // what the policy was expanded for
+	backend platform.Backend // the sandbox that runs it
 }
 
 // LoadCatalog loads the built-in profiles and the invoking user's own, from
@@ -68,7 +72,10 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan := &Plan{Path: path, Command: req.Command}
+	plan := &Plan{Path: path, Command: req.Command, backend: req.Backend}
+	if plan.backend == nil {
+		plan.backend = platform.Unsupported()
+	}
 	var entry *profiles.Entry
 	switch {
 	case req.Profile != "":
@@ -110,7 +117,7 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 	if req.NoNetwork {
 		pol.Network = profiles.NetworkPolicy{}
 	}
-	AddLaunchRules(pol, env)
+	AddLaunchRules(pol, env, plan.backend)
 	for _, r := range pol.Filesystem.Deny {
 		if r.OwnFiles() && profiles.Within(env.Workspace, r.Path) {
 			return nil, fmt.Errorf("the workspace %s is inside agentrun's own files (%s), which no agent may see; edit profiles there without agentrun, or pass --workspace", env.Workspace, r.Path)

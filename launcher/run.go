@@ -33,11 +33,11 @@ type RunOptions struct {
 // Run starts the plan's agent in the host's sandbox and returns its exit status. What the
 // sandbox denied is summarised on stdio.Stderr at the end.
 func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, error) {
-	sb, err := newSandbox()
-	if err != nil {
+	sb := plan.backend
+	if err := sb.Probe(); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrNoLauncher, err)
 	}
-	if err := createOwnDirs(plan.Policy, plan.env); err != nil {
+	if err := createOwnDirs(plan.Policy, plan.env, sb); err != nil {
 		return 0, err
 	}
 	if err := checkInherited(plan.Policy, stdio); err != nil {
@@ -65,7 +65,8 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		}
 	}
 	notes := &protectNotes{}
-	sink := events.Tee{log, rec, notes}
+	// Every producer's events are stamped here, once, with the run and its profile.
+	sink := events.Stamp(events.Tee{log, rec, notes}, runID, plan.Policy.Name)
 	code := 0
 	defer func() {
 		info, stored := rec.end(code, stdio.Stderr)
@@ -111,13 +112,12 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		AllowDegraded:    opts.AllowDegraded,
 		AllowUnprotected: opts.AllowUnprotected,
 		Events:           sink,
-		RunID:            runID,
 		Trace:            opts.Trace,
 		GitWatch:         &platform.GitWatch{},
 	}
 	after := prepareAfterRun(plan, inv, stdio)
 	after.git = spec.GitWatch
-	code, err = sb.Run(ctx, spec)
+	code, err := sb.Run(ctx, spec)
 	after.finish()
 	return code, err
 }

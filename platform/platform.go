@@ -37,10 +37,9 @@ type Spec struct {
 	// AllowUnprotected lets the Landlock + seccomp tier run a policy that protects paths
 	// inside writable directories, which that tier cannot keep read-only.
 	AllowUnprotected bool
-	// Events receives what the sandbox judged (flows, DNS queries, file and exec accesses);
-	// may be nil.
+	// Events receives what the sandbox judged (flows, DNS queries, file and exec accesses),
+	// already stamped with the run (events.Stamp); may be nil.
 	Events events.Sink
-	RunID  string
 	// Trace records every access, not only those enforce mode denies.
 	Trace bool
 	// GitWatch, when set, learns whether the agent wrote to what could be a git repository's

@@ -47,9 +47,7 @@ type Config struct {
 	Policy   *netfilter.Policy
 	Bindings *netfilter.Bindings
 	Resolver *resolver.Server
-	Events   events.Sink
-	RunID    string
-	Profile  string
+	Events   events.Sink // stamped with the run by the caller (events.Stamp)
 	// Gateways are the sandbox's DNS server addresses (its resolv.conf names them).
 	Gateways []netip.Addr
 	// FirstFlightTimeout bounds how long a flow that must name its host may take to send
@@ -146,7 +144,7 @@ func (st *Stack) record(e events.Event) {
 	if st.cfg.Events == nil {
 		return
 	}
-	e.RunID, e.Profile, e.Kind = st.cfg.RunID, st.cfg.Profile, events.KindFlow
+	e.Kind = events.KindFlow
 	st.cfg.Events.Record(e)
 }
 

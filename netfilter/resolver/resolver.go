@@ -25,10 +25,8 @@ import (
 type Server struct {
 	Policy   *netfilter.Policy
 	Bindings *netfilter.Bindings
-	Upstream string // the host's resolver, host:port
-	Events   events.Sink
-	RunID    string
-	Profile  string
+	Upstream string        // the host's resolver, host:port
+	Events   events.Sink   // stamped with the run by the caller (events.Stamp)
 	Timeout  time.Duration // per upstream query; zero means 3 s
 
 	cache     sync.Map // cacheKey → cacheEntry: upstream answers, kept for their TTL
@@ -99,7 +97,7 @@ func (s *Server) event(q dns.Question, verdict events.Verdict, rule, reason stri
 		return
 	}
 	s.Events.Record(events.Event{
-		RunID: s.RunID, Profile: s.Profile, Kind: events.KindDNS,
+		Kind: events.KindDNS,
 		Name: strings.TrimSuffix(q.Name, "."), Protocol: dns.TypeToString[q.Qtype],
 		Verdict: verdict, Rule: rule, Reason: reason,
 	})

@@ -9,6 +9,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer/configs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
+	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -53,16 +54,16 @@ func CompileSeccomp(*profiles.Policy) ([]byte, error) {
 // CompileLandlock writes, for people, what the sandbox's mounts and Landlock ruleset make of
 // the policy on this host: paths as they exist now, globs expanded.
 func CompileLandlock(pol *profiles.Policy) ([]byte, error) {
-	return describeFilesystem(pol, hostStat), nil
+	return describeFilesystem(pol, fsplan.HostStat), nil
 }
 
-func describeFilesystem(pol *profiles.Policy, stat statFunc) []byte {
-	fs := planFilesystem(pol, stat)
+func describeFilesystem(pol *profiles.Policy, stat fsplan.StatFunc) []byte {
+	fs := fsplan.Build(pol, stat)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# agentrun filesystem plan for profile %q\n", pol.Name)
 	b.WriteString("# Mounts rebuild the host's view (in this order); Landlock then allows only what is listed.\n\nmounts:\n")
 	for _, m := range fs.Mounts {
-		kind := map[access]string{accessRead: "read-only bind", accessWrite: "read-write bind", accessProtect: "read-only bind (protect)", accessDeny: "hidden (deny)"}[m.Access]
+		kind := map[fsplan.Access]string{fsplan.Read: "read-only bind", fsplan.Write: "read-write bind", fsplan.Protect: "read-only bind (protect)", fsplan.Deny: "hidden (deny)"}[m.Access]
 		if m.Pin {
 			kind = "read-write bind (pin: cannot be renamed or removed)"
 		}
@@ -75,7 +76,7 @@ func describeFilesystem(pol *profiles.Policy, stat statFunc) []byte {
 	if fs.TmpNoExec {
 		tmp += ", noexec"
 	}
-	fmt.Fprintf(&b, "  %-40s %s\n", privateTmp, tmp)
+	fmt.Fprintf(&b, "  %-40s %s\n", fsplan.PrivateTmp, tmp)
 	for _, m := range fs.ExecDeny {
 		fmt.Fprintf(&b, "  %-40s %s\n", m.Path, "noexec bind over itself (exec.deny)")
 	}

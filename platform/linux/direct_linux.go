@@ -14,6 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/fsplan"
+	"github.com/agentrun/agentrun/platform/linux/fileaudit"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -23,7 +25,7 @@ import (
 // seccomp) and starts the agent. What only the mount layer can do (protect inside a writable
 // directory, a private /tmp, hidden host processes) is given up, and --allow-degraded has said
 // so before this runs.
-func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, fs fsPlan, given map[string]bool) (int, error) {
+func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, fs fsplan.Plan, given layerSet) (int, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return 0, fmt.Errorf("finding the agentrun binary: %w", err)
@@ -37,10 +39,10 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	tty := isTerminal(spec.Stdin)
 	sc := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), given)
 	sc.Direct, sc.NoNetwork = true, pol.Network.None()
-	if !given["seccomp"] {
+	if !given[LayerSeccomp] {
 		noInet := pol.Network.None()
 		sc.Seccomp = seccompConfig(seccompOptions{NoInet: noInet})
-		gateSockets(sc.Seccomp, noInet)
+		fileaudit.GateSockets(sc.Seccomp, noInet)
 	}
 	cmd := exec.Command(self, stageArg)
 	cmd.Env = []string{}
@@ -69,17 +71,12 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	if sc.Seccomp != nil {
 		// The stage hands over its notification descriptor before it starts the agent; it
 		// ends (and the receive fails) if it cannot.
-		var n *notifier
 		if fds, err := link.recvHandover(); err == nil && fds[handoverListener] != nil {
-			f := fds[handoverListener]
-			gate := newSockGate(pol, spec, true)
-			gate.stagePid.Store(int64(cmd.Process.Pid))
-			if n, err = newNotifier(f, gate.procs, nil, gate); err != nil {
+			if n, err := fileaudit.GateDirect(fds[handoverListener], pol, spec, cmd.Process.Pid); err != nil {
 				_ = cmd.Process.Kill()
+			} else {
+				defer n.Close()
 			}
-		}
-		if n != nil {
-			defer n.Close()
 		}
 	}
 	werr := cmd.Wait()
@@ -93,7 +90,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 // directRules are the Landlock rules of the direct tier: the policy's paths as the mount plan
 // resolved them, plus what every process needs from /dev and /proc, and the host's /tmp (the
 // tier has no private one).
-func directRules(pol *profiles.Policy, fs fsPlan) []pathRule {
+func directRules(pol *profiles.Policy, fs fsplan.Plan) []pathRule {
 	rules := landlockRules(pol, fs)
 	out := rules[:0]
 	for _, r := range rules {
@@ -104,10 +101,10 @@ func directRules(pol *profiles.Policy, fs fsPlan) []pathRule {
 	return out
 }
 
-func deniedPaths(fs fsPlan) []string {
+func deniedPaths(fs fsplan.Plan) []string {
 	var out []string
 	for _, m := range fs.Mounts {
-		if m.Access == accessDeny {
+		if m.Access == fsplan.Deny {
 			out = append(out, m.Path)
 		}
 	}

@@ -59,10 +59,8 @@ func (e *egressLink) serve(pol *profiles.Policy, spec *platform.Spec) error {
 	e.stack, err = netstack.NewTUN(fd, uint32(netfilter.MTU), netstack.Config{
 		Policy:   policy,
 		Bindings: bindings,
-		Resolver: &resolver.Server{Policy: policy, Bindings: bindings, Upstream: upstream, Events: spec.Events, RunID: spec.RunID, Profile: pol.Name},
+		Resolver: &resolver.Server{Policy: policy, Bindings: bindings, Upstream: upstream, Events: spec.Events},
 		Events:   spec.Events,
-		RunID:    spec.RunID,
-		Profile:  pol.Name,
 		Gateways: []netip.Addr{netfilter.Gateway4, netfilter.Gateway6},
 	})
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform/linux/apparmor"
 )
 
 // Host is what this machine offers the sandbox, as agentrun doctor reports it.
@@ -131,7 +133,7 @@ func AppArmorState(h Host) string {
 	} else {
 		parts = append(parts, "apparmor_parser missing (apt-get install apparmor): profiles cannot be loaded")
 	}
-	if data, err := os.ReadFile(appArmorFS + "/profiles"); err == nil {
+	if data, err := os.ReadFile(apparmor.FS + "/profiles"); err == nil {
 		n := 0
 		for _, line := range strings.Split(string(data), "\n") {
 			if strings.HasPrefix(line, "agentrun") {

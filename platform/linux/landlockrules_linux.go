@@ -1,22 +1,23 @@
 package linux
 
 import (
+	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/profiles"
 )
 
 // landlockRules mirrors the filesystem and exec policy as Landlock rules for the stage. The
 // mounts already hide denied paths and make protected ones read-only; Landlock adds that
 // nothing outside the policy can be opened or executed, whatever is mounted.
-func landlockRules(pol *profiles.Policy, fs fsPlan) []pathRule {
+func landlockRules(pol *profiles.Policy, fs fsplan.Plan) []pathRule {
 	var rules []pathRule
 	for _, m := range fs.Mounts {
 		if m.Pin {
 			continue // inside a write root already
 		}
 		switch m.Access {
-		case accessRead, accessProtect:
+		case fsplan.Read, fsplan.Protect:
 			rules = append(rules, pathRule{Path: m.Path, Rights: "r"})
-		case accessWrite:
+		case fsplan.Write:
 			rules = append(rules, pathRule{Path: m.Path, Rights: "rw"})
 		}
 	}
@@ -25,7 +26,7 @@ func landlockRules(pol *profiles.Policy, fs fsPlan) []pathRule {
 	}
 	rules = append(rules,
 		pathRule{Path: "/", Rights: "d"}, // list directories; the mounts decide what is there
-		pathRule{Path: privateTmp, Rights: "rw"},
+		pathRule{Path: fsplan.PrivateTmp, Rights: "rw"},
 		pathRule{Path: "/dev/shm", Rights: "rw"},
 		pathRule{Path: "/dev/null", Rights: "rw"}, pathRule{Path: "/dev/zero", Rights: "rw"},
 		pathRule{Path: "/dev/full", Rights: "rw"}, pathRule{Path: "/dev/random", Rights: "r"},

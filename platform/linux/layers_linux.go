@@ -4,32 +4,23 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/profiles"
 )
-
-// Layer is one confinement mechanism as it applies to one policy on one host.
-type Layer struct {
-	Name      string
-	Enforces  string // what it enforces for this policy
-	Needed    bool   // the policy needs it
-	Available bool   // this host can set it up
-	Fix       string // how to make it available, when it is not
-	Degraded  string // what --allow-degraded does instead; empty: goes on without it
-}
 
 // Layers lists the mechanisms a policy is compiled to on a host, and which of them the host
 // can set up.
 func Layers(pol *profiles.Policy, h Host) []Layer {
-	return layersFor(pol, h, planFilesystem(pol, hostStat))
+	return layersFor(pol, h, fsplan.Build(pol, fsplan.HostStat))
 }
 
 // layersFor is Layers with the filesystem plan already made (the launch makes it once).
-func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
+func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 	fs := pol.Filesystem
 	nsFix := "run as root (sudo agentrun … runs the agent as you), or allow user namespaces: " + h.UserNSWhy
 	skipped := 0
 	for _, s := range plan.Skipped {
-		if strings.HasPrefix(s, accessProtect.String()+" ") {
+		if strings.HasPrefix(s, fsplan.Protect.String()+" ") {
 			skipped++
 		}
 	}
@@ -46,7 +37,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 	}
 	layers := []Layer{
 		{
-			Name:      "namespaces",
+			ID:        LayerNamespaces,
 			Enforces:  view + "; own /proc, /dev, /tmp; no host processes",
 			Needed:    true,
 			Available: h.Root || h.UserNS,
@@ -54,7 +45,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			Degraded:  "runs the Landlock + seccomp tier (without mounts: deny and protect inside writable directories, the private /tmp and hiding host processes are given up, and a file the agent writes can be run through the dynamic loader, ld.so FILE, since Landlock checks execve only)" + unprotectedText(plan),
 		},
 		{
-			Name:      "exec deny",
+			ID:        LayerExecDeny,
 			Enforces:  fmt.Sprintf("%d exec.deny rules: each program bound noexec over itself, so neither execve nor the dynamic loader runs it", len(pol.Exec.Deny)),
 			Needed:    len(pol.Exec.Deny) > 0 && !audit,
 			Available: h.Root || h.UserNS,
@@ -62,28 +53,28 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			Degraded:  "cannot run: without mounts the dynamic loader (ld.so PROGRAM) runs a denied program; remove exec.deny from the profile or allow user namespaces",
 		},
 		{
-			Name:      "landlock",
+			ID:        LayerLandlock,
 			Enforces:  landlockText(pol, audit),
 			Needed:    pol.Mode != profiles.ModeAudit, // audit mode records instead
 			Available: h.LandlockABI > 0,
 			Fix:       "use a kernel 5.13 or newer with Landlock enabled (CONFIG_SECURITY_LANDLOCK=y and landlock in the lsm= boot parameter)",
 		},
 		{
-			Name:      "seccomp",
+			ID:        LayerSeccomp,
 			Enforces:  fmt.Sprintf("%d dangerous system calls denied (ptrace, bpf, io_uring, mount, keyctl, …), and TIOCSTI/TIOCLINUX, new user namespaces, vsock, netlink other than routing, MPTCP and execveat of a descriptor, arguments compared as the kernel reads them; no_new_privs; no capabilities; connects and sends to host unix sockets refused but for %d the profile names (seccomp user notifications, decided by agentrun)", len(deniedSyscalls), len(pol.Filesystem.Sockets)),
 			Needed:    true,
 			Available: h.Seccomp,
 			Fix:       "build agentrun with -tags seccomp and libseccomp (scripts/install.sh does)",
 		},
 		{
-			Name:      "cgroups",
+			ID:        LayerCgroups,
 			Enforces:  resourcesText(pol.Resources, pol.DefaultResources, h),
 			Needed:    pol.Resources != (profiles.Resources{}) || pol.DefaultResources != (profiles.Resources{}) && h.CgroupLimits,
 			Available: h.CgroupLimits,
 			Fix:       "run agentrun as root (sudo agentrun … runs the agent as you), or, on a cgroup v2 host, in a cgroup delegated to you with the memory and pids controllers (systemd-run --user --scope -p Delegate=yes agentrun …)",
 		},
 		{
-			Name:      "file events",
+			ID:        LayerFileEvents,
 			Enforces:  "file and exec accesses judged as enforce mode would and recorded: denials, would-be denials in audit mode, everything with --trace (seccomp user notifications; observation only)",
 			Needed:    audit,
 			Available: h.Seccomp && (h.Root || h.UserNS),
@@ -91,14 +82,14 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 			Degraded:  "cannot run audit mode",
 		},
 		{
-			Name:      "network filter",
+			ID:        LayerNetFilter,
 			Enforces:  networkText(pol.Network, audit),
 			Needed:    !pol.Network.None() || audit,
 			Available: h.TUN && (h.Root || h.UserNS),
 			Fix:       "needs /dev/net/tun, usable by you (modprobe tun; chmod 0666 /dev/net/tun, as most distributions ship it), and network namespaces; or run with --network=none",
 		},
 		{
-			Name:      "apparmor",
+			ID:        LayerAppArmor,
 			Enforces:  appArmorText(h, audit),
 			Needed:    h.AppArmor && h.Root, // loading a profile needs root; rootless runs go without
 			Available: h.AppArmorParser,
@@ -109,9 +100,9 @@ func layersFor(pol *profiles.Policy, h Host, plan fsPlan) []Layer {
 }
 
 // unprotectedText says what the Landlock + seccomp tier does with the plan's protect rules
-// inside writable directories: it refuses them (see UnprotectedError).
-func unprotectedText(plan fsPlan) string {
-	held := protectedInWrite(plan)
+// inside writable directories: it refuses them (see fsplan.UnprotectedError).
+func unprotectedText(plan fsplan.Plan) string {
+	held := plan.ProtectedInWrite()
 	if len(held) == 0 {
 		return ""
 	}
@@ -168,25 +159,4 @@ func networkText(n profiles.NetworkPolicy, audit bool) string {
 		return "none: loopback only"
 	}
 	return fmt.Sprintf("%d destinations by name and port; metadata always denied", len(n.Allow)+len(n.UDP))
-}
-
-// missingLayers returns the layers the policy needs that the host cannot set up.
-func missingLayers(layers []Layer) []Layer {
-	var out []Layer
-	for _, l := range layers {
-		if l.Needed && !l.Available {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// needed reports whether the layer called name is one the run needs.
-func needed(layers []Layer, name string) bool {
-	for _, l := range layers {
-		if l.Name == name {
-			return l.Needed
-		}
-	}
-	return false
 }

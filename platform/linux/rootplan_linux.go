@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/agentrun/agentrun/platform/fsplan"
 	"golang.org/x/sys/unix"
 )
 
@@ -80,7 +81,7 @@ func sandboxDevices(withTUN bool) []string {
 // rootOps is the sandbox's root as the stage builds it: the host's top-level symlinks, /proc,
 // a minimal /dev, /sys, a private /tmp, the plan's binds, then devices, masks and read-only
 // parts. The root itself is a tmpfs the stage makes read-only at the end.
-func rootOps(fs fsPlan, o rootOptions, hostLinks []mountOp, resolv string) []mountOp {
+func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) []mountOp {
 	tmpFlags := uint64(rwFlags)
 	if fs.TmpNoExec {
 		tmpFlags |= unix.MS_NOEXEC
@@ -101,8 +102,8 @@ func rootOps(fs fsPlan, o rootOptions, hostLinks []mountOp, resolv string) []mou
 	} else {
 		ops = append(ops, mountOp{Kind: opFS, Src: "sysfs", Dst: "/sys", Dir: true, Flags: sysFlags | unix.MS_RDONLY})
 	}
-	ops = append(ops, mountOp{Kind: opFS, Src: "tmpfs", Dst: privateTmp, Dir: true, Flags: tmpFlags, Data: tmpData(o.tmpSize), Own: true})
-	noexec := func(m fsMount) uint64 {
+	ops = append(ops, mountOp{Kind: opFS, Src: "tmpfs", Dst: fsplan.PrivateTmp, Dir: true, Flags: tmpFlags, Data: tmpData(o.tmpSize), Own: true})
+	noexec := func(m fsplan.Mount) uint64 {
 		if m.NoExec {
 			return unix.MS_NOEXEC
 		}
@@ -110,11 +111,11 @@ func rootOps(fs fsPlan, o rootOptions, hostLinks []mountOp, resolv string) []mou
 	}
 	for _, m := range fs.Mounts {
 		switch m.Access {
-		case accessRead, accessProtect:
+		case fsplan.Read, fsplan.Protect:
 			ops = append(ops, mountOp{Kind: opBind, Src: m.Path, Dst: m.Path, Dir: m.Dir, Flags: roFlags})
-		case accessWrite:
+		case fsplan.Write:
 			ops = append(ops, mountOp{Kind: opBind, Src: m.Path, Dst: m.Path, Dir: m.Dir, Flags: rwFlags | noexec(m)})
-		case accessDeny:
+		case fsplan.Deny:
 			if m.Dir {
 				ops = append(ops, mountOp{Kind: opFS, Src: "tmpfs", Dst: m.Path, Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"})
 			} else {
@@ -124,7 +125,7 @@ func rootOps(fs fsPlan, o rootOptions, hostLinks []mountOp, resolv string) []mou
 	}
 	for _, m := range fs.ExecDeny {
 		flags := uint64(roFlags)
-		if m.Access == accessWrite {
+		if m.Access == fsplan.Write {
 			flags = rwFlags
 		}
 		ops = append(ops, mountOp{Kind: opBind, Src: m.Path, Dst: m.Path, Dir: m.Dir, Flags: flags | unix.MS_NOEXEC})

@@ -2,8 +2,6 @@ package linux
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -18,12 +17,6 @@ import (
 type Sandbox struct {
 	// StateRoot holds the containers' state; empty means DefaultStateRoot().
 	StateRoot string
-}
-
-func newID() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return "agentrun-" + hex.EncodeToString(b)
 }
 
 // Run starts the agent of spec in a new container and waits for it. The container, its
@@ -38,9 +31,9 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	// Before the plan: the state root is one of agentrun's own directories, which the plan
 	// hides from the agent, and a path is hidden only if it exists.
 	rootErr := prepareStateRoot(root)
-	fs := planFilesystem(pol, hostStat)
+	fs := fsplan.Build(pol, fsplan.HostStat)
 	if audit {
-		fs = auditFilesystem(fs, pol, hostStat)
+		fs = fsplan.Audit(fs, pol, fsplan.HostStat, stageDir)
 	}
 	h := ProbeHost()
 	var delegated string // rootless: the delegated cgroup the container's goes beneath
@@ -54,44 +47,25 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	tmp := tmpSize(pol) // before --allow-degraded may give up the limits: the bound holds anyway
 	pol = withDefaultLimits(pol, h, spec.Stderr)
 	layers := layersFor(pol, h, fs)
-	given := map[string]bool{}
-	for _, l := range missingLayers(layers) {
-		if !spec.AllowDegraded {
-			return 0, &platform.LayerError{Layer: l.Name, Enforces: l.Enforces, Fix: l.Fix, Degraded: l.Degraded}
-		}
-		given[l.Name] = true
-		fmt.Fprintf(spec.Stderr, "agentrun: --allow-degraded: giving up %s (%s)\n", l.Name, l.Enforces)
+	d, err := decideDegrade(layers, pol, fs.ProtectedInWrite(), spec.AllowDegraded, spec.AllowUnprotected)
+	for _, l := range d.GivenUp {
+		fmt.Fprintf(spec.Stderr, "agentrun: --allow-degraded: giving up %s (%s)\n", l.ID, l.Enforces)
 	}
-	if given["cgroups"] || given["network filter"] {
-		p := *pol
-		if given["cgroups"] {
-			p.Resources = profiles.Resources{}
-		}
-		if given["network filter"] {
-			p.Network = profiles.NetworkPolicy{}
-		}
-		pol = &p
+	if err != nil {
+		return 0, err
 	}
-	if audit && (given["namespaces"] || given["seccomp"]) {
-		return 0, fmt.Errorf("audit mode records file and exec accesses through the container's seccomp notifications, and this host cannot give them (see agentrun doctor); run in enforce mode with --allow-degraded instead")
-	}
-	if given["exec deny"] {
-		return 0, fmt.Errorf("exec.deny (%s) cannot be enforced in the Landlock + seccomp tier: Landlock checks execve only, and the dynamic loader (ld.so PROGRAM) would run a denied program; allow user namespaces (see agentrun doctor) or remove exec.deny from the profile", pol.Exec.Deny[0].Path)
-	}
-	if given["namespaces"] {
-		if held := protectedInWrite(fs); len(held) > 0 && !spec.AllowUnprotected {
-			return 0, &UnprotectedError{Path: held[0], Count: len(held), Fix: layers[0].Fix} // layers[0] is namespaces
-		}
+	pol, given := d.Policy, d.Given
+	if d.Direct {
 		return runDirect(ctx, spec, pol, fs, given)
 	}
 	if rootErr != nil {
 		return 0, rootErr
 	}
 	// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
-	withNet := !pol.Network.None() || (audit && !given["network filter"])
+	withNet := !pol.Network.None() || (audit && !given[LayerNetFilter])
 	r := &sandboxRun{spec: spec, pol: pol, fs: fs, stateRoot: root, withNet: withNet, tmpSize: tmp, cgroupParent: delegated}
 	defer r.close()
-	if err := r.prepare(given, needed(layers, "apparmor") && !given["apparmor"]); err != nil {
+	if err := r.prepare(given, needed(layers, LayerAppArmor) && !given[LayerAppArmor]); err != nil {
 		return 0, err
 	}
 	return r.run(ctx, landlockRules(pol, fs), given)

@@ -14,6 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/fsplan"
+	"github.com/agentrun/agentrun/platform/linux/apparmor"
+	"github.com/agentrun/agentrun/platform/linux/fileaudit"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -23,7 +26,7 @@ import (
 type sandboxRun struct {
 	spec         *platform.Spec
 	pol          *profiles.Policy
-	fs           fsPlan
+	fs           fsplan.Plan
 	stateRoot    string
 	withNet      bool
 	tmpSize      int64
@@ -35,7 +38,7 @@ type sandboxRun struct {
 	lock     *os.File
 	cg       *runCgroup
 	seccomp  *configs.Seccomp
-	obs      *observer
+	obs      *fileaudit.Observer
 	apparmor string
 	undo     []func() // run last first by close
 }
@@ -48,7 +51,7 @@ func newRunID() string {
 
 // prepare makes everything the stage needs before it starts: the run's lock (see CleanStale),
 // its cgroup, the seccomp filter and its observer, and the AppArmor profile when it is used.
-func (r *sandboxRun) prepare(given map[string]bool, withAppArmor bool) error {
+func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 	var err error
 	if r.self, err = os.Executable(); err != nil {
 		return fmt.Errorf("finding the agentrun binary: %w", err)
@@ -69,28 +72,27 @@ func (r *sandboxRun) prepare(given map[string]bool, withAppArmor bool) error {
 			return fmt.Errorf("recording the run's cgroup: %w", err)
 		}
 	}
-	if !given["seccomp"] {
+	if !given[LayerSeccomp] {
 		r.seccomp = seccompConfig(seccompOptions{})
 		// Always: the unix socket gate decides connects in every run, with or without events.
-		r.obs = observe(r.seccomp, r.pol, r.spec, r.self)
-		if r.obs.judge != nil {
-			r.obs.judge.pinned = pinnedRules(r.pol, r.fs)
-		}
+		r.obs = fileaudit.Observe(r.seccomp, r.pol, r.spec, r.self)
+		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.undo = append(r.undo, r.obs.Close)
 	}
 	if withAppArmor {
-		name, text, err := runtimeAppArmor(r.pol)
+		name, text, err := apparmor.RuntimeProfile(r.pol)
 		if err != nil {
 			return fmt.Errorf("compiling the AppArmor profile: %w", err)
 		}
-		prof, err := loadAppArmor(r.stateRoot, name, text)
+		prof, err := apparmor.Load(r.stateRoot, name, text)
 		if err != nil {
 			return &platform.LayerError{Layer: "apparmor", Enforces: "the policy as an AppArmor profile", Fix: err.Error()}
 		}
-		r.undo = append(r.undo, prof.release)
+		r.undo = append(r.undo, prof.Release)
 		r.apparmor = name
 		if r.spec.Events != nil {
-			r.undo = append(r.undo, followAppArmor(name, r.pol.Name, r.spec.RunID, r.spec.Events).Close)
+			follower := apparmor.Follow(name, r.spec.Events)
+			r.undo = append(r.undo, func() { follower.Close() })
 		}
 	}
 	return nil
@@ -158,7 +160,7 @@ func (r *sandboxRun) stageCommand(link *stageLink) *exec.Cmd {
 }
 
 // run starts the stage, serves it and waits for the agent.
-func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given map[string]bool) (int, error) {
+func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) (int, error) {
 	link, err := newStageLink()
 	if err != nil {
 		return 0, err
@@ -251,7 +253,12 @@ func (r *sandboxRun) serve(cmd *exec.Cmd, link *stageLink, egress *egressLink, t
 		return nil, err
 	}
 	if r.obs != nil {
-		if err := r.obs.serve(fds[handoverListener], pid); err != nil {
+		f := fds[handoverListener]
+		if f == nil {
+			return nil, fmt.Errorf("the sandbox's stage sent no seccomp notification descriptor")
+		}
+		r.obs.Serve(f)
+		if err := r.obs.Started(pid); err != nil {
 			return nil, err
 		}
 	}

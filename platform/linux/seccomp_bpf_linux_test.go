@@ -13,6 +13,8 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform/linux/fileaudit"
 )
 
 // The seccomp filter compiled by libseccomp, as libcontainer compiles it, and run on
@@ -322,7 +324,7 @@ func TestSeccompFilterNoInet(t *testing.T) {
 // take precedence over a denial of the same call.
 func TestSeccompFilterWithObserver(t *testing.T) {
 	s := seccompConfig(seccompOptions{})
-	addWatchRules(s)
+	fileaudit.AddWatchRules(s)
 	f := compileFilter(t, s)
 	nr, _ := libseccomp.GetSyscallFromName("execveat")
 	for _, flags := range []uint64{unix.AT_EMPTY_PATH, unix.AT_EMPTY_PATH | hi} {
@@ -342,8 +344,8 @@ func TestSeccompFilterWithObserver(t *testing.T) {
 func TestSeccompFilterWithSocketGate(t *testing.T) {
 	for _, noInet := range []bool{false, true} {
 		s := seccompConfig(seccompOptions{NoInet: noInet})
-		gateSockets(s, noInet)
-		addWatchRules(s)
+		fileaudit.GateSockets(s, noInet)
+		fileaudit.AddWatchRules(s)
 		f := compileFilter(t, s)
 		fastOpen := uint32(retNotify)
 		if noInet {
@@ -382,16 +384,20 @@ func TestSeccompNoRuleOverridesADenial(t *testing.T) {
 		name string
 		s    func() *configs.Seccomp
 	}{
-		{"container", func() *configs.Seccomp { s := seccompConfig(seccompOptions{}); gateSockets(s, false); return s }},
+		{"container", func() *configs.Seccomp {
+			s := seccompConfig(seccompOptions{})
+			fileaudit.GateSockets(s, false)
+			return s
+		}},
 		{"container with events", func() *configs.Seccomp {
 			s := seccompConfig(seccompOptions{})
-			gateSockets(s, false)
-			addWatchRules(s)
+			fileaudit.GateSockets(s, false)
+			fileaudit.AddWatchRules(s)
 			return s
 		}},
 		{"degraded without network", func() *configs.Seccomp {
 			s := seccompConfig(seccompOptions{NoInet: true})
-			gateSockets(s, true)
+			fileaudit.GateSockets(s, true)
 			return s
 		}},
 	} {

@@ -76,7 +76,7 @@ type sandboxSetup struct {
 }
 
 // newStageConfig is the stage's configuration for running spec's agent under rules.
-func newStageConfig(spec *platform.Spec, tty bool, rules []pathRule, given map[string]bool) *stageConfig {
+func newStageConfig(spec *platform.Spec, tty bool, rules []pathRule, given layerSet) *stageConfig {
 	return &stageConfig{
 		Path:            spec.Path,
 		Argv:            spec.Command,
@@ -84,7 +84,7 @@ func newStageConfig(spec *platform.Spec, tty bool, rules []pathRule, given map[s
 		Dir:             spec.Dir,
 		TTY:             tty,
 		Landlock:        rules,
-		RequireLandlock: !given["landlock"],
+		RequireLandlock: !given[LayerLandlock],
 	}
 }
 

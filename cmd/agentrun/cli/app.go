@@ -11,16 +11,18 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 )
 
 // Version is set at build time with -ldflags "-X github.com/agentrun/agentrun/cmd/agentrun/cli.Version=v1.2.3".
 var Version = "dev"
 
-// Main runs agentrun with the given arguments and stdio and returns the exit code.
-func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// Main runs agentrun with the given arguments and stdio and returns the exit code. b is the
+// host's sandbox backend (platform.Unsupported where this build has none).
+func Main(b platform.Backend, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	appArgs, command := splitCommand(args)
-	app := newApp(stdin, stdout, stderr, command)
+	app := newApp(b, stdin, stdout, stderr, command)
 	err := app.Run(flagsFirst(app, appArgs))
 	if err == nil {
 		return 0
@@ -92,7 +94,7 @@ func splitCommand(args []string) (appArgs, command []string) {
 	return args, nil
 }
 
-func newApp(stdin io.Reader, stdout, stderr io.Writer, command []string) *cli.App {
+func newApp(b platform.Backend, stdin io.Reader, stdout, stderr io.Writer, command []string) *cli.App {
 	return &cli.App{
 		Name:      "agentrun",
 		Usage:     "run an AI coding agent confined by the operating system",
@@ -117,15 +119,15 @@ executed, 127 when it is not found.`,
 		EnableBashCompletion: true,
 		HideVersion:          true,
 		Flags:                runFlags(),
-		Action:               func(c *cli.Context) error { return runAction(c, command) },
+		Action:               func(c *cli.Context) error { return runAction(c, b, command) },
 		Commands: []*cli.Command{
-			profilesCommand(),
+			profilesCommand(b),
 			logCommand(),
 			reportCommand(),
-			learnCommand(),
-			setupCommand(),
-			doctorCommand(),
-			compileCommand(),
+			learnCommand(b),
+			setupCommand(b),
+			doctorCommand(b),
+			compileCommand(b),
 			versionCommand(),
 			completionCommand(),
 		},

@@ -7,20 +7,17 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 )
 
-// target is one thing a policy compiles to. Backends add theirs to targets.
-type target struct {
-	name  string
-	usage string
-	build func(*profiles.Policy) ([]byte, error)
+// targets are the compile targets, in the order help lists them: the policy itself, then the
+// backend's.
+func targets(b platform.Backend) []platform.Target {
+	return append([]platform.Target{
+		{Name: "policy", Usage: "the resolved policy as JSON, the input of every backend", Compile: compilePolicyJSON},
+	}, b.Targets()...)
 }
-
-// targets is the registry of compile targets, in the order help lists them.
-var targets = append([]target{
-	{"policy", "the resolved policy as JSON, the input of every backend", compilePolicyJSON},
-}, platformTargets()...)
 
 func compilePolicyJSON(p *profiles.Policy) ([]byte, error) {
 	out, err := json.MarshalIndent(p, "", "  ")
@@ -30,18 +27,19 @@ func compilePolicyJSON(p *profiles.Policy) ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
-func targetNames() []string {
+func targetNames(targets []platform.Target) []string {
 	names := make([]string, len(targets))
 	for i, t := range targets {
-		names[i] = t.name
+		names[i] = t.Name
 	}
 	return names
 }
 
-func compileCommand() *cli.Command {
+func compileCommand(b platform.Backend) *cli.Command {
+	targets := targets(b)
 	var help strings.Builder
 	for _, t := range targets {
-		fmt.Fprintf(&help, "  %-10s %s\n", t.name, t.usage)
+		fmt.Fprintf(&help, "  %-10s %s\n", t.Name, t.Usage)
 	}
 	return &cli.Command{
 		Name:        "compile",
@@ -49,33 +47,33 @@ func compileCommand() *cli.Command {
 		ArgsUsage:   "--target TARGET NAME|FILE",
 		Description: "Targets:\n" + help.String(),
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Required: true, Usage: "`TARGET` to compile to: " + strings.Join(targetNames(), ", ")},
+			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Required: true, Usage: "`TARGET` to compile to: " + strings.Join(targetNames(targets), ", ")},
 			&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` to expand $WORKSPACE to (default: the current directory)"},
 		},
-		Action:       compileAction,
+		Action:       func(c *cli.Context) error { return compileAction(c, b, targets) },
 		BashComplete: completeProfileNames,
 	}
 }
 
-func compileAction(c *cli.Context) error {
-	var t *target
+func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target) error {
+	var t *platform.Target
 	for i := range targets {
-		if targets[i].name == c.String("target") {
+		if targets[i].Name == c.String("target") {
 			t = &targets[i]
 		}
 	}
 	if t == nil {
-		return usageError("the targets are: "+strings.Join(targetNames(), ", "), "unknown target %q", c.String("target"))
+		return usageError("the targets are: "+strings.Join(targetNames(targets), ", "), "unknown target %q", c.String("target"))
 	}
 	cat, e, err := namedProfile(c)
 	if err != nil {
 		return err
 	}
-	pol, err := resolveFor(c, cat, e)
+	pol, err := resolveFor(c, b, cat, e)
 	if err != nil {
 		return err
 	}
-	out, err := t.build(pol)
+	out, err := t.Compile(pol)
 	if err != nil {
 		return err
 	}

@@ -3,15 +3,15 @@ package cli
 import (
 	"github.com/urfave/cli/v2"
 
-	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/platform"
 )
 
-func doctorCommand() *cli.Command {
+func doctorCommand(b platform.Backend) *cli.Command {
 	return &cli.Command{
 		Name:  "doctor",
 		Usage: "explain what this host offers agentrun: kernel layers, privileges, and the tier a run gets",
 		Action: func(c *cli.Context) error {
-			return launcher.Doctor(c.App.Writer)
+			return b.Doctor(c.App.Writer)
 		},
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/events/store"
 	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
@@ -24,7 +25,7 @@ import (
 	"github.com/agentrun/agentrun/userdirs"
 )
 
-func learnCommand() *cli.Command {
+func learnCommand(b platform.Backend) *cli.Command {
 	return &cli.Command{
 		Name:      "learn",
 		Usage:     "propose rules for a profile from what its runs were denied, review them, and write them",
@@ -49,12 +50,12 @@ that extends it, in ~/.config/agentrun/profiles.`,
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the proposed change as a diff and write nothing"},
 			&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` that was $WORKSPACE in the runs (default: the current directory)"},
 		},
-		Action:       learnAction,
+		Action:       func(c *cli.Context) error { return learnAction(c, b) },
 		BashComplete: completeProfileNames,
 	}
 }
 
-func learnAction(c *cli.Context) error {
+func learnAction(c *cli.Context, b platform.Backend) error {
 	cat, e, err := namedProfile(c)
 	if err != nil {
 		return err
@@ -71,7 +72,7 @@ func learnAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	launcher.AddLaunchRules(pol, env) // agentrun's own files are denied: never learned
+	launcher.AddLaunchRules(pol, env, b) // agentrun's own files are denied: never learned
 	guards, err := builtinGuards(env)
 	if err != nil {
 		return err

@@ -11,12 +11,13 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
 	"github.com/agentrun/agentrun/userdirs"
 )
 
-func profilesCommand() *cli.Command {
+func profilesCommand(b platform.Backend) *cli.Command {
 	return &cli.Command{
 		Name:  "profiles",
 		Usage: "list, show and validate profiles",
@@ -38,7 +39,7 @@ shadow a built-in profile of the same name.`,
 					&cli.BoolFlag{Name: "json", Usage: "with --resolved: print the policy as JSON"},
 					&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` to expand $WORKSPACE to (default: the current directory)"},
 				},
-				Action:       profilesShow,
+				Action:       func(c *cli.Context) error { return profilesShow(c, b) },
 				BashComplete: completeProfileNames,
 			},
 			{
@@ -78,7 +79,7 @@ func oneArg(c *cli.Context, what string) (string, error) {
 	return c.Args().First(), nil
 }
 
-func profilesShow(c *cli.Context) error {
+func profilesShow(c *cli.Context, b platform.Backend) error {
 	cat, e, err := namedProfile(c)
 	if err != nil {
 		return err
@@ -94,7 +95,7 @@ func profilesShow(c *cli.Context) error {
 		_, err = c.App.Writer.Write(data)
 		return err
 	}
-	pol, err := resolveFor(c, cat, e)
+	pol, err := resolveFor(c, b, cat, e)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/userdirs"
 )
@@ -24,7 +25,7 @@ func namedProfile(c *cli.Context) (*profiles.Catalog, *profiles.Entry, error) {
 }
 
 // resolveFor resolves a profile with paths expanded for --workspace.
-func resolveFor(c *cli.Context, cat *profiles.Catalog, e *profiles.Entry) (*profiles.Policy, error) {
+func resolveFor(c *cli.Context, b platform.Backend, cat *profiles.Catalog, e *profiles.Entry) (*profiles.Policy, error) {
 	env, err := profiles.EnvFromOS(userdirs.CurrentDirs(), c.String("workspace"))
 	if err != nil {
 		return nil, err
@@ -33,6 +34,6 @@ func resolveFor(c *cli.Context, cat *profiles.Catalog, e *profiles.Entry) (*prof
 	if err != nil {
 		return nil, err
 	}
-	launcher.AddLaunchRules(pol, env)
+	launcher.AddLaunchRules(pol, env, b)
 	return pol, nil
 }

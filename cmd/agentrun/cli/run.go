@@ -27,7 +27,7 @@ func runFlags() []cli.Flag {
 	}
 }
 
-func runAction(c *cli.Context, command []string) error {
+func runAction(c *cli.Context, b platform.Backend, command []string) error {
 	if command == nil {
 		if c.Args().Present() {
 			return usageError("write agentrun -- "+strings.Join(c.Args().Slice(), " ")+"; the -- separates agentrun's flags from the agent's",
@@ -35,7 +35,7 @@ func runAction(c *cli.Context, command []string) error {
 		}
 		return cli.ShowAppHelp(c)
 	}
-	req := launcher.Request{Command: command, Profile: c.String("profile"), Workspace: c.String("workspace"), AllowHomeWorkspace: c.Bool("allow-home-workspace")}
+	req := launcher.Request{Command: command, Profile: c.String("profile"), Workspace: c.String("workspace"), AllowHomeWorkspace: c.Bool("allow-home-workspace"), Backend: b}
 	switch m := profiles.Mode(c.String("mode")); m {
 	case "", profiles.ModeEnforce, profiles.ModeAudit:
 		req.Mode = m

@@ -5,15 +5,15 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/agentrun/agentrun/launcher"
+	"github.com/agentrun/agentrun/platform"
 )
 
-func setupCommand() *cli.Command {
+func setupCommand(b platform.Backend) *cli.Command {
 	return &cli.Command{
 		Name:  "setup",
 		Usage: "prepare this host once: the AppArmor profile that lets agentrun create user namespaces where AppArmor restricts them (Ubuntu 24.04+)",
 		Action: func(c *cli.Context) error {
-			done, err := launcher.Setup()
+			done, err := b.Setup()
 			for _, d := range done {
 				fmt.Fprintln(c.App.Writer, d)
 			}

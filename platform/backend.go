@@ -1,0 +1,47 @@
+package platform
+
+import (
+	"io"
+
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// Backend is one host's sandbox as the launcher and the command line use it: it runs agents,
+// says which layers confine a policy here and what the host offers, prepares the host once,
+// and compiles policies to its mechanisms. Each OS has one (platform/linux), chosen by the
+// program's main and passed in; a host without one gets Unsupported.
+type Backend interface {
+	Sandbox
+	// Probe reports whether this build can run agents here at all: ErrUnsupported when not.
+	// What a policy needs beyond that is for Layers and Run to say.
+	Probe() error
+	// Layers lists the mechanisms pol is compiled to on this host, and which of them the host
+	// can set up.
+	Layers(pol *profiles.Policy) []Layer
+	// Doctor writes what this host offers agentrun and which tier a run gets.
+	Doctor(w io.Writer) error
+	// Setup prepares the host once (agentrun setup) and says what it did.
+	Setup() ([]string, error)
+	// Targets are what agentrun compile can turn a policy into with this backend's mechanisms.
+	Targets() []Target
+	// RuntimeDirs are the directories of the backend's runtime state, agentrun's own files
+	// that no agent may see.
+	RuntimeDirs() []string
+}
+
+// Layer is one confinement mechanism as it applies to one policy on one host.
+type Layer struct {
+	Name      string
+	Enforces  string // what it enforces for this policy
+	Needed    bool   // the policy needs it
+	Available bool   // this host can set it up
+	Fix       string // how to make it available, when it is not
+	Degraded  string // what --allow-degraded does instead; empty: goes on without it
+}
+
+// Target is one thing a policy compiles to (agentrun compile --target NAME).
+type Target struct {
+	Name    string
+	Usage   string
+	Compile func(*profiles.Policy) ([]byte, error)
+}

@@ -1,0 +1,46 @@
+package fsplan
+
+import (
+	"fmt"
+
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// UnprotectedError reports that the Landlock + seccomp tier was asked to run a policy that
+// protects paths inside writable directories. Only mounts can make a path read-only inside a
+// writable tree (Landlock rights are inherited by everything beneath a rule); without them
+// the agent could rewrite git hooks and config or an agent's settings, which run outside the
+// sandbox later.
+type UnprotectedError struct {
+	Path  string // the first such protected path
+	Count int
+	Fix   string // how to get the tier with mounts
+}
+
+func (e *UnprotectedError) Error() string {
+	return fmt.Sprintf("the Landlock + seccomp tier (--allow-degraded) cannot keep protected paths inside writable directories read-only (%d here, such as %s), and what they hold runs outside the sandbox later (git hooks and config, agent settings); fix: %s; or pass --allow-unprotected as well to run without that protection", e.Count, e.Path, e.Fix)
+}
+
+// ProtectedInWrite lists the protect mounts of the plan that lie inside a write mount: those
+// only the mount layer can keep read-only.
+func (p Plan) ProtectedInWrite() []string {
+	var out []string
+	for i, m := range p.Mounts {
+		if m.Access == Protect && enclosingAccess(p.Mounts[:i], m.Path) == Write {
+			out = append(out, m.Path)
+		}
+	}
+	return out
+}
+
+// PinnedRules maps each pin of the plan to the rule of the path it keeps in place, for the
+// events of a rename or removal the kernel refuses.
+func (p Plan) PinnedRules(pol *profiles.Policy) map[string]string {
+	out := map[string]string{}
+	for _, m := range p.Mounts {
+		if m.Pin {
+			out[m.Path] = pol.CheckFile(m.For, profiles.AccessWrite).Rule
+		}
+	}
+	return out
+}

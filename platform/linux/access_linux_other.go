@@ -1,6 +1,0 @@
-//go:build linux && !amd64
-
-package linux
-
-// legacyCalls: architectures other than amd64 have only the *at forms.
-var legacyCalls = map[uintptr]watchedCall{}

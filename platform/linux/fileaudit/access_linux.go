@@ -1,0 +1,248 @@
+package fileaudit
+
+import (
+	"encoding/binary"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// fileAccess is one file or exec access the notifier decoded from a system call.
+type fileAccess struct {
+	pid    int
+	op     string // open, exec, delete, rename, mkdir, link, create, write
+	access profiles.Access
+	create bool     // open with O_CREAT
+	paths  []string // canonical, as the process sees them
+	// exists and isDir say, for each path, what was there when the call was made (it
+	// waits while they are read: afterwards a deleted file is gone, a created one there).
+	exists, isDir []bool
+	// own says, for each path, that it is on one of the sandbox's own file systems;
+	// unresolved, that it took too many lookups to resolve (errTooComplex).
+	own, unresolved []bool
+	proc            *procInfo
+	// An exec's file, O_PATH, and the caller's view, for the judge to read its #! line:
+	// released by the judge (release). -1 and nil otherwise.
+	execFD int
+	view   *agentView
+	ownFS  *ownFS // the sandbox's own file systems, with view
+}
+
+// watchedCall says where a system call keeps its paths. A path is an argument index, with
+// the index of its directory descriptor (-1: relative to the working directory).
+type watchedCall struct {
+	name   string
+	op     string
+	access profiles.Access
+	paths  [][2]int // {dirfd argument or -1, path argument}
+	flags  int      // open flags argument, or -1
+	how    int      // openat2's struct open_how argument, or -1
+	empty  int      // the flags argument where AT_EMPTY_PATH may be set, or -1
+}
+
+func call(name, op string, a profiles.Access, paths ...[2]int) watchedCall {
+	return watchedCall{name: name, op: op, access: a, paths: paths, flags: -1, how: -1, empty: -1}
+}
+
+// atCalls are the *at system calls every architecture has.
+var atCalls = map[uintptr]watchedCall{
+	unix.SYS_OPENAT:      {name: "openat", op: "open", access: profiles.AccessRead, paths: [][2]int{{0, 1}}, flags: 2, how: -1, empty: -1},
+	unix.SYS_OPENAT2:     {name: "openat2", op: "open", access: profiles.AccessRead, paths: [][2]int{{0, 1}}, flags: -1, how: 2, empty: -1},
+	unix.SYS_EXECVE:      call("execve", "exec", profiles.AccessExec, [2]int{-1, 0}),
+	unix.SYS_EXECVEAT:    {name: "execveat", op: "exec", access: profiles.AccessExec, paths: [][2]int{{0, 1}}, flags: -1, how: -1, empty: 4},
+	unix.SYS_UNLINKAT:    call("unlinkat", "delete", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_RENAMEAT2:   call("renameat2", "rename", profiles.AccessWrite, [2]int{0, 1}, [2]int{2, 3}),
+	unix.SYS_MKDIRAT:     call("mkdirat", "mkdir", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_LINKAT:      call("linkat", "link", profiles.AccessWrite, [2]int{2, 3}),
+	unix.SYS_SYMLINKAT:   call("symlinkat", "create", profiles.AccessWrite, [2]int{1, 2}),
+	unix.SYS_TRUNCATE:    call("truncate", "write", profiles.AccessWrite, [2]int{-1, 0}),
+	unix.SYS_MKNODAT:     call("mknodat", "create", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_FCHMODAT:    call("fchmodat", "write", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_FCHOWNAT:    call("fchownat", "write", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_UTIMENSAT:   call("utimensat", "write", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_SETXATTR:    call("setxattr", "write", profiles.AccessWrite, [2]int{-1, 0}),
+	unix.SYS_LSETXATTR:   call("lsetxattr", "write", profiles.AccessWrite, [2]int{-1, 0}),
+	unix.SYS_REMOVEXATTR: call("removexattr", "write", profiles.AccessWrite, [2]int{-1, 0}),
+}
+
+// watchedCalls are the system calls the sandbox's seccomp filter reports, by number.
+var watchedCalls = func() map[uintptr]watchedCall {
+	m := map[uintptr]watchedCall{}
+	for nr, c := range atCalls {
+		m[nr] = c
+	}
+	for nr, c := range legacyCalls {
+		m[nr] = c
+	}
+	return m
+}()
+
+// decodeAccess reads the paths of a reported call from the caller's memory, makes them
+// absolute against its working directory or directory descriptors, and resolves them in its
+// view (agentView): the canonical path the kernel will reach, whether it exists, whether it is
+// the sandbox's own. It runs while the caller waits, so what it reads is what the kernel will
+// use; it only looks paths up (O_PATH), never opens what they name. listener checks that the
+// caller is still the thread that made the call once its pid has been used.
+func decodeAccess(req *seccompNotif, listener int, own *ownFS) (fileAccess, bool) {
+	c, ok := watchedCalls[uintptr(req.Nr)]
+	if !ok {
+		return fileAccess{}, false
+	}
+	pid := int(req.Pid)
+	a := fileAccess{pid: pid, op: c.op, access: c.access, execFD: -1}
+	follow := c.op == "open" || c.op == "exec" || c.op == "write"
+	if c.op == "open" {
+		flags := uint64(0)
+		switch {
+		case c.flags >= 0:
+			flags = req.Args[c.flags]
+		case c.how >= 0:
+			var b [8]byte
+			if readMemory(pid, uintptr(req.Args[c.how]), b[:]) != len(b) {
+				return fileAccess{}, false
+			}
+			flags = binary.NativeEndian.Uint64(b[:])
+		}
+		if flags&unix.O_PATH != 0 {
+			return fileAccess{}, false // a handle, no access
+		}
+		if flags&unix.O_ACCMODE != unix.O_RDONLY || flags&(unix.O_TRUNC|unix.O_CREAT) != 0 {
+			a.access = profiles.AccessWrite
+		}
+		a.create = flags&unix.O_CREAT != 0
+		follow = flags&unix.O_NOFOLLOW == 0
+	}
+	var fulls []string
+	for _, p := range c.paths {
+		raw, ok := readPath(pid, uintptr(req.Args[p[1]]))
+		if !ok {
+			return fileAccess{}, false
+		}
+		dirfd := unix.AT_FDCWD
+		if p[0] >= 0 {
+			dirfd = int(int32(req.Args[p[0]]))
+		}
+		if len(raw) == 0 && (c.empty < 0 || req.Args[c.empty]&unix.AT_EMPTY_PATH == 0) {
+			return fileAccess{}, false // ENOENT: nothing accessed
+		}
+		base := ""
+		if len(raw) == 0 || raw[0] != '/' {
+			if base, ok = baseDir(pid, dirfd); !ok {
+				return fileAccess{}, false
+			}
+			if len(raw) == 0 {
+				raw = []byte(".") // AT_EMPTY_PATH: the descriptor itself
+			}
+		}
+		full, ok := eventPath(raw, base)
+		if !ok {
+			return fileAccess{}, false
+		}
+		fulls = append(fulls, full)
+	}
+	v, err := openView(pid)
+	if err != nil {
+		return fileAccess{}, false
+	}
+	learnt := own.devs == nil
+	own.learn(v)
+	if !notifIDValid(listener, req.ID) {
+		v.close() // gone: the pid may name another process now
+		if learnt {
+			own.forget()
+		}
+		return fileAccess{}, false
+	}
+	for i, full := range fulls {
+		keep := c.op == "exec" && i == 0
+		r := v.resolve(full, follow, keep)
+		a.paths = append(a.paths, r.path)
+		a.exists, a.isDir = append(a.exists, r.exists), append(a.isDir, r.dir)
+		a.own = append(a.own, own.has(r))
+		a.unresolved = append(a.unresolved, r.err == errTooComplex)
+		if keep && r.fd >= 0 {
+			a.execFD, a.view, a.ownFS = r.fd, v, own
+		}
+	}
+	if a.view == nil {
+		v.close()
+	}
+	return a, true
+}
+
+// baseDir is the path, in the caller's view, of the directory a relative name is resolved
+// from: dirfd's, or the working directory. /proc shows both as the sandbox sees them.
+func baseDir(pid, dirfd int) (string, bool) {
+	link := "/proc/" + strconv.Itoa(pid) + "/cwd"
+	if dirfd != unix.AT_FDCWD {
+		link = "/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(dirfd)
+	}
+	base, err := os.Readlink(link)
+	if err != nil || !strings.HasPrefix(base, "/") {
+		return "", false
+	}
+	return base, true
+}
+
+// release closes what a decoded access holds for the judge: the exec'd file and the view.
+func (a *fileAccess) release() {
+	if a.execFD >= 0 {
+		unix.Close(a.execFD)
+		a.execFD = -1
+	}
+	if a.view != nil {
+		a.view.close()
+		a.view = nil
+	}
+}
+
+// readPath reads a NUL-terminated path (at most PATH_MAX bytes) from pid's memory, a page at
+// a time so that a string ending just before an unmapped page still reads.
+func readPath(pid int, addr uintptr) ([]byte, bool) {
+	if addr == 0 {
+		return nil, false
+	}
+	const page = 4096
+	var out []byte
+	buf := make([]byte, page)
+	for len(out) < unix.PathMax {
+		n := page - int(addr%page)
+		got := readMemory(pid, addr, buf[:n])
+		if got <= 0 {
+			return nil, false
+		}
+		for i, b := range buf[:got] {
+			if b == 0 {
+				return append(out, buf[:i]...), true
+			}
+		}
+		out = append(out, buf[:got]...)
+		addr += uintptr(got)
+	}
+	return nil, false
+}
+
+// readMemory copies len(b) bytes of pid's memory at addr into b; it returns how many, or -1.
+func readMemory(pid int, addr uintptr, b []byte) int { return copyMemory(pid, addr, b, false) }
+
+// writeMemory writes b into pid's memory at addr (sendmmsg's counts); it returns how many
+// bytes, or -1.
+func writeMemory(pid int, addr uintptr, b []byte) int { return copyMemory(pid, addr, b, true) }
+
+func copyMemory(pid int, addr uintptr, b []byte, write bool) int {
+	local := []unix.Iovec{{Base: &b[0], Len: uint64(len(b))}}
+	remote := []unix.RemoteIovec{{Base: addr, Len: len(b)}}
+	vm := unix.ProcessVMReadv
+	if write {
+		vm = unix.ProcessVMWritev
+	}
+	n, err := vm(pid, local, remote, 0)
+	if err != nil {
+		return -1
+	}
+	return n
+}

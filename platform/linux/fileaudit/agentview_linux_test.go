@@ -1,0 +1,193 @@
+package fileaudit
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// viewTree makes a small root with the symlinks an agent would plant, and a view of it.
+func viewTree(t testing.TB) (string, *agentView) {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range []string{"etc/ssh", "ws/sub", "dev"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"etc/shadow", "etc/ssh/key", "ws/f"} {
+		if err := os.WriteFile(filepath.Join(root, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, target := range map[string]string{
+		"ws/up": "../etc/ssh", "ws/abs": "/etc", "ws/loop1": "loop2", "ws/loop2": "loop1", "ws/self": ".",
+		"ws/dotdot": "../..", "ws/deep": "sub/../../etc", "ws/dangling": "/nowhere/x", "ws/tofile": "f",
+		"ws/sub/back": "../up/../shadow", "dev/fd": "/proc/self/fd",
+	} {
+		if err := os.Symlink(target, filepath.Join(root, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Mkfifo(filepath.Join(root, "ws/fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fd, err := unix.Open(root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &agentView{root: fd, tid: unix.Gettid()}
+	t.Cleanup(v.close)
+	return root, v
+}
+
+// kernelResolve is what the kernel itself reaches for full in root: openat2 with
+// RESOLVE_IN_ROOT, read back. ok is false when the kernel's lookup fails.
+func kernelResolve(root string, v *agentView, full string, follow bool) (string, bool) {
+	flags := unix.O_PATH | unix.O_CLOEXEC
+	if !follow {
+		flags |= unix.O_NOFOLLOW
+	}
+	for {
+		fd, err := unix.Openat2(v.root, full, &unix.OpenHow{Flags: uint64(flags), Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS})
+		if err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			return "", false
+		}
+		defer unix.Close(fd)
+		p, err := fdPath(fd)
+		if err != nil {
+			return "", false
+		}
+		if p == root {
+			return "/", true
+		}
+		return strings.TrimPrefix(p, root), true
+	}
+}
+
+// checkAgainstKernel resolves full both ways and compares.
+func checkAgainstKernel(t *testing.T, root string, v *agentView, full string, follow bool) {
+	t.Helper()
+	want, ok := kernelResolve(root, v, full, follow)
+	got := v.resolve(full, follow, false)
+	walked, err := walkPath(v, full, follow)
+	if !ok {
+		if got.exists || (err == nil && walked.kind != nodeMissing) {
+			t.Fatalf("%q (follow %v): the kernel finds nothing, resolve says %q exists (walk: %q, %v)", full, follow, got.path, walked.path, err)
+		}
+		return
+	}
+	if !got.exists || got.path != want {
+		t.Fatalf("%q (follow %v): resolve = %q (exists %v), the kernel reaches %q", full, follow, got.path, got.exists, want)
+	}
+	if err != nil || walked.path != want || walked.kind == nodeMissing {
+		t.Fatalf("%q (follow %v): walk = %q (kind %d, %v), the kernel reaches %q", full, follow, walked.path, walked.kind, err, want)
+	}
+}
+
+func TestAgentViewMatchesKernel(t *testing.T) {
+	root, v := viewTree(t)
+	for _, full := range []string{
+		"/etc/shadow", "/ws/up/key", "/ws/up/../shadow", "/ws/abs/ssh/../shadow", "/ws/self/self/f", "/ws/dotdot/etc/shadow",
+		"/ws/deep/shadow", "/ws/sub/back", "/ws/loop1", "/ws/dangling", "/ws/tofile/", "/ws/f/..", "/../../etc", "/ws/abs/",
+		"/ws/fifo", "/ws/nothing", "/ws/nothing/x", "/ws/abs/.", "/ws/sub/..",
+	} {
+		for _, follow := range []bool{true, false} {
+			checkAgainstKernel(t, root, v, full, follow)
+		}
+	}
+}
+
+// TestAgentViewNeverOpensFIFO: a FIFO, reached directly or through a symlink, is looked at and
+// its #! line not read; nothing waits for a writer.
+func TestAgentViewNeverOpensFIFO(t *testing.T) {
+	root, v := viewTree(t)
+	if err := os.Symlink("/ws/fifo", filepath.Join(root, "ws/tofifo")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/ws/fifo", "/ws/tofifo"} {
+		r := v.resolve(p, true, true)
+		if !r.exists || r.path != "/ws/fifo" || r.mode&unix.S_IFMT != unix.S_IFIFO || r.fd < 0 {
+			t.Fatalf("resolve(%q) = %+v, want the FIFO", p, r)
+		}
+		if head := readScriptHead(r.fd); head != nil {
+			t.Errorf("readScriptHead of a FIFO = %q", head)
+		}
+		unix.Close(r.fd)
+	}
+	// The control: a script is read.
+	script := filepath.Join(root, "ws/script")
+	if err := os.WriteFile(script, []byte("#!/etc/ssh/key\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := v.resolve("/ws/script", true, true)
+	defer unix.Close(r.fd)
+	if got := shebang(readScriptHead(r.fd)); got != "/etc/ssh/key" {
+		t.Errorf("the script's interpreter = %q", got)
+	}
+}
+
+// TestAgentViewProcLinks: /proc/self, /proc/PID/root and cwd, /dev/fd/N lead where the
+// process's own kernel would take it, read through this test's own /proc.
+func TestAgentViewProcLinks(t *testing.T) {
+	fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &agentView{root: fd, tid: unix.Gettid()}
+	defer v.close()
+	f, err := os.Open("/etc/passwd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cwd, _ := os.Getwd()
+	n := strconv.Itoa(int(f.Fd()))
+	for full, want := range map[string]string{
+		"/proc/self/root/etc/passwd":                             "/etc/passwd",
+		"/proc/" + strconv.Itoa(os.Getpid()) + "/root/etc/hosts": "/etc/hosts",
+		"/proc/thread-self/root/etc/passwd":                      "/etc/passwd",
+		"/proc/self/fd/" + n:                                     "/etc/passwd",
+		"/dev/fd/" + n:                                           "/etc/passwd",
+		"/proc/self/cwd":                                         cwd,
+		"/proc/self/root/proc/self/root/etc/../etc/passwd":       "/etc/passwd",
+	} {
+		r := v.resolve(full, true, false)
+		if !r.exists || r.path != want {
+			t.Errorf("resolve(%q) = %q (exists %v), want %q", full, r.path, r.exists, want)
+		}
+	}
+	// Not followed, a magic link is itself.
+	if r := v.resolve("/proc/self/root", false, false); r.path != "/proc/"+strconv.Itoa(os.Getpid())+"/root" {
+		t.Errorf("resolve(/proc/self/root, nofollow) = %q", r.path)
+	}
+}
+
+// FuzzAgentView resolves any name (relative ones from /ws/sub) in a real tree of symlinks and
+// compares with where the kernel's own openat2 lands.
+func FuzzAgentView(f *testing.F) {
+	for _, s := range []string{
+		"/ws/up/../shadow", "../deep/ssh/key", "/ws/self/dotdot/ws/abs/", "back", "../loop1/x", "/ws/tofile/.",
+		"../../../etc/./ssh//key", "/ws/dangling", "../fifo",
+	} {
+		f.Add([]byte(s), true)
+	}
+	root, v := viewTree(f)
+	f.Fuzz(func(t *testing.T, raw []byte, follow bool) {
+		full, ok := eventPath(raw, "/ws/sub")
+		if !ok {
+			return
+		}
+		if strings.Contains(full, "dev/fd") || strings.Contains(full, "proc") {
+			return // the kernel's RESOLVE_IN_ROOT refuses magic links; the walk follows them
+		}
+		checkAgainstKernel(t, root, v, full, follow)
+	})
+}

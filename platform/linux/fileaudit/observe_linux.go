@@ -1,0 +1,179 @@
+package fileaudit
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// Observer serves the sandbox's seccomp notifications: connects and sends, which the unix
+// socket gate decides, in every run; and, when events are recorded, file and exec accesses,
+// which the notifier lets go on at once and a judge turns into events.
+type Observer struct {
+	judge *fileJudge // nil when no events are recorded
+	gate  *sockGate
+	ready chan *notifier
+	n     *notifier
+}
+
+// Observe makes the filter report the gated calls, and with events the watched ones; Serve
+// then takes the notification descriptor. self is this agentrun binary on the host.
+func Observe(s *configs.Seccomp, pol *profiles.Policy, spec *platform.Spec, self string) *Observer {
+	o := &Observer{gate: newSockGate(pol, spec, false), ready: make(chan *notifier, 1)}
+	GateSockets(s, false)
+	if spec.Events != nil {
+		AddWatchRules(s)
+		o.judge = newFileJudge(pol, &fileJudgeSpec{
+			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, self: self,
+		})
+		o.gate.procs, o.gate.stagePid = o.judge.procs, &o.judge.stagePid
+		if spec.GitWatch != nil {
+			// Every write the agent makes reaches the judge from now on.
+			o.judge.git = spec.GitWatch
+			spec.GitWatch.Watching.Store(true)
+		}
+	}
+	return o
+}
+
+// Serve serves f, the sandbox's notification descriptor, until Close. It may be called from
+// any goroutine as soon as the descriptor arrives, once.
+func (o *Observer) Serve(f *os.File) {
+	var handle func(*fileAccess)
+	if o.judge != nil {
+		handle = o.judge.judge
+	}
+	n, err := newNotifier(f, o.gate.procs, handle, o.gate)
+	if err != nil {
+		n = nil
+	}
+	o.ready <- n
+}
+
+// SetPinned gives the file judge the mount plan's pins (fsplan.Plan.PinnedRules), for the
+// events of a rename or removal the kernel refuses.
+func (o *Observer) SetPinned(pinned map[string]string) {
+	if o.judge != nil {
+		o.judge.pinned = pinned
+	}
+}
+
+// GateSockets makes the filter report the calls that may reach a unix socket by its path:
+// connect, sendto with an address (without one it goes to the connected peer), and sendmsg
+// and sendmmsg, whose address is behind a pointer the filter cannot follow.
+//
+// The send rules come in pairs, MSG_FASTOPEN clear and set, rather than one rule without
+// conditions: libseccomp lets a rule without conditions override every conditional rule of
+// the same call, which would undo the Landlock + seccomp tier's denial of TCP Fast Open (see
+// inetRules). Where that denial is in the filter (fastOpenDenied), the set half is left to it;
+// elsewhere it is gated too, since a unix datagram send ignores the flag.
+func GateSockets(s *configs.Seccomp, fastOpenDenied bool) {
+	s.Syscalls = append(s.Syscalls, &configs.Syscall{Name: "connect", Action: configs.Notify})
+	fastOpen := []uint64{0}
+	if !fastOpenDenied {
+		fastOpen = append(fastOpen, unix.MSG_FASTOPEN)
+	}
+	for _, fo := range fastOpen {
+		flags := func(i uint) *configs.Arg {
+			return &configs.Arg{Index: i, Op: configs.MaskEqualTo, Value: unix.MSG_FASTOPEN, ValueTwo: fo}
+		}
+		s.Syscalls = append(s.Syscalls,
+			&configs.Syscall{Name: "sendto", Action: configs.Notify, Args: []*configs.Arg{flags(3), {Index: 4, Op: configs.NotEqualTo, Value: 0}}},
+			&configs.Syscall{Name: "sendmsg", Action: configs.Notify, Args: []*configs.Arg{flags(2)}},
+			&configs.Syscall{Name: "sendmmsg", Action: configs.Notify, Args: []*configs.Arg{flags(3)}},
+		)
+	}
+}
+
+// newSockGate is the gate for pol; direct is the Landlock + seccomp tier.
+func newSockGate(pol *profiles.Policy, spec *platform.Spec, direct bool) *sockGate {
+	g := &sockGate{
+		direct: direct, audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace,
+		named: namedSockets(pol),
+		procs: newProcTable(), stagePid: new(atomic.Int64), asRoot: os.Geteuid() == 0,
+	}
+	if spec.Events != nil {
+		g.record = spec.Events.Record
+	}
+	return g
+}
+
+// Started tells the observer the sandbox runs, with its PID 1 (the stage) at stagePid.
+func (o *Observer) Started(stagePid int) error {
+	select {
+	case n := <-o.ready:
+		if n == nil {
+			return fmt.Errorf("serving the sandbox's seccomp notifications failed")
+		}
+		o.n = n
+	case <-time.After(10 * time.Second):
+		return fmt.Errorf("the sandbox's seccomp notification descriptor did not arrive")
+	}
+	o.gate.stagePid.Store(int64(stagePid))
+	return nil
+}
+
+// Close stops observing once the sandbox has ended (and no descriptor can arrive any more),
+// after every access reported so far has been judged.
+func (o *Observer) Close() {
+	if o.n == nil {
+		select {
+		case n := <-o.ready:
+			o.n = n
+		default:
+		}
+	}
+	if o.n != nil {
+		o.n.Close()
+	}
+	if o.judge != nil {
+		o.judge.close()
+	}
+	if o.n != nil {
+		o.n.own.close()
+	}
+}
+
+// AddWatchRules makes filter s report the watched calls. A rule without conditions would take
+// precedence over s's denials of the same call (libseccomp lets it), so a watched call that s
+// denies for some arguments is reported only for the others.
+func AddWatchRules(s *configs.Seccomp) {
+	for _, c := range watchedCalls {
+		sc := &configs.Syscall{Name: c.name, Action: configs.Notify}
+		switch {
+		case c.flags >= 0:
+			// O_PATH opens only make a handle (Landlock's rules are hundreds of them at
+			// start): the filter lets them through without a round trip.
+			sc.Args = []*configs.Arg{{Index: uint(c.flags), Op: configs.MaskEqualTo, Value: unix.O_PATH, ValueTwo: 0}}
+		case c.name == "execveat":
+			// execveat of a descriptor is denied (see seccompConfig).
+			sc.Args = []*configs.Arg{{Index: uint(c.empty), Op: configs.MaskEqualTo, Value: unix.AT_EMPTY_PATH, ValueTwo: 0}}
+		}
+		s.Syscalls = append(s.Syscalls, sc)
+	}
+}
+
+// GateDirect serves the Landlock + seccomp tier's notification descriptor f with the unix
+// socket gate alone (that tier records no file events); stagePid is the stage's PID. Close
+// the result once the sandbox has ended.
+func GateDirect(f *os.File, pol *profiles.Policy, spec *platform.Spec, stagePid int) (io.Closer, error) {
+	gate := newSockGate(pol, spec, true)
+	gate.stagePid.Store(int64(stagePid))
+	n, err := newNotifier(f, gate.procs, nil, gate)
+	if err != nil {
+		return nil, err
+	}
+	return closer(n.Close), nil
+}
+
+type closer func()
+
+func (c closer) Close() error { c(); return nil }

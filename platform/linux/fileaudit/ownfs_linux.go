@@ -1,0 +1,75 @@
+package fileaudit
+
+import (
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// ownFS knows the sandbox's own file systems, which the policy does not speak of: its /tmp
+// and /dev/shm (fresh tmpfs), its procfs, sysfs, /dev, devpts and mqueue. An access is the
+// sandbox's own when the object it reaches (or, for one it creates, its directory) is on one
+// of them, a device node, or the stage's binary: judged by what the path reaches once
+// resolved, never by how it is spelt — /proc/self/root/etc/shadow is /etc/shadow, and a
+// workspace bound under /tmp is the host's file system, judged like any other.
+type ownFS struct {
+	devs map[uint64]bool // nil until learnt
+	// mntNS holds the sandbox's mount namespace (its nsfs descriptor), so that its mounts
+	// stay for the judge's lookups after its last process has exited (the #! lines of the
+	// last programs are read then); -1 until learnt.
+	mntNS int
+}
+
+// ownMounts are the sandbox's own mount points (see containerConfig).
+var ownMounts = []string{"/tmp", "/dev/shm", "/proc", "/sys", "/dev", "/dev/pts", "/dev/mqueue"}
+
+// learn reads the devices of the sandbox's own file systems from the first view it is given:
+// every process of the sandbox shares its root (it cannot chroot, mount or make a user
+// namespace).
+func (o *ownFS) learn(v *agentView) {
+	if o.devs != nil {
+		return
+	}
+	o.devs = map[uint64]bool{}
+	o.mntNS = -1
+	if fd, err := unix.Open("/proc/"+strconv.Itoa(v.tid)+"/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+		o.mntNS = fd
+	}
+	for _, p := range ownMounts {
+		fd, err := v.open(p, unix.O_DIRECTORY)
+		if err != nil {
+			continue
+		}
+		var st unix.Stat_t
+		if unix.Fstat(fd, &st) == nil {
+			o.devs[st.Dev] = true
+		}
+		unix.Close(fd)
+	}
+}
+
+// forget undoes learn: the process it learnt from was not the caller (its pid was reused).
+func (o *ownFS) forget() {
+	o.close()
+	o.devs = nil
+}
+
+// close lets the sandbox's mount namespace go.
+func (o *ownFS) close() {
+	if o.devs != nil && o.mntNS >= 0 {
+		unix.Close(o.mntNS)
+		o.mntNS = -1
+	}
+}
+
+func (o *ownFS) has(r resolved) bool {
+	if r.dev != 0 && o.devs[r.dev] {
+		return true
+	}
+	if t := r.mode & unix.S_IFMT; r.exists && (t == unix.S_IFCHR || t == unix.S_IFBLK) {
+		return true // a device node: /dev and the device cgroup decide those
+	}
+	return profiles.Within(r.path, StageDir)
+}

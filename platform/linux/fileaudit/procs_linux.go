@@ -1,0 +1,128 @@
+package fileaudit
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/agentrun/agentrun/events"
+)
+
+// procInfo is what an event says about the process that acted.
+type procInfo struct {
+	pid, ppid int
+	exe       string // as the sandbox sees it
+	cmdline   string // arguments joined by spaces, shortened
+}
+
+func (p *procInfo) String() string {
+	return fmt.Sprintf("%s (pid %d)", p.cmdline, p.pid)
+}
+
+// maxProcs bounds the table; past it, it starts again (a long run forks many processes).
+// Each entry is bounded too (maxExecs programs of maxExecPath bytes, an executable's path of
+// events.MaxPathLen), so the table stays within a few MiB whatever the agent runs.
+const (
+	maxProcs    = 8192
+	maxExecs    = 8
+	maxExecPath = 256
+)
+
+// procTable remembers the processes seen, so each is read from /proc once (and again after
+// it executes another program). It is safe for concurrent use.
+type procTable struct {
+	mu    sync.Mutex
+	procs map[int]*procInfo
+	// execs are the programs each process executed, in order: a wrapper that execs its
+	// interpreter (pg_dump → perl) keeps its pid, and the chain shows both.
+	execs map[int][]string
+}
+
+func newProcTable() *procTable {
+	return &procTable{procs: map[int]*procInfo{}, execs: map[int][]string{}}
+}
+
+// lookup returns pid's information, read from /proc on first sight; nil when it is gone.
+func (t *procTable) lookup(pid int) *procInfo {
+	t.mu.Lock()
+	p, ok := t.procs[pid]
+	t.mu.Unlock()
+	if ok {
+		return p
+	}
+	p = readProc(pid)
+	if p == nil {
+		return nil
+	}
+	t.mu.Lock()
+	if len(t.procs) >= maxProcs {
+		t.procs = map[int]*procInfo{}
+	}
+	t.procs[pid] = p
+	t.mu.Unlock()
+	return p
+}
+
+// executes notes that pid is about to execute path: it becomes another program, read anew.
+func (t *procTable) executes(pid int, path string) {
+	t.mu.Lock()
+	delete(t.procs, pid)
+	if len(t.execs) >= maxProcs {
+		t.execs = map[int][]string{}
+	}
+	if h := t.execs[pid]; len(h) < maxExecs {
+		t.execs[pid] = append(h, events.Clip(path, maxExecPath))
+	}
+	t.mu.Unlock()
+}
+
+// chain is p and its ancestors, innermost first, up to (not including) the process stop,
+// the sandbox's PID 1. The programs a process was before its last exec follow it.
+func (t *procTable) chain(p *procInfo, stop int) []string {
+	var out []string
+	for i := 0; p != nil && i < 16; i++ {
+		out = append(out, p.String())
+		t.mu.Lock()
+		h := t.execs[p.pid]
+		t.mu.Unlock()
+		for j := len(h) - 2; j >= 0; j-- { // the last is the program it is now
+			out = append(out, fmt.Sprintf("%s (pid %d, before exec)", h[j], p.pid))
+		}
+		if p.ppid == stop || p.ppid <= 1 {
+			break
+		}
+		p = t.lookup(p.ppid)
+	}
+	return out
+}
+
+func readProc(pid int) *procInfo {
+	dir := "/proc/" + strconv.Itoa(pid)
+	stat, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		return nil
+	}
+	p := &procInfo{pid: pid}
+	// pid (comm) state ppid …: comm may hold spaces and parentheses; it ends at the last ')'.
+	if i := bytes.LastIndexByte(stat, ')'); i > 0 {
+		if f := strings.Fields(string(stat[i+1:])); len(f) > 1 {
+			p.ppid, _ = strconv.Atoi(f[1])
+		}
+		if j := bytes.IndexByte(stat, '('); j >= 0 && j < i {
+			p.cmdline = string(stat[j+1 : i])
+		}
+	}
+	p.exe, _ = os.Readlink(dir + "/exe")
+	p.exe = events.Clip(p.exe, events.MaxPathLen)
+	if cmd, err := os.ReadFile(dir + "/cmdline"); err == nil && len(cmd) > 0 {
+		p.cmdline = strings.TrimSpace(string(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '})))
+	}
+	const maxCmdline = 200
+	if len(p.cmdline) > maxCmdline {
+		p.cmdline = p.cmdline[:maxCmdline] + "…"
+	}
+	return p
+}

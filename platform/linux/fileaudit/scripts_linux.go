@@ -1,0 +1,140 @@
+package fileaudit
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// scriptReader reads the #! lines of the programs the agent executes, to judge their
+// interpreters too (pg_dump is a Perl wrapper), off the notification loop and off the judge:
+// a read can still wait (a file on a FUSE or network file system), and neither may ever wait
+// on the agent. At most maxScriptReads reads run at once; past that, a script's interpreter is
+// not judged. What is read is never reached through a path in the host's view: the exec'd
+// file is the O_PATH descriptor decodeAccess resolved in the agent's view, opened for reading
+// only when it is a regular file — a FIFO or a device is never opened — without blocking,
+// and read for at most shebangMax bytes.
+type scriptReader struct {
+	slots  chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	closed bool // after close: late results are dropped
+}
+
+const (
+	maxScriptReads = 4
+	// maxScriptDepth is how many interpreters deep the kernel goes (a script run by a
+	// script…) before it gives up with ELOOP.
+	maxScriptDepth = 4
+	// scriptDrain is how long the end of a run waits for reads still under way.
+	scriptDrain = 2 * time.Second
+)
+
+func newScriptReader() scriptReader {
+	return scriptReader{slots: make(chan struct{}, maxScriptReads)}
+}
+
+// start takes a's exec file and view and judges the interpreters its #! lines name, in a
+// goroutine of its own when a slot is free.
+func (s *scriptReader) start(j *fileJudge, a *fileAccess) {
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		return // every slot is taken by a read that waits: release closes a's descriptors
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		<-s.slots
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	taken := *a
+	a.execFD, a.view = -1, nil
+	go func() {
+		defer s.wg.Done()
+		defer func() { <-s.slots }()
+		defer taken.release()
+		s.judgeInterpreters(j, &taken)
+	}()
+}
+
+func (s *scriptReader) judgeInterpreters(j *fileJudge, a *fileAccess) {
+	seen := map[string]bool{a.paths[0]: true}
+	for depth := 0; depth < maxScriptDepth; depth++ {
+		interp := shebang(readScriptHead(a.execFD))
+		if interp == "" || interp[0] != '/' {
+			return // not a script, or a relative interpreter (rare; not judged)
+		}
+		r := a.view.resolve(interp, true, true)
+		unix.Close(a.execFD)
+		a.execFD = r.fd
+		if !r.exists || seen[r.path] {
+			return // the kernel fails (ENOENT), or the script names itself
+		}
+		seen[r.path] = true
+		if a.ownFS != nil && a.ownFS.has(r) {
+			return
+		}
+		s.mu.Lock()
+		closed := s.closed
+		s.mu.Unlock()
+		if closed {
+			return
+		}
+		j.judgePath(a, r.path, "exec", profiles.AccessExec, true, r.dir)
+		if a.execFD < 0 {
+			return
+		}
+	}
+}
+
+// close waits a little for the reads under way; what they find later is not recorded.
+func (s *scriptReader) close() {
+	done := make(chan struct{})
+	go func() {
+		s.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(scriptDrain):
+	}
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+}
+
+// readScriptHead reads the first shebangMax bytes of the regular file fd (O_PATH) refers
+// to. It reopens that very inode through /proc/self/fd, for reading, without blocking (a
+// lease the agent holds makes the open fail rather than wait), and checks it got the same
+// file; anything else — a FIFO, a device, a socket, a directory — is never opened.
+func readScriptHead(fd int) []byte {
+	if fd < 0 {
+		return nil
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
+		return nil // not a regular file, or not executable: the kernel runs no script
+	}
+	rfd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(rfd)
+	var rst unix.Stat_t
+	if unix.Fstat(rfd, &rst) != nil || rst.Dev != st.Dev || rst.Ino != st.Ino || rst.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil
+	}
+	buf := make([]byte, shebangMax)
+	n, err := unix.Pread(rfd, buf, 0)
+	if err != nil || n <= 0 {
+		return nil
+	}
+	return buf[:n]
+}

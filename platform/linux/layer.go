@@ -1,0 +1,60 @@
+package linux
+
+// LayerID names one confinement layer of the Linux backend.
+type LayerID int
+
+// The layers, in the order agentrun doctor and --dry-run list them.
+const (
+	LayerNamespaces LayerID = iota + 1
+	LayerExecDeny
+	LayerLandlock
+	LayerSeccomp
+	LayerCgroups
+	LayerFileEvents
+	LayerNetFilter
+	LayerAppArmor
+)
+
+var layerNames = [...]string{"", "namespaces", "exec deny", "landlock", "seccomp", "cgroups", "file events", "network filter", "apparmor"}
+
+// String is the layer's name for people, as errors, doctor and --dry-run show it.
+func (id LayerID) String() string {
+	if id <= 0 || int(id) >= len(layerNames) {
+		return "unknown layer"
+	}
+	return layerNames[id]
+}
+
+// layerSet is a set of layers, such as those --allow-degraded gave up.
+type layerSet map[LayerID]bool
+
+// Layer is one confinement mechanism as it applies to one policy on one host.
+type Layer struct {
+	ID        LayerID
+	Enforces  string // what it enforces for this policy
+	Needed    bool   // the policy needs it
+	Available bool   // this host can set it up
+	Fix       string // how to make it available, when it is not
+	Degraded  string // what --allow-degraded does instead; empty: goes on without it
+}
+
+// missingLayers returns the layers the policy needs that the host cannot set up.
+func missingLayers(layers []Layer) []Layer {
+	var out []Layer
+	for _, l := range layers {
+		if l.Needed && !l.Available {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// needed reports whether layer id is one the run needs.
+func needed(layers []Layer, id LayerID) bool {
+	for _, l := range layers {
+		if l.ID == id {
+			return l.Needed
+		}
+	}
+	return false
+}

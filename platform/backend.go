@@ -24,6 +24,9 @@ type Backend interface {
 	Setup() ([]string, error)
 	// Targets are what agentrun compile can turn a policy into with this backend's mechanisms.
 	Targets() []Target
+	// Warm may begin, before the plan is made, what the next Run with this standard I/O will
+	// need whatever the policy, so that the two overlap; release ends it if no Run took it.
+	Warm(stdin io.Reader, stdout, stderr io.Writer) (release func())
 	// RuntimeDirs are the directories of the backend's runtime state, agentrun's own files
 	// that no agent may see.
 	RuntimeDirs() []string

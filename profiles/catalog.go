@@ -36,13 +36,25 @@ func (e *Entry) Name() string { return e.File.Name.Value }
 // Catalog is every profile agentrun knows: the built-in ones and the user's.
 type Catalog struct {
 	layers [2]map[string]*Entry // builtin, user
+	// pending are built-in profiles not parsed yet, by name: a run parses the profiles it
+	// uses, not all of them (parsing every one took a good part of agentrun's start). The
+	// user's are parsed at once, so that a broken one is reported whatever the run.
+	pending map[string][]byte
+	// builtinMatch is the built-in profiles' match lists, from the index kept beside them
+	// (MatchIndexFile), so that choosing the profile for a command parses none of them; nil
+	// without an index.
+	builtinMatch map[string][]string
 }
+
+// MatchIndexFile is the file, beside the built-in profiles, that lists each one's match list:
+// a line "NAME: COMMAND COMMAND…" per profile (see FormatMatchIndex).
+const MatchIndexFile = "match.index"
 
 // Load parses the built-in profiles (the *.yaml files at the root of builtin) and those in
 // userDir (which may be empty or missing). Every problem in every file is reported: a broken
 // profile is an error, not a profile silently skipped.
 func Load(builtin fs.FS, userDir string) (*Catalog, error) {
-	c := &Catalog{layers: [2]map[string]*Entry{{}, {}}}
+	c := &Catalog{layers: [2]map[string]*Entry{{}, {}}, pending: map[string][]byte{}}
 	var all ErrorList
 	if builtin != nil {
 		names, err := fs.Glob(builtin, "*.yaml")
@@ -54,7 +66,10 @@ func Load(builtin fs.FS, userDir string) (*Catalog, error) {
 			if err != nil {
 				return nil, fmt.Errorf("reading built-in profile %s: %w", n, err)
 			}
-			all = append(all, c.add(LayerBuiltin, path.Join("builtin", n), data)...)
+			c.pending[strings.TrimSuffix(n, ".yaml")] = data
+		}
+		if index, err := fs.ReadFile(builtin, MatchIndexFile); err == nil {
+			c.builtinMatch = parseMatchIndex(index)
 		}
 	}
 	if userDir != "" {
@@ -114,6 +129,11 @@ func (c *Catalog) Lookup(name string) (*Entry, error) {
 // lookupBelow finds name in the highest layer below limit.
 func (c *Catalog) lookupBelow(name string, limit Layer) (*Entry, error) {
 	for l := min(limit-1, LayerUser); l >= LayerBuiltin; l-- {
+		if l == LayerBuiltin {
+			if err := c.parsePending(name); err != nil {
+				return nil, err
+			}
+		}
 		if e, ok := c.layers[l][name]; ok {
 			return e, nil
 		}
@@ -123,6 +143,9 @@ func (c *Catalog) lookupBelow(name string, limit Layer) (*Entry, error) {
 
 // List returns every visible profile (shadowed built-ins left out), sorted by name.
 func (c *Catalog) List() []*Entry {
+	for name := range c.pending {
+		_ = c.parsePending(name) // a built-in profile that does not parse is a bug its tests catch
+	}
 	seen := map[string]*Entry{}
 	for l := LayerBuiltin; l <= LayerUser; l++ {
 		for n, e := range c.layers[l] {
@@ -143,10 +166,7 @@ func (c *Catalog) Match(argv0 string) (e *Entry, ok bool, err error) {
 	cmd := filepath.Base(argv0)
 	for l := LayerUser; l >= LayerBuiltin; l-- {
 		var found []*Entry
-		for _, e := range c.List() {
-			if e.Layer != l {
-				continue
-			}
+		for _, e := range c.candidates(l, cmd) {
 			for _, m := range c.MatchList(e) {
 				if m == cmd {
 					found = append(found, e)
@@ -193,4 +213,74 @@ func ReadFile(name string) (*Entry, error) {
 		return nil, err
 	}
 	return &Entry{File: f, Layer: LayerFile}, nil
+}
+
+// candidates are the visible profiles of layer l that may match cmd: all of them, but for
+// the built-in layer with an index only those the index says match, parsed.
+func (c *Catalog) candidates(l Layer, cmd string) []*Entry {
+	var out []*Entry
+	if l == LayerBuiltin && c.builtinMatch != nil {
+		for name, list := range c.builtinMatch {
+			if _, shadowed := c.layers[LayerUser][name]; shadowed || !contains(list, cmd) {
+				continue
+			}
+			if err := c.parsePending(name); err == nil && c.layers[l][name] != nil {
+				out = append(out, c.layers[l][name])
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+		return out
+	}
+	if l == LayerBuiltin {
+		for name := range c.pending {
+			_ = c.parsePending(name)
+		}
+	}
+	for _, e := range c.layers[l] {
+		if l == LayerUser || c.layers[LayerUser][e.Name()] == nil {
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// parsePending parses the built-in profile name if it has not been yet.
+func (c *Catalog) parsePending(name string) error {
+	data, ok := c.pending[name]
+	if !ok {
+		return nil
+	}
+	delete(c.pending, name)
+	if err := c.add(LayerBuiltin, path.Join("builtin", name+".yaml"), data); len(err) > 0 {
+		return err
+	}
+	return nil
+}
+
+// FormatMatchIndex is the match index (MatchIndexFile) of the profiles in c.
+func FormatMatchIndex(c *Catalog) []byte {
+	var b strings.Builder
+	for _, e := range c.List() {
+		if e.Layer != LayerBuiltin {
+			continue
+		}
+		b.WriteString(e.Name() + ":")
+		for _, m := range e.File.Match {
+			b.WriteString(" " + m.Value)
+		}
+		b.WriteString("\n")
+	}
+	return []byte(b.String())
+}
+
+func parseMatchIndex(data []byte) map[string][]string {
+	out := map[string][]string{}
+	for _, line := range strings.Split(string(data), "\n") {
+		name, list, ok := strings.Cut(line, ":")
+		if ok && name != "" {
+			out[name] = strings.Fields(list)
+		}
+	}
+	return out
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"reflect"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -77,7 +76,7 @@ func emptyWhat(data []byte) string {
 	return "file is empty"
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+var yamlLineRE = LazyRegexp(`^yaml: (?:line (\d+): )?(.*)$`)
 
 // syntaxHints say in plain words what the YAML library's common complaints mean.
 var syntaxHints = []struct{ problem, hint string }{
@@ -100,7 +99,7 @@ func syntaxError(name string, data []byte, err error) *Error {
 	msg := err.Error()
 	pos := Pos{File: name, Line: 1, Col: 1}
 	problem := strings.TrimPrefix(msg, "yaml: ")
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlLineRE().FindStringSubmatch(msg); m != nil {
 		pos.Line, _ = strconv.Atoi(m[1])
 		problem = m[2]
 		if pos.Line == 0 {

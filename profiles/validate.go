@@ -2,7 +2,6 @@ package profiles
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -16,11 +15,6 @@ type Mode string
 const (
 	ModeEnforce Mode = "enforce" // denied accesses fail
 	ModeAudit   Mode = "audit"   // denied accesses succeed and are recorded
-)
-
-var (
-	nameRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-	envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
 
 // checked is what validation learnt about a file, kept for merging.
@@ -68,9 +62,9 @@ func checkName(f *File, _ *checked, e *errs) {
 	case !f.Name.Set:
 		e.add(Pos{Line: 1, Col: 1}, "name", "is missing; every profile starts with \"name: NAME\"")
 	case !wantString(&f.Name, "name", e):
-	case f.Name.Value != strings.ToLower(f.Name.Value) && nameRE.MatchString(strings.ToLower(f.Name.Value)):
+	case f.Name.Value != strings.ToLower(f.Name.Value) && validName(strings.ToLower(f.Name.Value)):
 		e.add(f.Name.Pos, "name", "%q has upper-case letters; names are lower-case, so write %s", f.Name.Value, strings.ToLower(f.Name.Value))
-	case !nameRE.MatchString(f.Name.Value):
+	case !validName(f.Name.Value):
 		e.add(f.Name.Pos, "name", "%q is not a valid name; use 1 to 64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit", f.Name.Value)
 	}
 }
@@ -90,7 +84,7 @@ func checkExtends(f *File, _ *checked, e *errs) {
 		case !wantString(s, field, e):
 		case strings.ContainsAny(s.Value, "/\\") || strings.HasSuffix(s.Value, ".yaml"):
 			e.add(s.Pos, field, "%q looks like a file; extends takes profile names: put the file in the profiles directory and write its name", s.Value)
-		case !nameRE.MatchString(s.Value):
+		case !validName(s.Value):
 			e.add(s.Pos, field, "%q is not a valid profile name", s.Value)
 		case seen[s.Value] != 0:
 			e.add(s.Pos, field, "%q is listed twice (first at line %d); list it once", s.Value, seen[s.Value])
@@ -340,7 +334,7 @@ func checkEnv(f *File, _ *checked, e *errs) {
 		case !wantString(s, field, e):
 		case s.Value == "*":
 			e.add(s.Pos, field, "\"*\" would pass the whole environment, secrets included; list the variables the agent needs")
-		case !envNameRE.MatchString(name):
+		case !validEnvName(name):
 			e.add(s.Pos, field, "%q is not a variable name; use letters, digits and _, with an optional * at the end (LC_*)", s.Value)
 		case metadata.DeniedEnv(name):
 			e.add(s.Pos, field, "%s points at a cloud-metadata or orchestrator service; it is always removed and cannot be passed", s.Value)
@@ -353,7 +347,7 @@ func checkEnv(f *File, _ *checked, e *errs) {
 	for _, v := range env.Set {
 		field := "env.set." + v.Name.Value
 		switch {
-		case !envNameRE.MatchString(v.Name.Value):
+		case !validEnvName(v.Name.Value):
 			e.add(v.Name.Pos, field, "%q is not a variable name; use letters, digits and _", v.Name.Value)
 		case metadata.DeniedEnv(v.Name.Value):
 			e.add(v.Name.Pos, field, "%s points at a cloud-metadata or orchestrator service; it is always removed and cannot be set", v.Name.Value)
@@ -363,4 +357,38 @@ func checkEnv(f *File, _ *checked, e *errs) {
 			e.add(v.Value.Pos, field, "the value contains a NUL byte, which no environment can hold")
 		}
 	}
+}
+
+// validName reports whether s is a profile name: [a-z0-9][a-z0-9._-]{0,63}.
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validEnvName reports whether s is an environment variable name: [A-Za-z_][A-Za-z0-9_]*.
+func validEnvName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case i > 0 && c >= '0' && c <= '9':
+		default:
+			return false
+		}
+	}
+	return true
 }

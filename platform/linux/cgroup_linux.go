@@ -24,10 +24,11 @@ type runCgroup struct {
 	dirFD *os.File // v2: the directory, for CLONE_INTO_CGROUP
 }
 
-// newRunCgroup makes run id's cgroup with limits r: under "agentrun" in each hierarchy as root,
-// or under the delegated cgroup parent (a path from the v2 root) rootless.
-func newRunCgroup(id string, r profiles.Resources, parent string) (*runCgroup, error) {
-	res := cgroupResources(r)
+// newRunCgroup makes run id's cgroup, without limits yet (see setLimits): under "agentrun" in
+// each hierarchy as root, or under the delegated cgroup parent (a path from the v2 root)
+// rootless.
+func newRunCgroup(id string, parent string) (*runCgroup, error) {
+	res := cgroupResources(profiles.Resources{})
 	cg := &cgroups.Cgroup{Resources: res, Rootless: parent != ""}
 	c := &runCgroup{}
 	if cgroups.IsCgroup2UnifiedMode() {
@@ -42,10 +43,10 @@ func newRunCgroup(id string, r profiles.Resources, parent string) (*runCgroup, e
 		c.m, c.dirs = m, []string{dir}
 	} else {
 		paths := map[string]string{}
-		for _, sub := range v1Controllers(r) {
+		for _, sub := range v1Controllers {
 			mnt, err := cgroups.FindCgroupMountpoint("", sub)
 			if err != nil {
-				return nil, fmt.Errorf("finding the %s cgroup hierarchy: %w", sub, err)
+				continue // a limit it would take cannot be set: setLimits says so
 			}
 			paths[sub] = filepath.Join(mnt, "agentrun", id)
 			c.dirs = append(c.dirs, paths[sub])
@@ -60,10 +61,6 @@ func newRunCgroup(id string, r profiles.Resources, parent string) (*runCgroup, e
 		c.destroy()
 		return nil, fmt.Errorf("creating the sandbox's cgroup: %w", err)
 	}
-	if err := c.m.Set(res); err != nil {
-		c.destroy()
-		return nil, fmt.Errorf("setting the sandbox's limits (%s): %w", r, err)
-	}
 	if len(c.dirs) == 1 && cgroups.IsCgroup2UnifiedMode() {
 		f, err := os.Open(c.dirs[0])
 		if err != nil {
@@ -75,19 +72,16 @@ func newRunCgroup(id string, r profiles.Resources, parent string) (*runCgroup, e
 	return c, nil
 }
 
-// v1Controllers are the v1 hierarchies limits r needs.
-func v1Controllers(r profiles.Resources) []string {
-	var subs []string
-	if r.MemoryBytes > 0 {
-		subs = append(subs, "memory")
+// v1Controllers are the v1 hierarchies of the limits a policy may set; the others (eight or
+// so more) are left alone.
+var v1Controllers = []string{"memory", "pids", "cpu"}
+
+// setLimits sets the limits r, before the agent starts.
+func (c *runCgroup) setLimits(r profiles.Resources) error {
+	if err := c.m.Set(cgroupResources(r)); err != nil {
+		return fmt.Errorf("setting the sandbox's limits (%s): %w", r, err)
 	}
-	if r.Pids > 0 {
-		subs = append(subs, "pids")
-	}
-	if r.MilliCPU > 0 {
-		subs = append(subs, "cpu")
-	}
-	return subs
+	return nil
 }
 
 func cgroupResources(r profiles.Resources) *cgroups.Resources {

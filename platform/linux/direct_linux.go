@@ -41,8 +41,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	sc.Direct, sc.NoNetwork = true, pol.Network.None()
 	if !given[LayerSeccomp] {
 		noInet := pol.Network.None()
-		sc.Seccomp = seccompConfig(seccompOptions{NoInet: noInet})
-		fileaudit.GateSockets(sc.Seccomp, noInet)
+		sc.Seccomp = &seccompSpec{NoInet: noInet}
 	}
 	cmd := exec.Command(self, stageArg)
 	cmd.Env = []string{}

@@ -15,8 +15,9 @@ import (
 
 // Sandbox runs agents in libcontainer containers.
 type Sandbox struct {
-	// StateRoot holds the containers' state; empty means DefaultStateRoot().
+	// StateRoot holds the runs' lock files; empty means DefaultStateRoot().
 	StateRoot string
+	warm      *warmStage
 }
 
 // Run starts the agent of spec in a new container and waits for it. The container, its
@@ -24,10 +25,7 @@ type Sandbox struct {
 func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	pol := spec.Policy
 	audit := pol.Mode == profiles.ModeAudit
-	root := s.StateRoot
-	if root == "" {
-		root = DefaultStateRoot()
-	}
+	root := s.root()
 	// Before the plan: the state root is one of agentrun's own directories, which the plan
 	// hides from the agent, and a path is hidden only if it exists.
 	rootErr := prepareStateRoot(root)
@@ -55,15 +53,28 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		return 0, err
 	}
 	pol, given := d.Policy, d.Given
+	warm := s.takeWarm()
 	if d.Direct {
+		warm.discard()
 		return runDirect(ctx, spec, pol, fs, given)
 	}
 	if rootErr != nil {
+		warm.discard()
 		return 0, rootErr
 	}
+	stage, err := warm.stage()
+	if stage == nil {
+		if err != nil {
+			fmt.Fprintf(spec.Stderr, "agentrun: starting the sandbox early failed (%v); starting it now\n", err)
+		}
+		if stage, err = launchStage(root, h.CgroupLimits, delegated, stageIO{spec.Stdin, spec.Stdout, spec.Stderr}); err != nil {
+			return 0, err
+		}
+	}
+	defer stage.close()
 	// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
 	withNet := !pol.Network.None() || (audit && !given[LayerNetFilter])
-	r := &sandboxRun{spec: spec, pol: pol, fs: fs, stateRoot: root, withNet: withNet, tmpSize: tmp, cgroupParent: delegated}
+	r := &sandboxRun{spec: spec, pol: pol, fs: fs, stage: stage, withNet: withNet, tmpSize: tmp}
 	defer r.close()
 	if err := r.prepare(given, needed(layers, LayerAppArmor) && !given[LayerAppArmor]); err != nil {
 		return 0, err

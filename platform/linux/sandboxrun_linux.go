@@ -2,15 +2,9 @@ package linux
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
-	"runtime"
-	"syscall"
 
-	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/platform"
@@ -20,62 +14,39 @@ import (
 	"github.com/agentrun/agentrun/profiles"
 )
 
-// sandboxRun is one run in the namespaced tiers: agentrun makes the run's cgroup and its
-// observers, starts the stage once, directly in the sandbox's new namespaces, serves it, and
-// removes what it made, in reverse order, however the run ends.
+// sandboxRun is one run in the namespaced tiers: agentrun makes the run's observers, gives
+// the stage (started once, straight into the sandbox's namespaces: see launchStage) its
+// configuration, serves it, and removes what it made, in reverse order, however the run ends.
 type sandboxRun struct {
-	spec         *platform.Spec
-	pol          *profiles.Policy
-	fs           fsplan.Plan
-	stateRoot    string
-	withNet      bool
-	tmpSize      int64
-	cgroupParent string // rootless: the delegated cgroup; "": none, or root's
+	spec    *platform.Spec
+	pol     *profiles.Policy
+	fs      fsplan.Plan
+	stage   *stageProc
+	withNet bool
+	tmpSize int64
 
-	id       string
-	rootless bool
-	self     string
-	lock     *os.File
-	cg       *runCgroup
-	seccomp  *configs.Seccomp
+	seccomp  *seccompSpec
 	obs      *fileaudit.Observer
 	apparmor string
 	undo     []func() // run last first by close
 }
 
-func newRunID() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return "agentrun-" + hex.EncodeToString(b)
-}
-
-// prepare makes everything the stage needs before it starts: the run's lock (see CleanStale),
-// its cgroup, the seccomp filter and its observer, and the AppArmor profile when it is used.
+// prepare makes what the stage needs beyond itself: the limits, the seccomp filter and its
+// observer, and the AppArmor profile when it is used.
 func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
-	var err error
-	if r.self, err = os.Executable(); err != nil {
-		return fmt.Errorf("finding the agentrun binary: %w", err)
-	}
-	r.id, r.rootless = newRunID(), os.Geteuid() != 0
-	r.undo = append(r.undo, func() { _ = os.Remove(r.stateRoot) }) // only once no run uses it
-	CleanStale(r.stateRoot)
-	if r.lock, err = lockRun(r.stateRoot, r.id, true); err != nil {
-		return fmt.Errorf("creating the run's lock file: %w", err)
-	}
-	r.undo = append(r.undo, func() { unlockRun(r.stateRoot, r.id, r.lock) })
+	p := r.stage
 	if res := r.pol.Resources; res != (profiles.Resources{}) {
-		if r.cg, err = newRunCgroup(r.id, res, r.cgroupParent); err != nil {
-			return &platform.LayerError{Layer: "cgroups", Enforces: "the resource limits (" + res.String() + ")", Fix: err.Error()}
+		if p.cg == nil {
+			return &platform.LayerError{Layer: "cgroups", Enforces: "the resource limits (" + res.String() + ")", Fix: "run with sudo (the agent still runs as you), or on cgroup v2 in a cgroup delegated to you"}
 		}
-		r.undo = append(r.undo, r.cg.destroy)
-		if _, err := r.lock.Write(lockContent(r.cg.dirs)); err != nil {
-			return fmt.Errorf("recording the run's cgroup: %w", err)
+		if err := p.cg.setLimits(res); err != nil {
+			return &platform.LayerError{Layer: "cgroups", Enforces: "the resource limits (" + res.String() + ")", Fix: err.Error()}
 		}
 	}
 	if !given[LayerSeccomp] {
-		r.seccomp = seccompConfig(seccompOptions{})
 		// Always: the unix socket gate decides connects in every run, with or without events.
-		r.obs = fileaudit.Observe(r.seccomp, r.pol, r.spec, r.self)
+		r.seccomp = &seccompSpec{Watch: r.spec.Events != nil}
+		r.obs = fileaudit.Observe(r.pol, r.spec, p.self)
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.undo = append(r.undo, r.obs.Close)
 	}
@@ -84,7 +55,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 		if err != nil {
 			return fmt.Errorf("compiling the AppArmor profile: %w", err)
 		}
-		prof, err := apparmor.Load(r.stateRoot, name, text)
+		prof, err := apparmor.Load(p.root, name, text)
 		if err != nil {
 			return &platform.LayerError{Layer: "apparmor", Enforces: "the policy as an AppArmor profile", Fix: err.Error()}
 		}
@@ -106,123 +77,63 @@ func (r *sandboxRun) close() {
 }
 
 // setup is the stage's part: the root it builds, and who it becomes.
-func (r *sandboxRun) setup(tty bool) *sandboxSetup {
+func (r *sandboxRun) setup() *sandboxSetup {
+	p := r.stage
 	resolv := ""
 	if r.withNet {
 		resolv = resolvConf()
 	}
 	s := &sandboxSetup{
-		Base:          r.stateRoot,
-		Ops:           rootOps(r.fs, rootOptions{rootless: r.rootless, withTUN: r.withNet, tmpSize: r.tmpSize}, hostLinks(), resolv),
-		SetUser:       !r.rootless,
+		Base:          p.root,
+		Ops:           rootOps(r.fs, rootOptions{rootless: p.rootless, withTUN: r.withNet, tmpSize: r.tmpSize}, hostLinks(), resolv),
+		SetUser:       !p.rootless,
 		UID:           r.spec.UID,
 		GID:           r.spec.GID,
 		Groups:        r.spec.Groups,
-		UnshareCgroup: r.cg != nil && r.cg.dirFD == nil,
+		UnshareCgroup: p.cg != nil && p.cg.dirFD == nil,
 		AppArmor:      r.apparmor,
 	}
 	if s.Groups == nil {
 		s.Groups = []int{}
 	}
-	if tty {
+	if p.tty {
 		s.Cols, s.Rows = terminalSize(r.spec.Stdin.(*os.File))
 	}
 	return s
 }
 
-// stageCommand is the stage, started once, straight into the sandbox's namespaces. Rootless,
-// a user namespace maps the user to themselves (agents refuse to run as root), and the stage
-// keeps, as ambient capabilities until it drops them, what building the sandbox takes.
-func (r *sandboxRun) stageCommand(link *stageLink) *exec.Cmd {
-	cmd := exec.Command(r.self, stageArg)
-	cmd.Env = []string{}
-	cmd.ExtraFiles = link.childFiles()
-	attr := &syscall.SysProcAttr{
-		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWNET,
-		Pdeathsig:  unix.SIGKILL,
-	}
-	if r.cg == nil || r.cg.dirFD != nil {
-		attr.Cloneflags |= unix.CLONE_NEWCGROUP // on v1 the stage enters one once in its cgroup
-	}
-	if r.cg != nil && r.cg.dirFD != nil {
-		attr.UseCgroupFD, attr.CgroupFD = true, int(r.cg.dirFD.Fd())
-	}
-	if r.rootless {
-		uid, gid := os.Getuid(), os.Getgid()
-		attr.Cloneflags |= unix.CLONE_NEWUSER
-		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
-		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
-		attr.GidMappingsEnableSetgroups = false
-		attr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP}
-	}
-	cmd.SysProcAttr = attr
-	return cmd
-}
-
-// run starts the stage, serves it and waits for the agent.
+// run configures the stage, serves it and waits for the agent.
 func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) (int, error) {
-	link, err := newStageLink()
-	if err != nil {
-		return 0, err
-	}
-	defer link.Close() // the lifeline stays open until the agent has exited
-	tty := isTerminal(r.spec.Stdin)
-	sc := newStageConfig(r.spec, tty, rules, given)
+	p := r.stage
+	sc := newStageConfig(r.spec, p.tty, rules, given)
 	sc.Audit = r.pol.Mode == profiles.ModeAudit
 	sc.Seccomp = r.seccomp
-	sc.Sandbox = r.setup(tty)
-	cmd := r.stageCommand(link)
-	if tty {
-		cmd.Stdout, cmd.Stderr = r.spec.Stderr, r.spec.Stderr // the stage's own messages
-	} else {
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = r.spec.Stdin, r.spec.Stdout, r.spec.Stderr
-	}
-	var egress *egressLink
+	sc.Sandbox = r.setup()
 	if r.withNet {
 		sc.Net = newNetConfig()
-		if egress, err = newEgressLink(); err != nil {
-			return 0, err
-		}
-		defer egress.Close()
-		cmd.ExtraFiles = append(cmd.ExtraFiles, egress.child)
 	}
-	stopSignals := relaySignals(ctx, tty, func(sig os.Signal) {
-		if cmd.Process != nil {
-			_ = cmd.Process.Signal(sig)
-		}
-	})
+	stopSignals := relaySignals(ctx, p.tty, func(sig os.Signal) { _ = p.cmd.Process.Signal(sig) })
 	defer stopSignals()
-	// The parent-death signal follows the thread that forks, not the process: that thread must
-	// live as long as the sandbox, and a goroutine that locks a thread and ends takes its
-	// thread with it (the notifier's and the socket gate's do).
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("starting the sandbox (agentrun doctor explains what this host allows): %w", err)
-	}
-	link.send(sc)
-	if egress != nil {
-		egress.child.Close()
-	}
-	term, err := r.serve(cmd, link, egress, tty)
+	p.link.send(sc)
+	term, err := r.serve()
 	if term != nil {
 		defer term.restore()
 	}
 	if err != nil {
 		// A stage that could not build the sandbox said why and exits 125.
-		_ = cmd.Process.Kill()
-		code := exitCode(cmd.ProcessState, cmd.Wait())
+		_ = p.cmd.Process.Kill()
+		code := exitCode(p.cmd.ProcessState, p.cmd.Wait())
 		if code == 125 {
 			return code, nil
 		}
 		return 0, err
 	}
-	werr := cmd.Wait()
+	werr := p.cmd.Wait()
 	if term != nil {
 		term.drain()
 	}
-	code := exitCode(cmd.ProcessState, werr)
-	if code == 128+int(unix.SIGKILL) && r.cg != nil && r.cg.oomKilled() {
+	code := exitCode(p.cmd.ProcessState, werr)
+	if code == 128+int(unix.SIGKILL) && p.cg != nil && p.cg.oomKilled() {
 		return code, &platform.OOMError{Limit: r.pol.Resources.MemoryBytes, Code: code}
 	}
 	if code < 0 {
@@ -231,24 +142,16 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 	return code, nil
 }
 
-// serve answers the stage while it builds the sandbox: the cgroup, then the TUN device, then
-// the descriptors it hands over (the seccomp notifications, the terminal).
-func (r *sandboxRun) serve(cmd *exec.Cmd, link *stageLink, egress *egressLink, tty bool) (*terminal, error) {
-	pid := cmd.Process.Pid
-	if r.cg != nil {
-		if err := r.cg.join(pid); err != nil {
+// serve answers the stage while it builds the sandbox: the TUN device, then the descriptors
+// it hands over (the seccomp notifications, the terminal).
+func (r *sandboxRun) serve() (*terminal, error) {
+	p := r.stage
+	if r.withNet {
+		if err := p.egress.serve(r.pol, r.spec); err != nil {
 			return nil, err
 		}
 	}
-	if err := link.proceed(); err != nil {
-		return nil, err
-	}
-	if egress != nil {
-		if err := egress.serve(r.pol, r.spec); err != nil {
-			return nil, err
-		}
-	}
-	fds, err := link.recvHandover()
+	fds, err := p.link.recvHandover()
 	if err != nil {
 		return nil, err
 	}
@@ -258,16 +161,13 @@ func (r *sandboxRun) serve(cmd *exec.Cmd, link *stageLink, egress *egressLink, t
 			return nil, fmt.Errorf("the sandbox's stage sent no seccomp notification descriptor")
 		}
 		r.obs.Serve(f)
-		if err := r.obs.Started(pid); err != nil {
+		if err := r.obs.Started(p.cmd.Process.Pid); err != nil {
 			return nil, err
 		}
 	}
-	if !tty {
+	if !p.tty {
 		return nil, nil
 	}
 	term := newTerminal(r.spec.Stdin.(*os.File), r.spec.Stdout)
-	if err := term.attach(fds[handoverTerminal]); err != nil {
-		return term, err
-	}
-	return term, nil
+	return term, term.attach(fds[handoverTerminal])
 }

@@ -343,10 +343,7 @@ func TestSeccompFilterWithObserver(t *testing.T) {
 // Landlock + seccomp tier denies Fast Open outright, which the gate must not undo.
 func TestSeccompFilterWithSocketGate(t *testing.T) {
 	for _, noInet := range []bool{false, true} {
-		s := seccompConfig(seccompOptions{NoInet: noInet})
-		fileaudit.GateSockets(s, noInet)
-		fileaudit.AddWatchRules(s)
-		f := compileFilter(t, s)
+		f := compileFilter(t, (&seccompSpec{NoInet: noInet, Watch: true}).build())
 		fastOpen := uint32(retNotify)
 		if noInet {
 			fastOpen = retErrno | uint32(unix.EACCES)
@@ -384,22 +381,9 @@ func TestSeccompNoRuleOverridesADenial(t *testing.T) {
 		name string
 		s    func() *configs.Seccomp
 	}{
-		{"container", func() *configs.Seccomp {
-			s := seccompConfig(seccompOptions{})
-			fileaudit.GateSockets(s, false)
-			return s
-		}},
-		{"container with events", func() *configs.Seccomp {
-			s := seccompConfig(seccompOptions{})
-			fileaudit.GateSockets(s, false)
-			fileaudit.AddWatchRules(s)
-			return s
-		}},
-		{"degraded without network", func() *configs.Seccomp {
-			s := seccompConfig(seccompOptions{NoInet: true})
-			fileaudit.GateSockets(s, true)
-			return s
-		}},
+		{"container", (&seccompSpec{}).build},
+		{"container with events", (&seccompSpec{Watch: true}).build},
+		{"degraded without network", (&seccompSpec{NoInet: true}).build},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conditional, whole := map[string]bool{}, map[string]configs.Action{}

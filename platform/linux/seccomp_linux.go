@@ -3,6 +3,8 @@ package linux
 import (
 	"runtime"
 
+	"github.com/agentrun/agentrun/platform/linux/fileaudit"
+
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
@@ -142,4 +144,24 @@ func inetRules(rule func(unix.Errno, string, ...*configs.Arg) *configs.Syscall, 
 			&configs.Arg{Index: 2, Op: configs.GreaterThan, Value: unix.IPPROTO_TCP}))
 	}
 	return out
+}
+
+// seccompSpec names the filter the stage loads; the stage builds it with build, the one
+// function that makes it, rather than being sent the whole description.
+type seccompSpec struct {
+	// NoInet: the Landlock + seccomp tier without network (see seccompOptions); its filter
+	// also denies TCP Fast Open, which the unix socket gate then leaves to it.
+	NoInet bool `json:"no_inet,omitempty"`
+	// Watch reports file and exec calls to agentrun, which records them (events are on).
+	Watch bool `json:"watch,omitempty"`
+}
+
+// build is the filter: the fixed denials, the unix socket gate, and the watched calls.
+func (s *seccompSpec) build() *configs.Seccomp {
+	c := seccompConfig(seccompOptions{NoInet: s.NoInet})
+	fileaudit.GateSockets(c, s.NoInet)
+	if s.Watch {
+		fileaudit.AddWatchRules(c)
+	}
+	return c
 }

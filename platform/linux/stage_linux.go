@@ -76,7 +76,7 @@ func confineAndHandOver(cfg *stageConfig, master *os.File) error {
 		h.add(handoverTerminal, int(master.Fd()))
 	}
 	if cfg.Seccomp != nil {
-		fd, err := seccomp.InitSeccomp(cfg.Seccomp)
+		fd, err := seccomp.InitSeccomp(cfg.Seccomp.build())
 		if err != nil {
 			_ = send(handover{})
 			return fmt.Errorf("applying the seccomp filter: %w", err)
@@ -217,7 +217,7 @@ func applyDirect(cfg *stageConfig) error {
 		// which is agentrun, which needs the notification descriptor sent with sendmsg
 		// first: a thread that exists before the filter sends it.
 		send := startSender()
-		fd, err := seccomp.InitSeccomp(cfg.Seccomp)
+		fd, err := seccomp.InitSeccomp(cfg.Seccomp.build())
 		if err != nil {
 			_ = send(handover{})
 			return fmt.Errorf("applying the seccomp filter: %w", err)

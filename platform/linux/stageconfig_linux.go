@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/opencontainers/runc/libcontainer/configs" // the seccomp filter's description only
-
 	"github.com/agentrun/agentrun/platform"
 )
 
@@ -38,9 +36,9 @@ type stageConfig struct {
 	Landlock []pathRule `json:"landlock"`
 	// Direct is the Landlock + seccomp tier: no container, so the stage applies seccomp
 	// itself, and cuts off TCP with Landlock when NoNetwork is set.
-	Direct    bool             `json:"direct,omitempty"`
-	Seccomp   *configs.Seccomp `json:"seccomp,omitempty"`
-	NoNetwork bool             `json:"no_network,omitempty"`
+	Direct    bool         `json:"direct,omitempty"`
+	Seccomp   *seccompSpec `json:"seccomp,omitempty"`
+	NoNetwork bool         `json:"no_network,omitempty"`
 	// Net, when the sandbox has filtered egress, asks the stage to create the TUN device.
 	Net *netConfig `json:"net,omitempty"`
 	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead

@@ -5,5 +5,5 @@ import "embed"
 
 // FS holds the built-in profiles as NAME.yaml files at its root.
 //
-//go:embed *.yaml
+//go:embed *.yaml match.index
 var FS embed.FS

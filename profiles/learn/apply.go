@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"path"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -404,7 +403,7 @@ func (a *applier) dropFromRead(secKey, sec *yaml.Node, written []string) {
 			start, end := a.lineStart(n.Line), a.lineStart(n.Line+1)
 			e, ok := a.nodeEnd(n, false)
 			rest := strings.TrimSpace(a.text[min(e, end):end])
-			if !ok || !itemPrefixRE.MatchString(a.text[start:a.offset(n.Line, n.Column)]) || rest != "" && rest[0] != '#' {
+			if !ok || !itemPrefixRE().MatchString(a.text[start:a.offset(n.Line, n.Column)]) || rest != "" && rest[0] != '#' {
 				a.ok = false
 				return
 			}
@@ -436,13 +435,13 @@ func (a *applier) replaceScalar(n *yaml.Node, value string, flow bool) {
 	a.edits = append(a.edits, edit{a.offset(n.Line, n.Column), end, scalar(value, flow)})
 }
 
-var itemPrefixRE = regexp.MustCompile(`^ *- +$`)
+var itemPrefixRE = profiles.LazyRegexp(`^ *- +$`)
 
 // itemPrefix is the text before an item of the block list v (key k): "    - ".
 func (a *applier) itemPrefix(v, k *yaml.Node) string {
 	if len(v.Content) > 0 {
 		n := v.Content[0]
-		if p := a.text[a.lineStart(n.Line):a.offset(n.Line, n.Column)]; itemPrefixRE.MatchString(p) {
+		if p := a.text[a.lineStart(n.Line):a.offset(n.Line, n.Column)]; itemPrefixRE().MatchString(p) {
 			return p
 		}
 	}

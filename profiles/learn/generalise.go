@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -335,19 +334,19 @@ next:
 }
 
 var (
-	dottedVersion = regexp.MustCompile(`[0-9]+\.[0-9]+`)                   // python3.11, node-v20.11.0, libssl.so.1.1
-	vNumber       = regexp.MustCompile(`(?:^|[-_.@])(v[0-9]+)(?:$|[-_.])`) // index-v5, v20
-	hexRun        = regexp.MustCompile(`[0-9a-fA-F]{12,}`)                 // hashes, UUIDs, go-build outputs
-	digitRun      = regexp.MustCompile(`[0-9]{6,}`)                        // pids, timestamps, go-build1234567
-	mktemp        = regexp.MustCompile(`^tmp\.([A-Za-z0-9]{6,})$`)         // mktemp's tmp.XXXXXXXXXX
-	twoHex        = regexp.MustCompile(`^[0-9a-f]{2}$`)                    // fan-out: go-build/ab/…, objects/1f/…
-	unspellable   = regexp.MustCompile(`[?\[\]{}*$\x00-\x1f\x7f]|^\.\.?$`) // what a profile path cannot say
+	dottedVersion = profiles.LazyRegexp(`[0-9]+\.[0-9]+`)                   // python3.11, node-v20.11.0, libssl.so.1.1
+	vNumber       = profiles.LazyRegexp(`(?:^|[-_.@])(v[0-9]+)(?:$|[-_.])`) // index-v5, v20
+	hexRun        = profiles.LazyRegexp(`[0-9a-fA-F]{12,}`)                 // hashes, UUIDs, go-build outputs
+	digitRun      = profiles.LazyRegexp(`[0-9]{6,}`)                        // pids, timestamps, go-build1234567
+	mktemp        = profiles.LazyRegexp(`^tmp\.([A-Za-z0-9]{6,})$`)         // mktemp's tmp.XXXXXXXXXX
+	twoHex        = profiles.LazyRegexp(`^[0-9a-f]{2}$`)                    // fan-out: go-build/ab/…, objects/1f/…
+	unspellable   = profiles.LazyRegexp(`[?\[\]{}*$\x00-\x1f\x7f]|^\.\.?$`) // what a profile path cannot say
 )
 
 // A name that display.Escape would change (a backslash, a control, format or bidi character,
 // invalid UTF-8) is not spelled either: a profile is text for people, and a backslash is an
 // escape in patterns.
-func spellable(elem string) bool { return !unspellable.MatchString(elem) && display.Plain(elem) }
+func spellable(elem string) bool { return !unspellable().MatchString(elem) && display.Plain(elem) }
 
 // clipped reports whether path is one the event store cut short (events.Clip): its last
 // element ends in events.Truncated where the real name went on.
@@ -381,19 +380,19 @@ func volatileIndex(elems []string, i int) int {
 			at = start
 		}
 	}
-	if loc := dottedVersion.FindStringIndex(e); loc != nil {
+	if loc := dottedVersion().FindStringIndex(e); loc != nil {
 		consider(loc[0])
 	}
-	if loc := vNumber.FindStringSubmatchIndex(e); loc != nil {
+	if loc := vNumber().FindStringSubmatchIndex(e); loc != nil {
 		consider(loc[2])
 	}
 	if loc := hashAt(e); loc >= 0 {
 		consider(loc)
 	}
-	if loc := digitRun.FindStringIndex(e); loc != nil {
+	if loc := digitRun().FindStringIndex(e); loc != nil {
 		consider(loc[0])
 	}
-	if loc := mktemp.FindStringSubmatchIndex(e); loc != nil && strings.ContainsFunc(e[loc[2]:], isDigitOrUpper) {
+	if loc := mktemp().FindStringSubmatchIndex(e); loc != nil && strings.ContainsFunc(e[loc[2]:], isDigitOrUpper) {
 		consider(loc[2])
 	}
 	if at < 0 && fanOut(elems, i) {
@@ -405,7 +404,7 @@ func volatileIndex(elems []string, i int) int {
 // hashAt returns where the first run of 12 or more hex digits with a decimal digit among
 // them starts, or -1.
 func hashAt(e string) int {
-	for _, loc := range hexRun.FindAllStringIndex(e, -1) {
+	for _, loc := range hexRun().FindAllStringIndex(e, -1) {
 		if strings.ContainsFunc(e[loc[0]:loc[1]], isDigit) {
 			return loc[0]
 		}
@@ -420,7 +419,7 @@ func isDigitOrUpper(r rune) bool { return isDigit(r) || 'A' <= r && r <= 'Z' }
 // fanOut reports whether elems[i] is a two-hex-digit directory of a content-addressed store:
 // followed by another such directory or by a hash.
 func fanOut(elems []string, i int) bool {
-	if !twoHex.MatchString(elems[i]) || i+1 >= len(elems) {
+	if !twoHex().MatchString(elems[i]) || i+1 >= len(elems) {
 		return false
 	}
 	return hashAt(elems[i+1]) >= 0 || fanOut(elems, i+1)

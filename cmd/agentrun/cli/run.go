@@ -49,6 +49,11 @@ func runAction(c *cli.Context, b platform.Backend, command []string) error {
 	default:
 		return usageError("the hosts an agent may reach come from its profile; --network only turns them off", "--network %q: the only value is none", n)
 	}
+	if !c.Bool("dry-run") {
+		// The sandbox's start overlaps with resolving the profile.
+		release := b.Warm(c.App.Reader, c.App.Writer, c.App.ErrWriter)
+		defer release()
+	}
 	cat, err := launcher.LoadCatalog()
 	if err != nil {
 		return err

@@ -24,13 +24,12 @@ type Observer struct {
 	n     *notifier
 }
 
-// Observe makes the filter report the gated calls, and with events the watched ones; Serve
-// then takes the notification descriptor. self is this agentrun binary on the host.
-func Observe(s *configs.Seccomp, pol *profiles.Policy, spec *platform.Spec, self string) *Observer {
+// Observe is the observer of a sandbox whose filter reports the gated calls (GateSockets), and
+// with events (spec.Events) the watched ones (AddWatchRules); Serve then takes the
+// notification descriptor. self is this agentrun binary on the host.
+func Observe(pol *profiles.Policy, spec *platform.Spec, self string) *Observer {
 	o := &Observer{gate: newSockGate(pol, spec, false), ready: make(chan *notifier, 1)}
-	GateSockets(s, false)
 	if spec.Events != nil {
-		AddWatchRules(s)
 		o.judge = newFileJudge(pol, &fileJudgeSpec{
 			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, self: self,
 		})

@@ -1,0 +1,173 @@
+package linux
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// stageProc is a started stage: its process, already in the sandbox's namespaces and in the
+// run's cgroup, waiting for its configuration; the descriptors agentrun serves it on; and what
+// agentrun made for it, undone by close. Starting it needs nothing of the policy, so it can
+// begin while agentrun still resolves the profile (see Sandbox.Warm).
+type stageProc struct {
+	cmd      *exec.Cmd
+	link     *stageLink
+	egress   *egressLink
+	cg       *runCgroup // nil: no cgroup (rootless without delegation)
+	id       string
+	root     string // the state root
+	lock     *os.File
+	rootless bool
+	tty      bool
+	self     string
+	undo     []func()      // run last first by close
+	released chan struct{} // closed by close: the keeper lets its thread go (see launchStage)
+}
+
+// stageIO is the standard I/O the stage, and so the agent, gets.
+type stageIO struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func newRunID() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "agentrun-" + hex.EncodeToString(b)
+}
+
+// startStage starts the stage for a run with state in root: the run's lock (see CleanStale),
+// its cgroup when cgroups may be used (limits are set later, before the agent starts: see
+// setLimits), the lifeline, and the stage itself, straight into the sandbox's namespaces.
+// Rootless, a user namespace maps the user to themselves (agents refuse to run as root), and
+// the stage keeps, as ambient capabilities until it drops them, what building the sandbox
+// takes.
+//
+// The parent-death signal follows the thread that forks, not the process: that thread must
+// live as long as the sandbox, and a goroutine that locks a thread and ends takes its thread
+// with it (the notifier's and the socket gate's do). So a goroutine of its own, its keeper,
+// starts the stage on a locked thread and holds it until close.
+func launchStage(root string, cgroups bool, cgroupParent string, sio stageIO) (*stageProc, error) {
+	type result struct {
+		p   *stageProc
+		err error
+	}
+	c := make(chan result)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		p, err := startStage(root, cgroups, cgroupParent, sio)
+		c <- result{p, err}
+		if err == nil {
+			<-p.released
+		}
+	}()
+	r := <-c
+	return r.p, r.err
+}
+
+// startStage is launchStage's work, on the keeper's locked thread.
+func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p *stageProc, err error) {
+	p = &stageProc{id: newRunID(), root: root, rootless: os.Geteuid() != 0, tty: isTerminal(sio.stdin), released: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			p.close()
+			p = nil
+		}
+	}()
+	if p.self, err = os.Executable(); err != nil {
+		return p, fmt.Errorf("finding the agentrun binary: %w", err)
+	}
+	p.undo = append(p.undo, func() { _ = os.Remove(root) }) // only once no run uses it
+	CleanStale(root)
+	if p.lock, err = lockRun(root, p.id, true); err != nil {
+		return p, fmt.Errorf("creating the run's lock file: %w", err)
+	}
+	p.undo = append(p.undo, func() { unlockRun(root, p.id, p.lock) })
+	if cgroups {
+		if p.cg, err = newRunCgroup(p.id, cgroupParent); err != nil {
+			return p, err
+		}
+		p.undo = append(p.undo, p.cg.destroy)
+		if _, err := p.lock.Write(lockContent(p.cg.dirs)); err != nil {
+			return p, fmt.Errorf("recording the run's cgroup: %w", err)
+		}
+	}
+	if p.link, err = newStageLink(); err != nil {
+		return p, err
+	}
+	p.undo = append(p.undo, p.link.Close)
+	if p.egress, err = newEgressLink(); err != nil {
+		return p, err
+	}
+	p.undo = append(p.undo, p.egress.Close)
+	p.cmd = p.command(sio)
+	if err := p.cmd.Start(); err != nil {
+		return p, fmt.Errorf("starting the sandbox (agentrun doctor explains what this host allows): %w", err)
+	}
+	p.egress.child.Close()
+	if p.cg != nil {
+		if err := p.cg.join(p.cmd.Process.Pid); err != nil {
+			return p, err
+		}
+	}
+	return p, p.link.proceed()
+}
+
+// command is the stage's command line, descriptors and namespaces.
+func (p *stageProc) command(sio stageIO) *exec.Cmd {
+	cmd := exec.Command(p.self, stageArg)
+	cmd.Env = []string{}
+	cmd.ExtraFiles = append(p.link.childFiles(), p.egress.child) // 3, 4, 5 (tunFD)
+	if p.tty {
+		cmd.Stdout, cmd.Stderr = sio.stderr, sio.stderr // the stage's own messages
+	} else {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = sio.stdin, sio.stdout, sio.stderr
+	}
+	attr := &syscall.SysProcAttr{
+		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWNET,
+		Pdeathsig:  unix.SIGKILL,
+	}
+	if p.cg == nil || p.cg.dirFD != nil {
+		attr.Cloneflags |= unix.CLONE_NEWCGROUP // on v1 the stage enters one once in its cgroup
+	}
+	if p.cg != nil && p.cg.dirFD != nil {
+		attr.UseCgroupFD, attr.CgroupFD = true, int(p.cg.dirFD.Fd())
+	}
+	if p.rootless {
+		uid, gid := os.Getuid(), os.Getgid()
+		attr.Cloneflags |= unix.CLONE_NEWUSER
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
+		attr.GidMappingsEnableSetgroups = false
+		attr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP}
+	}
+	cmd.SysProcAttr = attr
+	return cmd
+}
+
+// close ends a stage that has not been waited for (it exits at once: its lifeline closes),
+// then undoes what startStage made.
+func (p *stageProc) close() {
+	if p.cmd != nil && p.cmd.Process != nil && p.cmd.ProcessState == nil {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+	}
+	for i := len(p.undo) - 1; i >= 0; i-- {
+		p.undo[i]()
+	}
+	p.undo = nil
+	select {
+	case <-p.released:
+	default:
+		close(p.released)
+	}
+}

@@ -4,49 +4,59 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/events/store"
 )
 
-// runRecord is one run's record in the event store. The store is opened beside the launch,
-// not before it: the first events come once the sandbox runs, long after the store is ready,
-// and the launch does not wait for the disk.
+// runRecord is one run's record in the event store. In enforce mode the store stays off the
+// launch: it is opened at the run's first event, or at its end, and the run is recorded with
+// the time it started. Audit mode, whose record is the point of the run, opens it first.
 type runRecord struct {
-	ready chan struct{} // closed once st, run and err are set
-	st    *store.Store
-	run   *store.Run
-	err   error
+	once    sync.Once
+	ready   chan struct{} // closed once st, run and err are set
+	st      *store.Store
+	run     *store.Run
+	err     error
+	info    store.RunInfo
+	started time.Time
 }
 
-// startRecord opens the store and begins this run's record in the background.
+// startRecord prepares this run's record; begin (or the first event, or end) opens the store.
 func startRecord(plan *Plan, runID string, opts RunOptions) *runRecord {
-	r := &runRecord{ready: make(chan struct{})}
-	go func() {
+	mode := string(plan.Policy.Mode)
+	if opts.Trace {
+		mode += "+trace"
+	}
+	return &runRecord{
+		ready: make(chan struct{}),
+		info:  store.RunInfo{ID: runID, Profile: plan.Policy.Name, Mode: mode, Command: plan.Command, Started: time.Now()},
+	}
+}
+
+// begin opens the store and begins the run's record, once.
+func (r *runRecord) begin() {
+	r.once.Do(func() {
 		defer close(r.ready)
 		st, err := store.OpenUser()
 		if err != nil {
 			r.err = err
 			return
 		}
-		mode := string(plan.Policy.Mode)
-		if opts.Trace {
-			mode += "+trace"
-		}
-		r.run, err = st.BeginRun(store.RunInfo{ID: runID, Profile: plan.Policy.Name, Mode: mode, Command: plan.Command, Started: time.Now()})
-		if err != nil {
+		if r.run, err = st.BeginRun(r.info); err != nil {
 			st.Close()
 			r.err = fmt.Errorf("recording the run in %s: %w", st.Path(), err)
 			return
 		}
 		r.st = st
-	}()
-	return r
+	})
 }
 
-// wait waits for the store and says whether the run is recorded.
+// wait opens the store if need be and says whether the run is recorded.
 func (r *runRecord) wait() error {
+	r.begin()
 	<-r.ready
 	return r.err
 }

@@ -32,7 +32,12 @@ type Host struct {
 }
 
 // ProbeHost looks at the kernel and this process's privileges.
-func ProbeHost() Host {
+func ProbeHost() Host { return probeHost(true) }
+
+// probeHost is ProbeHost; without tryUserNS a user namespace counts as available when the
+// kernel's settings allow it, without starting a process in one to be sure (a launch finds out
+// by starting the stage in one: see Sandbox.Run).
+func probeHost(tryUserNS bool) Host {
 	h := Host{Root: os.Geteuid() == 0}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
@@ -50,7 +55,7 @@ func ProbeHost() Host {
 		_, err := exec.LookPath("apparmor_parser")
 		h.AppArmorParser = err == nil
 	}
-	h.UserNS, h.UserNSWhy = userNamespaces(h.Root)
+	h.UserNS, h.UserNSWhy = userNamespaces(h.Root, tryUserNS)
 	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
 		h.CgroupVersion = 2
 	} else {
@@ -79,7 +84,7 @@ func readInt(path string) (int, bool) {
 }
 
 // userNamespaces says whether this user can create a user namespace, and if not, why.
-func userNamespaces(root bool) (bool, string) {
+func userNamespaces(root, try bool) (bool, string) {
 	if root {
 		return true, ""
 	}
@@ -94,10 +99,17 @@ func userNamespaces(root bool) (bool, string) {
 	}
 	// The settings allow it; a seccomp filter (a container runtime's default profile) or
 	// an LSM may still refuse. Asking the kernel is the only sure test.
-	if err := tryUserNamespace(); err != nil {
-		return false, fmt.Sprintf("creating one fails (%v): a seccomp filter or security module forbids it, as in most containers", err)
+	if try {
+		if err := tryUserNamespace(); err != nil {
+			return false, userNSRefused(err)
+		}
 	}
 	return true, ""
+}
+
+// userNSRefused says why a user namespace could not be created.
+func userNSRefused(err error) string {
+	return fmt.Sprintf("creating one fails (%v): a seccomp filter or security module forbids it, as in most containers", err)
 }
 
 // tryUserNamespace starts /bin/true in a new user namespace.

@@ -111,7 +111,7 @@ func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p 
 	p.undo = append(p.undo, p.egress.Close)
 	p.cmd = p.command(sio)
 	if err := p.cmd.Start(); err != nil {
-		return p, fmt.Errorf("starting the sandbox (agentrun doctor explains what this host allows): %w", err)
+		return p, &cloneError{err}
 	}
 	p.egress.child.Close()
 	if p.cg != nil {

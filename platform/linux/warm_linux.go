@@ -2,12 +2,13 @@ package linux
 
 import (
 	"io"
-	"os"
 	"sync/atomic"
 )
 
 // warmStage is a stage started before the policy is known (see Sandbox.Warm).
 type warmStage struct {
+	known chan struct{} // closed once lh is set
+	lh    *launchHost
 	done  chan struct{} // closed once p and err are set
 	p     *stageProc
 	err   error
@@ -16,19 +17,17 @@ type warmStage struct {
 
 // Warm starts, in the background, the stage of the next Run with this standard I/O, so that
 // the stage's start (a process, its namespaces, the run's cgroup, whose first move of a process
-// waits for an RCU grace period on cgroup v1) overlaps with resolving the profile and planning
-// the run; the stage waits for its configuration, which only Run sends. release ends it if no
-// Run took it. Only as root: rootless, the tier is known only once the user namespace is tried.
+// waits for an RCU grace period) overlaps with resolving the profile and planning the run; the
+// stage waits for its configuration, which only Run sends. release ends it if no Run took it.
+// Where the host's settings rule namespaces out, nothing starts.
 func (s *Sandbox) Warm(stdin io.Reader, stdout, stderr io.Writer) (release func()) {
-	if os.Geteuid() != 0 {
-		return func() {}
-	}
-	w := &warmStage{done: make(chan struct{})}
-	root := s.root()
+	w := &warmStage{known: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(w.done)
-		if w.err = prepareStateRoot(root); w.err == nil {
-			w.p, w.err = launchStage(root, ProbeHost().CgroupLimits, "", stageIO{stdin, stdout, stderr})
+		w.lh = s.launchHost()
+		close(w.known)
+		if lh := w.lh; lh.rootErr == nil && (lh.h.Root || lh.h.UserNS) {
+			w.p, w.err = launchStage(lh.root, lh.h.CgroupLimits, lh.delegated, stageIO{stdin, stdout, stderr})
 		}
 	}()
 	s.warm = w
@@ -48,6 +47,15 @@ func (s *Sandbox) takeWarm() *warmStage {
 	w := s.warm
 	s.warm = nil
 	return w
+}
+
+// host is what the warm start learnt of the host, nil without one.
+func (w *warmStage) host() *launchHost {
+	if w == nil {
+		return nil
+	}
+	<-w.known
+	return w.lh
 }
 
 // stage is the warm stage once started, or nil with the reason it could not be (or nil, nil

@@ -1,0 +1,129 @@
+package linux
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// inMountNamespace runs fn on a thread of its own in a new mount namespace, as the stage
+// builds its root; the thread ends with the namespace, leaving the host's mounts as they were.
+func inMountNamespace(t *testing.T, fn func() error) error {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: builds a sandbox root in a mount namespace of its own")
+	}
+	done := make(chan error)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread goes with its namespace
+		if err := unix.Unshare(unix.CLONE_NEWNS); err != nil {
+			done <- err
+			return
+		}
+		done <- fn()
+	}()
+	return <-done
+}
+
+// TestBuildRootStaysInTheRoot builds roots from host directories an attacker prepared: a
+// symlink in a bound tree where a deny mount goes, and a mount point missing in a bound tree.
+// The deny lands inside the new root (what the link names there), never on the host's target,
+// and nothing is ever created in the user's directories.
+func TestBuildRootStaysInTheRoot(t *testing.T) {
+	host := t.TempDir()
+	home := filepath.Join(host, "home")
+	secret := filepath.Join(host, "outside", "secret")
+	for _, d := range []string{filepath.Join(home, "real"), filepath.Dir(secret)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(secret, []byte("host secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// home/link -> the host's outside directory, absolute: resolved in the new root it names
+	// a path there, not the host's.
+	if err := os.Symlink(filepath.Dir(secret), filepath.Join(home, "link")); err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	err := inMountNamespace(t, func() error {
+		ops := []mountOp{
+			{Kind: opFile, Dst: denyFilePath},
+			{Kind: opBind, Src: home, Dst: home, Dir: true, Flags: rwFlags},
+			// The link's target, as the sandbox sees it, is made in agentrun's tmpfs.
+			{Kind: opFS, Src: "tmpfs", Dst: filepath.Dir(secret), Dir: true, Flags: unix.MS_RDONLY, Data: "mode=755,size=4k"},
+			{Kind: opFS, Src: "tmpfs", Dst: filepath.Join(home, "link"), Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"},
+			// A mount point missing in a bound host tree is refused, not made.
+			{Kind: opFS, Src: "tmpfs", Dst: filepath.Join(home, "real", "made-by-agentrun"), Dir: true, Data: "size=4k"},
+		}
+		if err := buildRoot(base, ops); !errors.Is(err, unix.ENOENT) {
+			return errors.New("a mount point missing in a host directory was not refused: " + errString(err))
+		}
+		// On the host (this namespace's view of it), the link's target is untouched.
+		if b, err := os.ReadFile(secret); err != nil || string(b) != "host secret" {
+			return errors.New("the host's link target was covered: " + string(b))
+		}
+		// In the new root, the deny is where the link leads there (created in agentrun's
+		// own tmpfs), and the bound tree is the user's.
+		var st unix.Stat_t
+		if err := unix.Stat(filepath.Join(base, filepath.Dir(secret)), &st); err != nil {
+			return err
+		}
+		if st.Mode&0o777 != 0 {
+			return errors.New("the deny mount is not at the link's target inside the root")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(home, "real", "made-by-agentrun")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a mount point was created in the user's directory: %v", err)
+	}
+}
+
+// TestBuildRootReadOnlyAllTheWayDown binds a tree read-only that has a writable mount inside:
+// the whole tree is read-only in the new root (MS_RDONLY on a recursive bind would have left
+// the submount writable), and the same tree bound read-write stays writable.
+func TestBuildRootReadOnlyAllTheWayDown(t *testing.T) {
+	tree := t.TempDir()
+	sub := filepath.Join(tree, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	err := inMountNamespace(t, func() error {
+		if err := unix.Mount("tmpfs", sub, "tmpfs", 0, "size=64k"); err != nil {
+			return err
+		}
+		ops := []mountOp{
+			{Kind: opBind, Src: tree, Dst: "/ro", Dir: true, Flags: roFlags},
+			{Kind: opBind, Src: tree, Dst: "/rw", Dir: true, Flags: rwFlags},
+		}
+		if err := buildRoot(base, ops); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(base, "ro", "sub", "x"), nil, 0o644); !errors.Is(err, unix.EROFS) {
+			return errors.New("a submount of a read-only bind is writable: " + errString(err))
+		}
+		if err := os.WriteFile(filepath.Join(base, "rw", "sub", "x"), nil, 0o644); err != nil {
+			return errors.New("a submount of a read-write bind is not writable: " + err.Error())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return err.Error()
+}

@@ -10,7 +10,7 @@ import (
 	"github.com/agentrun/agentrun/profiles"
 )
 
-// Backend is the Linux platform.Backend: containers made with libcontainer, or the
+// Backend is the Linux platform.Backend: sandboxes agentrun builds itself, or the
 // Landlock + seccomp tier where namespaces cannot be had.
 type Backend struct {
 	Sandbox

@@ -53,7 +53,7 @@ func (j *fileJudge) ours(p *procInfo) bool {
 // leaving release nothing to close.
 func (j *fileJudge) judge(a *fileAccess) {
 	if int64(a.pid) == j.stagePid.Load() || (a.op != "exec" && j.ours(a.proc)) {
-		return // the stage and libcontainer's init setting the sandbox up
+		return // the stage setting the sandbox up
 	}
 	if a.access == profiles.AccessWrite {
 		for _, p := range a.paths {

@@ -39,3 +39,36 @@ func TestFrontEndKnowsNoBackend(t *testing.T) {
 		}
 	}
 }
+
+// TestNoContainerRuntime checks that agentrun builds its sandbox itself: neither
+// libcontainer's container lifecycle (its root package, runc init's nsenter) nor anything that
+// only serves it is linked in; its seccomp, AppArmor and configuration packages may be.
+func TestNoContainerRuntime(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-tags", "seccomp", "../cmd/agentrun").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	allowed := map[string]bool{
+		"github.com/opencontainers/runc/libcontainer/seccomp":          true,
+		"github.com/opencontainers/runc/libcontainer/seccomp/patchbpf": true,
+		"github.com/opencontainers/runc/libcontainer/configs":          true,
+		"github.com/opencontainers/runc/libcontainer/apparmor":         true,
+		"github.com/opencontainers/runc/internal/linux":                true, // used by apparmor
+		"github.com/opencontainers/runc/internal/pathrs":               true, // used by apparmor
+	}
+	found := false
+	for _, p := range strings.Fields(string(out)) {
+		if !strings.HasPrefix(p, "github.com/opencontainers/runc/") {
+			continue
+		}
+		if p == "github.com/opencontainers/runc/libcontainer/seccomp" {
+			found = true
+		}
+		if !allowed[p] {
+			t.Errorf("cmd/agentrun links %s: only libcontainer's seccomp, AppArmor and configuration packages belong in agentrun", p)
+		}
+	}
+	if !found {
+		t.Error("go list shows no libcontainer/seccomp: the check would prove nothing")
+	}
+}

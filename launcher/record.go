@@ -15,13 +15,12 @@ import (
 // launch: it is opened at the run's first event, or at its end, and the run is recorded with
 // the time it started. Audit mode, whose record is the point of the run, opens it first.
 type runRecord struct {
-	once    sync.Once
-	ready   chan struct{} // closed once st, run and err are set
-	st      *store.Store
-	run     *store.Run
-	err     error
-	info    store.RunInfo
-	started time.Time
+	once  sync.Once
+	ready chan struct{} // closed once st, run and err are set
+	st    *store.Store
+	run   *store.Run
+	err   error
+	info  store.RunInfo
 }
 
 // startRecord prepares this run's record; begin (or the first event, or end) opens the store.

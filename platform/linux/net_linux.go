@@ -26,10 +26,6 @@ func newNetConfig() *netConfig {
 	return &netConfig{Addr4: netfilter.SandboxPrefix4.String(), Addr6: netfilter.SandboxPrefix6.String(), MTU: netfilter.MTU}
 }
 
-// netCapabilities are what the stage needs to create the TUN device and then to take that
-// power away again; the agent never has them.
-var netCapabilities = []string{"CAP_NET_ADMIN", "CAP_SETPCAP"}
-
 // setupTUN creates tun0 with the sandbox's addresses and default routes, and sends its
 // descriptor to agentrun, which serves it.
 func setupTUN(n *netConfig) error {

@@ -43,6 +43,13 @@ func setupTUN(n *netConfig) error {
 	if err := unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr); err != nil {
 		return fmt.Errorf("creating the TUN device: %w", err)
 	}
+	// Persistent: closing the last descriptor (agentrun's, at the end of the run) then only
+	// detaches it, and the device goes with the sandbox's network namespace, in the kernel's
+	// own time. Without it, that close unregisters the device and waits for RCU grace
+	// periods (≈ 20 ms here) while agentrun exits.
+	if err := unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 1); err != nil {
+		return fmt.Errorf("making the TUN device persistent: %w", err)
+	}
 	link, err := netlink.LinkByName("tun0")
 	if err != nil {
 		return fmt.Errorf("finding the TUN device: %w", err)

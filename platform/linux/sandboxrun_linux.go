@@ -35,13 +35,8 @@ type sandboxRun struct {
 // observer, and the AppArmor profile when it is used.
 func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 	p := r.stage
-	if res := r.pol.Resources; res != (profiles.Resources{}) {
-		if p.cg == nil {
-			return &platform.LayerError{Layer: "cgroups", Enforces: "the resource limits (" + res.String() + ")", Fix: "run with sudo (the agent still runs as you), or on cgroup v2 in a cgroup delegated to you"}
-		}
-		if err := p.cg.setLimits(res); err != nil {
-			return &platform.LayerError{Layer: "cgroups", Enforces: "the resource limits (" + res.String() + ")", Fix: err.Error()}
-		}
+	if err := p.setLimits(r.pol.Resources); err != nil {
+		return err
 	}
 	if !given[LayerSeccomp] {
 		// Always: the unix socket gate decides connects in every run, with or without events.
@@ -150,6 +145,9 @@ func (r *sandboxRun) serve() (*terminal, error) {
 		if err := p.egress.serve(r.pol, r.spec); err != nil {
 			return nil, err
 		}
+	}
+	if err := p.joinErr(); err != nil {
+		return nil, err
 	}
 	fds, err := p.link.recvHandover()
 	if err != nil {

@@ -3,6 +3,7 @@ package linux
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"runtime"
 	"syscall"
 
+	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/profiles"
 	"golang.org/x/sys/unix"
 )
 
@@ -30,6 +33,11 @@ type stageProc struct {
 	self     string
 	undo     []func()      // run last first by close
 	released chan struct{} // closed by close: the keeper lets its thread go (see launchStage)
+	joined   chan error    // the keeper's join
+	limits   chan profiles.Resources
+	// joinResult is what joined said, once joinDone.
+	joinResult error
+	joinDone   bool
 }
 
 // stageIO is the standard I/O the stage, and so the agent, gets.
@@ -66,17 +74,69 @@ func launchStage(root string, cgroups bool, cgroupParent string, sio stageIO) (*
 		defer runtime.UnlockOSThread()
 		p, err := startStage(root, cgroups, cgroupParent, sio)
 		c <- result{p, err}
-		if err == nil {
-			<-p.released
+		if err != nil {
+			return
 		}
+		// The stage builds its root meanwhile, and waits for this before it goes further.
+		p.joined <- p.join()
+		<-p.released
 	}()
 	r := <-c
 	return r.p, r.err
 }
 
+// join moves the stage into the run's cgroup (on cgroup v1, where it could not be cloned into
+// it: the move waits for an RCU grace period, ≈ 10 ms, while agentrun plans the run and the
+// stage builds its root), sets the limits once Run has them (after the move: a limit written
+// during it would wait for it), and tells the stage to go on.
+func (p *stageProc) join() error {
+	err := func() error {
+		if p.cg != nil {
+			if err := p.cg.join(p.cmd.Process.Pid); err != nil {
+				return err
+			}
+		}
+		var res profiles.Resources
+		select {
+		case res = <-p.limits:
+		case <-p.released:
+			return errors.New("the run ended before it started")
+		}
+		if res != (profiles.Resources{}) {
+			if err := p.cg.setLimits(res); err != nil {
+				return &platform.LayerError{Layer: "cgroups", Enforces: "the resource limits (" + res.String() + ")", Fix: err.Error()}
+			}
+		}
+		return p.link.proceed()
+	}()
+	if err != nil {
+		_ = p.cmd.Process.Kill()
+	}
+	return err
+}
+
+// setLimits hands the run's limits to the stage's keeper, which sets them before the stage
+// goes on (see join); the run's cgroup must exist when there are any.
+func (p *stageProc) setLimits(res profiles.Resources) error {
+	if res != (profiles.Resources{}) && p.cg == nil {
+		return &platform.LayerError{Layer: "cgroups", Enforces: "the resource limits (" + res.String() + ")", Fix: "run with sudo (the agent still runs as you), or on cgroup v2 in a cgroup delegated to you"}
+	}
+	p.limits <- res
+	return nil
+}
+
+// joinErr is why the stage could not be moved into its cgroup, once that is done.
+func (p *stageProc) joinErr() error {
+	if p.joinDone {
+		return p.joinResult
+	}
+	p.joinResult, p.joinDone = <-p.joined, true
+	return p.joinResult
+}
+
 // startStage is launchStage's work, on the keeper's locked thread.
 func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p *stageProc, err error) {
-	p = &stageProc{id: newRunID(), root: root, rootless: os.Geteuid() != 0, tty: isTerminal(sio.stdin), released: make(chan struct{})}
+	p = &stageProc{id: newRunID(), root: root, rootless: os.Geteuid() != 0, tty: isTerminal(sio.stdin), released: make(chan struct{}), joined: make(chan error, 1), limits: make(chan profiles.Resources, 1)}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -114,12 +174,7 @@ func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p 
 		return p, &cloneError{err}
 	}
 	p.egress.child.Close()
-	if p.cg != nil {
-		if err := p.cg.join(p.cmd.Process.Pid); err != nil {
-			return p, err
-		}
-	}
-	return p, p.link.proceed()
+	return p, nil
 }
 
 // command is the stage's command line, descriptors and namespaces.

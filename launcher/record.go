@@ -12,8 +12,9 @@ import (
 )
 
 // runRecord is one run's record in the event store. In enforce mode the store stays off the
-// launch: it is opened at the run's first event, or at its end, and the run is recorded with
-// the time it started. Audit mode, whose record is the point of the run, opens it first.
+// launch: it is opened once the agent runs (platform.Spec.Started), or at the run's first
+// event or its end if those come first, and the run is recorded with the time it started.
+// Audit mode, whose record is the point of the run, opens it before the launch.
 type runRecord struct {
 	once  sync.Once
 	ready chan struct{} // closed once st, run and err are set

@@ -114,6 +114,8 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		Events:           sink,
 		Trace:            opts.Trace,
 		GitWatch:         &platform.GitWatch{},
+		// The store opens once the agent runs, beside it: never on the launch.
+		Started: func() { go rec.begin() },
 	}
 	after := prepareAfterRun(plan, inv, stdio)
 	after.git = spec.GitWatch

@@ -42,6 +42,9 @@ type Spec struct {
 	Events events.Sink
 	// Trace records every access, not only those enforce mode denies.
 	Trace bool
+	// Started, when set, is called once the agent runs (the sandbox is built), from the
+	// backend's goroutine: work that must not delay the launch can begin then.
+	Started func()
 	// GitWatch, when set, learns whether the agent wrote to what could be a git repository's
 	// control files, so that the search for repositories after the run can be skipped when
 	// it did not.

@@ -78,6 +78,9 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 			}
 		}
 	}
+	if spec.Started != nil {
+		spec.Started()
+	}
 	werr := cmd.Wait()
 	code := exitCode(cmd.ProcessState, werr)
 	if code < 0 {

@@ -123,6 +123,9 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 		}
 		return 0, err
 	}
+	if r.spec.Started != nil {
+		r.spec.Started()
+	}
 	werr := p.cmd.Wait()
 	if term != nil {
 		term.drain()

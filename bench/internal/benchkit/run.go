@@ -27,6 +27,10 @@ type Subject struct {
 	Optional bool
 	// Skipped says why the command was not measured; "" when it was.
 	Skipped string
+	// Status is the exit status that means the command did its work: 0 for most, 1 for a
+	// search that must read every file because nothing matches (rg, grep). Any other status
+	// ends the benchmark (or skips an Optional subject).
+	Status int
 
 	Times []time.Duration
 	// TreePeak is wait4's ru_maxrss of each run, in KiB: the largest resident set among the
@@ -78,8 +82,11 @@ func (s *Subject) once(dir string, record bool) error {
 	start := time.Now()
 	err := cmd.Run()
 	elapsed := time.Since(start)
-	if err != nil {
-		return fmt.Errorf("%s: %v: %s", s.Name, err, strings.TrimSpace(out.String()))
+	if cmd.ProcessState == nil {
+		return fmt.Errorf("%s: %v", s.Name, err)
+	}
+	if code := cmd.ProcessState.ExitCode(); code != s.Status {
+		return fmt.Errorf("%s: %s, want exit status %d: %s", s.Name, cmd.ProcessState, s.Status, strings.TrimSpace(out.String()))
 	}
 	if !record {
 		return nil

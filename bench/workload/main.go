@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
@@ -102,13 +103,13 @@ func run(n, treeFiles, repoFiles, modules int) error {
 
 	tree, repo, mods, gomod := filepath.Join(dir, "tree"), filepath.Join(dir, "repo"), filepath.Join(dir, "node"), filepath.Join(dir, "gomod")
 	workloads := []*workload{
-		{name: fmt.Sprintf("`rg -q` over %d files", treeFiles), tool: "rg", install: "apt-get install ripgrep",
+		{name: "`rg -q` over " + count(treeFiles) + " files", tool: "rg", install: "apt-get install ripgrep",
 			argv: []string{"rg", "-q", pattern, tree}, status: 1},
-		{name: fmt.Sprintf("`grep -r -q` over %d files", treeFiles), tool: "grep", install: "apt-get install grep",
+		{name: "`grep -r -q` over " + count(treeFiles) + " files", tool: "grep", install: "apt-get install grep",
 			argv: []string{"grep", "-r", "-q", pattern, tree}, status: 1},
-		{name: fmt.Sprintf("`git status` on %d files", repoFiles), tool: "git", install: "apt-get install git",
+		{name: "`git status` on " + count(repoFiles) + " files", tool: "git", install: "apt-get install git",
 			argv: []string{"git", "-C", repo, "status", "--porcelain"}},
-		{name: fmt.Sprintf("`node -e` requiring %d modules", modules), tool: "node", install: "apt-get install nodejs",
+		{name: "`node -e` requiring " + count(modules) + " modules", tool: "node", install: "apt-get install nodejs",
 			argv: []string{"node", "-e", nodeScript(modules), mods}},
 		{name: "warm `go build ./...`, 6 packages", tool: "go", install: "https://go.dev/doc/install",
 			argv: []string{"go", "build", "-C", gomod, "./..."}},
@@ -231,6 +232,15 @@ func report(n int, ws []*workload, launch *workload) {
 }
 
 var ms = benchkit.Ms
+
+// count writes n with thousands separated: 16,000.
+func count(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
 
 // ratio is a/b, or "–" when b is not positive (a workload no slower than its launch).
 func ratio(a, b time.Duration) string {

@@ -89,9 +89,9 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 	inv := userdirs.Current()
 	uid, gid, groups := inv.UID, inv.GID, inv.Groups
 	if os.Geteuid() != 0 {
-		// Without privileges the agent runs as root of its own user namespace, which maps
-		// to this user (see platform/linux).
-		uid, gid, groups = 0, 0, nil
+		// Without privileges the agent is this user in a user namespace that maps only them
+		// (see platform/linux): no other groups can be set there.
+		groups = nil
 	}
 	env := AgentEnv(plan.Policy, os.Environ())
 	if inv.Sudo {

@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,7 +58,13 @@ func newRunCgroup(id string, parent string) (*runCgroup, error) {
 		}
 		c.m = m
 	}
-	if err := c.m.Apply(-1); err != nil { // -1: make the directories, move nobody
+	// -1: make the directories, move nobody. Another run that just ended may remove the
+	// (then empty) "agentrun" parent between the parent's mkdir and the child's: try again.
+	err := c.m.Apply(-1)
+	for try := 0; errors.Is(err, os.ErrNotExist) && try < 5; try++ {
+		err = c.m.Apply(-1)
+	}
+	if err != nil {
 		c.destroy()
 		return nil, fmt.Errorf("creating the sandbox's cgroup: %w", err)
 	}

@@ -21,7 +21,7 @@ func doctor(w io.Writer, h Host) error {
 	if h.Root {
 		fmt.Fprintf(tw, "  privileges\troot\n")
 	} else {
-		fmt.Fprintf(tw, "  privileges\tuser %d (rootless: a user namespace maps you to the sandbox's root)\n", os.Getuid())
+		fmt.Fprintf(tw, "  privileges\tuser %d (rootless: a user namespace maps you to yourself)\n", os.Getuid())
 	}
 	if h.LandlockABI > 0 {
 		fmt.Fprintf(tw, "  landlock\tABI %d (agentrun uses up to 7)\n", h.LandlockABI)

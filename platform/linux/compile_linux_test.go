@@ -2,8 +2,6 @@ package linux
 
 import (
 	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -16,20 +14,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./platform/linux -update)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs; run go test ./platform/linux -update and review the diff\n%s", path, got)
-	}
+	profilestest.Golden(t, "platform/linux", name, got, *update)
 }
 
 func TestCompileSeccompGolden(t *testing.T) {

@@ -90,15 +90,7 @@ func (b *rootBuilder) do(op mountOp) error {
 	defer unix.Close(target)
 	switch op.Kind {
 	case opBind:
-		src, err := unix.OpenTree(unix.AT_FDCWD, op.Src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
-		if err != nil {
-			if op.Quiet && errors.Is(err, unix.ENOENT) {
-				return nil
-			}
-			return fmt.Errorf("cloning %s: %w", op.Src, err)
-		}
-		defer unix.Close(src)
-		return attach(src, target, op.Flags)
+		return cloneOnto(unix.AT_FDCWD, op, target)
 	case opSelf:
 		in, err := b.resolve(op.Src, unix.O_PATH)
 		if err != nil {
@@ -108,12 +100,7 @@ func (b *rootBuilder) do(op mountOp) error {
 			return err
 		}
 		defer unix.Close(in)
-		src, err := unix.OpenTree(in, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH|unix.AT_RECURSIVE)
-		if err != nil {
-			return fmt.Errorf("cloning %s: %w", op.Src, err)
-		}
-		defer unix.Close(src)
-		return attach(src, target, op.Flags)
+		return cloneOnto(in, op, target)
 	case opFS:
 		if err := unix.Mount(op.Src, procFdPath(target), op.Src, uintptr(op.Flags), op.Data); err != nil {
 			return err
@@ -129,6 +116,24 @@ func (b *rootBuilder) do(op mountOp) error {
 		return b.markOwn(fd)
 	}
 	return fmt.Errorf("unknown step %q", op.Kind)
+}
+
+// cloneOnto clones the tree at op.Src (or at dir itself, when dir is a descriptor of it) and
+// attaches it on target with op's flags.
+func cloneOnto(dir int, op mountOp, target int) error {
+	path, flags := op.Src, uint(unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	if dir != unix.AT_FDCWD {
+		path, flags = "", flags|unix.AT_EMPTY_PATH
+	}
+	src, err := unix.OpenTree(dir, path, flags)
+	if err != nil {
+		if op.Quiet && errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		return fmt.Errorf("cloning %s: %w", op.Src, err)
+	}
+	defer unix.Close(src)
+	return attach(src, target, op.Flags)
 }
 
 // attach sets flags on every mount of the detached tree src, then puts it on target.

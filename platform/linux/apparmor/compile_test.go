@@ -21,20 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./platform/linux/apparmor -update)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs; run go test ./platform/linux/apparmor -update and review the diff\n%s", path, got)
-	}
+	profilestest.Golden(t, "platform/linux/apparmor", name, got, *update)
 }
 
 // goldenEnv is the fixed launch the golden files are resolved for, so they do not depend on

@@ -21,15 +21,18 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	osuser "os/user"
 	"path/filepath"
+	"strconv"
 
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
 )
 
 func main() {
 	n := flag.Int("n", 40, "runs of each command")
+	user := flag.String("rootless", "", "also run agentrun and bwrap as this unprivileged `USER` (setpriv), the way most people run it")
 	flag.Parse()
-	if err := run(*n); err != nil {
+	if err := run(*n, *user); err != nil {
 		fmt.Fprintf(os.Stderr, "launch: %v\n", err)
 		os.Exit(1)
 	}
@@ -38,7 +41,7 @@ func main() {
 // The command bubblewrap is compared with: every namespace, the host read-only, /dev and /proc.
 var bwrapArgs = []string{"--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "/bin/true"}
 
-func run(n int) error {
+func run(n int, user string) error {
 	dir, bin, err := benchkit.Fixture("", "agentrun-bench-")
 	if err != nil {
 		return err
@@ -57,6 +60,17 @@ func run(n int) error {
 	base := &benchkit.Subject{Name: "`agentrun --profile base --network=none`", Argv: []string{bin, "--profile", "base", "--network=none", "--", "/bin/true"}, ReportsPeak: true}
 	egress := &benchkit.Subject{Name: "`agentrun --profile egress` (base + `network.allow`)", Argv: []string{bin, "--profile", netProfile, "--", "/bin/true"}, ReportsPeak: true}
 	subjects := []*benchkit.Subject{bare, bw, base, egress}
+	var userBw, userBase *benchkit.Subject
+	if user != "" {
+		as, home, err := asUser(dir, user)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(home)
+		userBw = &benchkit.Subject{Name: "`bwrap …` as " + user, Argv: append(as, append([]string{bwrap}, bwrapArgs...)...)}
+		userBase = &benchkit.Subject{Name: "`agentrun --profile base --network=none` as " + user, Argv: append(as, bin, "--profile", "base", "--network=none", "--", "/bin/true")}
+		subjects = append(subjects, userBw, userBase)
+	}
 	fmt.Fprintf(os.Stderr, "launch: %d runs of each of %d commands…\n", n, len(subjects))
 	if err := benchkit.Interleave(dir, n, subjects); err != nil {
 		return err
@@ -65,15 +79,42 @@ func run(n int) error {
 	var rows [][]string
 	bwMedian := benchkit.Median(bw.Times)
 	for _, s := range subjects {
-		m := benchkit.Median(s.Times)
+		m, ref := benchkit.Median(s.Times), bwMedian
+		if s == userBase {
+			ref = benchkit.Median(userBw.Times) // against bwrap as the same user
+		}
 		own := "–"
 		if s.ReportsPeak {
 			own = benchkit.MiB(s.OwnPeak)
 		}
 		rows = append(rows, []string{s.Name, benchkit.Ms(m), benchkit.Ms(benchkit.Percentile(s.Times, 0.9)),
-			benchkit.Ratio(m, bwMedian), goals[s], own, benchkit.MiB(s.TreePeak)})
+			benchkit.Ratio(m, ref), goals[s], own, benchkit.MiB(s.TreePeak)})
 	}
 	fmt.Printf("%s (`go run ./bench/launch -n %d`)\n\n", benchkit.Machine(n), n)
 	benchkit.Table(os.Stdout, []string{"… -- /bin/true", "median", "p90", "× bwrap", "goal", "agentrun's own peak RSS", "peak RSS, largest process"}, rows)
 	return nil
+}
+
+// asUser is the command prefix that runs a command as user, with a home of their own made
+// beside the fixture (not in it: the fixture is the workspace); the fixture is made
+// traversable for them. The caller removes home.
+func asUser(dir, user string) (prefix []string, home string, err error) {
+	u, err := osuser.Lookup(user)
+	if err != nil {
+		return nil, "", fmt.Errorf("-rootless %s: %w", user, err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return nil, "", err
+	}
+	if home, err = os.MkdirTemp("", "agentrun-bench-home-"); err != nil {
+		return nil, "", err
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if err := os.Chown(home, uid, gid); err != nil {
+		os.RemoveAll(home)
+		return nil, "", err
+	}
+	return []string{"setpriv", "--reuid=" + u.Uid, "--regid=" + u.Gid, "--init-groups",
+		"env", "HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, ".local/state"), "XDG_RUNTIME_DIR="}, home, nil
 }

@@ -144,7 +144,7 @@ func decodeAccess(req *seccompNotif, listener int, own *ownFS) (fileAccess, bool
 		}
 		fulls = append(fulls, full)
 	}
-	v, err := openView(pid)
+	v, err := own.view(pid)
 	if err != nil {
 		return fileAccess{}, false
 	}

@@ -17,8 +17,9 @@ import (
 // where the walk found them on the agent's procfs, one at a time (jump). The unix socket gate
 // and the file judge both look through it.
 type agentView struct {
-	root int // O_PATH descriptor of the process's root directory
-	tid  int // the calling thread, as agentrun's /proc numbers it
+	root   int  // O_PATH descriptor of the process's root directory
+	shared bool // root is the sandbox's, which ownFS holds: close leaves it open
+	tid    int  // the calling thread, as agentrun's /proc numbers it
 	// self and threadSelf are what the process's /proc/self and /proc/thread-self name
 	// (its pid and tid in its own PID namespace); read when first needed.
 	self, threadSelf string
@@ -37,7 +38,11 @@ func openView(tid int) (*agentView, error) {
 	return &agentView{root: fd, tid: tid}, nil
 }
 
-func (v *agentView) close() { unix.Close(v.root) }
+func (v *agentView) close() {
+	if !v.shared {
+		unix.Close(v.root)
+	}
+}
 
 // open opens the canonical path p in the view as an O_PATH descriptor, following no symlink
 // at all (p has none in its directories; one in its last element is opened itself).

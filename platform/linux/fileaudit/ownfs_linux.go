@@ -20,6 +20,20 @@ type ownFS struct {
 	// stay for the judge's lookups after its last process has exited (the #! lines of the
 	// last programs are read then); -1 until learnt.
 	mntNS int
+	// root is the sandbox's root directory (O_PATH), which every process of it shares: the
+	// views of later calls look through it rather than opening /proc/PID/root each time;
+	// valid with hasRoot.
+	root    int
+	hasRoot bool
+}
+
+// view is thread tid's view of its file system: through the sandbox's root once learnt,
+// opened from /proc/tid/root before.
+func (o *ownFS) view(tid int) (*agentView, error) {
+	if o.hasRoot {
+		return &agentView{root: o.root, tid: tid, shared: true}, nil
+	}
+	return openView(tid)
 }
 
 // ownMounts are the sandbox's own mount points (see containerConfig).
@@ -36,6 +50,9 @@ func (o *ownFS) learn(v *agentView) {
 	o.mntNS = -1
 	if fd, err := unix.Open("/proc/"+strconv.Itoa(v.tid)+"/ns/mnt", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
 		o.mntNS = fd
+	}
+	if fd, err := unix.Dup(v.root); err == nil {
+		o.root, o.hasRoot = fd, true
 	}
 	for _, p := range ownMounts {
 		fd, err := v.open(p, unix.O_DIRECTORY)
@@ -56,11 +73,15 @@ func (o *ownFS) forget() {
 	o.devs = nil
 }
 
-// close lets the sandbox's mount namespace go.
+// close lets the sandbox's mount namespace and root go.
 func (o *ownFS) close() {
 	if o.devs != nil && o.mntNS >= 0 {
 		unix.Close(o.mntNS)
 		o.mntNS = -1
+	}
+	if o.hasRoot {
+		unix.Close(o.root)
+		o.hasRoot = false
 	}
 }
 

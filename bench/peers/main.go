@@ -67,7 +67,8 @@ func run(n int) error {
 		return &benchkit.Subject{Name: "`codex sandbox` (" + version + ")", Argv: []string{path, "sandbox", "--", "/bin/true"}}, ""
 	})
 	srt := peer("srt", "@anthropic-ai/sandbox-runtime", func(path, version string) (*benchkit.Subject, string) {
-		return &benchkit.Subject{Name: "`srt -s SETTINGS` (" + version + ")", Argv: []string{path, "-s", settings, "--", "/bin/true"}}, ""
+		// srt leaves a socket in its temporary directory on every run: the fixture's, not /tmp.
+		return &benchkit.Subject{Name: "`srt -s SETTINGS` (" + version + ")", Argv: []string{"env", "TMPDIR=" + dir, path, "-s", settings, "--", "/bin/true"}}, ""
 	})
 	subjects := []*benchkit.Subject{bw, agentrun, codex, srt}
 	fmt.Fprintf(os.Stderr, "peers: %d runs of each command…\n", n)

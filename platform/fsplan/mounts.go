@@ -66,7 +66,8 @@ func HostStat(path string) (exists, dir bool) {
 // Build turns the policy's path rules into bind mounts. Every rule is expanded to the
 // existing paths it names (globs at launch time); a mount that changes nothing because an
 // enclosing mount already gives the same access is left out; a rule inside a stronger one
-// (a write inside a protected directory) yields to it. Mounts are ordered parents first.
+// (a write inside a protected directory) yields to it; a protect rule outside every read and
+// write root makes nothing visible. Mounts are ordered parents first.
 func Build(pol *profiles.Policy, stat StatFunc) Plan {
 	var plan Plan
 	best := map[string]Mount{}
@@ -122,6 +123,12 @@ func Build(pol *profiles.Policy, stat StatFunc) Plan {
 			continue // hidden already
 		case m.Access == Deny && enclosing == notVisible:
 			continue // not visible, nothing to hide
+		case m.Access == Protect && enclosing == notVisible:
+			// Protecting takes write access away; it never makes a path visible. A protect
+			// rule lands outside every read and write root when its path leads through a
+			// link (the rule's path is resolved), and a link in the workspace may be the
+			// agent's: following it must not bind what it names.
+			continue
 		case m.Access == enclosing:
 			continue // same access as the mount around it
 		case enclosing == Protect && m.Access != Deny:

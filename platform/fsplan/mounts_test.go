@@ -8,14 +8,14 @@ import (
 )
 
 // TestPlanFilesystem checks the order and pruning of mounts on a fixed host: parents first,
-// mounts that change nothing left out, protect kept only where it takes write access away,
-// deny only where something is visible.
+// mounts that change nothing left out, protect kept only where it takes write access away
+// (never where it would make a path visible), deny only where something is visible.
 func TestPlanFilesystem(t *testing.T) {
 	host := map[string]bool{ // path → is a directory
 		"/usr": true, "/etc": true, "/etc/cron.d": true, "/etc/shadow": false,
 		"/home/u": true, "/home/u/.ssh": true, "/home/u/.ssh/id_rsa": false, "/home/u/.aws": true,
 		"/home/u/proj": true, "/home/u/proj/.git/hooks": true, "/home/u/.bashrc": false,
-		"/home/u/.cache": true, "/opt/x": true,
+		"/home/u/.cache": true, "/opt/x": true, "/srv/linked/hooks": true,
 	}
 	stat := func(p string) (bool, bool) { dir, ok := host[p]; return ok, dir }
 	rules := func(paths ...string) []profiles.PathRule {
@@ -26,10 +26,12 @@ func TestPlanFilesystem(t *testing.T) {
 		return out
 	}
 	pol := &profiles.Policy{Filesystem: profiles.FilesystemPolicy{
-		Read:    rules("/usr", "/etc", "/home/u", "/usr/share", "/home/u/proj/docs", "/missing"),
-		Write:   rules("/home/u/proj", "/tmp", "/home/u/.cache", "/home/u/.ssh/sub"),
-		Deny:    rules("/etc/shadow", "/home/u/.ssh/id_rsa", "/home/u/.aws", "/opt/x", "/nothere"),
-		Protect: rules("/etc/cron.d", "/home/u/.bashrc", "/home/u/proj/.git/hooks", "/home/u/.ssh"),
+		Read:  rules("/usr", "/etc", "/home/u", "/usr/share", "/home/u/proj/docs", "/missing"),
+		Write: rules("/home/u/proj", "/tmp", "/home/u/.cache", "/home/u/.ssh/sub"),
+		Deny:  rules("/etc/shadow", "/home/u/.ssh/id_rsa", "/home/u/.aws", "/opt/x", "/nothere"),
+		// /srv/linked/hooks: where a protected workspace path leads through a link; outside
+		// every root, protecting it must not make it visible.
+		Protect: rules("/etc/cron.d", "/home/u/.bashrc", "/home/u/proj/.git/hooks", "/home/u/.ssh", "/srv/linked/hooks"),
 	}}
 	plan := Build(pol, stat)
 	var got []string

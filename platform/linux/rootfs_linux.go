@@ -17,8 +17,14 @@ import (
 // directory bound into the sandbox.
 type rootBuilder struct {
 	root int             // the new root, O_PATH
+	base string          // where the root is, as this process's descriptors name it
 	own  map[uint64]bool // devices of agentrun's tmpfs mounts
 }
+
+// errThroughLink is a mount point reached through a symbolic link (one in a bound host tree,
+// which an agent may have planted in a writable directory) that leads to nothing the sandbox
+// has: the step is skipped, so that nothing of the host enters the sandbox through a link.
+var errThroughLink = errors.New("the mount point is reached through a symbolic link to a path the sandbox does not have")
 
 // buildRoot mounts a tmpfs at base and builds the root in it.
 func buildRoot(base string, ops []mountOp) error {
@@ -35,6 +41,9 @@ func buildRoot(base string, ops []mountOp) error {
 	}
 	defer unix.Close(root)
 	b := &rootBuilder{root: root, own: map[uint64]bool{}}
+	if b.base, err = os.Readlink(procFdPath(root)); err != nil {
+		return fmt.Errorf("opening the sandbox's root: %w", err)
+	}
 	if err := b.markOwn(root); err != nil {
 		return err
 	}
@@ -80,9 +89,9 @@ func (b *rootBuilder) do(op mountOp) error {
 		}
 		return unix.Fchmod(fd, op.Mode) // the umask does not decide
 	}
-	target, err := b.target(op.Dst, op.Dir)
+	target, viaLink, err := b.target(op.Dst, op.Dir)
 	if err != nil {
-		if op.Quiet && errors.Is(err, unix.ENOENT) {
+		if errors.Is(err, errThroughLink) || op.Quiet && errors.Is(err, unix.ENOENT) {
 			return nil
 		}
 		return err
@@ -90,6 +99,9 @@ func (b *rootBuilder) do(op mountOp) error {
 	defer unix.Close(target)
 	switch op.Kind {
 	case opBind:
+		if viaLink {
+			return b.bindThroughLink(op, target)
+		}
 		return cloneOnto(unix.AT_FDCWD, op, target)
 	case opSelf:
 		in, err := b.resolve(op.Src, unix.O_PATH)
@@ -167,27 +179,36 @@ const resolveInRoot = unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS
 
 // resolve opens p, a path in the sandbox, inside the new root.
 func (b *rootBuilder) resolve(p string, flags int) (int, error) {
+	return b.resolveHow(p, flags, resolveInRoot)
+}
+
+func (b *rootBuilder) resolveHow(p string, flags int, how uint64) (int, error) {
 	rel := strings.Trim(p, "/")
 	if rel == "" {
 		rel = "."
 	}
-	return unix.Openat2(b.root, rel, &unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: resolveInRoot})
+	return unix.Openat2(b.root, rel, &unix.OpenHow{Flags: uint64(flags | unix.O_CLOEXEC), Resolve: how})
 }
 
 // target opens the mount point p, creating it (and its parents) when it is missing and its
-// parent is one of agentrun's own tmpfs mounts.
-func (b *rootBuilder) target(p string, dir bool) (int, error) {
-	fd, err := b.resolve(p, unix.O_PATH)
+// parent is one of agentrun's own tmpfs mounts; viaLink says that p leads through a symbolic
+// link inside the root. A missing mount point reached through a link is errThroughLink.
+func (b *rootBuilder) target(p string, dir bool) (fd int, viaLink bool, err error) {
+	fd, err = b.resolve(p, unix.O_PATH)
+	viaLink = b.throughLink(p)
 	if err == nil || !errors.Is(err, unix.ENOENT) {
-		return fd, err
+		return fd, viaLink, err
+	}
+	if viaLink {
+		return -1, true, errThroughLink
 	}
 	parent, name, err := b.parentOf(p)
 	if err != nil {
-		return -1, err
+		return -1, false, err
 	}
 	defer unix.Close(parent)
 	if err := b.mayCreateIn(parent); err != nil {
-		return -1, err
+		return -1, false, err
 	}
 	if dir {
 		err = unix.Mkdirat(parent, name, 0o755)
@@ -198,20 +219,47 @@ func (b *rootBuilder) target(p string, dir bool) (int, error) {
 		}
 	}
 	if err != nil && !errors.Is(err, unix.EEXIST) {
-		return -1, err
+		return -1, false, err
 	}
-	fd, err = unix.Openat2(parent, name, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC | unix.O_NOFOLLOW, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS})
-	if err != nil {
-		return -1, err
-	}
-	// A symlink that leads nowhere inside the root: a mount on it would follow it from the
-	// host's root.
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT == unix.S_IFLNK {
+	fd, err = unix.Openat2(parent, name, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS})
+	return fd, false, err
+}
+
+// throughLink reports whether p, in the root, leads through a symbolic link.
+func (b *rootBuilder) throughLink(p string) bool {
+	fd, err := b.resolveHow(p, unix.O_PATH, resolveInRoot|unix.RESOLVE_NO_SYMLINKS)
+	if err == nil {
 		unix.Close(fd)
-		return -1, fmt.Errorf("the mount point is a symbolic link that leads nowhere in the sandbox: %w", unix.ENOENT)
 	}
-	return fd, nil
+	return errors.Is(err, unix.ELOOP)
+}
+
+// bindThroughLink binds, at a mount point a link led to, the host's own tree at that same
+// path, found without following any link on the host: what the link names on the host is
+// never what is bound. Over agentrun's own file systems (the sandbox's /tmp, /dev), where the
+// path means something else on the host, nothing is bound.
+func (b *rootBuilder) bindThroughLink(op mountOp, target int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(target, &st); err != nil {
+		return err
+	}
+	if b.own[st.Dev] {
+		return nil
+	}
+	at, err := os.Readlink(procFdPath(target))
+	if err != nil {
+		return err
+	}
+	rel, ok := strings.CutPrefix(at, b.base+"/")
+	if !ok {
+		return fmt.Errorf("the mount point %s is outside the sandbox's root", at)
+	}
+	src, err := unix.Openat2(unix.AT_FDCWD, "/"+rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS})
+	if err != nil {
+		return fmt.Errorf("opening /%s on the host without following links: %w", rel, err)
+	}
+	defer unix.Close(src)
+	return cloneOnto(src, op, target)
 }
 
 // parentOf opens the directory p is in, creating the missing ones on the way in agentrun's

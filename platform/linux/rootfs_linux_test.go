@@ -127,3 +127,51 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// TestBuildRootBindsNothingThroughALink builds a root from a tree in which links were swapped
+// in after the plan was made (a concurrent agent in the same workspace): a bind reached
+// through a link that leads to agentrun's own tmpfs, or to nothing the root has, is skipped,
+// and what the link names on the host never comes in.
+func TestBuildRootBindsNothingThroughALink(t *testing.T) {
+	host := t.TempDir()
+	tree := filepath.Join(host, "tree")
+	own := filepath.Join(host, "own") // a tmpfs of agentrun's in the root; a directory with a secret on the host
+	for _, d := range []string{tree, own} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(own, "secret"), []byte("host secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, to := range map[string]string{"toown": own, "nowhere": filepath.Join(host, "nowhere-in-the-root")} {
+		if err := os.Symlink(to, filepath.Join(tree, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(host, "nowhere-in-the-root"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	err := inMountNamespace(t, func() error {
+		ops := []mountOp{
+			{Kind: opFS, Src: "tmpfs", Dst: own, Dir: true, Data: "size=64k", Own: true},
+			{Kind: opBind, Src: tree, Dst: tree, Dir: true, Flags: rwFlags},
+			{Kind: opBind, Src: filepath.Join(tree, "toown"), Dst: filepath.Join(tree, "toown"), Dir: true, Flags: roFlags},
+			{Kind: opBind, Src: filepath.Join(tree, "nowhere"), Dst: filepath.Join(tree, "nowhere"), Dir: true, Flags: roFlags},
+		}
+		if err := buildRoot(base, ops); err != nil {
+			return err
+		}
+		if _, err := os.Stat(filepath.Join(base, own, "secret")); !errors.Is(err, os.ErrNotExist) {
+			return errors.New("the host directory a link named was bound over the sandbox's own: " + errString(err))
+		}
+		if _, err := os.Stat(filepath.Join(base, host, "nowhere-in-the-root")); !errors.Is(err, os.ErrNotExist) {
+			return errors.New("a mount point was made where a link led out of the root: " + errString(err))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

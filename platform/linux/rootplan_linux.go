@@ -109,6 +109,9 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 		}
 		return 0
 	}
+	// The denials go on last, over every bind: a bind made after one (a protected path that a
+	// link leads into a denied directory) would uncover what it hides.
+	var denies []mountOp
 	for _, m := range fs.Mounts {
 		switch m.Access {
 		case fsplan.Read, fsplan.Protect:
@@ -117,9 +120,9 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 			ops = append(ops, mountOp{Kind: opBind, Src: m.Path, Dst: m.Path, Dir: m.Dir, Flags: rwFlags | noexec(m)})
 		case fsplan.Deny:
 			if m.Dir {
-				ops = append(ops, mountOp{Kind: opFS, Src: "tmpfs", Dst: m.Path, Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"})
+				denies = append(denies, mountOp{Kind: opFS, Src: "tmpfs", Dst: m.Path, Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"})
 			} else {
-				ops = append(ops, mountOp{Kind: opSelf, Src: denyFilePath, Dst: m.Path, Flags: roFlags | unix.MS_NOEXEC})
+				denies = append(denies, mountOp{Kind: opSelf, Src: denyFilePath, Dst: m.Path, Flags: roFlags | unix.MS_NOEXEC})
 			}
 		}
 	}
@@ -130,6 +133,7 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 		}
 		ops = append(ops, mountOp{Kind: opBind, Src: m.Path, Dst: m.Path, Dir: m.Dir, Flags: flags | unix.MS_NOEXEC})
 	}
+	ops = append(ops, denies...)
 	if resolv != "" {
 		ops = append(ops,
 			mountOp{Kind: opFile, Dst: resolvPath, Data: resolv, Mode: 0o644},

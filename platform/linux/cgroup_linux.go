@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/opencontainers/cgroups"
 	"github.com/opencontainers/cgroups/fs"
@@ -137,16 +136,11 @@ func (c *runCgroup) destroy() {
 	removeCgroupDirs(c.dirs)
 }
 
-// removeCgroupDirs removes a run's cgroup directories, retrying while they are busy, and then
-// agentrun's parent in each hierarchy if no other run uses it.
+// removeCgroupDirs removes a run's cgroup directories (RemovePath waits a while for one that
+// is still busy), and then agentrun's parent in each hierarchy if no other run uses it.
 func removeCgroupDirs(dirs []string) {
 	for _, d := range dirs {
-		for i := 0; i < 100; i++ {
-			if err := cgroups.RemovePath(d); err == nil {
-				break
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		_ = cgroups.RemovePath(d)
 		if parent := filepath.Dir(d); filepath.Base(parent) == "agentrun" {
 			_ = os.Remove(parent) // fails while another run's cgroup is in it
 		}

@@ -33,7 +33,7 @@ func newEgressLink() (*egressLink, error) {
 // serve waits for the TUN device and starts the stack on it.
 func (e *egressLink) serve(pol *profiles.Policy, spec *platform.Spec) error {
 	e.child.Close()
-	tun, err := recvFD(e.ours)
+	tun, err := recvTUN(e.ours)
 	if err != nil {
 		return fmt.Errorf("receiving the sandbox's TUN device (the stage failed to set up the network): %w", err)
 	}
@@ -91,4 +91,19 @@ func hostAddrs() []netip.Addr {
 		}
 	}
 	return out
+}
+
+// recvTUN receives the TUN device the stage sends (named by the message).
+func recvTUN(sock *os.File) (*os.File, error) {
+	name, fds, err := recvRights(sock, 64, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(fds) != 1 {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return nil, fmt.Errorf("expected one file descriptor, got %d", len(fds))
+	}
+	return os.NewFile(uintptr(fds[0]), string(name)), nil
 }

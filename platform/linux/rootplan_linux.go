@@ -160,8 +160,8 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 }
 
 func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
+	_, dir := fsplan.HostStat(p)
+	return dir
 }
 
 // tmpData is the mount data of the sandbox's /tmp, of n bytes at most (0: no bound but the

@@ -88,9 +88,6 @@ func (r *sandboxRun) setup() *sandboxSetup {
 		UnshareCgroup: p.cg != nil && p.cg.dirFD == nil,
 		AppArmor:      r.apparmor,
 	}
-	if s.Groups == nil {
-		s.Groups = []int{}
-	}
 	if p.tty {
 		s.Cols, s.Rows = terminalSize(r.spec.Stdin.(*os.File))
 	}
@@ -149,7 +146,7 @@ func (r *sandboxRun) serve() (*terminal, error) {
 			return nil, err
 		}
 	}
-	if err := p.joinErr(); err != nil {
+	if err := <-p.joined; err != nil {
 		return nil, err
 	}
 	fds, err := p.link.recvHandover()

@@ -152,35 +152,44 @@ func startSender() (send func(handover) error) {
 
 // recvHandover reads one handover from sock.
 func recvHandover(sock *os.File) (map[byte]*os.File, error) {
-	buf := make([]byte, 16)
-	oob := make([]byte, unix.CmsgSpace(4*4))
-	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	data, fds, err := recvRights(sock, 16, 4)
 	if err != nil {
 		return nil, err
 	}
-	if n == 0 {
-		return nil, fmt.Errorf("the stage ended")
-	}
-	var fds []int
-	if oobn > 0 {
-		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-		if err != nil || len(msgs) != 1 {
-			return nil, fmt.Errorf("expected one control message (%v)", err)
-		}
-		if fds, err = unix.ParseUnixRights(&msgs[0]); err != nil {
-			return nil, err
-		}
-	}
-	kinds := buf[1:n]
-	if buf[0] != 'H' || len(kinds) != len(fds) {
+	if len(data) == 0 || data[0] != 'H' || len(data)-1 != len(fds) {
 		for _, fd := range fds {
 			unix.Close(fd)
 		}
 		return nil, fmt.Errorf("malformed message from the stage")
 	}
 	out := map[byte]*os.File{}
-	for i, k := range kinds {
+	for i, k := range data[1:] {
 		out[k] = os.NewFile(uintptr(fds[i]), string(k))
 	}
 	return out, nil
+}
+
+// recvRights reads one message of up to size bytes and maxFDs descriptors (SCM_RIGHTS),
+// received close-on-exec. An empty message is the other end closing.
+func recvRights(sock *os.File, size, maxFDs int) ([]byte, []int, error) {
+	buf := make([]byte, size)
+	oob := make([]byte, unix.CmsgSpace(4*maxFDs))
+	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n == 0 && oobn == 0 {
+		return nil, nil, fmt.Errorf("the other end closed")
+	}
+	var fds []int
+	if oobn > 0 {
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil || len(msgs) != 1 {
+			return nil, nil, fmt.Errorf("expected one control message (%v)", err)
+		}
+		if fds, err = unix.ParseUnixRights(&msgs[0]); err != nil {
+			return nil, nil, err
+		}
+	}
+	return buf[:n], fds, nil
 }

@@ -33,11 +33,8 @@ type stageProc struct {
 	self     string
 	undo     []func()      // run last first by close
 	released chan struct{} // closed by close: the keeper lets its thread go (see launchStage)
-	joined   chan error    // the keeper's join
+	joined   chan error    // the keeper's join, read once by sandboxRun.serve
 	limits   chan profiles.Resources
-	// joinResult is what joined said, once joinDone.
-	joinResult error
-	joinDone   bool
 }
 
 // stageIO is the standard I/O the stage, and so the agent, gets.
@@ -104,7 +101,7 @@ func (p *stageProc) join() error {
 		}
 		if res != (profiles.Resources{}) {
 			if err := p.cg.setLimits(res); err != nil {
-				return &platform.LayerError{Layer: "cgroups", Enforces: "the resource limits (" + res.String() + ")", Fix: err.Error()}
+				return limitsError(res, err.Error())
 			}
 		}
 		return p.link.proceed()
@@ -115,23 +112,19 @@ func (p *stageProc) join() error {
 	return err
 }
 
+// limitsError is the cgroups layer failing to set limits res, with the fix.
+func limitsError(res profiles.Resources, fix string) error {
+	return &platform.LayerError{Layer: "cgroups", Enforces: "the resource limits (" + res.String() + ")", Fix: fix}
+}
+
 // setLimits hands the run's limits to the stage's keeper, which sets them before the stage
 // goes on (see join); the run's cgroup must exist when there are any.
 func (p *stageProc) setLimits(res profiles.Resources) error {
 	if res != (profiles.Resources{}) && p.cg == nil {
-		return &platform.LayerError{Layer: "cgroups", Enforces: "the resource limits (" + res.String() + ")", Fix: "run with sudo (the agent still runs as you), or on cgroup v2 in a cgroup delegated to you"}
+		return limitsError(res, "run with sudo (the agent still runs as you), or on cgroup v2 in a cgroup delegated to you")
 	}
 	p.limits <- res
 	return nil
-}
-
-// joinErr is why the stage could not be moved into its cgroup, once that is done.
-func (p *stageProc) joinErr() error {
-	if p.joinDone {
-		return p.joinResult
-	}
-	p.joinResult, p.joinDone = <-p.joined, true
-	return p.joinResult
 }
 
 // startStage is launchStage's work, on the keeper's locked thread.

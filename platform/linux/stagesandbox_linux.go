@@ -10,8 +10,8 @@ import (
 )
 
 // setupSandbox is the stage's work in its new namespaces, up to the point where it confines
-// itself: the root, the host name, loopback, the cgroup, the TUN device, the terminal, and
-// then no privileges. It returns the terminal's agent end when the agent gets one.
+// itself: the root, the host name, loopback, the cgroup, the TUN device, the terminal, the
+// AppArmor profile for the agent, and then no privileges. It returns the terminal's agent end when the agent gets one.
 func setupSandbox(cfg *stageConfig) (tty *os.File, master *os.File, err error) {
 	s := cfg.Sandbox
 	if err := buildRoot(s.Base, s.Ops); err != nil {
@@ -50,14 +50,15 @@ func setupSandbox(cfg *stageConfig) (tty *os.File, master *os.File, err error) {
 			return nil, nil, err
 		}
 	}
-	if err := dropPrivileges(s); err != nil {
-		return nil, nil, err
-	}
 	if s.AppArmor != "" {
-		// Applies at the agent's execve (the fork inherits it).
+		// Applies at the agent's execve (the fork inherits it); before no_new_privs, which
+		// limits the transitions a confined task may ask for.
 		if err := apparmor.ApplyProfile(s.AppArmor); err != nil {
 			return nil, nil, fmt.Errorf("applying the AppArmor profile %s: %w", s.AppArmor, err)
 		}
+	}
+	if err := dropPrivileges(s); err != nil {
+		return nil, nil, err
 	}
 	return tty, master, nil
 }

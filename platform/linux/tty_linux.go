@@ -160,22 +160,3 @@ func (t *terminal) restore() {
 		t.master.Close()
 	}
 }
-
-// recvFD receives one file descriptor sent with SCM_RIGHTS.
-func recvFD(sock *os.File) (*os.File, error) {
-	name := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(int(sock.Fd()), name, oob, 0)
-	if err != nil {
-		return nil, err
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return nil, fmt.Errorf("expected one control message (%v)", err)
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return nil, fmt.Errorf("expected one file descriptor (%v)", err)
-	}
-	return os.NewFile(uintptr(fds[0]), string(name[:n])), nil
-}

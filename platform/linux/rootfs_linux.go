@@ -130,10 +130,10 @@ func (b *rootBuilder) do(op mountOp) error {
 	return fmt.Errorf("unknown step %q", op.Kind)
 }
 
-// cloneOnto clones the tree at op.Src (or at dir itself, when dir is a descriptor of it) and
-// attaches it on target with op's flags.
+// cloneOnto clones the host's tree at op.Dst (or at dir itself, when dir is a descriptor of
+// it) and attaches it on target with op's flags.
 func cloneOnto(dir int, op mountOp, target int) error {
-	path, flags := op.Src, uint(unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
+	path, flags := op.Dst, uint(unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
 	if dir != unix.AT_FDCWD {
 		path, flags = "", flags|unix.AT_EMPTY_PATH
 	}
@@ -142,7 +142,7 @@ func cloneOnto(dir int, op mountOp, target int) error {
 		if op.Quiet && errors.Is(err, unix.ENOENT) {
 			return nil
 		}
-		return fmt.Errorf("cloning %s: %w", op.Src, err)
+		return fmt.Errorf("cloning the tree for %s: %w", op.Dst, err)
 	}
 	defer unix.Close(src)
 	return attach(src, target, op.Flags)

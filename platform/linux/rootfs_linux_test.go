@@ -54,7 +54,7 @@ func TestBuildRootStaysInTheRoot(t *testing.T) {
 	err := inMountNamespace(t, func() error {
 		ops := []mountOp{
 			{Kind: opFile, Dst: denyFilePath},
-			{Kind: opBind, Src: home, Dst: home, Dir: true, Flags: rwFlags},
+			{Kind: opBind, Dst: home, Dir: true, Flags: rwFlags},
 			// The link's target, as the sandbox sees it, is made in agentrun's tmpfs.
 			{Kind: opFS, Src: "tmpfs", Dst: filepath.Dir(secret), Dir: true, Flags: unix.MS_RDONLY, Data: "mode=755,size=4k"},
 			{Kind: opFS, Src: "tmpfs", Dst: filepath.Join(home, "link"), Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"},
@@ -91,27 +91,31 @@ func TestBuildRootStaysInTheRoot(t *testing.T) {
 // the whole tree is read-only in the new root (MS_RDONLY on a recursive bind would have left
 // the submount writable), and the same tree bound read-write stays writable.
 func TestBuildRootReadOnlyAllTheWayDown(t *testing.T) {
-	tree := t.TempDir()
-	sub := filepath.Join(tree, "sub")
-	if err := os.Mkdir(sub, 0o755); err != nil {
-		t.Fatal(err)
+	host := t.TempDir()
+	ro, rw := filepath.Join(host, "ro"), filepath.Join(host, "rw") // a tree each, a writable mount inside
+	for _, d := range []string{ro, rw} {
+		if err := os.MkdirAll(filepath.Join(d, "sub"), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
 	base := t.TempDir()
 	err := inMountNamespace(t, func() error {
-		if err := unix.Mount("tmpfs", sub, "tmpfs", 0, "size=64k"); err != nil {
-			return err
+		for _, d := range []string{ro, rw} {
+			if err := unix.Mount("tmpfs", filepath.Join(d, "sub"), "tmpfs", 0, "size=64k"); err != nil {
+				return err
+			}
 		}
 		ops := []mountOp{
-			{Kind: opBind, Src: tree, Dst: "/ro", Dir: true, Flags: roFlags},
-			{Kind: opBind, Src: tree, Dst: "/rw", Dir: true, Flags: rwFlags},
+			{Kind: opBind, Dst: ro, Dir: true, Flags: roFlags},
+			{Kind: opBind, Dst: rw, Dir: true, Flags: rwFlags},
 		}
 		if err := buildRoot(base, ops); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(base, "ro", "sub", "x"), nil, 0o644); !errors.Is(err, unix.EROFS) {
+		if err := os.WriteFile(filepath.Join(base, ro, "sub", "x"), nil, 0o644); !errors.Is(err, unix.EROFS) {
 			return errors.New("a submount of a read-only bind is writable: " + errString(err))
 		}
-		if err := os.WriteFile(filepath.Join(base, "rw", "sub", "x"), nil, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(base, rw, "sub", "x"), nil, 0o644); err != nil {
 			return errors.New("a submount of a read-write bind is not writable: " + err.Error())
 		}
 		return nil
@@ -156,7 +160,7 @@ func TestBuildRootBindsNothingThroughALink(t *testing.T) {
 	err := inMountNamespace(t, func() error {
 		ops := []mountOp{
 			{Kind: opFS, Src: "tmpfs", Dst: own, Dir: true, Data: "size=64k", Own: true},
-			{Kind: opBind, Src: tree, Dst: tree, Dir: true, Flags: rwFlags},
+			{Kind: opBind, Dst: tree, Dir: true, Flags: rwFlags},
 			{Kind: opBind, Src: filepath.Join(tree, "toown"), Dst: filepath.Join(tree, "toown"), Dir: true, Flags: roFlags},
 			{Kind: opBind, Src: filepath.Join(tree, "nowhere"), Dst: filepath.Join(tree, "nowhere"), Dir: true, Flags: roFlags},
 		}

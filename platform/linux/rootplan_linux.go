@@ -14,7 +14,7 @@ import (
 type opKind string
 
 const (
-	opBind opKind = "bind" // a host path (Src) bound, recursively, at Dst
+	opBind opKind = "bind" // the host's tree at Dst bound, recursively, at the same path
 	opSelf opKind = "self" // a path of the new root (Src) bound at Dst: masks and read-only /proc parts
 	opFS   opKind = "fs"   // a new file system of type Src at Dst, with Data as its options
 	opFile opKind = "file" // a file at Dst in agentrun's own tmpfs, holding Data, mode Mode
@@ -25,7 +25,7 @@ const (
 // the stage resolves it inside the new root and never outside it.
 type mountOp struct {
 	Kind  opKind `json:"k"`
-	Src   string `json:"s,omitempty"`
+	Src   string `json:"s,omitempty"` // self: the path in the root; fs: the type; link: the target
 	Dst   string `json:"d"`
 	Dir   bool   `json:"dir,omitempty"`   // the mount point is a directory (binds: the source is)
 	Flags uint64 `json:"f,omitempty"`     // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC (recursive on binds)
@@ -98,7 +98,7 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 	if o.rootless {
 		// A user namespace may not mount sysfs for a network namespace on every kernel; the
 		// host's, read-only all the way down, is as good for reading.
-		ops = append(ops, mountOp{Kind: opBind, Src: "/sys", Dst: "/sys", Dir: true, Flags: roFlags | unix.MS_NOEXEC})
+		ops = append(ops, mountOp{Kind: opBind, Dst: "/sys", Dir: true, Flags: roFlags | unix.MS_NOEXEC})
 	} else {
 		ops = append(ops, mountOp{Kind: opFS, Src: "sysfs", Dst: "/sys", Dir: true, Flags: sysFlags | unix.MS_RDONLY})
 	}
@@ -115,9 +115,9 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 	for _, m := range fs.Mounts {
 		switch m.Access {
 		case fsplan.Read, fsplan.Protect:
-			ops = append(ops, mountOp{Kind: opBind, Src: m.Path, Dst: m.Path, Dir: m.Dir, Flags: roFlags})
+			ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: roFlags})
 		case fsplan.Write:
-			ops = append(ops, mountOp{Kind: opBind, Src: m.Path, Dst: m.Path, Dir: m.Dir, Flags: rwFlags | noexec(m)})
+			ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: rwFlags | noexec(m)})
 		case fsplan.Deny:
 			if m.Dir {
 				denies = append(denies, mountOp{Kind: opFS, Src: "tmpfs", Dst: m.Path, Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"})
@@ -131,7 +131,7 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 		if m.Access == fsplan.Write {
 			flags = rwFlags
 		}
-		ops = append(ops, mountOp{Kind: opBind, Src: m.Path, Dst: m.Path, Dir: m.Dir, Flags: flags | unix.MS_NOEXEC})
+		ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: flags | unix.MS_NOEXEC})
 	}
 	ops = append(ops, denies...)
 	if resolv != "" {
@@ -141,7 +141,7 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 		)
 	}
 	for _, d := range sandboxDevices(o.withTUN) {
-		ops = append(ops, mountOp{Kind: opBind, Src: d, Dst: d, Flags: unix.MS_NOSUID | unix.MS_NOEXEC})
+		ops = append(ops, mountOp{Kind: opBind, Dst: d, Flags: unix.MS_NOSUID | unix.MS_NOEXEC})
 	}
 	for _, l := range [][2]string{{"/dev/ptmx", "pts/ptmx"}, {"/dev/fd", "/proc/self/fd"}, {"/dev/stdin", "/proc/self/fd/0"}, {"/dev/stdout", "/proc/self/fd/1"}, {"/dev/stderr", "/proc/self/fd/2"}} {
 		ops = append(ops, mountOp{Kind: opLink, Src: l[1], Dst: l[0]})

@@ -13,9 +13,10 @@ const (
 	LayerFileEvents
 	LayerNetFilter
 	LayerAppArmor
+	LayerAgentUser
 )
 
-var layerNames = [...]string{"", "namespaces", "exec deny", "landlock", "seccomp", "cgroups", "file events", "network filter", "apparmor"}
+var layerNames = [...]string{"", "namespaces", "exec deny", "landlock", "seccomp", "cgroups", "file events", "network filter", "apparmor", "agent user"}
 
 // String is the layer's name for people, as errors, doctor and --dry-run show it.
 func (id LayerID) String() string {

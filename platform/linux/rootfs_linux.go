@@ -19,6 +19,10 @@ type rootBuilder struct {
 	root int             // the new root, O_PATH
 	base string          // where the root is, as this process's descriptors name it
 	own  map[uint64]bool // devices of agentrun's tmpfs mounts
+	// idmap, when set, is the idmapping of the binds marked IDMap; userns holds it once the
+	// first of them is made (-1 before).
+	idmap  *idmapping
+	userns int
 }
 
 // errThroughLink is a mount point reached through a symbolic link (one in a bound host tree,
@@ -26,8 +30,9 @@ type rootBuilder struct {
 // has: the step is skipped, so that nothing of the host enters the sandbox through a link.
 var errThroughLink = errors.New("the mount point is reached through a symbolic link to a path the sandbox does not have")
 
-// buildRoot mounts a tmpfs at base and builds the root in it.
-func buildRoot(base string, ops []mountOp) error {
+// buildRoot mounts a tmpfs at base and builds the root in it; binds marked IDMap show the
+// host's owners through idmap.
+func buildRoot(base string, ops []mountOp, idmap *idmapping) error {
 	// Nothing mounted here reaches the host; the host's later unmounts still reach us.
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("making the mount namespace a slave of the host's: %w", err)
@@ -40,7 +45,12 @@ func buildRoot(base string, ops []mountOp) error {
 		return fmt.Errorf("opening the sandbox's root: %w", err)
 	}
 	defer unix.Close(root)
-	b := &rootBuilder{root: root, own: map[uint64]bool{}}
+	b := &rootBuilder{root: root, own: map[uint64]bool{}, idmap: idmap, userns: -1}
+	defer func() {
+		if b.userns >= 0 {
+			unix.Close(b.userns)
+		}
+	}()
 	if b.base, err = os.Readlink(procFdPath(root)); err != nil {
 		return fmt.Errorf("opening the sandbox's root: %w", err)
 	}
@@ -102,7 +112,7 @@ func (b *rootBuilder) do(op mountOp) error {
 		if viaLink {
 			return b.bindThroughLink(op, target)
 		}
-		return cloneOnto(unix.AT_FDCWD, op, target)
+		return b.cloneOnto(unix.AT_FDCWD, op, target)
 	case opSelf:
 		in, err := b.resolve(op.Src, unix.O_PATH)
 		if err != nil {
@@ -112,7 +122,7 @@ func (b *rootBuilder) do(op mountOp) error {
 			return err
 		}
 		defer unix.Close(in)
-		return cloneOnto(in, op, target)
+		return b.cloneOnto(in, op, target)
 	case opFS:
 		if err := unix.Mount(op.Src, procFdPath(target), op.Src, uintptr(op.Flags), op.Data); err != nil {
 			return err
@@ -131,8 +141,8 @@ func (b *rootBuilder) do(op mountOp) error {
 }
 
 // cloneOnto clones the host's tree at op.Dst (or at dir itself, when dir is a descriptor of
-// it) and attaches it on target with op's flags.
-func cloneOnto(dir int, op mountOp, target int) error {
+// it) and attaches it on target with op's flags and, for op.IDMap, the idmapping.
+func (b *rootBuilder) cloneOnto(dir int, op mountOp, target int) error {
 	path, flags := op.Dst, uint(unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
 	if dir != unix.AT_FDCWD {
 		path, flags = "", flags|unix.AT_EMPTY_PATH
@@ -145,17 +155,60 @@ func cloneOnto(dir int, op mountOp, target int) error {
 		return fmt.Errorf("cloning the tree for %s: %w", op.Dst, err)
 	}
 	defer unix.Close(src)
-	return attach(src, target, op.Flags)
-}
-
-// attach sets flags on every mount of the detached tree src, then puts it on target.
-func attach(src, target int, flags uint64) error {
-	attr := &unix.MountAttr{Attr_set: mountAttrs(flags)}
+	attr := &unix.MountAttr{Attr_set: mountAttrs(op.Flags)}
+	if op.IDMap {
+		userns, err := b.idmapUserns()
+		if err != nil {
+			return err
+		}
+		attr.Attr_set |= unix.MOUNT_ATTR_IDMAP
+		attr.Userns_fd = uint64(userns)
+	}
 	if err := unix.MountSetattr(src, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
+		if op.IDMap {
+			return &idmapError{path: op.Dst, err: err}
+		}
 		return fmt.Errorf("setting mount flags: %w", err)
 	}
 	return unix.MoveMount(src, "", target, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH)
 }
+
+// idmapUserns is the user namespace of the builder's idmapping, made the first time a bind
+// needs it, through the sandbox's own /proc (mounted by then: see rootOps).
+func (b *rootBuilder) idmapUserns() (int, error) {
+	if b.userns >= 0 {
+		return b.userns, nil
+	}
+	if b.idmap == nil {
+		return -1, errors.New("an idmapped bind without an idmapping")
+	}
+	proc, err := b.resolve("/proc", unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return -1, fmt.Errorf("opening the sandbox's /proc for the idmapping: %w", err)
+	}
+	defer unix.Close(proc)
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(proc, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
+		return -1, errors.New("the sandbox's /proc is not mounted before its first idmapped bind")
+	}
+	if b.userns, err = newIDMapUserns(proc, *b.idmap); err != nil {
+		return -1, err
+	}
+	return b.userns, nil
+}
+
+// idmapError is a bind that could not be idmapped: its file system (or one mounted beneath
+// it) does not support idmapped mounts on this kernel.
+type idmapError struct {
+	path string
+	err  error
+}
+
+func (e *idmapError) Error() string {
+	return fmt.Sprintf("the agent user layer cannot idmap %s (%v): its file system, or one mounted beneath it, does not support idmapped mounts on this kernel (tmpfs needs Linux 6.3, overlayfs 5.19); run agentrun as the user who owns the files (sudo -u USER agentrun …), or set AGENTRUN_AS_ROOT=1 to run the agent as root, which then reads every file root may read", e.path, e.err)
+}
+
+func (e *idmapError) Unwrap() error { return e.err }
 
 // mountAttrs turns MS_* flags into the MOUNT_ATTR_* the new mount API takes.
 func mountAttrs(flags uint64) uint64 {
@@ -259,7 +312,7 @@ func (b *rootBuilder) bindThroughLink(op mountOp, target int) error {
 		return fmt.Errorf("opening /%s on the host without following links: %w", rel, err)
 	}
 	defer unix.Close(src)
-	return cloneOnto(src, op, target)
+	return b.cloneOnto(src, op, target)
 }
 
 // parentOf opens the directory p is in, creating the missing ones on the way in agentrun's

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/agentrun/agentrun/platform/fsplan"
+	"github.com/agentrun/agentrun/profiles"
 	"golang.org/x/sys/unix"
 )
 
@@ -33,6 +34,7 @@ type mountOp struct {
 	Mode  uint32 `json:"m,omitempty"`     // file: permissions
 	Own   bool   `json:"own,omitempty"`   // fs: agentrun's tmpfs, in which mount points may be made
 	Quiet bool   `json:"quiet,omitempty"` // a missing mount point is skipped, not an error
+	IDMap bool   `json:"idmap,omitempty"` // bind: shown through the sandbox's idmapping (see idmapping)
 }
 
 // rootOptions are what the root depends on beyond the filesystem plan.
@@ -40,6 +42,10 @@ type rootOptions struct {
 	rootless bool
 	withTUN  bool
 	tmpSize  int64
+	// agent, when the agent runs as agentUID, is its user database; home its home directory,
+	// whose named paths it sees through the idmapping (see agentIDMap).
+	agent *agentUser
+	home  string
 }
 
 // Mount flags the plan uses.
@@ -56,6 +62,8 @@ const (
 	stageDir     = "/.agentrun"
 	denyFilePath = stageDir + "/deny"
 	resolvPath   = stageDir + "/resolv.conf"
+	passwdPath   = stageDir + "/passwd"
+	groupPath    = stageDir + "/group"
 )
 
 // maskedPaths are hidden in /proc and /sys: kernel state an agent never needs and that
@@ -109,15 +117,24 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 		}
 		return 0
 	}
+	var writeRoots []string
+	for _, m := range fs.Mounts {
+		if m.Access == fsplan.Write {
+			writeRoots = append(writeRoots, m.Path)
+		}
+	}
+	idmap := func(m fsplan.Mount) bool {
+		return o.agent != nil && agentIDMap(m.Access == fsplan.Write || m.Access == fsplan.Protect && within(m.Path, writeRoots), m.Path, o.home)
+	}
 	// The denials go on last, over every bind: a bind made after one (a protected path that a
 	// link leads into a denied directory) would uncover what it hides.
 	var denies []mountOp
 	for _, m := range fs.Mounts {
 		switch m.Access {
 		case fsplan.Read, fsplan.Protect:
-			ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: roFlags})
+			ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: roFlags, IDMap: idmap(m)})
 		case fsplan.Write:
-			ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: rwFlags | noexec(m)})
+			ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: rwFlags | noexec(m), IDMap: idmap(m)})
 		case fsplan.Deny:
 			if m.Dir {
 				denies = append(denies, mountOp{Kind: opFS, Src: "tmpfs", Dst: m.Path, Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"})
@@ -131,9 +148,18 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 		if m.Access == fsplan.Write {
 			flags = rwFlags
 		}
-		ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: flags | unix.MS_NOEXEC})
+		ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: flags | unix.MS_NOEXEC, IDMap: idmap(m)})
 	}
 	ops = append(ops, denies...)
+	if o.agent != nil && o.agent.Passwd != "" {
+		// The agent's name for its uid, beside the host's users: tools look themselves up.
+		ops = append(ops,
+			mountOp{Kind: opFile, Dst: passwdPath, Data: o.agent.Passwd, Mode: 0o644},
+			mountOp{Kind: opSelf, Src: passwdPath, Dst: "/etc/passwd", Flags: roFlags | unix.MS_NOEXEC, Quiet: true},
+			mountOp{Kind: opFile, Dst: groupPath, Data: o.agent.Group, Mode: 0o644},
+			mountOp{Kind: opSelf, Src: groupPath, Dst: "/etc/group", Flags: roFlags | unix.MS_NOEXEC, Quiet: true},
+		)
+	}
 	if resolv != "" {
 		ops = append(ops,
 			mountOp{Kind: opFile, Dst: resolvPath, Data: resolv, Mode: 0o644},
@@ -157,6 +183,16 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 		ops = append(ops, mountOp{Kind: opSelf, Src: p, Dst: p, Dir: isDir(p), Flags: roFlags | unix.MS_NOEXEC, Quiet: true})
 	}
 	return ops
+}
+
+// within reports whether p is one of dirs or beneath one.
+func within(p string, dirs []string) bool {
+	for _, d := range dirs {
+		if profiles.Within(p, d) {
+			return true
+		}
+	}
+	return false
 }
 
 func isDir(p string) bool {

@@ -75,7 +75,13 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 			return 0, err
 		}
 		defer stage.close()
-		r := &sandboxRun{spec: spec, pol: d.Policy, fs: fs, stage: stage, tmpSize: tmp,
+		var agent *agentUser
+		if agentUnprivileged(lh.h, d.Policy) && spec.UID == 0 {
+			if agent, err = newAgentUser(envValue(spec.Env, "HOME"), d.Policy); err != nil {
+				return 0, err
+			}
+		}
+		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, stage: stage, tmpSize: tmp,
 			// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
 			withNet: !d.Policy.Network.None() || (pol.Mode == profiles.ModeAudit && !d.Given[LayerNetFilter])}
 		defer r.close()

@@ -25,6 +25,9 @@ type sandboxRun struct {
 	withNet bool
 	tmpSize int64
 
+	// agent, when agentrun runs as root for root, is the unprivileged user the agent runs as.
+	agent *agentUser
+
 	seccomp  *seccompSpec
 	obs      *fileaudit.Observer
 	apparmor string
@@ -78,9 +81,9 @@ func (r *sandboxRun) setup() *sandboxSetup {
 	if r.withNet {
 		resolv = resolvConf()
 	}
+	o := rootOptions{rootless: p.rootless, withTUN: r.withNet, tmpSize: r.tmpSize}
 	s := &sandboxSetup{
 		Base:          p.root,
-		Ops:           rootOps(r.fs, rootOptions{rootless: p.rootless, withTUN: r.withNet, tmpSize: r.tmpSize}, hostLinks(), resolv),
 		SetUser:       !p.rootless,
 		UID:           r.spec.UID,
 		GID:           r.spec.GID,
@@ -88,6 +91,12 @@ func (r *sandboxRun) setup() *sandboxSetup {
 		UnshareCgroup: p.cg != nil && p.cg.dirFD == nil,
 		AppArmor:      r.apparmor,
 	}
+	if r.agent != nil {
+		o.agent, o.home = r.agent, envValue(r.spec.Env, "HOME")
+		s.UID, s.GID, s.Groups = agentUID, agentUID, nil
+		s.IDMap = &idmapping{OwnerUID: r.spec.UID, OwnerGID: r.spec.GID, UID: agentUID, GID: agentUID}
+	}
+	s.Ops = rootOps(r.fs, o, hostLinks(), resolv)
 	if p.tty {
 		s.Cols, s.Rows = terminalSize(r.spec.Stdin.(*os.File))
 	}
@@ -98,6 +107,9 @@ func (r *sandboxRun) setup() *sandboxSetup {
 func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) (int, error) {
 	p := r.stage
 	sc := newStageConfig(r.spec, p.tty, rules, given)
+	if r.agent != nil {
+		sc.Env = setAgentEnv(sc.Env)
+	}
 	sc.Audit = r.pol.Mode == profiles.ModeAudit
 	sc.Seccomp = r.seccomp
 	sc.Sandbox = r.setup()

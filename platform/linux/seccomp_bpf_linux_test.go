@@ -262,7 +262,36 @@ func sandboxCases() []filterCase {
 	}
 	add(filterCase{call: "personality", args: []uint64{0}}, 0)
 	add(filterCase{call: "personality", args: []uint64{0x0008}}, 0) // PER_LINUX32
-	return cases
+	return append(cases, setIDCases()...)
+}
+
+// setIDCases are the calls that could make a set-user-ID or set-group-ID file, the mode an
+// unsigned int (its upper half ignored by the kernel), each beside its twin without the bit;
+// open and openat only when they create.
+func setIDCases() []filterCase {
+	var cases []filterCase
+	add := func(c filterCase, idx ...int) { cases = append(cases, highBitTwins(c, idx...)...) }
+	for _, c := range modeArg {
+		args := func(mode uint64) []uint64 {
+			a := make([]uint64, 4)
+			a[c.mode] = mode
+			return a
+		}
+		for _, bit := range []uint64{unix.S_ISUID, unix.S_ISGID, unix.S_ISUID | unix.S_ISGID} {
+			add(filterCase{call: c.name, args: args(bit | 0o755), want: unix.EPERM}, int(c.mode))
+		}
+		add(filterCase{call: c.name, args: args(0o1777)}, int(c.mode))
+	}
+	for _, create := range []uint64{unix.O_CREAT, unix.O_TMPFILE, unix.O_CREAT | unix.O_EXCL | unix.O_WRONLY} {
+		add(filterCase{call: "open", args: []uint64{0, create, unix.S_ISUID | 0o755}, want: unix.EPERM}, 1, 2)
+		add(filterCase{call: "open", args: []uint64{0, create, unix.S_ISGID | 0o755}, want: unix.EPERM}, 1, 2)
+		add(filterCase{call: "openat", args: []uint64{0, 0, create, unix.S_ISUID | 0o755}, want: unix.EPERM}, 2, 3)
+		add(filterCase{call: "open", args: []uint64{0, create, 0o755}}, 1, 2)
+		add(filterCase{call: "openat", args: []uint64{0, 0, create, 0o644}}, 2, 3)
+	}
+	// Without O_CREAT or O_TMPFILE the mode is not read.
+	add(filterCase{call: "openat", args: []uint64{0, 0, unix.O_RDONLY, unix.S_ISUID}}, 2, 3)
+	return append(cases, filterCase{call: "openat2", want: unix.ENOSYS})
 }
 
 // inetCases are the socket rules of the Landlock + seccomp tier without network, and what
@@ -334,6 +363,15 @@ func TestSeccompFilterWithObserver(t *testing.T) {
 	}
 	if v := f.run(t, int32(nr), 3, 0, 0, 0, 0); v != retNotify {
 		t.Errorf("execveat(0) with the observer: got %s, want notify", verdict(v))
+	}
+	// The set-ID denials hold with the watch, whose rules report the rest.
+	f = compileFilter(t, (&seccompSpec{Watch: true}).build())
+	for _, c := range setIDCases() {
+		nr, _ := libseccomp.GetSyscallFromName(c.call)
+		got := f.run(t, int32(nr), c.args...)
+		if c.want != 0 && got != retErrno|uint32(c.want) || c.want == 0 && got&retAction == retErrno {
+			t.Errorf("%s(%#x) with the observer: got %s, want %v", c.call, c.args, verdict(got), c.want)
+		}
 	}
 }
 

@@ -107,10 +107,43 @@ func seccompConfig(o seccompOptions) *configs.Seccomp {
 	for _, flag := range deniedPersonality {
 		s.Syscalls = append(s.Syscalls, deny("personality", has(0, flag)))
 	}
+	s.Syscalls = append(s.Syscalls, setIDRules(deny, has)...)
 	if o.NoInet {
 		s.Syscalls = append(s.Syscalls, inetRules(rule, is)...)
 	}
 	return s
+}
+
+// setIDRules refuse to make a set-user-ID or set-group-ID file: the agent's files are the
+// invoking user's on the host (root's, when agentrun runs as root for root: see agentUser),
+// and a setuid copy of a shell left in the workspace would run as that user for whoever runs
+// it, outside the sandbox. Every call that sets a mode is covered, with the mode argument
+// where it is: chmod, fchmod, fchmodat, fchmodat2, creat, mknod, mknodat, and open and openat
+// when they create (O_CREAT, or O_TMPFILE, whose file linkat can name). openat2 takes its
+// mode in memory seccomp cannot read: it is ENOSYS, on which its callers fall back to openat
+// (kernels before 5.6 have none).
+// modeArg is the mode argument of the calls whose mode alone says whether they make a
+// set-ID file.
+var modeArg = []struct {
+	name string
+	mode uint
+}{{"chmod", 1}, {"fchmod", 1}, {"fchmodat", 2}, {"fchmodat2", 2}, {"creat", 1}, {"mknod", 1}, {"mknodat", 2}}
+
+// setIDBits are the mode bits setIDRules refuse.
+const setIDBits = unix.S_ISUID | unix.S_ISGID
+
+func setIDRules(deny func(string, ...*configs.Arg) *configs.Syscall, has func(uint, uint64) *configs.Arg) []*configs.Syscall {
+	var out []*configs.Syscall
+	for _, bit := range []uint64{unix.S_ISUID, unix.S_ISGID} {
+		for _, c := range modeArg {
+			out = append(out, deny(c.name, has(c.mode, bit)))
+		}
+		for _, create := range []uint64{unix.O_CREAT, unix.O_TMPFILE &^ unix.O_DIRECTORY} {
+			out = append(out, deny("open", has(1, create), has(2, bit)), deny("openat", has(2, create), has(3, bit)))
+		}
+	}
+	errno := uint(unix.ENOSYS)
+	return append(out, &configs.Syscall{Name: "openat2", Action: configs.Errno, ErrnoRet: &errno})
 }
 
 // inetRules deny AF_INET and AF_INET6 sockets other than SOCK_STREAM with protocol 0 or
@@ -162,6 +195,29 @@ func (s *seccompSpec) build() *configs.Seccomp {
 	fileaudit.GateSockets(c, s.NoInet)
 	if s.Watch {
 		fileaudit.AddWatchRules(c)
+		keepSetIDDenials(c)
 	}
 	return c
+}
+
+// keepSetIDDenials narrows the watch's rules on the calls setIDRules deny by their mode: a
+// rule without conditions would take such a call whole (libseccomp), so the watch reports
+// only those without a set-ID bit, the rest being denied; and openat2, ENOSYS, is not
+// reported at all.
+func keepSetIDDenials(c *configs.Seccomp) {
+	out := c.Syscalls[:0]
+	for _, r := range c.Syscalls {
+		if r.Action == configs.Notify && len(r.Args) == 0 {
+			if r.Name == "openat2" {
+				continue
+			}
+			for _, c := range modeArg {
+				if c.name == r.Name {
+					r.Args = []*configs.Arg{{Index: c.mode, Op: configs.MaskEqualTo, Value: setIDBits, ValueTwo: 0}}
+				}
+			}
+		}
+		out = append(out, r)
+	}
+	c.Syscalls = out
 }

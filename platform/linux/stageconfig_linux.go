@@ -65,6 +65,9 @@ type sandboxSetup struct {
 	UID     int   `json:"uid"`
 	GID     int   `json:"gid"`
 	Groups  []int `json:"groups,omitempty"`
+	// IDMap is the idmapping of the binds marked IDMap: when agentrun runs as root, the agent
+	// runs as an unprivileged user, and the write roots show root's files as the agent's.
+	IDMap *idmapping `json:"idmap,omitempty"`
 	// UnshareCgroup enters a new cgroup namespace once in the run's cgroup (cgroup v1, where
 	// the stage cannot be cloned into it).
 	UnshareCgroup bool   `json:"unshare_cgroup,omitempty"`

@@ -14,7 +14,7 @@ import (
 // AppArmor profile for the agent, and then no privileges. It returns the terminal's agent end when the agent gets one.
 func setupSandbox(cfg *stageConfig) (tty *os.File, master *os.File, err error) {
 	s := cfg.Sandbox
-	if err := buildRoot(s.Base, s.Ops); err != nil {
+	if err := buildRoot(s.Base, s.Ops, s.IDMap); err != nil {
 		return nil, nil, err
 	}
 	if err := pivotInto(s.Base); err != nil {

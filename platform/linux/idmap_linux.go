@@ -1,0 +1,100 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// idmapping is how the sandbox's idmapped binds show the host's owners: the owner's ids (on
+// disk) appear as the agent's, and what the agent writes is stored as the owner's. Every other
+// id is itself. agentrun uses it when it runs as root and the agent as an unprivileged user
+// (see agentUser): the write roots and the home's named paths stay the agent's to use, and
+// everything it makes there belongs to root on the host.
+type idmapping struct {
+	OwnerUID int `json:"owner_uid"`
+	OwnerGID int `json:"owner_gid"`
+	UID      int `json:"uid"` // the agent's
+	GID      int `json:"gid"`
+}
+
+// maxID is the largest valid user or group id ((uid_t)-1 is "no id").
+const maxID = 1<<32 - 2
+
+// idMapLines is a uid_map or gid_map swapping owner and agent, every other id mapped to
+// itself: the user namespace's id agent is the host's owner, and its id owner the host's
+// agent. A mount idmapped with it shows a file the owner has on disk as the agent's.
+func idMapLines(owner, agent int) string {
+	lo, hi := min(owner, agent), max(owner, agent)
+	var b strings.Builder
+	line := func(inside, outside, count int) {
+		if count > 0 {
+			fmt.Fprintf(&b, "%d %d %d\n", inside, outside, count)
+		}
+	}
+	line(owner, agent, 1)
+	line(agent, owner, 1)
+	line(0, 0, lo)
+	line(lo+1, lo+1, hi-lo-1)
+	line(hi+1, hi+1, maxID-hi)
+	return b.String()
+}
+
+// newIDMapUserns makes a user namespace holding m and returns a descriptor of it, for
+// mount_setattr(MOUNT_ATTR_IDMAP). A process has to be started in it to make it: this one is
+// traced from its start, so it stops at its execve and runs nothing before it is killed. Its
+// maps are written through proc, an O_PATH descriptor of a proc file system of this process's
+// PID namespace (the sandbox's /proc while the root is built; the host's /proc there names
+// other processes).
+func newIDMapUserns(proc int, m idmapping) (int, error) {
+	// A traced child's tracer is the thread that started it.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{"agentrun-idmap"}, &syscall.ProcAttr{
+		Sys: &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER, Ptrace: true, Pdeathsig: syscall.SIGKILL},
+	})
+	if err != nil {
+		return -1, fmt.Errorf("starting a process in a user namespace for the idmapping: %w", err)
+	}
+	defer func() {
+		_ = unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		_, _ = unix.Wait4(pid, &ws, 0, nil)
+	}()
+	dir, err := unix.Openat(proc, strconv.Itoa(pid), unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("finding the idmapping's process in /proc: %w", err)
+	}
+	defer unix.Close(dir)
+	for _, f := range []struct {
+		name string
+		text string
+	}{{"uid_map", idMapLines(m.OwnerUID, m.UID)}, {"gid_map", idMapLines(m.OwnerGID, m.GID)}} {
+		if err := writeAt(dir, f.name, f.text); err != nil {
+			return -1, fmt.Errorf("writing the idmapping's %s: %w", f.name, err)
+		}
+	}
+	ns, err := unix.Openat(dir, "ns/user", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("opening the idmapping's user namespace: %w", err)
+	}
+	return ns, nil
+}
+
+func writeAt(dir int, name, text string) error {
+	fd, err := unix.Openat(dir, name, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	n, err := unix.Write(fd, []byte(text))
+	if err == nil && n != len(text) {
+		err = errors.New("short write")
+	}
+	return err
+}

@@ -76,6 +76,10 @@ func TestRootAgentSaysWhoItIs(t *testing.T) {
 	if !strings.Contains(res.stdout, "agent user") || !strings.Contains(res.stdout, "uid "+agentUID) {
 		t.Errorf("doctor does not name the agent's uid: %s", res)
 	}
+	res = r.run(t, "--profile", r.profile, "--as-root", "--dry-run", "--", "true")
+	if !strings.Contains(res.stdout, "AGENTRUN_AS_ROOT=1: the agent runs as root") {
+		t.Errorf("--dry-run --as-root: %s", res)
+	}
 	r.env = []string{"AGENTRUN_AS_ROOT=1"}
 	res = r.run(t, "--profile", r.profile, "--dry-run", "--", "true")
 	if !strings.Contains(res.stdout, "AGENTRUN_AS_ROOT=1: the agent runs as root") {

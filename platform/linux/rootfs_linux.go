@@ -205,7 +205,7 @@ type idmapError struct {
 }
 
 func (e *idmapError) Error() string {
-	return fmt.Sprintf("the agent user layer cannot idmap %s (%v): its file system, or one mounted beneath it, does not support idmapped mounts on this kernel (tmpfs needs Linux 6.3, overlayfs 5.19); run agentrun as the user who owns the files (sudo -u USER agentrun …), or set AGENTRUN_AS_ROOT=1 to run the agent as root, which then reads every file root may read", e.path, e.err)
+	return fmt.Sprintf("the agent user layer cannot idmap %s (%v): its file system, or one mounted beneath it, does not support idmapped mounts on this kernel (tmpfs needs Linux 6.3, overlayfs 5.19); run agentrun as the user who owns the files (sudo -u USER agentrun …), or pass --as-root (AGENTRUN_AS_ROOT=1) to run the agent as root, which then reads every file root may read", e.path, e.err)
 }
 
 func (e *idmapError) Unwrap() error { return e.err }

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -23,6 +24,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "events", Usage: "append every event of the run (what was denied, or would be in audit mode; everything with --trace) to `FILE`, as JSON lines"},
 		&cli.BoolFlag{Name: "allow-home-workspace", Usage: "run even when the workspace holds your start-up files (your home directory, or a directory with ~/.bashrc, ~/.config/systemd, … inside); what the profile protects stays read-only"},
 		&cli.BoolFlag{Name: "allow-degraded", Usage: "run even when a confinement layer the profile needs cannot be set up on this host (each one given up is listed)"},
+		&cli.BoolFlag{Name: "as-root", EnvVars: []string{"AGENTRUN_AS_ROOT"}, Usage: "when agentrun runs as root without sudo, keep the agent root (without capabilities) instead of an unprivileged uid: it then reads every file root may read"},
 		&cli.BoolFlag{Name: "allow-unprotected", Usage: "with --allow-degraded, run the Landlock + seccomp tier even though it cannot keep the profile's protected paths inside writable directories read-only (git hooks and config, agent settings: the agent could plant commands that run outside the sandbox later)"},
 	}
 }
@@ -48,6 +50,12 @@ func runAction(c *cli.Context, b platform.Backend, command []string) error {
 		req.NoNetwork = true
 	default:
 		return usageError("the hosts an agent may reach come from its profile; --network only turns them off", "--network %q: the only value is none", n)
+	}
+	if c.Bool("as-root") {
+		// The backend reads it where it decides who the agent is: the run, --dry-run, doctor.
+		if err := os.Setenv("AGENTRUN_AS_ROOT", "1"); err != nil {
+			return err
+		}
 	}
 	if !c.Bool("dry-run") {
 		// The sandbox's start overlaps with resolving the profile.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -56,27 +57,36 @@ func (a *absentNotes) Record(e events.Event) {
 	p.written = p.written || e.Op != "read"
 }
 
+// empty reports whether no such path was reached.
+func (a *absentNotes) empty() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.paths) == 0
+}
+
 // absentGroup is the paths of one directory, or one path.
 type absentGroup struct {
 	dir     string   // the directory they share, or the one path
 	paths   []string // sorted
 	count   int      // events
 	written bool
-	denied  bool // a deny rule lies in dir or covers it: the fix names the paths, not dir
+	denied  bool     // a deny rule lies in dir or covers it: the fix names the paths, not dir
+	open    []string // the paths no deny rule covers, which a rule may name
 }
 
-// fix is what a rule must name for the group: the one path, or the directory of several
-// (the paths themselves when a deny rule lies in it, up to three).
+// fix is what a rule must name for the group: the one path, or the directory of several;
+// when a deny rule lies in the directory, the paths no deny rule covers (up to three).
+// Nothing a deny rule covers is ever proposed.
 func (g absentGroup) fix() []string {
 	switch {
-	case len(g.paths) == 1:
-		return g.paths
+	case len(g.paths) == 1 || len(g.open) == 0:
+		return g.open
 	case !g.denied:
 		return []string{g.dir}
-	case len(g.paths) > 3:
-		return g.paths[:3]
+	case len(g.open) > 3:
+		return g.open[:3]
 	}
-	return g.paths
+	return g.open
 }
 
 // shown is the group as the summary names it: its one path, or its directory, how many
@@ -134,6 +144,11 @@ func (a *absentNotes) groups(home string, deny []profiles.PathRule) []absentGrou
 		for _, d := range deny {
 			g.denied = g.denied || profiles.PatternCovers(d.Path, g.dir) || profiles.Within(profiles.GlobBase(d.Path), g.dir)
 		}
+		for _, p := range g.paths {
+			if !slices.ContainsFunc(deny, func(d profiles.PathRule) bool { return profiles.PatternCovers(d.Path, p) }) {
+				g.open = append(g.open, p)
+			}
+		}
 		out = append(out, *g)
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -149,6 +164,9 @@ func (a *absentNotes) groups(home string, deny []profiles.PathRule) []absentGrou
 // run's profile ("" when the run's events are not stored), and where a rule goes.
 type absentFix struct {
 	learn string // "agentrun learn claude"
+	// deny are the built-in profiles' deny rules: what they deny is never proposed, whatever
+	// this profile says (as learn refuses it).
+	deny []profiles.PathRule
 	// where is the profile to add a rule to: "a profile of yours that extends: [claude]", or a
 	// file of the user's.
 	where string
@@ -166,7 +184,7 @@ func (a *absentNotes) lines(pol *profiles.Policy, home string, fix absentFix) []
 	if len(a.paths) == 0 {
 		return nil
 	}
-	groups := a.groups(home, pol.Filesystem.Deny)
+	groups := a.groups(home, append(slices.Clip(pol.Filesystem.Deny), fix.deny...))
 	show := func(p string) string { return display.Escape(homeSpelling(p, home)) }
 	n := len(a.paths)
 	more := ""
@@ -212,6 +230,17 @@ func (a *absentNotes) lines(pol *profiles.Policy, home string, fix absentFix) []
 			}
 		}
 	}
+	secrets := 0
+	for _, g := range groups {
+		secrets += len(g.paths) - len(g.open)
+	}
+	left := ""
+	if secrets > 0 {
+		left = fmt.Sprintf(" (%d %s a profile denies as %s not proposed)", secrets, plural(secrets, "path", "paths"), plural(secrets, "a secret is", "secrets are"))
+	}
+	if len(reads)+len(writes) == 0 {
+		return append(out, fmt.Sprintf("a profile denies %s as %s: agentrun never proposes a rule for %s", plural(n, "it", "them"), plural(n, "a secret", "secrets"), plural(n, "it", "them")))
+	}
 	var rule []string
 	if len(reads) > 0 {
 		rule = append(rule, "read: ["+strings.Join(capItems(reads), ", ")+"]")
@@ -223,7 +252,7 @@ func (a *absentNotes) lines(pol *profiles.Policy, home string, fix absentFix) []
 	if fix.learn != "" {
 		line += "`" + fix.learn + "` proposes rules from this run, or "
 	}
-	out = append(out, line+"add `filesystem: {"+display.Escape(strings.Join(rule, ", "))+"}` to "+fix.where)
+	out = append(out, line+"add `filesystem: {"+display.Escape(strings.Join(rule, ", "))+"}` to "+fix.where+left)
 	return out
 }
 
@@ -265,6 +294,9 @@ func (p *Plan) absentFix(stored bool) absentFix {
 			cmd = append(cmd, "--workspace", p.Workspace)
 		}
 		f.learn = strings.Join(quoteArgs(cmd), " ")
+	}
+	if g, err := BuiltinGuards(p.env); err == nil {
+		f.deny = g.Deny
 	}
 	if p.layer == profiles.LayerBuiltin {
 		f.where = "a profile of yours with `extends: [" + p.Policy.Name + "]`"

@@ -91,6 +91,23 @@ func TestAbsentLines(t *testing.T) {
 			"  ~/.ssh/ (4 paths, e.g. ~/.ssh/config)",
 			"if the agent needs them, `agentrun learn claude` proposes rules from this run, or add `filesystem: {read: [~/.ssh/config, ~/.ssh/id_work, ~/.ssh/id_work2]}` to a profile of yours with `extends: [claude]`",
 		}},
+		{"what a built-in profile denies is never proposed", enforce, absentFix{learn: "agentrun learn claude", where: "x.yaml", deny: []profiles.PathRule{{Path: "/home/u/.ssh/id_*"}}}, func(a events.Sink) {
+			a.Record(fileEvent("/home/u/.ssh/id_odd", "read", events.Denied, profiles.ReasonNotCovered))
+			a.Record(fileEvent("/home/u/.ssh/config", "read", events.Denied, profiles.ReasonNotCovered))
+			a.Record(fileEvent("/home/u/.pgpass", "read", events.Denied, profiles.ReasonNotCovered))
+		}, []string{
+			"3 paths the agent reached for are not in the sandbox: no filesystem rule names them (the home directory shows only the paths profiles name)",
+			"  ~/.ssh/ (2 paths, e.g. ~/.ssh/config)",
+			"  ~/.pgpass",
+			"if the agent needs them, `agentrun learn claude` proposes rules from this run, or add `filesystem: {read: [~/.ssh/config, ~/.pgpass]}` to x.yaml (1 path a profile denies as a secret is not proposed)",
+		}},
+		{"only secrets: no rule", enforce, absentFix{where: "x.yaml", deny: []profiles.PathRule{{Path: "/home/u/.ssh/id_*"}}}, func(a events.Sink) {
+			a.Record(fileEvent("/home/u/.ssh/id_odd", "read", events.Denied, profiles.ReasonNotCovered))
+		}, []string{
+			"1 path the agent reached for is not in the sandbox: no filesystem rule names it (the home directory shows only the paths profiles name)",
+			"  ~/.ssh/id_odd",
+			"a profile denies it as a secret: agentrun never proposes a rule for it",
+		}},
 		{"many directories: a handful of lines", enforce, fix, func(a events.Sink) {
 			for i := range 7 {
 				a.Record(fileEvent(fmt.Sprintf("/home/u/.tool%d/x", i), "read", events.Denied, profiles.ReasonNotCovered))

@@ -80,8 +80,10 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		for _, s := range notes.lines() {
 			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
 		}
-		for _, s := range absent.lines(plan.Policy, plan.home(), plan.absentFix(stored)) {
-			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
+		if !absent.empty() {
+			for _, s := range absent.lines(plan.Policy, plan.home(), plan.absentFix(stored)) {
+				fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
+			}
 		}
 		if code != 0 && plan.Policy.Mode == profiles.ModeEnforce {
 			if s := plan.unrecordedFiles(); s != "" {

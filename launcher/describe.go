@@ -56,6 +56,9 @@ func (p *Plan) Describe(w io.Writer) error {
 	for _, warn := range pol.Warnings {
 		row("warning", "%s", warn)
 	}
+	for _, warn := range p.Warnings {
+		row("warning", "%s", warn)
+	}
 	for _, l := range linkedDenied(pol) {
 		row("warning", "%s", l)
 	}

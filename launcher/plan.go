@@ -38,8 +38,12 @@ type Plan struct {
 	Command   []string // the agent's argv, as typed
 	Workspace string
 	Notes     []string // things the user should know, such as the fallback to base
+	// Warnings are about the user's own profiles: rules that name home paths nothing makes
+	// visible (HomeWarnings).
+	Warnings []string
 
 	env     profiles.Env     // what the policy was expanded for
+	layer   profiles.Layer   // where the profile came from: built in, the user's, a file
 	backend platform.Backend // the sandbox that runs it
 }
 
@@ -105,6 +109,7 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	plan.Warnings = HomeWarnings(cat, entry, pol, env)
 	if held := startupFilesIn(pol, env.Home, env.Workspace); held != "" {
 		if !req.AllowHomeWorkspace {
 			return nil, fmt.Errorf("%w: %s %s; the agent may write everywhere in its workspace, and what runs at your next login, shell or git command must not be its to change; start agentrun in a project directory (or pass --workspace DIR), or pass --allow-home-workspace to accept it (protected paths stay read-only and cannot be moved aside)", ErrHomeWorkspace, env.Workspace, held)
@@ -123,7 +128,7 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 			return nil, fmt.Errorf("the workspace %s is inside agentrun's own files (%s), which no agent may see; edit profiles there without agentrun, or pass --workspace", env.Workspace, r.Path)
 		}
 	}
-	plan.Policy, plan.Source, plan.Workspace, plan.env = pol, entry.File.Source, env.Workspace, env
+	plan.Policy, plan.Source, plan.Workspace, plan.env, plan.layer = pol, entry.File.Source, env.Workspace, env, entry.Layer
 	return plan, nil
 }
 

@@ -65,8 +65,9 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		}
 	}
 	notes := &protectNotes{}
+	absent := &absentNotes{}
 	// Every producer's events are stamped here, once, with the run and its profile.
-	sink := events.Stamp(events.Tee{log, rec, notes}, runID, plan.Policy.Name)
+	sink := events.Stamp(events.Tee{log, rec, notes, absent}, runID, plan.Policy.Name)
 	code := 0
 	defer func() {
 		info, stored := rec.end(code, stdio.Stderr)
@@ -78,6 +79,16 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		}
 		for _, s := range notes.lines() {
 			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
+		}
+		if !absent.empty() {
+			for _, s := range absent.lines(plan.Policy, plan.home(), plan.absentFix(stored)) {
+				fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
+			}
+		}
+		if code != 0 && plan.Policy.Mode == profiles.ModeEnforce {
+			if s := plan.unrecordedFiles(); s != "" {
+				fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
+			}
 		}
 		if d, wd := log.Counts(); d+wd > 0 && stored {
 			fmt.Fprintf(stdio.Stderr, "agentrun: run `agentrun log --run %s` to see them\n", runID)

@@ -42,6 +42,11 @@ type Layer struct {
 	Degraded  string // what --allow-degraded does instead; empty: goes on without it
 }
 
+// LayerFileEvents is the name of the layer that records file and exec accesses (seccomp user
+// notifications on Linux). Where a host cannot set it up, no file event is recorded, in any
+// mode, and a path the agent could not reach is named nowhere.
+const LayerFileEvents = "file events"
+
 // Target is one thing a policy compiles to (agentrun compile --target NAME).
 type Target struct {
 	Name    string

@@ -74,7 +74,7 @@ func (p *Policy) CheckFile(path string, a Access) AccessDecision {
 		}
 		return AccessDecision{Allow: true, Rule: ruleName("filesystem.read", r)}
 	}
-	return AccessDecision{Reason: "no filesystem rule covers it"}
+	return AccessDecision{Reason: ReasonNotCovered}
 }
 
 func ruleName(section string, r PathRule) string {

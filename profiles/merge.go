@@ -20,16 +20,16 @@ func (c *Catalog) Resolve(e *Entry, env Env) (*Policy, error) {
 		return nil, err
 	}
 	m := newMerger(e.File)
-	for _, f := range order {
-		m.apply(f)
+	for _, p := range order {
+		m.apply(p.File)
 	}
 	return m.policy(env)
 }
 
-// linearize lists the files to apply, parents first, each once.
-func (c *Catalog) linearize(root *Entry) ([]*File, error) {
+// linearize lists the profiles to apply, parents first, each once.
+func (c *Catalog) linearize(root *Entry) ([]*Entry, error) {
 	var (
-		order []*File
+		order []*Entry
 		done  = map[*Entry]bool{}
 		stack []*Entry
 		errs  ErrorList
@@ -66,7 +66,7 @@ func (c *Catalog) linearize(root *Entry) ([]*File, error) {
 		}
 		stack = stack[:len(stack)-1]
 		done[e] = true
-		order = append(order, e.File)
+		order = append(order, e)
 	}
 	visit(root, nil)
 	if err := errs.Err(); err != nil {

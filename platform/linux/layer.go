@@ -1,5 +1,7 @@
 package linux
 
+import "github.com/agentrun/agentrun/platform"
+
 // LayerID names one confinement layer of the Linux backend.
 type LayerID int
 
@@ -16,7 +18,7 @@ const (
 	LayerAgentUser
 )
 
-var layerNames = [...]string{"", "namespaces", "exec deny", "landlock", "seccomp", "cgroups", "file events", "network filter", "apparmor", "agent user"}
+var layerNames = [...]string{"", "namespaces", "exec deny", "landlock", "seccomp", "cgroups", platform.LayerFileEvents, "network filter", "apparmor", "agent user"}
 
 // String is the layer's name for people, as errors, doctor and --dry-run show it.
 func (id LayerID) String() string {

@@ -20,7 +20,6 @@ import (
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/profiles"
-	"github.com/agentrun/agentrun/profiles/builtin"
 	"github.com/agentrun/agentrun/profiles/learn"
 	"github.com/agentrun/agentrun/userdirs"
 )
@@ -73,7 +72,7 @@ func learnAction(c *cli.Context, b platform.Backend) error {
 		return err
 	}
 	launcher.AddLaunchRules(pol, env, b) // agentrun's own files are denied: never learned
-	guards, err := builtinGuards(env)
+	guards, err := launcher.BuiltinGuards(env)
 	if err != nil {
 		return err
 	}
@@ -263,24 +262,6 @@ func escapeLines(text string) string {
 		}
 	}
 	return strings.Join(lines, "")
-}
-
-// builtinGuards are the deny and protect rules of every built-in profile resolved for env:
-// learn refuses what any of them denies or protects, whatever the learned profile says.
-func builtinGuards(env profiles.Env) (*profiles.FilesystemPolicy, error) {
-	cat, err := profiles.Load(builtin.FS, "")
-	if err != nil {
-		return nil, fmt.Errorf("loading the built-in profiles: %w", err)
-	}
-	var pols []*profiles.Policy
-	for _, e := range cat.List() {
-		p, err := cat.Resolve(e, env)
-		if err != nil {
-			return nil, fmt.Errorf("resolving the built-in profile %s: %w", e.Name(), err)
-		}
-		pols = append(pols, p)
-	}
-	return learn.GuardsOf(pols...), nil
 }
 
 // checkLearned makes sure the new text is a valid profile before it replaces the old one.

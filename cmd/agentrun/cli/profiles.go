@@ -159,6 +159,9 @@ func profilesValidate(c *cli.Context) error {
 		for _, w := range pol.Warnings {
 			fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
 		}
+		for _, w := range launcher.HomeWarnings(cat, e, pol, env) {
+			fmt.Fprintf(c.App.ErrWriter, "warning: %s\n", w)
+		}
 		fmt.Fprintf(c.App.Writer, "ok %s (%s)\n", e.File.Source, e.Name())
 	}
 	if bad > 0 {

@@ -76,6 +76,9 @@ func runAction(c *cli.Context, b platform.Backend, command []string) error {
 	for _, n := range plan.Notes {
 		fmt.Fprintf(c.App.ErrWriter, "agentrun: %s\n", n)
 	}
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(c.App.ErrWriter, "agentrun: warning: %s\n", w)
+	}
 	code, err := launcher.Run(c.Context, plan, launcher.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter},
 		launcher.RunOptions{AllowDegraded: c.Bool("allow-degraded"), AllowUnprotected: c.Bool("allow-unprotected"), EventsFile: c.String("events"), Trace: c.Bool("trace")})
 	var oom *platform.OOMError

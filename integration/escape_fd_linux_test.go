@@ -36,6 +36,10 @@ func init() {
 		escapeAttempt{
 			class: "fd", name: "a denied directory as descriptor 3",
 			extraFile: ".ssh", attack: "cat /proc/self/fd/3/id_ed25519", want: "No such file",
+			// Reopening a descriptor by its /proc link checks the file's permissions again:
+			// the twin's file is world-readable, as the agent (uid 1879113728 when agentrun
+			// runs as root) could not reopen root's 0600 notes.
+			setup:        func(t *testing.T, r *runner) { _ = os.Chmod(filepath.Join(r.home, "notes.txt"), 0o644) },
 			controlStdin: "notes.txt", control: "cat /proc/self/fd/0", controlWant: "readable notes",
 		},
 	)

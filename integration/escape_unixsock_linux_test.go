@@ -258,6 +258,10 @@ EOF`, controlWant: "all twins",
 	if _, err := exec.LookPath("ssh-agent"); err == nil {
 		escapeAttempts = append(escapeAttempts, escapeAttempt{
 			class: "unix socket", name: "ssh-add -L against the user's ssh-agent", profile: "agent.yaml", setup: sshAgentSetup,
+			// ssh-agent answers only its own uid (and root): when agentrun runs as root, the
+			// agent's uid is not root's, so the twin keeps it root; the gate refuses the
+			// unnamed socket whoever the agent is.
+			env:     []string{"AGENTRUN_AS_ROOT=1"},
 			attack:  `SSH_AUTH_SOCK=$HOME/.ssh/agent.sock ssh-add -L`,
 			want:    "Permission denied",
 			control: `SSH_AUTH_SOCK=$HOME/.ssh/ok-agent.sock ssh-add -L; echo "exit $?"`, controlWant: "The agent has no identities",

@@ -235,18 +235,7 @@ func lessPath(a, b string) bool {
 	return strings.ReplaceAll(a, "/", "\x00") < strings.ReplaceAll(b, "/", "\x00")
 }
 
-// expandGlob returns the existing paths a pattern names. A pattern ending in /** names its
-// directory; ** elsewhere matches one or more elements as * does one.
-func expandGlob(pattern string) []string {
-	if !strings.Contains(pattern, "*") {
-		return []string{pattern}
-	}
-	if base, ok := strings.CutSuffix(pattern, "/**"); ok && !strings.Contains(base, "*") {
-		return []string{base}
-	}
-	matches, err := filepath.Glob(strings.ReplaceAll(pattern, "**", "*"))
-	if err != nil {
-		return nil
-	}
-	return matches
-}
+// expandGlob returns the existing paths a pattern names (profiles.Glob). A pattern ending
+// in /** names its directory; ** elsewhere matches one or more elements as * does one; a
+// negation element !(a|b) every name in its directory but a and b.
+func expandGlob(pattern string) []string { return profiles.Glob(pattern) }

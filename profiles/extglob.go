@@ -136,7 +136,22 @@ func checkNegations(raw, rest string) error {
 // a path without wildcards as it is (whether or not it exists), DIR/** as DIR, and otherwise
 // the existing paths whose every element matches (MatchElement; ** as one element). The
 // result is sorted.
-func Glob(pattern string) []string {
+func Glob(pattern string) []string { return GlobOn(pattern, ReadDirNames) }
+
+// ReadDirNames lists the names in a directory of this host.
+func ReadDirNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+// GlobOn is Glob with the negation elements' directories listed by list (a fixed host in
+// tests); a literal element after a negation exists when list names it in its directory.
+// Patterns without a negation are expanded on this host, as filepath.Glob does.
+func GlobOn(pattern string, list func(dir string) ([]string, error)) []string {
 	if !IsPattern(pattern) {
 		return []string{pattern}
 	}
@@ -153,23 +168,17 @@ func Glob(pattern string) []string {
 	if !strings.HasPrefix(pattern, "/") {
 		return nil
 	}
-	paths := []string{"/"}
-	for _, el := range strings.Split(pattern[1:], "/") {
+	base := GlobBase(pattern) // literal: needs no listing
+	paths := []string{base}
+	for _, el := range strings.Split(strings.TrimPrefix(pattern[len(base):], "/"), "/") {
 		var next []string
 		for _, dir := range paths {
-			if !elementIsPattern(el) {
-				p := filepath.Join(dir, el)
-				if _, err := os.Lstat(p); err == nil {
-					next = append(next, p)
-				}
-				continue
-			}
-			names, err := readDirNames(dir)
+			names, err := list(dir)
 			if err != nil {
 				continue // not a directory, or unreadable: nothing matches beneath it
 			}
 			for _, n := range names {
-				if MatchElement(el, n) {
+				if elementIsPattern(el) && MatchElement(el, n) || n == el {
 					next = append(next, filepath.Join(dir, n))
 				}
 			}
@@ -178,13 +187,4 @@ func Glob(pattern string) []string {
 	}
 	sort.Strings(paths)
 	return paths
-}
-
-func readDirNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.Readdirnames(-1)
 }

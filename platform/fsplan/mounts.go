@@ -69,12 +69,21 @@ func HostStat(path string) (exists, dir bool) {
 // (a write inside a protected directory) yields to it; a protect rule outside every read and
 // write root makes nothing visible. Mounts are ordered parents first.
 func Build(pol *profiles.Policy, stat StatFunc) Plan {
+	return BuildOn(pol, stat, profiles.ReadDirNames)
+}
+
+// ListFunc lists the names in a host directory.
+type ListFunc func(dir string) ([]string, error)
+
+// BuildOn is Build with the directories that negation patterns (!(a|b)) match in listed by
+// list: a fixed host in tests.
+func BuildOn(pol *profiles.Policy, stat StatFunc, list ListFunc) Plan {
 	var plan Plan
 	best := map[string]Mount{}
 	var missing []string // protected paths that do not exist (yet)
 	add := func(rules []profiles.PathRule, a Access) {
 		for _, r := range rules {
-			paths := expandGlob(r.Path)
+			paths := profiles.GlobOn(r.Path, list)
 			if len(paths) == 0 && a != Deny {
 				plan.Skipped = append(plan.Skipped, a.String()+" "+r.Path+": does not exist")
 			}

@@ -43,8 +43,8 @@ func TestDenyCatalog(t *testing.T) {
 		{"/var/lib/systemd/credential.secret", "/var/lib/systemd/credential.secret"},
 		{"/run/user/1000/containers/auth.json", "/run/user/*/containers/auth.json"},
 		{"/run/containers/0/auth.json", "/run/containers/*/auth.json"},
-		{"/home/user/.ssh/id_ed25519_work", "~/.ssh/!(known_hosts|config|*.pub)"},
-		{"/home/user/.ssh/.hidden_key", "~/.ssh/!(known_hosts|config|*.pub)"},
+		{"/home/user/.ssh/id_ed25519_work", "~/.ssh/!(known_hosts|config|*.pub|*.sock)"},
+		{"/home/user/.ssh/.hidden_key", "~/.ssh/!(known_hosts|config|*.pub|*.sock)"},
 		{"/home/user/.pgpass", "~/.pgpass"},
 		{"/home/user/.config/containers/auth.json", "~/.config/containers/auth.json"},
 		// Twins: the same directories' ordinary files.

@@ -43,8 +43,8 @@ func linkedDenied(pol *profiles.Policy) []linkedFile {
 	}
 	for _, r := range pol.Filesystem.Deny {
 		paths := []string{r.Path}
-		if strings.Contains(r.Path, "*") {
-			paths, _ = filepath.Glob(strings.ReplaceAll(strings.TrimSuffix(r.Path, "/**"), "**", "*"))
+		if profiles.IsPattern(r.Path) {
+			paths = profiles.Glob(strings.TrimSuffix(r.Path, "/**"))
 		}
 		for _, p := range paths {
 			if checked >= maxLinkChecks {

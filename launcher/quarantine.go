@@ -3,7 +3,6 @@ package launcher
 import (
 	"errors"
 	"os"
-	"strings"
 
 	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/platform/safefs"
@@ -22,7 +21,7 @@ const quarantineSuffix = ".agentrun-quarantined"
 func (a *afterRun) missingProtected(pol *profiles.Policy) []string {
 	var out []string
 	for _, r := range pol.Filesystem.Protect {
-		if strings.Contains(r.Path, "*") {
+		if profiles.IsPattern(r.Path) {
 			continue
 		}
 		root, rel, ok := a.rootOf(r.Path)

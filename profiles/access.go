@@ -1,9 +1,6 @@
 package profiles
 
-import (
-	"path/filepath"
-	"strings"
-)
+import "strings"
 
 // Access is what a process does to a path, as the policy judges it.
 type Access int
@@ -97,21 +94,22 @@ func covering(rules []PathRule, path string) (PathRule, bool) {
 
 // PatternCovers reports whether an expanded rule pattern applies to path: the pattern names
 // path or a directory above it. A pattern ending in /** names its directory; * and ** inside
-// a pattern match one path element each, as the launcher expands them.
+// a pattern match one path element each, as the launcher expands them, and a negation
+// element !(a|b) one element that neither a nor b matches (MatchElement).
 func PatternCovers(pattern, path string) bool {
-	if !strings.Contains(pattern, "*") {
+	if !IsPattern(pattern) {
 		return Within(path, pattern)
 	}
-	if base, ok := strings.CutSuffix(pattern, "/**"); ok && !strings.Contains(base, "*") {
+	if base, ok := strings.CutSuffix(pattern, "/**"); ok && !IsPattern(base) {
 		return Within(path, base)
 	}
-	pe := strings.Split(strings.ReplaceAll(pattern, "**", "*"), "/")
+	pe := strings.Split(pattern, "/")
 	xe := strings.Split(path, "/")
 	if len(xe) < len(pe) {
 		return false
 	}
 	for i, el := range pe {
-		if ok, err := filepath.Match(el, xe[i]); err != nil || !ok {
+		if !MatchElement(strings.ReplaceAll(el, "**", "*"), xe[i]) {
 			return false
 		}
 	}
@@ -120,10 +118,10 @@ func PatternCovers(pattern, path string) bool {
 
 // GlobBase is the directory a pattern's rule applies to where rules cannot match names
 // (Landlock grants rights beneath paths): everything below the last element before the first
-// wildcard, since files matching the pattern may appear after the launch. For the usual
-// DIR/** this is exactly DIR.
+// wildcard (* or !(...)), since files matching the pattern may appear after the launch. For
+// the usual DIR/** this is exactly DIR.
 func GlobBase(pattern string) string {
-	i := strings.IndexByte(pattern, '*')
+	i := wildcardIndex(pattern)
 	if i < 0 {
 		return pattern
 	}

@@ -137,7 +137,7 @@ func CanonicalPath(p string) string { return canonicalPath(p, filepath.EvalSymli
 
 func canonicalPath(p string, evalSymlinks func(string) (string, error)) string {
 	fixed, rest := p, ""
-	if i := strings.IndexByte(p, '*'); i >= 0 {
+	if i := wildcardIndex(p); i >= 0 {
 		j := strings.LastIndexByte(p[:i], '/')
 		fixed, rest = p[:j], p[j:]
 	}

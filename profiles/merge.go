@@ -264,7 +264,7 @@ func dropShadowed(p *Policy) []Warning {
 	var warnings []Warning
 	denied := func(path string, deny []PathRule) *PathRule {
 		for i, d := range deny {
-			if !strings.Contains(d.Path, "*") && (path == d.Path || strings.HasPrefix(path, d.Path+string(filepath.Separator))) {
+			if !IsPattern(d.Path) && (path == d.Path || strings.HasPrefix(path, d.Path+string(filepath.Separator))) {
 				return &deny[i]
 			}
 		}
@@ -306,7 +306,7 @@ func dropShadowed(p *Policy) []Warning {
 func exactOnly(rules []PathRule) []PathRule {
 	var out []PathRule
 	for _, r := range rules {
-		if !strings.Contains(r.Path, "*") {
+		if !IsPattern(r.Path) {
 			out = append(out, r)
 		}
 	}
@@ -330,7 +330,7 @@ func reviewIsWrite(fs *FilesystemPolicy) {
 	for _, r := range fs.Review {
 		covered := false
 		for _, w := range fs.Write {
-			covered = covered || !strings.Contains(w.Path, "*") && Within(r.Path, w.Path)
+			covered = covered || !IsPattern(w.Path) && Within(r.Path, w.Path)
 		}
 		if !covered {
 			fs.Write = append(fs.Write, r)

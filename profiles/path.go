@@ -34,8 +34,8 @@ func (p pathPattern) String() string {
 	}
 }
 
-// hasGlob reports whether the pattern contains * or **.
-func (p pathPattern) hasGlob() bool { return strings.Contains(p.Rest, "*") }
+// hasGlob reports whether the pattern contains *, ** or a negation !(...).
+func (p pathPattern) hasGlob() bool { return IsPattern(p.Rest) }
 
 // under reports whether p is q or inside q, judged by their spelling (q without globs).
 func (p pathPattern) under(q pathPattern) bool {
@@ -84,14 +84,18 @@ func parsePath(raw string) (pathPattern, error) {
 	if strings.Contains(rest, "$") {
 		return p, fmt.Errorf("%q: variables are expanded only at the start of a path; write the rest literally", raw)
 	}
-	if strings.ContainsAny(rest, "?[]{}") {
-		return p, fmt.Errorf("%q: ?, [...] and {...} patterns are not supported; use * (within a name) or ** (any depth), or list each path", raw)
+	if err := checkNegations(raw, rest); err != nil {
+		return p, err
 	}
 	var parts []string
 	for _, c := range strings.Split(rest, "/") {
 		switch {
 		case c == "" || c == ".":
 			continue
+		case strings.HasPrefix(c, negOpen):
+			// Checked above; ?, [...] and * are its alternatives' business.
+		case strings.ContainsAny(c, "?[]{}"):
+			return p, fmt.Errorf("%q: ?, [...] and {...} patterns are not supported; use * (within a name) or ** (any depth), or list each path (in a deny rule, !(a|b) matches every name but a and b)", raw)
 		case c == "..":
 			return p, fmt.Errorf("%q contains \"..\"; write the path it leads to", raw)
 		case strings.Contains(c, "**") && c != "**":

@@ -173,6 +173,14 @@ func checkPaths(f *File, c *checked, e *errs) {
 				continue
 			}
 			seen[p.key()] = s.Pos.Line
+			if HasNegation(p.Rest) && l.field != "filesystem.deny" {
+				e.add(s.Pos, field, "%q: !(...) (every name but those listed) is for filesystem.deny rules only, where the exception stays inside the deny; here name the paths, with * or ** where a pattern is needed", s.Value)
+				continue
+			}
+			if p.Var == "" && strings.HasPrefix(p.Rest, "/"+negOpen) {
+				e.add(s.Pos, field, "%q would cover nearly the whole system; name the directories to deny instead", s.Value)
+				continue
+			}
 			if l.field == "filesystem.sockets" && strings.Contains(s.Value, "*") {
 				e.add(s.Pos, field, "%q is a pattern; name each socket by its exact path", s.Value)
 				continue

@@ -69,12 +69,21 @@ func HostStat(path string) (exists, dir bool) {
 // (a write inside a protected directory) yields to it; a protect rule outside every read and
 // write root makes nothing visible. Mounts are ordered parents first.
 func Build(pol *profiles.Policy, stat StatFunc) Plan {
+	return BuildOn(pol, stat, profiles.ReadDirNames)
+}
+
+// ListFunc lists the names in a host directory.
+type ListFunc func(dir string) ([]string, error)
+
+// BuildOn is Build with the directories that negation patterns (!(a|b)) match in listed by
+// list: a fixed host in tests.
+func BuildOn(pol *profiles.Policy, stat StatFunc, list ListFunc) Plan {
 	var plan Plan
 	best := map[string]Mount{}
 	var missing []string // protected paths that do not exist (yet)
 	add := func(rules []profiles.PathRule, a Access) {
 		for _, r := range rules {
-			paths := expandGlob(r.Path)
+			paths := profiles.GlobOn(r.Path, list)
 			if len(paths) == 0 && a != Deny {
 				plan.Skipped = append(plan.Skipped, a.String()+" "+r.Path+": does not exist")
 			}
@@ -235,18 +244,7 @@ func lessPath(a, b string) bool {
 	return strings.ReplaceAll(a, "/", "\x00") < strings.ReplaceAll(b, "/", "\x00")
 }
 
-// expandGlob returns the existing paths a pattern names. A pattern ending in /** names its
-// directory; ** elsewhere matches one or more elements as * does one.
-func expandGlob(pattern string) []string {
-	if !strings.Contains(pattern, "*") {
-		return []string{pattern}
-	}
-	if base, ok := strings.CutSuffix(pattern, "/**"); ok && !strings.Contains(base, "*") {
-		return []string{base}
-	}
-	matches, err := filepath.Glob(strings.ReplaceAll(pattern, "**", "*"))
-	if err != nil {
-		return nil
-	}
-	return matches
-}
+// expandGlob returns the existing paths a pattern names (profiles.Glob). A pattern ending
+// in /** names its directory; ** elsewhere matches one or more elements as * does one; a
+// negation element !(a|b) every name in its directory but a and b.
+func expandGlob(pattern string) []string { return profiles.Glob(pattern) }

@@ -54,11 +54,11 @@ func CompileSeccomp(*profiles.Policy) ([]byte, error) {
 // CompileLandlock writes, for people, what the sandbox's mounts and Landlock ruleset make of
 // the policy on this host: paths as they exist now, globs expanded.
 func CompileLandlock(pol *profiles.Policy) ([]byte, error) {
-	return describeFilesystem(pol, fsplan.HostStat), nil
+	return describeFilesystem(pol, fsplan.HostStat, profiles.ReadDirNames), nil
 }
 
-func describeFilesystem(pol *profiles.Policy, stat fsplan.StatFunc) []byte {
-	fs := fsplan.Build(pol, stat)
+func describeFilesystem(pol *profiles.Policy, stat fsplan.StatFunc, list fsplan.ListFunc) []byte {
+	fs := fsplan.BuildOn(pol, stat, list)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# agentrun filesystem plan for profile %q\n", pol.Name)
 	b.WriteString("# Mounts rebuild the host's view (in this order); Landlock then allows only what is listed.\n\nmounts:\n")

@@ -2,6 +2,8 @@ package linux
 
 import (
 	"flag"
+	"io/fs"
+	"path"
 	"regexp"
 	"testing"
 
@@ -38,6 +40,18 @@ func TestCompileLandlockGolden(t *testing.T) {
 		"/home/user/.ssh": true, "/home/user/.ssh/id_ed25519": false, "/home/user/.aws": true, "/home/user/.bashrc": false,
 		"/home/user/.npm": true, "/home/user/.claude": true, "/home/user/.codex": true, "/home/user/.gemini": true}
 	stat := func(p string) (bool, bool) { dir, ok := host[p]; return ok, dir }
+	list := func(dir string) ([]string, error) { // the fixed host's directories, for !(a|b)
+		if !host[dir] {
+			return nil, fs.ErrNotExist
+		}
+		var names []string
+		for p := range host {
+			if path.Dir(p) == dir && p != dir {
+				names = append(names, path.Base(p))
+			}
+		}
+		return names, nil
+	}
 	for _, name := range []string{"claude", "codex", "gemini", "aider", "opencode", "ci"} {
 		e, err := cat.Lookup(name)
 		if err != nil {
@@ -47,7 +61,7 @@ func TestCompileLandlockGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := describeFilesystem(pol, stat)
+		out := describeFilesystem(pol, stat, list)
 		if !regexp.MustCompile(`(?m)^  /home/user/\.ssh/id_ed25519 +hidden \(deny\)$`).Match(out) {
 			t.Errorf("%s: the SSH key is not hidden:\n%s", name, out)
 		}

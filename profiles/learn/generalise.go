@@ -139,16 +139,7 @@ func withinDir(p, dir string) bool {
 }
 
 // literalBase is the part of a pattern before its first element with a wildcard.
-func literalBase(p string) string {
-	i := strings.IndexByte(p, '*')
-	if i < 0 {
-		return p
-	}
-	if base := p[:strings.LastIndexByte(p[:i], '/')]; base != "" {
-		return base
-	}
-	return "/"
-}
+func literalBase(p string) string { return profiles.GlobBase(p) }
 
 // generalise places every candidate (rule 3 of the package documentation), then merges
 // directories of many targets and rules that others cover.
@@ -281,7 +272,7 @@ func (l *learner) byDirectory(cands []*cand) {
 	members := map[key][]*cand{}
 	distinct := map[key]map[string]bool{}
 	for _, c := range cands {
-		if strings.Contains(c.pattern, "*") || c.pattern == "/" {
+		if profiles.IsPattern(c.pattern) || c.pattern == "/" {
 			continue
 		}
 		k := key{c.section, path.Dir(c.pattern)}

@@ -206,7 +206,7 @@ func TestProposeFiles(t *testing.T) {
 		refused: []string{
 			"/home/user/.aws/bin/helper: denied by filesystem.deny ~/.aws (builtin/base.yaml:",
 			"/home/user/.bashrc: protected (read-only) by filesystem.protect ~/.bashrc (builtin/base.yaml:",
-			"/home/user/.ssh/id_ed25519: denied by filesystem.deny ~/.ssh/id_ed25519 (builtin/base.yaml:",
+			"/home/user/.ssh/id_ed25519: denied by filesystem.deny ~/.ssh/!(known_hosts|config|*.pub|*.sock) (builtin/base.yaml:",
 			"/home/user/project/.env: deny always wins",
 		},
 	}, {

@@ -186,24 +186,42 @@ func compileAs(pol *profiles.Policy, name string) ([]byte, error) {
 		}
 		w.section(s.title)
 		for _, r := range s.rules {
-			p, err := aaPath(r.Path)
-			if err != nil {
-				return nil, fmt.Errorf("compiling %s %q (%s) to AppArmor: %w", s.field, r.Pattern, r.Origin, err)
+			paths := []string{r.Path}
+			if profiles.HasNegation(r.Path) {
+				// AppArmor's globs cannot say "every name but", and its deny always wins
+				// over an allow: the rule names what the pattern matches at this launch,
+				// as the mounts hide it (profiles.Glob).
+				w.raw("# " + aaComment(r.Pattern+" ("+r.Origin.String()+"): every name it matches now (AppArmor globs cannot say \"every name but\")"))
+				paths = profiles.Glob(r.Path)
 			}
-			for i, rule := range s.rule(r, p) {
-				c := ""
-				if i == 0 {
-					c = r.Pattern
-					if o := r.Origin.String(); o != "" {
-						c += " (" + o + ")"
-					}
+			for _, path := range paths {
+				if err := w.pathRule(s.rule, r, path, s.field); err != nil {
+					return nil, err
 				}
-				w.rule(rule, c)
 			}
 		}
 	}
 	w.b.WriteString("}\n")
 	return []byte(w.b.String()), nil
+}
+
+// pathRule writes the rules for one path of a policy rule.
+func (w *aaWriter) pathRule(mk func(r profiles.PathRule, p string) []string, r profiles.PathRule, path, field string) error {
+	p, err := aaPath(path)
+	if err != nil {
+		return fmt.Errorf("compiling %s %q (%s) to AppArmor: %w", field, r.Pattern, r.Origin, err)
+	}
+	for i, rule := range mk(r, p) {
+		c := ""
+		if i == 0 {
+			c = r.Pattern
+			if o := r.Origin.String(); o != "" {
+				c += " (" + o + ")"
+			}
+		}
+		w.rule(rule, c)
+	}
+	return nil
 }
 
 // aaWriter collects the lines of a profile.

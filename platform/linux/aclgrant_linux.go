@@ -19,7 +19,7 @@ var errNoACL = errors.New("the file system supports no POSIX ACLs")
 // directories of a written tree also get a default entry, so that what is created in them
 // inherits it.
 func grantTree(path string, uid uint32, write bool) error {
-	return walkTree(path, func(fd int, st *unix.Statx_t) error {
+	return walkTree(path, treeVisitor{file: func(fd int, st *unix.Statx_t) error {
 		dir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 		perm := uint16(4)
 		if write {
@@ -37,13 +37,34 @@ func grantTree(path string, uid uint32, write bool) error {
 			}
 		}
 		return nil
-	})
+	}})
 }
 
 // revokeTree removes uid's ACL entries (access and default) from every directory and regular
-// file of the tree at path, and gives what uid owns there to owner (its group to group).
+// file of the tree at path, and gives what uid owns there (links too, not followed) to owner,
+// its group to group.
 func revokeTree(path string, uid uint32, owner, group int) error {
-	return walkTree(path, func(fd int, st *unix.Statx_t) error {
+	giveBack := func(st *unix.Statx_t, chown func(u, g int) error) error {
+		u, g := -1, -1
+		if st.Uid == uid {
+			u = owner
+		}
+		if st.Gid == uid {
+			g = group
+		}
+		if u == -1 && g == -1 {
+			return nil
+		}
+		return chown(u, g)
+	}
+	other := func(dir int, name string, st *unix.Statx_t) error {
+		err := giveBack(st, func(u, g int) error { return unix.Fchownat(dir, name, u, g, unix.AT_SYMLINK_NOFOLLOW) })
+		if err != nil && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("giving %s, in %s, back to its owner: %w", name, path, err)
+		}
+		return nil
+	}
+	return walkTree(path, treeVisitor{other: other, file: func(fd int, st *unix.Statx_t) error {
 		if err := revokeACL(fd, aclAccessXattr, uid, st.Mode); err != nil {
 			return fmt.Errorf("taking back the agent's access to %s: %w", path, err)
 		}
@@ -52,20 +73,11 @@ func revokeTree(path string, uid uint32, owner, group int) error {
 				return fmt.Errorf("taking back the agent's access to %s: %w", path, err)
 			}
 		}
-		u, g := -1, -1
-		if st.Uid == uid {
-			u = owner
-		}
-		if st.Gid == uid {
-			g = group
-		}
-		if u != -1 || g != -1 {
-			if err := unix.Fchown(fd, u, g); err != nil {
-				return fmt.Errorf("giving %s back to its owner: %w", path, err)
-			}
+		if err := giveBack(st, func(u, g int) error { return unix.Fchown(fd, u, g) }); err != nil {
+			return fmt.Errorf("giving %s back to its owner: %w", path, err)
 		}
 		return nil
-	})
+	}})
 }
 
 // getACL reads the ACL of fd in xattr name; nil when it has none.

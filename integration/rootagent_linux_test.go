@@ -102,7 +102,7 @@ func TestRootAgentFailsClosedWithoutIdmap(t *testing.T) {
 	t.Cleanup(func() { _ = exec.Command("umount", ws).Run() })
 	r.ws = ws
 	res := r.run(t, "--profile", r.profile, "--network", "none", "--", "sh", "-c", "id -u > ran")
-	if res.code != 125 || !strings.Contains(res.stderr, "the agent user layer cannot idmap "+ws) || !strings.Contains(res.stderr, "AGENTRUN_AS_ROOT=1") {
+	if res.code != 125 || !strings.Contains(res.stderr, "the agent user layer cannot idmap "+ws) || !strings.Contains(res.stderr, "nor POSIX ACLs") || !strings.Contains(res.stderr, "AGENTRUN_AS_ROOT=1") {
 		t.Errorf("want the run refused, naming the layer and the fix; %s", res)
 	}
 	if _, err := os.Stat(filepath.Join(ws, "ran")); err == nil {

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # tests (integration/apparmorvm): qemu, apparmor_parser, xz to unpack the kernel; they fetch
 # the kernel and busybox-static themselves with apt-get download.
 apt_install ca-certificates git gcc libc6-dev pkg-config libseccomp-dev \
-  perl python3 tmux util-linux passwd procps bubblewrap \
+  perl python3 tmux util-linux passwd procps bubblewrap fuse-overlayfs \
   iproute2 dnsutils iputils-ping curl apparmor \
   qemu-system-x86 xz-utils
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm

@@ -113,7 +113,7 @@ func withLine(db, line string) string {
 
 // agentUserText is what the agent user layer enforces, for doctor and --dry-run.
 func agentUserText() string {
-	return fmt.Sprintf("the agent runs as uid %d (%s), not root: files only root may read stay unreadable; the write roots and the home's named paths are idmapped, so root's files there are the agent's and what it writes belongs to root (--as-root or %s=1 keeps it root)", agentUID, agentName, asRootEnv)
+	return fmt.Sprintf("the agent runs as uid %d (%s), not root: files only root may read stay unreadable; the write roots and the home's named paths are idmapped, so root's files there are the agent's and what it writes belongs to root (where a file system cannot be idmapped, ACL entries grant the agent's uid those trees for the run); --as-root or %s=1 keeps it root", agentUID, agentName, asRootEnv)
 }
 
 // agentIDMap says which of the plan's binds the agent user sees through the idmapping: every

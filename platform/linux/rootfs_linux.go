@@ -200,12 +200,17 @@ func (b *rootBuilder) idmapUserns() (int, error) {
 // idmapError is a bind that could not be idmapped: its file system (or one mounted beneath
 // it) does not support idmapped mounts on this kernel.
 type idmapError struct {
-	path string
-	err  error
+	path  string
+	err   error
+	noACL bool // nor POSIX ACLs, which agentrun grants instead (see grantUnmappable)
 }
 
 func (e *idmapError) Error() string {
-	return fmt.Sprintf("the agent user layer cannot idmap %s (%v): its file system, or one mounted beneath it, does not support idmapped mounts on this kernel (tmpfs needs Linux 6.3, overlayfs 5.19); run agentrun as the user who owns the files (sudo -u USER agentrun …), or pass --as-root (AGENTRUN_AS_ROOT=1) to run the agent as root, which then reads every file root may read", e.path, e.err)
+	acls := ""
+	if e.noACL {
+		acls = ", nor POSIX ACLs, through which agentrun grants the agent such a tree instead"
+	}
+	return fmt.Sprintf("the agent user layer cannot idmap %s (%v): its file system, or one mounted beneath it, does not support idmapped mounts on this kernel (tmpfs needs Linux 6.3, overlayfs 5.19)%s; run agentrun as the user who owns the files (sudo -u USER agentrun …), or pass --as-root (AGENTRUN_AS_ROOT=1) to run the agent as root, which then reads every file root may read", e.path, e.err, acls)
 }
 
 func (e *idmapError) Unwrap() error { return e.err }

@@ -12,7 +12,7 @@ import (
 
 // A run holds its lock file in the state root, ID.lock, for as long as it lives: the kernel
 // lets go of the lock when the process dies, however it dies. The file records the run's
-// cgroup directories. The sandbox itself leaves nothing else on the host: its root is a tmpfs
+// cgroup directories and the ACL grants made for its agent (see grantUnmappable). The sandbox itself leaves nothing else on the host: its root is a tmpfs
 // in its own mount namespace, gone with its last process.
 
 // lockRun creates and locks run id's lock file; with wait false it fails at once when another
@@ -46,8 +46,9 @@ func unlockRun(root, id string, lock *os.File) {
 	lock.Close()
 }
 
-// CleanStale removes what an agentrun killed without warning left: the cgroups of runs whose
-// lock can be taken (their agentrun is gone), and their lock files. A run being set up or
+// CleanStale removes what an agentrun killed without warning left: the ACL grants to its
+// agent and the cgroups of runs whose lock can be taken (their agentrun is gone, and so is
+// their sandbox), and their lock files. A run being set up or
 // running is never touched.
 func CleanStale(root string) {
 	entries, err := os.ReadDir(root)
@@ -63,7 +64,8 @@ func CleanStale(root string) {
 		if err != nil {
 			continue // a live run's
 		}
-		content, _ := io.ReadAll(io.LimitReader(lock, 4096))
+		content, _ := io.ReadAll(io.LimitReader(lock, 1<<20))
+		revokeGrants(grantsOf(content), nil)
 		removeCgroupDirs(cgroupDirsOf(content))
 		unlockRun(root, id, lock)
 	}

@@ -113,6 +113,11 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 	sc.Audit = r.pol.Mode == profiles.ModeAudit
 	sc.Seccomp = r.seccomp
 	sc.Sandbox = r.setup()
+	if r.agent != nil {
+		if err := r.grantUnmappable(sc.Sandbox); err != nil {
+			return 0, err
+		}
+	}
 	if r.withNet {
 		sc.Net = newNetConfig()
 	}

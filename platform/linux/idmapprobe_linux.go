@@ -1,0 +1,71 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// idmapProbe tells, on the host and before the stage builds the root, which trees can be
+// idmapped: it makes the idmapping's user namespace once and, for each tree, idmaps a
+// detached copy of it (every mount beneath it too, as the stage's bind does), which it then
+// drops. Nothing is attached anywhere. agentrun must be root in the host's PID namespace: the
+// namespace's maps are written through the host's /proc.
+type idmapProbe struct {
+	userns int
+}
+
+func newIDMapProbe(m idmapping) (*idmapProbe, error) {
+	proc, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("opening /proc for the idmapping probe: %w", err)
+	}
+	defer unix.Close(proc)
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(proc, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
+		return nil, errors.New("the idmapping probe needs the host's /proc mounted")
+	}
+	ns, err := newIDMapUserns(proc, m)
+	if err != nil {
+		return nil, err
+	}
+	return &idmapProbe{userns: ns}, nil
+}
+
+func (p *idmapProbe) close() { unix.Close(p.userns) }
+
+// errNoTree is a tree the host does not have: the stage skips its bind, or fails on it.
+var errNoTree = errors.New("no such tree")
+
+// supports reports whether the tree at path, opened without following links, can be idmapped;
+// its error is errNoTree when the host has no such path, unix.ELOOP when a link is on the way.
+func (p *idmapProbe) supports(path string) (bool, error) {
+	at, err := openNoLinks(path, unix.O_PATH)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			return false, errNoTree
+		}
+		return false, err
+	}
+	defer unix.Close(at)
+	tree, err := unix.OpenTree(at, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE|unix.AT_EMPTY_PATH)
+	if err != nil {
+		return false, fmt.Errorf("cloning %s for the idmapping probe: %w", path, err)
+	}
+	defer unix.Close(tree)
+	attr := &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(p.userns)}
+	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
+		return false, nil
+	}
+	return true, nil
+}
+
+// openNoLinks opens the host's path without following any link on the way (a path agentrun
+// recorded or planned, never one the agent named), or fails with ELOOP.
+func openNoLinks(path string, flags int) (int, error) {
+	return unix.Openat2(unix.AT_FDCWD, path, &unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOFOLLOW),
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
+}

@@ -33,6 +33,9 @@ func (r *sandboxRun) grantUnmappable(s *sandboxSetup) error {
 		if op.Kind != opBind || !op.IDMap {
 			continue
 		}
+		if idmapsSurely(op.Dst) {
+			continue
+		}
 		if probe == nil {
 			var err error
 			if probe, err = newIDMapProbe(*s.IDMap); err != nil {

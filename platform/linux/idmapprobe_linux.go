@@ -69,3 +69,20 @@ func openNoLinks(path string, flags int) (int, error) {
 		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
 	})
 }
+
+// idmapsSurely reports whether the tree at path is on a file system that has idmapped mounts
+// on every kernel agentrun runs on (5.12+: ext2/3/4 and XFS), so that the probe, which costs
+// a process, can be skipped; a mount of another type beneath it still fails the stage's bind,
+// which stops the run.
+func idmapsSurely(path string) bool {
+	fd, err := openNoLinks(path, unix.O_PATH)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	var st unix.Statfs_t
+	if unix.Fstatfs(fd, &st) != nil {
+		return false
+	}
+	return st.Type == unix.EXT4_SUPER_MAGIC || st.Type == unix.XFS_SUPER_MAGIC
+}

@@ -102,7 +102,7 @@ func TestClaudeCode(t *testing.T) {
 	}
 	dry := r.command(t.Context(), "--dry-run", "--network=none", "--", "claude")
 	dry.Env = append(dry.Env, "PATH="+path)
-	if out, err := dry.CombinedOutput(); err != nil || !strings.Contains(string(out), " claude (builtin/claude.yaml): base → node → git → claude") {
+	if out, err := dry.CombinedOutput(); err != nil || !strings.Contains(string(out), " claude (builtin/claude.yaml): base → git → node → python → go → rust → claude") {
 		t.Errorf("claude was not matched to the claude profile: %v\n%s", err, out)
 	}
 

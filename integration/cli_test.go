@@ -38,6 +38,7 @@ func TestMain(m *testing.M) {
 			return 1
 		}
 		defer removeTestUser()
+		defer removeAgentInstall()
 		return m.Run()
 	}()
 	os.Exit(code)

@@ -38,10 +38,12 @@ func (h *hostListeners) count(name string) int64 {
 	return -1
 }
 
-// sockProfile names the sockets twins may use; the attacks' sockets it does not name.
+// sockProfile names the sockets twins may use; the attacks' sockets it does not name. It reads
+// the whole home, as a user's own profile may, so that the attacks' sockets are there to try.
 const sockProfile = `name: sockets
 extends: [base, git]
 filesystem:
+  read: ["~"]
   sockets: [~/.ssh/a.sock, ~/.ssh/okdg.sock]
 `
 
@@ -318,7 +320,7 @@ func sshAgentSetup(t *testing.T, r *runner) {
 			os.Remove(sock)
 		})
 	}
-	writeOwned(t, r, filepath.Join(r.home, "agent.yaml"), "name: agent\nextends: [base, git]\nfilesystem:\n  sockets: [~/.ssh/ok-agent.sock]\n")
+	writeOwned(t, r, filepath.Join(r.home, "agent.yaml"), "name: agent\nextends: [base, git]\nfilesystem:\n  read: [\"~\"]\n  sockets: [~/.ssh/ok-agent.sock]\n")
 }
 
 // tmuxSetup starts the user's tmux server at its default socket in the host's /tmp, and one
@@ -352,7 +354,7 @@ func tmuxSetup(t *testing.T, r *runner) {
 		})
 	}
 	t.Cleanup(func() { os.Remove(filepath.Join(r.home, "tmux-escaped")) })
-	writeOwned(t, r, filepath.Join(r.home, "tmux.yaml"), "name: tmux\nextends: [base, git]\nfilesystem:\n  sockets: [~/ok-tmux.sock]\n")
+	writeOwned(t, r, filepath.Join(r.home, "tmux.yaml"), "name: tmux\nextends: [base, git]\nfilesystem:\n  read: [\"~\"]\n  sockets: [~/ok-tmux.sock]\n")
 }
 
 // TestUnixSocketEvents: a connect to a host socket the profile does not name is a denied

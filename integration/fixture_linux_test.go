@@ -131,8 +131,13 @@ func newRunner(t testing.TB, unprivileged bool) *runner {
 	return r
 }
 
+// testProfile reads the whole home, as a user's own profile may: the fixture's secrets are then
+// visible but for the deny rules, which must still hide them (deny wins over a broader read).
+// The built-in profiles name what they read in the home (homebyname_linux_test.go).
 const testProfile = `name: test
 extends: [base, git]
+filesystem:
+  read: ["~"]
 `
 
 const limitsProfile = `name: limits

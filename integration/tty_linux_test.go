@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -75,39 +74,4 @@ func TestTerminal(t *testing.T) {
 	if !strings.Contains(pane, " icanon ") || !strings.Contains(pane, " echo ") {
 		t.Errorf("the terminal was not restored (want icanon and echo in stty -a):\n%s", pane)
 	}
-}
-
-// TestClaudeCode installs Claude Code from npm into the fixture home and runs it under the
-// built-in claude profile, selected by its name: --version prints, and its TUI draws.
-func TestClaudeCode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("installs Claude Code from npm; skipped with -short")
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		t.Skip("npm is not installed (scripts/test.sh installs it)")
-	}
-	r := newRunner(t, false)
-	prefix := filepath.Join(r.home, ".npm-global")
-	install := exec.Command("npm", "install", "--global", "--prefix", prefix, "--no-fund", "--no-audit", "@anthropic-ai/claude-code")
-	install.Env = append(os.Environ(), "HOME="+r.home, "npm_config_cache="+t.TempDir())
-	if out, err := install.CombinedOutput(); err != nil {
-		t.Fatalf("npm install @anthropic-ai/claude-code: %v\n%s", err, out)
-	}
-	path := filepath.Join(prefix, "bin") + ":/usr/local/bin:/usr/bin:/bin"
-	cmd := r.command(t.Context(), "--network=none", "--", "claude", "--version")
-	cmd.Env = append(cmd.Env, "PATH="+path)
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "Claude Code") {
-		t.Fatalf("claude --version under agentrun: %v\n%s", err, out)
-	}
-	dry := r.command(t.Context(), "--dry-run", "--network=none", "--", "claude")
-	dry.Env = append(dry.Env, "PATH="+path)
-	if out, err := dry.CombinedOutput(); err != nil || !strings.Contains(string(out), " claude (builtin/claude.yaml): base → node → git → claude") {
-		t.Errorf("claude was not matched to the claude profile: %v\n%s", err, out)
-	}
-
-	tm := newTmux(t)
-	script := "cd " + r.ws + " && HOME=" + r.home + " PATH=" + path + " TERM=xterm-256color " + agentrunBin + " --network=none -- claude; sleep 60"
-	tm.cmd("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "sh", "-c", script)
-	tm.waitFor("Claude Code")
 }

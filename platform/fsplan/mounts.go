@@ -67,7 +67,8 @@ func HostStat(path string) (exists, dir bool) {
 // existing paths it names (globs at launch time); a mount that changes nothing because an
 // enclosing mount already gives the same access is left out; a rule inside a stronger one
 // (a write inside a protected directory) yields to it; a protect rule outside every read and
-// write root makes nothing visible. Mounts are ordered parents first.
+// write root makes nothing visible unless a read or write rule names the same path. Mounts are
+// ordered parents first.
 func Build(pol *profiles.Policy, stat StatFunc) Plan {
 	return BuildOn(pol, stat, profiles.ReadDirNames)
 }
@@ -80,7 +81,8 @@ type ListFunc func(dir string) ([]string, error)
 func BuildOn(pol *profiles.Policy, stat StatFunc, list ListFunc) Plan {
 	var plan Plan
 	best := map[string]Mount{}
-	var missing []string // protected paths that do not exist (yet)
+	named := map[string]bool{} // paths a read, socket or write rule names: visible by their own rule
+	var missing []string       // protected paths that do not exist (yet)
 	add := func(rules []profiles.PathRule, a Access) {
 		for _, r := range rules {
 			paths := profiles.GlobOn(r.Path, list)
@@ -100,6 +102,9 @@ func BuildOn(pol *profiles.Policy, stat StatFunc, list ListFunc) Plan {
 						missing = append(missing, p)
 					}
 					continue
+				}
+				if a == Read || a == Write {
+					named[p] = true
 				}
 				if cur, ok := best[p]; !ok || a > cur.Access {
 					best[p] = Mount{Path: p, Access: a, Dir: dir}
@@ -132,11 +137,13 @@ func BuildOn(pol *profiles.Policy, stat StatFunc, list ListFunc) Plan {
 			continue // hidden already
 		case m.Access == Deny && enclosing == notVisible:
 			continue // not visible, nothing to hide
-		case m.Access == Protect && enclosing == notVisible:
+		case m.Access == Protect && enclosing == notVisible && !named[m.Path]:
 			// Protecting takes write access away; it never makes a path visible. A protect
 			// rule lands outside every read and write root when its path leads through a
 			// link (the rule's path is resolved), and a link in the workspace may be the
-			// agent's: following it must not bind what it names.
+			// agent's: following it must not bind what it names. A path that a read or write
+			// rule names itself (~/.gitconfig: read by base, protected by git) is visible by
+			// that rule, and read-only by this one.
 			continue
 		case m.Access == enclosing:
 			continue // same access as the mount around it

@@ -16,6 +16,7 @@ func TestPlanFilesystem(t *testing.T) {
 		"/home/u": true, "/home/u/.ssh": true, "/home/u/.ssh/id_rsa": false, "/home/u/.aws": true,
 		"/home/u/proj": true, "/home/u/proj/.git/hooks": true, "/home/u/.bashrc": false,
 		"/home/u/.cache": true, "/opt/x": true, "/srv/linked/hooks": true,
+		"/home/w": true, "/home/w/.gitconfig": false, "/home/w/.config/git": true,
 	}
 	stat := func(p string) (bool, bool) { dir, ok := host[p]; return ok, dir }
 	rules := func(paths ...string) []profiles.PathRule {
@@ -26,12 +27,15 @@ func TestPlanFilesystem(t *testing.T) {
 		return out
 	}
 	pol := &profiles.Policy{Filesystem: profiles.FilesystemPolicy{
-		Read:  rules("/usr", "/etc", "/home/u", "/usr/share", "/home/u/proj/docs", "/missing"),
+		Read:  rules("/usr", "/etc", "/home/u", "/usr/share", "/home/u/proj/docs", "/missing", "/home/w/.gitconfig"),
 		Write: rules("/home/u/proj", "/tmp", "/home/u/.cache", "/home/u/.ssh/sub"),
 		Deny:  rules("/etc/shadow", "/home/u/.ssh/id_rsa", "/home/u/.aws", "/opt/x", "/nothere"),
 		// /srv/linked/hooks: where a protected workspace path leads through a link; outside
 		// every root, protecting it must not make it visible.
-		Protect: rules("/etc/cron.d", "/home/u/.bashrc", "/home/u/proj/.git/hooks", "/home/u/.ssh", "/srv/linked/hooks"),
+		// /home/w/.gitconfig: named by a read rule and protected, so visible and read-only;
+		// /home/w/.config/git: protected only, so absent.
+		Protect: rules("/etc/cron.d", "/home/u/.bashrc", "/home/u/proj/.git/hooks", "/home/u/.ssh", "/srv/linked/hooks",
+			"/home/w/.gitconfig", "/home/w/.config/git"),
 	}}
 	plan := Build(pol, stat)
 	var got []string
@@ -48,6 +52,7 @@ func TestPlanFilesystem(t *testing.T) {
 		"write /home/u/proj",
 		"write /home/u/proj/.git", // pinned: mv .git would take the hooks bind along
 		"protect /home/u/proj/.git/hooks",
+		"protect /home/w/.gitconfig",
 		"read /usr",
 	}
 	if !reflect.DeepEqual(got, want) {

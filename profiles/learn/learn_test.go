@@ -143,7 +143,8 @@ func TestProposeFiles(t *testing.T) {
 	}, {
 		name: "versioned toolchain",
 		obs:  []learn.Observation{program("/home/user/.nvm/versions/node/v20.11.0/bin/node", 5)},
-		want: []string{"exec.allow ~/.nvm/versions/node/** 5"},
+		// base does not read the home: a program there needs its directory readable too.
+		want: []string{"exec.allow ~/.nvm/versions/node/** 5", "filesystem.read ~/.nvm/versions/node 5"},
 	}, {
 		name: "python3.11 cut to its parent",
 		obs:  []learn.Observation{file("read", "/data/envs/python3.11/lib/site.py", 1)},

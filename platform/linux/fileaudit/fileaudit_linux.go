@@ -112,6 +112,12 @@ func (j *fileJudge) judgePath(a *fileAccess, real, op string, access profiles.Ac
 		if !exists {
 			return
 		}
+	case "mkdir":
+		if exists {
+			// The kernel answers EEXIST before it asks whether the directory may be written
+			// (mkdir -p of the home, of a read-only config directory): nothing was refused.
+			return
+		}
 	}
 	if rule, ok := j.pinned[real]; ok && (op == "rename" || op == "delete") {
 		// The kernel refuses (EBUSY): the directory is a mount point holding a protected path.

@@ -233,44 +233,37 @@ func TestAgents(t *testing.T) {
 	} {
 		t.Run(tc.agent, func(t *testing.T) {
 			bin := agentBin(t, tc.agent)
-			for _, unprivileged := range []bool{false, true} {
-				name := "root"
-				if unprivileged {
-					name = "user"
+			asRootAndUser(t, func(t *testing.T, r *runner) {
+				// A user who has run the agent before: its state directory exists (a write
+				// root is bound only when it does), and codex's first-start note is taken.
+				for _, d := range []string{".claude", ".codex", ".gemini", ".npm"} {
+					mkdirOwned(t, r, filepath.Join(r.home, d))
 				}
-				t.Run(name, func(t *testing.T) {
-					r := newRunner(t, unprivileged)
-					// A user who has run the agent before: its state directory exists (a write
-					// root is bound only when it does), and codex's first-start note is taken.
-					for _, d := range []string{".claude", ".codex", ".gemini", ".npm"} {
-						mkdirOwned(t, r, filepath.Join(r.home, d))
+				writeOwned(t, r, filepath.Join(r.home, ".claude.json"), "{}\n")
+				writeOwned(t, r, filepath.Join(r.home, ".codex/config.toml"), "[tui]\nscreen_reader_detection_done = true\n")
+				path := filepath.Dir(bin) + ":/usr/local/bin:/usr/bin:/bin"
+				dry := r.command(t.Context(), "--dry-run", "--network=none", "--", tc.agent)
+				dry.Env = append(dry.Env, "PATH="+path)
+				if out, err := dry.CombinedOutput(); err != nil || !strings.Contains(string(out), " "+tc.agent+" (builtin/"+tc.agent+".yaml): base → ") {
+					t.Errorf("%s was not matched to its built-in profile: %v\n%s", tc.agent, err, out)
+				}
+				for _, mode := range []string{"enforce", "audit"} {
+					evFile := eventsFile(t, r)
+					args := runArgs(r, mode, evFile)
+					cmd := r.command(t.Context(), append(args, "--", tc.agent, "--version")...)
+					cmd.Env = append(cmd.Env, "PATH="+path)
+					out, err := cmd.CombinedOutput()
+					if err != nil || !strings.Contains(string(out), tc.version) {
+						t.Fatalf("%s: %s --version: %v\n%s", mode, tc.agent, err, out)
 					}
-					writeOwned(t, r, filepath.Join(r.home, ".claude.json"), "{}\n")
-					writeOwned(t, r, filepath.Join(r.home, ".codex/config.toml"), "[tui]\nscreen_reader_detection_done = true\n")
-					path := filepath.Dir(bin) + ":/usr/local/bin:/usr/bin:/bin"
-					dry := r.command(t.Context(), "--dry-run", "--network=none", "--", tc.agent)
-					dry.Env = append(dry.Env, "PATH="+path)
-					if out, err := dry.CombinedOutput(); err != nil || !strings.Contains(string(out), " "+tc.agent+" (builtin/"+tc.agent+".yaml): base → ") {
-						t.Errorf("%s was not matched to its built-in profile: %v\n%s", tc.agent, err, out)
-					}
-					for _, mode := range []string{"enforce", "audit"} {
-						evFile := eventsFile(t, r)
-						args := runArgs(r, mode, evFile)
-						cmd := r.command(t.Context(), append(args, "--", tc.agent, "--version")...)
-						cmd.Env = append(cmd.Env, "PATH="+path)
-						out, err := cmd.CombinedOutput()
-						if err != nil || !strings.Contains(string(out), tc.version) {
-							t.Fatalf("%s: %s --version: %v\n%s", mode, tc.agent, err, out)
-						}
-						runTUI(t, r, path, args, tc.agent, tc.screen)
-						if mode == "audit" {
-							if bad := unexplained(readEvents(t, evFile), tc.agent, r); len(bad) > 0 {
-								t.Errorf("audit mode: %d would-deny events no profile rule or listed exception explains:\n%s", len(bad), strings.Join(bad, "\n"))
-							}
+					runTUI(t, r, path, args, tc.agent, tc.screen)
+					if mode == "audit" {
+						if bad := unexplained(readEvents(t, evFile), tc.agent, r); len(bad) > 0 {
+							t.Errorf("audit mode: %d would-deny events no profile rule or listed exception explains:\n%s", len(bad), strings.Join(bad, "\n"))
 						}
 					}
-				})
-			}
+				}
+			})
 		})
 	}
 }

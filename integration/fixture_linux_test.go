@@ -61,6 +61,18 @@ func testUser(t testing.TB) (uid, gid int) {
 	return uid, gid
 }
 
+// asRootAndUser runs f in a subtest "root", then "user", each with a fixture of its own:
+// agentrun run as root, and as the unprivileged test user.
+func asRootAndUser(t *testing.T, f func(t *testing.T, r *runner)) {
+	for _, unprivileged := range []bool{false, true} {
+		name := "root"
+		if unprivileged {
+			name = "user"
+		}
+		t.Run(name, func(t *testing.T) { f(t, newRunner(t, unprivileged)) })
+	}
+}
+
 // newRunner makes the fixture: a home with SSH keys, cloud credentials and shell rc files,
 // and a workspace that is a git repository with one commit.
 func newRunner(t testing.TB, unprivileged bool) *runner {

@@ -89,39 +89,32 @@ func TestHomeByName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, unprivileged := range []bool{false, true} {
-		name := "root"
-		if unprivileged {
-			name = "user"
+	asRootAndUser(t, func(t *testing.T, r *runner) {
+		for _, p := range homeSecrets {
+			writeOwned(t, r, filepath.Join(r.home, p), "secret "+p+"\n")
 		}
-		t.Run(name, func(t *testing.T) {
-			r := newRunner(t, unprivileged)
-			for _, p := range homeSecrets {
-				writeOwned(t, r, filepath.Join(r.home, p), "secret "+p+"\n")
+		for _, tw := range homeTwins {
+			if _, err := os.Stat(filepath.Join(r.home, tw.path)); err != nil {
+				writeOwned(t, r, filepath.Join(r.home, tw.path), "twin "+tw.path+"\n")
 			}
-			for _, tw := range homeTwins {
-				if _, err := os.Stat(filepath.Join(r.home, tw.path)); err != nil {
-					writeOwned(t, r, filepath.Join(r.home, tw.path), "twin "+tw.path+"\n")
-				}
+		}
+		for _, e := range cat.List() {
+			pol, err := cat.Resolve(e, profilestest.Env) // for its chain only
+			if err != nil {
+				t.Fatal(err)
 			}
-			for _, e := range cat.List() {
-				pol, err := cat.Resolve(e, profilestest.Env) // for its chain only
-				if err != nil {
+			profile, chain := e.Name(), pol.Chain
+			if !contains(chain, "base") {
+				// A fragment (git, node, …) is not run alone: as a profile extends it.
+				profile = filepath.Join(filepath.Dir(r.home), "with-"+e.Name()+".yaml")
+				if err := os.WriteFile(profile, []byte("name: with-"+e.Name()+"\nextends: [base, "+e.Name()+"]\n"), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				profile, chain := e.Name(), pol.Chain
-				if !contains(chain, "base") {
-					// A fragment (git, node, …) is not run alone: as a profile extends it.
-					profile = filepath.Join(filepath.Dir(r.home), "with-"+e.Name()+".yaml")
-					if err := os.WriteFile(profile, []byte("name: with-"+e.Name()+"\nextends: [base, "+e.Name()+"]\n"), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					chain = append([]string{"base"}, chain...)
-				}
-				t.Run(e.Name(), func(t *testing.T) { testHomeByName(t, r, profile, chain) })
+				chain = append([]string{"base"}, chain...)
 			}
-		})
-	}
+			t.Run(e.Name(), func(t *testing.T) { testHomeByName(t, r, profile, chain) })
+		}
+	})
 }
 
 func testHomeByName(t *testing.T, r *runner, profile string, chain []string) {

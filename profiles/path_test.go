@@ -39,21 +39,25 @@ func TestParsePath(t *testing.T) {
 		{in: "/a\nb", err: "control character"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			p, err := parsePath(tc.in)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("parsePath(%q) = %v, %v; want an error containing %q", tc.in, p, err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("parsePath(%q): %v", tc.in, err)
-			}
-			if p.String() != tc.want {
-				t.Errorf("parsePath(%q) = %s, want %s", tc.in, p, tc.want)
-			}
-		})
+		t.Run(tc.in, func(t *testing.T) { checkParsePath(t, tc.in, tc.want, tc.err) })
+	}
+}
+
+// checkParsePath parses in and wants it back as want, or an error containing errPart.
+func checkParsePath(t *testing.T, in, want, errPart string) {
+	t.Helper()
+	p, err := parsePath(in)
+	if errPart != "" {
+		if err == nil || !strings.Contains(err.Error(), errPart) {
+			t.Fatalf("parsePath(%q) = %v, %v; want an error containing %q", in, p, err, errPart)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("parsePath(%q): %v", in, err)
+	}
+	if p.String() != want {
+		t.Errorf("parsePath(%q) = %s, want %s", in, p, want)
 	}
 }
 

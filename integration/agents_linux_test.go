@@ -171,8 +171,6 @@ type auditException struct {
 // auditExceptions are the only would-deny events the agents' real work may cause (issue 14
 // asks for none; each of these is a decision, or a gap recorded for another layer).
 var auditExceptions = []auditException{
-	{path: "/sys/fs/cgroup/*", op: "read",
-		reason: "Node, Bun and the codex binary size themselves from the cgroup's memory and CPU limits; the sandbox mounts no cgroup filesystem (the stage's to add), so enforce mode shows them absent and the runtimes use defaults"},
 	{agent: "claude", path: ".claude.json.*",
 		reason: "Claude Code rewrites ~/.claude.json through a lock directory and a temporary file beside it in ~, which stays read-only; the write to ~/.claude.json itself (under review) goes through"},
 	{agent: "claude", op: "connect", path: "$TMPDIR/cc-socks/*",

@@ -92,5 +92,8 @@ func (o *ownFS) has(r resolved) bool {
 	if t := r.mode & unix.S_IFMT; r.exists && (t == unix.S_IFCHR || t == unix.S_IFBLK) {
 		return true // a device node: /dev and the device cgroup decide those
 	}
-	return profiles.Within(r.path, StageDir)
+	// /sys is the sandbox's whoever mounted it: a fresh sysfs, or rootless the host's,
+	// read-only, with the cgroup hierarchies mounted beneath it (other devices); no policy
+	// names it.
+	return profiles.Within(r.path, StageDir) || profiles.Within(r.path, "/sys")
 }

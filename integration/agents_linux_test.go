@@ -171,8 +171,6 @@ type auditException struct {
 // auditExceptions are the only would-deny events the agents' real work may cause (issue 14
 // asks for none; each of these is a decision, or a gap recorded for another layer).
 var auditExceptions = []auditException{
-	{agent: "claude", path: ".claude.json.*",
-		reason: "Claude Code rewrites ~/.claude.json through a lock directory and a temporary file beside it in ~, which stays read-only; the write to ~/.claude.json itself (under review) goes through"},
 	{agent: "claude", op: "connect", path: "$TMPDIR/cc-socks/*",
 		reason: "Claude Code connects to a socket it made in $TMPDIR, a host directory: the socket gate refuses pathname sockets no rule names"},
 	{agent: "gemini", op: "read", path: "$WORKSPACE/.env",

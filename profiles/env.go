@@ -164,3 +164,33 @@ func canonicalPath(p string, evalSymlinks func(string) (string, error)) string {
 		dir = parent
 	}
 }
+
+// expandSetting expands an env.set value that begins with ~ or a path variable ($HOME,
+// $WORKSPACE, $TMPDIR, the XDG directories) followed by / or nothing, as a path rule's path
+// (so CLAUDE_CONFIG_DIR: ~/.claude names the user's directory); any other value is literal.
+func expandSetting(env Env, value string) (string, error) {
+	if !pathValue(value) {
+		return value, nil
+	}
+	p, err := parsePath(value)
+	if err != nil {
+		return "", err
+	}
+	if p.hasGlob() {
+		return "", fmt.Errorf("%q: a value is one path, without * or !(...)", value)
+	}
+	base := env.value(p.Var)
+	if base == "" || !filepath.IsAbs(base) {
+		return "", fmt.Errorf("$%s is not set to an absolute path in this environment", p.Var)
+	}
+	return filepath.Clean(base + p.Rest), nil
+}
+
+// pathValue reports whether an env.set value starts with ~ or a path variable.
+func pathValue(v string) bool {
+	if v == "~" || strings.HasPrefix(v, "~/") {
+		return true
+	}
+	name, _, _ := strings.Cut(strings.TrimPrefix(v, "$"), "/")
+	return strings.HasPrefix(v, "$") && knownVar(name)
+}

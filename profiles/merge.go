@@ -222,7 +222,7 @@ func (m *merger) policy(env Env) (*Policy, error) {
 		Mode:      m.mode,
 		Network:   NetworkPolicy{Allow: m.allow, UDP: m.udp},
 		Resources: m.res,
-		Env:       EnvPolicy{Pass: m.pass, Set: m.set},
+		Env:       EnvPolicy{Pass: m.pass, Set: append([]EnvSetting(nil), m.set...)},
 	}
 	p.Description = m.root.Description.Value
 	for _, s := range m.root.Match {
@@ -248,6 +248,14 @@ func (m *merger) policy(env Env) (*Policy, error) {
 	p.Filesystem = FilesystemPolicy{Read: expand(m.read), Write: expand(m.write), Deny: expand(m.deny), Protect: expand(m.protect), Review: expand(m.review), Sockets: expand(m.sockets)}
 	reviewIsWrite(&p.Filesystem)
 	p.Exec = ExecPolicy{Allow: expand(m.exAllow), Deny: expand(m.exDn)}
+	for i, s := range p.Env.Set {
+		v, err := expandSetting(env, s.Value)
+		if err != nil {
+			errs = append(errs, &Error{Pos: s.Origin, Msg: fmt.Sprintf("env.set %s: %v", s.Name, err)})
+			continue
+		}
+		p.Env.Set[i].Value = v
+	}
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ var homeTwins = []homeTwin{
 	{".rustup/settings.toml", []string{"rust"}},
 	{".claude/settings.json", []string{"claude"}},
 	{".claude/CLAUDE.md", []string{"claude", "opencode"}},
-	{".claude.json", []string{"claude"}},
+	{".claude/.claude.json", []string{"claude"}},
 	{".codex/config.toml", []string{"codex"}},
 	{".agents/skills/x", []string{"codex", "gemini"}},
 	{".gemini/settings.json", []string{"gemini"}},

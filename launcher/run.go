@@ -40,6 +40,9 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 	if err := createOwnDirs(plan.Policy, plan.env, sb); err != nil {
 		return 0, err
 	}
+	if err := createStateDirs(plan.Policy, plan.env.Home); err != nil {
+		return 0, err
+	}
 	if err := checkInherited(plan.Policy, stdio); err != nil {
 		return 0, err
 	}

@@ -72,6 +72,8 @@ var homeTwins = []homeTwin{
 	{".aider/x", []string{"aider"}},
 	{".config/opencode/opencode.json", []string{"opencode"}},
 	{".local/share/opencode/x", []string{"opencode"}},
+	{".local/state/opencode/x", []string{"opencode"}}, // state directories opencode's profile has made at launch
+	{".cache/opencode/x", []string{"opencode"}},
 }
 
 // homeListed are the directories whose listing must hold exactly the named entries.

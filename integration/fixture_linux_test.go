@@ -61,6 +61,20 @@ func testUser(t testing.TB) (uid, gid int) {
 	return uid, gid
 }
 
+// removeFixture removes a fixture's directory, trying again for a while when something still
+// finishing (a FUSE daemon after its unmount, a sandbox's last process) adds to it meanwhile,
+// and fails the test if it cannot: a fixture left behind is a leak.
+func removeFixture(t testing.TB, dir string) {
+	var err error
+	for i := 0; i < 50; i++ {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("removing the fixture %s: %v", dir, err)
+}
+
 // asRootAndUser runs f in a subtest "root", then "user", each with a fixture of its own:
 // agentrun run as root, and as the unprivileged test user.
 func asRootAndUser(t *testing.T, f func(t *testing.T, r *runner)) {
@@ -89,7 +103,7 @@ func newRunner(t testing.TB, unprivileged bool) *runner {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(base) })
+	t.Cleanup(func() { removeFixture(t, base) })
 	r.home = filepath.Join(base, "home")
 	r.tmp = filepath.Join(base, "tmp")
 	if err := os.MkdirAll(r.tmp, 0o755); err != nil {

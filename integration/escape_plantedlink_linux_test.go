@@ -14,6 +14,7 @@ func init() {
 	// profile names) with sub/s holding secret, and links the workspace's name to it.
 	plantLink := func(name, dir, sub, secret string) func(t *testing.T, r *runner) {
 		return func(t *testing.T, r *runner) {
+			dir := dir // each run its own: the first run's fixture is gone by the next
 			if dir == "" {
 				dir = filepath.Join(filepath.Dir(r.home), "outside")
 			}

@@ -248,6 +248,7 @@ func (m *merger) policy(env Env) (*Policy, error) {
 	p.Filesystem = FilesystemPolicy{Read: expand(m.read), Write: expand(m.write), Deny: expand(m.deny), Protect: expand(m.protect), Review: expand(m.review), Sockets: expand(m.sockets)}
 	reviewIsWrite(&p.Filesystem)
 	p.Exec = ExecPolicy{Allow: expand(m.exAllow), Deny: expand(m.exDn)}
+	errs = append(errs, unmakeableWrites(p.Filesystem.Write)...)
 	for i, s := range p.Env.Set {
 		v, err := expandSetting(env, s.Value)
 		if err != nil {

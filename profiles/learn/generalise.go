@@ -153,6 +153,14 @@ func (l *learner) generalise(cands []*cand) []*cand {
 			}
 			continue
 		}
+		if c.section == SectionWrite && profiles.MakesNothing(p, l.pol.Filesystem.Write) {
+			// A rule for names made afresh in a directory no write rule opens compiles to
+			// nothing, and the profile would refuse it (see profiles.MakesNothing).
+			for _, t := range c.targets() {
+				l.refuse(t, c.countOf[t], fmt.Sprintf("the agent makes these files in %s, which is not writable; only a rule for all of %s would allow them, and learning never proposes that (a program that saves through a temporary file beside its target needs a directory of its own)", l.opts.spell(path.Dir(p)), l.opts.spell(path.Dir(p))))
+			}
+			continue
+		}
 		c.pattern = p
 		placed = append(placed, c)
 	}

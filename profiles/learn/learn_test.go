@@ -211,6 +211,21 @@ func TestProposeFiles(t *testing.T) {
 			"/home/user/project/.env: deny always wins",
 		},
 	}, {
+		// Claude Code's save of ~/.claude.json before CLAUDE_CONFIG_DIR: a temporary file
+		// beside the target in the read-only home. A rule for ~/.claude.json.tmp.* would
+		// compile to nothing (the profile refuses it), so none is proposed; a volatile name
+		// in a writable directory still is.
+		name: "temporary files beside a target in a read-only directory",
+		obs: []learn.Observation{
+			file("create", "/home/user/.claude.json.tmp.12.0439b672e861", 1),
+			file("create", "/home/user/.claude.json.tmp.12.1e7479a4022c", 1),
+		},
+		want: []string{},
+		refused: []string{
+			"/home/user/.claude.json.tmp.12.0439b672e861: the agent makes these files in ~, which is not writable",
+			"/home/user/.claude.json.tmp.12.1e7479a4022c: the agent makes these files in ~, which is not writable",
+		},
+	}, {
 		name: "mktemp directory",
 		obs:  []learn.Observation{file("create", "/data/run/tmp.Ab3dEf9xQz/out", 1)},
 		want: []string{"filesystem.write /data/run 1"},

@@ -36,6 +36,8 @@ func init() {
 			perl(`sysopen(F, "s", O_CREAT|O_WRONLY, 0755) or die "open: $!\n"; print "ok\n"`)),
 		setid("open O_TMPFILE 02755", perl(`sysopen(F, ".", 020200000|O_WRONLY, 02755) or die "tmpfile: $!\n"`), "tmpfile: Operation not permitted",
 			perl(`sysopen(F, ".", 020200000|O_WRONLY, 0755) or die "tmpfile: $!\n"; print "ok\n"`)),
+		setid("fchmod of an open file", "touch s && "+perl(`open(my $f, "<", "s") or die; chmod(04755, $f) or die "fchmod: $!\n"`), "fchmod: Operation not permitted",
+			"touch s && "+perl(`open(my $f, "<", "s") or die; chmod(0755, $f) or die "fchmod: $!\n"; print "ok\n"`)),
 		setid("creat 04755", perl(`my $p = "s"; syscall(85, $p, 04755) >= 0 or die "creat: $!\n"`), "creat: Operation not permitted",
 			perl(`my $p = "s"; syscall(85, $p, 0755) >= 0 or die "creat: $!\n"; print "ok\n"`)),
 		setid("mknodat S_IFREG|04755", perl(`my $p = "s"; syscall(259, -100, $p, 0100000|04755, 0) >= 0 or die "mknodat: $!\n"`), "mknodat: Operation not permitted",

@@ -32,14 +32,22 @@ func TestRootAgentIsNotRoot(t *testing.T) {
 	}
 	res := r.sh(t, `id -u; id -un; cat `+secret+`; cat `+twin+`; cat ~/notes.txt
 echo made > made.txt && mkdir -p sub && echo deep > sub/file && stat -c 'inside %u' made.txt
-cp /bin/sh ./shell && chmod u+s ./shell; chmod g+s ./shell; install -m 4755 /bin/sh ./shell2; echo set-id tried`)
-	for _, want := range []string{agentUID + "\nagent\n", "agentrun-test-world-readable\n", "readable notes\n", "inside " + agentUID + "\n", "set-id tried\n"} {
+cp /bin/sh ./shell && chmod u+s ./shell; chmod g+s ./shell; install -m 4755 /bin/sh ./shell2; echo set-id tried
+ln -s `+secret+` via-link; cat via-link; ln `+secret+` via-hardlink; cat via-hardlink; cat /proc/1/root`+secret+`; echo around tried`)
+	for _, want := range []string{agentUID + "\nagent\n", "agentrun-test-world-readable\n", "readable notes\n", "inside " + agentUID + "\n", "set-id tried\n", "around tried\n"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("want %q in the agent's output; %s", want, res)
 		}
 	}
 	if strings.Contains(res.stdout, "agentrun-test-root-only") || !strings.Contains(res.stderr, secret+": Permission denied") {
 		t.Errorf("the root-only file was not refused by permissions: %s", res)
+	}
+	// The ways around: a link the agent makes in its idmapped workspace, a hard link (another
+	// mount: refused), the stage's root through /proc.
+	for _, want := range []string{"via-link: Permission denied", "via-hardlink"} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("want %q refused: %s", want, res)
+		}
 	}
 	for _, p := range []string{"made.txt", "sub", "sub/file", "shell", "shell2"} {
 		fi, err := os.Lstat(filepath.Join(r.ws, p))

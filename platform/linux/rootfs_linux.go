@@ -312,7 +312,7 @@ func (b *rootBuilder) bindThroughLink(op mountOp, target int) error {
 	if !ok {
 		return fmt.Errorf("the mount point %s is outside the sandbox's root", at)
 	}
-	src, err := unix.Openat2(unix.AT_FDCWD, "/"+rel, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS})
+	src, err := openNoLinks("/"+rel, unix.O_PATH)
 	if err != nil {
 		return fmt.Errorf("opening /%s on the host without following links: %w", rel, err)
 	}

@@ -250,22 +250,14 @@ func (v *agentView) resolve(full string, follow, keep bool) resolved {
 		}
 		return r
 	}
-	if err == nil {
-		// The nearest directory that exists (the one the call would create it in, when its
-		// parent is there): its device says whose the path is. A path beneath the sandbox's
-		// own /sys that the host has (its cgroup hierarchies) is the sandbox's, not the policy's.
-		for dir := path.Dir(w.path); ; dir = path.Dir(dir) {
-			if fd, err := v.open(dir, unix.O_DIRECTORY); err == nil {
-				var st unix.Stat_t
-				if unix.Fstat(fd, &st) == nil {
-					r.dev, r.mode = st.Dev, st.Mode
-				}
-				unix.Close(fd)
-				break
+	if err == nil && w.parentOK {
+		// The directory the call would create it in: its device says whose it is.
+		if fd, err := v.open(path.Dir(w.path), unix.O_DIRECTORY); err == nil {
+			var st unix.Stat_t
+			if unix.Fstat(fd, &st) == nil {
+				r.dev, r.mode = st.Dev, st.Mode
 			}
-			if dir == "/" || dir == "." {
-				break
-			}
+			unix.Close(fd)
 		}
 	}
 	return r

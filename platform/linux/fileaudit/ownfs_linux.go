@@ -92,8 +92,17 @@ func (o *ownFS) has(r resolved) bool {
 	if t := r.mode & unix.S_IFMT; r.exists && (t == unix.S_IFCHR || t == unix.S_IFBLK) {
 		return true // a device node: /dev and the device cgroup decide those
 	}
-	// /sys is the sandbox's whoever mounted it: a fresh sysfs, or rootless the host's,
-	// read-only, with the cgroup hierarchies mounted beneath it (other devices); no policy
-	// names it.
-	return profiles.Within(r.path, StageDir) || profiles.Within(r.path, "/sys")
+	// Beneath its own mount points everything is the sandbox's, whatever device it is on
+	// and whether it exists: rootless, /sys is the host's, read-only, with the cgroup
+	// hierarchies mounted beneath it (node probes them), and a missing path there has no
+	// directory to tell by. No policy rule binds anything beneath them.
+	if profiles.Within(r.path, StageDir) {
+		return true
+	}
+	for _, m := range ownMounts {
+		if profiles.Within(r.path, m) {
+			return true
+		}
+	}
+	return false
 }

@@ -92,17 +92,21 @@ func (o *ownFS) has(r resolved) bool {
 	if t := r.mode & unix.S_IFMT; r.exists && (t == unix.S_IFCHR || t == unix.S_IFBLK) {
 		return true // a device node: /dev and the device cgroup decide those
 	}
-	// Beneath its own mount points everything is the sandbox's, whatever device it is on
+	// Beneath the kernel's file systems everything is the sandbox's, whatever device it is on
 	// and whether it exists: rootless, /sys is the host's, read-only, with the cgroup
 	// hierarchies mounted beneath it (node probes them), and a missing path there has no
-	// directory to tell by. No policy rule binds anything beneath them.
+	// directory to tell by. No policy rule binds anything beneath them (beneath /tmp it may:
+	// a workspace there is the host's, told by its device).
 	if profiles.Within(r.path, StageDir) {
 		return true
 	}
-	for _, m := range ownMounts {
+	for _, m := range kernelMounts {
 		if profiles.Within(r.path, m) {
 			return true
 		}
 	}
 	return false
 }
+
+// kernelMounts are the sandbox's /proc and /sys.
+var kernelMounts = []string{"/proc", "/sys"}

@@ -306,14 +306,28 @@ func (p *Plan) absentFix(stored bool) absentFix {
 	return f
 }
 
-// unrecordedFiles is, on a host where the sandbox records no file accesses, the sentence that
-// says a failed run may have failed on paths the profile does not name and how to see them;
-// "" where they are recorded.
-func (p *Plan) unrecordedFiles() string {
+// unrecordedFiles is, after a failed run in enforce mode, what agentrun could not see of it
+// and how to see it: where the host records no file accesses, that the paths the profile does
+// not name are not listed; in enforce mode without trace, where no open waits for agentrun,
+// the same, and, where the kernel's refusals cannot be read either, that no denial was
+// recorded (platform.NoDenialRecords). "" when nothing was missed.
+func (p *Plan) unrecordedFiles(trace bool) string {
+	show := "agentrun profiles show " + p.Policy.Name + " --resolved"
+	denials := true
 	for _, l := range p.backend.Layers(p.Policy) {
-		if l.Name == platform.LayerFileEvents && !l.Available {
-			return "this host records no file accesses (the " + platform.LayerFileEvents + " layer is missing: " + l.Fix + "), so the paths the profile does not name, which the agent cannot reach, are not listed here; if the command failed on a missing file, run it with --mode audit where that layer works to see them, or agentrun profiles show " + p.Policy.Name + " --resolved for what the profile names"
+		switch {
+		case l.Name == platform.LayerFileEvents && !l.Available:
+			return "this host records no file accesses (the " + platform.LayerFileEvents + " layer is missing: " + l.Fix + "), so the paths the profile does not name, which the agent cannot reach, are not listed here; if the command failed on a missing file, run it with --mode audit where that layer works to see them, or " + show + " for what the profile names"
+		case l.Name == platform.LayerDenials && l.Needed && !l.Available:
+			denials = false
 		}
 	}
-	return ""
+	if trace {
+		return ""
+	}
+	s := "in enforce mode no file access waits for agentrun, so the paths the profile does not name, which the agent cannot reach, are not listed here; if the command failed on a missing file, run it again with --mode audit or --trace to see them, or " + show + " for what the profile names"
+	if !denials {
+		s = platform.NoDenialRecords + " (agentrun as root records them); " + strings.Replace(s, "in enforce mode no file", "no file", 1)
+	}
+	return s
 }

@@ -19,13 +19,15 @@ func (p *Plan) describeLayers(w io.Writer) {
 			state = "n/a"
 		case !l.Needed:
 			state = "off"
+		case !l.Available && l.Records:
+			state = "unavailable" // said, but the run goes on: it records, it confines nothing
 		case !l.Available:
 			state = "MISSING"
 		}
 		fmt.Fprintf(w, "  layer %s\t%s: %s\n", l.Name, state, l.Enforces)
 		if l.Needed && !l.Available {
 			fmt.Fprintf(w, "  \t  fix: %s\n", l.Fix)
-			if l.Degraded != "" {
+			if l.Degraded != "" && !l.Records {
 				fmt.Fprintf(w, "  \t  --allow-degraded: %s\n", l.Degraded)
 			}
 		}

@@ -89,7 +89,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 			}
 		}
 		if code != 0 && plan.Policy.Mode == profiles.ModeEnforce {
-			if s := plan.unrecordedFiles(); s != "" {
+			if s := plan.unrecordedFiles(opts.Trace); s != "" {
 				fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
 			}
 		}

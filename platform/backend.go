@@ -40,12 +40,24 @@ type Layer struct {
 	Available bool   // this host can set it up
 	Fix       string // how to make it available, when it is not
 	Degraded  string // what --allow-degraded does instead; empty: goes on without it
+	// Records: the layer records what happens, it confines nothing; missing, it is said but
+	// never stops a run.
+	Records bool
 }
 
 // LayerFileEvents is the name of the layer that records file and exec accesses (seccomp user
 // notifications on Linux). Where a host cannot set it up, no file event is recorded, in any
 // mode, and a path the agent could not reach is named nowhere.
 const LayerFileEvents = "file events"
+
+// LayerDenials is the name of the layer that records, in enforce mode, the file accesses the
+// kernel refused (on Linux a BPF program on the sandbox's system calls, where agentrun may
+// load one). Where it is missing, enforce mode records no file denial: NoDenialRecords says so.
+const LayerDenials = "denial records"
+
+// NoDenialRecords is what a run, --dry-run and doctor say where enforce mode cannot record the
+// file accesses it denies.
+const NoDenialRecords = "denials in enforce mode are not recorded on this host: use --mode audit or --trace to see them"
 
 // Target is one thing a policy compiles to (agentrun compile --target NAME).
 type Target struct {

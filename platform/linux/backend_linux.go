@@ -28,7 +28,7 @@ func (b *Backend) Probe() error { return nil }
 func (b *Backend) Layers(pol *profiles.Policy) []platform.Layer {
 	var out []platform.Layer
 	for _, l := range Layers(pol, ProbeHost()) {
-		out = append(out, platform.Layer{Name: l.ID.String(), Enforces: l.Enforces, Needed: l.Needed, Available: l.Available, Fix: l.Fix, Degraded: l.Degraded})
+		out = append(out, platform.Layer{Name: l.ID.String(), Enforces: l.Enforces, Needed: l.Needed, Available: l.Available, Fix: l.Fix, Degraded: l.Degraded, Records: l.Records})
 	}
 	return out
 }

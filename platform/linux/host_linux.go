@@ -29,6 +29,8 @@ type Host struct {
 	CgroupLimits    bool   // agentrun can apply cgroup limits here: as root, or through the delegated cgroup
 	TUN             bool   // /dev/net/tun exists and this user may open it
 	Seccomp         bool   // the kernel has seccomp filters and this binary has libseccomp
+	BPF             bool   // agentrun may load the BPF program that records enforce mode's denials
+	BPFWhy          string // why not, when BPF is false
 }
 
 // ProbeHost looks at the kernel and this process's privileges.
@@ -71,6 +73,7 @@ func probeHost(tryUserNS bool) Host {
 	if status, err := os.ReadFile("/proc/self/status"); err == nil {
 		h.Seccomp = seccompBuilt && strings.Contains(string(status), "Seccomp:")
 	}
+	h.BPF, h.BPFWhy = false, "this build has no kernel denial recorder"
 	return h
 }
 

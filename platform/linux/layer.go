@@ -16,9 +16,10 @@ const (
 	LayerNetFilter
 	LayerAppArmor
 	LayerAgentUser
+	LayerDenials
 )
 
-var layerNames = [...]string{"", "namespaces", "exec deny", "landlock", "seccomp", "cgroups", platform.LayerFileEvents, "network filter", "apparmor", "agent user"}
+var layerNames = [...]string{"", "namespaces", "exec deny", "landlock", "seccomp", "cgroups", platform.LayerFileEvents, "network filter", "apparmor", "agent user", platform.LayerDenials}
 
 // String is the layer's name for people, as errors, doctor and --dry-run show it.
 func (id LayerID) String() string {
@@ -39,13 +40,17 @@ type Layer struct {
 	Available bool   // this host can set it up
 	Fix       string // how to make it available, when it is not
 	Degraded  string // what --allow-degraded does instead; empty: goes on without it
+	// Records: the layer records, it confines nothing, so a missing one is said (dry-run,
+	// doctor, the run's summary) but never stops a run.
+	Records bool
 }
 
-// missingLayers returns the layers the policy needs that the host cannot set up.
+// missingLayers returns the layers the policy needs that the host cannot set up and whose
+// absence stops a run (not those that only record).
 func missingLayers(layers []Layer) []Layer {
 	var out []Layer
 	for _, l := range layers {
-		if l.Needed && !l.Available {
+		if l.Needed && !l.Available && !l.Records {
 			out = append(out, l)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/profiles"
 )
@@ -75,11 +76,20 @@ func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 		},
 		{
 			ID:        LayerFileEvents,
-			Enforces:  "file and exec accesses judged as enforce mode would and recorded: denials, would-be denials in audit mode, everything with --trace (seccomp user notifications; observation only)",
-			Needed:    audit,
+			Enforces:  fileEventsText(audit),
+			Needed:    true,
 			Available: h.Seccomp && (h.Root || h.UserNS),
 			Fix:       "build agentrun with -tags seccomp and run it where the container tier works (see the namespaces and seccomp layers)",
 			Degraded:  "cannot run audit mode",
+			Records:   !audit, // audit mode is nothing without it
+		},
+		{
+			ID:        LayerDenials,
+			Enforces:  "the file accesses the kernel refuses (the mounts, Landlock), recorded as denials with the rule that made them: a BPF program on the sandbox's system calls reports the failed ones, so no call waits for agentrun",
+			Needed:    !audit,
+			Available: h.BPF,
+			Fix:       "run agentrun as root, which may load the BPF program; " + platform.NoDenialRecords,
+			Records:   true,
 		},
 		{
 			ID:        LayerNetFilter,
@@ -120,6 +130,15 @@ func appArmorText(h Host, audit bool) string {
 		return "a profile generated from the policy, loaded in complain mode: its would-be denials are recorded"
 	}
 	return "a profile generated from the policy, loaded for the run and attached to the sandbox; its denials are recorded"
+}
+
+// fileEventsText says what the seccomp notifications record in each mode: in enforce mode
+// only execs reach agentrun, so that no open waits for it (the kernel enforces those).
+func fileEventsText(audit bool) string {
+	if audit {
+		return "every file and exec access judged as enforce mode would, its would-be denials recorded (seccomp user notifications; observation only)"
+	}
+	return "execs judged and recorded; file calls never wait for agentrun (the kernel enforces them), but with --trace, which records every access (seccomp user notifications; observation only)"
 }
 
 func landlockText(pol *profiles.Policy, audit bool) string {

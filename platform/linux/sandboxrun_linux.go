@@ -43,7 +43,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 	}
 	if !given[LayerSeccomp] {
 		// Always: the unix socket gate decides connects in every run, with or without events.
-		r.seccomp = &seccompSpec{Watch: r.spec.Events != nil}
+		r.seccomp = &seccompSpec{Watch: fileaudit.ScopeOf(r.pol, r.spec)}
 		r.obs = fileaudit.Observe(r.pol, r.spec, p.self)
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.undo = append(r.undo, r.obs.Close)

@@ -353,7 +353,7 @@ func TestSeccompFilterNoInet(t *testing.T) {
 // take precedence over a denial of the same call.
 func TestSeccompFilterWithObserver(t *testing.T) {
 	s := seccompConfig(seccompOptions{})
-	fileaudit.AddWatchRules(s)
+	fileaudit.AddWatchRules(s, fileaudit.WatchFiles)
 	f := compileFilter(t, s)
 	nr, _ := libseccomp.GetSyscallFromName("execveat")
 	for _, flags := range []uint64{unix.AT_EMPTY_PATH, unix.AT_EMPTY_PATH | hi} {
@@ -365,12 +365,46 @@ func TestSeccompFilterWithObserver(t *testing.T) {
 		t.Errorf("execveat(0) with the observer: got %s, want notify", verdict(v))
 	}
 	// The set-ID denials hold with the watch, whose rules report the rest.
-	f = compileFilter(t, (&seccompSpec{Watch: true}).build())
+	f = compileFilter(t, (&seccompSpec{Watch: fileaudit.WatchFiles}).build())
 	for _, c := range setIDCases() {
 		nr, _ := libseccomp.GetSyscallFromName(c.call)
 		got := f.run(t, int32(nr), c.args...)
 		if c.want != 0 && got != retErrno|uint32(c.want) || c.want == 0 && got&retAction == retErrno {
 			t.Errorf("%s(%#x) with the observer: got %s, want %v", c.call, c.args, verdict(got), c.want)
+		}
+	}
+}
+
+// TestSeccompFilterEnforceWatchesExecOnly checks enforce mode's filter: execs reach agentrun,
+// the file calls audit mode reports do not (the kernel enforces them; an open that waited for
+// agentrun cost ≈ 40 µs), and the unix socket gate still does.
+func TestSeccompFilterEnforceWatchesExecOnly(t *testing.T) {
+	enforce := compileFilter(t, (&seccompSpec{Watch: fileaudit.WatchExec}).build())
+	audit := compileFilter(t, (&seccompSpec{Watch: fileaudit.WatchFiles}).build())
+	for _, c := range []struct {
+		call           string
+		args           []uint64
+		enforce, audit uint32
+	}{
+		{"execve", []uint64{0x1000, 0, 0}, retNotify, retNotify},
+		{"execveat", []uint64{3, 0x1000, 0, 0, 0}, retNotify, retNotify},
+		{"openat", []uint64{3, 0x1000, unix.O_RDONLY}, retAllow, retNotify},
+		{"openat", []uint64{3, 0x1000, unix.O_WRONLY | unix.O_CREAT, 0o644}, retAllow, retNotify},
+		{"open", []uint64{0x1000, unix.O_RDONLY}, retAllow, retNotify},
+		{"unlinkat", []uint64{3, 0x1000, 0}, retAllow, retNotify},
+		{"renameat2", []uint64{3, 0x1000, 3, 0x2000, 0}, retAllow, retNotify},
+		{"mkdirat", []uint64{3, 0x1000, 0o755}, retAllow, retNotify},
+		{"connect", []uint64{3, 0x1000, 16}, retNotify, retNotify},
+	} {
+		nr, err := libseccomp.GetSyscallFromName(c.call)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := enforce.run(t, int32(nr), c.args...); v != c.enforce {
+			t.Errorf("enforce: %s(%#x): got %s, want %s", c.call, c.args, verdict(v), verdict(c.enforce))
+		}
+		if v := audit.run(t, int32(nr), c.args...); v != c.audit {
+			t.Errorf("audit: %s(%#x): got %s, want %s", c.call, c.args, verdict(v), verdict(c.audit))
 		}
 	}
 }
@@ -381,7 +415,7 @@ func TestSeccompFilterWithObserver(t *testing.T) {
 // Landlock + seccomp tier denies Fast Open outright, which the gate must not undo.
 func TestSeccompFilterWithSocketGate(t *testing.T) {
 	for _, noInet := range []bool{false, true} {
-		f := compileFilter(t, (&seccompSpec{NoInet: noInet, Watch: true}).build())
+		f := compileFilter(t, (&seccompSpec{NoInet: noInet, Watch: fileaudit.WatchFiles}).build())
 		fastOpen := uint32(retNotify)
 		if noInet {
 			fastOpen = retErrno | uint32(unix.EACCES)
@@ -420,7 +454,8 @@ func TestSeccompNoRuleOverridesADenial(t *testing.T) {
 		s    func() *configs.Seccomp
 	}{
 		{"container", (&seccompSpec{}).build},
-		{"container with events", (&seccompSpec{Watch: true}).build},
+		{"container with events", (&seccompSpec{Watch: fileaudit.WatchFiles}).build},
+		{"container in enforce mode", (&seccompSpec{Watch: fileaudit.WatchExec}).build},
 		{"degraded without network", (&seccompSpec{NoInet: true}).build},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -185,16 +185,16 @@ type seccompSpec struct {
 	// NoInet: the Landlock + seccomp tier without network (see seccompOptions); its filter
 	// also denies TCP Fast Open, which the unix socket gate then leaves to it.
 	NoInet bool `json:"no_inet,omitempty"`
-	// Watch reports file and exec calls to agentrun, which records them (events are on).
-	Watch bool `json:"watch,omitempty"`
+	// Watch says which calls the filter reports to agentrun, which records them.
+	Watch fileaudit.Scope `json:"watch,omitempty"`
 }
 
 // build is the filter: the fixed denials, the unix socket gate, and the watched calls.
 func (s *seccompSpec) build() *configs.Seccomp {
 	c := seccompConfig(seccompOptions{NoInet: s.NoInet})
 	fileaudit.GateSockets(c, s.NoInet)
-	if s.Watch {
-		fileaudit.AddWatchRules(c)
+	if s.Watch != fileaudit.WatchNothing {
+		fileaudit.AddWatchRules(c, s.Watch)
 		keepSetIDDenials(c)
 	}
 	return c

@@ -93,20 +93,33 @@ func decodeAccess(req *seccompNotif, listener int, own *ownFS) (fileAccess, bool
 		return fileAccess{}, false
 	}
 	pid := int(req.Pid)
+	flags := uint64(0)
+	switch {
+	case c.flags >= 0:
+		flags = req.Args[c.flags]
+	case c.how >= 0:
+		var b [8]byte
+		if readMemory(pid, uintptr(req.Args[c.how]), b[:]) != len(b) {
+			return fileAccess{}, false
+		}
+		flags = binary.NativeEndian.Uint64(b[:])
+	}
+	raws := make([][]byte, len(c.paths))
+	for i, p := range c.paths {
+		if raws[i], ok = readPath(pid, uintptr(req.Args[p[1]])); !ok {
+			return fileAccess{}, false
+		}
+	}
+	return decodeCall(c, pid, req.Args, flags, raws, own, func() bool { return notifIDValid(listener, req.ID) })
+}
+
+// decodeCall is decodeAccess once the call's paths (raws, in the order of c.paths) and open
+// flags are known: from the caller's memory while it waits, or from the kernel's report of a
+// call it refused (decodeRefusal). valid says whether pid is still the caller.
+func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]byte, own *ownFS, valid func() bool) (fileAccess, bool) {
 	a := fileAccess{pid: pid, op: c.op, access: c.access, execFD: -1}
 	follow := c.op == "open" || c.op == "exec" || c.op == "write"
 	if c.op == "open" {
-		flags := uint64(0)
-		switch {
-		case c.flags >= 0:
-			flags = req.Args[c.flags]
-		case c.how >= 0:
-			var b [8]byte
-			if readMemory(pid, uintptr(req.Args[c.how]), b[:]) != len(b) {
-				return fileAccess{}, false
-			}
-			flags = binary.NativeEndian.Uint64(b[:])
-		}
 		if flags&unix.O_PATH != 0 {
 			return fileAccess{}, false // a handle, no access
 		}
@@ -117,19 +130,16 @@ func decodeAccess(req *seccompNotif, listener int, own *ownFS) (fileAccess, bool
 		follow = flags&unix.O_NOFOLLOW == 0
 	}
 	var fulls []string
-	for _, p := range c.paths {
-		raw, ok := readPath(pid, uintptr(req.Args[p[1]]))
-		if !ok {
-			return fileAccess{}, false
-		}
+	for i, p := range c.paths {
+		raw := raws[i]
 		dirfd := unix.AT_FDCWD
 		if p[0] >= 0 {
-			dirfd = int(int32(req.Args[p[0]]))
+			dirfd = int(int32(args[p[0]]))
 		}
-		if len(raw) == 0 && (c.empty < 0 || req.Args[c.empty]&unix.AT_EMPTY_PATH == 0) {
+		if len(raw) == 0 && (c.empty < 0 || args[c.empty]&unix.AT_EMPTY_PATH == 0) {
 			return fileAccess{}, false // ENOENT: nothing accessed
 		}
-		base := ""
+		base, ok := "", false
 		if len(raw) == 0 || raw[0] != '/' {
 			if base, ok = baseDir(pid, dirfd); !ok {
 				return fileAccess{}, false
@@ -150,7 +160,7 @@ func decodeAccess(req *seccompNotif, listener int, own *ownFS) (fileAccess, bool
 	}
 	learnt := own.devs == nil
 	own.learn(v)
-	if !notifIDValid(listener, req.ID) {
+	if !valid() {
 		v.close() // gone: the pid may name another process now
 		if learnt {
 			own.forget()

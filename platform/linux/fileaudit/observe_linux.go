@@ -22,6 +22,8 @@ type Observer struct {
 	gate  *sockGate
 	ready chan *notifier
 	n     *notifier
+	// refused decodes the kernel's refusals (Refused).
+	refused refusals
 }
 
 // Observe is the observer of a sandbox whose filter reports the gated calls (GateSockets), and
@@ -34,7 +36,7 @@ func Observe(pol *profiles.Policy, spec *platform.Spec, self string) *Observer {
 			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, self: self,
 		})
 		o.gate.procs, o.gate.stagePid = o.judge.procs, &o.judge.stagePid
-		if spec.GitWatch != nil {
+		if spec.GitWatch != nil && ScopeOf(pol, spec) == WatchFiles {
 			// Every write the agent makes reaches the judge from now on.
 			o.judge.git = spec.GitWatch
 			spec.GitWatch.Watching.Store(true)
@@ -139,13 +141,45 @@ func (o *Observer) Close() {
 	if o.n != nil {
 		o.n.own.close()
 	}
+	o.refused.mu.Lock()
+	o.refused.own.close()
+	o.refused.mu.Unlock()
 }
 
-// AddWatchRules makes filter s report the watched calls. A rule without conditions would take
+// Scope is which calls a sandbox's filter reports to agentrun for its events.
+type Scope int
+
+const (
+	// WatchNothing: no events are recorded.
+	WatchNothing Scope = iota
+	// WatchExec: execs only. Enforce mode's scope: the kernel enforces file access (mounts,
+	// Landlock), so no open, create or rename waits for agentrun just to be recorded; the
+	// denials are the kernel's to report (the denial records layer).
+	WatchExec
+	// WatchFiles: every file and exec call. Audit mode judges each one as enforce mode
+	// would, and --trace records each one.
+	WatchFiles
+)
+
+// ScopeOf is the scope of a run of pol with spec.
+func ScopeOf(pol *profiles.Policy, spec *platform.Spec) Scope {
+	switch {
+	case spec.Events == nil:
+		return WatchNothing
+	case pol.Mode == profiles.ModeAudit || spec.Trace:
+		return WatchFiles
+	}
+	return WatchExec
+}
+
+// AddWatchRules makes filter s report the calls of scope. A rule without conditions would take
 // precedence over s's denials of the same call (libseccomp lets it), so a watched call that s
 // denies for some arguments is reported only for the others.
-func AddWatchRules(s *configs.Seccomp) {
+func AddWatchRules(s *configs.Seccomp, scope Scope) {
 	for _, c := range watchedCalls {
+		if scope != WatchFiles && c.op != "exec" {
+			continue
+		}
 		sc := &configs.Syscall{Name: c.name, Action: configs.Notify}
 		switch {
 		case c.flags >= 0:

@@ -62,7 +62,7 @@ func testAbsentSummary(t *testing.T, unprivileged bool) {
 	// A tool that reads its configuration and probes its directory fails; the summary says
 	// what was absent, one line per directory, and the fix.
 	script := `cat ~/.config/foo/config.toml; for i in $(seq -w 0 29); do cat ~/.config/bar/f$i 2>/dev/null; done; exit 3`
-	res = r.run(t, "--profile", "homeless", "--network", "none", "--", "sh", "-c", script)
+	res = r.run(t, append(r.denials(), "--profile", "homeless", "--network", "none", "--", "sh", "-c", script)...)
 	if res.code != 3 || strings.Contains(res.stdout, "setting") {
 		t.Fatalf("the absent file was read, or the run did not fail: %s", res)
 	}
@@ -128,7 +128,7 @@ func testAbsentLearn(t *testing.T, unprivileged bool) {
 		t.Errorf("the learned profile:\n%s", learned)
 	}
 	// Enforce with the learned rule: the configuration is there, the key is not.
-	res = r.run(t, "--profile", "homeless", "--network", "none", "--", "sh", "-c", "cat ~/.config/foo/config.toml; cat ~/.ssh/id_ed25519")
+	res = r.run(t, append(r.denials(), "--profile", "homeless", "--network", "none", "--", "sh", "-c", "cat ~/.config/foo/config.toml; cat ~/.ssh/id_ed25519")...)
 	if !strings.Contains(res.stdout, "setting = 1") || strings.Contains(res.stdout, "PRIVATE KEY") {
 		t.Errorf("enforce after learning: %s", res)
 	}

@@ -195,7 +195,7 @@ func testAudit(t *testing.T, unprivileged bool) {
 
 	// Enforce, from the same start: the script is denied where audit mode said it would be.
 	resetAgentFiles(t, home)
-	res = r.run(t, "--profile", "agent", "--", "./agent.sh")
+	res = r.run(t, append(r.denials(), "--profile", "agent", "--", "./agent.sh")...)
 	for _, absent := range []string{"aws_secret_access_key", "dumped", "hello from evil.test", "metadata-secret-token"} {
 		if strings.Contains(res.stdout, absent) {
 			t.Errorf("enforce run: %q got through: %s", absent, res)
@@ -270,7 +270,7 @@ func testAudit(t *testing.T, unprivileged bool) {
 			t.Errorf("the learned profile in enforce mode: %q missing: %s", want, res)
 		}
 	}
-	if res := r.run(t, "--profile", "agent", "--", "cat", filepath.Join(home, ".aws/credentials")); res.code == 0 || strings.Contains(res.stdout, "aws_secret") {
+	if res := r.run(t, append(r.denials(), "--profile", "agent", "--", "cat", filepath.Join(home, ".aws/credentials"))...); res.code == 0 || strings.Contains(res.stdout, "aws_secret") {
 		t.Errorf("the learned profile gives the secret away: %s", res)
 	}
 	// That run was denied, so the profile is not ready over a window that holds it; over

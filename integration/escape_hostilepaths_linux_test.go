@@ -40,6 +40,12 @@ func recordedDenied(suffix string) func(t *testing.T, r *runner, res result) err
 	}
 }
 
+// traced are the flags of the attempts on the judge's resolution of hostile spellings: in
+// enforce mode only --trace makes the agent's opens wait while agentrun resolves what they name
+// (the kernel's refusals are read after the call, when a process that has ended has no working
+// directory or descriptors left to resolve against).
+var traced = []string{"--trace"}
+
 func init() {
 	watchFIFO := func(t *testing.T, r *runner) {
 		_, opened, _ := hostFIFO(t, r)
@@ -79,24 +85,28 @@ func init() {
 		escapeAttempt{
 			class: "hostile paths", name: "/etc/shadow through /proc/self/root is recorded",
 			where:  asRoot | asUser, // the Landlock + seccomp tier records no file events
+			args:   traced,
 			attack: `cat /proc/self/root/etc/shadow`, want: "denied", after: recordedDenied("/etc/shadow"),
 			control: `cat /proc/self/root/etc/passwd >/dev/null && echo ok`, controlWant: "ok",
 		},
 		escapeAttempt{
 			class: "hostile paths", name: "/etc/shadow through a descriptor of / is recorded",
 			where:  asRoot | asUser,
+			args:   traced,
 			attack: `exec 3</ && cat /dev/fd/3/etc/shadow`, want: "denied", after: recordedDenied("/etc/shadow"),
 			control: `exec 3</ && cat /dev/fd/3/etc/passwd >/dev/null && echo ok`, controlWant: "ok",
 		},
 		escapeAttempt{
 			class: "hostile paths", name: "/etc/shadow through the working directory and .. is recorded",
 			where:  asRoot | asUser,
+			args:   traced,
 			attack: `cat /proc/self/cwd/../../../../../../../etc/shadow`, want: "denied", after: recordedDenied("/etc/shadow"),
 			control: `cat /proc/self/cwd/../../../../../../../etc/passwd >/dev/null && echo ok`, controlWant: "ok",
 		},
 		escapeAttempt{
 			class: "hostile paths", name: "a path too long to walk is recorded, not skipped",
 			where:  asRoot | asUser,
+			args:   traced,
 			attack: `cat /proc/self/root/$(for i in $(seq 300); do printf 'etc/../'; done)etc/shadow`, want: "denied", after: recordedDenied("/etc/shadow"),
 			control: `cat /proc/self/root/$(for i in $(seq 300); do printf 'etc/../'; done)etc/passwd >/dev/null && echo ok`, controlWant: "ok",
 		},

@@ -284,3 +284,21 @@ func mkdirOwned(t *testing.T, r *runner, dir string) {
 		chownToRunner(t, r, d)
 	}
 }
+
+// denials are the options an enforce-mode run needs for its file denials to be recorded: none
+// as root, where the kernel's refusals are read (the denial records layer); --trace rootless,
+// where they cannot be and the seccomp notifications report every access instead.
+func (r *runner) denials() []string {
+	if r.unprivate {
+		return []string{"--trace"}
+	}
+	return nil
+}
+
+// modeArgs are the options of a run in mode whose file denials the test looks up (see denials).
+func (r *runner) modeArgs(mode string) []string {
+	if mode == "enforce" {
+		return append(r.denials(), "--mode", mode)
+	}
+	return []string{"--mode", mode}
+}

@@ -99,14 +99,14 @@ func flood(t *testing.T, r *runner, profileName, file string, args ...string) fl
 	dir := filepath.Join(r.home, ".local", "state", "agentrun")
 	// A run before, so the store exists and its size is the baseline; its denial must
 	// outlive the flood.
-	if res := r.run(t, "--profile", file, "--network", "none", "--", "sh", "-c", "cat /etc/shadow; true"); res.code != 0 {
+	if res := r.run(t, append(r.denials(), "--profile", file, "--network", "none", "--", "sh", "-c", "cat /etc/shadow; true")...); res.code != 0 {
 		t.Fatalf("a first run: %s", res)
 	}
 	before := storeSize(t, r, dir)
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(floodSeconds(t))*time.Second+5*time.Minute)
 	defer cancel()
-	cmd := r.command(ctx, append([]string{"--profile", file}, args...)...)
+	cmd := r.command(ctx, append(append(r.denials(), "--profile", file), args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {

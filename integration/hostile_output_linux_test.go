@@ -151,7 +151,7 @@ func testHostileNamesEscaped(t *testing.T, unprivileged bool) {
 	writeFiles(t, r, map[string]string{"project/names.sh": hostileNames}, 0o755)
 
 	// Enforce: every create is denied and summarised.
-	res := r.run(t, "--profile", "hostile", "--network", "none", "--", "./names.sh")
+	res := r.run(t, append(r.denials(), "--profile", "hostile", "--network", "none", "--", "./names.sh")...)
 	if !strings.Contains(res.stderr, "accesses denied") {
 		t.Fatalf("enforce run: no denials summarised: %s", res)
 	}

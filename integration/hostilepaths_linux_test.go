@@ -59,7 +59,7 @@ func testHostilePaths(t *testing.T, unprivileged bool) {
 
 	t.Run("exec of a FIFO ends and its events are stored", func(t *testing.T) {
 		for _, mode := range []string{"audit", "enforce"} {
-			res := r.sh(t, `mkfifo fifo && chmod +x fifo; ./fifo; echo "exec: $?"; cat ~/.aws/credentials >/dev/null 2>&1; echo end`, "--mode", mode)
+			res := r.sh(t, `mkfifo fifo && chmod +x fifo; ./fifo; echo "exec: $?"; cat ~/.aws/credentials >/dev/null 2>&1; echo end`, r.modeArgs(mode)...)
 			os.Remove(filepath.Join(r.ws, "fifo"))
 			if res.code != 0 || !strings.Contains(res.stdout, "end") {
 				t.Fatalf("%s: the run did not end cleanly: %s", mode, res)
@@ -171,7 +171,7 @@ func testHostilePaths(t *testing.T, unprivileged bool) {
 		tr.ws = ws
 		hook := ws + "/.git/hooks/pre-commit"
 		for _, mode := range []string{"enforce", "audit"} {
-			res := tr.sh(t, `echo ok > made.txt && cat made.txt; echo evil > .git/hooks/pre-commit; echo "hook: $?"`, "--mode", mode)
+			res := tr.sh(t, `echo ok > made.txt && cat made.txt; echo evil > .git/hooks/pre-commit; echo "hook: $?"`, r.modeArgs(mode)...)
 			if res.code != 0 || !strings.Contains(res.stdout, "ok\n") {
 				t.Fatalf("%s: the workspace under /tmp is not writable: %s", mode, res)
 			}

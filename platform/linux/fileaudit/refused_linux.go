@@ -3,6 +3,7 @@ package fileaudit
 import (
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -59,6 +60,9 @@ var RefusalErrnos = []unix.Errno{unix.EACCES, unix.EPERM, unix.EROFS, unix.EBUSY
 type refusals struct {
 	mu  sync.Mutex
 	own ownFS
+	// unplaced counts the refusals that could not be decoded: a relative path or a magic
+	// link of a process that had ended.
+	unplaced atomic.Int64
 }
 
 // Refused turns r into events: a denial where the policy explains the refusal, nothing where
@@ -77,6 +81,15 @@ func (o *Observer) Refused(r Refusal) {
 	if c.flags >= 0 {
 		flags = r.Args[c.flags]
 	}
+	if c.op == "open" && flags&unix.O_PATH != 0 {
+		return // a handle, no access (Landlock's rules are made of them)
+	}
+	// Read what the caller is first: the stage's own calls (setting the sandbox up) are not
+	// the agent's, and a process that has ended cannot be placed.
+	proc := o.judge.procs.lookup(r.Tid)
+	if o.judge.ours(proc) || int64(r.Tid) == o.judge.stagePid.Load() {
+		return
+	}
 	raws := make([][]byte, len(r.Paths))
 	for i, p := range r.Paths {
 		raws[i] = []byte(p)
@@ -85,9 +98,16 @@ func (o *Observer) Refused(r Refusal) {
 	a, ok := decodeCall(c, r.Tid, r.Args, flags, raws, &o.refused.own, func() bool { return true })
 	o.refused.mu.Unlock()
 	if !ok {
+		if proc == nil {
+			o.refused.unplaced.Add(1)
+		}
 		return
 	}
-	a.proc = o.judge.procs.lookup(a.pid)
+	a.proc = proc
 	o.judge.judge(&a)
 	a.release()
 }
+
+// Unplaced is how many refusals could not be decoded into events: their process had ended
+// before its relative path or /proc link could be resolved.
+func (o *Observer) Unplaced() int64 { return o.refused.unplaced.Load() }

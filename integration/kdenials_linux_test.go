@@ -1,0 +1,91 @@
+package integration
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/agentrun/agentrun/events"
+	"github.com/agentrun/agentrun/platform"
+)
+
+// enforceScript is refused by the kernel in three ways and allowed once: a denied secret
+// (hidden by its deny rule), a create outside the write roots (a read-only bind), a mkdir
+// there, and a write in the workspace, which must not be recorded as anything.
+const enforceScript = `cat ~/.aws/credentials; echo x > /etc/agentrun-refused; mkdir /usr/agentrun-refused; echo ok > made.txt && cat made.txt; exit 3`
+
+// TestEnforceDenialsFromTheKernelAsRoot: in enforce mode no file call waits for agentrun,
+// yet as root every refusal the policy explains is recorded, from the kernel (the denial
+// records layer), with the rule that made it — and an allowed write is not.
+func TestEnforceDenialsFromTheKernelAsRoot(t *testing.T) {
+	r := newRunner(t, false)
+	if res := r.run(t, "--profile", r.profile, "--dry-run", "--", "true"); !strings.HasPrefix(layerLine(res.stdout, platform.LayerDenials), "on: ") {
+		t.Fatalf("dry-run as root: want the %s layer on: %s", platform.LayerDenials, res)
+	}
+	res := r.sh(t, enforceScript)
+	if res.code != 3 || !strings.Contains(res.stdout, "ok\n") || strings.Contains(res.stdout, "aws_secret") {
+		t.Fatalf("enforce run: %s", res)
+	}
+	if strings.Contains(res.stderr, platform.NoDenialRecords) {
+		t.Errorf("as root the run says its denials are not recorded: %s", res)
+	}
+	evs := storedEvents(t, r, "--run", runID(t, res))
+	for key, rule := range map[string]string{
+		"file read " + r.home + "/.aws/credentials": "filesystem.deny",
+		"file create /etc/agentrun-refused":         "",
+		"file mkdir /usr/agentrun-refused":          "",
+	} {
+		e, ok := findEvent(evs, key)
+		if !ok || e.Verdict != events.Denied || !strings.HasPrefix(e.Rule, rule) || e.Process == "" {
+			t.Errorf("%s: want a denial (rule %q…, with its process), got %+v (found %v)", key, rule, e, ok)
+		}
+	}
+	for _, e := range evs {
+		if strings.HasSuffix(e.Path, "/made.txt") {
+			t.Errorf("the allowed write in the workspace is recorded: %+v", e)
+		}
+		if e.Kind == events.KindFile && e.Verdict == events.Allowed {
+			t.Errorf("enforce mode without --trace recorded an allowed access: %+v", e)
+		}
+	}
+}
+
+// TestEnforceDenialsUnrecordedUnprivileged: rootless, the kernel's refusals cannot be read;
+// dry-run, doctor and the summary of a failed run say so and how to see them, and --trace
+// records them through the seccomp notifications.
+func TestEnforceDenialsUnrecordedUnprivileged(t *testing.T) {
+	r := newRunner(t, true)
+	if res := r.run(t, "--profile", r.profile, "--dry-run", "--", "true"); !strings.HasPrefix(layerLine(res.stdout, platform.LayerDenials), "unavailable: ") || !strings.Contains(res.stdout, platform.NoDenialRecords) {
+		t.Errorf("dry-run rootless: want the %s layer unavailable, and why: %s", platform.LayerDenials, res)
+	}
+	if res := r.run(t, "doctor"); !strings.Contains(res.stdout, "denial records") || !strings.Contains(res.stdout, platform.NoDenialRecords) {
+		t.Errorf("doctor rootless: want the denial records line: %s", res)
+	}
+	res := r.sh(t, enforceScript)
+	if res.code != 3 || !strings.Contains(res.stdout, "ok\n") {
+		t.Fatalf("enforce run: %s", res)
+	}
+	if n := strings.Count(res.stderr, platform.NoDenialRecords); n != 1 {
+		t.Errorf("the failed run's summary says %d times that its denials are not recorded, want once: %s", n, res)
+	}
+	if res := r.sh(t, "true"); strings.Contains(res.stderr, platform.NoDenialRecords) {
+		t.Errorf("a run that succeeded speaks of denials: %s", res)
+	}
+	res = r.sh(t, enforceScript, "--trace")
+	if strings.Contains(res.stderr, platform.NoDenialRecords) {
+		t.Errorf("with --trace the run says its denials are not recorded: %s", res)
+	}
+	evs := storedEvents(t, r, "--run", runID(t, res))
+	if e, ok := findEvent(evs, "file create /etc/agentrun-refused"); !ok || e.Verdict != events.Denied {
+		t.Errorf("--trace: the refused create is not recorded as denied: %+v (found %v)", e, ok)
+	}
+}
+
+// layerLine is what --dry-run's output says of layer name: its state and what it enforces.
+func layerLine(out, name string) string {
+	for _, l := range strings.Split(out, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), "layer "+name); ok {
+			return strings.TrimSpace(rest)
+		}
+	}
+	return ""
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 
@@ -74,6 +75,7 @@ func child(scenario, dir string) error {
 }
 
 func denials(dir string) error {
+	runtime.LockOSThread() // one thread: the stash is per thread
 	locked := filepath.Join(dir, "locked")
 	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
@@ -88,6 +90,9 @@ func denials(dir string) error {
 		{"open secret", unix.EACCES, openErr(unix.AT_FDCWD, filepath.Join(dir, "secret"))},
 		{"open secret relative to a dirfd", unix.EACCES, openErr(dfd, "secret")},
 		{"open public", 0, openErr(unix.AT_FDCWD, filepath.Join(dir, "public"))},
+		// A call not recorded that fails with a recorded errno, on the thread whose open
+		// just succeeded (and stays stashed): no record of the open.
+		{"setuid", unix.EPERM, rawErr(unix.RawSyscall(unix.SYS_SETUID, 0, 0, 0))},
 		{"rename in locked", unix.EACCES, unix.Renameat(unix.AT_FDCWD, filepath.Join(locked, "a"), unix.AT_FDCWD, filepath.Join(locked, "b"))},
 		{"unlink in locked", unix.EACCES, unix.Unlinkat(unix.AT_FDCWD, filepath.Join(locked, "a"), 0)},
 		{"mkdir in locked", unix.EACCES, unix.Mkdirat(unix.AT_FDCWD, filepath.Join(locked, "new"), 0o755)},
@@ -99,6 +104,13 @@ func denials(dir string) error {
 		}
 	}
 	return nil
+}
+
+func rawErr(_, _ uintptr, errno unix.Errno) error {
+	if errno == 0 {
+		return nil
+	}
+	return errno
 }
 
 func openErr(dirfd int, path string, flags ...int) error {

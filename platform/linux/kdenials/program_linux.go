@@ -67,11 +67,12 @@ func inNamespace(ns PIDNamespace, label string) asm.Instructions {
 }
 
 // enterProgram runs at raw_syscalls/sys_enter (ctx: pt_regs *, long id): a call asked for
-// from the namespace is stashed with its arguments, keyed by pid_tgid.
+// from the namespace is stashed with its arguments, keyed by pid_tgid. The test of the number
+// comes first (an array lookup the verifier inlines): it is all most system calls of the host
+// pay.
 func enterProgram(ns PIDNamespace, m maps) asm.Instructions {
-	insns := asm.Instructions{asm.Mov.Reg(asm.R6, asm.R1)}
-	insns = append(insns, inNamespace(ns, "exit")...)
-	insns = append(insns,
+	insns := asm.Instructions{
+		asm.Mov.Reg(asm.R6, asm.R1),
 		asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord), // id
 		asm.JGE.Imm(asm.R7, maxNr, "exit"),        // unsigned: -1 too
 		asm.StoreMem(asm.R10, -16, asm.R7, asm.Word),
@@ -82,6 +83,9 @@ func enterProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.JEq.Imm(asm.R0, 0, "exit"),
 		asm.LoadMem(asm.R8, asm.R0, 0, asm.Word),
 		asm.JEq.Imm(asm.R8, 0, "exit"),
+	}
+	insns = append(insns, inNamespace(ns, "exit")...)
+	insns = append(insns,
 		// the stashed call at -72: nr, spec, args at -64..-16
 		asm.StoreMem(asm.R10, -72, asm.R7, asm.Word),
 		asm.StoreMem(asm.R10, -68, asm.R8, asm.Word),
@@ -113,11 +117,26 @@ func enterProgram(ns PIDNamespace, m maps) asm.Instructions {
 	)
 }
 
-// exitProgram runs at raw_syscalls/sys_exit (ctx: pt_regs *, long ret): a stashed call is
-// taken out of the stash and, when it failed with an errno asked for, sent as a record with
-// its paths read from the caller's memory.
+// exitProgram runs at raw_syscalls/sys_exit (ctx: pt_regs *, long ret): a call of the
+// namespace that failed with an errno asked for, and was stashed, is taken out of the stash and
+// sent as a record with its paths read from the caller's memory. The test of the return value
+// comes first: it is all a successful system call of the host pays.
 func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
-	insns := asm.Instructions{asm.Mov.Reg(asm.R6, asm.R1)}
+	insns := asm.Instructions{
+		asm.Mov.Reg(asm.R6, asm.R1),
+		asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord), // ret
+		asm.JSGE.Imm(asm.R7, 0, "exit"),
+		asm.JSLT.Imm(asm.R7, -maxErrno, "exit"),
+		asm.Neg.Imm(asm.R7, 0), // errno
+		asm.StoreMem(asm.R10, -32, asm.R7, asm.Word),
+		asm.LoadMapPtr(asm.R1, m.errnos.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -32),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "exit"),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
+		asm.JEq.Imm(asm.R1, 0, "exit"),
+	}
 	insns = append(insns, inNamespace(ns, "exit")...)
 	insns = append(insns,
 		asm.FnGetCurrentPidTgid.Call(),
@@ -127,19 +146,20 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.Add.Imm(asm.R2, -16),
 		asm.FnMapLookupElem.Call(),
 		asm.JEq.Imm(asm.R0, 0, "exit"),
-		asm.Mov.Reg(asm.R7, asm.R0),               // the stashed call
-		asm.LoadMem(asm.R6, asm.R6, 8, asm.DWord), // ret
-		asm.JSGE.Imm(asm.R6, 0, "delete"),
-		asm.JSLT.Imm(asm.R6, -maxErrno, "delete"),
-		asm.Neg.Imm(asm.R6, 0), // errno
-		asm.StoreMem(asm.R10, -24, asm.R6, asm.Word),
-		asm.LoadMapPtr(asm.R1, m.errnos.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, -24),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "delete"),
-		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
-		asm.JEq.Imm(asm.R1, 0, "delete"),
+		asm.Mov.Reg(asm.R7, asm.R0), // the stashed call
+		// A stashed call that succeeded stays until the thread's next one: this exit is its
+		// own only if the system call's number (in the registers) is the stashed one.
+		asm.Mov.Reg(asm.R1, asm.R10),
+		asm.Add.Imm(asm.R1, -40),
+		asm.Mov.Imm(asm.R2, 4),
+		asm.LoadMem(asm.R3, asm.R6, 0, asm.DWord), // struct pt_regs *
+		asm.Add.Imm(asm.R3, int32(nrOffset)),
+		asm.FnProbeReadKernel.Call(),
+		asm.JNE.Imm(asm.R0, 0, "delete"),
+		asm.LoadMem(asm.R1, asm.R10, -40, asm.Word),
+		asm.LoadMem(asm.R2, asm.R7, 0, asm.Word),
+		asm.JNE.Reg(asm.R1, asm.R2, "delete"),
+		asm.LoadMem(asm.R6, asm.R10, -32, asm.Word), // errno
 		asm.StoreImm(asm.R10, -24, 0, asm.Word),
 		asm.LoadMapPtr(asm.R1, m.scratch.FD()),
 		asm.Mov.Reg(asm.R2, asm.R10),

@@ -8,6 +8,9 @@ const archSupported = true
 // r10, r8, r9), as syscall_get_arguments reads them on x86_64.
 var argOffsets = [6]int16{112, 104, 96, 56, 72, 64}
 
+// nrOffset is where struct pt_regs keeps the system call's number (orig_ax).
+const nrOffset = 120
+
 // legacyCalls are the system calls of this architecture that have an *at twin elsewhere.
 var legacyCalls = []Call{
 	{Nr: unix.SYS_OPEN, Paths: []int{0}},

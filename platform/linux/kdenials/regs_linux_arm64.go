@@ -8,6 +8,10 @@ const archSupported = true
 // system call entry x0 still holds the first argument).
 var argOffsets = [6]int16{0, 8, 16, 24, 32, 40}
 
+// nrOffset is where struct pt_regs keeps the system call's number (syscallno, after
+// user_pt_regs and orig_x0).
+const nrOffset = 280
+
 // legacyCalls are the system calls of this architecture that have an *at twin elsewhere:
 // arm64 has only the *at calls, and fstatat under its generic name.
 var legacyCalls = []Call{

@@ -7,4 +7,6 @@ const archSupported = false
 // argOffsets is unknown here: Load and Available refuse this architecture.
 var argOffsets [6]int16
 
+const nrOffset = 0
+
 var legacyCalls []Call

@@ -28,7 +28,6 @@ func DefaultCalls() []Call {
 		{Nr: unix.SYS_MKDIRAT, Paths: []int{1}},
 		{Nr: unix.SYS_MKNODAT, Paths: []int{1}},
 		{Nr: unix.SYS_UNLINKAT, Paths: []int{1}},
-		{Nr: unix.SYS_RENAMEAT, Paths: []int{1, 3}},
 		{Nr: unix.SYS_RENAMEAT2, Paths: []int{1, 3}},
 		{Nr: unix.SYS_LINKAT, Paths: []int{1, 3}},
 		{Nr: unix.SYS_SYMLINKAT, Paths: []int{0, 2}},

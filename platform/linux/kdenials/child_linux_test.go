@@ -93,7 +93,7 @@ func denials(dir string) error {
 		// A call not recorded that fails with a recorded errno, on the thread whose open
 		// just succeeded (and stays stashed): no record of the open.
 		{"setuid", unix.EPERM, rawErr(unix.RawSyscall(unix.SYS_SETUID, 0, 0, 0))},
-		{"rename in locked", unix.EACCES, unix.Renameat(unix.AT_FDCWD, filepath.Join(locked, "a"), unix.AT_FDCWD, filepath.Join(locked, "b"))},
+		{"rename in locked", unix.EACCES, unix.Renameat2(unix.AT_FDCWD, filepath.Join(locked, "a"), unix.AT_FDCWD, filepath.Join(locked, "b"), 0)},
 		{"unlink in locked", unix.EACCES, unix.Unlinkat(unix.AT_FDCWD, filepath.Join(locked, "a"), 0)},
 		{"mkdir in locked", unix.EACCES, unix.Mkdirat(unix.AT_FDCWD, filepath.Join(locked, "new"), 0o755)},
 		{"mkdir in ro", unix.EROFS, unix.Mkdirat(unix.AT_FDCWD, filepath.Join(dir, "ro", "new"), 0o755)},

@@ -174,7 +174,7 @@ func TestDenials(t *testing.T) {
 				t.Errorf("dirfd %d, want %d", int32(r.Args[0]), dfd)
 			}
 		}},
-		{name: "rename", path: filepath.Join(locked, "a"), nr: unix.SYS_RENAMEAT, errno: unix.EACCES, check: func(t *testing.T, r Record) {
+		{name: "rename", path: filepath.Join(locked, "a"), nr: unix.SYS_RENAMEAT2, errno: unix.EACCES, check: func(t *testing.T, r Record) {
 			if len(r.Paths) != 2 || r.Paths[1].Name != filepath.Join(locked, "b") || r.Paths[1].Arg != 3 {
 				t.Errorf("paths %+v, want the destination second", r.Paths)
 			}

@@ -32,4 +32,5 @@ var legacyCalls = []Call{
 	{Nr: unix.SYS_UTIMES, Paths: []int{0}},
 	{Nr: unix.SYS_UTIME, Paths: []int{0}},
 	{Nr: unix.SYS_NEWFSTATAT, Paths: []int{1}},
+	{Nr: unix.SYS_RENAMEAT, Paths: []int{1, 3}},
 }

@@ -13,7 +13,8 @@ var argOffsets = [6]int16{0, 8, 16, 24, 32, 40}
 const nrOffset = 280
 
 // legacyCalls are the system calls of this architecture that have an *at twin elsewhere:
-// arm64 has only the *at calls, and fstatat under its generic name.
+// arm64 has only the *at calls: renameat, and fstatat under its generic name.
 var legacyCalls = []Call{
 	{Nr: unix.SYS_FSTATAT, Paths: []int{1}},
+	{Nr: unix.SYS_RENAMEAT, Paths: []int{1, 3}},
 }

@@ -1,0 +1,270 @@
+package kdenials
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envScenario) != "" {
+		os.Exit(childMain())
+	}
+	os.Exit(m.Run())
+}
+
+func needRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("kdenials: loading BPF programs and making a PID namespace need root: run the tests as root")
+	}
+}
+
+// fixture makes the files the child is refused: a root-only secret beside a public file in a
+// directory anyone may search, a directory nobody but root may write, and a directory the
+// child binds read-only.
+func fixture(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "kdenials-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("removing the fixture: %v", err)
+		}
+	})
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(os.Chmod(dir, 0o755))
+	must(os.WriteFile(filepath.Join(dir, "secret"), []byte("s"), 0o600))
+	must(os.WriteFile(filepath.Join(dir, "public"), []byte("p"), 0o644))
+	must(os.Mkdir(filepath.Join(dir, "locked"), 0o755))
+	must(os.WriteFile(filepath.Join(dir, "locked", "a"), []byte("a"), 0o644))
+	must(os.Mkdir(filepath.Join(dir, "ro"), 0o777))
+	must(os.Chmod(filepath.Join(dir, "ro"), 0o777))
+	return dir
+}
+
+type testChild struct {
+	cmd            *exec.Cmd
+	stdin          io.WriteCloser
+	stdout, stderr bytes.Buffer
+}
+
+// startChild starts the test binary as a child running scenario, in new PID and mount
+// namespaces when newNS; it waits for release.
+func startChild(t testing.TB, scenario, dir string, newNS bool) *testChild {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &testChild{cmd: exec.Command(exe)}
+	c.cmd.Env = append(os.Environ(), envScenario+"="+scenario, envDir+"="+dir)
+	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if newNS {
+		c.cmd.SysProcAttr.Cloneflags = unix.CLONE_NEWPID | unix.CLONE_NEWNS
+	}
+	if c.stdin, err = c.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Start(); err != nil {
+		t.Fatalf("starting the child: %v", err)
+	}
+	t.Cleanup(func() {
+		if c.cmd.ProcessState == nil {
+			c.cmd.Process.Kill()
+			c.cmd.Wait()
+		}
+	})
+	return c
+}
+
+// release lets the child make its calls and waits for it.
+func (c *testChild) release(t testing.TB) {
+	t.Helper()
+	if _, err := c.stdin.Write([]byte{1}); err != nil {
+		t.Fatalf("releasing the child: %v", err)
+	}
+	c.stdin.Close()
+	if err := c.cmd.Wait(); err != nil {
+		t.Fatalf("child: %v: %s", err, c.stderr.String())
+	}
+}
+
+func load(t testing.TB, pid int) *Watcher {
+	t.Helper()
+	ns, err := NamespaceOf(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := Load(ns, DefaultCalls(), DefaultErrnos())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := w.Close(); err != nil {
+			t.Errorf("closing: %v", err)
+		}
+	})
+	return w
+}
+
+func drain(t testing.TB, w *Watcher) []Record {
+	t.Helper()
+	recs, err := w.Drain()
+	if err != nil {
+		t.Fatalf("draining: %v", err)
+	}
+	return recs
+}
+
+// withPath returns the records whose first path is name.
+func withPath(recs []Record, name string) []Record {
+	var out []Record
+	for _, r := range recs {
+		if len(r.Paths) > 0 && r.Paths[0].Name == name {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestDenials(t *testing.T) {
+	needRoot(t)
+	dir := fixture(t)
+	c := startChild(t, "denials", dir, true)
+	w := load(t, c.cmd.Process.Pid)
+	c.release(t)
+	recs := drain(t, w)
+	dfd, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(c.stdout.String()), "dfd="))
+	if err != nil {
+		t.Fatalf("the child's dirfd: %q", c.stdout.String())
+	}
+	locked := filepath.Join(dir, "locked")
+	for _, tc := range []struct {
+		name  string
+		path  string
+		nr    int
+		errno unix.Errno
+		check func(t *testing.T, r Record)
+	}{
+		{name: "root-only file", path: filepath.Join(dir, "secret"), nr: unix.SYS_OPENAT, errno: unix.EACCES, check: func(t *testing.T, r Record) {
+			if int32(r.Args[0]) != unix.AT_FDCWD {
+				t.Errorf("dirfd %d, want AT_FDCWD", int32(r.Args[0]))
+			}
+		}},
+		{name: "relative to a dirfd", path: "secret", nr: unix.SYS_OPENAT, errno: unix.EACCES, check: func(t *testing.T, r Record) {
+			if int32(r.Args[0]) != int32(dfd) {
+				t.Errorf("dirfd %d, want %d", int32(r.Args[0]), dfd)
+			}
+		}},
+		{name: "rename", path: filepath.Join(locked, "a"), nr: unix.SYS_RENAMEAT2, errno: unix.EACCES, check: func(t *testing.T, r Record) {
+			if len(r.Paths) != 2 || r.Paths[1].Name != filepath.Join(locked, "b") || r.Paths[1].Arg != 3 {
+				t.Errorf("paths %+v, want the destination second", r.Paths)
+			}
+		}},
+		{name: "unlink", path: filepath.Join(locked, "a"), nr: unix.SYS_UNLINKAT, errno: unix.EACCES},
+		{name: "mkdir", path: filepath.Join(locked, "new"), nr: unix.SYS_MKDIRAT, errno: unix.EACCES},
+		{name: "mkdir read-only", path: filepath.Join(dir, "ro", "new"), nr: unix.SYS_MKDIRAT, errno: unix.EROFS},
+		{name: "create read-only", path: filepath.Join(dir, "ro", "file"), nr: unix.SYS_OPENAT, errno: unix.EROFS},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var found []Record
+			for _, r := range withPath(recs, tc.path) {
+				if r.Nr == tc.nr {
+					found = append(found, r)
+				}
+			}
+			if len(found) != 1 {
+				t.Fatalf("%d records of call %d on %q, want 1; all: %+v", len(found), tc.nr, tc.path, recs)
+			}
+			r := found[0]
+			if r.Errno != tc.errno {
+				t.Errorf("errno %v, want %v", r.Errno, tc.errno)
+			}
+			if r.Pid != c.cmd.Process.Pid || r.Tid == 0 {
+				t.Errorf("pid %d tid %d, want the child's host pid %d", r.Pid, r.Tid, c.cmd.Process.Pid)
+			}
+			if r.Paths[0].Err != nil || r.Paths[0].Arg != 1 {
+				t.Errorf("path %+v, want argument 1 read", r.Paths[0])
+			}
+			if tc.check != nil {
+				tc.check(t, r)
+			}
+		})
+	}
+	t.Run("allowed open", func(t *testing.T) {
+		if got := withPath(recs, filepath.Join(dir, "public")); len(got) != 0 {
+			t.Errorf("records of an allowed open: %+v", got)
+		}
+	})
+}
+
+func TestOutsideNamespace(t *testing.T) {
+	needRoot(t)
+	dir := fixture(t)
+	inside := startChild(t, "open-secret", dir, true)
+	w := load(t, inside.cmd.Process.Pid)
+	startChild(t, "open-secret", dir, false).release(t)
+	inside.release(t)
+	got := withPath(drain(t, w), filepath.Join(dir, "secret"))
+	if len(got) != 1 || got[0].Pid != inside.cmd.Process.Pid {
+		t.Errorf("records %+v, want one, of the child in the namespace (pid %d)", got, inside.cmd.Process.Pid)
+	}
+}
+
+func TestFlood(t *testing.T) {
+	needRoot(t)
+	dir := fixture(t)
+	c := startChild(t, "flood", dir, true)
+	w := load(t, c.cmd.Process.Pid)
+	c.release(t)
+	got := uint64(len(withPath(drain(t, w), filepath.Join(dir, "secret"))))
+	dropped := w.Dropped()
+	t.Logf("%d records, %d dropped", got, dropped)
+	if got == 0 || got+dropped != floodCount {
+		t.Errorf("%d records and %d dropped, want some records and %d in all", got, dropped, floodCount)
+	}
+}
+
+func TestCloseUnblocksRead(t *testing.T) {
+	needRoot(t)
+	w := load(t, os.Getpid())
+	done := make(chan error)
+	go func() {
+		_, err := w.Read()
+		done <- err
+	}()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Errorf("read after close: %v, want ErrClosed", err)
+	}
+	if _, err := w.Drain(); !errors.Is(err, ErrClosed) {
+		t.Errorf("drain after close: %v, want ErrClosed", err)
+	}
+}
+
+func TestAvailable(t *testing.T) {
+	needRoot(t)
+	if err := Available(); err != nil {
+		t.Errorf("as root on a kernel of 5.8 or later: %v", err)
+	}
+}

@@ -1,0 +1,251 @@
+package kdenials
+
+import (
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+)
+
+// The layout shared by the programs and the decoder. A stashed call (stash map value): nr u32,
+// path spec u32, args [6]u64. A record (ring buffer): host tgid u32, tid u32, nr u32, errno
+// u32, args [6]u64, path spec u32, then each path's length as an int32 (the bytes read,
+// terminating NUL included, or the negative errno of a failed read), then the paths' bytes,
+// the second right after the first.
+const (
+	stashSize = 8 + 6*8
+
+	recTgid   = 0
+	recTid    = 4
+	recNr     = 8
+	recErrno  = 12
+	recArgs   = 16
+	recSpec   = 64
+	recLen1   = 68
+	recLen2   = 72
+	recHeader = 80
+
+	pathMax     = 4096 // PATH_MAX: a longer path fails with ENAMETOOLONG before any check
+	scratchSize = recHeader + 2*pathMax
+
+	maxNr     = 1024 // beyond every native system call number of amd64 and arm64
+	maxErrno  = 4095 // MAX_ERRNO
+	stashLen  = 4096 // calls in flight at once in the sandbox (an LRU: the oldest go)
+	ringBytes = 1 << 20
+)
+
+// pathSpec packs a call's path argument indexes, each plus one, in two nibbles (0: none).
+func pathSpec(paths []int) uint32 {
+	var spec uint32
+	for i, p := range paths {
+		spec |= uint32(p+1) << (4 * i)
+	}
+	return spec
+}
+
+// maps are the programs' maps, made by Load and closed by the Watcher.
+type maps struct {
+	calls   *ebpf.Map // array [maxNr]u32: the path spec of each recorded call, or 0
+	errnos  *ebpf.Map // array [maxErrno+1]u32: 1 for each recorded errno
+	stash   *ebpf.Map // LRU hash pid_tgid → stashed call
+	scratch *ebpf.Map // per-CPU array [1] of a record being built
+	ring    *ebpf.Map // ring buffer of records
+	drops   *ebpf.Map // array [1]u64: records lost to a full ring buffer
+}
+
+// inNamespace returns at once (through label) unless the current task's PID namespace is ns.
+// It is the path every system call on the host takes: one helper call and a test. It uses
+// the stack at -8.
+func inNamespace(ns PIDNamespace, label string) asm.Instructions {
+	return asm.Instructions{
+		asm.LoadImm(asm.R1, int64(ns.Dev), asm.DWord),
+		asm.LoadImm(asm.R2, int64(ns.Ino), asm.DWord),
+		asm.Mov.Reg(asm.R3, asm.R10),
+		asm.Add.Imm(asm.R3, -8),
+		asm.Mov.Imm(asm.R4, 8), // sizeof(struct bpf_pidns_info)
+		asm.FnGetNsCurrentPidTgid.Call(),
+		asm.JNE.Imm(asm.R0, 0, label),
+	}
+}
+
+// enterProgram runs at raw_syscalls/sys_enter (ctx: pt_regs *, long id): a call asked for
+// from the namespace is stashed with its arguments, keyed by pid_tgid. The test of the number
+// comes first (an array lookup the verifier inlines): it is all most system calls of the host
+// pay.
+func enterProgram(ns PIDNamespace, m maps) asm.Instructions {
+	insns := asm.Instructions{
+		asm.Mov.Reg(asm.R6, asm.R1),
+		asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord), // id
+		asm.JGE.Imm(asm.R7, maxNr, "exit"),        // unsigned: -1 too
+		asm.StoreMem(asm.R10, -16, asm.R7, asm.Word),
+		asm.LoadMapPtr(asm.R1, m.calls.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -16),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "exit"),
+		asm.LoadMem(asm.R8, asm.R0, 0, asm.Word),
+		asm.JEq.Imm(asm.R8, 0, "exit"),
+	}
+	insns = append(insns, inNamespace(ns, "exit")...)
+	insns = append(insns,
+		// the stashed call at -72: nr, spec, args at -64..-16
+		asm.StoreMem(asm.R10, -72, asm.R7, asm.Word),
+		asm.StoreMem(asm.R10, -68, asm.R8, asm.Word),
+		asm.LoadMem(asm.R9, asm.R6, 0, asm.DWord), // struct pt_regs *
+	)
+	for i, off := range argOffsets {
+		// a failed read leaves the argument zero
+		insns = append(insns,
+			asm.Mov.Reg(asm.R1, asm.R10),
+			asm.Add.Imm(asm.R1, int32(-64+8*i)),
+			asm.Mov.Imm(asm.R2, 8),
+			asm.Mov.Reg(asm.R3, asm.R9),
+			asm.Add.Imm(asm.R3, int32(off)),
+			asm.FnProbeReadKernel.Call(),
+		)
+	}
+	return append(insns,
+		asm.FnGetCurrentPidTgid.Call(),
+		asm.StoreMem(asm.R10, -80, asm.R0, asm.DWord),
+		asm.LoadMapPtr(asm.R1, m.stash.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -80),
+		asm.Mov.Reg(asm.R3, asm.R10),
+		asm.Add.Imm(asm.R3, -72),
+		asm.Mov.Imm(asm.R4, 0), // BPF_ANY
+		asm.FnMapUpdateElem.Call(),
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
+		asm.Return(),
+	)
+}
+
+// exitProgram runs at raw_syscalls/sys_exit (ctx: pt_regs *, long ret): a call of the
+// namespace that failed with an errno asked for, and was stashed, is taken out of the stash and
+// sent as a record with its paths read from the caller's memory. The test of the return value
+// comes first: it is all a successful system call of the host pays.
+func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
+	insns := asm.Instructions{
+		asm.Mov.Reg(asm.R6, asm.R1),
+		asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord), // ret
+		asm.JSGE.Imm(asm.R7, 0, "exit"),
+		asm.JSLT.Imm(asm.R7, -maxErrno, "exit"),
+		asm.Neg.Imm(asm.R7, 0), // errno
+		asm.StoreMem(asm.R10, -32, asm.R7, asm.Word),
+		asm.LoadMapPtr(asm.R1, m.errnos.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -32),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "exit"),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
+		asm.JEq.Imm(asm.R1, 0, "exit"),
+	}
+	insns = append(insns, inNamespace(ns, "exit")...)
+	insns = append(insns,
+		asm.FnGetCurrentPidTgid.Call(),
+		asm.StoreMem(asm.R10, -16, asm.R0, asm.DWord),
+		asm.LoadMapPtr(asm.R1, m.stash.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -16),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "exit"),
+		asm.Mov.Reg(asm.R7, asm.R0), // the stashed call
+		// A stashed call that succeeded stays until the thread's next one: this exit is its
+		// own only if the system call's number (in the registers) is the stashed one.
+		asm.Mov.Reg(asm.R1, asm.R10),
+		asm.Add.Imm(asm.R1, -40),
+		asm.Mov.Imm(asm.R2, 4),
+		asm.LoadMem(asm.R3, asm.R6, 0, asm.DWord), // struct pt_regs *
+		asm.Add.Imm(asm.R3, int32(nrOffset)),
+		asm.FnProbeReadKernel.Call(),
+		asm.JNE.Imm(asm.R0, 0, "delete"),
+		asm.LoadMem(asm.R1, asm.R10, -40, asm.Word),
+		asm.LoadMem(asm.R2, asm.R7, 0, asm.Word),
+		asm.JNE.Reg(asm.R1, asm.R2, "delete"),
+		asm.LoadMem(asm.R6, asm.R10, -32, asm.Word), // errno
+		asm.StoreImm(asm.R10, -24, 0, asm.Word),
+		asm.LoadMapPtr(asm.R1, m.scratch.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -24),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "delete"),
+		asm.Mov.Reg(asm.R8, asm.R0), // the record
+		asm.LoadMem(asm.R1, asm.R10, -16, asm.DWord),
+		asm.StoreMem(asm.R8, recTid, asm.R1, asm.Word),
+		asm.RSh.Imm(asm.R1, 32),
+		asm.StoreMem(asm.R8, recTgid, asm.R1, asm.Word),
+		asm.LoadMem(asm.R1, asm.R7, 0, asm.Word),
+		asm.StoreMem(asm.R8, recNr, asm.R1, asm.Word),
+		asm.StoreMem(asm.R8, recErrno, asm.R6, asm.Word),
+	)
+	for i := range 6 {
+		insns = append(insns,
+			asm.LoadMem(asm.R1, asm.R7, int16(8+8*i), asm.DWord),
+			asm.StoreMem(asm.R8, int16(recArgs+8*i), asm.R1, asm.DWord),
+		)
+	}
+	insns = append(insns,
+		asm.LoadMem(asm.R9, asm.R7, 4, asm.Word), // spec
+		asm.StoreMem(asm.R8, recSpec, asm.R9, asm.Word),
+		asm.StoreImm(asm.R8, recLen1, 0, asm.Word),
+		asm.StoreImm(asm.R8, recLen2, 0, asm.Word),
+		asm.Mov.Imm(asm.R7, 0), // the bytes of paths read so far
+	)
+	insns = append(insns, readPath(0, "second")...)
+	insns = append(insns, readPath(1, "output")...)
+	return append(insns,
+		asm.Mov.Reg(asm.R3, asm.R7).WithSymbol("output"),
+		asm.Add.Imm(asm.R3, recHeader),
+		asm.LoadMapPtr(asm.R1, m.ring.FD()),
+		asm.Mov.Reg(asm.R2, asm.R8),
+		asm.Mov.Imm(asm.R4, 0),
+		asm.FnRingbufOutput.Call(),
+		asm.JEq.Imm(asm.R0, 0, "delete"),
+		asm.StoreImm(asm.R10, -24, 0, asm.Word),
+		asm.LoadMapPtr(asm.R1, m.drops.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -24),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "delete"),
+		asm.Mov.Imm(asm.R1, 1),
+		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
+		asm.LoadMapPtr(asm.R1, m.stash.FD()).WithSymbol("delete"),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -16),
+		asm.FnMapDeleteElem.Call(),
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
+		asm.Return(),
+	)
+}
+
+// readPath copies path argument n (0 or 1) of the record in R8, whose spec is in R9, to the
+// record after the R7 bytes already read, stores its length, adds the bytes read to R7, and
+// goes on at next. A failed read (an unmapped address) stores the negative errno and no bytes.
+func readPath(n int, next string) asm.Instructions {
+	lenOff := int16(recLen1 + 4*n)
+	var insns asm.Instructions
+	if n == 0 {
+		insns = append(insns, asm.Mov.Reg(asm.R1, asm.R9))
+	} else {
+		insns = append(insns,
+			asm.Mov.Reg(asm.R1, asm.R9).WithSymbol("second"),
+			asm.RSh.Imm(asm.R1, 4),
+		)
+	}
+	return append(insns,
+		asm.And.Imm(asm.R1, 0xf),
+		asm.JEq.Imm(asm.R1, 0, "output"),
+		asm.Sub.Imm(asm.R1, 1),
+		asm.JGT.Imm(asm.R1, 5, "output"),
+		asm.LSh.Imm(asm.R1, 3),
+		asm.Add.Reg(asm.R1, asm.R8),
+		asm.LoadMem(asm.R3, asm.R1, recArgs, asm.DWord), // the user's pointer
+		asm.Mov.Reg(asm.R1, asm.R8),
+		asm.Add.Imm(asm.R1, recHeader),
+		asm.Add.Reg(asm.R1, asm.R7),
+		asm.Mov.Imm(asm.R2, pathMax),
+		asm.FnProbeReadUserStr.Call(),
+		asm.StoreMem(asm.R8, lenOff, asm.R0, asm.Word),
+		asm.JSLE.Imm(asm.R0, 0, next),
+		asm.JSGT.Imm(asm.R0, pathMax, next),
+		asm.Add.Reg(asm.R7, asm.R0),
+		asm.Ja.Label(next),
+	)
+}

@@ -1,0 +1,210 @@
+package kdenials
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
+)
+
+// Watcher is a loaded, attached recorder of one PID namespace's refused calls. Read and
+// Drain must not be called at once; Close may be called at any time.
+type Watcher struct {
+	m      maps
+	progs  []*ebpf.Program
+	links  []link.Link
+	reader *ringbuf.Reader
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Load checks calls and errnos, loads the programs for the PID namespace ns and attaches them.
+// Close releases everything, also when the sandbox has ended.
+func Load(ns PIDNamespace, calls []Call, errnos []unix.Errno) (*Watcher, error) {
+	if err := checkLoad(calls, errnos); err != nil {
+		return nil, err
+	}
+	w := &Watcher{}
+	if err := w.load(ns, calls, errnos); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("loading the kernel denial recorder: %w: %s", err, Hint)
+	}
+	return w, nil
+}
+
+func checkLoad(calls []Call, errnos []unix.Errno) error {
+	if !archSupported {
+		return fmt.Errorf("loading the kernel denial recorder: %w: no system call argument layout for this architecture: %s", ErrUnavailable, Hint)
+	}
+	if len(calls) == 0 || len(errnos) == 0 {
+		return errors.New("loading the kernel denial recorder: no system call or no errno to record")
+	}
+	seen := map[int]bool{}
+	for _, c := range calls {
+		if c.Nr < 0 || c.Nr >= maxNr || seen[c.Nr] {
+			return fmt.Errorf("loading the kernel denial recorder: system call %d is out of range or named twice", c.Nr)
+		}
+		seen[c.Nr] = true
+		if len(c.Paths) > 2 {
+			return fmt.Errorf("loading the kernel denial recorder: system call %d: at most two path arguments, not %d", c.Nr, len(c.Paths))
+		}
+		for _, p := range c.Paths {
+			if p < 0 || p > 5 {
+				return fmt.Errorf("loading the kernel denial recorder: system call %d: no argument %d", c.Nr, p)
+			}
+		}
+	}
+	for _, e := range errnos {
+		if e == 0 || e > maxErrno {
+			return fmt.Errorf("loading the kernel denial recorder: errno %d is out of range", e)
+		}
+	}
+	return nil
+}
+
+func (w *Watcher) load(ns PIDNamespace, calls []Call, errnos []unix.Errno) error {
+	var err error
+	newMap := func(name string, t ebpf.MapType, key, value, entries uint32) *ebpf.Map {
+		if err != nil {
+			return nil
+		}
+		var m *ebpf.Map
+		m, err = ebpf.NewMap(&ebpf.MapSpec{Name: name, Type: t, KeySize: key, ValueSize: value, MaxEntries: entries})
+		if err != nil {
+			err = fmt.Errorf("making map %s: %w", name, err)
+		}
+		return m
+	}
+	w.m.calls = newMap("kd_calls", ebpf.Array, 4, 4, maxNr)
+	w.m.errnos = newMap("kd_errnos", ebpf.Array, 4, 4, maxErrno+1)
+	w.m.stash = newMap("kd_stash", ebpf.LRUHash, 8, stashSize, stashLen)
+	w.m.scratch = newMap("kd_scratch", ebpf.PerCPUArray, 4, scratchSize, 1)
+	w.m.ring = newMap("kd_ring", ebpf.RingBuf, 0, 0, ringBytes)
+	w.m.drops = newMap("kd_drops", ebpf.Array, 4, 8, 1)
+	if err != nil {
+		return err
+	}
+	for _, c := range calls {
+		if err := w.m.calls.Put(uint32(c.Nr), pathSpec(c.Paths)); err != nil {
+			return fmt.Errorf("filling map kd_calls: %w", err)
+		}
+	}
+	for _, e := range errnos {
+		if err := w.m.errnos.Put(uint32(e), uint32(1)); err != nil {
+			return fmt.Errorf("filling map kd_errnos: %w", err)
+		}
+	}
+	// The exit program first: a call stashed before it runs would stay until evicted.
+	if err := w.attach("kd_sys_exit", "sys_exit", exitProgram(ns, w.m)); err != nil {
+		return err
+	}
+	if err := w.attach("kd_sys_enter", "sys_enter", enterProgram(ns, w.m)); err != nil {
+		return err
+	}
+	w.reader, err = ringbuf.NewReader(w.m.ring)
+	if err != nil {
+		return fmt.Errorf("reading map kd_ring: %w", err)
+	}
+	return nil
+}
+
+// attach loads one program and attaches it to a raw tracepoint.
+func (w *Watcher) attach(name, tracepoint string, insns []asm.Instruction) error {
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Name:         name,
+		Type:         ebpf.RawTracepoint,
+		Instructions: insns,
+		// bpf_probe_read_user_str is for GPL-compatible programs only.
+		License: "Dual MIT/GPL",
+	})
+	if err != nil {
+		return fmt.Errorf("loading program %s: %w", name, err)
+	}
+	w.progs = append(w.progs, prog)
+	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: tracepoint, Program: prog})
+	if err != nil {
+		return fmt.Errorf("attaching program %s to raw tracepoint %s: %w", name, tracepoint, err)
+	}
+	w.links = append(w.links, l)
+	return nil
+}
+
+// Read blocks until the next record, and returns ErrClosed after Close.
+func (w *Watcher) Read() (Record, error) {
+	raw, err := w.reader.Read()
+	if err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			return Record{}, ErrClosed
+		}
+		return Record{}, fmt.Errorf("reading the kernel denial recorder: %w", err)
+	}
+	return decodeRecord(raw.RawSample)
+}
+
+// Drain returns the records already sent, without waiting. Once every process of the sandbox
+// has ended, they are all of its records: a call's record is sent before the call returns.
+func (w *Watcher) Drain() ([]Record, error) {
+	w.reader.SetDeadline(time.Now())
+	defer w.reader.SetDeadline(time.Time{})
+	var recs []Record
+	for {
+		r, err := w.Read()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return recs, nil
+		}
+		if err != nil {
+			return recs, err
+		}
+		recs = append(recs, r)
+	}
+}
+
+// Dropped is how many records were lost because the ring buffer was full (agentrun read too
+// slowly for the sandbox's failures).
+func (w *Watcher) Dropped() uint64 {
+	var n uint64
+	if err := w.m.drops.Lookup(uint32(0), &n); err != nil {
+		return 0
+	}
+	return n
+}
+
+// Close detaches the programs and releases them and their maps; a blocked Read returns
+// ErrClosed. A second Close returns what the first did.
+func (w *Watcher) Close() error {
+	w.closeOnce.Do(func() { w.closeErr = w.release() })
+	return w.closeErr
+}
+
+func (w *Watcher) release() error {
+	var errs []error
+	for i := len(w.links) - 1; i >= 0; i-- {
+		errs = append(errs, w.links[i].Close())
+	}
+	w.links = nil
+	if w.reader != nil {
+		errs = append(errs, w.reader.Close())
+	}
+	for _, p := range w.progs {
+		errs = append(errs, p.Close())
+	}
+	w.progs = nil
+	for _, m := range []*ebpf.Map{w.m.calls, w.m.errnos, w.m.stash, w.m.scratch, w.m.ring, w.m.drops} {
+		if m != nil {
+			errs = append(errs, m.Close())
+		}
+	}
+	w.m = maps{}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("closing the kernel denial recorder: %w", err)
+	}
+	return nil
+}

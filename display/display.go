@@ -3,6 +3,7 @@
 package display
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -113,4 +114,13 @@ func writeHex(b *strings.Builder, kind byte, v uint32, n int) {
 	for shift := 4 * (n - 1); shift >= 0; shift -= 4 {
 		b.WriteByte(hexDigits[v>>uint(shift)&0xf])
 	}
+}
+
+// Thousands is n with commas between groups of three digits: 120,000.
+func Thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -180,7 +180,8 @@ func checkFlood(t *testing.T, f floodFigures) {
 	if f.growth >= floodMaxGrowth {
 		t.Errorf("the store grew by %d MiB, want under %d MiB", f.growth>>20, floodMaxGrowth>>20)
 	}
-	if f.aggregates > store.DefaultMaxRunAggregates+10 {
+	// The first run's: a few denials, and rootless (--trace: see denials) what it read.
+	if f.aggregates > store.DefaultMaxRunAggregates+50 {
 		t.Errorf("%d aggregates after one run, want at most the cap of %d (and a few from the first run)", f.aggregates, store.DefaultMaxRunAggregates)
 	}
 	said := strings.Contains(f.summary, fmt.Sprintf("agentrun: %s more events were only counted", thousandsOf(f.run.Capped)))

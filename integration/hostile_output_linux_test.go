@@ -151,7 +151,9 @@ func testHostileNamesEscaped(t *testing.T, unprivileged bool) {
 	writeFiles(t, r, map[string]string{"project/names.sh": hostileNames}, 0o755)
 
 	// Enforce: every create is denied and summarised.
-	res := r.run(t, append(r.denials(), "--profile", "hostile", "--network", "none", "--", "./names.sh")...)
+	// --trace: the processes' command lines are read while they wait (a refusal read from the
+	// kernel after the call finds a short-lived process gone, and names it by its comm).
+	res := r.run(t, "--trace", "--profile", "hostile", "--network", "none", "--", "./names.sh")
 	if !strings.Contains(res.stderr, "accesses denied") {
 		t.Fatalf("enforce run: no denials summarised: %s", res)
 	}

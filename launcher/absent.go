@@ -308,8 +308,8 @@ func (p *Plan) absentFix(stored bool) absentFix {
 
 // unrecordedFiles is, after a failed run in enforce mode, what agentrun could not see of it
 // and how to see it: where the host records no file accesses, that the paths the profile does
-// not name are not listed; in enforce mode without trace, where no open waits for agentrun,
-// the same, and, where the kernel's refusals cannot be read either, that no denial was
+// not name are not listed; without trace where the kernel's refusals cannot be read (no open
+// waits for agentrun in enforce mode), that neither those paths nor any file denial was
 // recorded (platform.NoDenialRecords). "" when nothing was missed.
 func (p *Plan) unrecordedFiles(trace bool) string {
 	show := "agentrun profiles show " + p.Policy.Name + " --resolved"
@@ -322,12 +322,8 @@ func (p *Plan) unrecordedFiles(trace bool) string {
 			denials = false
 		}
 	}
-	if trace {
+	if trace || denials {
 		return ""
 	}
-	s := "in enforce mode no file access waits for agentrun, so the paths the profile does not name, which the agent cannot reach, are not listed here; if the command failed on a missing file, run it again with --mode audit or --trace to see them, or " + show + " for what the profile names"
-	if !denials {
-		s = platform.NoDenialRecords + " (agentrun as root records them); " + strings.Replace(s, "in enforce mode no file", "no file", 1)
-	}
-	return s
+	return platform.NoDenialRecords + " (agentrun as root records them), nor the paths the profile does not name, which the agent cannot reach: if the command failed on a missing file, run it again with --mode audit or --trace to see them, or " + show + " for what the profile names"
 }

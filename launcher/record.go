@@ -2,8 +2,8 @@ package launcher
 
 import (
 	"fmt"
+	"github.com/agentrun/agentrun/display"
 	"io"
-	"strconv"
 	"sync"
 	"time"
 
@@ -89,14 +89,14 @@ func capLines(info store.RunInfo, unwritten int, eventsFile string) []string {
 	var out []string
 	if info.Capped > 0 {
 		out = append(out, fmt.Sprintf("%s more events were only counted, not recorded individually (cap %s groups per run, %s per profile; agentrun report counts them)",
-			thousands(info.Capped), thousands(store.DefaultMaxRunAggregates), thousands(store.DefaultMaxProfileAggregates)))
+			display.Thousands(info.Capped), display.Thousands(store.DefaultMaxRunAggregates), display.Thousands(store.DefaultMaxProfileAggregates)))
 	}
 	if info.Dropped > 0 {
 		out = append(out, fmt.Sprintf("%s events were counted in their groups but not stored one by one (cap %s events or %d MiB per run)",
-			thousands(info.Dropped), thousands(store.DefaultMaxRunEvents), store.DefaultMaxRunEventBytes>>20))
+			display.Thousands(info.Dropped), display.Thousands(store.DefaultMaxRunEvents), store.DefaultMaxRunEventBytes>>20))
 	}
 	if unwritten > 0 {
-		out = append(out, fmt.Sprintf("%s events were not written to %s (cap %d MiB per run)", thousands(unwritten), eventsFile, eventsFileLimit>>20))
+		out = append(out, fmt.Sprintf("%s events were not written to %s (cap %d MiB per run)", display.Thousands(unwritten), eventsFile, eventsFileLimit>>20))
 	}
 	return out
 }
@@ -104,12 +104,3 @@ func capLines(info store.RunInfo, unwritten int, eventsFile string) []string {
 // eventsFileLimit is how many bytes of JSON lines one run writes to --events FILE at most:
 // an agent making events as fast as it can must not fill the disk.
 const eventsFileLimit = 1 << 30
-
-// thousands is n with commas between groups of three digits: 120,000.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}

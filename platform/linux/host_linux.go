@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"github.com/agentrun/agentrun/platform/linux/kdenials"
+
 	"bytes"
 	"fmt"
 	"os"
@@ -73,7 +75,17 @@ func probeHost(tryUserNS bool) Host {
 	if status, err := os.ReadFile("/proc/self/status"); err == nil {
 		h.Seccomp = seccompBuilt && strings.Contains(string(status), "Seccomp:")
 	}
-	h.BPF, h.BPFWhy = false, "this build has no kernel denial recorder"
+	// Launching, only what loads nothing (a kernel too old is found out by the load, and
+	// said); doctor loads the probes too.
+	check := kdenials.Permitted
+	if tryUserNS {
+		check = kdenials.Available
+	}
+	if err := check(); err != nil {
+		h.BPFWhy = err.Error()
+	} else {
+		h.BPF = true
+	}
 	return h
 }
 

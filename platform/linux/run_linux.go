@@ -81,7 +81,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 				return 0, err
 			}
 		}
-		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, stage: stage, tmpSize: tmp,
+		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, stage: stage, tmpSize: tmp, bpf: lh.h.BPF,
 			// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
 			withNet: !d.Policy.Network.None() || (pol.Mode == profiles.ModeAudit && !d.Given[LayerNetFilter])}
 		defer r.close()

@@ -28,8 +28,12 @@ type sandboxRun struct {
 	// agent, when agentrun runs as root for root, is the unprivileged user the agent runs as.
 	agent *agentUser
 
-	seccomp  *seccompSpec
-	obs      *fileaudit.Observer
+	seccomp *seccompSpec
+	obs     *fileaudit.Observer
+	// refusals, in enforce mode where the host lets agentrun load the kernel denial recorder
+	// (bpf), reads the sandbox's refused file calls: its denials.
+	bpf      bool
+	refusals *refusalFeed
 	apparmor string
 	undo     []func() // run last first by close
 }
@@ -47,6 +51,12 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 		r.obs = fileaudit.Observe(r.pol, r.spec, p.self)
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.undo = append(r.undo, r.obs.Close)
+		if r.bpf && r.seccomp.Watch == fileaudit.WatchExec {
+			// Loaded while the stage builds the root; closed before the observer, so that
+			// its last refusals are judged.
+			r.refusals = startRefusals(p.cmd.Process.Pid, r.obs, r.spec.Stderr)
+			r.undo = append(r.undo, r.refusals.close)
+		}
 	}
 	if withAppArmor {
 		name, text, err := apparmor.RuntimeProfile(r.pol)
@@ -174,6 +184,11 @@ func (r *sandboxRun) serve() (*terminal, error) {
 		f := fds[handoverListener]
 		if f == nil {
 			return nil, fmt.Errorf("the sandbox's stage sent no seccomp notification descriptor")
+		}
+		if r.refusals != nil {
+			// The agent's first exec waits for the notifications to be served: by then
+			// the recorder is attached.
+			r.refusals.wait()
 		}
 		r.obs.Serve(f)
 		if err := r.obs.Started(p.cmd.Process.Pid); err != nil {

@@ -12,8 +12,10 @@ import (
 // kernel's refusals reports it once the call has returned (platform/linux/kdenials): enforce
 // mode's source of denials, since its file calls never wait for agentrun.
 type Refusal struct {
-	Tid   int // the calling thread, as agentrun's /proc numbers it
-	Nr    int // the system call
+	Pid   int    // the calling process, as agentrun's /proc numbers it
+	Tid   int    // the calling thread
+	Comm  string // its name, for when it has ended before the refusal is read
+	Nr    int    // the system call
 	Errno unix.Errno
 	Args  [6]uint64
 	// Paths are the call's path arguments as it passed them, in the order of RefusalCall's
@@ -95,6 +97,14 @@ func (o *Observer) Refused(r Refusal) {
 		raws[i] = []byte(p)
 	}
 	o.refused.mu.Lock()
+	if o.refused.own.devs == nil {
+		// The sandbox's view, from its PID 1, which lives as long as the sandbox: the caller
+		// may have ended already.
+		if v, err := openView(int(o.judge.stagePid.Load())); err == nil {
+			o.refused.own.learn(v)
+			v.close()
+		}
+	}
 	a, ok := decodeCall(c, r.Tid, r.Args, flags, raws, &o.refused.own, func() bool { return true })
 	o.refused.mu.Unlock()
 	if !ok {
@@ -102,6 +112,10 @@ func (o *Observer) Refused(r Refusal) {
 			o.refused.unplaced.Add(1)
 		}
 		return
+	}
+	if proc == nil {
+		// Ended already: its name is what is left of it.
+		proc = &procInfo{pid: r.Pid, cmdline: r.Comm}
 	}
 	a.proc = proc
 	o.judge.judge(&a)
@@ -111,3 +125,6 @@ func (o *Observer) Refused(r Refusal) {
 // Unplaced is how many refusals could not be decoded into events: their process had ended
 // before its relative path or /proc link could be resolved.
 func (o *Observer) Unplaced() int64 { return o.refused.unplaced.Load() }
+
+// Unreadable counts a refusal whose path the recorder could not read from the caller.
+func (o *Observer) Unreadable() { o.refused.unplaced.Add(1) }

@@ -20,11 +20,10 @@ const (
 	capBPF      = 39
 )
 
-// Available says why the recorder cannot be loaded here, or nil. It needs root (CAP_SYS_ADMIN,
-// or CAP_BPF and CAP_PERFMON), a kernel with raw tracepoints, ring buffers and the helpers the
-// programs call (Linux 5.8), and no lockdown in confidentiality mode (it forbids reading kernel
-// memory, which the programs do for the system call's registers). BTF is not needed.
-func Available() error {
+// Permitted is the part of Available that loads nothing, cheap enough for every launch: the
+// architecture, this process's capabilities and the kernel's lockdown. A kernel too old for
+// the programs is found out by Load.
+func Permitted() error {
 	if !archSupported {
 		return fmt.Errorf("%w: no system call argument layout for this architecture: %s", ErrUnavailable, Hint)
 	}
@@ -38,6 +37,17 @@ func Available() error {
 	if b, err := os.ReadFile("/sys/kernel/security/lockdown"); err == nil && strings.Contains(string(b), "[confidentiality]") {
 		return fmt.Errorf("%w: the kernel is locked down (confidentiality), which forbids reading kernel memory from BPF: %s", ErrUnavailable, Hint)
 	}
+	return nil
+}
+
+// Available says why the recorder cannot be loaded here, or nil. It needs root (CAP_SYS_ADMIN,
+// or CAP_BPF and CAP_PERFMON), a kernel with raw tracepoints, ring buffers and the helpers the
+// programs call (Linux 5.8), and no lockdown in confidentiality mode (it forbids reading kernel
+// memory, which the programs do for the system call's registers). BTF is not needed.
+func Available() error {
+	if err := Permitted(); err != nil {
+		return err
+	}
 	checks := []struct {
 		what string
 		err  func() error
@@ -46,7 +56,7 @@ func Available() error {
 		{"ring buffers", func() error { return features.HaveMapType(ebpf.RingBuf) }},
 		{"LRU hash maps", func() error { return features.HaveMapType(ebpf.LRUHash) }},
 	}
-	for _, fn := range []asm.BuiltinFunc{asm.FnGetNsCurrentPidTgid, asm.FnProbeReadKernel, asm.FnProbeReadUserStr, asm.FnRingbufOutput} {
+	for _, fn := range []asm.BuiltinFunc{asm.FnGetNsCurrentPidTgid, asm.FnGetCurrentComm, asm.FnProbeReadKernel, asm.FnProbeReadUserStr, asm.FnRingbufOutput} {
 		checks = append(checks, struct {
 			what string
 			err  func() error

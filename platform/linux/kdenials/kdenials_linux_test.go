@@ -201,6 +201,9 @@ func TestDenials(t *testing.T) {
 			if r.Pid != c.cmd.Process.Pid || r.Tid == 0 {
 				t.Errorf("pid %d tid %d, want the child's host pid %d", r.Pid, r.Tid, c.cmd.Process.Pid)
 			}
+			if want := filepath.Base(os.Args[0]); len(want) > 15 && r.Comm != want[:15] || len(want) <= 15 && r.Comm != want {
+				t.Errorf("comm %q, want the child's %q", r.Comm, want)
+			}
 			if r.Paths[0].Err != nil || r.Paths[0].Arg != 1 {
 				t.Errorf("path %+v, want argument 1 read", r.Paths[0])
 			}

@@ -8,8 +8,8 @@ import (
 // The layout shared by the programs and the decoder. A stashed call (stash map value): nr u32,
 // path spec u32, args [6]u64. A record (ring buffer): host tgid u32, tid u32, nr u32, errno
 // u32, args [6]u64, path spec u32, then each path's length as an int32 (the bytes read,
-// terminating NUL included, or the negative errno of a failed read), then the paths' bytes,
-// the second right after the first.
+// terminating NUL included, or the negative errno of a failed read), the task's comm (16
+// bytes, NUL-padded), then the paths' bytes, the second right after the first.
 const (
 	stashSize = 8 + 6*8
 
@@ -21,7 +21,9 @@ const (
 	recSpec   = 64
 	recLen1   = 68
 	recLen2   = 72
-	recHeader = 80
+	recComm   = 80
+	commLen   = 16 // TASK_COMM_LEN
+	recHeader = recComm + commLen
 
 	pathMax     = 4096 // PATH_MAX: a longer path fails with ENAMETOOLONG before any check
 	scratchSize = recHeader + 2*pathMax
@@ -174,6 +176,11 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.LoadMem(asm.R1, asm.R7, 0, asm.Word),
 		asm.StoreMem(asm.R8, recNr, asm.R1, asm.Word),
 		asm.StoreMem(asm.R8, recErrno, asm.R6, asm.Word),
+		// What the process is called: it may have ended by the time its record is read.
+		asm.Mov.Reg(asm.R1, asm.R8),
+		asm.Add.Imm(asm.R1, recComm),
+		asm.Mov.Imm(asm.R2, commLen),
+		asm.FnGetCurrentComm.Call(),
 	)
 	for i := range 6 {
 		insns = append(insns,

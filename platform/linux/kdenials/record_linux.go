@@ -15,6 +15,9 @@ type Record struct {
 	Errno    unix.Errno
 	Args     [6]uint64 // as passed (a dirfd is int32(Args[i]))
 	Paths    []Path    // the path arguments, in the order the Call named them
+	// Comm is the calling task's name (its program's, at most 15 bytes): what the record says
+	// of a process that has ended before it is read.
+	Comm string
 }
 
 // Path is a path argument of a refused call, as the caller's memory held it when the call
@@ -43,6 +46,11 @@ func decodeRecord(b []byte) (Record, error) {
 	for i := range r.Args {
 		r.Args[i] = le.Uint64(b[recArgs+8*i:])
 	}
+	comm := b[recComm : recComm+commLen]
+	if i := bytes.IndexByte(comm, 0); i >= 0 {
+		comm = comm[:i]
+	}
+	r.Comm = string(comm)
 	spec := le.Uint32(b[recSpec:])
 	rest := b[recHeader:]
 	for n := range 2 {

@@ -149,6 +149,14 @@ func (w *Watcher) Read() (Record, error) {
 	return decodeRecord(raw.RawSample)
 }
 
+// Flush ends a reader's loop once the sandbox has ended: Read, waiting or not, returns the
+// records already sent and then an error (ErrFlushed), without waiting. Unlike Drain it may be
+// called while another goroutine is in Read.
+func (w *Watcher) Flush() error { return w.reader.Flush() }
+
+// ErrFlushed is what Read returns after Flush, once the records sent before it are read.
+var ErrFlushed = ringbuf.ErrFlushed
+
 // Drain returns the records already sent, without waiting. Once every process of the sandbox
 // has ended, they are all of its records: a call's record is sent before the call returns.
 func (w *Watcher) Drain() ([]Record, error) {

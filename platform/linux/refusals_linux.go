@@ -1,0 +1,106 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/agentrun/agentrun/display"
+	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/linux/fileaudit"
+	"github.com/agentrun/agentrun/platform/linux/kdenials"
+)
+
+// refusalFeed is the denial records layer of one run: the kernel denial recorder, loaded for
+// the sandbox's PID namespace while the stage builds the root, and a goroutine that hands each
+// refusal it reports to the observer's judge.
+type refusalFeed struct {
+	obs    *fileaudit.Observer
+	stderr io.Writer
+	loaded chan struct{} // closed once the load has ended, well or not
+	w      *kdenials.Watcher
+	err    error
+	fed    chan struct{} // closed when the feeding goroutine has stopped
+}
+
+// startRefusals loads the recorder for the PID namespace of the stage at stagePid, in the
+// background: wait says when it is attached.
+func startRefusals(stagePid int, obs *fileaudit.Observer, stderr io.Writer) *refusalFeed {
+	f := &refusalFeed{obs: obs, stderr: stderr, loaded: make(chan struct{}), fed: make(chan struct{})}
+	go func() {
+		defer close(f.loaded)
+		ns, err := kdenials.NamespaceOf(stagePid)
+		if err == nil {
+			f.w, err = kdenials.Load(ns, refusalCalls(), fileaudit.RefusalErrnos)
+		}
+		if err != nil {
+			f.err = err
+			close(f.fed)
+			return
+		}
+		go f.feed()
+	}()
+	return f
+}
+
+// refusalCalls are fileaudit's refusal calls as the recorder takes them.
+func refusalCalls() []kdenials.Call {
+	var out []kdenials.Call
+	for _, c := range fileaudit.RefusalCalls() {
+		out = append(out, kdenials.Call{Nr: c.Nr, Paths: c.Paths})
+	}
+	return out
+}
+
+// wait returns once the recorder is attached, or could not be: before the agent may run, so
+// that none of its refusals is missed.
+func (f *refusalFeed) wait() { <-f.loaded }
+
+func (f *refusalFeed) feed() {
+	defer close(f.fed)
+	for {
+		r, err := f.w.Read()
+		if err != nil {
+			if !errors.Is(err, kdenials.ErrFlushed) && !errors.Is(err, kdenials.ErrClosed) {
+				fmt.Fprintf(f.stderr, "agentrun: %v\n", err)
+			}
+			return // flushed by close: every record the sandbox made is read
+		}
+		f.hand(r)
+	}
+}
+
+// hand gives one record to the judge.
+func (f *refusalFeed) hand(r kdenials.Record) {
+	ref := fileaudit.Refusal{Pid: r.Pid, Tid: r.Tid, Comm: r.Comm, Nr: r.Nr, Errno: r.Errno, Args: r.Args}
+	for _, p := range r.Paths {
+		if p.Err != nil {
+			f.obs.Unreadable()
+			return
+		}
+		ref.Paths = append(ref.Paths, p.Name)
+	}
+	f.obs.Refused(ref)
+}
+
+// close ends the feed once the sandbox has ended, so that every record it made is in the
+// recorder's buffer: judges those, releases the recorder, and says what was lost.
+func (f *refusalFeed) close() {
+	<-f.loaded
+	if f.err != nil {
+		fmt.Fprintf(f.stderr, "agentrun: the %s layer could not be set up: %v; %s\n", platform.LayerDenials, f.err, platform.NoDenialRecords)
+		return
+	}
+	if err := f.w.Flush(); err != nil {
+		_ = f.w.Close() // the reader returns: what it had not read is lost
+		fmt.Fprintf(f.stderr, "agentrun: ending the %s: %v\n", platform.LayerDenials, err)
+	}
+	<-f.fed
+	if n := f.w.Dropped(); n > 0 {
+		fmt.Fprintf(f.stderr, "agentrun: %s of the sandbox's refused calls were not recorded: they came faster than agentrun could read them (the kernel's buffer was full); --trace records every call, making each wait\n", display.Thousands(int(n)))
+	}
+	if n := f.obs.Unplaced(); n > 0 {
+		fmt.Fprintf(f.stderr, "agentrun: %s refused calls were not recorded: their process had ended before agentrun could resolve the path they named, or their path could not be read; --trace records every call while it waits\n", display.Thousands(int(n)))
+	}
+	_ = f.w.Close()
+}

@@ -50,6 +50,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 		r.seccomp = &seccompSpec{Watch: fileaudit.ScopeOf(r.pol, r.spec)}
 		r.obs = fileaudit.Observe(r.pol, r.spec, p.self)
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
+		r.obs.SetWorkingDir(r.spec.Dir)
 		r.undo = append(r.undo, r.obs.Close)
 		if r.bpf && r.seccomp.Watch == fileaudit.WatchExec {
 			// Loaded while the stage builds the root; closed before the observer, so that

@@ -30,6 +30,9 @@ type fileAccess struct {
 	execFD int
 	view   *agentView
 	ownFS  *ownFS // the sandbox's own file systems, with view
+	// guessedDir: a relative path of a refusal whose process had ended, taken from the
+	// agent's working directory (see Observer.Refused).
+	guessedDir bool
 }
 
 // watchedCall says where a system call keeps its paths. A path is an argument index, with
@@ -110,13 +113,14 @@ func decodeAccess(req *seccompNotif, listener int, own *ownFS) (fileAccess, bool
 			return fileAccess{}, false
 		}
 	}
-	return decodeCall(c, pid, req.Args, flags, raws, own, func() bool { return notifIDValid(listener, req.ID) })
+	return decodeCall(c, pid, req.Args, flags, raws, own, baseDir, func() bool { return notifIDValid(listener, req.ID) })
 }
 
 // decodeCall is decodeAccess once the call's paths (raws, in the order of c.paths) and open
 // flags are known: from the caller's memory while it waits, or from the kernel's report of a
-// call it refused (decodeRefusal). valid says whether pid is still the caller.
-func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]byte, own *ownFS, valid func() bool) (fileAccess, bool) {
+// call it refused (Observer.Refused). base says where a relative path starts (baseDir, for a
+// caller that waits); valid, whether pid is still the caller.
+func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]byte, own *ownFS, base func(pid, dirfd int) (string, bool), valid func() bool) (fileAccess, bool) {
 	a := fileAccess{pid: pid, op: c.op, access: c.access, execFD: -1}
 	follow := c.op == "open" || c.op == "exec" || c.op == "write"
 	if c.op == "open" {
@@ -139,16 +143,16 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 		if len(raw) == 0 && (c.empty < 0 || args[c.empty]&unix.AT_EMPTY_PATH == 0) {
 			return fileAccess{}, false // ENOENT: nothing accessed
 		}
-		base, ok := "", false
+		dir, ok := "", false
 		if len(raw) == 0 || raw[0] != '/' {
-			if base, ok = baseDir(pid, dirfd); !ok {
+			if dir, ok = base(pid, dirfd); !ok {
 				return fileAccess{}, false
 			}
 			if len(raw) == 0 {
 				raw = []byte(".") // AT_EMPTY_PATH: the descriptor itself
 			}
 		}
-		full, ok := eventPath(raw, base)
+		full, ok := eventPath(raw, dir)
 		if !ok {
 			return fileAccess{}, false
 		}

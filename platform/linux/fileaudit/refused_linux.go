@@ -65,6 +65,9 @@ type refusals struct {
 	// unplaced counts the refusals that could not be decoded: a relative path or a magic
 	// link of a process that had ended.
 	unplaced atomic.Int64
+	// dir is the agent's working directory, where a process that has ended is taken to have
+	// been (SetWorkingDir).
+	dir string
 }
 
 // Refused turns r into events: a denial where the policy explains the refusal, nothing where
@@ -86,8 +89,33 @@ func (o *Observer) Refused(r Refusal) {
 	if c.op == "open" && flags&unix.O_PATH != 0 {
 		return // a handle, no access (Landlock's rules are made of them)
 	}
-	// Read what the caller is first: the stage's own calls (setting the sandbox up) are not
-	// the agent's, and a process that has ended cannot be placed.
+	// Where its relative paths start, first: the caller may end at any moment, and with it
+	// its working directory and descriptors. One that has ended is taken to have been in the
+	// agent's working directory, and its event says so.
+	var bases []string
+	guessed := false
+	for i, p := range c.paths {
+		if r.Paths[i] != "" && r.Paths[i][0] == '/' {
+			bases = append(bases, "")
+			continue
+		}
+		dirfd := unix.AT_FDCWD
+		if p[0] >= 0 {
+			dirfd = int(int32(r.Args[p[0]]))
+		}
+		b, ok := baseDir(r.Tid, dirfd)
+		if !ok && dirfd == unix.AT_FDCWD && o.refused.dir != "" {
+			b, ok, guessed = o.refused.dir, true, true
+		}
+		if !ok {
+			o.refused.unplaced.Add(1)
+			return
+		}
+		bases = append(bases, b)
+	}
+	n := 0
+	base := func(int, int) (string, bool) { n++; return bases[n-1], true }
+	// What the caller is: the stage's own calls (setting the sandbox up) are not the agent's.
 	proc := o.judge.procs.lookup(r.Tid)
 	if o.judge.ours(proc) || int64(r.Tid) == o.judge.stagePid.Load() {
 		return
@@ -105,7 +133,7 @@ func (o *Observer) Refused(r Refusal) {
 			v.close()
 		}
 	}
-	a, ok := decodeCall(c, r.Tid, r.Args, flags, raws, &o.refused.own, func() bool { return true })
+	a, ok := decodeCall(c, r.Tid, r.Args, flags, raws, &o.refused.own, base, func() bool { return true })
 	o.refused.mu.Unlock()
 	if !ok {
 		if proc == nil {
@@ -118,6 +146,7 @@ func (o *Observer) Refused(r Refusal) {
 		proc = &procInfo{pid: r.Pid, cmdline: r.Comm}
 	}
 	a.proc = proc
+	a.guessedDir = guessed
 	o.judge.judge(&a)
 	a.release()
 }
@@ -128,3 +157,7 @@ func (o *Observer) Unplaced() int64 { return o.refused.unplaced.Load() }
 
 // Unreadable counts a refusal whose path the recorder could not read from the caller.
 func (o *Observer) Unreadable() { o.refused.unplaced.Add(1) }
+
+// SetWorkingDir tells the observer the agent's working directory, as the sandbox sees it: the
+// start of a relative path refused to a process that has ended before it was read.
+func (o *Observer) SetWorkingDir(dir string) { o.refused.dir = dir }

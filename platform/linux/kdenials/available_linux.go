@@ -54,7 +54,6 @@ func Available() error {
 	}{
 		{"raw tracepoint programs", func() error { return features.HaveProgramType(ebpf.RawTracepoint) }},
 		{"ring buffers", func() error { return features.HaveMapType(ebpf.RingBuf) }},
-		{"LRU hash maps", func() error { return features.HaveMapType(ebpf.LRUHash) }},
 	}
 	for _, fn := range []asm.BuiltinFunc{asm.FnGetNsCurrentPidTgid, asm.FnGetCurrentComm, asm.FnProbeReadKernel, asm.FnProbeReadUserStr, asm.FnRingbufOutput} {
 		checks = append(checks, struct {

@@ -75,7 +75,7 @@ func child(scenario, dir string) error {
 }
 
 func denials(dir string) error {
-	runtime.LockOSThread() // one thread: the stash is per thread
+	runtime.LockOSThread() // one thread, as the scenario's order says
 	locked := filepath.Join(dir, "locked")
 	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
@@ -90,8 +90,8 @@ func denials(dir string) error {
 		{"open secret", unix.EACCES, openErr(unix.AT_FDCWD, filepath.Join(dir, "secret"))},
 		{"open secret relative to a dirfd", unix.EACCES, openErr(dfd, "secret")},
 		{"open public", 0, openErr(unix.AT_FDCWD, filepath.Join(dir, "public"))},
-		// A call not recorded that fails with a recorded errno, on the thread whose open
-		// just succeeded (and stays stashed): no record of the open.
+		// A call not recorded that fails with a recorded errno, right after an open that
+		// succeeded: no record, neither of it nor of the open.
 		{"setuid", unix.EPERM, rawErr(unix.RawSyscall(unix.SYS_SETUID, 0, 0, 0))},
 		{"rename in locked", unix.EACCES, unix.Renameat2(unix.AT_FDCWD, filepath.Join(locked, "a"), unix.AT_FDCWD, filepath.Join(locked, "b"), 0)},
 		{"unlink in locked", unix.EACCES, unix.Unlinkat(unix.AT_FDCWD, filepath.Join(locked, "a"), 0)},

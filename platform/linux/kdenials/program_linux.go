@@ -5,14 +5,11 @@ import (
 	"github.com/cilium/ebpf/asm"
 )
 
-// The layout shared by the programs and the decoder. A stashed call (stash map value): nr u32,
-// path spec u32, args [6]u64. A record (ring buffer): host tgid u32, tid u32, nr u32, errno
+// The layout shared by the program and the decoder. A record (ring buffer): host tgid u32, tid u32, nr u32, errno
 // u32, args [6]u64, path spec u32, then each path's length as an int32 (the bytes read,
 // terminating NUL included, or the negative errno of a failed read), the task's comm (16
 // bytes, NUL-padded), then the paths' bytes, the second right after the first.
 const (
-	stashSize = 8 + 6*8
-
 	recTgid   = 0
 	recTid    = 4
 	recNr     = 8
@@ -30,7 +27,6 @@ const (
 
 	maxNr     = 1024 // beyond every native system call number of amd64 and arm64
 	maxErrno  = 4095 // MAX_ERRNO
-	stashLen  = 4096 // calls in flight at once in the sandbox (an LRU: the oldest go)
 	ringBytes = 1 << 20
 )
 
@@ -47,7 +43,6 @@ func pathSpec(paths []int) uint32 {
 type maps struct {
 	calls   *ebpf.Map // array [maxNr]u32: the path spec of each recorded call, or 0
 	errnos  *ebpf.Map // array [maxErrno+1]u32: 1 for each recorded errno
-	stash   *ebpf.Map // LRU hash pid_tgid → stashed call
 	scratch *ebpf.Map // per-CPU array [1] of a record being built
 	ring    *ebpf.Map // ring buffer of records
 	drops   *ebpf.Map // array [1]u64: records lost to a full ring buffer
@@ -68,61 +63,13 @@ func inNamespace(ns PIDNamespace, label string) asm.Instructions {
 	}
 }
 
-// enterProgram runs at raw_syscalls/sys_enter (ctx: pt_regs *, long id): a call asked for
-// from the namespace is stashed with its arguments, keyed by pid_tgid. The test of the number
-// comes first (an array lookup the verifier inlines): it is all most system calls of the host
-// pay.
-func enterProgram(ns PIDNamespace, m maps) asm.Instructions {
-	insns := asm.Instructions{
-		asm.Mov.Reg(asm.R6, asm.R1),
-		asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord), // id
-		asm.JGE.Imm(asm.R7, maxNr, "exit"),        // unsigned: -1 too
-		asm.StoreMem(asm.R10, -16, asm.R7, asm.Word),
-		asm.LoadMapPtr(asm.R1, m.calls.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, -16),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "exit"),
-		asm.LoadMem(asm.R8, asm.R0, 0, asm.Word),
-		asm.JEq.Imm(asm.R8, 0, "exit"),
-	}
-	insns = append(insns, inNamespace(ns, "exit")...)
-	insns = append(insns,
-		// the stashed call at -72: nr, spec, args at -64..-16
-		asm.StoreMem(asm.R10, -72, asm.R7, asm.Word),
-		asm.StoreMem(asm.R10, -68, asm.R8, asm.Word),
-		asm.LoadMem(asm.R9, asm.R6, 0, asm.DWord), // struct pt_regs *
-	)
-	for i, off := range argOffsets {
-		// a failed read leaves the argument zero
-		insns = append(insns,
-			asm.Mov.Reg(asm.R1, asm.R10),
-			asm.Add.Imm(asm.R1, int32(-64+8*i)),
-			asm.Mov.Imm(asm.R2, 8),
-			asm.Mov.Reg(asm.R3, asm.R9),
-			asm.Add.Imm(asm.R3, int32(off)),
-			asm.FnProbeReadKernel.Call(),
-		)
-	}
-	return append(insns,
-		asm.FnGetCurrentPidTgid.Call(),
-		asm.StoreMem(asm.R10, -80, asm.R0, asm.DWord),
-		asm.LoadMapPtr(asm.R1, m.stash.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, -80),
-		asm.Mov.Reg(asm.R3, asm.R10),
-		asm.Add.Imm(asm.R3, -72),
-		asm.Mov.Imm(asm.R4, 0), // BPF_ANY
-		asm.FnMapUpdateElem.Call(),
-		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
-		asm.Return(),
-	)
-}
-
-// exitProgram runs at raw_syscalls/sys_exit (ctx: pt_regs *, long ret): a call of the
-// namespace that failed with an errno asked for, and was stashed, is taken out of the stash and
-// sent as a record with its paths read from the caller's memory. The test of the return value
-// comes first: it is all a successful system call of the host pays.
+// exitProgram runs at raw_syscalls/sys_exit (ctx: pt_regs *, long ret): a call asked for, of
+// the namespace, that failed with an errno asked for, is sent as a record with its arguments,
+// read from the caller's saved registers (a failed system call leaves them as they were, but
+// where the return value overwrites the first: arm64's x0, kept in orig_x0), and its paths,
+// read from the caller's memory. The test of the return value comes first: it is all a
+// successful system call of the host pays. Only one tracepoint: every attach waits for the
+// kernel to patch its call sites.
 func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 	insns := asm.Instructions{
 		asm.Mov.Reg(asm.R6, asm.R1),
@@ -138,58 +85,64 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.JEq.Imm(asm.R0, 0, "exit"),
 		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
 		asm.JEq.Imm(asm.R1, 0, "exit"),
-	}
-	insns = append(insns, inNamespace(ns, "exit")...)
-	insns = append(insns,
-		asm.FnGetCurrentPidTgid.Call(),
-		asm.StoreMem(asm.R10, -16, asm.R0, asm.DWord),
-		asm.LoadMapPtr(asm.R1, m.stash.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, -16),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "exit"),
-		asm.Mov.Reg(asm.R7, asm.R0), // the stashed call
-		// A stashed call that succeeded stays until the thread's next one: this exit is its
-		// own only if the system call's number (in the registers) is the stashed one.
+		// The system call's number, from the registers, at -40.
+		asm.LoadMem(asm.R9, asm.R6, 0, asm.DWord), // struct pt_regs *
+		asm.StoreImm(asm.R10, -40, 0, asm.DWord),
 		asm.Mov.Reg(asm.R1, asm.R10),
 		asm.Add.Imm(asm.R1, -40),
 		asm.Mov.Imm(asm.R2, 4),
-		asm.LoadMem(asm.R3, asm.R6, 0, asm.DWord), // struct pt_regs *
+		asm.Mov.Reg(asm.R3, asm.R9),
 		asm.Add.Imm(asm.R3, int32(nrOffset)),
 		asm.FnProbeReadKernel.Call(),
-		asm.JNE.Imm(asm.R0, 0, "delete"),
+		asm.JNE.Imm(asm.R0, 0, "exit"),
 		asm.LoadMem(asm.R1, asm.R10, -40, asm.Word),
-		asm.LoadMem(asm.R2, asm.R7, 0, asm.Word),
-		asm.JNE.Reg(asm.R1, asm.R2, "delete"),
-		asm.LoadMem(asm.R6, asm.R10, -32, asm.Word), // errno
+		asm.JGE.Imm(asm.R1, maxNr, "exit"), // unsigned: -1 too
+		asm.LoadMapPtr(asm.R1, m.calls.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -40),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "exit"),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
+		asm.JEq.Imm(asm.R1, 0, "exit"),
+		asm.StoreMem(asm.R10, -48, asm.R1, asm.Word), // the path spec
+	}
+	insns = append(insns, inNamespace(ns, "exit")...)
+	insns = append(insns,
 		asm.StoreImm(asm.R10, -24, 0, asm.Word),
 		asm.LoadMapPtr(asm.R1, m.scratch.FD()),
 		asm.Mov.Reg(asm.R2, asm.R10),
 		asm.Add.Imm(asm.R2, -24),
 		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "delete"),
+		asm.JEq.Imm(asm.R0, 0, "exit"),
 		asm.Mov.Reg(asm.R8, asm.R0), // the record
-		asm.LoadMem(asm.R1, asm.R10, -16, asm.DWord),
-		asm.StoreMem(asm.R8, recTid, asm.R1, asm.Word),
-		asm.RSh.Imm(asm.R1, 32),
-		asm.StoreMem(asm.R8, recTgid, asm.R1, asm.Word),
-		asm.LoadMem(asm.R1, asm.R7, 0, asm.Word),
+		asm.FnGetCurrentPidTgid.Call(),
+		asm.StoreMem(asm.R8, recTid, asm.R0, asm.Word),
+		asm.RSh.Imm(asm.R0, 32),
+		asm.StoreMem(asm.R8, recTgid, asm.R0, asm.Word),
+		asm.LoadMem(asm.R1, asm.R10, -40, asm.Word),
 		asm.StoreMem(asm.R8, recNr, asm.R1, asm.Word),
-		asm.StoreMem(asm.R8, recErrno, asm.R6, asm.Word),
+		asm.LoadMem(asm.R1, asm.R10, -32, asm.Word),
+		asm.StoreMem(asm.R8, recErrno, asm.R1, asm.Word),
 		// What the process is called: it may have ended by the time its record is read.
 		asm.Mov.Reg(asm.R1, asm.R8),
 		asm.Add.Imm(asm.R1, recComm),
 		asm.Mov.Imm(asm.R2, commLen),
 		asm.FnGetCurrentComm.Call(),
 	)
-	for i := range 6 {
+	for i, off := range exitArgOffsets {
+		// a failed read leaves the argument zero
 		insns = append(insns,
-			asm.LoadMem(asm.R1, asm.R7, int16(8+8*i), asm.DWord),
-			asm.StoreMem(asm.R8, int16(recArgs+8*i), asm.R1, asm.DWord),
+			asm.StoreImm(asm.R8, int16(recArgs+8*i), 0, asm.DWord),
+			asm.Mov.Reg(asm.R1, asm.R8),
+			asm.Add.Imm(asm.R1, int32(recArgs+8*i)),
+			asm.Mov.Imm(asm.R2, 8),
+			asm.Mov.Reg(asm.R3, asm.R9),
+			asm.Add.Imm(asm.R3, int32(off)),
+			asm.FnProbeReadKernel.Call(),
 		)
 	}
 	insns = append(insns,
-		asm.LoadMem(asm.R9, asm.R7, 4, asm.Word), // spec
+		asm.LoadMem(asm.R9, asm.R10, -48, asm.Word), // spec
 		asm.StoreMem(asm.R8, recSpec, asm.R9, asm.Word),
 		asm.StoreImm(asm.R8, recLen1, 0, asm.Word),
 		asm.StoreImm(asm.R8, recLen2, 0, asm.Word),
@@ -204,19 +157,15 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.Mov.Reg(asm.R2, asm.R8),
 		asm.Mov.Imm(asm.R4, 0),
 		asm.FnRingbufOutput.Call(),
-		asm.JEq.Imm(asm.R0, 0, "delete"),
+		asm.JEq.Imm(asm.R0, 0, "exit"),
 		asm.StoreImm(asm.R10, -24, 0, asm.Word),
 		asm.LoadMapPtr(asm.R1, m.drops.FD()),
 		asm.Mov.Reg(asm.R2, asm.R10),
 		asm.Add.Imm(asm.R2, -24),
 		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "delete"),
+		asm.JEq.Imm(asm.R0, 0, "exit"),
 		asm.Mov.Imm(asm.R1, 1),
 		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
-		asm.LoadMapPtr(asm.R1, m.stash.FD()).WithSymbol("delete"),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, -16),
-		asm.FnMapDeleteElem.Call(),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
 		asm.Return(),
 	)

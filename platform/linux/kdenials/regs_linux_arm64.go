@@ -4,10 +4,6 @@ import "golang.org/x/sys/unix"
 
 const archSupported = true
 
-// argOffsets are the offsets in struct pt_regs of a system call's six arguments (x0 to x5; at
-// system call entry x0 still holds the first argument).
-var argOffsets = [6]int16{0, 8, 16, 24, 32, 40}
-
 // nrOffset is where struct pt_regs keeps the system call's number (syscallno, after
 // user_pt_regs and orig_x0).
 const nrOffset = 280
@@ -18,3 +14,7 @@ var legacyCalls = []Call{
 	{Nr: unix.SYS_FSTATAT, Paths: []int{1}},
 	{Nr: unix.SYS_RENAMEAT, Paths: []int{1, 3}},
 }
+
+// exitArgOffsets are where the arguments are at the system call's exit: the return value has
+// overwritten x0, whose value at entry is orig_x0 (offset 272).
+var exitArgOffsets = [6]int16{272, 8, 16, 24, 32, 40}

@@ -85,7 +85,6 @@ func (w *Watcher) load(ns PIDNamespace, calls []Call, errnos []unix.Errno) error
 	}
 	w.m.calls = newMap("kd_calls", ebpf.Array, 4, 4, maxNr)
 	w.m.errnos = newMap("kd_errnos", ebpf.Array, 4, 4, maxErrno+1)
-	w.m.stash = newMap("kd_stash", ebpf.LRUHash, 8, stashSize, stashLen)
 	w.m.scratch = newMap("kd_scratch", ebpf.PerCPUArray, 4, scratchSize, 1)
 	w.m.ring = newMap("kd_ring", ebpf.RingBuf, 0, 0, ringBytes)
 	w.m.drops = newMap("kd_drops", ebpf.Array, 4, 8, 1)
@@ -102,11 +101,7 @@ func (w *Watcher) load(ns PIDNamespace, calls []Call, errnos []unix.Errno) error
 			return fmt.Errorf("filling map kd_errnos: %w", err)
 		}
 	}
-	// The exit program first: a call stashed before it runs would stay until evicted.
 	if err := w.attach("kd_sys_exit", "sys_exit", exitProgram(ns, w.m)); err != nil {
-		return err
-	}
-	if err := w.attach("kd_sys_enter", "sys_enter", enterProgram(ns, w.m)); err != nil {
 		return err
 	}
 	w.reader, err = ringbuf.NewReader(w.m.ring)
@@ -205,7 +200,7 @@ func (w *Watcher) release() error {
 		errs = append(errs, p.Close())
 	}
 	w.progs = nil
-	for _, m := range []*ebpf.Map{w.m.calls, w.m.errnos, w.m.stash, w.m.scratch, w.m.ring, w.m.drops} {
+	for _, m := range []*ebpf.Map{w.m.calls, w.m.errnos, w.m.scratch, w.m.ring, w.m.drops} {
 		if m != nil {
 			errs = append(errs, m.Close())
 		}

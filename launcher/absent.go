@@ -308,8 +308,8 @@ func (p *Plan) absentFix(stored bool) absentFix {
 
 // unrecordedFiles is, after a failed run in enforce mode, what agentrun could not see of it
 // and how to see it: where the host records no file accesses, that the paths the profile does
-// not name are not listed; without trace where the kernel's refusals cannot be read (no open
-// waits for agentrun in enforce mode), that neither those paths nor any file denial was
+// not name are not listed; without trace where the kernel's refusals cannot be read (no read
+// waits for agentrun in enforce mode), that neither those paths nor any denied read was
 // recorded (platform.NoDenialRecords). "" when nothing was missed.
 func (p *Plan) unrecordedFiles(trace bool) string {
 	show := "agentrun profiles show " + p.Policy.Name + " --resolved"
@@ -325,5 +325,5 @@ func (p *Plan) unrecordedFiles(trace bool) string {
 	if trace || denials {
 		return ""
 	}
-	return platform.NoDenialRecords + " (agentrun as root records them), nor the paths the profile does not name, which the agent cannot reach: if the command failed on a missing file, run it again with --mode audit or --trace to see them, or " + show + " for what the profile names"
+	return platform.NoDenialRecords + " (agentrun as root records them), nor are the paths the profile does not name, which the agent cannot reach: if the command failed on a missing file, run it again with --mode audit or --trace to see them, or " + show + " for what the profile names"
 }

@@ -50,14 +50,15 @@ type Layer struct {
 // mode, and a path the agent could not reach is named nowhere.
 const LayerFileEvents = "file events"
 
-// LayerDenials is the name of the layer that records, in enforce mode, the file accesses the
-// kernel refused (on Linux a BPF program on the sandbox's system calls, where agentrun may
-// load one). Where it is missing, enforce mode records no file denial: NoDenialRecords says so.
+// LayerDenials is the name of the layer that records, in enforce mode, the reads the kernel
+// refused (on Linux a BPF program on the sandbox's system calls, where agentrun may load one;
+// writes and execs are seen before they happen). Where it is missing, enforce mode records no
+// denied read: NoDenialRecords says so.
 const LayerDenials = "denial records"
 
 // NoDenialRecords is what a run, --dry-run and doctor say where enforce mode cannot record the
 // file accesses it denies.
-const NoDenialRecords = "denials in enforce mode are not recorded on this host: use --mode audit or --trace to see them"
+const NoDenialRecords = "denied reads in enforce mode are not recorded on this host: use --mode audit or --trace to see them"
 
 // Target is one thing a policy compiles to (agentrun compile --target NAME).
 type Target struct {

@@ -85,7 +85,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 		},
 		{
 			ID:        LayerDenials,
-			Enforces:  "the file accesses the kernel refuses (the mounts, Landlock), recorded as denials with the rule that made them: a BPF program on the sandbox's system calls reports the failed ones, so no call waits for agentrun",
+			Enforces:  "the reads the kernel refuses (a hidden or denied path, Landlock), recorded as denials with the rule that made them: a BPF program on the sandbox's system calls reports the failed opens, so no read waits for agentrun",
 			Needed:    !audit,
 			Available: h.BPF,
 			Fix:       "run agentrun as root, which may load the BPF program; " + platform.NoDenialRecords,
@@ -138,7 +138,7 @@ func fileEventsText(audit bool) string {
 	if audit {
 		return "every file and exec access judged as enforce mode would, its would-be denials recorded (seccomp user notifications; observation only)"
 	}
-	return "execs judged and recorded; file calls never wait for agentrun (the kernel enforces them), but with --trace, which records every access (seccomp user notifications; observation only)"
+	return "execs and writes judged and recorded (seccomp user notifications; observation only); reads never wait for agentrun, the kernel enforces them (but with --trace, which records every access)"
 }
 
 func landlockText(pol *profiles.Policy, audit bool) string {

@@ -52,7 +52,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.obs.SetWorkingDir(r.spec.Dir)
 		r.undo = append(r.undo, r.obs.Close)
-		if r.bpf && r.seccomp.Watch == fileaudit.WatchExec {
+		if r.bpf && r.seccomp.Watch == fileaudit.WatchWrites {
 			// Loaded while the stage builds the root; closed before the observer, so that
 			// its last refusals are judged.
 			r.refusals = startRefusals(p.cmd.Process.Pid, r.obs, r.spec.Stderr)

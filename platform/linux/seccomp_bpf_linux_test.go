@@ -375,11 +375,11 @@ func TestSeccompFilterWithObserver(t *testing.T) {
 	}
 }
 
-// TestSeccompFilterEnforceWatchesExecOnly checks enforce mode's filter: execs reach agentrun,
-// the file calls audit mode reports do not (the kernel enforces them; an open that waited for
-// agentrun cost ≈ 40 µs), and the unix socket gate still does.
-func TestSeccompFilterEnforceWatchesExecOnly(t *testing.T) {
-	enforce := compileFilter(t, (&seccompSpec{Watch: fileaudit.WatchExec}).build())
+// TestSeccompFilterEnforceWatchesWrites checks enforce mode's filter: execs and the calls that
+// write reach agentrun, reads do not (the kernel enforces them; an open that waited for
+// agentrun cost ≈ 40 µs), and the unix socket gate still decides connects.
+func TestSeccompFilterEnforceWatchesWrites(t *testing.T) {
+	enforce := compileFilter(t, (&seccompSpec{Watch: fileaudit.WatchWrites}).build())
 	audit := compileFilter(t, (&seccompSpec{Watch: fileaudit.WatchFiles}).build())
 	for _, c := range []struct {
 		call           string
@@ -389,11 +389,19 @@ func TestSeccompFilterEnforceWatchesExecOnly(t *testing.T) {
 		{"execve", []uint64{0x1000, 0, 0}, retNotify, retNotify},
 		{"execveat", []uint64{3, 0x1000, 0, 0, 0}, retNotify, retNotify},
 		{"openat", []uint64{3, 0x1000, unix.O_RDONLY}, retAllow, retNotify},
-		{"openat", []uint64{3, 0x1000, unix.O_WRONLY | unix.O_CREAT, 0o644}, retAllow, retNotify},
+		{"openat", []uint64{3, 0x1000, unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC}, retAllow, retNotify},
+		{"openat", []uint64{3, 0x1000, unix.O_RDONLY | hi}, retAllow, retNotify},
 		{"open", []uint64{0x1000, unix.O_RDONLY}, retAllow, retNotify},
-		{"unlinkat", []uint64{3, 0x1000, 0}, retAllow, retNotify},
-		{"renameat2", []uint64{3, 0x1000, 3, 0x2000, 0}, retAllow, retNotify},
-		{"mkdirat", []uint64{3, 0x1000, 0o755}, retAllow, retNotify},
+		{"openat", []uint64{3, 0x1000, unix.O_WRONLY}, retNotify, retNotify},
+		{"openat", []uint64{3, 0x1000, unix.O_RDWR}, retNotify, retNotify},
+		{"openat", []uint64{3, 0x1000, unix.O_RDONLY | unix.O_CREAT, 0o644}, retNotify, retNotify},
+		{"openat", []uint64{3, 0x1000, unix.O_RDONLY | unix.O_TRUNC}, retNotify, retNotify},
+		{"openat", []uint64{3, 0x1000, unix.O_WRONLY | unix.O_TMPFILE, 0o600}, retNotify, retNotify},
+		{"open", []uint64{0x1000, unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC, 0o644}, retNotify, retNotify},
+		{"creat", []uint64{0x1000, 0o644}, retNotify, retNotify},
+		{"unlinkat", []uint64{3, 0x1000, 0}, retNotify, retNotify},
+		{"renameat2", []uint64{3, 0x1000, 3, 0x2000, 0}, retNotify, retNotify},
+		{"mkdirat", []uint64{3, 0x1000, 0o755}, retNotify, retNotify},
 		{"connect", []uint64{3, 0x1000, 16}, retNotify, retNotify},
 	} {
 		nr, err := libseccomp.GetSyscallFromName(c.call)
@@ -405,6 +413,14 @@ func TestSeccompFilterEnforceWatchesExecOnly(t *testing.T) {
 		}
 		if v := audit.run(t, int32(nr), c.args...); v != c.audit {
 			t.Errorf("audit: %s(%#x): got %s, want %s", c.call, c.args, verdict(v), verdict(c.audit))
+		}
+	}
+	// The set-ID denials hold with enforce mode's rules too.
+	for _, c := range setIDCases() {
+		nr, _ := libseccomp.GetSyscallFromName(c.call)
+		got := enforce.run(t, int32(nr), c.args...)
+		if c.want != 0 && got != retErrno|uint32(c.want) || c.want == 0 && got&retAction == retErrno {
+			t.Errorf("%s(%#x) in enforce mode: got %s, want %v", c.call, c.args, verdict(got), c.want)
 		}
 	}
 }
@@ -455,7 +471,7 @@ func TestSeccompNoRuleOverridesADenial(t *testing.T) {
 	}{
 		{"container", (&seccompSpec{}).build},
 		{"container with events", (&seccompSpec{Watch: fileaudit.WatchFiles}).build},
-		{"container in enforce mode", (&seccompSpec{Watch: fileaudit.WatchExec}).build},
+		{"container in enforce mode", (&seccompSpec{Watch: fileaudit.WatchWrites}).build},
 		{"degraded without network", (&seccompSpec{NoInet: true}).build},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

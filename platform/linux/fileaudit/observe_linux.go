@@ -24,19 +24,20 @@ type Observer struct {
 	n     *notifier
 	// refused decodes the kernel's refusals (Refused).
 	refused refusals
+	scope   Scope
 }
 
 // Observe is the observer of a sandbox whose filter reports the gated calls (GateSockets), and
 // with events (spec.Events) the watched ones (AddWatchRules); Serve then takes the
 // notification descriptor. self is this agentrun binary on the host.
 func Observe(pol *profiles.Policy, spec *platform.Spec, self string) *Observer {
-	o := &Observer{gate: newSockGate(pol, spec, false), ready: make(chan *notifier, 1)}
+	o := &Observer{gate: newSockGate(pol, spec, false), ready: make(chan *notifier, 1), scope: ScopeOf(pol, spec)}
 	if spec.Events != nil {
 		o.judge = newFileJudge(pol, &fileJudgeSpec{
 			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, self: self,
 		})
 		o.gate.procs, o.gate.stagePid = o.judge.procs, &o.judge.stagePid
-		if spec.GitWatch != nil && ScopeOf(pol, spec) == WatchFiles {
+		if spec.GitWatch != nil && ScopeOf(pol, spec) >= WatchWrites {
 			// Every write the agent makes reaches the judge from now on.
 			o.judge.git = spec.GitWatch
 			spec.GitWatch.Watching.Store(true)
@@ -152,10 +153,13 @@ type Scope int
 const (
 	// WatchNothing: no events are recorded.
 	WatchNothing Scope = iota
-	// WatchExec: execs only. Enforce mode's scope: the kernel enforces file access (mounts,
-	// Landlock), so no open, create or rename waits for agentrun just to be recorded; the
-	// denials are the kernel's to report (the denial records layer).
-	WatchExec
+	// WatchWrites: execs and the calls that write (an open for writing, creating or
+	// truncating; mkdir, rename, unlink, link, chmod and the like). Enforce mode's scope: no
+	// read — what file-heavy tools do all day (rg, grep, git status, node's require) — waits
+	// for agentrun; the kernel enforces reads, and their denials are the kernel's to report
+	// (the denial records layer). Writes are far fewer, and seeing them records their
+	// denials on every host and tells whether the agent touched git's control files.
+	WatchWrites
 	// WatchFiles: every file and exec call. Audit mode judges each one as enforce mode
 	// would, and --trace records each one.
 	WatchFiles
@@ -169,7 +173,28 @@ func ScopeOf(pol *profiles.Policy, spec *platform.Spec) Scope {
 	case pol.Mode == profiles.ModeAudit || spec.Trace:
 		return WatchFiles
 	}
-	return WatchExec
+	return WatchWrites
+}
+
+// writeFlags are the open flags any of which makes an open a write.
+var writeFlags = []uint64{unix.O_WRONLY, unix.O_RDWR, unix.O_CREAT, unix.O_TRUNC, unix.O_TMPFILE &^ unix.O_DIRECTORY}
+
+// writes reports whether a call of c with open flags is one WatchWrites reports.
+func (c watchedCall) writes(flags uint64) bool {
+	switch {
+	case c.op == "exec":
+		return false
+	case c.op != "open":
+		return true // every other watched call changes something
+	case c.flags < 0:
+		return c.access == profiles.AccessWrite // creat; openat2, whose flags are in memory, is ENOSYS
+	}
+	for _, f := range writeFlags {
+		if flags&f != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // AddWatchRules makes filter s report the calls of scope. A rule without conditions would take
@@ -177,11 +202,22 @@ func ScopeOf(pol *profiles.Policy, spec *platform.Spec) Scope {
 // denies for some arguments is reported only for the others.
 func AddWatchRules(s *configs.Seccomp, scope Scope) {
 	for _, c := range watchedCalls {
-		if scope != WatchFiles && c.op != "exec" {
-			continue
-		}
 		sc := &configs.Syscall{Name: c.name, Action: configs.Notify}
 		switch {
+		case c.flags >= 0 && scope == WatchWrites:
+			// Only an open that writes, one rule for each flag that makes it one (rules of
+			// one call and one action are alternatives). Those that create are reported
+			// without a set-ID bit in their mode: the filter's denials of the rest (see
+			// setIDRules) start with the same test, which libseccomp will not have both end
+			// a rule and go on.
+			for _, f := range writeFlags {
+				args := []*configs.Arg{{Index: uint(c.flags), Op: configs.MaskEqualTo, Value: f, ValueTwo: f}}
+				if f == unix.O_CREAT || f == unix.O_TMPFILE&^unix.O_DIRECTORY {
+					args = append(args, &configs.Arg{Index: uint(c.flags + 1), Op: configs.MaskEqualTo, Value: unix.S_ISUID | unix.S_ISGID, ValueTwo: 0})
+				}
+				s.Syscalls = append(s.Syscalls, &configs.Syscall{Name: c.name, Action: configs.Notify, Args: args})
+			}
+			continue
 		case c.flags >= 0:
 			// O_PATH opens only make a handle (Landlock's rules are hundreds of them at
 			// start): the filter lets them through without a round trip.

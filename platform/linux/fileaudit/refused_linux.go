@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/profiles"
 )
 
 // Refusal is one file call of the sandbox that the kernel refused, as a recorder of the
@@ -30,13 +32,14 @@ type RefusalCall struct {
 	Paths []int
 }
 
-// RefusalCalls are the file calls whose refusals are denials: every watched call but exec,
-// which the seccomp notifications report whatever its result, and openat2, which the filter
-// answers ENOSYS before any file system is asked.
+// RefusalCalls are the file calls whose refusals are denials that the seccomp notifications
+// of enforce mode (WatchWrites) do not report: the opens (those that write are reported, and
+// dropped by Refused). Execs are reported whatever their result; openat2 the filter answers
+// ENOSYS before any file system is asked.
 func RefusalCalls() []RefusalCall {
 	var out []RefusalCall
 	for nr, c := range watchedCalls {
-		if c.op == "exec" || c.how >= 0 {
+		if c.op != "open" || c.how >= 0 || c.access == profiles.AccessWrite {
 			continue
 		}
 		rc := RefusalCall{Nr: int(nr)}
@@ -49,12 +52,11 @@ func RefusalCalls() []RefusalCall {
 	return out
 }
 
-// RefusalErrnos are the errors that may mean the sandbox refused a file call: EACCES (a
-// denied path's mode-000 stand-in, Landlock), EPERM, EROFS (a read-only bind), EBUSY (a
-// pinned directory, which holds a protected path, renamed or removed) and ENOENT (a path the
-// mounts leave out: the home directory shows only what profiles name). The judge keeps those
-// the policy explains; the rest are the host's own answers.
-var RefusalErrnos = []unix.Errno{unix.EACCES, unix.EPERM, unix.EROFS, unix.EBUSY, unix.ENOENT}
+// RefusalErrnos are the errors that may mean the sandbox refused an open for reading: EACCES
+// (a denied path's mode-000 stand-in, Landlock), EPERM and ENOENT (a path the mounts leave
+// out: the home directory shows only what profiles name). The judge keeps those the policy
+// explains; the rest are the host's own answers.
+var RefusalErrnos = []unix.Errno{unix.EACCES, unix.EPERM, unix.ENOENT}
 
 // refusals is the sandbox's view as the kernel's refusals are decoded in it: learnt from the
 // first one (every process of the sandbox shares its root), apart from the notifier's, whose
@@ -88,6 +90,9 @@ func (o *Observer) Refused(r Refusal) {
 	}
 	if c.op == "open" && flags&unix.O_PATH != 0 {
 		return // a handle, no access (Landlock's rules are made of them)
+	}
+	if o.scope >= WatchWrites && c.writes(flags) {
+		return // the notifications reported it, and its denial, before the call
 	}
 	// Where its relative paths start, first: the caller may end at any moment, and with it
 	// its working directory and descriptors. One that has ended is taken to have been in the

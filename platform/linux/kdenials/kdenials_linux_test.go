@@ -145,13 +145,20 @@ func withPath(recs []Record, name string) []Record {
 	return out
 }
 
-func TestDenials(t *testing.T) {
+// runScenario runs scenario in a child in a new PID namespace under a recorder for it, and
+// returns the child, the recorder and every record once the child has ended.
+func runScenario(t *testing.T, scenario string) (dir string, c *testChild, w *Watcher, recs []Record) {
+	t.Helper()
 	needRoot(t)
-	dir := fixture(t)
-	c := startChild(t, "denials", dir, true)
-	w := load(t, c.cmd.Process.Pid)
+	dir = fixture(t)
+	c = startChild(t, scenario, dir, true)
+	w = load(t, c.cmd.Process.Pid)
 	c.release(t)
-	recs := drain(t, w)
+	return dir, c, w, drain(t, w)
+}
+
+func TestDenials(t *testing.T) {
+	dir, c, _, recs := runScenario(t, "denials")
 	dfd, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(c.stdout.String()), "dfd="))
 	if err != nil {
 		t.Fatalf("the child's dirfd: %q", c.stdout.String())
@@ -233,12 +240,8 @@ func TestOutsideNamespace(t *testing.T) {
 }
 
 func TestFlood(t *testing.T) {
-	needRoot(t)
-	dir := fixture(t)
-	c := startChild(t, "flood", dir, true)
-	w := load(t, c.cmd.Process.Pid)
-	c.release(t)
-	got := uint64(len(withPath(drain(t, w), filepath.Join(dir, "secret"))))
+	dir, _, w, recs := runScenario(t, "flood")
+	got := uint64(len(withPath(recs, filepath.Join(dir, "secret"))))
 	dropped := w.Dropped()
 	t.Logf("%d records, %d dropped", got, dropped)
 	if got == 0 || got+dropped != floodCount {

@@ -63,6 +63,33 @@ func inNamespace(ns PIDNamespace, label string) asm.Instructions {
 	}
 }
 
+// lookupSet looks the u32 key on the stack at key up in the array m and goes to label unless
+// its value is set; the value is left in R1.
+func lookupSet(m *ebpf.Map, key int32, label string) asm.Instructions {
+	return asm.Instructions{
+		asm.LoadMapPtr(asm.R1, m.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, key),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, label),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
+		asm.JEq.Imm(asm.R1, 0, label),
+	}
+}
+
+// firstEntry leaves in R0 a pointer to entry 0 of the array m (its key on the stack at -24),
+// going to label when there is none.
+func firstEntry(m *ebpf.Map, label string) asm.Instructions {
+	return asm.Instructions{
+		asm.StoreImm(asm.R10, -24, 0, asm.Word),
+		asm.LoadMapPtr(asm.R1, m.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, -24),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, label),
+	}
+}
+
 // exitProgram runs at raw_syscalls/sys_exit (ctx: pt_regs *, long ret): a call asked for, of
 // the namespace, that failed with an errno asked for, is sent as a record with its arguments,
 // read from the caller's saved registers (a failed system call leaves them as they were, but
@@ -78,13 +105,9 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.JSLT.Imm(asm.R7, -maxErrno, "exit"),
 		asm.Neg.Imm(asm.R7, 0), // errno
 		asm.StoreMem(asm.R10, -32, asm.R7, asm.Word),
-		asm.LoadMapPtr(asm.R1, m.errnos.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, -32),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "exit"),
-		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
-		asm.JEq.Imm(asm.R1, 0, "exit"),
+	}
+	insns = append(insns, lookupSet(m.errnos, -32, "exit")...)
+	insns = append(insns,
 		// The system call's number, from the registers, at -40.
 		asm.LoadMem(asm.R9, asm.R6, 0, asm.DWord), // struct pt_regs *
 		asm.StoreImm(asm.R10, -40, 0, asm.DWord),
@@ -97,23 +120,12 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.JNE.Imm(asm.R0, 0, "exit"),
 		asm.LoadMem(asm.R1, asm.R10, -40, asm.Word),
 		asm.JGE.Imm(asm.R1, maxNr, "exit"), // unsigned: -1 too
-		asm.LoadMapPtr(asm.R1, m.calls.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, -40),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "exit"),
-		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
-		asm.JEq.Imm(asm.R1, 0, "exit"),
-		asm.StoreMem(asm.R10, -48, asm.R1, asm.Word), // the path spec
-	}
+	)
+	insns = append(insns, lookupSet(m.calls, -40, "exit")...)
+	insns = append(insns, asm.StoreMem(asm.R10, -48, asm.R1, asm.Word)) // the path spec
 	insns = append(insns, inNamespace(ns, "exit")...)
+	insns = append(insns, firstEntry(m.scratch, "exit")...)
 	insns = append(insns,
-		asm.StoreImm(asm.R10, -24, 0, asm.Word),
-		asm.LoadMapPtr(asm.R1, m.scratch.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, -24),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "exit"),
 		asm.Mov.Reg(asm.R8, asm.R0), // the record
 		asm.FnGetCurrentPidTgid.Call(),
 		asm.StoreMem(asm.R8, recTid, asm.R0, asm.Word),
@@ -150,7 +162,7 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 	)
 	insns = append(insns, readPath(0, "second")...)
 	insns = append(insns, readPath(1, "output")...)
-	return append(insns,
+	insns = append(insns,
 		asm.Mov.Reg(asm.R3, asm.R7).WithSymbol("output"),
 		asm.Add.Imm(asm.R3, recHeader),
 		asm.LoadMapPtr(asm.R1, m.ring.FD()),
@@ -158,12 +170,9 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.Mov.Imm(asm.R4, 0),
 		asm.FnRingbufOutput.Call(),
 		asm.JEq.Imm(asm.R0, 0, "exit"),
-		asm.StoreImm(asm.R10, -24, 0, asm.Word),
-		asm.LoadMapPtr(asm.R1, m.drops.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, -24),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "exit"),
+	)
+	insns = append(insns, firstEntry(m.drops, "exit")...)
+	return append(insns,
 		asm.Mov.Imm(asm.R1, 1),
 		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),

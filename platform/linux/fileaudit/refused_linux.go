@@ -97,11 +97,10 @@ func (o *Observer) Refused(r Refusal) {
 	// Where its relative paths start, first: the caller may end at any moment, and with it
 	// its working directory and descriptors. One that has ended is taken to have been in the
 	// agent's working directory, and its event says so.
-	var bases []string
+	var bases []string // of the relative paths, in order: decodeCall asks for those only
 	guessed := false
 	for i, p := range c.paths {
 		if r.Paths[i] != "" && r.Paths[i][0] == '/' {
-			bases = append(bases, "")
 			continue
 		}
 		dirfd := unix.AT_FDCWD

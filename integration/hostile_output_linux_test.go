@@ -10,30 +10,31 @@ import (
 // hostileProfile is the user's profile of the agents below: base and nothing more.
 const hostileProfile = "name: hostile\nextends: [base]\n"
 
-// exclScript is issue 11's reproduction: opens with O_CREAT|O_EXCL of files that exist, so
-// they fail (EEXIST) even in audit mode and nothing is written, in three system directories
-// where a write rule would be host persistence; then one in a cache directory of the home,
-// the control, which audit mode lets through.
+// exclScript is issue 11's reproduction: opens with O_CREAT|O_EXCL in three system directories
+// where a write rule would be host persistence; then one in a cache directory of the home, the
+// control, which audit mode lets through. The names are new: an O_EXCL open of a file that
+// exists fails with EEXIST before any permission check, in enforce mode too, and is no event.
 const exclScript = `#!/bin/sh
 for p in "$@" "$HOME/.cache/learned-tool/state"; do
 	perl -MFcntl -e 'sysopen(my $f, $ARGV[0], O_WRONLY|O_CREAT|O_EXCL, 0644) and print "created: $ARGV[0]\n" or print "not created: $ARGV[0]: $!\n"' "$p"
 done
 `
 
-// exclTargets are an existing entry of each directory of the issue, or the directory itself
-// when it is empty (O_EXCL fails on it all the same).
-func exclTargets(t *testing.T) []string {
+// exclTargets are a new name in each directory of the issue, this fixture's own (audit mode
+// as root creates them: they are removed when the test ends).
+func exclTargets(t *testing.T, r *runner) []string {
 	t.Helper()
 	var out []string
 	for _, dir := range []string{"/usr/local/bin", "/etc/apt/apt.conf.d", "/etc/ld.so.conf.d"} {
-		ents, err := os.ReadDir(dir)
-		if err != nil {
+		if _, err := os.Stat(dir); err != nil {
 			t.Skipf("%s is not on this host (%v): the reproduction needs it", dir, err)
 		}
-		p := dir
-		if len(ents) > 0 {
-			p = filepath.Join(dir, ents[0].Name())
-		}
+		p := filepath.Join(dir, "agentrun-learn-"+filepath.Base(filepath.Dir(r.home)))
+		t.Cleanup(func() {
+			if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+				t.Errorf("removing %s: %v", p, err)
+			}
+		})
 		out = append(out, p)
 	}
 	return out
@@ -50,7 +51,7 @@ func testLearnRefusesPersistence(t *testing.T, unprivileged bool) {
 	if unprivileged {
 		usableTUN(t)
 	}
-	targets := exclTargets(t)
+	targets := exclTargets(t, r)
 	writeFiles(t, r, map[string]string{".config/agentrun/profiles/hostile.yaml": hostileProfile}, 0o644)
 	writeFiles(t, r, map[string]string{"project/excl.sh": exclScript}, 0o755)
 	mkdirOwned(t, r, filepath.Join(r.home, ".cache", "learned-tool"))
@@ -58,11 +59,6 @@ func testLearnRefusesPersistence(t *testing.T, unprivileged bool) {
 	res := r.run(t, append([]string{"--mode", "audit", "--profile", "hostile", "--network", "none", "--", "./excl.sh"}, targets...)...)
 	if res.code != 0 {
 		t.Fatalf("audit run: %s", res)
-	}
-	for _, p := range targets {
-		if !strings.Contains(res.stdout, "not created: "+p+": File exists") {
-			t.Errorf("audit run: the create of %s did not fail with EEXIST: %s", p, res)
-		}
 	}
 	if !strings.Contains(res.stdout, "created: "+filepath.Join(r.home, ".cache/learned-tool/state")) {
 		t.Errorf("audit run: the control was not created: %s", res)

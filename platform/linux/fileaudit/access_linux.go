@@ -17,6 +17,7 @@ type fileAccess struct {
 	op     string // open, exec, delete, rename, mkdir, link, create, write
 	access profiles.Access
 	create bool     // open with O_CREAT
+	excl   bool     // open with O_CREAT|O_EXCL: an existing path fails with EEXIST
 	paths  []string // canonical, as the process sees them
 	// exists and isDir say, for each path, what was there when the call was made (it
 	// waits while they are read: afterwards a deleted file is gone, a created one there).
@@ -123,6 +124,9 @@ func decodeAccess(req *seccompNotif, listener int, own *ownFS) (fileAccess, bool
 func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]byte, own *ownFS, base func(pid, dirfd int) (string, bool), valid func() bool) (fileAccess, bool) {
 	a := fileAccess{pid: pid, op: c.op, access: c.access, execFD: -1}
 	follow := c.op == "open" || c.op == "exec" || c.op == "write"
+	if c.name == "creat" {
+		flags = unix.O_CREAT | unix.O_WRONLY | unix.O_TRUNC // creat(2) is this open, without flags
+	}
 	if c.op == "open" {
 		if flags&unix.O_PATH != 0 {
 			return fileAccess{}, false // a handle, no access
@@ -131,7 +135,9 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 			a.access = profiles.AccessWrite
 		}
 		a.create = flags&unix.O_CREAT != 0
-		follow = flags&unix.O_NOFOLLOW == 0
+		a.excl = a.create && flags&unix.O_EXCL != 0
+		// O_CREAT|O_EXCL never follows a last symlink: the link itself exists (EEXIST).
+		follow = flags&unix.O_NOFOLLOW == 0 && !a.excl
 	}
 	var fulls []string
 	for i, p := range c.paths {

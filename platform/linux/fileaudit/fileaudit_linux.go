@@ -108,6 +108,11 @@ func (j *fileJudge) judgePath(a *fileAccess, real, op string, access profiles.Ac
 		if !exists && !a.create {
 			return // fails whatever the policy says
 		}
+		if exists && a.excl {
+			// As mkdir: the kernel answers EEXIST before it asks whether the path may be
+			// written (a lock file taken with O_EXCL where it exists): nothing was refused.
+			return
+		}
 	case "exec", "delete", "write":
 		if !exists {
 			return

@@ -1,0 +1,103 @@
+package fileaudit
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/events"
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// collect is a sink that keeps what it is given.
+type collect struct {
+	mu  sync.Mutex
+	evs []events.Event
+}
+
+func (c *collect) Record(e events.Event) { c.mu.Lock(); c.evs = append(c.evs, e); c.mu.Unlock() }
+
+// TestJudgeOutcomesBeforePermission decodes real open calls of this process against real
+// files (a directory the policy only reads) and judges them in audit mode: a call the kernel
+// answers with EEXIST before any permission check is no event; what it would refuse is one,
+// with the op that names it. Each case's call is also made, to show the kernel's own answer.
+func TestJudgeOutcomesBeforePermission(t *testing.T) {
+	dir := t.TempDir()
+	existing, missing, link := filepath.Join(dir, "existing"), filepath.Join(dir, "missing"), filepath.Join(dir, "link")
+	if err := os.WriteFile(existing, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(missing, link); err != nil {
+		t.Fatal(err)
+	}
+	pol := &profiles.Policy{Filesystem: profiles.FilesystemPolicy{Read: []profiles.PathRule{{Path: dir, Pattern: dir}}}}
+	tests := []struct {
+		name    string
+		call    string
+		path    string
+		flags   uint64
+		errno   unix.Errno // the kernel's answer, without a sandbox
+		wantOps []string   // the ops of the would-deny events
+	}{
+		{"excl of an existing file", "openat", existing, unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL, unix.EEXIST, nil},
+		{"excl of a symlink to a missing file", "openat", link, unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL, unix.EEXIST, nil},
+		{"excl of a missing file", "openat", missing, unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL, 0, []string{"create"}},
+		{"create of an existing file", "openat", existing, unix.O_WRONLY | unix.O_CREAT, 0, []string{"write"}},
+		{"creat of a missing file", "creat", missing, 0, 0, []string{"create"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var c watchedCall
+			for _, wc := range watchedCalls {
+				if wc.name == tc.call {
+					c = wc
+				}
+			}
+			if c.name == "" {
+				t.Skipf("no %s system call on this architecture", tc.call)
+			}
+			args := [6]uint64{uint64(uint32(unix.AT_FDCWD & 0xffffffff)), 0, tc.flags}
+			own := &ownFS{}
+			defer own.forget()
+			a, ok := decodeCall(c, unix.Gettid(), args, tc.flags, [][]byte{[]byte(tc.path)}, own,
+				func(int, int) (string, bool) { return "", false }, func() bool { return true })
+			if !ok {
+				t.Fatal("the call was not decoded")
+			}
+			defer a.release()
+			sink := &collect{}
+			j := newFileJudge(pol, &fileJudgeSpec{audit: true, sink: sink})
+			for i, p := range a.paths {
+				j.judgePath(&a, p, a.op, a.access, a.exists[i], a.isDir[i])
+			}
+			var ops []string
+			for _, e := range sink.evs {
+				if e.Verdict != events.WouldDeny || e.Path != tc.path {
+					t.Errorf("event %+v, want a would-deny of %s", e, tc.path)
+				}
+				ops = append(ops, e.Op)
+			}
+			if len(ops) != len(tc.wantOps) || (len(ops) > 0 && ops[0] != tc.wantOps[0]) {
+				t.Errorf("would-deny ops %q, want %q", ops, tc.wantOps)
+			}
+			// The kernel's own answer, which the judge must agree with.
+			fd, err := unix.Open(tc.path, int(tc.flags)|unix.O_CLOEXEC, 0o644)
+			if tc.call == "creat" {
+				fd, err = unix.Creat(tc.path, 0o644)
+			}
+			if err == nil {
+				unix.Close(fd)
+				os.Remove(tc.path)
+				if tc.path == existing {
+					os.WriteFile(existing, nil, 0o644)
+				}
+			}
+			if got, _ := err.(unix.Errno); got != tc.errno {
+				t.Errorf("the kernel answered %v, the table says %v", err, tc.errno)
+			}
+		})
+	}
+}

@@ -83,19 +83,11 @@ func deniedKeys(evs []events.Event, v events.Verdict) map[string]bool {
 
 // diffExceptions are the steps whose mismatch is a known bug not fixed here, with why. Only
 // audit mode's missing event is excused, and logged; any other mismatch of theirs fails, and so
-// does an exception that no longer happens.
-//
-// Audit mode runs in the host's view, where these paths exist: mkdir and O_CREAT|O_EXCL get
-// EEXIST, which the judge (rightly, for that view) does not record. Enforce mode's view hides
-// them (no rule names them, or a deny rule hides them), so the same calls are refused there
-// (EROFS, ENOENT) and recorded. Audit mode would need enforce mode's view (the mount plan) to
-// tell: docs/decisions.md, "Audit mode cannot see what enforce mode's view hides".
-var diffExceptions = map[string]string{
-	"excl-secret":       "the path exists on the host, but not in enforce mode's view",
-	"excl-unnamed":      "the path exists on the host, but not in enforce mode's view",
-	"mkdir-secret-dir":  "the directory exists on the host, but not in enforce mode's view",
-	"mkdir-unnamed-dir": "the directory exists on the host, but not in enforce mode's view",
-}
+// does an exception that no longer happens. None today: the paths that exist on the host but
+// not in enforce mode's view (mkdir and O_CREAT|O_EXCL of a hidden path: EEXIST in the host's
+// view, refused in enforce mode's) are judged in audit mode by enforce mode's view
+// (fsplan.Plan.Visible).
+var diffExceptions = map[string]string{}
 
 // compareDifferential requires: a step fails in enforce mode for the policy (not with its host
 // errno) exactly when the corpus says it is denied; the would-deny events of audit mode, and

@@ -44,3 +44,22 @@ func (p Plan) PinnedRules(pol *profiles.Policy) map[string]string {
 	}
 	return out
 }
+
+// Visible reports whether a host path that exists is there in the sandbox the plan builds: a
+// mount point or a directory on the way to one (the root's skeleton), a denied path's own
+// stand-in, or a path beneath a bind (read, write or protect) with no deny mount nearer.
+// Audit mode, whose view is the host's, asks it to judge a call as enforce mode's view would
+// have answered it (mkdir of a hidden directory creates it there, rather than failing with
+// EEXIST).
+func (p Plan) Visible(path string) bool {
+	nearest, depth := Access(0), -1
+	for _, m := range p.Mounts {
+		if profiles.Within(m.Path, path) {
+			return true // the mount point itself, or the skeleton above it
+		}
+		if profiles.Within(path, m.Path) && len(m.Path) > depth {
+			nearest, depth = m.Access, len(m.Path)
+		}
+	}
+	return depth >= 0 && nearest != Deny
+}

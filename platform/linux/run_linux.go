@@ -39,6 +39,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	// After the state root is made: it is one of agentrun's own directories, which the plan
 	// hides from the agent, and a path is hidden only if it exists.
 	fs := fsplan.Build(pol, fsplan.HostStat)
+	enforceFS := fs
 	if pol.Mode == profiles.ModeAudit {
 		fs = fsplan.Audit(fs, pol, fsplan.HostStat, stageDir)
 	}
@@ -81,7 +82,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 				return 0, err
 			}
 		}
-		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, stage: stage, tmpSize: tmp, bpf: lh.h.BPF,
+		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, enforceFS: enforceFS, stage: stage, tmpSize: tmp, bpf: lh.h.BPF,
 			// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
 			withNet: !d.Policy.Network.None() || (pol.Mode == profiles.ModeAudit && !d.Given[LayerNetFilter])}
 		defer r.close()

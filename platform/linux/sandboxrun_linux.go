@@ -18,12 +18,15 @@ import (
 // the stage (started once, straight into the sandbox's namespaces: see launchStage) its
 // configuration, serves it, and removes what it made, in reverse order, however the run ends.
 type sandboxRun struct {
-	spec    *platform.Spec
-	pol     *profiles.Policy
-	fs      fsplan.Plan
-	stage   *stageProc
-	withNet bool
-	tmpSize int64
+	spec *platform.Spec
+	pol  *profiles.Policy
+	fs   fsplan.Plan
+	// enforceFS is the plan enforce mode would build (fs itself but in audit mode), for the
+	// judge of an audit run.
+	enforceFS fsplan.Plan
+	stage     *stageProc
+	withNet   bool
+	tmpSize   int64
 
 	// agent, when agentrun runs as root for root, is the unprivileged user the agent runs as.
 	agent *agentUser
@@ -51,6 +54,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 		r.obs = fileaudit.Observe(r.pol, r.spec, p.self)
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.obs.SetWorkingDir(r.spec.Dir)
+		r.obs.SetEnforceView(r.enforceFS.Visible)
 		r.undo = append(r.undo, r.obs.Close)
 		if r.bpf && r.seccomp.Watch == fileaudit.WatchWrites {
 			// Loaded while the stage builds the root; closed before the observer, so that

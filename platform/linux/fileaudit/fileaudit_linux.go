@@ -27,6 +27,9 @@ type fileJudge struct {
 	// made mount points so they cannot be moved) to the rule they keep in place.
 	pinned map[string]string
 	git    *platform.GitWatch // notes writes to git's control files; may be nil
+	// visible, in audit mode, says whether a host path is in enforce mode's view (see
+	// Observer.SetEnforceView); nil in enforce mode, whose view is the one the calls see.
+	visible func(string) bool
 }
 
 func newFileJudge(pol *profiles.Policy, spec *fileJudgeSpec) *fileJudge {
@@ -58,6 +61,15 @@ func (j *fileJudge) judge(a *fileAccess) {
 	if a.access == profiles.AccessWrite {
 		for _, p := range a.paths {
 			j.git.Note(p)
+		}
+	}
+	if j.visible != nil {
+		// Judged as enforce mode's view would have answered: what it hides is not there
+		// (a mkdir of a hidden directory creates it, rather than failing with EEXIST).
+		for i, p := range a.paths {
+			if a.exists[i] && !a.own[i] && !j.visible(p) {
+				a.exists[i], a.isDir[i] = false, false
+			}
 		}
 	}
 	for i, p := range a.paths {

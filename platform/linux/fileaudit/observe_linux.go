@@ -60,6 +60,15 @@ func (o *Observer) Serve(f *os.File) {
 	o.ready <- n
 }
 
+// SetEnforceView tells the judge of an audit run what enforce mode's view shows
+// (fsplan.Plan.Visible of the enforce plan): audit mode's view is the host's, and a call on a
+// path enforce mode hides is judged as if the path were not there.
+func (o *Observer) SetEnforceView(visible func(string) bool) {
+	if o.judge != nil && o.judge.audit {
+		o.judge.visible = visible
+	}
+}
+
 // SetPinned gives the file judge the mount plan's pins (fsplan.Plan.PinnedRules), for the
 // events of a rename or removal the kernel refuses.
 func (o *Observer) SetPinned(pinned map[string]string) {

@@ -20,7 +20,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` the agent works in, $WORKSPACE in profiles (default: the current directory)"},
 		&cli.StringFlag{Name: "network", Usage: "set to `none` to give the agent no network, whatever the profile allows"},
 		&cli.BoolFlag{Name: "dry-run", Usage: "print the plan (profile, layers, rules) and exit without running COMMAND"},
-		&cli.BoolFlag{Name: "trace", Usage: "record every file, exec and network access, not only those enforce mode denies"},
+		&cli.BoolFlag{Name: "trace", Usage: "record every file, exec and network access, not only those enforce mode denies (every file call then waits while agentrun reads it; without it, enforce mode's reads go straight to the kernel)"},
 		&cli.StringFlag{Name: "events", Usage: "append every event of the run (what was denied, or would be in audit mode; everything with --trace) to `FILE`, as JSON lines"},
 		&cli.BoolFlag{Name: "allow-home-workspace", Usage: "run even when the workspace holds your start-up files (your home directory, or a directory with ~/.bashrc, ~/.config/systemd, … inside); what the profile protects stays read-only"},
 		&cli.BoolFlag{Name: "allow-degraded", Usage: "run even when a confinement layer the profile needs cannot be set up on this host (each one given up is listed)"},

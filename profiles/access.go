@@ -97,8 +97,14 @@ func covering(rules []PathRule, path string) (PathRule, bool) {
 // a pattern match one path element each, as the launcher expands them, and a negation
 // element !(a|b) one element that neither a nor b matches (MatchElement).
 func PatternCovers(pattern, path string) bool {
-	if !IsPattern(pattern) {
+	i := wildcardIndex(pattern)
+	if i < 0 {
 		return Within(path, pattern)
+	}
+	// What comes before the first wildcard's element must lead to path: most rules fail
+	// here, before either is split (the judge asks every rule of a policy for every access).
+	if j := strings.LastIndexByte(pattern[:i], '/'); j >= 0 && !Within(path, pattern[:j]) {
+		return false
 	}
 	if base, ok := strings.CutSuffix(pattern, "/**"); ok && !IsPattern(base) {
 		return Within(path, base)

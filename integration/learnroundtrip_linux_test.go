@@ -12,7 +12,8 @@ import (
 
 // TestLearnRoundTrip is issue 15's round trip: learn proposes only rules that, once accepted,
 // make the same workload run with zero denials. For each of the toolchain workloads (git, go,
-// python, npm, cargo), as root and as a user: a profile of the user's that extends only base
+// python, npm, cargo) and the agents' start-up (claude, codex, gemini: the TUI's first screen,
+// as TestAgents), as root and as a user: a profile of the user's that extends only base
 // (and git where git is the tool), so that the workload needs rules it lacks; the workload in
 // audit mode, which must succeed; `agentrun learn --yes --allow-write-outside-workspace`; then
 // the same workload in enforce mode, which must succeed with no denial recorded. As root the
@@ -33,19 +34,37 @@ func TestLearnRoundTrip(t *testing.T) {
 				if _, err := exec.LookPath(w.needs); err != nil {
 					t.Skipf("%s is not installed (scripts/test.sh installs it)", w.needs)
 				}
-				learnRoundTrip(t, r, w)
+				extends := "[base]"
+				if w.name == "git" {
+					extends = "[base, git]"
+				}
+				learnRoundTrip(t, r, w.name, extends, func(t *testing.T, mode string, args []string) {
+					script := `WS=$PWD RUN=roundtrip-` + w.name + "-" + mode + ` && mkdir -p "$WS/run-$RUN" && cd "$WS/run-$RUN" && ` + w.script
+					res := r.run(t, append(args, "--", "sh", "-c", script)...)
+					if res.code != 0 || !strings.Contains(res.stdout, w.want) {
+						t.Fatalf("%s mode: want exit 0 and %q, got %s", mode, w.want, res)
+					}
+				})
+			})
+		}
+		// The agents' start-up: the TUI's first screen, then Ctrl-C (TestAgents).
+		for _, a := range agentStartups {
+			t.Run(a.agent, func(t *testing.T) {
+				bin := agentBin(t, a.agent)
+				path := agentHome(t, r, bin)
+				learnRoundTrip(t, r, a.agent, "[base]", func(t *testing.T, mode string, args []string) {
+					runTUI(t, r, path, args, a.agent, a.screen)
+				})
 			})
 		}
 	})
 }
 
-// learnRoundTrip runs one workload through audit → learn → enforce under a profile of its own.
-func learnRoundTrip(t *testing.T, r *runner, w toolchainWorkload) {
-	name := "roundtrip-" + w.name
-	extends := "[base]"
-	if w.name == "git" {
-		extends = "[base, git]"
-	}
+// learnRoundTrip runs one workload through audit → learn → enforce under a profile of its
+// own, roundtrip-NAME, which extends extends. work runs the workload with agentrun's options
+// args (the profile, the mode, the events file) and fails the test if it did not work.
+func learnRoundTrip(t *testing.T, r *runner, name, extends string, work func(t *testing.T, mode string, args []string)) {
+	name = "roundtrip-" + name
 	profile := filepath.Join(r.home, ".config/agentrun/profiles", name+".yaml")
 	writeOwned(t, r, profile, "name: "+name+"\nextends: "+extends+"\n")
 	run := func(mode string) []events.Event {
@@ -55,18 +74,14 @@ func learnRoundTrip(t *testing.T, r *runner, w toolchainWorkload) {
 		if mode == "enforce" {
 			args = append(args, r.denials()...)
 		}
-		script := `WS=$PWD RUN=` + name + "-" + mode + ` && mkdir -p "$WS/run-$RUN" && cd "$WS/run-$RUN" && ` + w.script
-		res := r.run(t, append(args, "--", "sh", "-c", script)...)
-		if res.code != 0 || !strings.Contains(res.stdout, w.want) {
-			t.Fatalf("%s mode: want exit 0 and %q, got %s", mode, w.want, res)
-		}
+		work(t, mode, args)
 		return readEvents(t, evFile)
 	}
 
 	audit := run("audit")
 	if len(notAllowed(audit)) == 0 {
 		// Then there is nothing to learn, and enforce mode must still deny nothing.
-		t.Logf("audit mode recorded no would-deny event: %s extends %s and needs no rule it lacks", w.name, extends)
+		t.Logf("audit mode recorded no would-deny event: %s extends %s and needs no rule it lacks", name, extends)
 	}
 	res := r.run(t, "learn", name, "--yes", "--allow-write-outside-workspace")
 	if res.code != 0 {

@@ -215,29 +215,39 @@ func excepted(e events.Event, agent string, r *runner) bool {
 	return false
 }
 
+// agentStartups are the agents whose start-up the tests run: what --version prints, and what
+// the TUI's first screen shows.
+var agentStartups = []struct {
+	agent, version, screen string
+}{
+	{agent: "claude", version: "(Claude Code)", screen: "Claude Code"},
+	{agent: "codex", version: "codex-cli", screen: "OpenAI Codex"},
+	{agent: "gemini", version: ".", screen: "Trust folder"},
+}
+
+// agentHome makes r's home that of a user who has run the agents before: their state
+// directories exist (a write root is bound only when it does), and codex's first-start note
+// is taken. It returns the PATH that finds the agent bin.
+func agentHome(t *testing.T, r *runner, bin string) string {
+	t.Helper()
+	for _, d := range []string{".claude", ".codex", ".gemini", ".npm"} {
+		mkdirOwned(t, r, filepath.Join(r.home, d))
+	}
+	writeOwned(t, r, filepath.Join(r.home, ".claude.json"), "{}\n")
+	writeOwned(t, r, filepath.Join(r.home, ".codex/config.toml"), "[tui]\nscreen_reader_detection_done = true\n")
+	return filepath.Dir(bin) + ":/usr/local/bin:/usr/bin:/bin"
+}
+
 // TestAgents runs Claude Code, Codex and Gemini CLI, installed from npm, under their built-in
 // profiles (chosen by the command's name), as root and as a user: --version and the TUI's
 // first screen under tmux, in enforce mode, then again in audit mode, where the only would-deny
 // events may be the explained exceptions above.
 func TestAgents(t *testing.T) {
-	for _, tc := range []struct {
-		agent, version, screen string
-	}{
-		{agent: "claude", version: "(Claude Code)", screen: "Claude Code"},
-		{agent: "codex", version: "codex-cli", screen: "OpenAI Codex"},
-		{agent: "gemini", version: ".", screen: "Trust folder"},
-	} {
+	for _, tc := range agentStartups {
 		t.Run(tc.agent, func(t *testing.T) {
 			bin := agentBin(t, tc.agent)
 			asRootAndUser(t, func(t *testing.T, r *runner) {
-				// A user who has run the agent before: its state directory exists (a write
-				// root is bound only when it does), and codex's first-start note is taken.
-				for _, d := range []string{".claude", ".codex", ".gemini", ".npm"} {
-					mkdirOwned(t, r, filepath.Join(r.home, d))
-				}
-				writeOwned(t, r, filepath.Join(r.home, ".claude.json"), "{}\n")
-				writeOwned(t, r, filepath.Join(r.home, ".codex/config.toml"), "[tui]\nscreen_reader_detection_done = true\n")
-				path := filepath.Dir(bin) + ":/usr/local/bin:/usr/bin:/bin"
+				path := agentHome(t, r, bin)
 				dry := r.command(t.Context(), "--dry-run", "--network=none", "--", tc.agent)
 				dry.Env = append(dry.Env, "PATH="+path)
 				if out, err := dry.CombinedOutput(); err != nil || !strings.Contains(string(out), " "+tc.agent+" (builtin/"+tc.agent+".yaml): base → ") {

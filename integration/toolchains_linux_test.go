@@ -33,46 +33,7 @@ func TestToolchains(t *testing.T) {
 
 func testToolchains(t *testing.T, unprivileged bool) {
 	r := newRunner(t, unprivileged)
-	goroot := goRoot()
-	// A user who has used these tools before has their caches; the profiles make them
-	// writable only when they exist.
-	for _, d := range []string{".cache/go-build", "go/pkg/mod", ".config/go/telemetry", ".cache/pip", ".npm", ".cargo/registry"} {
-		mkdirOwned(t, r, filepath.Join(r.home, d))
-	}
-	writeOwned(t, r, filepath.Join(r.home, ".cargo/.package-cache"), "")
-	writeOwned(t, r, filepath.Join(r.ws, "hello/go.mod"), "module example.com/hello\n\ngo 1.21\n")
-	writeOwned(t, r, filepath.Join(r.ws, "hello/main.go"), "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello from go\") }\n")
-	writeOwned(t, r, filepath.Join(r.ws, "hello/main_test.go"), "package main\n\nimport \"testing\"\n\nfunc TestHello(t *testing.T) {}\n")
-	writeOwned(t, r, filepath.Join(r.ws, "crate/Cargo.toml"), "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n")
-	writeOwned(t, r, filepath.Join(r.ws, "crate/src/main.rs"), "fn main() { println!(\"hello from cargo\"); }\n")
-	writeTarball(t, r, filepath.Join(r.ws, "leftpad-local-1.0.0.tgz"), map[string]string{
-		"package/package.json": `{"name": "leftpad-local", "version": "1.0.0", "main": "index.js"}`,
-		"package/index.js":     "module.exports = (s, n) => s.padStart(n);\n",
-	})
-	writeWheel(t, r, filepath.Join(r.ws, "greet-0.1-py3-none-any.whl"))
-
-	// Each step runs in a directory of its own per run, beside the others' inputs.
-	steps := []struct {
-		name, needs, script, want string
-	}{
-		{name: "git", needs: "git", want: "git: 2 3",
-			script: `git init -q repo && cd repo && echo a > a && git add a && git -c user.name=a -c user.email=a@example.com commit -qm one && ` +
-				`echo b >> a && git -c user.name=a -c user.email=a@example.com commit -qam two && n=$(git log --oneline | wc -l) && cd "$WS" && ` +
-				`git checkout -q -b "topic-$RUN" && echo "$RUN" >> README.md && git add README.md && git -c user.name=a -c user.email=a@example.com commit -q -m more && ` +
-				`echo stash >> README.md && git stash -q && git stash pop -q && git -c user.name=a -c user.email=a@example.com commit -qam again && git checkout -q - && ` +
-				`echo "git: $n $(git log --oneline "topic-$RUN" | wc -l)"`},
-		{name: "npm", needs: "npm", want: "npm:    x",
-			script: `mkdir app && cd app && echo '{}' > package.json && npm install --offline --no-audit --no-fund "$WS/leftpad-local-1.0.0.tgz" >/dev/null && ` +
-				`echo "npm: $(node -e 'console.log(require("leftpad-local")("x", 4))')"`},
-		// The venv without its own pip (ensurepip takes seconds): Debian's pip installs into it.
-		{name: "python", needs: "pip3", want: "python: hello from a wheel",
-			script: `python3 -m venv --system-site-packages --without-pip .venv && .venv/bin/python -m pip install -q --no-index --disable-pip-version-check "$WS/greet-0.1-py3-none-any.whl" && ` +
-				`echo "python: $(.venv/bin/python -c 'import greet; greet.hello()')"`},
-		{name: "go", needs: filepath.Join(goroot, "bin/go"), want: "go: hello from go",
-			script: `cp -r "$WS/hello" . && cd hello && export GOTOOLCHAIN=local && ` + goroot + `/bin/go test ./... >/dev/null && ` + goroot + `/bin/go build -o hello . && echo "go: $(./hello)"`},
-		{name: "cargo", needs: "cargo", want: "cargo: hello from cargo",
-			script: `cp -r "$WS/crate" . && cd crate && cargo build --offline -q && echo "cargo: $(./target/debug/hello)"`},
-	}
+	steps := toolchainWorkloads(t, r)
 	var script strings.Builder
 	var wants []string
 	for _, st := range steps {
@@ -109,6 +70,57 @@ func testToolchains(t *testing.T, unprivileged bool) {
 				}
 			}
 		})
+	}
+}
+
+// toolchainWorkload is one piece of a coding agent's everyday work: a shell script run in a
+// directory of its own, what it needs installed, and what it prints when it worked.
+type toolchainWorkload struct {
+	name, needs, script, want string
+}
+
+// toolchainWorkloads writes the workloads' inputs into r's fixture (a user's caches, a Go
+// module, a crate, an npm tarball, a wheel) and returns the workloads: git, npm, python, go,
+// cargo. The scripts expect $WS (the workspace) and $RUN (a name for this run).
+func toolchainWorkloads(t *testing.T, r *runner) []toolchainWorkload {
+	t.Helper()
+	goroot := goRoot()
+	// A user who has used these tools before has their caches; the profiles make them
+	// writable only when they exist.
+	for _, d := range []string{".cache/go-build", "go/pkg/mod", ".config/go/telemetry", ".cache/pip", ".npm", ".cargo/registry"} {
+		mkdirOwned(t, r, filepath.Join(r.home, d))
+	}
+	writeOwned(t, r, filepath.Join(r.home, ".cargo/.package-cache"), "")
+	writeOwned(t, r, filepath.Join(r.ws, "hello/go.mod"), "module example.com/hello\n\ngo 1.21\n")
+	writeOwned(t, r, filepath.Join(r.ws, "hello/main.go"), "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello from go\") }\n")
+	writeOwned(t, r, filepath.Join(r.ws, "hello/main_test.go"), "package main\n\nimport \"testing\"\n\nfunc TestHello(t *testing.T) {}\n")
+	writeOwned(t, r, filepath.Join(r.ws, "crate/Cargo.toml"), "[package]\nname = \"hello\"\nversion = \"0.1.0\"\nedition = \"2021\"\n")
+	writeOwned(t, r, filepath.Join(r.ws, "crate/src/main.rs"), "fn main() { println!(\"hello from cargo\"); }\n")
+	writeTarball(t, r, filepath.Join(r.ws, "leftpad-local-1.0.0.tgz"), map[string]string{
+		"package/package.json": `{"name": "leftpad-local", "version": "1.0.0", "main": "index.js"}`,
+		"package/index.js":     "module.exports = (s, n) => s.padStart(n);\n",
+	})
+	writeWheel(t, r, filepath.Join(r.ws, "greet-0.1-py3-none-any.whl"))
+
+	// Each step runs in a directory of its own per run, beside the others' inputs.
+	return []toolchainWorkload{
+		{name: "git", needs: "git", want: "git: 2 3",
+			script: `git init -q repo && cd repo && echo a > a && git add a && git -c user.name=a -c user.email=a@example.com commit -qm one && ` +
+				`echo b >> a && git -c user.name=a -c user.email=a@example.com commit -qam two && n=$(git log --oneline | wc -l) && cd "$WS" && ` +
+				`git checkout -q -b "topic-$RUN" && echo "$RUN" >> README.md && git add README.md && git -c user.name=a -c user.email=a@example.com commit -q -m more && ` +
+				`echo stash >> README.md && git stash -q && git stash pop -q && git -c user.name=a -c user.email=a@example.com commit -qam again && git checkout -q - && ` +
+				`echo "git: $n $(git log --oneline "topic-$RUN" | wc -l)"`},
+		{name: "npm", needs: "npm", want: "npm:    x",
+			script: `mkdir app && cd app && echo '{}' > package.json && npm install --offline --no-audit --no-fund "$WS/leftpad-local-1.0.0.tgz" >/dev/null && ` +
+				`echo "npm: $(node -e 'console.log(require("leftpad-local")("x", 4))')"`},
+		// The venv without its own pip (ensurepip takes seconds): Debian's pip installs into it.
+		{name: "python", needs: "pip3", want: "python: hello from a wheel",
+			script: `python3 -m venv --system-site-packages --without-pip .venv && .venv/bin/python -m pip install -q --no-index --disable-pip-version-check "$WS/greet-0.1-py3-none-any.whl" && ` +
+				`echo "python: $(.venv/bin/python -c 'import greet; greet.hello()')"`},
+		{name: "go", needs: filepath.Join(goroot, "bin/go"), want: "go: hello from go",
+			script: `cp -r "$WS/hello" . && cd hello && export GOTOOLCHAIN=local && ` + goroot + `/bin/go test ./... >/dev/null && ` + goroot + `/bin/go build -o hello . && echo "go: $(./hello)"`},
+		{name: "cargo", needs: "cargo", want: "cargo: hello from cargo",
+			script: `cp -r "$WS/crate" . && cd crate && cargo build --offline -q && echo "cargo: $(./target/debug/hello)"`},
 	}
 }
 

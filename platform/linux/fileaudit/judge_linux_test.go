@@ -101,3 +101,41 @@ func TestJudgeOutcomesBeforePermission(t *testing.T) {
 		})
 	}
 }
+
+// TestJudgePinnedRemoval: a pinned directory (a mount point holding a protected path) that is
+// not empty cannot be removed anyway (ENOTEMPTY: git stash tries rmdir .git), so its removal
+// is no event; an empty one would be removed but for the pin, so it is one, as its rename is.
+func TestJudgePinnedRemoval(t *testing.T) {
+	dir := t.TempDir()
+	full, empty := filepath.Join(dir, "full"), filepath.Join(dir, "empty")
+	for _, d := range []string{full, empty} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(full, "config"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pol := &profiles.Policy{Filesystem: profiles.FilesystemPolicy{Write: []profiles.PathRule{{Path: dir, Pattern: dir}}}}
+	for _, tc := range []struct {
+		path, op string
+		want     bool
+	}{
+		{full, "delete", false},
+		{empty, "delete", true},
+		{full, "rename", true},
+	} {
+		sink := &collect{}
+		j := newFileJudge(pol, &fileJudgeSpec{sink: sink})
+		j.pinned = map[string]string{full: "filesystem.protect full/config", empty: "filesystem.protect empty/config"}
+		a := fileAccess{op: tc.op, access: profiles.AccessWrite, execFD: -1}
+		j.judgePath(&a, tc.path, tc.op, profiles.AccessWrite, true, true)
+		if got := len(sink.evs) == 1 && sink.evs[0].Verdict == events.Denied; got != tc.want {
+			t.Errorf("%s of %s: events %+v, want a denial: %v", tc.op, tc.path, sink.evs, tc.want)
+		}
+	}
+	// The kernel's own answer to the first: not empty.
+	if err := unix.Rmdir(full); err != unix.ENOTEMPTY {
+		t.Errorf("rmdir of a directory holding a file: %v, want ENOTEMPTY", err)
+	}
+}

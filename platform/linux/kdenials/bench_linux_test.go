@@ -18,7 +18,7 @@ func BenchmarkLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	calls, errnos := DefaultCalls(), DefaultErrnos()
+	calls, errnos := testCalls, testErrnos
 	for b.Loop() {
 		w, err := Load(ns, calls, errnos)
 		if err != nil {
@@ -59,7 +59,7 @@ func BenchmarkHostSyscall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := Load(ns, DefaultCalls(), DefaultErrnos())
+	w, err := Load(ns, testCalls, testErrnos)
 	if err != nil {
 		b.Fatal(err)
 	}

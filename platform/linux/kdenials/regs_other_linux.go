@@ -6,7 +6,5 @@ const archSupported = false
 
 const nrOffset = 0
 
-var legacyCalls []Call
-
 // exitArgOffsets is unknown here: Load and Available refuse this architecture.
 var exitArgOffsets [6]int16

@@ -2,11 +2,11 @@ package launcher
 
 import (
 	"fmt"
-	"github.com/agentrun/agentrun/display"
 	"io"
 	"sync"
 	"time"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/events/store"
 )

@@ -65,4 +65,8 @@ func (b *Backend) RuntimeDirs() []string {
 }
 
 // Doctor writes what this host offers agentrun and which tier a run gets.
-func (b *Backend) Doctor(w io.Writer) error { return doctor(w, ProbeHost()) }
+func (b *Backend) Doctor(w io.Writer) error {
+	h := ProbeHost()
+	h.checkBPFLoads()
+	return doctor(w, h)
+}

@@ -1,8 +1,6 @@
 package linux
 
 import (
-	"github.com/agentrun/agentrun/platform/linux/kdenials"
-
 	"bytes"
 	"fmt"
 	"os"
@@ -15,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/platform/linux/apparmor"
+	"github.com/agentrun/agentrun/platform/linux/kdenials"
 )
 
 // Host is what this machine offers the sandbox, as agentrun doctor reports it.
@@ -75,18 +74,25 @@ func probeHost(tryUserNS bool) Host {
 	if status, err := os.ReadFile("/proc/self/status"); err == nil {
 		h.Seccomp = seccompBuilt && strings.Contains(string(status), "Seccomp:")
 	}
-	// Launching, only what loads nothing (a kernel too old is found out by the load, and
-	// said); doctor loads the probes too.
-	check := kdenials.Permitted
-	if tryUserNS {
-		check = kdenials.Available
-	}
-	if err := check(); err != nil {
+	// Only what loads nothing: a kernel too old is found out by the run's load, and said;
+	// doctor loads the kernel's feature probes too (checkBPFLoads).
+	if err := kdenials.Permitted(); err != nil {
 		h.BPFWhy = err.Error()
 	} else {
 		h.BPF = true
 	}
 	return h
+}
+
+// checkBPFLoads refines BPF with what loading the kernel's feature probes says (doctor: a
+// launch, --dry-run and a failed run's summary load nothing for it).
+func (h *Host) checkBPFLoads() {
+	if !h.BPF {
+		return
+	}
+	if err := kdenials.Available(); err != nil {
+		h.BPF, h.BPFWhy = false, err.Error()
+	}
 }
 
 func readInt(path string) (int, bool) {

@@ -393,6 +393,10 @@ func TestSeccompFilterEnforceWatchesWrites(t *testing.T) {
 		{"openat", []uint64{3, 0x1000, unix.O_RDONLY | hi}, retAllow, retNotify},
 		{"open", []uint64{0x1000, unix.O_RDONLY}, retAllow, retNotify},
 		{"openat", []uint64{3, 0x1000, unix.O_WRONLY}, retNotify, retNotify},
+		// The kernel reads flags and mode as 32-bit values: high bits must hide no write.
+		{"openat", []uint64{3, 0x1000, unix.O_WRONLY | hi}, retNotify, retNotify},
+		{"openat", []uint64{3, 0x1000, unix.O_CREAT | hi, 0o644 | hi}, retNotify, retNotify},
+		{"open", []uint64{0x1000, unix.O_RDWR | hi}, retNotify, retNotify},
 		{"openat", []uint64{3, 0x1000, unix.O_RDWR}, retNotify, retNotify},
 		{"openat", []uint64{3, 0x1000, unix.O_RDONLY | unix.O_CREAT, 0o644}, retNotify, retNotify},
 		{"openat", []uint64{3, 0x1000, unix.O_RDONLY | unix.O_TRUNC}, retNotify, retNotify},

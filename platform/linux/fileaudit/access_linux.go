@@ -131,7 +131,7 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 		if flags&unix.O_PATH != 0 {
 			return fileAccess{}, false // a handle, no access
 		}
-		if flags&unix.O_ACCMODE != unix.O_RDONLY || flags&(unix.O_TRUNC|unix.O_CREAT) != 0 {
+		if openWrites(flags) {
 			a.access = profiles.AccessWrite
 		}
 		a.create = flags&unix.O_CREAT != 0

@@ -188,6 +188,17 @@ func ScopeOf(pol *profiles.Policy, spec *platform.Spec) Scope {
 // writeFlags are the open flags any of which makes an open a write.
 var writeFlags = []uint64{unix.O_WRONLY, unix.O_RDWR, unix.O_CREAT, unix.O_TRUNC, unix.O_TMPFILE &^ unix.O_DIRECTORY}
 
+// openWrites reports whether an open with flags writes: the filter's test in enforce mode
+// (AddWatchRules) and the judge's (decodeCall).
+func openWrites(flags uint64) bool {
+	for _, f := range writeFlags {
+		if flags&f != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // writes reports whether a call of c with open flags is one WatchWrites reports.
 func (c watchedCall) writes(flags uint64) bool {
 	switch {
@@ -198,12 +209,7 @@ func (c watchedCall) writes(flags uint64) bool {
 	case c.flags < 0:
 		return c.access == profiles.AccessWrite // creat; openat2, whose flags are in memory, is ENOSYS
 	}
-	for _, f := range writeFlags {
-		if flags&f != 0 {
-			return true
-		}
-	}
-	return false
+	return openWrites(flags)
 }
 
 // AddWatchRules makes filter s report the calls of scope. A rule without conditions would take

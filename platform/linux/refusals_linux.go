@@ -31,7 +31,7 @@ func startRefusals(stagePid int, obs *fileaudit.Observer, stderr io.Writer) *ref
 		defer close(f.loaded)
 		ns, err := kdenials.NamespaceOf(stagePid)
 		if err == nil {
-			f.w, err = kdenials.Load(ns, refusalCalls(), fileaudit.RefusalErrnos)
+			f.w, err = kdenials.Load(ns, fileaudit.RefusalCalls(), fileaudit.RefusalErrnos)
 		}
 		if err != nil {
 			f.err = err
@@ -41,15 +41,6 @@ func startRefusals(stagePid int, obs *fileaudit.Observer, stderr io.Writer) *ref
 		go f.feed()
 	}()
 	return f
-}
-
-// refusalCalls are fileaudit's refusal calls as the recorder takes them.
-func refusalCalls() []kdenials.Call {
-	var out []kdenials.Call
-	for _, c := range fileaudit.RefusalCalls() {
-		out = append(out, kdenials.Call{Nr: c.Nr, Paths: c.Paths})
-	}
-	return out
 }
 
 // wait returns once the recorder is attached, or could not be: before the agent may run, so
@@ -66,21 +57,8 @@ func (f *refusalFeed) feed() {
 			}
 			return // flushed by close: every record the sandbox made is read
 		}
-		f.hand(r)
+		f.obs.Refused(r)
 	}
-}
-
-// hand gives one record to the judge.
-func (f *refusalFeed) hand(r kdenials.Record) {
-	ref := fileaudit.Refusal{Pid: r.Pid, Tid: r.Tid, Comm: r.Comm, Nr: r.Nr, Errno: r.Errno, Args: r.Args}
-	for _, p := range r.Paths {
-		if p.Err != nil {
-			f.obs.Unreadable()
-			return
-		}
-		ref.Paths = append(ref.Paths, p.Name)
-	}
-	f.obs.Refused(ref)
 }
 
 // close ends the feed once the sandbox has ended, so that every record it made is in the

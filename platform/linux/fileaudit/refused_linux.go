@@ -7,42 +7,21 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/agentrun/agentrun/platform/linux/kdenials"
 	"github.com/agentrun/agentrun/profiles"
 )
-
-// Refusal is one file call of the sandbox that the kernel refused, as a recorder of the
-// kernel's refusals reports it once the call has returned (platform/linux/kdenials): enforce
-// mode's source of denials, since its file calls never wait for agentrun.
-type Refusal struct {
-	Pid   int    // the calling process, as agentrun's /proc numbers it
-	Tid   int    // the calling thread
-	Comm  string // its name, for when it has ended before the refusal is read
-	Nr    int    // the system call
-	Errno unix.Errno
-	Args  [6]uint64
-	// Paths are the call's path arguments as it passed them, in the order of RefusalCall's
-	// Paths.
-	Paths []string
-}
-
-// RefusalCall is a system call whose refusals the judge turns into events, with the argument
-// indexes of its paths.
-type RefusalCall struct {
-	Nr    int
-	Paths []int
-}
 
 // RefusalCalls are the file calls whose refusals are denials that the seccomp notifications
 // of enforce mode (WatchWrites) do not report: the opens (those that write are reported, and
 // dropped by Refused). Execs are reported whatever their result; openat2 the filter answers
 // ENOSYS before any file system is asked.
-func RefusalCalls() []RefusalCall {
-	var out []RefusalCall
+func RefusalCalls() []kdenials.Call {
+	var out []kdenials.Call
 	for nr, c := range watchedCalls {
 		if c.op != "open" || c.how >= 0 || c.access == profiles.AccessWrite {
 			continue
 		}
-		rc := RefusalCall{Nr: int(nr)}
+		rc := kdenials.Call{Nr: int(nr)}
 		for _, p := range c.paths {
 			rc.Paths = append(rc.Paths, p[1])
 		}
@@ -72,13 +51,21 @@ type refusals struct {
 	dir string
 }
 
-// Refused turns r into events: a denial where the policy explains the refusal, nothing where
-// the policy allows the access (the host's permissions refused it, or the path just is not
-// there). A refusal whose relative path can no longer be placed (its process is gone) is
-// dropped. Safe for concurrent use.
-func (o *Observer) Refused(r Refusal) {
+// Refused turns r, a file call of the sandbox the kernel refused (the recorder of the
+// kernel's refusals reports it once the call has returned: enforce mode's denied reads), into
+// events: a denial where the policy explains the refusal, nothing where the policy allows the
+// access (the host's permissions refused it, or the path just is not there). A refusal whose
+// relative path can no longer be placed (its process is gone), or whose path the recorder
+// could not read, is counted (Unplaced). Safe for concurrent use.
+func (o *Observer) Refused(r kdenials.Record) {
 	if o.judge == nil {
 		return
+	}
+	for _, p := range r.Paths {
+		if p.Err != nil {
+			o.refused.unplaced.Add(1)
+			return
+		}
 	}
 	c, ok := watchedCalls[uintptr(r.Nr)]
 	if !ok || c.op == "exec" || c.how >= 0 || len(r.Paths) != len(c.paths) {
@@ -100,7 +87,7 @@ func (o *Observer) Refused(r Refusal) {
 	var bases []string // of the relative paths, in order: decodeCall asks for those only
 	guessed := false
 	for i, p := range c.paths {
-		if r.Paths[i] != "" && r.Paths[i][0] == '/' {
+		if r.Paths[i].Name != "" && r.Paths[i].Name[0] == '/' {
 			continue
 		}
 		dirfd := unix.AT_FDCWD
@@ -126,7 +113,7 @@ func (o *Observer) Refused(r Refusal) {
 	}
 	raws := make([][]byte, len(r.Paths))
 	for i, p := range r.Paths {
-		raws[i] = []byte(p)
+		raws[i] = []byte(p.Name)
 	}
 	o.refused.mu.Lock()
 	if o.refused.own.devs == nil {
@@ -156,11 +143,8 @@ func (o *Observer) Refused(r Refusal) {
 }
 
 // Unplaced is how many refusals could not be decoded into events: their process had ended
-// before its relative path or /proc link could be resolved.
+// before its relative path or /proc link could be resolved, or their path was unreadable.
 func (o *Observer) Unplaced() int64 { return o.refused.unplaced.Load() }
-
-// Unreadable counts a refusal whose path the recorder could not read from the caller.
-func (o *Observer) Unreadable() { o.refused.unplaced.Add(1) }
 
 // SetWorkingDir tells the observer the agent's working directory, as the sandbox sees it: the
 // start of a relative path refused to a process that has ended before it was read.

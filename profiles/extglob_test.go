@@ -195,3 +195,48 @@ func FuzzNegation(f *testing.F) {
 		}
 	})
 }
+
+// TestPatternCoversPrefilter checks PatternCovers's early rejection (a rule whose literal part
+// does not lead to the path) against the element-by-element match alone, over every pairing of
+// patterns and paths built from the same few names, wildcards and negations, near the
+// boundaries: the directory itself, a sibling sharing a prefix, a pattern as the path.
+func TestPatternCoversPrefilter(t *testing.T) {
+	elementwise := func(pattern, path string) bool {
+		if !IsPattern(pattern) {
+			return Within(path, pattern)
+		}
+		if base, ok := strings.CutSuffix(pattern, "/**"); ok && !IsPattern(base) {
+			return Within(path, base)
+		}
+		pe, xe := strings.Split(pattern, "/"), strings.Split(path, "/")
+		if len(xe) < len(pe) {
+			return false
+		}
+		for i, el := range pe {
+			if !MatchElement(strings.ReplaceAll(el, "**", "*"), xe[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	elems := []string{"a", "ab", "b", "*", "**", "a*", "*b", "!(a)", "!(a|b)", ".ssh"}
+	var patterns, paths []string
+	for _, x := range elems {
+		for _, y := range elems {
+			patterns = append(patterns, "/"+x, "/"+x+"/"+y, "/a/"+x+"/"+y, "/a/"+x+"/**")
+		}
+	}
+	for _, x := range []string{"a", "ab", "b", "c", ".ssh", "*", "!(a)"} {
+		for _, y := range []string{"", "/a", "/ab", "/b", "/b/c", "/a/b/c"} {
+			paths = append(paths, "/"+x+y, "/a/"+x+y)
+		}
+	}
+	paths = append(paths, patterns...) // learn asks whether a pattern covers another
+	for _, pat := range patterns {
+		for _, p := range paths {
+			if got, want := PatternCovers(pat, p), elementwise(pat, p); got != want {
+				t.Errorf("PatternCovers(%q, %q) = %v, element by element %v", pat, p, got, want)
+			}
+		}
+	}
+}

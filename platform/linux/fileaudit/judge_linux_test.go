@@ -139,3 +139,30 @@ func TestJudgePinnedRemoval(t *testing.T) {
 		t.Errorf("rmdir of a directory holding a file: %v, want ENOTEMPTY", err)
 	}
 }
+
+// TestHostDirEmpty: agentrun reads a directory on the host here, as root; a symlink to an
+// empty directory (swapped in for the pinned one) is not followed, and a FIFO is never opened
+// (which would wait for a writer).
+func TestHostDirEmpty(t *testing.T) {
+	dir := t.TempDir()
+	empty, full, link, fifo := filepath.Join(dir, "empty"), filepath.Join(dir, "full"), filepath.Join(dir, "link"), filepath.Join(dir, "fifo")
+	for _, d := range []string{empty, full} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(full, "x"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(empty, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{empty: true, full: false, link: false, fifo: false, filepath.Join(dir, "missing"): false} {
+		if got := hostDirEmpty(p); got != want {
+			t.Errorf("hostDirEmpty(%s) = %v, want %v", filepath.Base(p), got, want)
+		}
+	}
+}

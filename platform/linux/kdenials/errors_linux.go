@@ -6,7 +6,7 @@ import "errors"
 const Hint = "run agentrun as root, or use --mode audit / --trace to see denials"
 
 var (
-	// ErrClosed is returned by Read and Drain after Close.
+	// ErrClosed is returned by Read after Close.
 	ErrClosed = errors.New("the kernel denial recorder is closed")
 	// ErrUnavailable wraps every reason Available gives.
 	ErrUnavailable = errors.New("the kernel denial recorder cannot be loaded")

@@ -137,13 +137,24 @@ func load(t testing.TB, pid int) *Watcher {
 	return w
 }
 
+// drain reads every record sent so far, as agentrun's feed does once the sandbox has ended:
+// Flush, then Read until ErrFlushed.
 func drain(t testing.TB, w *Watcher) []Record {
 	t.Helper()
-	recs, err := w.Drain()
-	if err != nil {
-		t.Fatalf("draining: %v", err)
+	if err := w.Flush(); err != nil {
+		t.Fatalf("flushing: %v", err)
 	}
-	return recs
+	var recs []Record
+	for {
+		r, err := w.Read()
+		if errors.Is(err, ErrFlushed) {
+			return recs
+		}
+		if err != nil {
+			t.Fatalf("draining: %v", err)
+		}
+		recs = append(recs, r)
+	}
 }
 
 // withPath returns the records whose first path is name.
@@ -275,8 +286,8 @@ func TestCloseUnblocksRead(t *testing.T) {
 	if err := <-done; !errors.Is(err, ErrClosed) {
 		t.Errorf("read after close: %v, want ErrClosed", err)
 	}
-	if _, err := w.Drain(); !errors.Is(err, ErrClosed) {
-		t.Errorf("drain after close: %v, want ErrClosed", err)
+	if _, err := w.Read(); !errors.Is(err, ErrClosed) {
+		t.Errorf("a second read after close: %v, want ErrClosed", err)
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -15,7 +14,7 @@ import (
 )
 
 // Watcher is a loaded, attached recorder of one PID namespace's refused calls. Read and
-// Drain must not be called at once; Close may be called at any time.
+// Flush and Close may be called at any time, from any goroutine.
 type Watcher struct {
 	m      maps
 	progs  []*ebpf.Program
@@ -145,30 +144,12 @@ func (w *Watcher) Read() (Record, error) {
 }
 
 // Flush ends a reader's loop once the sandbox has ended: Read, waiting or not, returns the
-// records already sent and then an error (ErrFlushed), without waiting. Unlike Drain it may be
+// records already sent and then an error (ErrFlushed), without waiting. It may be
 // called while another goroutine is in Read.
 func (w *Watcher) Flush() error { return w.reader.Flush() }
 
 // ErrFlushed is what Read returns after Flush, once the records sent before it are read.
 var ErrFlushed = ringbuf.ErrFlushed
-
-// Drain returns the records already sent, without waiting. Once every process of the sandbox
-// has ended, they are all of its records: a call's record is sent before the call returns.
-func (w *Watcher) Drain() ([]Record, error) {
-	w.reader.SetDeadline(time.Now())
-	defer w.reader.SetDeadline(time.Time{})
-	var recs []Record
-	for {
-		r, err := w.Read()
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return recs, nil
-		}
-		if err != nil {
-			return recs, err
-		}
-		recs = append(recs, r)
-	}
-}
 
 // Dropped is how many records were lost because the ring buffer was full (agentrun read too
 // slowly for the sandbox's failures).

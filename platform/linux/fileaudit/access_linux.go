@@ -23,9 +23,11 @@ type fileAccess struct {
 	// waits while they are read: afterwards a deleted file is gone, a created one there).
 	exists, isDir []bool
 	// own says, for each path, that it is on one of the sandbox's own file systems;
-	// unresolved, that it took too many lookups to resolve (errTooComplex).
-	own, unresolved []bool
-	proc            *procInfo
+	// unresolved, that it took too many lookups to resolve (errTooComplex); full, that it
+	// is a directory with something in it, which a delete (rmdir) leaves with ENOTEMPTY
+	// whatever the sandbox does.
+	own, unresolved, full []bool
+	proc                  *procInfo
 	// An exec's file, O_PATH, and the caller's view, for the judge to read its #! line:
 	// released by the judge (release). -1 and nil otherwise.
 	execFD int
@@ -184,6 +186,7 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 		a.exists, a.isDir = append(a.exists, r.exists), append(a.isDir, r.dir)
 		a.own = append(a.own, own.has(r))
 		a.unresolved = append(a.unresolved, r.err == errTooComplex)
+		a.full = append(a.full, c.op == "delete" && r.exists && r.dir && !v.dirEmpty(r.path))
 		if keep && r.fd >= 0 {
 			a.execFD, a.view, a.ownFS = r.fd, v, own
 		}

@@ -1,6 +1,7 @@
 package fileaudit
 
 import (
+	"io"
 	"os"
 	"path"
 	"strconv"
@@ -48,6 +49,19 @@ func (v *agentView) close() {
 // at all (p has none in its directories; one in its last element is opened itself).
 func (v *agentView) open(p string, extra int) (int, error) {
 	return openat2Retry(v.root, p, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC|extra, inRoot|unix.RESOLVE_NO_SYMLINKS)
+}
+
+// dirEmpty reports whether p (canonical in the view) is a directory with nothing in it: read
+// through the view, no symlink followed, never anything but a directory opened.
+func (v *agentView) dirEmpty(p string) bool {
+	fd, err := openat2Retry(v.root, p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, inRoot|unix.RESOLVE_NO_SYMLINKS)
+	if err != nil {
+		return false
+	}
+	d := os.NewFile(uintptr(fd), p)
+	defer d.Close()
+	names, err := d.Readdirnames(1)
+	return len(names) == 0 && err == io.EOF
 }
 
 // maxRetries bounds the retries of an openat2 the kernel answered with EAGAIN (a rename or a

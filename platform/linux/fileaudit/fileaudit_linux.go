@@ -1,8 +1,6 @@
 package fileaudit
 
 import (
-	"io"
-	"os"
 	"strings"
 	"sync/atomic"
 
@@ -91,6 +89,11 @@ func (j *fileJudge) judge(a *fileAccess) {
 		if a.own[i] {
 			continue // the sandbox's own /tmp, /proc, /dev…: see ownFS
 		}
+		if a.full[i] {
+			// rmdir of a directory that is not empty fails (ENOTEMPTY) whatever the sandbox
+			// does (git stash tries it on .git, a pinned mount point): nothing was refused.
+			continue
+		}
 		j.judgePath(a, p, a.op, a.access, a.exists[i], a.isDir[i])
 	}
 	if a.op == "exec" && a.execFD >= 0 && !a.own[0] {
@@ -139,11 +142,6 @@ func (j *fileJudge) judgePath(a *fileAccess, real, op string, access profiles.Ac
 		}
 	}
 	if rule, ok := j.pinned[real]; ok && (op == "rename" || op == "delete") {
-		if op == "delete" && !hostDirEmpty(real) {
-			// rmdir of a directory that is not empty fails (ENOTEMPTY) whatever the
-			// sandbox does: git stash tries it on .git. Nothing was refused.
-			return
-		}
 		// The kernel refuses (EBUSY): the directory is a mount point holding a protected path.
 		j.record(a, real, op, profiles.AccessDecision{Rule: rule, Reason: "holds a protected path, so it cannot be renamed or removed"})
 		return
@@ -183,20 +181,6 @@ func (j *fileJudge) record(a *fileAccess, path, op string, d profiles.AccessDeci
 
 // close ends the judge's work once the notifier has handed over its last access.
 func (j *fileJudge) close() { j.scripts.close() }
-
-// hostDirEmpty reports whether the canonical path p (resolved in the agent's view) is a
-// directory with nothing in it, looked up as hostHas does (no symlink, no magic link) and read
-// only when it is a directory; false when it cannot tell.
-func hostDirEmpty(p string) bool {
-	fd, err := openat2Retry(unix.AT_FDCWD, p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, unix.RESOLVE_NO_SYMLINKS|unix.RESOLVE_NO_MAGICLINKS)
-	if err != nil {
-		return false
-	}
-	d := os.NewFile(uintptr(fd), p)
-	defer d.Close()
-	names, err := d.Readdirnames(1)
-	return len(names) == 0 && err == io.EOF
-}
 
 // hostHas reports whether the canonical path p (resolved in the agent's view) names something
 // on the host, or may: a lookup that opens nothing (O_PATH), follows no symlink and no magic

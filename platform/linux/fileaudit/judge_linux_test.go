@@ -102,9 +102,10 @@ func TestJudgeOutcomesBeforePermission(t *testing.T) {
 	}
 }
 
-// TestJudgePinnedRemoval: a pinned directory (a mount point holding a protected path) that is
-// not empty cannot be removed anyway (ENOTEMPTY: git stash tries rmdir .git), so its removal
-// is no event; an empty one would be removed but for the pin, so it is one, as its rename is.
+// TestJudgePinnedRemoval: a directory that is not empty cannot be removed anyway (ENOTEMPTY:
+// git stash tries rmdir .git, a pinned mount point), so its removal is no event; an empty
+// pinned one would be removed but for the pin, so it is one, as a rename is. The calls are
+// decoded as the notifier decodes them, while the caller waits.
 func TestJudgePinnedRemoval(t *testing.T) {
 	dir := t.TempDir()
 	full, empty := filepath.Join(dir, "full"), filepath.Join(dir, "empty")
@@ -117,21 +118,50 @@ func TestJudgePinnedRemoval(t *testing.T) {
 		t.Fatal(err)
 	}
 	pol := &profiles.Policy{Filesystem: profiles.FilesystemPolicy{Write: []profiles.PathRule{{Path: dir, Pattern: dir}}}}
+	call := func(name string) watchedCall {
+		for _, c := range watchedCalls {
+			if c.name == name {
+				return c
+			}
+		}
+		t.Fatalf("no %s", name)
+		return watchedCall{}
+	}
 	for _, tc := range []struct {
-		path, op string
-		want     bool
+		call  string
+		paths []string
+		want  bool
 	}{
-		{full, "delete", false},
-		{empty, "delete", true},
-		{full, "rename", true},
+		{"unlinkat", []string{full}, false},
+		{"unlinkat", []string{empty}, true},
+		{"renameat2", []string{full, filepath.Join(dir, "moved")}, true},
 	} {
+		var raws [][]byte
+		for _, p := range tc.paths {
+			raws = append(raws, []byte(p))
+		}
+		args := [6]uint64{uint64(uint32(unix.AT_FDCWD & 0xffffffff)), 0, uint64(uint32(unix.AT_FDCWD & 0xffffffff)), 0, 0}
+		own := &ownFS{}
+		a, ok := decodeCall(call(tc.call), unix.Gettid(), args, 0, raws, own,
+			func(int, int) (string, bool) { return "", false }, func() bool { return true })
+		if !ok {
+			t.Fatalf("%s %v: not decoded", tc.call, tc.paths)
+		}
+		// This process's view is the host's, where /tmp may share the root's file system:
+		// nothing here is a sandbox's own.
+		clear(a.own)
 		sink := &collect{}
 		j := newFileJudge(pol, &fileJudgeSpec{sink: sink})
 		j.pinned = map[string]string{full: "filesystem.protect full/config", empty: "filesystem.protect empty/config"}
-		a := fileAccess{op: tc.op, access: profiles.AccessWrite, execFD: -1}
-		j.judgePath(&a, tc.path, tc.op, profiles.AccessWrite, true, true)
-		if got := len(sink.evs) == 1 && sink.evs[0].Verdict == events.Denied; got != tc.want {
-			t.Errorf("%s of %s: events %+v, want a denial: %v", tc.op, tc.path, sink.evs, tc.want)
+		j.judge(&a)
+		a.release()
+		own.forget()
+		got := false
+		for _, e := range sink.evs {
+			got = got || e.Path == tc.paths[0] && e.Verdict == events.Denied
+		}
+		if got != tc.want {
+			t.Errorf("%s of %s: events %+v, want a denial: %v", tc.call, filepath.Base(tc.paths[0]), sink.evs, tc.want)
 		}
 	}
 	// The kernel's own answer to the first: not empty.
@@ -140,10 +170,10 @@ func TestJudgePinnedRemoval(t *testing.T) {
 	}
 }
 
-// TestHostDirEmpty: agentrun reads a directory on the host here, as root; a symlink to an
-// empty directory (swapped in for the pinned one) is not followed, and a FIFO is never opened
+// TestDirEmpty: agentrun reads a directory of the agent's view here, as root; a symlink to an
+// empty directory (swapped in for the one named) is not followed, and a FIFO is never opened
 // (which would wait for a writer).
-func TestHostDirEmpty(t *testing.T) {
+func TestDirEmpty(t *testing.T) {
 	dir := t.TempDir()
 	empty, full, link, fifo := filepath.Join(dir, "empty"), filepath.Join(dir, "full"), filepath.Join(dir, "link"), filepath.Join(dir, "fifo")
 	for _, d := range []string{empty, full} {
@@ -160,9 +190,14 @@ func TestHostDirEmpty(t *testing.T) {
 	if err := unix.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	v, err := openView(unix.Gettid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.close()
 	for p, want := range map[string]bool{empty: true, full: false, link: false, fifo: false, filepath.Join(dir, "missing"): false} {
-		if got := hostDirEmpty(p); got != want {
-			t.Errorf("hostDirEmpty(%s) = %v, want %v", filepath.Base(p), got, want)
+		if got := v.dirEmpty(p); got != want {
+			t.Errorf("dirEmpty(%s) = %v, want %v", filepath.Base(p), got, want)
 		}
 	}
 }

@@ -51,7 +51,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 	if !given[LayerSeccomp] {
 		// Always: the unix socket gate decides connects in every run, with or without events.
 		r.seccomp = &seccompSpec{Watch: fileaudit.ScopeOf(r.pol, r.spec)}
-		r.obs = fileaudit.Observe(r.pol, r.spec, p.self)
+		r.obs = fileaudit.Observe(r.pol, r.spec, p.self, p.cmd.Process.Pid)
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.obs.SetWorkingDir(r.spec.Dir)
 		r.obs.SetEnforceView(r.enforceFS.Visible)
@@ -196,7 +196,7 @@ func (r *sandboxRun) serve() (*terminal, error) {
 			r.refusals.wait()
 		}
 		r.obs.Serve(f)
-		if err := r.obs.Started(p.cmd.Process.Pid); err != nil {
+		if err := r.obs.Started(); err != nil {
 			return nil, err
 		}
 	}

@@ -154,13 +154,16 @@ func (n *notifier) loop() {
 			// Read what the caller is while it waits: a short-lived process is gone after.
 			a.proc = n.procs.lookup(a.pid)
 		}
+		if ok && a.op == "exec" && len(a.paths) > 0 && a.exists[0] {
+			// Before the exec goes on: from then on the process is another program, and a
+			// lookup (the kernel's refusals are read in another goroutine) must not find
+			// what it was.
+			n.procs.executes(a.pid, a.paths[0])
+		}
 		resp := seccompNotifResp{ID: req.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
 		_ = ioctl(n.fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp))
 		if !ok {
 			continue
-		}
-		if a.op == "exec" && len(a.paths) > 0 && a.exists[0] {
-			n.procs.executes(a.pid, a.paths[0])
 		}
 		if pending = append(pending, a); len(pending) >= maxBatch {
 			n.batches <- pending

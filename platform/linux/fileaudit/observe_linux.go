@@ -25,30 +25,47 @@ type Observer struct {
 	// refused decodes the kernel's refusals (Refused).
 	refused refusals
 	scope   Scope
+	// serving is set once the sandbox is built (Serve: the stage hands its descriptors over
+	// only then): what the kernel refused before is the stage's setting up, beneath the host's
+	// root, not the agent's.
+	serving atomic.Bool
 }
 
 // Observe is the observer of a sandbox whose filter reports the gated calls (GateSockets), and
 // with events (spec.Events) the watched ones (AddWatchRules); Serve then takes the
-// notification descriptor. self is this agentrun binary on the host.
-func Observe(pol *profiles.Policy, spec *platform.Spec, self string) *Observer {
+// notification descriptor. self is this agentrun binary on the host; stagePid is the
+// sandbox's PID 1 (the stage), known before anything of the agent's can be reported: its own
+// calls are not the agent's, and its root is the sandbox's.
+func Observe(pol *profiles.Policy, spec *platform.Spec, self string, stagePid int) *Observer {
 	o := &Observer{gate: newSockGate(pol, spec, false), ready: make(chan *notifier, 1), scope: ScopeOf(pol, spec)}
 	if spec.Events != nil {
 		o.judge = newFileJudge(pol, &fileJudgeSpec{
 			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, self: self,
 		})
 		o.gate.procs, o.gate.stagePid = o.judge.procs, &o.judge.stagePid
-		if spec.GitWatch != nil && ScopeOf(pol, spec) >= WatchWrites {
+		if spec.GitWatch != nil && o.scope >= WatchWrites {
 			// Every write the agent makes reaches the judge from now on.
 			o.judge.git = spec.GitWatch
 			spec.GitWatch.Watching.Store(true)
 		}
 	}
+	o.gate.stagePid.Store(int64(stagePid))
 	return o
 }
 
 // Serve serves f, the sandbox's notification descriptor, until Close. It may be called from
 // any goroutine as soon as the descriptor arrives, once.
 func (o *Observer) Serve(f *os.File) {
+	// The sandbox's view for the kernel's refusals, from its PID 1 while it lives (it has
+	// made its root by now): they are read after their calls, the last ones once the sandbox
+	// has ended, and the view holds its root.
+	o.refused.mu.Lock()
+	if v, err := openView(int(o.gate.stagePid.Load())); err == nil {
+		o.refused.own.learn(v)
+		v.close()
+	}
+	o.refused.mu.Unlock()
+	o.serving.Store(true)
 	var handle func(*fileAccess)
 	if o.judge != nil {
 		handle = o.judge.judge
@@ -117,8 +134,8 @@ func newSockGate(pol *profiles.Policy, spec *platform.Spec, direct bool) *sockGa
 	return g
 }
 
-// Started tells the observer the sandbox runs, with its PID 1 (the stage) at stagePid.
-func (o *Observer) Started(stagePid int) error {
+// Started tells the observer the sandbox runs: its notifications are served.
+func (o *Observer) Started() error {
 	select {
 	case n := <-o.ready:
 		if n == nil {
@@ -128,7 +145,6 @@ func (o *Observer) Started(stagePid int) error {
 	case <-time.After(10 * time.Second):
 		return fmt.Errorf("the sandbox's seccomp notification descriptor did not arrive")
 	}
-	o.gate.stagePid.Store(int64(stagePid))
 	return nil
 }
 

@@ -58,8 +58,8 @@ type refusals struct {
 // relative path can no longer be placed (its process is gone), or whose path the recorder
 // could not read, is counted (Unplaced). Safe for concurrent use.
 func (o *Observer) Refused(r kdenials.Record) {
-	if o.judge == nil {
-		return
+	if o.judge == nil || !o.serving.Load() {
+		return // the stage's own setting up (Serve)
 	}
 	for _, p := range r.Paths {
 		if p.Err != nil {
@@ -116,14 +116,6 @@ func (o *Observer) Refused(r kdenials.Record) {
 		raws[i] = []byte(p.Name)
 	}
 	o.refused.mu.Lock()
-	if o.refused.own.devs == nil {
-		// The sandbox's view, from its PID 1, which lives as long as the sandbox: the caller
-		// may have ended already.
-		if v, err := openView(int(o.judge.stagePid.Load())); err == nil {
-			o.refused.own.learn(v)
-			v.close()
-		}
-	}
 	a, ok := decodeCall(c, r.Tid, r.Args, flags, raws, &o.refused.own, base, func() bool { return true })
 	o.refused.mu.Unlock()
 	if !ok {

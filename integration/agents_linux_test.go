@@ -168,11 +168,13 @@ type auditException struct {
 	reason string
 }
 
-// auditExceptions are the only would-deny events the agents' real work may cause (issue 14
+// auditExceptions are the only would-deny (in enforce mode: denied) events the agents' real work may cause (issue 14
 // asks for none; each of these is a decision, or a gap recorded for another layer).
 var auditExceptions = []auditException{
 	{agent: "claude", op: "connect", path: "$TMPDIR/cc-socks/*",
 		reason: "Claude Code connects to a socket it made in $TMPDIR, a host directory: the socket gate refuses pathname sockets no rule names"},
+	{agent: "claude", op: "read", path: "$WORKSPACE/.env",
+		reason: "Claude Code reads the project's .env in a session (seen with the fake model API); base denies it as a secret"},
 	{agent: "gemini", op: "read", path: "$WORKSPACE/.env",
 		reason: "Gemini CLI loads the project's .env into its environment; base denies it as a secret"},
 	{agent: "codex", path: ".codex/packages*",

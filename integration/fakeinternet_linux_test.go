@@ -35,7 +35,14 @@ var fakeZone = map[string]string{
 	"evil.test.":            inetAddr,
 	"secret.attacker.test.": inetAddr,
 	"rebind.test.":          metadataAddr,
+	// The model APIs the agents call (fakemodel serves them).
+	"api.anthropic.com.":                 inetAddr,
+	"api.openai.com.":                    inetAddr,
+	"generativelanguage.googleapis.com.": inetAddr,
 }
+
+// modelHosts are the names whose requests the fake model API answers.
+var modelHosts = map[string]bool{"api.anthropic.com": true, "api.openai.com": true, "generativelanguage.googleapis.com": true}
 
 // maybeServeFakeInternet runs the servers when the test binary was started as the helper,
 // in the internet namespace. It never returns then.
@@ -77,16 +84,29 @@ func maybeServeFakeInternet() {
 	} else {
 		fmt.Fprintln(os.Stderr, "no git repository on the fake internet:", err)
 	}
-	https := httptest.NewUnstartedServer(mux)
+	model := &scriptedModel{dir: filepath.Dir(logPath)}
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if host, _, err := net.SplitHostPort(r.Host); modelHosts[r.Host] || err == nil && modelHosts[host] {
+			model.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	https := httptest.NewUnstartedServer(root)
 	l, err := net.Listen("tcp", inetAddr+":443")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	https.Listener = l
-	https.TLS = &tls.Config{}
+	cert, err := tls.LoadX509KeyPair(filepath.Join(filepath.Dir(logPath), fakeCertFile), filepath.Join(filepath.Dir(logPath), fakeKeyFile))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	https.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	https.StartTLS()
-	go func() { fmt.Fprintln(os.Stderr, http.ListenAndServe(inetAddr+":80", mux)) }()
+	go func() { fmt.Fprintln(os.Stderr, http.ListenAndServe(inetAddr+":80", root)) }()
 	go serveRaw(inetAddr + rawPort)
 	go func() {
 		fmt.Fprintln(os.Stderr, http.ListenAndServe(metadataAddr+":80", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -159,6 +179,7 @@ func gitRepoHandler(dir string) (http.Handler, error) {
 // fakeInternet is one test's pair of namespaces and its server.
 type fakeInternet struct {
 	client, inet string // namespace names
+	dir          string // the servers' files: the DNS log, the certificates, the model's script
 	dnsLog       string
 	resolv       string // a resolv.conf naming the internet's DNS server
 	server       *exec.Cmd
@@ -179,7 +200,8 @@ func newFakeInternet(t testing.TB) *fakeInternet {
 	}
 	id := fmt.Sprintf("%d", os.Getpid()%100000)
 	dir := t.TempDir()
-	f := &fakeInternet{client: "arfake-c" + id, inet: "arfake-i" + id, dnsLog: filepath.Join(dir, "dns.log"), resolv: filepath.Join(dir, "resolv.conf")}
+	writeFakeCA(t, dir)
+	f := &fakeInternet{client: "arfake-c" + id, inet: "arfake-i" + id, dir: dir, dnsLog: filepath.Join(dir, "dns.log"), resolv: filepath.Join(dir, "resolv.conf")}
 	t.Cleanup(f.remove)
 	run(t, "ip", "netns", "add", f.client)
 	run(t, "ip", "netns", "add", f.inet)

@@ -55,7 +55,9 @@ var sessionAgents = []sessionAgent{
 		// --dangerously-skip-permissions: the usual unattended mode, which Claude Code refuses
 		// as root; inside agentrun the agent never is.
 		args: func(p string) []string { return []string{"claude", "-p", p, "--dangerously-skip-permissions"} },
-		env:  func(ca string) []string { return []string{"ANTHROPIC_API_KEY=sk-ant-fake", "NODE_EXTRA_CA_CERTS=" + ca} },
+		env: func(ca string) []string {
+			return []string{"ANTHROPIC_API_KEY=sk-ant-fake", "NODE_EXTRA_CA_CERTS=" + ca}
+		},
 	},
 }
 

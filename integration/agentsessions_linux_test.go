@@ -47,6 +47,9 @@ type sessionAgent struct {
 	name string
 	args func(prompt string) []string
 	env  func(ca string) []string
+	// resume goes on with the last session, in a second run: the model then receives the
+	// first run's tool results again, from the state the agent saved in its own directory.
+	resume func(prompt string) []string
 }
 
 var sessionAgents = []sessionAgent{
@@ -57,6 +60,9 @@ var sessionAgents = []sessionAgent{
 		args: func(p string) []string { return []string{"claude", "-p", p, "--dangerously-skip-permissions"} },
 		env: func(ca string) []string {
 			return []string{"ANTHROPIC_API_KEY=sk-ant-fake", "NODE_EXTRA_CA_CERTS=" + ca}
+		},
+		resume: func(p string) []string {
+			return []string{"claude", "-p", p, "--continue", "--dangerously-skip-permissions"}
 		},
 	},
 }
@@ -113,7 +119,7 @@ func TestAgentSessions(t *testing.T) {
 				if b, err := os.ReadFile(filepath.Join(r.home, ".bashrc")); err != nil || string(b) != "# rc\n" {
 					t.Errorf("~/.bashrc changed: %q %v", b, err)
 				}
-				if bad := unexpectedDenials(readEvents(t, evFile), a.name, r); len(bad) > 0 {
+				if bad := unexpectedDenials(readEvents(t, evFile), events.Denied, a.name, r); len(bad) > 0 {
 					t.Errorf("denials no injected step explains (the agent's own work was refused):\n%s", strings.Join(bad, "\n"))
 				}
 				if out, err := exec.Command("git", "-C", r.ws, "-c", "safe.directory=*", "log", "--format=%s", "-1").CombinedOutput(); err != nil || strings.TrimSpace(string(out)) != "add calc" {
@@ -124,6 +130,25 @@ func TestAgentSessions(t *testing.T) {
 				}
 				if t.Failed() {
 					t.Logf("agentrun: %s\ntool results: %+v", res, results)
+					return
+				}
+				// The agent's state persists: a second run goes on with the first one's session.
+				f.setScript(t, script)
+				res = r.run(t, append([]string{"--events", evFile, "--"}, a.resume("Go on.")...)...)
+				if got := f.modelResults(t)[0]; res.code != 0 || !strings.Contains(got.Output, sessionSteps[0].want) {
+					t.Errorf("a second run did not go on with the first one's session (its state did not persist): the model received %+v\n%s", got, res)
+				}
+				// Audit mode lets the session do everything and records what enforce mode
+				// refused: nothing beyond the injected steps either.
+				f.setScript(t, script)
+				evFile = eventsFile(t, r)
+				args := append(runArgs(r, "audit", evFile)[:2], "--events", evFile, "--")
+				res = r.run(t, append(args, a.args("Do the task again.")...)...)
+				if res.code != 0 || len(f.modelResults(t)) != len(sessionSteps) {
+					t.Errorf("the session in audit mode did not run every step: %s", res)
+				}
+				if bad := unexpectedDenials(readEvents(t, evFile), events.WouldDeny, a.name, r); len(bad) > 0 {
+					t.Errorf("audit mode: would-deny events no injected step explains:\n%s", strings.Join(bad, "\n"))
 				}
 			})
 		})
@@ -133,7 +158,7 @@ func TestAgentSessions(t *testing.T) {
 // unexpectedDenials are the denial events of a session that its injected steps do not explain:
 // the agent's own work refused, which its profile should allow, beyond the known exceptions
 // (auditExceptions).
-func unexpectedDenials(evs []events.Event, agent string, r *runner) []string {
+func unexpectedDenials(evs []events.Event, verdict events.Verdict, agent string, r *runner) []string {
 	attacked := map[string]bool{
 		filepath.Join(r.home, ".aws/credentials"): true,
 		filepath.Join(r.home, ".bashrc"):          true,
@@ -144,7 +169,7 @@ func unexpectedDenials(evs []events.Event, agent string, r *runner) []string {
 	}
 	var out []string
 	for _, e := range evs {
-		if e.Verdict != events.Denied {
+		if e.Verdict != verdict {
 			continue
 		}
 		target := e.Path

@@ -39,6 +39,9 @@ type Mount struct {
 	// deny mounts beneath it stay where the policy put them.
 	Pin bool
 	For string // with Pin: the protected or denied path beneath that needs it
+	// HostView marks audit mode's bind of a top-level directory of the host, submounts and
+	// all, as the host has it: never idmapped (see Audit).
+	HostView bool
 }
 
 // Plan is the filesystem part of a container: the mounts, in the order to make them, and the

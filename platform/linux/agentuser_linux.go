@@ -29,11 +29,13 @@ const (
 )
 
 // agentUnprivileged reports whether a run on this host, by this process, puts the agent in
-// agentUID: agentrun is root, acting for root, in enforce mode, and AGENTRUN_AS_ROOT is not 1.
-// Audit mode keeps the invoker's identity: it records what the policy would deny, as far as
-// the invoker's own permissions go.
-func agentUnprivileged(h Host, pol *profiles.Policy) bool {
-	return h.Root && userdirs.Current().UID == 0 && pol.Mode != profiles.ModeAudit && os.Getenv(asRootEnv) != "1"
+// agentUID: agentrun is root, acting for root, and AGENTRUN_AS_ROOT is not 1. Audit mode too:
+// an agent behaves as it will in enforce mode only as the same user (Claude Code refuses
+// --dangerously-skip-permissions as root; root's files read and written as root's are not
+// what enforce mode lets it do), and audit mode's home and write roots are idmapped as
+// enforce's are (fsplan.Audit).
+func agentUnprivileged(h Host) bool {
+	return h.Root && userdirs.Current().UID == 0 && os.Getenv(asRootEnv) != "1"
 }
 
 // agentUser is the identity the agent gets in place of root, and the user database the
@@ -149,9 +151,9 @@ func envValue(env []string, key string) string {
 	return ""
 }
 
-// agentUserLayer says who the agent runs as, under pol, on host h.
-func agentUserLayer(h Host, pol *profiles.Policy) Layer {
-	l := Layer{ID: LayerAgentUser, Needed: agentUnprivileged(h, pol), Available: true}
+// agentUserLayer says who the agent runs as on host h.
+func agentUserLayer(h Host) Layer {
+	l := Layer{ID: LayerAgentUser, Needed: agentUnprivileged(h), Available: true}
 	inv := userdirs.Current()
 	switch {
 	case l.Needed:
@@ -160,8 +162,6 @@ func agentUserLayer(h Host, pol *profiles.Policy) Layer {
 		l.Enforces = fmt.Sprintf("the agent runs as you (uid %d), in a user namespace that maps only you", inv.UID)
 	case inv.Sudo:
 		l.Enforces = fmt.Sprintf("the agent runs as %s (uid %d), who ran sudo", inv.Name, inv.UID)
-	case pol.Mode == profiles.ModeAudit:
-		l.Enforces = fmt.Sprintf("audit mode: the agent runs as root without capabilities, as far as root's permissions go; enforce mode runs it as uid %d", agentUID)
 	default:
 		l.Enforces = fmt.Sprintf("%s=1: the agent runs as root without capabilities and reads every file root may read", asRootEnv)
 	}

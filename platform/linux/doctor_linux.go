@@ -7,7 +7,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/agentrun/agentrun/platform"
-	"github.com/agentrun/agentrun/profiles"
 )
 
 // doctor writes what host h offers agentrun and which tier a run gets there.
@@ -26,7 +25,7 @@ func doctor(w io.Writer, h Host) error {
 	} else {
 		fmt.Fprintf(tw, "  privileges\tuser %d (rootless: a user namespace maps you to yourself)\n", os.Getuid())
 	}
-	fmt.Fprintf(tw, "  agent user\t%s\n", agentUserLayer(h, &profiles.Policy{Mode: profiles.ModeEnforce}).Enforces)
+	fmt.Fprintf(tw, "  agent user\t%s\n", agentUserLayer(h).Enforces)
 	if h.LandlockABI > 0 {
 		fmt.Fprintf(tw, "  landlock\tABI %d (agentrun uses up to 7)\n", h.LandlockABI)
 	} else {

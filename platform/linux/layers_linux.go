@@ -105,7 +105,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 			Available: h.AppArmorParser,
 			Fix:       "install apparmor_parser (apt-get install apparmor)",
 		},
-		agentUserLayer(h, pol),
+		agentUserLayer(h),
 	}
 	return layers
 }

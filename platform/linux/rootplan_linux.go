@@ -124,7 +124,7 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 		}
 	}
 	idmap := func(m fsplan.Mount) bool {
-		return o.agent != nil && agentIDMap(m.Access == fsplan.Write || m.Access == fsplan.Protect && within(m.Path, writeRoots), m.Path, o.home)
+		return o.agent != nil && !m.HostView && agentIDMap(m.Access == fsplan.Write || m.Access == fsplan.Protect && within(m.Path, writeRoots), m.Path, o.home)
 	}
 	// The denials go on last, over every bind: a bind made after one (a protected path that a
 	// link leads into a denied directory) would uncover what it hides.

@@ -41,7 +41,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	fs := fsplan.Build(pol, fsplan.HostStat)
 	enforceFS := fs
 	if pol.Mode == profiles.ModeAudit {
-		fs = fsplan.Audit(fs, pol, fsplan.HostStat, stageDir)
+		fs = fsplan.Audit(fs, pol, fsplan.HostStat, stageDir, envValue(spec.Env, "HOME"))
 	}
 	tmp := tmpSize(pol) // before --allow-degraded may give up the limits: the bound holds anyway
 	pol = withDefaultLimits(pol, lh.h, spec.Stderr)
@@ -77,7 +77,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		}
 		defer stage.close()
 		var agent *agentUser
-		if agentUnprivileged(lh.h, d.Policy) && spec.UID == 0 {
+		if agentUnprivileged(lh.h) && spec.UID == 0 {
 			if agent, err = newAgentUser(envValue(spec.Env, "HOME"), d.Policy); err != nil {
 				return 0, err
 			}

@@ -100,7 +100,8 @@ func (s *Server) anthropic(w http.ResponseWriter, r *http.Request) {
 	sse(w, "message_stop", map[string]any{"type": "message_stop"})
 }
 
-// toolText is the text of a tool result's content: a string, or text blocks.
+// toolText is the text of a tool result's content: a string, or text blocks (text,
+// input_text, output_text).
 func toolText(raw json.RawMessage) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
@@ -113,7 +114,7 @@ func toolText(raw json.RawMessage) string {
 	_ = json.Unmarshal(raw, &blocks)
 	var parts []string
 	for _, b := range blocks {
-		if b.Type == "text" {
+		if strings.HasSuffix(b.Type, "text") {
 			parts = append(parts, b.Text)
 		}
 	}

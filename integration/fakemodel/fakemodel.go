@@ -56,6 +56,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"input_tokens": 100})
 	case strings.HasSuffix(p, "/v1/messages"):
 		s.anthropic(w, r)
+	case strings.HasSuffix(p, "/responses") && r.Method == http.MethodPost:
+		s.openai(w, r)
+	case strings.HasSuffix(p, "/models") && r.Method == http.MethodGet:
+		writeJSON(w, map[string]any{"object": "list", "data": []any{}, "models": []any{}})
 	default:
 		http.Error(w, `{"error":{"message":"the fake model API does not serve `+p+`"}}`, http.StatusNotFound)
 	}

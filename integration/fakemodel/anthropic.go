@@ -80,10 +80,11 @@ func (s *Server) anthropic(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	sse(w, "message_start", map[string]any{"type": "message_start", "message": msg})
-	start, delta := map[string]any{}, map[string]any{}
+	start := map[string]any{}
 	for k, v := range block {
 		start[k] = v
 	}
+	var delta map[string]any
 	if final {
 		start["text"] = ""
 		delta = map[string]any{"type": "text_delta", "text": command}

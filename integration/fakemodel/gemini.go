@@ -1,5 +1,32 @@
 package fakemodel
 
+// Gemini CLI (gemini -p, 0.61.0) against this server, as probed on loopback (and run by
+// TestAgents):
+//
+//   - Pointed here by GOOGLE_GEMINI_BASE_URL=http://HOST:PORT (no /v1beta: it adds that) and
+//     GEMINI_API_KEY=any. The base URL alone makes it pick the "gateway" auth, which -p then
+//     refuses ("Invalid auth method selected.", exit 41), so $HOME/.gemini/settings.json
+//     must choose the key: {"security": {"auth": {"selectedType": "gemini-api-key"}}}.
+//   - Flags: -p PROMPT --yolo (approve every tool) --skip-trust (else it turns yolo back into
+//     "default" in a folder it does not trust; GEMINI_CLI_TRUST_WORKSPACE=true is what the flag
+//     sets) -m gemini-2.5-flash (a fixed model: without one it first asks a "router" model
+//     for a JSON complexity score, which the server answers with {}, and it prints the
+//     parse error and goes on).
+//   - Its own sandbox is off unless asked for (-s, GEMINI_SANDBOX, tools.sandbox in the
+//     settings); the test sets GEMINI_SANDBOX=false.
+//   - Hosts it tries otherwise: play.googleapis.com (Clearcut usage statistics; off with
+//     "privacy": {"usageStatisticsEnabled": false} in the settings). With that it looked up
+//     no name at all.
+//   - A custom CA: NODE_EXTRA_CA_CERTS (tried over HTTPS with a test CA); SSL_CERT_FILE is
+//     not read. (Claude Code takes either.)
+//
+// What it sends: POST /v1beta/models/MODEL:streamGenerateContent?alt=sse for its turns
+// (generateContent for side requests), the whole conversation in contents each time, the
+// shell tool as run_shell_command{command, description} in functionDeclarations
+// (parametersJsonSchema); a command's result comes back as a functionResponse part,
+// {"output": "<untrusted_context>\nOutput: …\nExit Code: N\n…</untrusted_context>"} (no Exit
+// Code when it succeeded).
+
 import (
 	"encoding/json"
 	"fmt"
@@ -120,11 +147,16 @@ func geminiOutput(raw json.RawMessage) (string, bool) {
 	return string(raw), false
 }
 
-// geminiFailed reads the exit code Gemini CLI's shell tool reports in its output
-// ("Exit Code: N"; none when the command succeeded).
+// geminiFailed reads from the output of Gemini CLI's shell tool whether the command failed:
+// lines "Exit Code: N" (only when N is not 0), "Error: …" or "Signal: …".
 func geminiFailed(out string) bool {
-	i := strings.LastIndex(out, "Exit Code: ")
-	return i >= 0 && !strings.HasPrefix(out[i+len("Exit Code: "):], "0")
+	for _, line := range strings.Split(out, "\n") {
+		if code, ok := strings.CutPrefix(line, "Exit Code: "); ok && code != "0" ||
+			strings.HasPrefix(line, "Error: ") || strings.HasPrefix(line, "Signal: ") {
+			return true
+		}
+	}
+	return false
 }
 
 // geminiRoute splits a Gemini API path, …/models/MODEL:METHOD, into the model and the method.

@@ -1,29 +1,33 @@
 package fakemodel
 
-// Codex (codex exec, 0.171.0) against this server, as probed on loopback:
+// Codex (codex exec, 0.171.0) against this server, as probed on loopback (and run by
+// TestAgents):
 //
-//   - Pointed here by a model provider of its own, given as -c overrides (or the same keys in
+//   - Pointed here by a model provider of its own, as -c overrides (the same keys would do in
 //     $CODEX_HOME/config.toml): model_provider=fake, model_providers.fake.name=fake,
-//     model_providers.fake.base_url="http://HOST:PORT/v1", model_providers.fake.env_key=FAKE_API_KEY
-//     (any variable holding any key), model_providers.fake.wire_api=responses,
-//     model_providers.fake.supports_websockets=false, and a model it does not know (-m fake-model),
-//     so that it sends the plain tool set: a function exec_command{cmd}. The OPENAI_BASE_URL
-//     variable is not read any more; the built-in provider takes -c openai_base_url=URL, but
-//     then tries a WebSocket (GET /v1/responses, Upgrade) five times before falling back to
-//     HTTP, and its default model gets "code mode" (tools in an additional_tools input item,
-//     the shell only reachable from a JavaScript tool exec, run by codex-code-mode-host); the
-//     server answers both tool sets, but the provider above is the one to use.
-//   - Flags: codex exec --skip-git-repo-check --dangerously-bypass-approvals-and-sandbox
-//     (no approvals, and no sandbox of its own: no bubblewrap, no Landlock; the request's
-//     metadata then says sandbox "none"). Prompt as the last argument, stdin from /dev/null.
-//   - Other hosts it tries, harmlessly offline: api.github.com, github.com, chatgpt.com (with
-//     the built-in provider also api.openai.com, if no openai_base_url). -c analytics.enabled=false
-//     and -c check_for_update_on_startup=false are accepted; see the report for what they remove.
-//   - A custom CA: CODEX_CA_CERTIFICATE or SSL_CERT_FILE, a PEM file.
+//     model_providers.fake.base_url="http://HOST:PORT/v1", model_providers.fake.env_key=OPENAI_API_KEY
+//     (the variable holding the key; any value), model_providers.fake.wire_api=responses,
+//     model_providers.fake.supports_websockets=false; and -m fake-model, a model it has no
+//     metadata for (a warning), so that it offers the plain tool set: a function
+//     exec_command{cmd}. It no longer reads OPENAI_BASE_URL. The built-in provider takes
+//     -c openai_base_url=URL instead, but first tries a WebSocket (GET …/responses, Upgrade)
+//     again and again (about 7 s) before falling back to HTTP, and its default model gets "code
+//     mode": the tools come in an additional_tools input item and the shell is reachable only
+//     from JavaScript run by its exec tool (in codex-code-mode-host). The server answers that
+//     too (tried: it works), but the provider above is simpler and quicker.
+//   - Flags: exec --skip-git-repo-check --dangerously-bypass-approvals-and-sandbox: no
+//     approvals and no sandbox of its own (no bubblewrap, no Landlock; the request's metadata
+//     says sandbox "none"). The prompt is the last argument; stdin not a terminal.
+//   - Hosts it tries otherwise (all fail harmlessly offline): api.github.com, github.com and
+//     chatgpt.com (plugins: --disable plugins), ab.chatgpt.com (OTLP metrics:
+//     -c analytics.enabled=false), api.openai.com (the built-in provider without
+//     openai_base_url). With the flags above it looked up no name at all.
+//   - A custom CA: SSL_CERT_FILE or CODEX_CA_CERTIFICATE, a PEM file (both tried over HTTPS
+//     with a test CA; without either the handshake fails and it retries "waiting for network").
 //
-// What it sends: POST …/v1/responses, streamed (SSE), the whole conversation in input each
-// time; tool results come back as function_call_output items (custom_tool_call_output for
-// code mode), their output a string ("…Process exited with code N\n…Output:\n…").
+// What it sends: POST …/responses, streamed (SSE), the whole conversation in input each time;
+// tool results come back as function_call_output items (custom_tool_call_output in code
+// mode), their output a string ("…Process exited with code N\n…Output:\n…").
 
 import (
 	"encoding/json"

@@ -156,7 +156,7 @@ func openaiShellOf(tools []openaiTool) openaiShell {
 						"action": map[string]any{"type": "exec", "command": []string{"bash", "-lc", command}}}
 				}
 			case t.Type == "function" && fn == nil && isShellName(t.Name):
-				fn = functionCall(t, t.Name)
+				fn = functionCall(t)
 			case t.Type == "custom" && t.Name == "exec":
 				code = codeModeCall
 			}
@@ -180,7 +180,7 @@ func isShellName(name string) bool {
 
 // functionCall calls function tool t with the command in the argument its schema has for one:
 // cmd or command, a string, or an argv (type array) run by bash -lc.
-func functionCall(t openaiTool, name string) openaiShell {
+func functionCall(t openaiTool) openaiShell {
 	arg, argv := "command", false
 	if t.Parameters != nil {
 		if _, ok := t.Parameters.Properties["cmd"]; ok {
@@ -194,7 +194,7 @@ func functionCall(t openaiTool, name string) openaiShell {
 			args[arg] = []string{"bash", "-lc", command}
 		}
 		b, _ := json.Marshal(args)
-		return map[string]any{"type": "function_call", "call_id": callID, "name": name, "arguments": string(b)}
+		return map[string]any{"type": "function_call", "call_id": callID, "name": t.Name, "arguments": string(b)}
 	}
 }
 

@@ -80,10 +80,11 @@ func (s *Server) anthropic(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	sse(w, "message_start", map[string]any{"type": "message_start", "message": msg})
-	start, delta := map[string]any{}, map[string]any{}
+	start := map[string]any{}
 	for k, v := range block {
 		start[k] = v
 	}
+	var delta map[string]any
 	if final {
 		start["text"] = ""
 		delta = map[string]any{"type": "text_delta", "text": command}
@@ -100,7 +101,8 @@ func (s *Server) anthropic(w http.ResponseWriter, r *http.Request) {
 	sse(w, "message_stop", map[string]any{"type": "message_stop"})
 }
 
-// toolText is the text of a tool result's content: a string, or text blocks.
+// toolText is the text of a tool result's content: a string, or text blocks (text,
+// input_text, output_text).
 func toolText(raw json.RawMessage) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
@@ -113,7 +115,7 @@ func toolText(raw json.RawMessage) string {
 	_ = json.Unmarshal(raw, &blocks)
 	var parts []string
 	for _, b := range blocks {
-		if b.Type == "text" {
+		if strings.HasSuffix(b.Type, "text") {
 			parts = append(parts, b.Text)
 		}
 	}

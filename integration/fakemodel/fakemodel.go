@@ -51,11 +51,26 @@ func New(script Script, log io.Writer) *Server {
 
 // ServeHTTP routes a request by its path to the API it belongs to.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if model, method, ok := geminiRoute(r.URL.Path); ok && r.Method == http.MethodPost {
+		switch method {
+		case "generateContent", "streamGenerateContent":
+			s.gemini(w, r, model, method == "streamGenerateContent")
+		case "countTokens":
+			writeJSON(w, map[string]any{"totalTokens": 100})
+		default:
+			http.Error(w, `{"error":{"message":"the fake model API does not serve `+method+`"}}`, http.StatusNotFound)
+		}
+		return
+	}
 	switch p := r.URL.Path; {
 	case strings.HasSuffix(p, "/v1/messages/count_tokens"):
 		writeJSON(w, map[string]any{"input_tokens": 100})
 	case strings.HasSuffix(p, "/v1/messages"):
 		s.anthropic(w, r)
+	case strings.HasSuffix(p, "/responses") && r.Method == http.MethodPost:
+		s.openai(w, r)
+	case strings.HasSuffix(p, "/models") && r.Method == http.MethodGet:
+		writeJSON(w, map[string]any{"object": "list", "data": []any{}, "models": []any{}})
 	default:
 		http.Error(w, `{"error":{"message":"the fake model API does not serve `+p+`"}}`, http.StatusNotFound)
 	}

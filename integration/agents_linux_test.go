@@ -164,7 +164,7 @@ func readEvents(t *testing.T, path string) []events.Event {
 type auditException struct {
 	agent  string // "" for every agent
 	op     string // "" for every operation
-	path   string // relative to the home when it does not start with /; a trailing * matches any rest
+	path   string // relative to the home when it does not start with /; a trailing * matches any rest; dns:NAME a name looked up
 	reason string
 }
 
@@ -177,6 +177,8 @@ var auditExceptions = []auditException{
 		reason: "Claude Code reads the project's .env in a session (seen with the fake model API); base denies it as a secret"},
 	{agent: "gemini", op: "read", path: "$WORKSPACE/.env",
 		reason: "Gemini CLI loads the project's .env into its environment; base denies it as a secret"},
+	{agent: "codex", path: "dns:ab.chatgpt.com",
+		reason: "codex asks its feature-flag host at start; the profile leaves it out on purpose (codex works without it)"},
 	{agent: "codex", path: ".codex/packages*",
 		reason: "codex copies its binary to ~/.codex/packages and runs it; the profile protects that directory, since what the agent wrote there would run outside the sandbox the next time"},
 }
@@ -202,6 +204,12 @@ func excepted(e events.Event, agent string, r *runner) bool {
 			continue
 		}
 		p := x.path
+		if name, ok := strings.CutPrefix(p, "dns:"); ok {
+			if e.Kind == events.KindDNS && e.Name == name {
+				return true
+			}
+			continue
+		}
 		switch {
 		case strings.HasPrefix(p, "$TMPDIR/"):
 			p = filepath.Join(r.tmp, strings.TrimPrefix(p, "$TMPDIR/"))

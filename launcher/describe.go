@@ -20,6 +20,9 @@ func (p *Plan) Describe(w io.Writer) error {
 	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "  %s\t%s\n", k, fmt.Sprintf(format, args...)) }
 	fmt.Fprintf(tw, "agentrun plan\n")
 	row("command", "%s (%s)", strings.Join(quoteArgs(p.Command), " "), p.Path)
+	if p.unrunnable != nil {
+		row("", "not run: %v", p.unrunnable)
+	}
 	row("profile", "%s (%s): %s", pol.Name, p.Source, strings.Join(pol.Chain, " → "))
 	row("mode", "%s", pol.Mode)
 	row("workspace", "%s", p.Workspace)

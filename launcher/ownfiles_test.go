@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,5 +88,44 @@ func TestRuntimeDirsDenied(t *testing.T) {
 	AddLaunchRules(pol, profiles.Env{Home: home, StateHome: filepath.Join(home, ".local/state"), ConfigHome: filepath.Join(home, ".config")}, stateBackend{platform.Unsupported(), state})
 	if d := pol.CheckFile(filepath.Join(state, "run/x"), profiles.AccessRead); d.Allow || !strings.Contains(d.Rule, "agentrun's own files") {
 		t.Errorf("%s: %+v, want denied by agentrun's own files", state, d)
+	}
+}
+
+// TestUnrunnableCommandRefused: a profile that does not let the agent run the command (a
+// fragment used alone) is refused before launch with the fix, not left to the sandbox's "no
+// such file or directory"; its twin under base runs, and audit mode lets it through.
+func TestUnrunnableCommandRefused(t *testing.T) {
+	home := t.TempDir()
+	ws := filepath.Join(home, "project")
+	if err := os.Mkdir(ws, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	cat, err := LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Prepare(cat, Request{Command: []string{"sh"}, Profile: "node", Workspace: ws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = plan.Runnable()
+	if !errors.Is(err, ErrCannotExecute) || !strings.Contains(err.Error(), "the profile node does not let the agent run it") || !strings.Contains(err.Error(), "extends base") {
+		t.Errorf("sh under the node fragment alone: want a refusal naming the profile and the fix, got %v", err)
+	}
+	if ExitCode(err) != ExitCannotExecute {
+		t.Errorf("exit code %d, want %d", ExitCode(err), ExitCannotExecute)
+	}
+	for _, req := range []Request{
+		{Command: []string{"sh"}, Profile: "base", Workspace: ws},
+		{Command: []string{"sh"}, Profile: "node", Workspace: ws, Mode: profiles.ModeAudit},
+	} {
+		plan, err := Prepare(cat, req)
+		if err == nil {
+			err = plan.Runnable()
+		}
+		if err != nil {
+			t.Errorf("sh under %s in mode %q: %v", req.Profile, req.Mode, err)
+		}
 	}
 }

@@ -42,9 +42,12 @@ type Plan struct {
 	// visible (HomeWarnings).
 	Warnings []string
 
-	env     profiles.Env     // what the policy was expanded for
-	layer   profiles.Layer   // where the profile came from: built in, the user's, a file
-	backend platform.Backend // the sandbox that runs it
+	// unrunnable says why the policy does not let the agent run the command (checkRunnable):
+	// the run is refused (Runnable), the dry run says so.
+	unrunnable error
+	env        profiles.Env     // what the policy was expanded for
+	layer      profiles.Layer   // where the profile came from: built in, the user's, a file
+	backend    platform.Backend // the sandbox that runs it
 }
 
 // LoadCatalog loads the built-in profiles and the invoking user's own, from
@@ -123,6 +126,7 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 		pol.Network = profiles.NetworkPolicy{}
 	}
 	AddLaunchRules(pol, env, plan.backend)
+	plan.unrunnable = checkRunnable(pol, entry, path)
 	for _, r := range pol.Filesystem.Deny {
 		if r.OwnFiles() && profiles.Within(env.Workspace, r.Path) {
 			return nil, fmt.Errorf("the workspace %s is inside agentrun's own files (%s), which no agent may see; edit profiles there without agentrun, or pass --workspace", env.Workspace, r.Path)
@@ -176,6 +180,25 @@ func startupFilesIn(pol *profiles.Policy, home, ws string) string {
 	}
 	return ""
 }
+
+// checkRunnable refuses, in enforce mode, a command the policy does not let the agent run: the
+// sandbox would only answer "no such file or directory" for it (its directory unseen, or no
+// exec.allow rule), as a fragment such as node, used alone, does for sh. The program counts as
+// allowed when a rule covers the path found on PATH or the file it links to. Audit mode runs
+// it and records the would-deny.
+func checkRunnable(pol *profiles.Policy, entry *profiles.Entry, path string) error {
+	if pol.Mode == profiles.ModeAudit || pol.CheckFile(path, profiles.AccessExec).Allow {
+		return nil
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil && pol.CheckFile(real, profiles.AccessExec).Allow {
+		return nil
+	}
+	return fmt.Errorf("%s: the profile %s does not let the agent run it (no exec.allow rule covers it); choose a profile that extends base, which runs the system's programs (agentrun profiles list), or add it to exec.allow in a profile of yours: %w", path, entry.Name(), ErrCannotExecute)
+}
+
+// Runnable is nil when the policy lets the agent run the command, else why not, an error
+// wrapping ErrCannotExecute: the launch stops before building the sandbox.
+func (p *Plan) Runnable() error { return p.unrunnable }
 
 // lookCommand finds the agent's executable as the shell would.
 func lookCommand(name string) (string, error) {

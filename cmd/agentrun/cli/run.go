@@ -73,6 +73,9 @@ func runAction(c *cli.Context, b platform.Backend, command []string) error {
 	if c.Bool("dry-run") {
 		return plan.Describe(c.App.Writer)
 	}
+	if err := plan.Runnable(); err != nil {
+		return err
+	}
 	for _, n := range plan.Notes {
 		fmt.Fprintf(c.App.ErrWriter, "agentrun: %s\n", n)
 	}

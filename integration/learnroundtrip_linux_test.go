@@ -2,8 +2,8 @@ package integration
 
 import (
 	"os/exec"
-	"regexp"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"

@@ -23,10 +23,11 @@ import (
 var ErrNetworkNone = errors.New(`the profile says "network: none"`)
 
 // sectionOrder is the order Apply edits sections in.
-var sectionOrder = []string{SectionRead, SectionWrite, SectionExec, SectionNetworkAllow, SectionNetworkUDP}
+var sectionOrder = []string{SectionRead, SectionWrite, SectionDeny, SectionProtect, SectionExec, SectionNetworkAllow, SectionNetworkUDP}
 
-// Apply adds each rule's Entry to its section of the profile document src and returns the
-// new document. An entry already there (in any spelling of the same path, or a host with the
+// Apply adds each rule's Entry to its section of the profile document src, and the entries
+// of its Keeps to theirs (filesystem.deny, filesystem.protect), and returns the new
+// document. An entry already there (in any spelling of the same path, or a host with the
 // port already listed) is skipped; a new port for a host already listed joins its entry, as
 // profiles require one entry per host; a path moving from filesystem.read to
 // filesystem.write leaves read.
@@ -99,21 +100,23 @@ func Apply(src []byte, rules []Rule) ([]byte, error) {
 	return []byte(out), nil
 }
 
-// planOf groups the entries by section, each once, in the order given. A path proposed for
-// write is not also added to read.
+// planOf groups the entries of the rules and of what they keep by section, each once, in
+// the order given. A path proposed for write is not also added to read.
 func planOf(rules []Rule) (map[string][]string, error) {
 	plan := map[string][]string{}
 	seen := map[string]bool{}
 	for _, r := range rules {
-		if !slices.Contains(sectionOrder, r.Section) {
-			return nil, fmt.Errorf("rule %q: unknown section %q; want one of %s", r.Entry, r.Section, strings.Join(sectionOrder, ", "))
+		for _, r := range append([]Rule{r}, r.Keeps...) {
+			if !slices.Contains(sectionOrder, r.Section) {
+				return nil, fmt.Errorf("rule %q: unknown section %q; want one of %s", r.Entry, r.Section, strings.Join(sectionOrder, ", "))
+			}
+			k := r.Section + " " + r.Entry
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			plan[r.Section] = append(plan[r.Section], r.Entry)
 		}
-		k := r.Section + " " + r.Entry
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		plan[r.Section] = append(plan[r.Section], r.Entry)
 	}
 	written := map[string]bool{}
 	for _, e := range plan[SectionWrite] {
@@ -245,7 +248,10 @@ func (a *applier) add(secName string, lists []string, plan map[string][]string) 
 		return nil
 	case v.Kind == yaml.MappingNode:
 		last := len(v.Content) - 1 // the last value written in the text
-		for _, s := range lists {
+		// The lists there first: a new list goes at the end of the section, where the items
+		// of the section's last list go too, and must come after them.
+		there := func(s string) bool { return keyIndex(v, listName(s)) >= 0 }
+		for _, s := range slices.Concat(slices.DeleteFunc(slices.Clone(lists), func(s string) bool { return !there(s) }), slices.DeleteFunc(slices.Clone(lists), there)) {
 			if err := a.addToList(s, k, v, last, listName(s), plan[s]); err != nil {
 				return err
 			}

@@ -55,10 +55,15 @@
 //     (see refuse.go): a system directory (/usr, /etc, /opt, /var but /var/tmp, …), a
 //     directory programs run from (in or above exec.allow, outside the workspace), git's
 //     control files and configuration, what a protect or deny rule of the policy or of
-//     Options.Guards covers or holds (shell start-up files, autostart, systemd and cron,
-//     agents' settings, agentrun's own files); nor read access to what a deny rule of
-//     Options.Guards covers or holds (other profiles' secrets). A generalised rule that
-//     would be refused refuses its targets. Each refusal says why. Rule.OutsideWorkspace
+//     Options.Guards covers (shell start-up files, autostart, systemd and cron, agents'
+//     settings, agentrun's own files); nor read access to what a deny rule of the policy or
+//     of Options.Guards covers (other profiles' secrets). A generalised rule that would be
+//     refused refuses its targets. Each refusal says why. Where a deny rule of
+//     Options.Guards (and, for a write, a protect rule) lies inside what a rule allows
+//     rather than covering it (aider's ~/.claude/.credentials.json in a rule for ~/.claude),
+//     the rule is proposed and carries the guard in Rule.Keeps, spelled as its profile
+//     writes it, unless the policy has it already: accepting the rule adds the guard to
+//     the profile, so the secret or start-up file stays guarded. Rule.OutsideWorkspace
 //     marks the write rules that reach beyond the workspace, for the caller to confirm.
 //
 // Refusal targets and reasons, entries and examples hold the agent's strings raw: show them
@@ -103,6 +108,14 @@ type Rule struct {
 	Count   int64        // events it covers
 	Example events.Event // an event of its most frequent observation
 	Covers  []string     // targets it covers, sorted, at most MaxCovers
+	// Keeps are the rules that come with it: the deny rules (secrets) and, for a write, the
+	// protect rules (files that start programs outside the sandbox) of Options.Guards that
+	// lie inside what it allows and that the policy does not have; accepting the rule adds
+	// them to the profile too. Sorted by Section then Entry.
+	Keeps []Rule
+	// Why is, for a kept rule, what it guards and where it comes from: "a secret,
+	// builtin/aider.yaml:41:7".
+	Why string
 }
 
 // MaxCovers is how many covered targets a Rule lists.
@@ -119,8 +132,9 @@ type Refusal struct {
 type Options struct {
 	Home, Workspace, TmpDir string
 	// Guards are deny and protect rules beyond the policy's own, normally those of every
-	// built-in profile: a read a deny rule covers or holds, and a write a deny or protect
-	// rule covers or holds, are refused even when this profile does not have the rule.
+	// built-in profile: a read a deny rule covers, and a write a deny or protect rule
+	// covers, are refused even when this profile does not have the rule; a rule that holds
+	// one keeps it (Rule.Keeps).
 	Guards *profiles.FilesystemPolicy
 }
 
@@ -131,6 +145,9 @@ const (
 	SectionExec         = "exec.allow"
 	SectionNetworkAllow = "network.allow"
 	SectionNetworkUDP   = "network.udp"
+	// Only in Rule.Keeps.
+	SectionDeny    = "filesystem.deny"
+	SectionProtect = "filesystem.protect"
 )
 
 // Propose turns observations into rules for the profile whose resolved policy is pol, and
@@ -185,11 +202,18 @@ func Propose(pol *profiles.Policy, obs []Observation, opts Options) ([]Rule, []R
 			}
 			continue
 		}
+		keeps, err := l.keepsOf(c.section, literalBase(c.pattern))
+		if err != nil {
+			for _, t := range c.targets() {
+				l.refuse(t, c.countOf[t], err.Error())
+			}
+			continue
+		}
 		covers := c.targets()
 		if len(covers) > MaxCovers {
 			covers = covers[:MaxCovers]
 		}
-		rules = append(rules, Rule{Section: c.section, Entry: entry, Count: c.count, Example: c.example, Covers: covers})
+		rules = append(rules, Rule{Section: c.section, Entry: entry, Count: c.count, Example: c.example, Covers: covers, Keeps: keeps})
 	}
 	slices.SortFunc(rules, func(a, b Rule) int {
 		return cmp.Or(cmp.Compare(a.Section, b.Section), cmp.Compare(a.Entry, b.Entry))

@@ -364,7 +364,10 @@ func TestProposeCovers(t *testing.T) {
 
 func TestProposeDeterministic(t *testing.T) {
 	pol := policyOf(t, extendsBase)
+	opts := opts
+	opts.Guards = builtinGuards(t)
 	obs := []learn.Observation{
+		file("mkdir", "/home/user/.claude", 1), file("write", "/home/user/.claude/a", 1), file("read", "/home/user/.codex/x", 1),
 		file("read", "/data/ref/a", 1), file("read", "/data/ref/b", 1), file("read", "/data/ref/c", 1),
 		file("create", "/data/cache/x", 1), file("read", "/data/cache/y", 1),
 		program("/data/bin/tool", 1), program("/home/user/.nvm/versions/node/v20.11.0/bin/node", 1),
@@ -385,6 +388,18 @@ func TestProposeDeterministic(t *testing.T) {
 		return strings.Compare(a.Section+"\x00"+a.Entry, b.Section+"\x00"+b.Entry)
 	}) {
 		t.Errorf("rules not sorted by section and entry: %v", ruleLines(wantRules))
+	}
+	kept := 0
+	for _, r := range wantRules {
+		kept += len(r.Keeps)
+		if !slices.IsSortedFunc(r.Keeps, func(a, b learn.Rule) int {
+			return strings.Compare(a.Section+"\x00"+a.Entry, b.Section+"\x00"+b.Entry)
+		}) {
+			t.Errorf("%s keeps rules not sorted by section and entry: %v", r.Entry, keepLines([]learn.Rule{r}))
+		}
+	}
+	if kept == 0 {
+		t.Errorf("no rule keeps a guard: %v", ruleLines(wantRules))
 	}
 }
 
@@ -522,6 +537,48 @@ exec:
 		rules: []learn.Rule{rule("filesystem.read", "/b")},
 		want:  "{name: mine, filesystem: {read: [/b]}}\n",
 	}, {
+		name: "kept rules go to deny and protect, new lists after write",
+		src:  userProfile,
+		rules: []learn.Rule{{Section: learn.SectionWrite, Entry: "~/.claude", Keeps: []learn.Rule{
+			rule("filesystem.deny", "~/.claude/.credentials.json"),
+			rule("filesystem.protect", "~/.claude/settings.json"),
+		}}, {Section: learn.SectionRead, Entry: "~/.claude-x", Keeps: []learn.Rule{
+			rule("filesystem.deny", "~/.claude/.credentials.json"), // the same again: once
+		}}},
+		want: `# My profile for the agent.
+name: mine
+extends: [base]   # the built-in base
+
+# Files.
+filesystem:
+  read:
+    - /srv/data   # data
+    - ~/.claude-x
+  # Writes below.
+  write:
+  - $WORKSPACE/out
+  - ~/.claude
+  deny:
+    - ~/.claude/.credentials.json
+  protect:
+    - ~/.claude/settings.json
+
+network:
+  allow: [a.example.com, "b.example.com:80,443"]
+env:
+  pass: [FOO]   # for the tool
+# The end.
+`,
+	}, {
+		name: "kept rules join existing deny and protect lists, an entry there is skipped",
+		src:  "name: mine\nfilesystem:\n  deny:\n    - ~/.aws   # keys\n  # Protected.\n  protect: [\"$HOME/.claude/settings.json\"]\n",
+		rules: []learn.Rule{{Section: learn.SectionWrite, Entry: "~/.claude", Keeps: []learn.Rule{
+			rule("filesystem.deny", "~/.claude/.credentials.json"),
+			rule("filesystem.protect", "~/.claude/hooks"),
+			rule("filesystem.protect", "~/.claude/settings.json"),
+		}}},
+		want: "name: mine\nfilesystem:\n  deny:\n    - ~/.aws   # keys\n    - ~/.claude/.credentials.json\n  # Protected.\n  protect: [\"$HOME/.claude/settings.json\", ~/.claude/hooks]\n  write:\n    - ~/.claude\n",
+	}, {
 		name:  "no newline at the end",
 		src:   "name: mine\nfilesystem:\n  read:\n  - /usr",
 		rules: []learn.Rule{rule("filesystem.read", "/srv")},
@@ -620,7 +677,7 @@ func TestApplyRejects(t *testing.T) {
 		rules     []learn.Rule
 		want      string
 	}{
-		{"unknown section", "name: mine\n", []learn.Rule{rule("filesystem.deny", "/x")}, "unknown section"},
+		{"unknown section", "name: mine\n", []learn.Rule{rule("filesystem.review", "/x")}, "unknown section"},
 		{"not a mapping", "name: mine\nfilesystem: [/x]\n", []learn.Rule{rule("filesystem.read", "/x")}, "line 2: filesystem is not a mapping"},
 		{"not a list", "name: mine\nfilesystem:\n  read: /x\n", []learn.Rule{rule("filesystem.read", "/y")}, "line 3: filesystem.read is not a list"},
 		{"would not load", "name: mine\nfilesystem:\n  deny: [/data]\n", []learn.Rule{rule("filesystem.read", "/data/x")}, "would not load"},

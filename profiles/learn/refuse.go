@@ -1,6 +1,8 @@
 package learn
 
 import (
+	"cmp"
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -63,8 +65,8 @@ func (l *learner) refusal(section, p string) string {
 }
 
 // refuseGeneralised drops each file candidate whose generalised pattern would be refused
-// though its targets are not (a directory holding another profile's secret, a parent of a
-// directory programs run from), and refuses its targets.
+// though its targets are not (a parent of a directory programs run from, a directory that
+// another profile's deny or protect rule covers), and refuses its targets.
 func (l *learner) refuseGeneralised(cands []*cand) []*cand {
 	return slices.DeleteFunc(cands, func(c *cand) bool {
 		why := l.refusal(c.section, literalBase(c.pattern))
@@ -94,41 +96,112 @@ func (l *learner) mine(p string) bool {
 	return false
 }
 
-// guarded checks p against the policy's deny and (for writes) protect rules that cover it,
-// and against Options.Guards: the deny rules (secrets) and protect rules (files that start
-// programs outside the sandbox) of the other built-in profiles, which this profile may not
-// have, wherever they cover p or lie inside it.
+// What the rules of each kind guard, as refusals and kept rules say it.
+const (
+	guardsSecret = "a secret"
+	guardsStarts = "it starts programs outside the sandbox (shell start-up, autostart, services, git or agent settings)"
+	guardsOwn    = "agentrun's own files (its event store, profiles or runtime state)"
+)
+
+// guarded checks p against the deny and (for writes) protect rules that cover it: the
+// policy's, and those of Options.Guards, the deny rules (secrets) and protect rules (files
+// that start programs outside the sandbox) of the other built-in profiles, which this profile
+// may not have. A rule of Options.Guards that lies inside p does not refuse it: the rule for
+// p keeps it (keepsOf).
 func (l *learner) guarded(p string, write bool) string {
-	const starts = "it starts programs outside the sandbox (shell start-up, autostart, services, git or agent settings)"
 	type set struct {
 		rules   []profiles.PathRule
 		section string
 		why     string
-		inside  bool // a rule inside p counts too
 	}
-	sets := []set{{l.pol.Filesystem.Deny, "filesystem.deny", "a secret", false}}
+	sets := []set{{l.pol.Filesystem.Deny, SectionDeny, guardsSecret}}
 	if write {
-		sets = append(sets, set{l.pol.Filesystem.Protect, "filesystem.protect", starts, false})
+		sets = append(sets, set{l.pol.Filesystem.Protect, SectionProtect, guardsStarts})
 	}
 	if g := l.opts.Guards; g != nil {
-		sets = append(sets, set{g.Deny, "filesystem.deny", "a secret", true})
+		sets = append(sets, set{g.Deny, SectionDeny, guardsSecret})
 		if write {
-			sets = append(sets, set{g.Protect, "filesystem.protect", starts, true})
+			sets = append(sets, set{g.Protect, SectionProtect, guardsStarts})
 		}
 	}
 	for _, s := range sets {
 		for _, r := range s.rules {
-			if !profiles.PatternCovers(r.Path, p) && !(s.inside && withinDir(literalBase(r.Path), p)) {
+			if !profiles.PatternCovers(r.Path, p) {
 				continue
 			}
 			why := s.why
 			if r.OwnFiles() {
-				why = "agentrun's own files (its event store, profiles or runtime state)"
+				why = guardsOwn
 			}
 			return why + ", " + s.section + " " + r.Pattern + originOf(r) + ": learning never proposes " + accessWord(write) + " access to it"
 		}
 	}
 	return ""
+}
+
+// keepsOf lists the rules that come with a rule of section whose pattern's literal base is
+// base: the deny rules of Options.Guards and, for a write, their protect rules, that lie
+// inside base and that the policy does not have already (one of its rules covers them). A
+// guard another kept deny rule covers holds through it and is left out, so the profile gets
+// no rule that deny shadows. A guard that covers base refuses the rule instead (guarded). It
+// fails when a guard's pattern is no valid entry of its section.
+func (l *learner) keepsOf(section, base string) ([]Rule, error) {
+	g := l.opts.Guards
+	if g == nil || section != SectionRead && section != SectionWrite {
+		return nil, nil
+	}
+	type guard struct {
+		r       profiles.PathRule
+		section string
+	}
+	var found []guard
+	add := func(rules []profiles.PathRule, sec string, holds ...[]profiles.PathRule) {
+		for _, r := range rules {
+			if !withinDir(literalBase(r.Path), base) || slices.ContainsFunc(slices.Concat(holds...), func(h profiles.PathRule) bool { return covers(h.Path, r.Path) }) {
+				continue
+			}
+			found = append(found, guard{r, sec})
+		}
+	}
+	fs := &l.pol.Filesystem
+	add(g.Deny, SectionDeny, fs.Deny)
+	if section == SectionWrite {
+		add(g.Protect, SectionProtect, fs.Deny, fs.Protect)
+	}
+	var out []Rule
+	for _, k := range found {
+		if slices.ContainsFunc(found, func(d guard) bool {
+			return d.section == SectionDeny && covers(d.r.Path, k.r.Path) && (d.r.Path != k.r.Path || k.section == SectionProtect)
+		}) {
+			continue
+		}
+		entry := k.r.Pattern
+		if entry == "" {
+			entry = l.opts.spell(k.r.Path)
+		}
+		why := guardsSecret
+		switch {
+		case k.r.OwnFiles():
+			why = guardsOwn
+		case k.section == SectionProtect:
+			why = "it starts programs outside the sandbox"
+		}
+		if o := k.r.Origin.String(); o != "" {
+			why += ", " + o
+		}
+		if err := checkEntry(k.section, entry); err != nil {
+			return nil, fmt.Errorf("%s %s%s lies inside %s and would have to come with it, but it is not a valid entry there: %v", k.section, entry, originOf(k.r), l.opts.spell(base), err)
+		}
+		out = append(out, Rule{Section: k.section, Entry: entry, Why: why})
+	}
+	slices.SortFunc(out, func(a, b Rule) int { return cmp.Or(cmp.Compare(a.Section, b.Section), cmp.Compare(a.Entry, b.Entry)) })
+	return slices.CompactFunc(out, func(a, b Rule) bool { return a.Section == b.Section && a.Entry == b.Entry }), nil
+}
+
+// covers reports whether the rule pattern covers p, a path or a pattern: p is the pattern
+// itself or lies beneath what the pattern names.
+func covers(pattern, p string) bool {
+	return pattern == p || profiles.PatternCovers(pattern, p) || profiles.PatternCovers(pattern, literalBase(p))
 }
 
 // gitControl refuses a path in a .git directory or a git configuration file: hooks and

@@ -1,6 +1,8 @@
 package learn_test
 
 import (
+	"cmp"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -135,9 +137,9 @@ func TestProposeRefusesPersistence(t *testing.T) {
 			file("create", "/home/user/.codex/hooks.json", 1),
 			file("mkdir", "/home/user/.claude", 1),
 		},
-		want: []string{},
+		// The directory holding them is proposed with them protected (TestProposeKeeps).
+		want: []string{"filesystem.write ~/.claude 1"},
 		refused: []string{
-			"/home/user/.claude: a secret, filesystem.deny ~/.claude/.credentials.json",
 			"/home/user/.claude/settings.json: filesystem.protect ~/.claude/settings.json (builtin/claude.yaml",
 			"/home/user/.codex/hooks.json: filesystem.protect ~/.codex/hooks.json (builtin/codex.yaml",
 		},
@@ -192,11 +194,11 @@ func TestProposeRefusesPersistence(t *testing.T) {
 			file("read", "/home/user/.codex/auth.json", 1),
 			file("read", "/home/user/.docker", 1),
 		},
-		want: []string{},
+		// ~/.docker holds one: it is read with the secret denied (TestProposeKeeps).
+		want: []string{"filesystem.read ~/.docker 1"},
 		refused: []string{
 			"/home/user/.aws/credentials: a secret, filesystem.deny ~/.aws (builtin/base.yaml",
 			"/home/user/.codex/auth.json: a secret, filesystem.deny ~/.codex/auth.json (builtin/",
-			"/home/user/.docker: a secret, filesystem.deny ~/.docker/config.json (builtin/base.yaml",
 		},
 	}, {
 		name:    "controls: the workspace, caches, /var/tmp and data directories are still proposed",
@@ -269,6 +271,136 @@ func TestProposeRefusesPersistence(t *testing.T) {
 	}
 }
 
+// keepLines writes what each rule keeps as "section entry keeps section entry (why)".
+func keepLines(rules []learn.Rule) []string {
+	out := []string{}
+	for _, r := range rules {
+		for _, k := range r.Keeps {
+			out = append(out, fmt.Sprintf("%s %s keeps %s %s (%s)", r.Section, r.Entry, k.Section, k.Entry, k.Why))
+		}
+	}
+	return out
+}
+
+// TestProposeKeeps: a rule for a directory that holds another profile's secret or start-up
+// file is proposed with that deny (and, for a write, protect) rule, so the profile names it
+// too; a target such a rule covers is still refused.
+func TestProposeKeeps(t *testing.T) {
+	guards := builtinGuards(t)
+	const claudeDeny = "filesystem.deny ~/.claude/.credentials.json (a secret, builtin/aider.yaml:"
+	claudeProtects := []string{"agents", "commands", "hooks", "plugins/cache", "plugins/data", "plugins/installed_plugins.json",
+		"plugins/known_marketplaces.json", "plugins/marketplaces", "plugins/repos", "settings.json", "settings.local.json", "skills"}
+	writeKeeps := func(entry string) []string {
+		out := []string{"filesystem.write " + entry + " keeps " + claudeDeny}
+		for _, p := range claudeProtects {
+			out = append(out, "filesystem.write "+entry+" keeps filesystem.protect ~/.claude/"+p+" (it starts programs outside the sandbox, builtin/claude.yaml:")
+		}
+		return out
+	}
+	tool := &profiles.FilesystemPolicy{
+		Deny: []profiles.PathRule{
+			{Path: "/home/user/.tool/secrets", Pattern: "~/.tool/secrets"},
+			{Path: "/home/user/.tool/*.pem", Pattern: "~/.tool/*.pem"},
+			{Path: "/home/user/.other/key", Pattern: "other/key"}, // not a valid entry
+		},
+		Protect: []profiles.PathRule{
+			{Path: "/home/user/.tool/secrets/hook", Pattern: "~/.tool/secrets/hook"}, // the deny above holds it
+			{Path: "/home/user/.tool/hooks", Pattern: "~/.tool/hooks"},
+		},
+	}
+	for _, tc := range []struct {
+		name    string
+		profile string // extendsBase when empty
+		guards  *profiles.FilesystemPolicy
+		obs     []learn.Observation
+		want    []string
+		keeps   []string // "rule keeps section entry (why…", each a prefix of the line
+		refused []string
+	}{{
+		name: "Claude Code's state directory, made and written, with aider's deny and claude's protect rules inside",
+		obs: []learn.Observation{
+			file("mkdir", "/home/user/.claude", 1),
+			file("create", "/home/user/.claude/projects/-w/abc.jsonl", 1),
+			file("write", "/home/user/.claude/history.jsonl", 2),
+		},
+		want:  []string{"filesystem.write ~/.claude 4"},
+		keeps: writeKeeps("~/.claude"),
+	}, {
+		name:  "three files of the directory make it, with the same rules",
+		obs:   []learn.Observation{file("write", "/home/user/.claude/a", 1), file("write", "/home/user/.claude/b", 1), file("write", "/home/user/.claude/c", 1)},
+		want:  []string{"filesystem.write ~/.claude 3"},
+		keeps: writeKeeps("~/.claude"),
+	}, {
+		name:  "a read rule keeps only the deny rules",
+		obs:   []learn.Observation{file("read", "/home/user/.claude/a", 1), file("read", "/home/user/.claude/b", 1), file("read", "/home/user/.claude/c", 1)},
+		want:  []string{"filesystem.read ~/.claude 3"},
+		keeps: []string{"filesystem.read ~/.claude keeps " + claudeDeny},
+	}, {
+		name: "a target the guard covers is still refused, beside the rule that keeps it",
+		obs: []learn.Observation{
+			file("mkdir", "/home/user/.claude", 1),
+			file("read", "/home/user/.claude/.credentials.json", 1),
+			file("write", "/home/user/.claude/settings.json", 1),
+		},
+		want:  []string{"filesystem.write ~/.claude 1"},
+		keeps: writeKeeps("~/.claude"),
+		refused: []string{
+			"/home/user/.claude/.credentials.json: a secret, filesystem.deny ~/.claude/.credentials.json (builtin/aider.yaml",
+			"/home/user/.claude/settings.json: filesystem.protect ~/.claude/settings.json (builtin/claude.yaml",
+		},
+	}, {
+		name:    "a guard the policy has already is not kept",
+		profile: extendsBase + "filesystem:\n  deny: [~/.claude/.credentials.json]\n  protect: [~/.claude/plugins, ~/.claude/settings.json]\n",
+		obs:     []learn.Observation{file("mkdir", "/home/user/.claude", 1)},
+		want:    []string{"filesystem.write ~/.claude 1"},
+		keeps: []string{
+			"filesystem.write ~/.claude keeps filesystem.protect ~/.claude/agents (",
+			"filesystem.write ~/.claude keeps filesystem.protect ~/.claude/commands (",
+			"filesystem.write ~/.claude keeps filesystem.protect ~/.claude/hooks (",
+			"filesystem.write ~/.claude keeps filesystem.protect ~/.claude/settings.local.json (",
+			"filesystem.write ~/.claude keeps filesystem.protect ~/.claude/skills (",
+		},
+	}, {
+		name:   "a protect rule inside a kept deny is not kept; a glob's literal base counts",
+		guards: tool,
+		obs:    []learn.Observation{file("mkdir", "/home/user/.tool", 1)},
+		want:   []string{"filesystem.write ~/.tool 1"},
+		keeps: []string{
+			"filesystem.write ~/.tool keeps filesystem.deny ~/.tool/*.pem (a secret)",
+			"filesystem.write ~/.tool keeps filesystem.deny ~/.tool/secrets (a secret)",
+			"filesystem.write ~/.tool keeps filesystem.protect ~/.tool/hooks (it starts programs outside the sandbox)",
+		},
+	}, {
+		name:    "a guard that is no valid entry refuses the rule",
+		guards:  tool,
+		obs:     []learn.Observation{file("read", "/home/user/.other", 1)},
+		want:    []string{},
+		refused: []string{"/home/user/.other: filesystem.deny other/key lies inside ~/.other"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			profile := cmp.Or(tc.profile, extendsBase)
+			o := opts
+			o.Guards = guards
+			if tc.guards != nil {
+				o.Guards = tc.guards
+			}
+			rules, refused := learn.Propose(policyOf(t, profile), tc.obs, o)
+			if got := ruleLines(rules); !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("rules:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+			got := keepLines(rules)
+			ok := len(got) == len(tc.keeps)
+			for i := 0; ok && i < len(got); i++ {
+				ok = strings.HasPrefix(got[i], tc.keeps[i])
+			}
+			if !ok {
+				t.Errorf("keeps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.keeps, "\n"))
+			}
+			checkRefusals(t, refused, tc.refused)
+		})
+	}
+}
+
 func TestOutsideWorkspace(t *testing.T) {
 	for entry, want := range map[string]bool{"$WORKSPACE/build": false, "$WORKSPACE": false, "~/.cache/foo": true, "$TMPDIR/x": true, "/data/x": true, "$WORKSPACEX": true} {
 		if got := (learn.Rule{Section: learn.SectionWrite, Entry: entry}).OutsideWorkspace(); got != want {
@@ -312,5 +444,53 @@ func TestApplyQuotesEntries(t *testing.T) {
 		if want := []string{"~/.cache/tool", entry}; !reflect.DeepEqual(doc.Filesystem.Write, want) || len(doc.Filesystem.Read) != 0 {
 			t.Errorf("entry %q: write = %q, read = %q; want write %q\n%s", entry, doc.Filesystem.Write, doc.Filesystem.Read, want, out)
 		}
+	}
+}
+
+// TestLearnedKeepsRoundTrip: the profile learned from a run that wrote Claude Code's state
+// directory lets the next run write it, and still denies the secret and protects the
+// settings inside it, without warnings; learning again proposes nothing.
+func TestLearnedKeepsRoundTrip(t *testing.T) {
+	const mine = "# Mine.\nname: mine\nextends: [base]\nfilesystem:\n  deny:\n    - ~/.netrc-old   # an old one\n"
+	obs := []learn.Observation{
+		file("mkdir", "/home/user/.claude", 1),
+		file("create", "/home/user/.claude/projects/-w/abc.jsonl", 1),
+		file("read", "/home/user/.claude/.credentials.json", 1),
+	}
+	o := opts
+	o.Guards = builtinGuards(t)
+	rules, refused := learn.Propose(policyOf(t, mine), obs, o)
+	if len(rules) != 1 || len(rules[0].Keeps) == 0 || len(refused) != 1 {
+		t.Fatalf("rules %v keeping %v, refused %+v; want ~/.claude keeping its guards, and the credentials refused", ruleLines(rules), keepLines(rules), refused)
+	}
+	out, err := learn.Apply([]byte(mine), rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "    - ~/.netrc-old   # an old one\n    - ~/.claude/.credentials.json\n") {
+		t.Errorf("the deny entry is not added after the existing one, comment kept:\n%s", out)
+	}
+	after := policyOf(t, string(out))
+	if len(after.Warnings) > 0 {
+		t.Errorf("the learned profile has warnings: %v\n%s", after.Warnings, out)
+	}
+	for _, c := range []struct {
+		path  string
+		a     profiles.Access
+		allow bool
+	}{
+		{"/home/user/.claude/projects/-x/new.jsonl", profiles.AccessWrite, true},
+		{"/home/user/.claude/history.jsonl", profiles.AccessWrite, true},
+		{"/home/user/.claude/.credentials.json", profiles.AccessRead, false},
+		{"/home/user/.claude/settings.json", profiles.AccessWrite, false},
+		{"/home/user/.claude/settings.json", profiles.AccessRead, true},
+		{"/home/user/.claude/plugins/cache/x/hooks.json", profiles.AccessWrite, false},
+	} {
+		if d := after.CheckFile(c.path, c.a); d.Allow != c.allow {
+			t.Errorf("%s %s after learning: allow = %v (%s), want %v", c.a, c.path, d.Allow, d.Rule, c.allow)
+		}
+	}
+	if again, _ := learn.Propose(after, obs, o); len(again) != 0 {
+		t.Errorf("learning again from the same run proposes more:\n%s", strings.Join(ruleLines(again), "\n"))
 	}
 }

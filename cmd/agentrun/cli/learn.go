@@ -37,7 +37,9 @@ it. Secrets and cloud metadata are never proposed: a deny always wins. Nor is wr
 to system directories (/usr, /etc, /opt, /var, …), where programs run from (exec.allow),
 git's control files, anything a built-in profile protects (shell start-up files, autostart,
 systemd, cron, agents' settings) or agentrun's own files: those are listed as left denied,
-with the reason. A rule that lets the agent write outside the workspace needs a second
+with the reason. A rule for a directory that holds another built-in profile's secret or
+protected file is proposed with that deny or protect rule ("keeps denied: …"), which
+accepting it adds to the profile too. A rule that lets the agent write outside the workspace needs a second
 "yes" in the review, and --allow-write-outside-workspace with --yes.
 
 A built-in profile is not changed: its rules go to a profile of yours with the same name
@@ -180,7 +182,9 @@ func learnTarget(e *profiles.Entry) (string, []byte, error) {
 }
 
 // reviewRules asks about each rule: accept, skip, edit its entry, or quit (keeping the
-// answers so far).
+// answers so far). An edited rule keeps all its Keeps, inside the new entry or not: each is
+// a built-in profile's deny or protect rule, which does no harm where the entry does not
+// reach, and the user's own entry is not checked against the guards again.
 func reviewRules(in *bufio.Reader, w io.Writer, rules []learn.Rule) ([]learn.Rule, error) {
 	var kept []learn.Rule
 	for i, r := range rules {
@@ -248,7 +252,13 @@ func describeRule(w io.Writer, i, n int, r learn.Rule) {
 	if ex := r.Example; ex.Process != "" {
 		fmt.Fprintf(w, "      e.g. %s %s by %s\n", display.Escape(ex.Op), display.Escape(ex.Target()), display.Escape(ex.Process))
 	}
+	for _, k := range r.Keeps {
+		fmt.Fprintf(w, "      keeps %s: %s (%s)\n", keptWord[k.Section], display.Escape(k.Entry), display.Escape(k.Why))
+	}
 }
+
+// keptWord says what a kept rule of each section does to its path.
+var keptWord = map[string]string{learn.SectionDeny: "denied", learn.SectionProtect: "protected"}
 
 // escapeLines escapes each line of text (a diff of the profile, whose new entries come from
 // the agent), keeping the line breaks.

@@ -12,7 +12,7 @@ import (
 
 func TestReviewRules(t *testing.T) {
 	rules := []learn.Rule{
-		{Section: learn.SectionRead, Entry: "~/a", Count: 3},
+		{Section: learn.SectionRead, Entry: "~/a", Count: 3, Keeps: []learn.Rule{{Section: learn.SectionDeny, Entry: "~/a/key"}}},
 		{Section: learn.SectionWrite, Entry: "~/b", Count: 1},
 		{Section: learn.SectionNetworkAllow, Entry: "evil.test", Count: 2},
 		{Section: learn.SectionExec, Entry: "~/tools/x", Count: 1},
@@ -40,6 +40,9 @@ func TestReviewRules(t *testing.T) {
 		var entries []string
 		for _, r := range got {
 			entries = append(entries, r.Entry)
+			if strings.HasPrefix(r.Entry, "~/a") && len(r.Keeps) != 1 {
+				t.Errorf("%q: %s lost its kept rule: %v", tc.input, r.Entry, r.Keeps)
+			}
 		}
 		if strings.Join(entries, " ") != strings.Join(tc.want, " ") {
 			t.Errorf("%q: kept %q, want %q\n%s", tc.input, entries, tc.want, out.String())
@@ -47,8 +50,28 @@ func TestReviewRules(t *testing.T) {
 	}
 }
 
+func TestDescribeRule(t *testing.T) {
+	r := learn.Rule{Section: learn.SectionWrite, Entry: "~/.claude", Count: 4, Covers: []string{"/home/u/.claude"},
+		Keeps: []learn.Rule{
+			{Section: learn.SectionDeny, Entry: "~/.claude/.credentials.json", Why: "a secret, builtin/aider.yaml:41:7"},
+			{Section: learn.SectionProtect, Entry: "~/.claude/settings.json", Why: "it starts programs outside the sandbox, builtin/claude.yaml:54:7"},
+		}}
+	var out strings.Builder
+	describeRule(&out, 0, 2, r)
+	want := `
+[1/2] filesystem.write: ~/.claude   (4 events: /home/u/.claude)
+      outside the workspace: accepting it asks again
+      keeps denied: ~/.claude/.credentials.json (a secret, builtin/aider.yaml:41:7)
+      keeps protected: ~/.claude/settings.json (it starts programs outside the sandbox, builtin/claude.yaml:54:7)
+`
+	if out.String() != want {
+		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
 func TestDescribeRuleEscapes(t *testing.T) {
 	r := learn.Rule{Section: learn.SectionWrite, Entry: "$WORKSPACE/a\x1b]0;t\x07", Count: 2,
+		Keeps:   []learn.Rule{{Section: learn.SectionDeny, Entry: "~/a\x1b[2J", Why: "a secret, x\u202e.yaml"}},
 		Covers:  []string{"/w/a\nwrite: - ~", "/w/\u202eb"},
 		Example: events.Event{Kind: events.KindFile, Op: "create", Path: "/w/x\r\x1b[K", Process: "sh -c \x1b]52;c;YQ==\x07 (pid 3)"}}
 	var out strings.Builder

@@ -20,9 +20,7 @@ import (
 // kernel's refusals of reads are recorded without --trace; rootless --trace reports every
 // access (runner.denials), so that a read learn missed shows. Where learn leaves something
 // denied (a secret, a path a built-in denies), the test logs what and why, and enforce mode
-// must deny exactly those paths and no others. The agents' start-up does not converge yet
-// (learn refuses their whole state directories, since aider's profile denies a credentials
-// file inside each: docs/decisions.md, "The learn round trip"), so it is not in the corpus.
+// must deny exactly those paths and no others. The agents at work are TestLearnRoundTripAgents.
 func TestLearnRoundTrip(t *testing.T) {
 	asRootAndUser(t, func(t *testing.T, r *runner) {
 		workloads := toolchainWorkloads(t, r)

@@ -116,8 +116,13 @@ func TestUnrunnableCommandRefused(t *testing.T) {
 	if ExitCode(err) != ExitCannotExecute {
 		t.Errorf("exit code %d, want %d", ExitCode(err), ExitCannotExecute)
 	}
+	if err := os.WriteFile(filepath.Join(ws, "agent.sh"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(ws)
 	for _, req := range []Request{
 		{Command: []string{"sh"}, Profile: "base", Workspace: ws},
+		{Command: []string{"./agent.sh"}, Profile: "base", Workspace: ws}, // relative, in the workspace base runs
 		{Command: []string{"sh"}, Profile: "node", Workspace: ws, Mode: profiles.ModeAudit},
 	} {
 		plan, err := Prepare(cat, req)

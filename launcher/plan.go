@@ -187,6 +187,9 @@ func startupFilesIn(pol *profiles.Policy, home, ws string) string {
 // allowed when a rule covers the path found on PATH or the file it links to. Audit mode runs
 // it and records the would-deny.
 func checkRunnable(pol *profiles.Policy, entry *profiles.Entry, path string) error {
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs // ./agent.sh, found as it was typed
+	}
 	if pol.Mode == profiles.ModeAudit || pol.CheckFile(path, profiles.AccessExec).Allow {
 		return nil
 	}

@@ -49,7 +49,9 @@ echo "== go test"
 export AGENTRUN_ESCAPE_REPORT="$(mktemp /tmp/agentrun-escape-XXXXXX)"
 trap 'rm -f "$AGENTRUN_ESCAPE_REPORT"' EXIT
 status=0
-asroot env AGENTRUN_ESCAPE_REPORT="$AGENTRUN_ESCAPE_REPORT" go test -tags seccomp -count=1 ./... "$@" || status=$?
+# The integration package runs real agents at work (their sessions, their learn round trips):
+# longer than go test's default 10 minutes on two cores.
+asroot env AGENTRUN_ESCAPE_REPORT="$AGENTRUN_ESCAPE_REPORT" go test -tags seccomp -count=1 -timeout 30m ./... "$@" || status=$?
 if [ -s "$AGENTRUN_ESCAPE_REPORT" ]; then
   grep -v $'\theld$' "$AGENTRUN_ESCAPE_REPORT" | grep -v '^escape suite:' || true
   tail -n 1 "$AGENTRUN_ESCAPE_REPORT"

@@ -93,7 +93,7 @@ func aliasText(shell, self string, agents []string) (string, error) {
 // bareWordRE is a word that means itself, unquoted, in bash, zsh and fish.
 var bareWordRE = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
 
-// shQuote quotes s for bash and zsh: single quotes, a single quote as '\”.
+// shQuote quotes s for bash and zsh: in single quotes, a quote inside closing them, escaped, and reopening.
 func shQuote(s string) string {
 	if bareWordRE.MatchString(s) {
 		return s

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 apt_install ca-certificates git gcc libc6-dev pkg-config libseccomp-dev \
   perl python3 python3-pip python3-venv cargo tmux util-linux passwd procps bubblewrap fuse-overlayfs \
   iproute2 dnsutils iputils-ping curl apparmor \
-  qemu-system-x86 xz-utils
+  qemu-system-x86 xz-utils zsh fish
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 ensure_go
 export PATH="$(go env GOPATH)/bin:$PATH"

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 # Build: gcc, libseccomp. Tests: real clients and tools run inside the sandbox (git, perl,
-# python3 with pip and venv, cargo, node and npm for the agents), tmux for the terminal tests, setpriv and useradd
+# python3 with pip and venv, cargo, node and npm for the agents), tmux for the terminal tests, zsh and fish for the shell
+# functions of agentrun alias, setpriv and useradd
 # for the unprivileged user, pgrep/ps, bubblewrap for the launch benchmark. The AppArmor VM
 # tests (integration/apparmorvm): qemu, apparmor_parser, xz to unpack the kernel; they fetch
 # the kernel and busybox-static themselves with apt-get download.

@@ -53,7 +53,7 @@ func aliasAction(c *cli.Context) error {
 	}
 	agents, refused := aliasAgents(cat, exec.LookPath)
 	for _, r := range refused {
-		fmt.Fprintf(c.App.ErrWriter, "agentrun: warning: no function for %v; fix the profile's match list\n", r)
+		fmt.Fprintf(c.App.ErrWriter, "agentrun: warning: no function for %s; rename it in the profile's match list\n", r)
 	}
 	text, err := aliasText(shell, self, agents)
 	if err != nil {
@@ -89,8 +89,8 @@ func selfPath() (string, error) {
 }
 
 // aliasAgents returns the names, sorted, that a profile of cat matches and lookPath finds, and
-// the reasons for the names refused (see checkAliasName).
-func aliasAgents(cat *profiles.Catalog, lookPath func(string) (string, error)) (names []string, refused []error) {
+// the names refused (see checkAliasName), each with its profile and why.
+func aliasAgents(cat *profiles.Catalog, lookPath func(string) (string, error)) (names, refused []string) {
 	seen := map[string]bool{}
 	for _, e := range cat.List() {
 		for _, m := range cat.MatchList(e) {
@@ -99,7 +99,7 @@ func aliasAgents(cat *profiles.Catalog, lookPath func(string) (string, error)) (
 			}
 			seen[m] = true
 			if err := checkAliasName(m); err != nil {
-				refused = append(refused, fmt.Errorf("%w (profile %s)", err, e.File.Source))
+				refused = append(refused, fmt.Sprintf("%q (profile %s): %v", m, e.File.Source, err))
 				continue
 			}
 			if _, err := lookPath(m); err == nil {

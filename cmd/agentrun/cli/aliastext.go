@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -39,9 +40,9 @@ var shellWords = map[string]bool{
 func checkAliasName(name string) error {
 	switch {
 	case !aliasNameRE.MatchString(name):
-		return fmt.Errorf("%q is not a plain word ([A-Za-z0-9._-], not starting with . or -)", name)
+		return errors.New("not a plain word ([A-Za-z0-9._-], not starting with . or -)")
 	case shellWords[name]:
-		return fmt.Errorf("%q is a shell word or agentrun itself", name)
+		return errors.New("a shell's own word, or agentrun itself")
 	}
 	return nil
 }

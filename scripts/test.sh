@@ -7,14 +7,15 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
 # Build: gcc, libseccomp. Tests: real clients and tools run inside the sandbox (git, perl,
-# python3 with pip and venv, cargo, node and npm for the agents), tmux for the terminal tests, setpriv and useradd
+# python3 with pip and venv, cargo, node and npm for the agents), tmux for the terminal tests, zsh and fish for the shell
+# functions of agentrun alias, setpriv and useradd
 # for the unprivileged user, pgrep/ps, bubblewrap for the launch benchmark. The AppArmor VM
 # tests (integration/apparmorvm): qemu, apparmor_parser, xz to unpack the kernel; they fetch
 # the kernel and busybox-static themselves with apt-get download.
 apt_install ca-certificates git gcc libc6-dev pkg-config libseccomp-dev \
   perl python3 python3-pip python3-venv cargo tmux util-linux passwd procps bubblewrap fuse-overlayfs \
   iproute2 dnsutils iputils-ping curl apparmor \
-  qemu-system-x86 xz-utils
+  qemu-system-x86 xz-utils zsh fish
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 ensure_go
 export PATH="$(go env GOPATH)/bin:$PATH"

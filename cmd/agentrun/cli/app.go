@@ -130,6 +130,7 @@ executed, 127 when it is not found.`,
 			compileCommand(b),
 			versionCommand(),
 			completionCommand(),
+			aliasCommand(),
 		},
 		// Errors are printed once, by Main; urfave/cli must neither print them nor exit.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -264,8 +264,12 @@ func superviseAgent(cfg *stageConfig, tty *os.File) int {
 	if tty != nil {
 		tty.Close()
 	}
-	go followLifeline(cfg.Direct, agent)
+	go followLifeline(agent, sigs)
 	for sig := range sigs {
+		if _, ok := sig.(terminateRequest); ok {
+			terminateSandbox(cfg.Direct, agent)
+			continue
+		}
 		if sig != unix.SIGCHLD {
 			_ = unix.Kill(-agent, sig.(unix.Signal))
 			continue

@@ -13,17 +13,26 @@ import (
 // then sends SIGTERM to every process of the sandbox (see terminateSandbox).
 const lifelineTerminate = 'T'
 
+// terminateRequest is agentrun's terminate request, passed to superviseAgent's loop with the
+// signals: the signals must be sent from the thread that started the agent, the one whose
+// Landlock domain is the agent's (each thread of the stage has a domain of its own, and
+// Landlock's signal scoping lets a process signal only its own domain and those nested in it).
+type terminateRequest struct{}
+
+func (terminateRequest) String() string { return "terminate request" }
+func (terminateRequest) Signal()        {}
+
 // followLifeline is the stage's watch on agentrun (see superviseAgent): a terminate request
-// ends every process of the sandbox politely; the lifeline's end (agentrun is gone, nobody can
-// relay the agent's output or clean up after it) ends the sandbox at once.
-func followLifeline(direct bool, agent int) {
+// goes to requests; the lifeline's end (agentrun is gone, nobody can relay the agent's output
+// or clean up after it) ends the sandbox at once.
+func followLifeline(agent int, requests chan<- os.Signal) {
 	lifeline := os.NewFile(lifelineFD, "lifeline")
 	b := make([]byte, 64)
 	for {
 		n, err := lifeline.Read(b)
 		for _, c := range b[:n] {
 			if c == lifelineTerminate {
-				terminateSandbox(direct, agent)
+				requests <- terminateRequest{}
 			}
 		}
 		if err == io.EOF || (err != nil && n == 0) {

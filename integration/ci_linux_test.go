@@ -94,9 +94,9 @@ func TestCITimeoutSIGTERMEnds(t *testing.T) {
 		// A grace period far longer than the test: were SIGTERM not delivered, SIGKILL would
 		// come only after it, and the report would say so.
 		res := r.run(t, "--profile", r.profile, "--network", "none", "--timeout", "2s", "--timeout-grace", "90s", "--report", "-",
-			"--", "sh", "-c", `[ -t 0 ] || echo stdin-not-a-terminal; setsid sleep 60.75 & trap 'echo got-term; exit 3' TERM; sleep 60.75 & wait`)
-		if res.code != 124 || !strings.Contains(res.stderr, "no SIGKILL was needed") || !strings.Contains(res.stdout, "got-term") {
-			t.Errorf("want exit 124, the agent's trap run, and no SIGKILL: %s", res)
+			"--", "sh", "-c", `[ -t 0 ] || echo stdin-not-a-terminal; `+termTree("60.75"))
+		if res.code != 124 || !strings.Contains(res.stderr, "no SIGKILL was needed") || !strings.Contains(res.stdout, "child-got-term") || !strings.Contains(res.stdout, "agent-got-term") {
+			t.Errorf("want exit 124, the traps of the agent and of its child in a session of its own run, and no SIGKILL: %s", res)
 		}
 		if !strings.Contains(res.stdout, "stdin-not-a-terminal") {
 			t.Errorf("the agent got a terminal though agentrun's stdin is none: %s", res)
@@ -114,6 +114,15 @@ func TestCITimeoutSIGTERMEnds(t *testing.T) {
 			t.Errorf("the report says timeout %+v, exit %d; want hit, not killed, the agent's 3", rep.Timeout, rep.Exit.Code)
 		}
 	})
+}
+
+// termTree is a script whose agent and whose child in a session of its own (out of the agent's
+// process group) each say when SIGTERM reaches them and then end, the agent once the child has
+// (with exit status 3); were SIGTERM not to reach the child, the agent would wait for it until
+// SIGKILL. Both run "sleep SECS" meanwhile.
+func termTree(secs string) string {
+	return `setsid sh -c 'trap "echo child-got-term; exit 0" TERM; sleep ` + secs + ` & wait' & c=$!; ` +
+		`trap 'wait $c; echo agent-got-term; exit 3' TERM; sleep ` + secs + ` & wait`
 }
 
 // weirdName is a file name with what GitHub's workflow commands must escape.
@@ -191,5 +200,38 @@ func TestCIUsageErrors(t *testing.T) {
 		if res.code != 125 || !strings.Contains(res.stderr, flag+" ") || !strings.Contains(res.stderr, "hint: write a duration") {
 			t.Errorf("%v: want exit 125 naming %s with a hint: %s", args, flag, res)
 		}
+	}
+}
+
+// TestCITimeoutLandlockSeccompTier: the deadline in the tier without namespaces, where there
+// is no PID namespace to end: SIGTERM reaches every descendant (a setsid one too), and a tree
+// that ignores it is killed after the grace period; nothing outlives the run.
+func TestCITimeoutLandlockSeccompTier(t *testing.T) {
+	r := newRunner(t, true)
+	r.jail = true
+	for _, tc := range []struct {
+		name, script, grace, said string
+		killed                    bool
+	}{
+		{name: "ends on SIGTERM", script: termTree("60.875"), grace: "90s", said: "child-got-term"},
+		{name: "ignores SIGTERM", script: `trap "" TERM; setsid sleep 60.875 & sleep 60.875`, grace: "1s", said: "killed with SIGKILL", killed: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := r.sh(t, tc.script, "--allow-degraded", "--allow-unprotected", "--timeout", "2s", "--timeout-grace", tc.grace, "--report", "-")
+			if res.code != 124 || !strings.Contains(res.stderr+res.stdout, tc.said) || tc.killed == strings.Contains(res.stderr, "no SIGKILL was needed") {
+				t.Errorf("want exit 124 and %q: %s", tc.said, res)
+			}
+			if processRunning("sleep 60.875") {
+				t.Error("a process of the sandbox outlived the run")
+			}
+			i := strings.Index(res.stdout, "{\n")
+			if i < 0 {
+				t.Fatalf("no report on stdout: %s", res)
+			}
+			rep := validReport(t, []byte(res.stdout[i:]))
+			if rep.Timeout == nil || !rep.Timeout.Hit || rep.Timeout.Killed != tc.killed || !strings.Contains(res.stdout, `"tier": "landlock+seccomp"`) {
+				t.Errorf("the report says timeout %+v; want hit, killed %v, in the Landlock + seccomp tier", rep.Timeout, tc.killed)
+			}
+		})
 	}
 }

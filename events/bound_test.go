@@ -33,8 +33,8 @@ func TestLogBounded(t *testing.T) {
 	for range 3 {
 		l.Record(Event{Kind: KindFile, Op: "create", Path: "/etc/x0", Verdict: Denied})
 	}
-	if len(l.counts[Denied]) > maxSummaryTargets {
-		t.Errorf("%d targets counted one by one, want at most %d", len(l.counts[Denied]), maxSummaryTargets)
+	if len(l.groups[Denied]) > maxSummaryTargets {
+		t.Errorf("%d targets counted one by one, want at most %d", len(l.groups[Denied]), maxSummaryTargets)
 	}
 	if d, _ := l.Counts(); d != n+3 {
 		t.Errorf("Counts() = %d denied, want %d", d, n+3)

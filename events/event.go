@@ -102,16 +102,18 @@ type Log struct {
 	w         io.Writer
 	enc       *json.Encoder
 	err       error
-	counts    map[Verdict]map[string]int // denied and would-deny: target → count, for the summary
-	others    map[Verdict]int            // events of those verdicts whose targets were not counted one by one
+	groups    map[Verdict]map[groupID]*Group // denied and would-deny, for the summary and the report
+	others    map[Verdict]int                // events of those verdicts that were not counted in a group
+	byVerdict map[Verdict]int                // every event, by verdict
 	total     int
 	limit     int64 // bytes of JSON lines the log writes at most; 0 for no limit
 	written   int64
 	unwritten int // events not written past the limit
 }
 
-// maxSummaryTargets is how many targets per verdict the summary counts one by one: a flood of
-// unique paths or names must not grow agentrun's memory without end.
+// maxSummaryTargets is how many groups (targets, with their operation and rule) per verdict
+// the log counts one by one: a flood of unique paths or names must not grow agentrun's
+// memory without end.
 const maxSummaryTargets = 1000
 
 // NewLog writes JSON lines to w (which may be nil).
@@ -120,7 +122,7 @@ func NewLog(w io.Writer) *Log { return NewLimitedLog(w, 0) }
 // NewLimitedLog writes JSON lines to w (which may be nil) until they reach limit bytes
 // (0: no limit); the events after that are only counted (see [Log.Unwritten]).
 func NewLimitedLog(w io.Writer, limit int64) *Log {
-	l := &Log{w: w, counts: map[Verdict]map[string]int{Denied: {}, WouldDeny: {}}, others: map[Verdict]int{}, limit: limit}
+	l := &Log{w: w, groups: map[Verdict]map[groupID]*Group{Denied: {}, WouldDeny: {}}, others: map[Verdict]int{}, byVerdict: map[Verdict]int{}, limit: limit}
 	if w != nil {
 		l.enc = json.NewEncoder(countingWriter{w, &l.written})
 	}
@@ -147,11 +149,15 @@ func (l *Log) Record(e Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.total++
-	if c, ok := l.counts[e.Verdict]; ok {
-		t := e.Target()
-		if _, seen := c[t]; seen || len(c) < maxSummaryTargets {
-			c[t]++
-		} else {
+	l.byVerdict[e.Verdict]++
+	if c, ok := l.groups[e.Verdict]; ok {
+		id := groupIDOf(e)
+		switch g, seen := c[id]; {
+		case seen:
+			g.Count++
+		case len(c) < maxSummaryTargets:
+			c[id] = &Group{Verdict: e.Verdict, Kind: e.Kind, Op: id.op, Target: id.target, Rule: e.Rule, Count: 1, First: e}
+		default:
 			l.others[e.Verdict]++
 		}
 	}
@@ -183,11 +189,11 @@ func (l *Log) Err() error {
 func (l *Log) Counts() (denied, wouldDeny int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, c := range l.counts[Denied] {
-		denied += c
+	for _, g := range l.groups[Denied] {
+		denied += g.Count
 	}
-	for _, c := range l.counts[WouldDeny] {
-		wouldDeny += c
+	for _, g := range l.groups[WouldDeny] {
+		wouldDeny += g.Count
 	}
 	return denied + l.others[Denied], wouldDeny + l.others[WouldDeny]
 }
@@ -199,11 +205,20 @@ func (l *Log) Summary() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []string
-	if s := summarise(l.counts[Denied], l.others[Denied], "denied"); s != "" {
+	if s := summarise(byTarget(l.groups[Denied]), l.others[Denied], "denied"); s != "" {
 		out = append(out, s)
 	}
-	if s := summarise(l.counts[WouldDeny], l.others[WouldDeny], "would be denied in enforce mode"); s != "" {
+	if s := summarise(byTarget(l.groups[WouldDeny]), l.others[WouldDeny], "would be denied in enforce mode"); s != "" {
 		out = append(out, s)
+	}
+	return out
+}
+
+// byTarget counts groups by the target as people read it (Event.Target).
+func byTarget(groups map[groupID]*Group) map[string]int {
+	out := make(map[string]int, len(groups))
+	for id, g := range groups {
+		out[id.shown] += g.Count
 	}
 	return out
 }

@@ -92,3 +92,34 @@ func TestSummaryEscapesTargetsAndJSONStaysExact(t *testing.T) {
 		}
 	}
 }
+
+// Groups aggregate by operation, target and rule, keep the first event's chain, and count
+// every verdict.
+func TestLogGroups(t *testing.T) {
+	l := NewLog(nil)
+	first := Event{Kind: KindFile, Op: "read", Path: "/etc/shadow", Verdict: Denied, Rule: "deny /etc/shadow", Chain: []string{"cat (pid 3)", "sh (pid 2)"}}
+	l.Record(first)
+	l.Record(Event{Kind: KindFile, Op: "read", Path: "/etc/shadow", Verdict: Denied, Rule: "deny /etc/shadow", Chain: []string{"head (pid 4)"}})
+	l.Record(Event{Kind: KindFile, Op: "write", Path: "/etc/shadow", Verdict: Denied, Rule: "deny /etc/shadow"})
+	l.Record(Event{Kind: KindFlow, Protocol: "tcp", Name: "evil.test", Address: "203.0.113.9", Port: 443, Verdict: Denied})
+	l.Record(Event{Kind: KindFlow, Protocol: "tcp", Name: "evil.test", Address: "203.0.113.10", Port: 443, Verdict: Denied})
+	l.Record(Event{Kind: KindDNS, Protocol: "A", Name: "ok.test", Verdict: Allowed})
+	g := l.Groups()
+	if len(g) != 3 {
+		t.Fatalf("Groups() = %+v, want 3 groups", g)
+	}
+	if g[0].Count != 2 || g[1].Count != 2 || g[2].Count != 1 {
+		t.Errorf("counts %d %d %d, want 2 2 1", g[0].Count, g[1].Count, g[2].Count)
+	}
+	for _, x := range g {
+		if x.Target == "/etc/shadow" && x.Op == "read" && x.First.Chain[0] != "cat (pid 3)" {
+			t.Errorf("first chain %q, want the first event's", x.First.Chain)
+		}
+		if x.Kind == KindFlow && x.Target != "evil.test:443" {
+			t.Errorf("flow target %q, want evil.test:443", x.Target)
+		}
+	}
+	if c := l.VerdictCounts(); c[Denied] != 5 || c[Allowed] != 1 {
+		t.Errorf("VerdictCounts() = %v", c)
+	}
+}

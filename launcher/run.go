@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/platform"
@@ -28,11 +30,18 @@ type RunOptions struct {
 	AllowUnprotected bool   // with AllowDegraded: run the Landlock + seccomp tier although it cannot keep protect rules inside write roots
 	EventsFile       string // where to write every event as JSON lines; "" for none
 	Trace            bool   // record every access, not only denials
+	// Timeout ends the run that long after it starts (SIGTERM to the whole sandbox, SIGKILL
+	// TimeoutGrace later); Run then returns ExitTimeout. 0: no deadline.
+	Timeout, TimeoutGrace time.Duration
+	Report                string // where to write the run's report (JSON; "-": stdout); "" for none
+	Version               string // agentrun's version, for the report
 }
 
-// Run starts the plan's agent in the host's sandbox and returns its exit status. What the
-// sandbox denied is summarised on stdio.Stderr at the end.
-func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, error) {
+// Run starts the plan's agent in the host's sandbox and returns its exit status (ExitTimeout
+// when its deadline was hit). What the sandbox denied is summarised on stdio.Stderr at the
+// end, and reported as opts asks (see finishCI).
+func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status int, err error) {
+	start := time.Now()
 	sb := plan.backend
 	if err := sb.Probe(); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrNoLauncher, err)
@@ -72,6 +81,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 	// Every producer's events are stamped here, once, with the run and its profile.
 	sink := events.Stamp(events.Tee{log, rec, notes, absent}, runID, plan.Policy.Name)
 	code := 0
+	outcome := &platform.Outcome{}
 	defer func() {
 		info, stored := rec.end(code, stdio.Stderr)
 		for _, s := range log.Summary() {
@@ -98,6 +108,14 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		}
 		if err := log.Err(); err != nil {
 			fmt.Fprintf(stdio.Stderr, "agentrun: writing the events file: %v\n", err)
+		}
+		in := reportInput{plan: plan, opts: opts, runID: runID, start: start, code: code, outcome: outcome, log: log}
+		var oom *platform.OOMError
+		if err != nil && !errors.As(err, &oom) {
+			in.code, in.status = -1, ExitCode(err)
+		}
+		if s := finishCI(in, stdio.Stdout, stdio.Stderr); err == nil {
+			status = s
 		}
 	}()
 	inv := userdirs.Current()
@@ -128,12 +146,14 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (int, er
 		Events:           sink,
 		Trace:            opts.Trace,
 		GitWatch:         &platform.GitWatch{},
+		Deadline:         deadlineOf(opts, start),
+		Outcome:          outcome,
 		// The store opens once the agent runs, beside it: never on the launch.
 		Started: func() { go rec.begin() },
 	}
 	after := prepareAfterRun(plan, inv, stdio)
 	after.git = spec.GitWatch
-	code, err := sb.Run(ctx, spec)
+	code, err = sb.Run(ctx, spec)
 	after.finish()
 	return code, err
 }

@@ -49,6 +49,11 @@ type Spec struct {
 	// control files, so that the search for repositories after the run can be skipped when
 	// it did not.
 	GitWatch *GitWatch
+	// Deadline, when set, ends the run at its time (SIGTERM to every process of the sandbox,
+	// SIGKILL after its grace period); Outcome says whether it did.
+	Deadline *Deadline
+	// Outcome, when set, is filled in by Run with what a report of the run needs.
+	Outcome *Outcome
 }
 
 // GitWatch is what the sandbox saw of writes to git's control files: Watching once it

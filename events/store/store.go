@@ -28,7 +28,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -530,25 +529,8 @@ type Aggregate struct {
 	Example     events.Event // the most recent event of the group
 }
 
-// aggregateKey is the group an event is counted in.
-func aggregateKey(e events.Event) (op, target string) {
-	switch e.Kind {
-	case events.KindFile, events.KindExec, events.KindSocket:
-		return e.Op, e.Path
-	case events.KindDNS:
-		return e.Protocol, e.Name
-	case events.KindFlow:
-		host := e.Address
-		if e.Name != "" {
-			host = e.Name
-		}
-		if e.Port == 0 { // ICMP, or a port not known
-			return e.Protocol, host
-		}
-		return e.Protocol, net.JoinHostPort(host, strconv.Itoa(int(e.Port)))
-	}
-	return e.Op, e.Target()
-}
+// aggregateKey is the group an event is counted in (see events.GroupKey).
+func aggregateKey(e events.Event) (op, target string) { return events.GroupKey(e) }
 
 // Aggregates returns the aggregates that f's Profile, Verdicts, Kinds and Since (on Last)
 // select, ordered by kind, target and operation. RunID does not apply: aggregates span runs.

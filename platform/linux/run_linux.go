@@ -54,6 +54,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		if err != nil {
 			return 0, err
 		}
+		recordLaunch(outcomeOf(spec), layers, d)
 		if d.Direct {
 			return runDirect(ctx, spec, d.Policy, fs, d.Given)
 		}

@@ -155,7 +155,11 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 	if r.spec.Started != nil {
 		r.spec.Started()
 	}
+	out := outcomeOf(r.spec)
+	stopDeadline := watchDeadline(r.spec.Deadline, out, func() error { return terminate(p.link.lifeW) }, func() { _ = p.cmd.Process.Kill() })
 	werr := p.cmd.Wait()
+	stopDeadline()
+	out.Usage = p.cg.usage()
 	if term != nil {
 		term.drain()
 	}

@@ -3,7 +3,6 @@ package linux
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -265,15 +264,12 @@ func superviseAgent(cfg *stageConfig, tty *os.File) int {
 	if tty != nil {
 		tty.Close()
 	}
-	go func() {
-		// agentrun is gone: nobody can relay the agent's output or clean up after it, so
-		// end the sandbox (PID 1 exiting kills everything in it).
-		lifeline := os.NewFile(lifelineFD, "lifeline")
-		_, _ = io.Copy(io.Discard, lifeline)
-		_ = unix.Kill(-agent, unix.SIGKILL)
-		os.Exit(137)
-	}()
+	go followLifeline(agent, sigs)
 	for sig := range sigs {
+		if _, ok := sig.(terminateRequest); ok {
+			terminateSandbox(cfg.Direct, agent)
+			continue
+		}
 		if sig != unix.SIGCHLD {
 			_ = unix.Kill(-agent, sig.(unix.Signal))
 			continue

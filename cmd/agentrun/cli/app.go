@@ -71,7 +71,7 @@ func usageError(hint, format string, args ...any) error {
 }
 
 // Root flags that take a value; needed to find where the agent's command starts.
-var rootValueFlags = map[string]bool{"profile": true, "p": true, "mode": true, "workspace": true, "w": true, "network": true, "events": true}
+var rootValueFlags = map[string]bool{"profile": true, "p": true, "mode": true, "workspace": true, "w": true, "network": true, "events": true, "timeout": true, "timeout-grace": true, "report": true}
 
 // splitCommand separates agentrun's own arguments from the agent's command after "--", when
 // everything before "--" is a root flag. The command is kept out of the CLI parser, so an

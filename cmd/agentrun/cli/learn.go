@@ -50,6 +50,7 @@ that extends it, in ~/.config/agentrun/profiles.`,
 			&cli.BoolFlag{Name: "allow-write-outside-workspace", Usage: "with --yes, accept rules that let the agent write outside the workspace too"},
 			&cli.BoolFlag{Name: "dry-run", Usage: "print the proposed change as a diff and write nothing"},
 			&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` that was $WORKSPACE in the runs (default: the current directory)"},
+			fromFlag("learn from that run's denials"),
 		},
 		Action:       func(c *cli.Context) error { return learnAction(c, b) },
 		BashComplete: completeProfileNames,
@@ -82,29 +83,16 @@ func learnAction(c *cli.Context, b platform.Backend) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.OpenUser()
+	var obs []learn.Observation
+	learnedFrom := "since " + since.Local().Format("2006-01-02 15:04")
+	if from := c.String("from"); from != "" {
+		learnedFrom = "in " + display.Escape(from)
+		obs, err = reportObservations(c.App.Writer, from, e.Name())
+	} else {
+		obs, err = storeObservations(c.App.Writer, e.Name(), since)
+	}
 	if err != nil {
 		return err
-	}
-	aggs, err := st.Aggregates(store.Filter{Profile: e.Name(), Since: since, Verdicts: []events.Verdict{events.Denied, events.WouldDeny}})
-	var over []store.Overflow
-	if err == nil {
-		over, err = st.Overflow(store.Filter{Profile: e.Name(), Since: since, Verdicts: []events.Verdict{events.Denied, events.WouldDeny}})
-	}
-	st.Close()
-	if err != nil {
-		return fmt.Errorf("reading the event store: %w", err)
-	}
-	var overN int64
-	for _, o := range over {
-		overN += o.Count
-	}
-	if overN > 0 {
-		fmt.Fprintf(c.App.Writer, "not learned: %d accesses counted without their targets, past the store's cap of groups per run or per profile\n", overN)
-	}
-	obs := make([]learn.Observation, 0, len(aggs))
-	for _, a := range aggs {
-		obs = append(obs, learn.Observation{Kind: a.Kind, Op: a.Op, Target: a.Target, Count: a.Count, Example: a.Example})
 	}
 	rules, refused := learn.Propose(pol, obs, learn.Options{Home: env.Home, Workspace: env.Workspace, TmpDir: env.TmpDir, Guards: guards})
 	w := c.App.Writer
@@ -112,7 +100,7 @@ func learnAction(c *cli.Context, b platform.Backend) error {
 		fmt.Fprintf(w, "left denied: %s (×%d): %s\n", display.Escape(r.Target), r.Count, display.Escape(r.Why))
 	}
 	if len(rules) == 0 {
-		fmt.Fprintf(w, "%s: nothing to learn from %d groups of events since %s\n", e.Name(), len(aggs), since.Local().Format("2006-01-02 15:04"))
+		fmt.Fprintf(w, "%s: nothing to learn from %d groups of events %s\n", e.Name(), len(obs), learnedFrom)
 		return nil
 	}
 	if c.Bool("yes") || c.Bool("dry-run") {
@@ -333,4 +321,34 @@ func writeAtomicallyPlain(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// storeObservations are the profile's denials in the event store since since, as learn reads
+// them.
+func storeObservations(w io.Writer, profile string, since time.Time) ([]learn.Observation, error) {
+	st, err := store.OpenUser()
+	if err != nil {
+		return nil, err
+	}
+	aggs, err := st.Aggregates(store.Filter{Profile: profile, Since: since, Verdicts: []events.Verdict{events.Denied, events.WouldDeny}})
+	var over []store.Overflow
+	if err == nil {
+		over, err = st.Overflow(store.Filter{Profile: profile, Since: since, Verdicts: []events.Verdict{events.Denied, events.WouldDeny}})
+	}
+	st.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reading the event store: %w", err)
+	}
+	var overN int64
+	for _, o := range over {
+		overN += o.Count
+	}
+	if overN > 0 {
+		fmt.Fprintf(w, "not learned: %d accesses counted without their targets, past the store's cap of groups per run or per profile\n", overN)
+	}
+	obs := make([]learn.Observation, 0, len(aggs))
+	for _, a := range aggs {
+		obs = append(obs, learn.Observation{Kind: a.Kind, Op: a.Op, Target: a.Target, Count: a.Count, Example: a.Example})
+	}
+	return obs, nil
 }

@@ -29,6 +29,7 @@ func logCommand() *cli.Command {
 			&cli.StringFlag{Name: "since", Usage: "only events since `WHEN`: a duration such as 14d, 36h, 30m, or a date (2026-11-01, RFC 3339)"},
 			&cli.IntFlag{Name: "limit", Value: 200, Usage: "show the newest `N` events; 0 for all"},
 			&cli.BoolFlag{Name: "json", Usage: "print the events as JSON lines"},
+			fromFlag("the first event of each group of denials it holds"),
 		},
 		Action: logAction,
 	}
@@ -42,14 +43,14 @@ func logAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	st, err := store.OpenUser()
+	var evs []events.Event
+	if from := c.String("from"); from != "" {
+		evs, err = logFromFile(c, from)
+	} else {
+		evs, err = storeEvents(f)
+	}
 	if err != nil {
 		return err
-	}
-	defer st.Close()
-	evs, err := st.Events(f)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", st.Path(), err)
 	}
 	if n := c.Int("limit"); n > 0 && len(evs) > n {
 		evs = evs[len(evs)-n:]
@@ -152,4 +153,18 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("neither a duration nor a date")
+}
+
+// storeEvents are the events of the event store that f selects.
+func storeEvents(f store.Filter) ([]events.Event, error) {
+	st, err := store.OpenUser()
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	evs, err := st.Events(f)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", st.Path(), err)
+	}
+	return evs, nil
 }

@@ -24,6 +24,7 @@ audit mode. Otherwise the report lists what stands in the way; agentrun learn PR
 proposes the rules. Exit status 0 when ready, 1 when not.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "since", Value: "14d", Usage: "the window: a duration such as 14d or 36h, or a date"},
+			fromFlag("whether that one run had nothing denied (PROFILE may then be left out)"),
 		},
 		Action:       reportAction,
 		BashComplete: completeProfileNames,
@@ -31,6 +32,9 @@ proposes the rules. Exit status 0 when ready, 1 when not.`,
 }
 
 func reportAction(c *cli.Context) error {
+	if from := c.String("from"); from != "" {
+		return reportFromFile(c, from)
+	}
 	_, e, err := namedProfile(c)
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 )
 
 func runFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Usage: "profile `NAME` or FILE to run under (default: the one whose match names COMMAND, else base)"},
 		&cli.StringFlag{Name: "mode", Usage: "`MODE` enforce (denied accesses fail) or audit (they succeed and are recorded); overrides the profile"},
 		&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` the agent works in, $WORKSPACE in profiles (default: the current directory)"},
@@ -26,7 +26,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "allow-degraded", Usage: "run even when a confinement layer the profile needs cannot be set up on this host (each one given up is listed)"},
 		&cli.BoolFlag{Name: "as-root", EnvVars: []string{"AGENTRUN_AS_ROOT"}, Usage: "when agentrun runs as root without sudo, keep the agent root (without capabilities) instead of an unprivileged uid: it then reads every file root may read"},
 		&cli.BoolFlag{Name: "allow-unprotected", Usage: "with --allow-degraded, run the Landlock + seccomp tier even though it cannot keep the profile's protected paths inside writable directories read-only (git hooks and config, agent settings: the agent could plant commands that run outside the sandbox later)"},
-	}
+	}, ciFlags()...)
 }
 
 func runAction(c *cli.Context, b platform.Backend, command []string) error {
@@ -57,6 +57,10 @@ func runAction(c *cli.Context, b platform.Backend, command []string) error {
 			return err
 		}
 	}
+	runOpts := launcher.RunOptions{AllowDegraded: c.Bool("allow-degraded"), AllowUnprotected: c.Bool("allow-unprotected"), EventsFile: c.String("events"), Trace: c.Bool("trace")}
+	if err := ciOptions(c, &runOpts); err != nil {
+		return err
+	}
 	if !c.Bool("dry-run") {
 		// The sandbox's start overlaps with resolving the profile.
 		release := b.Warm(c.App.Reader, c.App.Writer, c.App.ErrWriter)
@@ -82,8 +86,7 @@ func runAction(c *cli.Context, b platform.Backend, command []string) error {
 	for _, w := range plan.Warnings {
 		fmt.Fprintf(c.App.ErrWriter, "agentrun: warning: %s\n", w)
 	}
-	code, err := launcher.Run(c.Context, plan, launcher.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter},
-		launcher.RunOptions{AllowDegraded: c.Bool("allow-degraded"), AllowUnprotected: c.Bool("allow-unprotected"), EventsFile: c.String("events"), Trace: c.Bool("trace")})
+	code, err := launcher.Run(c.Context, plan, launcher.Stdio{Stdin: c.App.Reader, Stdout: c.App.Writer, Stderr: c.App.ErrWriter}, runOpts)
 	var oom *platform.OOMError
 	switch {
 	case errors.As(err, &oom):

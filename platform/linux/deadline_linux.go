@@ -1,0 +1,46 @@
+package linux
+
+import (
+	"time"
+
+	"github.com/agentrun/agentrun/platform"
+)
+
+// watchDeadline ends the run at d (agentrun --timeout), once the agent runs: term asks every
+// process of the sandbox to end (SIGTERM), and kill ends the sandbox d.Grace later if the
+// agent has not ended by then (or at once if term fails). out records both. stop ends the
+// watch and returns once it has, so out is settled when it returns; a nil d is no deadline.
+func watchDeadline(d *platform.Deadline, out *platform.Outcome, term func() error, kill func()) (stop func()) {
+	if d == nil {
+		return func() {}
+	}
+	done, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		timer := time.NewTimer(time.Until(d.At))
+		defer timer.Stop()
+		select {
+		case <-done:
+			return
+		case <-timer.C:
+		}
+		out.TimedOut = true
+		if err := term(); err != nil {
+			out.Killed = true
+			kill()
+			return
+		}
+		grace := time.NewTimer(d.Grace)
+		defer grace.Stop()
+		select {
+		case <-done:
+		case <-grace.C:
+			out.Killed = true
+			kill()
+		}
+	}()
+	return func() {
+		close(done)
+		<-ended
+	}
+}

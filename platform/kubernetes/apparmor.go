@@ -2,8 +2,8 @@ package kubernetes
 
 import (
 	"regexp"
-	"strings"
 	"strconv"
+	"strings"
 
 	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/profiles"

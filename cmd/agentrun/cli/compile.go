@@ -41,21 +41,25 @@ func compileCommand(b platform.Backend) *cli.Command {
 	for _, t := range targets {
 		fmt.Fprintf(&help, "  %-10s %s\n", t.Name, t.Usage)
 	}
+	fmt.Fprintf(&help, "  %-10s %s\n", targetKubernetes, "a Job (or Pod) and its policies that run CMD under the profile on a cluster:\n             agentrun compile --target kubernetes --image IMG PROFILE -- CMD ARGS")
 	return &cli.Command{
 		Name:        "compile",
 		Usage:       "print what a profile compiles to for one mechanism",
-		ArgsUsage:   "--target TARGET NAME|FILE",
+		ArgsUsage:   "--target TARGET NAME|FILE [-- CMD ARGS]",
 		Description: "Targets:\n" + help.String(),
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Required: true, Usage: "`TARGET` to compile to: " + strings.Join(targetNames(targets), ", ")},
+		Flags: append([]cli.Flag{
+			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Required: true, Usage: "`TARGET` to compile to: " + strings.Join(append(targetNames(targets), targetKubernetes), ", ")},
 			&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` to expand $WORKSPACE to (default: the current directory)"},
-		},
+		}, kubernetesFlags...),
 		Action:       func(c *cli.Context) error { return compileAction(c, b, targets) },
 		BashComplete: completeProfileNames,
 	}
 }
 
 func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target) error {
+	if c.String("target") == targetKubernetes {
+		return compileKubernetes(c, b)
+	}
 	var t *platform.Target
 	for i := range targets {
 		if targets[i].Name == c.String("target") {
@@ -63,7 +67,7 @@ func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target
 		}
 	}
 	if t == nil {
-		return usageError("the targets are: "+strings.Join(targetNames(targets), ", "), "unknown target %q", c.String("target"))
+		return usageError("the targets are: "+strings.Join(append(targetNames(targets), targetKubernetes), ", "), "unknown target %q", c.String("target"))
 	}
 	cat, e, err := namedProfile(c)
 	if err != nil {

@@ -11,11 +11,12 @@ cd "$(dirname "$0")/.."
 # functions of agentrun alias, setpriv and useradd
 # for the unprivileged user, pgrep/ps, bubblewrap for the launch benchmark. The AppArmor VM
 # tests (integration/apparmorvm): qemu, apparmor_parser, xz to unpack the kernel; they fetch
-# the kernel and busybox-static themselves with apt-get download.
+# the kernel and busybox-static themselves with apt-get download. sudo: docs/ci.md's GitHub
+# step (integration/cidocs_linux_test.go).
 apt_install ca-certificates git gcc libc6-dev pkg-config libseccomp-dev \
   perl python3 python3-pip python3-venv cargo tmux util-linux passwd procps bubblewrap fuse-overlayfs \
   iproute2 dnsutils iputils-ping curl apparmor \
-  qemu-system-x86 xz-utils zsh fish
+  qemu-system-x86 xz-utils zsh fish sudo
 command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
 ensure_go
 export PATH="$(go env GOPATH)/bin:$PATH"

@@ -111,13 +111,8 @@ func codexExec() []string {
 func TestAgentSessions(t *testing.T) {
 	for _, a := range sessionAgents {
 		t.Run(a.name, func(t *testing.T) {
-			bin := agentBin(t, a.name)
-			f := newFakeInternet(t)
-			ca := f.trustedCA(t)
-			script := fakemodel.Script{Final: sessionFinal}
-			for _, s := range sessionSteps {
-				script.Commands = append(script.Commands, s.command)
-			}
+			bin, f, ca := sessionSetup(t, a)
+			script := sessionScript(func(s sessionStep) (string, bool) { return s.command, true })
 			t.Run("unconfined", func(t *testing.T) {
 				r := newRunner(t, true)
 				f.setScript(t, script)
@@ -221,6 +216,27 @@ func unexpectedDenials(evs []events.Event, verdict events.Verdict, agent string,
 		}
 	}
 	return out
+}
+
+// sessionSetup is what a session of agent a needs: its command (from npm), a fake internet
+// with the model API, and the file of the fake internet's CA, which the sandbox can read.
+func sessionSetup(t *testing.T, a sessionAgent) (bin string, f *fakeInternet, ca string) {
+	t.Helper()
+	bin = agentBin(t, a.name)
+	f = newFakeInternet(t)
+	return bin, f, f.trustedCA(t)
+}
+
+// sessionScript is the fake model's script of sessionSteps, each step's command as pick
+// says, or left out.
+func sessionScript(pick func(sessionStep) (string, bool)) fakemodel.Script {
+	script := fakemodel.Script{Final: sessionFinal}
+	for _, s := range sessionSteps {
+		if cmd, ok := pick(s); ok {
+			script.Commands = append(script.Commands, cmd)
+		}
+	}
+	return script
 }
 
 // runUnconfined runs argv as r's user in r's home and workspace, on the fake internet, without

@@ -55,6 +55,16 @@ func validReport(t *testing.T, data []byte) ciReport {
 	return r
 }
 
+// stdoutReport is the report --report - wrote to stdout after the agent's output, validated.
+func stdoutReport(t *testing.T, res result) ciReport {
+	t.Helper()
+	i := strings.Index(res.stdout, "{\n")
+	if i < 0 {
+		t.Fatalf("no report on stdout: %s", res)
+	}
+	return validReport(t, []byte(res.stdout[i:]))
+}
+
 // TestCITimeoutKillsWhatIgnoresSIGTERM: at the deadline a process tree that ignores SIGTERM
 // is killed after the grace period; agentrun exits 124, says SIGKILL was needed, reports it,
 // and leaves no process or cgroup behind.
@@ -105,11 +115,7 @@ func TestCITimeoutSIGTERMEnds(t *testing.T) {
 			t.Error("a process of the sandbox outlived the run")
 		}
 		// --report - writes the report to stdout after the agent's output.
-		i := strings.Index(res.stdout, "{\n")
-		if i < 0 {
-			t.Fatalf("no report on stdout: %s", res)
-		}
-		rep := validReport(t, []byte(res.stdout[i:]))
+		rep := stdoutReport(t, res)
 		if rep.Timeout == nil || !rep.Timeout.Hit || rep.Timeout.Killed || rep.Exit.Code != 3 {
 			t.Errorf("the report says timeout %+v, exit %d; want hit, not killed, the agent's 3", rep.Timeout, rep.Exit.Code)
 		}
@@ -224,11 +230,7 @@ func TestCITimeoutLandlockSeccompTier(t *testing.T) {
 			if processRunning("sleep 60.875") {
 				t.Error("a process of the sandbox outlived the run")
 			}
-			i := strings.Index(res.stdout, "{\n")
-			if i < 0 {
-				t.Fatalf("no report on stdout: %s", res)
-			}
-			rep := validReport(t, []byte(res.stdout[i:]))
+			rep := stdoutReport(t, res)
 			if rep.Timeout == nil || !rep.Timeout.Hit || rep.Timeout.Killed != tc.killed || !strings.Contains(res.stdout, `"tier": "landlock+seccomp"`) {
 				t.Errorf("the report says timeout %+v; want hit, killed %v, in the Landlock + seccomp tier", rep.Timeout, tc.killed)
 			}

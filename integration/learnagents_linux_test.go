@@ -4,8 +4,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/agentrun/agentrun/integration/fakemodel"
 )
 
 // TestLearnRoundTripAgents is the learn round trip (learnRoundTrip) with the agents at work:
@@ -18,16 +16,11 @@ import (
 func TestLearnRoundTripAgents(t *testing.T) {
 	for _, a := range sessionAgents {
 		t.Run(a.name, func(t *testing.T) {
-			bin := agentBin(t, a.name)
-			f := newFakeInternet(t)
-			ca := f.trustedCA(t)
-			script := fakemodel.Script{Final: sessionFinal}
-			for _, s := range sessionSteps {
-				if !s.attack {
-					// Each run commits, the later ones with nothing new.
-					script.Commands = append(script.Commands, strings.Replace(s.command, "commit -qm", "commit -q --allow-empty -m", 1))
-				}
-			}
+			bin, f, ca := sessionSetup(t, a)
+			// The task's steps; each run commits, the later ones with nothing new.
+			script := sessionScript(func(s sessionStep) (string, bool) {
+				return strings.Replace(s.command, "commit -qm", "commit -q --allow-empty -m", 1), !s.attack
+			})
 			env := append(a.env(ca), "PATH="+filepath.Dir(bin)+":/usr/local/bin:/usr/bin:/bin")
 			var pass []string
 			for _, kv := range a.env(ca) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -47,20 +46,7 @@ func mechanisms(t *testing.T, pol *profiles.Policy) Mechanisms {
 // builtinPolicies resolves every built-in profile for the container's paths.
 func builtinPolicies(t *testing.T) map[string]*profiles.Policy {
 	t.Helper()
-	cat, err := profiles.Load(builtin.FS, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := fs.Glob(builtin.FS, "*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no built-in profiles (%v)", err)
-	}
-	out := map[string]*profiles.Policy{}
-	for _, f := range files {
-		name := strings.TrimSuffix(f, ".yaml")
-		out[name] = resolve(t, cat, name)
-	}
-	return out
+	return profilestest.Builtins(t, Env())
 }
 
 func resolve(t *testing.T, cat *profiles.Catalog, name string) *profiles.Policy {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/agentrun/agentrun/profiles"
-	"github.com/agentrun/agentrun/profiles/builtin"
 	"github.com/agentrun/agentrun/profiles/profilestest"
 )
 
@@ -32,27 +30,7 @@ var goldenEnv = profilestest.Env
 // plus claude in audit mode, by golden name.
 func builtinPolicies(t *testing.T) map[string]*profiles.Policy {
 	t.Helper()
-	cat, err := profiles.Load(builtin.FS, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	files, err := fs.Glob(builtin.FS, "*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no built-in profiles (%v)", err)
-	}
-	out := map[string]*profiles.Policy{}
-	for _, f := range files {
-		name := strings.TrimSuffix(f, ".yaml")
-		e, err := cat.Lookup(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pol, err := cat.Resolve(e, goldenEnv)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		out[name] = pol
-	}
+	out := profilestest.Builtins(t, goldenEnv)
 	audit := *out["claude"]
 	audit.Mode = profiles.ModeAudit
 	out["claude-audit"] = &audit

@@ -75,7 +75,7 @@ func TestAgents(t *testing.T) {
 			var log bytes.Buffer
 			srv := httptest.NewServer(New(script, &log))
 			defer srv.Close()
-			home, cwd := t.TempDir(), t.TempDir()
+			home, cwd, tmp := t.TempDir(), t.TempDir(), t.TempDir()
 			args, env := tc.run(t, srv.URL, home)
 
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
@@ -84,7 +84,8 @@ func TestAgents(t *testing.T) {
 			cmd.Dir = cwd
 			// Nothing of the caller's environment (keys, sandbox settings) but PATH; any
 			// stray HTTPS goes to a closed port instead of the internet.
-			cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "LANG=C.UTF-8", "TERM=dumb",
+			// Their temporary files (Claude Code's /tmp/claude-UID, its sockets) go in TMPDIR.
+			cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "TMPDIR=" + tmp, "LANG=C.UTF-8", "TERM=dumb",
 				"HTTPS_PROXY=http://127.0.0.1:9", "NO_PROXY=127.0.0.1,localhost"}, env...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"testing"
 )
 
 // key is one documented key of a plist dictionary: its type and whether it is required.
@@ -16,11 +15,25 @@ type key struct {
 	values   []string
 }
 
+// reporter is what the checker reports to: a *testing.T, or a recorder in the checker's own test.
+type reporter interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
+// recorder keeps what the checker reports.
+type recorder struct{ errs *[]string }
+
+func (recorder) Helper() {}
+func (r recorder) Errorf(format string, args ...any) {
+	*r.errs = append(*r.errs, fmt.Sprintf(format, args...))
+}
+
 // schema is the documented keys of one dictionary.
 type schema map[string]key
 
 // checkDict fails on a key not in s, a required key missing, and a value of another type.
-func checkDict(t *testing.T, at string, d map[string]any, s schema) {
+func checkDict(t reporter, at string, d map[string]any, s schema) {
 	t.Helper()
 	for k, v := range d {
 		spec, ok := s[k]
@@ -42,7 +55,7 @@ func checkDict(t *testing.T, at string, d map[string]any, s schema) {
 	}
 }
 
-func checkValue(t *testing.T, at string, v any, spec key) {
+func checkValue(t reporter, at string, v any, spec key) {
 	t.Helper()
 	switch spec.typ {
 	case "string":
@@ -88,7 +101,7 @@ func checkValue(t *testing.T, at string, v any, spec key) {
 			checkValue(t, at+"."+k, e, key{typ: spec.elem, fields: spec.fields})
 		}
 	default:
-		t.Fatalf("schema: unknown type %q", spec.typ)
+		t.Errorf("schema: unknown type %q", spec.typ)
 	}
 }
 

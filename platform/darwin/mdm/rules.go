@@ -81,7 +81,7 @@ func CompileRules(pol *profiles.Policy, exes []Executable, o RulesOptions) (*Rul
 			res.Notes = append(res.Notes, fmt.Sprintf("left out: %s is under %s, which the agent can write: an allowlisted path there lets it run anything it writes", display.Escape(e.Path), display.Escape(w)))
 			continue
 		}
-		comment := fmt.Sprintf("agentrun %s: %s (run %d times)", pol.Name, e.Path, e.Count)
+		comment := fmt.Sprintf("agentrun %s: %s (seen %d times)", pol.Name, e.Path, e.Count)
 		if o.Hash != nil {
 			sum, err := o.Hash(e.Path)
 			if err == nil {

@@ -92,7 +92,7 @@ func TestRulesWithoutHash(t *testing.T) {
 	if f := checkRules(t, res.JSON); len(f.Rules) != 0 {
 		t.Errorf("rules without a hash: %+v", f.Rules)
 	}
-	want := `santactl rule --allow --path '/usr/local/bin/node' --comment 'agentrun codex: /usr/local/bin/node (run 9 times)'`
+	want := `santactl rule --allow --path '/usr/local/bin/node' --comment 'agentrun codex: /usr/local/bin/node (seen 9 times)'`
 	if len(res.Unhashed) != 1 || res.Unhashed[0] != want {
 		t.Errorf("unhashed = %q, want %q", res.Unhashed, want)
 	}

@@ -41,6 +41,7 @@ func compileCommand(b platform.Backend) *cli.Command {
 	for _, t := range targets {
 		fmt.Fprintf(&help, "  %-10s %s\n", t.Name, t.Usage)
 	}
+	fmt.Fprintf(&help, "  %-10s %s\n", targetSBPL, "a macOS Seatbelt profile for sandbox-exec, its paths as -D parameters (any host)")
 	fmt.Fprintf(&help, "  %-10s %s\n", targetKubernetes, "a Job (or Pod) and its policies that run CMD under the profile on a cluster:\n             agentrun compile --target kubernetes --image IMG PROFILE -- CMD ARGS")
 	return &cli.Command{
 		Name:        "compile",
@@ -48,17 +49,20 @@ func compileCommand(b platform.Backend) *cli.Command {
 		ArgsUsage:   "--target TARGET NAME|FILE [-- CMD ARGS]",
 		Description: "Targets:\n" + help.String(),
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Required: true, Usage: "`TARGET` to compile to: " + strings.Join(append(targetNames(targets), targetKubernetes), ", ")},
+			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Required: true, Usage: "`TARGET` to compile to: " + strings.Join(append(targetNames(targets), targetSBPL, targetKubernetes), ", ")},
 			&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` to expand $WORKSPACE to (default: the current directory)"},
-		}, kubernetesFlags...),
+		}, append(sbplFlags, kubernetesFlags...)...),
 		Action:       func(c *cli.Context) error { return compileAction(c, b, targets) },
 		BashComplete: completeProfileNames,
 	}
 }
 
 func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target) error {
-	if c.String("target") == targetKubernetes {
+	switch c.String("target") {
+	case targetKubernetes:
 		return compileKubernetes(c, b)
+	case targetSBPL:
+		return compileSBPL(c, b)
 	}
 	var t *platform.Target
 	for i := range targets {
@@ -67,7 +71,7 @@ func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target
 		}
 	}
 	if t == nil {
-		return usageError("the targets are: "+strings.Join(append(targetNames(targets), targetKubernetes), ", "), "unknown target %q", c.String("target"))
+		return usageError("the targets are: "+strings.Join(append(targetNames(targets), targetSBPL, targetKubernetes), ", "), "unknown target %q", c.String("target"))
 	}
 	cat, e, err := namedProfile(c)
 	if err != nil {

@@ -41,6 +41,7 @@ func compileCommand(b platform.Backend) *cli.Command {
 	for _, t := range targets {
 		fmt.Fprintf(&help, "  %-10s %s\n", t.Name, t.Usage)
 	}
+	fmt.Fprintf(&help, "  %-10s %s\n", targetSBPL, "a macOS Seatbelt profile for sandbox-exec, its paths as -D parameters (any host)")
 	fmt.Fprintf(&help, "  %-10s %s\n", targetSanta, "a Santa File Access Authorization plist protecting the denied paths (macOS homes: --home);\n             with --from-events, santactl rule --import JSON for the programs the runs executed")
 	fmt.Fprintf(&help, "  %-10s %s\n", targetTCC, "a PPPC .mobileconfig denying the agent's terminals (--terminal) and runtimes (--runtime)\n             the TCC services the profile does not need")
 	fmt.Fprintf(&help, "  %-10s %s\n", targetKubernetes, "a Job (or Pod) and its policies that run CMD under the profile on a cluster:\n             agentrun compile --target kubernetes --image IMG PROFILE -- CMD ARGS")
@@ -50,20 +51,28 @@ func compileCommand(b platform.Backend) *cli.Command {
 		ArgsUsage:   "--target TARGET NAME|FILE [-- CMD ARGS]",
 		Description: "Targets:\n" + help.String(),
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Required: true, Usage: "`TARGET` to compile to: " + strings.Join(append(targetNames(targets), targetSanta, targetTCC, targetKubernetes), ", ")},
+			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Required: true, Usage: "`TARGET` to compile to: " + strings.Join(pureTargets(targets), ", ")},
 			&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` to expand $WORKSPACE to (default: the current directory)"},
-		}, append(kubernetesFlags, mdmFlags...)...),
+		}, append(append(sbplFlags, kubernetesFlags...), mdmFlags...)...),
 		Action:       func(c *cli.Context) error { return compileAction(c, b, targets) },
 		BashComplete: completeProfileNames,
 	}
+}
+
+// pureTargets are the backend's targets and the compilers any host has.
+func pureTargets(targets []platform.Target) []string {
+	return append(targetNames(targets), targetSBPL, targetSanta, targetTCC, targetKubernetes)
 }
 
 func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target) error {
 	if mdmTarget(c.String("target")) {
 		return compileMDM(c)
 	}
-	if c.String("target") == targetKubernetes {
+	switch c.String("target") {
+	case targetKubernetes:
 		return compileKubernetes(c, b)
+	case targetSBPL:
+		return compileSBPL(c, b)
 	}
 	var t *platform.Target
 	for i := range targets {
@@ -72,7 +81,7 @@ func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target
 		}
 	}
 	if t == nil {
-		return usageError("the targets are: "+strings.Join(append(targetNames(targets), targetSanta, targetTCC, targetKubernetes), ", "), "unknown target %q", c.String("target"))
+		return usageError("the targets are: "+strings.Join(pureTargets(targets), ", "), "unknown target %q", c.String("target"))
 	}
 	cat, e, err := namedProfile(c)
 	if err != nil {

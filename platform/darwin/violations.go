@@ -266,3 +266,6 @@ func logPredicate(tag string) (string, error) {
 	}
 	return `processID == 0 AND eventMessage CONTAINS "` + tag + `"`, nil
 }
+
+// logPath is Apple's log command, by its absolute path.
+const logPath = "/usr/bin/log"

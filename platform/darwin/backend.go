@@ -1,7 +1,6 @@
 package darwin
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -30,20 +29,6 @@ func DefaultRunDir() string {
 		return ""
 	}
 	return filepath.Join(dir, "agentrun", "run")
-}
-
-func (b *Backend) runDir() (string, error) {
-	dir := b.RunDir
-	if dir == "" {
-		dir = DefaultRunDir()
-	}
-	if dir == "" {
-		return "", fmt.Errorf("finding agentrun's run directory: neither $HOME nor a cache directory is set")
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("making agentrun's run directory: %w", err)
-	}
-	return dir, nil
 }
 
 // Probe reports whether sandbox-exec can run agents here.
@@ -82,14 +67,6 @@ func (b *Backend) RuntimeDirs() []string {
 		return []string{d}
 	}
 	return nil
-}
-
-// outcomeOf is where a run records its outcome: the spec's, or one nobody reads.
-func outcomeOf(spec *platform.Spec) *platform.Outcome {
-	if spec.Outcome != nil {
-		return spec.Outcome
-	}
-	return &platform.Outcome{}
 }
 
 // TierSandboxExec is the tier an Outcome names on macOS.

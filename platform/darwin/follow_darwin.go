@@ -11,6 +11,9 @@ import (
 	"github.com/agentrun/agentrun/events"
 )
 
+// logPath is Apple's log command, by its absolute path.
+const logPath = "/usr/bin/log"
+
 // follower is `log stream` following one run's sandbox reports.
 type follower struct {
 	cmd  *exec.Cmd

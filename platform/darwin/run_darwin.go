@@ -60,7 +60,7 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		return 0, err
 	}
 	if h.LogStream && spec.Events != nil {
-		f, err := startFollower(tag, judge{pol: pol, audit: pol.Mode == profiles.ModeAudit}, spec.Events)
+		f, err := startFollower(tag, judge{pol: pol}, spec.Events)
 		if err != nil {
 			fmt.Fprintf(spec.Stderr, "agentrun: the sandbox's reports are not recorded: %v\n", err)
 		} else {
@@ -182,4 +182,26 @@ func watchDeadline(d *platform.Deadline, out *platform.Outcome, send func(os.Sig
 		close(done)
 		<-ended
 	}
+}
+
+func (b *Backend) runDir() (string, error) {
+	dir := b.RunDir
+	if dir == "" {
+		dir = DefaultRunDir()
+	}
+	if dir == "" {
+		return "", fmt.Errorf("finding agentrun's run directory: neither $HOME nor a cache directory is set")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("making agentrun's run directory: %w", err)
+	}
+	return dir, nil
+}
+
+// outcomeOf is where a run records its outcome: the spec's, or one nobody reads.
+func outcomeOf(spec *platform.Spec) *platform.Outcome {
+	if spec.Outcome != nil {
+		return spec.Outcome
+	}
+	return &platform.Outcome{}
 }

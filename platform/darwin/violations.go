@@ -102,8 +102,7 @@ func parseLine(line []byte, tag string) (Violation, bool) {
 
 // judge turns violations into events for one policy.
 type judge struct {
-	pol   *profiles.Policy
-	audit bool
+	pol *profiles.Policy
 	// ruleOf names the policy rule a rule message stands for, when the profile tags its
 	// rules; nil or "" falls back to judging the path against the policy.
 	ruleOf func(string) string
@@ -266,6 +265,3 @@ func logPredicate(tag string) (string, error) {
 	}
 	return `processID == 0 AND eventMessage CONTAINS "` + tag + `"`, nil
 }
-
-// logPath is Apple's log command, by its absolute path.
-const logPath = "/usr/bin/log"

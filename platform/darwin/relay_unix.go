@@ -1,0 +1,48 @@
+//go:build unix
+
+package darwin
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// relaySignals forwards to the agent the signals agentrun gets, until stop is called, as on
+// Linux: with a terminal, Ctrl-C reaches the agent through it, so SIGINT is not sent twice;
+// an agent that ignores being asked to stop is killed at the second SIGTERM or SIGINT, and
+// when ctx is cancelled.
+func relaySignals(ctx context.Context, tty bool, send func(os.Signal)) (stop func()) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT)
+	done, ended := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(ended)
+		asked := false
+		for {
+			select {
+			case sig := <-sigs:
+				terminate := sig == syscall.SIGTERM || sig == syscall.SIGINT
+				switch {
+				case terminate && asked:
+					send(syscall.SIGKILL)
+				case tty && sig == syscall.SIGINT:
+				default:
+					send(sig)
+				}
+				asked = asked || (terminate && !(tty && sig == syscall.SIGINT))
+			case <-ctx.Done():
+				send(syscall.SIGKILL)
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+		<-ended
+	}
+}

@@ -49,19 +49,6 @@ func builtinPolicies(t *testing.T) map[string]*profiles.Policy {
 	return profilestest.Builtins(t, Env())
 }
 
-func resolve(t *testing.T, cat *profiles.Catalog, name string) *profiles.Policy {
-	t.Helper()
-	e, err := cat.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pol, err := cat.Resolve(e, Env())
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return pol
-}
-
 var testOptions = Options{Command: []string{"agent", "--task", "fix the tests"}, Image: "registry.example/agents:1", Namespace: "agents", UID: DefaultUID}
 
 // TestGolden compiles every built-in profile, plus claude as a Pod on a claim with the

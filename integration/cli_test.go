@@ -19,6 +19,7 @@ var agentrunBin string
 func TestMain(m *testing.M) {
 	maybeDenyUserNSJail()
 	maybeServeFakeInternet()
+	maybeServeProxy()
 	dir, err := os.MkdirTemp("", "agentrun-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -2,10 +2,13 @@ package darwin
 
 import (
 	"context"
-	"errors"
-	"strconv"
+	"fmt"
+	"net"
+	"net/netip"
 
 	"github.com/agentrun/agentrun/events"
+	"github.com/agentrun/agentrun/netfilter"
+	"github.com/agentrun/agentrun/netfilter/proxy"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -17,46 +20,42 @@ type egress struct {
 	Stop  func()
 }
 
-// errNoProxy: this build has no egress proxy yet, so a policy with network cannot run.
-var errNoProxy = errors.New("the profile allows network, and this build of agentrun has no egress proxy for macOS (netfilter/proxy): the run would have no network or an unfiltered one; fix: use a build with the proxy, or a profile without network.allow")
-
-// startEgress starts agentrun's HTTP CONNECT + SOCKS5 proxy for pol on the loopback, recording
-// every flow to sink, or nothing when pol has no network.
-//
-// MERGE(netfilter/proxy): this is the hook for the proxy. Replace the body's last line with
-// the proxy's start (listening on 127.0.0.1, ports chosen by the kernel, the policy's
-// names and ports, audit mode recording would-deny flows), returning its ports in Ports (they
-// go to the SBPL compiler as ProxyPorts, the only network the profile allows), proxyEnv(http,
-// socks) in Env, and its shutdown in Stop.
+// startEgress starts agentrun's HTTP CONNECT + SOCKS5 proxy (netfilter/proxy) for pol on the
+// loopback, recording every flow to sink, or nothing when pol has no network. Its port goes to
+// the SBPL compiler as the only network the profile allows; Env points the agent's tools at it.
 var startEgress = func(ctx context.Context, pol *profiles.Policy, sink events.Sink) (*egress, error) {
 	if pol.Network.None() {
 		return &egress{Stop: func() {}}, nil
 	}
-	return nil, errNoProxy
-}
-
-// proxyEnv are the variables that send the agent's HTTP(S) through the proxy at httpPort and
-// everything else through SOCKS5 at socksPort (socks5h: names are resolved by the proxy, so
-// the policy sees them), in both spellings tools read. NO_PROXY is emptied so that no
-// inherited exception goes around the proxy (the profile would refuse it anyway).
-func proxyEnv(httpPort, socksPort int) []string {
-	httpURL := "http://127.0.0.1:" + strconv.Itoa(httpPort)
-	socksURL := "socks5h://127.0.0.1:" + strconv.Itoa(socksPort)
-	var env []string
-	for _, kv := range [][2]string{{"HTTP_PROXY", httpURL}, {"HTTPS_PROXY", httpURL}, {"ALL_PROXY", socksURL}, {"NO_PROXY", ""}} {
-		env = append(env, kv[0]+"="+kv[1], lower(kv[0])+"="+kv[1])
+	policy := netfilter.NewPolicy(pol.Network, hostAddrs())
+	if pol.Mode == profiles.ModeAudit {
+		policy = policy.Audit()
 	}
-	return env
+	p, err := proxy.Start(ctx, policy, sink, proxy.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("starting agentrun's egress proxy (the network layer on macOS): %w", err)
+	}
+	addr, ok := p.Addr().(*net.TCPAddr)
+	if !ok {
+		p.Close()
+		return nil, fmt.Errorf("agentrun's egress proxy listens on %s, not a TCP port", p.Addr())
+	}
+	return &egress{Ports: []int{addr.Port}, Env: p.Env(), Stop: func() { p.Close() }}, nil
 }
 
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
+// hostAddrs are the host's own addresses, which the agent may never reach.
+func hostAddrs() []netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out = append(out, p.Addr().Unmap())
 		}
 	}
-	return string(b)
+	return out
 }
 
 // withEnv returns env with each NAME=VALUE of set replacing NAME's earlier value.

@@ -2,40 +2,39 @@ package darwin
 
 import (
 	"context"
-	"errors"
-	"reflect"
+	"net"
+	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/agentrun/agentrun/profiles"
 )
 
-func TestProxyEnv(t *testing.T) {
-	got := withEnv([]string{"PATH=/usr/bin", "https_proxy=http://corp:3128", "NO_PROXY=*"}, proxyEnv(4001, 4002))
-	want := []string{"PATH=/usr/bin",
-		"HTTP_PROXY=http://127.0.0.1:4001", "http_proxy=http://127.0.0.1:4001",
-		"HTTPS_PROXY=http://127.0.0.1:4001", "https_proxy=http://127.0.0.1:4001",
-		"ALL_PROXY=socks5h://127.0.0.1:4002", "all_proxy=socks5h://127.0.0.1:4002",
-		"NO_PROXY=", "no_proxy="}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("got  %q\nwant %q", got, want)
-	}
-}
-
-// TestEgressFailsClosed: until the proxy is wired in, a policy with network does not run,
-// and one without runs with no proxy.
-func TestEgressFailsClosed(t *testing.T) {
+// TestEgressStartsTheProxy: a policy without network gets no proxy; one with network gets the
+// proxy on a loopback port, and variables that point at it and override the caller's.
+func TestEgressStartsTheProxy(t *testing.T) {
 	pol := samplePolicy()
 	eg, err := startEgress(context.Background(), pol, nil)
 	if err != nil || len(eg.Ports) != 0 || len(eg.Env) != 0 {
 		t.Errorf("no network: %+v, %v", eg, err)
 	}
-	pol.Network.Allow = []profiles.NetRule{{}}
-	if eg, err := startEgress(context.Background(), pol, nil); err == nil {
-		if len(eg.Ports) == 0 {
-			t.Error("a policy with network got no proxy port and no error")
-		}
-		eg.Stop()
-	} else if !errors.Is(err, errNoProxy) {
-		t.Errorf("error %v", err)
+	pol.Network.Allow = []profiles.NetRule{{Host: "example.com", Ports: []profiles.PortRange{{From: 443, To: 443}}}}
+	eg, err = startEgress(context.Background(), pol, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eg.Stop()
+	if len(eg.Ports) != 1 {
+		t.Fatalf("ports %v, want the proxy's one", eg.Ports)
+	}
+	c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(eg.Ports[0]))
+	if err != nil {
+		t.Fatalf("the proxy does not listen on its port: %v", err)
+	}
+	c.Close()
+	env := withEnv([]string{"PATH=/usr/bin", "https_proxy=http://corp:3128", "NO_PROXY=*"}, eg.Env)
+	want := "https_proxy=http://127.0.0.1:" + strconv.Itoa(eg.Ports[0])
+	if !slices.Contains(env, want) || slices.Contains(env, "https_proxy=http://corp:3128") || !slices.Contains(env, "NO_PROXY=") {
+		t.Errorf("the agent's variables %q: want %s, the caller's proxy and NO_PROXY replaced", env, want)
 	}
 }

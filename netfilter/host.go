@@ -1,6 +1,7 @@
 package netfilter
 
 import (
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -67,4 +68,20 @@ func inetPart(p string) (uint64, bool) {
 	}
 	n, err := strconv.ParseUint(digits, base, 32)
 	return n, err == nil
+}
+
+// HostAddrs are the host's own addresses, which the agent may never reach (NewPolicy's
+// hostAddrs).
+func HostAddrs() []netip.Addr {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var out []netip.Addr
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			out = append(out, p.Addr().Unmap())
+		}
+	}
+	return out
 }

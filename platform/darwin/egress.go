@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/netfilter"
@@ -27,7 +26,7 @@ var startEgress = func(ctx context.Context, pol *profiles.Policy, sink events.Si
 	if pol.Network.None() {
 		return &egress{Stop: func() {}}, nil
 	}
-	policy := netfilter.NewPolicy(pol.Network, hostAddrs())
+	policy := netfilter.NewPolicy(pol.Network, netfilter.HostAddrs())
 	if pol.Mode == profiles.ModeAudit {
 		policy = policy.Audit()
 	}
@@ -41,21 +40,6 @@ var startEgress = func(ctx context.Context, pol *profiles.Policy, sink events.Si
 		return nil, fmt.Errorf("agentrun's egress proxy listens on %s, not a TCP port", p.Addr())
 	}
 	return &egress{Ports: []int{addr.Port}, Env: p.Env(), Stop: func() { p.Close() }}, nil
-}
-
-// hostAddrs are the host's own addresses, which the agent may never reach.
-func hostAddrs() []netip.Addr {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil
-	}
-	var out []netip.Addr
-	for _, a := range addrs {
-		if p, err := netip.ParsePrefix(a.String()); err == nil {
-			out = append(out, p.Addr().Unmap())
-		}
-	}
-	return out
 }
 
 // withEnv returns env with each NAME=VALUE of set replacing NAME's earlier value.

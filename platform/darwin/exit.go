@@ -2,28 +2,8 @@ package darwin
 
 import (
 	"bytes"
-	"errors"
-	"os"
-	"os/exec"
 	"sync"
-	"syscall"
 )
-
-// exitCode is the agent's status as a shell reports it, as on Linux: its exit code, or
-// 128+N when killed by signal N; -1 when there is none.
-func exitCode(state *os.ProcessState, err error) int {
-	var exitErr *exec.ExitError
-	if state == nil && errors.As(err, &exitErr) {
-		state = exitErr.ProcessState
-	}
-	if state == nil {
-		return -1
-	}
-	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return state.ExitCode()
-}
 
 // exOSErr is sandbox-exec's status when it cannot apply the profile (EX_OSERR, sysexits.h).
 const exOSErr = 71

@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/agentrun/agentrun/platform"
 )
 
 func TestExitCode(t *testing.T) {
@@ -25,12 +27,12 @@ func TestExitCode(t *testing.T) {
 		t.Run(tc.script, func(t *testing.T) {
 			cmd := exec.Command("/bin/sh", "-c", tc.script)
 			err := cmd.Run()
-			if got := exitCode(cmd.ProcessState, err); got != tc.want {
+			if got := platform.ExitCode(cmd.ProcessState, err); got != tc.want {
 				t.Errorf("exitCode = %d, want %d (err %v)", got, tc.want, err)
 			}
 		})
 	}
-	if got := exitCode(nil, errors.New("never started")); got != -1 {
+	if got := platform.ExitCode(nil, errors.New("never started")); got != -1 {
 		t.Errorf("no process: %d, want -1", got)
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/agentrun/agentrun/platform"
 )
 
 // launchHost is what a launch needs to know of the host: two stats, no process started.
@@ -81,5 +83,5 @@ func run(path string, args ...string) ([]byte, int) {
 	if cmd.ProcessState == nil {
 		return []byte(strings.TrimSpace(fmt.Sprint(err))), -1
 	}
-	return out.Bytes(), exitCode(cmd.ProcessState, err)
+	return out.Bytes(), platform.ExitCode(cmd.ProcessState, err)
 }

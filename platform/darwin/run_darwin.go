@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"syscall"
-	"time"
 
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
@@ -100,7 +99,7 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if spec.Started != nil {
 		spec.Started()
 	}
-	stopDeadline := watchDeadline(spec.Deadline, out, group)
+	stopDeadline := platform.WatchDeadline(spec.Deadline, out, func() error { group(syscall.SIGTERM); return nil }, func() { group(syscall.SIGKILL) })
 	werr := cmd.Wait()
 	stopDeadline()
 	stopSignals()
@@ -108,7 +107,7 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		term.drain()
 	}
 	group(syscall.SIGKILL) // what the agent left running in its group ends with it
-	code := exitCode(cmd.ProcessState, werr)
+	code := platform.ExitCode(cmd.ProcessState, werr)
 	if code < 0 {
 		return 0, fmt.Errorf("waiting for the agent: %w", werr)
 	}
@@ -148,40 +147,6 @@ func newTag() (string, error) {
 		return "", fmt.Errorf("making the run's tag: %w", err)
 	}
 	return "agentrun-" + hex.EncodeToString(b), nil
-}
-
-// watchDeadline ends the run at d (agentrun --timeout): SIGTERM to the agent's group, SIGKILL
-// d.Grace later if it is still there; out records both. stop returns once the watch has
-// ended, so out is settled.
-func watchDeadline(d *platform.Deadline, out *platform.Outcome, send func(os.Signal)) (stop func()) {
-	if d == nil {
-		return func() {}
-	}
-	done, ended := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(ended)
-		timer := time.NewTimer(time.Until(d.At))
-		defer timer.Stop()
-		select {
-		case <-done:
-			return
-		case <-timer.C:
-		}
-		out.TimedOut = true
-		send(syscall.SIGTERM)
-		grace := time.NewTimer(d.Grace)
-		defer grace.Stop()
-		select {
-		case <-done:
-		case <-grace.C:
-			out.Killed = true
-			send(syscall.SIGKILL)
-		}
-	}()
-	return func() {
-		close(done)
-		<-ended
-	}
 }
 
 func (b *Backend) runDir() (string, error) {

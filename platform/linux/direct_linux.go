@@ -82,11 +82,11 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 		spec.Started()
 	}
 	out := outcomeOf(spec)
-	stopDeadline := watchDeadline(spec.Deadline, out, func() error { return terminate(link.lifeW) }, func() { _ = cmd.Process.Kill() })
+	stopDeadline := platform.WatchDeadline(spec.Deadline, out, func() error { return terminate(link.lifeW) }, func() { _ = cmd.Process.Kill() })
 	werr := cmd.Wait()
 	stopDeadline()
 	out.Usage = platform.Usage{UnknownWhy: "the Landlock + seccomp tier runs without a cgroup"}
-	code := exitCode(cmd.ProcessState, werr)
+	code := platform.ExitCode(cmd.ProcessState, werr)
 	if code < 0 {
 		return 0, fmt.Errorf("waiting for the agent: %w", werr)
 	}

@@ -2,7 +2,6 @@ package linux
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 
@@ -42,7 +41,7 @@ func (e *egressLink) serve(pol *profiles.Policy, spec *platform.Spec) error {
 		tun.Close()
 		return err
 	}
-	policy := netfilter.NewPolicy(pol.Network, hostAddrs())
+	policy := netfilter.NewPolicy(pol.Network, netfilter.HostAddrs())
 	if pol.Mode == profiles.ModeAudit {
 		policy = policy.Audit()
 	}
@@ -76,21 +75,6 @@ func (e *egressLink) Close() {
 	}
 	e.ours.Close()
 	e.child.Close()
-}
-
-// hostAddrs are the host's own addresses, which the agent may never reach.
-func hostAddrs() []netip.Addr {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return nil
-	}
-	var out []netip.Addr
-	for _, a := range addrs {
-		if p, err := netip.ParsePrefix(a.String()); err == nil {
-			out = append(out, p.Addr().Unmap())
-		}
-	}
-	return out
 }
 
 // recvTUN receives the TUN device the stage sends (named by the message).

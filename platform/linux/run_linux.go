@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -140,19 +137,3 @@ func (e *cloneError) Error() string {
 }
 
 func (e *cloneError) Unwrap() error { return e.err }
-
-// exitCode is the agent's status as a shell reports it: its exit code, or 128+N when
-// killed by signal N; -1 when there is none.
-func exitCode(state *os.ProcessState, err error) int {
-	var exitErr *exec.ExitError
-	if state == nil && errors.As(err, &exitErr) {
-		state = exitErr.ProcessState
-	}
-	if state == nil {
-		return -1
-	}
-	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return state.ExitCode()
-}

@@ -146,7 +146,7 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 	if err != nil {
 		// A stage that could not build the sandbox said why and exits 125.
 		_ = p.cmd.Process.Kill()
-		code := exitCode(p.cmd.ProcessState, p.cmd.Wait())
+		code := platform.ExitCode(p.cmd.ProcessState, p.cmd.Wait())
 		if code == 125 {
 			return code, nil
 		}
@@ -156,14 +156,14 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 		r.spec.Started()
 	}
 	out := outcomeOf(r.spec)
-	stopDeadline := watchDeadline(r.spec.Deadline, out, func() error { return terminate(p.link.lifeW) }, func() { _ = p.cmd.Process.Kill() })
+	stopDeadline := platform.WatchDeadline(r.spec.Deadline, out, func() error { return terminate(p.link.lifeW) }, func() { _ = p.cmd.Process.Kill() })
 	werr := p.cmd.Wait()
 	stopDeadline()
 	out.Usage = p.cg.usage()
 	if term != nil {
 		term.drain()
 	}
-	code := exitCode(p.cmd.ProcessState, werr)
+	code := platform.ExitCode(p.cmd.ProcessState, werr)
 	if code == 128+int(unix.SIGKILL) && p.cg != nil && p.cg.oomKilled() {
 		return code, &platform.OOMError{Limit: r.pol.Resources.MemoryBytes, Code: code}
 	}

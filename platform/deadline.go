@@ -1,16 +1,18 @@
-package linux
+package platform
 
 import (
+	"errors"
+	"os"
+	"os/exec"
+	"syscall"
 	"time"
-
-	"github.com/agentrun/agentrun/platform"
 )
 
-// watchDeadline ends the run at d (agentrun --timeout), once the agent runs: term asks every
+// WatchDeadline ends a run at d (agentrun --timeout), once the agent runs: term asks every
 // process of the sandbox to end (SIGTERM), and kill ends the sandbox d.Grace later if the
 // agent has not ended by then (or at once if term fails). out records both. stop ends the
 // watch and returns once it has, so out is settled when it returns; a nil d is no deadline.
-func watchDeadline(d *platform.Deadline, out *platform.Outcome, term func() error, kill func()) (stop func()) {
+func WatchDeadline(d *Deadline, out *Outcome, term func() error, kill func()) (stop func()) {
 	if d == nil {
 		return func() {}
 	}
@@ -43,4 +45,20 @@ func watchDeadline(d *platform.Deadline, out *platform.Outcome, term func() erro
 		close(done)
 		<-ended
 	}
+}
+
+// ExitCode is the agent's status as a shell reports it: its exit code, or 128+N when killed
+// by signal N; -1 when there is none.
+func ExitCode(state *os.ProcessState, err error) int {
+	var exitErr *exec.ExitError
+	if state == nil && errors.As(err, &exitErr) {
+		state = exitErr.ProcessState
+	}
+	if state == nil {
+		return -1
+	}
+	if ws, ok := state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return state.ExitCode()
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -76,15 +77,15 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		}
 		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(spec.UID), Gid: uint32(spec.GID), Groups: groups}
 	}
-	tty := isTerminal(spec.Stdin)
+	tty := ptyrelay.IsTerminal(spec.Stdin)
 	var said *headWriter // where sandbox-exec says why it gave up
-	var term *terminal
+	var term *ptyrelay.Terminal
 	if tty {
 		said = &headWriter{w: spec.Stdout}
 		if term, err = startTerminal(cmd, spec.Stdin.(*os.File), said); err != nil {
 			return 0, err
 		}
-		defer term.restore()
+		defer term.Restore()
 	} else {
 		said = &headWriter{w: spec.Stderr}
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, said
@@ -104,7 +105,7 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	stopDeadline()
 	stopSignals()
 	if term != nil {
-		term.drain()
+		term.Drain()
 	}
 	group(syscall.SIGKILL) // what the agent left running in its group ends with it
 	code := platform.ExitCode(cmd.ProcessState, werr)

@@ -16,6 +16,7 @@ import (
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/platform/linux/fileaudit"
+	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -36,7 +37,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	}
 	defer link.Close()
 
-	tty := isTerminal(spec.Stdin)
+	tty := ptyrelay.IsTerminal(spec.Stdin)
 	sc := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), given)
 	sc.Direct, sc.NoNetwork = true, pol.Network.None()
 	if !given[LayerSeccomp] {

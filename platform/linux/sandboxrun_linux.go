@@ -11,6 +11,7 @@ import (
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/platform/linux/apparmor"
 	"github.com/agentrun/agentrun/platform/linux/fileaudit"
+	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -113,7 +114,7 @@ func (r *sandboxRun) setup() *sandboxSetup {
 	}
 	s.Ops = rootOps(r.fs, o, hostLinks(), resolv)
 	if p.tty {
-		s.Cols, s.Rows = terminalSize(r.spec.Stdin.(*os.File))
+		s.Cols, s.Rows = ptyrelay.Size(r.spec.Stdin.(*os.File))
 	}
 	return s
 }
@@ -141,7 +142,7 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 	p.link.send(sc)
 	term, err := r.serve()
 	if term != nil {
-		defer term.restore()
+		defer term.Restore()
 	}
 	if err != nil {
 		// A stage that could not build the sandbox said why and exits 125.
@@ -161,7 +162,7 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 	stopDeadline()
 	out.Usage = p.cg.usage()
 	if term != nil {
-		term.drain()
+		term.Drain()
 	}
 	code := platform.ExitCode(p.cmd.ProcessState, werr)
 	if code == 128+int(unix.SIGKILL) && p.cg != nil && p.cg.oomKilled() {
@@ -175,7 +176,7 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 
 // serve answers the stage while it builds the sandbox: the TUN device, then the descriptors
 // it hands over (the seccomp notifications, the terminal).
-func (r *sandboxRun) serve() (*terminal, error) {
+func (r *sandboxRun) serve() (*ptyrelay.Terminal, error) {
 	p := r.stage
 	if r.withNet {
 		if err := p.egress.serve(r.pol, r.spec); err != nil {
@@ -207,6 +208,6 @@ func (r *sandboxRun) serve() (*terminal, error) {
 	if !p.tty {
 		return nil, nil
 	}
-	term := newTerminal(r.spec.Stdin.(*os.File), r.spec.Stdout)
-	return term, term.attach(fds[handoverTerminal])
+	term := ptyrelay.New(r.spec.Stdin.(*os.File), r.spec.Stdout)
+	return term, term.Attach(fds[handoverTerminal])
 }

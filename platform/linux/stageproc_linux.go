@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/profiles"
 	"golang.org/x/sys/unix"
 )
@@ -129,7 +130,7 @@ func (p *stageProc) setLimits(res profiles.Resources) error {
 
 // startStage is launchStage's work, on the keeper's locked thread.
 func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p *stageProc, err error) {
-	p = &stageProc{id: newRunID(), root: root, rootless: os.Geteuid() != 0, tty: isTerminal(sio.stdin), released: make(chan struct{}), joined: make(chan error, 1), limits: make(chan profiles.Resources, 1)}
+	p = &stageProc{id: newRunID(), root: root, rootless: os.Geteuid() != 0, tty: ptyrelay.IsTerminal(sio.stdin), released: make(chan struct{}), joined: make(chan error, 1), limits: make(chan profiles.Resources, 1)}
 	defer func() {
 		if err != nil {
 			p.close()

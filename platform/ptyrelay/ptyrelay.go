@@ -1,4 +1,10 @@
-package linux
+//go:build linux || darwin
+
+// Package ptyrelay relays between the user's terminal and an agent's pseudo-terminal, on
+// every Unix backend: the user's side in raw mode, the window size followed (SIGWINCH), the
+// keystrokes copied in a poll loop that can be called off (nothing typed after the run is lost
+// to it), the agent's output copied out, and the terminal put back as it was.
+package ptyrelay
 
 import (
 	"fmt"
@@ -12,15 +18,14 @@ import (
 	"golang.org/x/term"
 )
 
-// isTerminal reports whether r is a terminal, so the agent gets a PTY.
-func isTerminal(r io.Reader) bool {
+// IsTerminal reports whether r is a terminal, so the agent gets a PTY.
+func IsTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// terminal relays between the user's terminal and the PTY the stage creates inside the
-// sandbox: the user's side in raw mode, the window size followed.
-type terminal struct {
+// Terminal relays between the user's terminal and an agent's PTY (its master side).
+type Terminal struct {
 	in       *os.File
 	out      io.Writer
 	master   *os.File
@@ -33,12 +38,13 @@ type terminal struct {
 	inDone chan struct{}
 }
 
-func newTerminal(in *os.File, out io.Writer) *terminal {
-	return &terminal{in: in, out: out}
+// New is the relay between the user's terminal in and out; Attach starts it.
+func New(in *os.File, out io.Writer) *Terminal {
+	return &Terminal{in: in, out: out}
 }
 
-// terminalSize returns the size of the user's terminal as columns and rows.
-func terminalSize(in *os.File) (cols, rows uint16) {
+// Size returns the size of the user's terminal as columns and rows (80×24 when unknown).
+func Size(in *os.File) (cols, rows uint16) {
 	ws, err := pty.GetsizeFull(in)
 	if err != nil {
 		return 80, 24
@@ -46,10 +52,10 @@ func terminalSize(in *os.File) (cols, rows uint16) {
 	return ws.Cols, ws.Rows
 }
 
-// attach takes the PTY master, puts the user's terminal in raw mode and starts relaying.
-func (t *terminal) attach(master *os.File) error {
+// Attach takes the PTY master, puts the user's terminal in raw mode and starts relaying.
+func (t *Terminal) Attach(master *os.File) error {
 	if master == nil {
-		return fmt.Errorf("the sandbox's stage sent no terminal")
+		return fmt.Errorf("no terminal to relay to (the sandbox sent none)")
 	}
 	t.master = master
 	var err error
@@ -64,9 +70,11 @@ func (t *terminal) attach(master *os.File) error {
 			t.resize()
 		}
 	}()
-	if err := unix.Pipe2(t.stop[:], unix.O_CLOEXEC); err != nil {
+	if err := unix.Pipe(t.stop[:]); err != nil {
 		return fmt.Errorf("creating the terminal relay's stop pipe: %w", err)
 	}
+	unix.CloseOnExec(t.stop[0])
+	unix.CloseOnExec(t.stop[1])
 	t.inDone = make(chan struct{})
 	go t.relayInput()
 	t.copyDone = make(chan struct{})
@@ -79,7 +87,7 @@ func (t *terminal) attach(master *os.File) error {
 
 // relayInput copies the user's keystrokes to the agent's terminal until the input ends or
 // stopInput is called; it waits in poll, never in a read that cannot be called off.
-func (t *terminal) relayInput() {
+func (t *Terminal) relayInput() {
 	defer close(t.inDone)
 	in := int(t.in.Fd())
 	buf := make([]byte, 32*1024)
@@ -113,7 +121,7 @@ func (t *terminal) relayInput() {
 
 // stopInput ends the keystroke relay and waits for it, so the terminal's next reader gets
 // everything the user types from now on.
-func (t *terminal) stopInput() {
+func (t *Terminal) stopInput() {
 	if t.inDone == nil {
 		return
 	}
@@ -127,14 +135,14 @@ func (t *terminal) stopInput() {
 	t.inDone = nil
 }
 
-func (t *terminal) resize() {
+func (t *Terminal) resize() {
 	if ws, err := pty.GetsizeFull(t.in); err == nil {
 		_ = pty.Setsize(t.master, ws)
 	}
 }
 
-// drain waits briefly for the agent's last output once it has exited.
-func (t *terminal) drain() {
+// Drain waits briefly for the agent's last output once it has exited.
+func (t *Terminal) Drain() {
 	if t.copyDone == nil {
 		return
 	}
@@ -144,8 +152,9 @@ func (t *terminal) drain() {
 	}
 }
 
-// restore puts the user's terminal back as it was. It is safe to call more than once.
-func (t *terminal) restore() {
+// Restore ends the relay and puts the user's terminal back as it was, and closes the PTY
+// master. It is safe to call more than once.
+func (t *Terminal) Restore() {
 	t.stopInput()
 	if t.winch != nil {
 		signal.Stop(t.winch)
@@ -158,5 +167,6 @@ func (t *terminal) restore() {
 	}
 	if t.master != nil {
 		t.master.Close()
+		t.master = nil
 	}
 }

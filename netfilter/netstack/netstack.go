@@ -143,21 +143,7 @@ func (st *Stack) record(e events.Event) {
 }
 
 func (st *Stack) flowEvent(f netfilter.Flow, d netfilter.Decision, bytes int64) {
-	v := events.Denied
-	switch {
-	case d.WouldDeny:
-		v = events.WouldDeny
-	case d.Allow:
-		v = events.Allowed
-	}
-	name := d.Name
-	if name == "" {
-		name = f.Sniffed
-	}
-	if bound := st.cfg.Bindings.Names(f.Dst.Addr()); name == "" && len(bound) > 0 {
-		name = bound[0]
-	}
-	st.record(events.Event{Protocol: f.Proto, Name: name, Address: f.Dst.Addr().String(), Port: f.Dst.Port(), Verdict: v, Rule: d.Rule, Reason: d.Reason, Bytes: bytes})
+	st.record(netfilter.FlowEvent(f, d, bytes, st.cfg.Bindings.Names(f.Dst.Addr())))
 }
 
 func (st *Stack) handleTCP(req *tcp.ForwarderRequest) {

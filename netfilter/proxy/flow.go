@@ -228,23 +228,24 @@ func (p *Proxy) record(e events.Event) {
 	p.sink.Record(e)
 }
 
+// relayNamed serves a tunnel the agent has been told is up, to a destination that must be
+// named first: its first flight must name the checked host, and only then is anything
+// dialled and relayed.
+func (p *Proxy) relayNamed(agent *prefixConn, r *route) {
+	first, check, err := p.nameFirstFlight(agent, r)
+	if err != nil {
+		return
+	}
+	up, err := p.dial(r)
+	if err != nil {
+		return
+	}
+	p.relay(agent, up, r, first, check)
+}
+
 // flowEvent records a decision as the Linux stack does.
 func (p *Proxy) flowEvent(f netfilter.Flow, d netfilter.Decision, bytes int64) {
-	v := events.Denied
-	switch {
-	case d.WouldDeny:
-		v = events.WouldDeny
-	case d.Allow:
-		v = events.Allowed
-	}
-	name := d.Name
-	if name == "" {
-		name = f.Sniffed
-	}
-	if bound := p.bindings.Names(f.Dst.Addr()); name == "" && len(bound) > 0 {
-		name = bound[0]
-	}
-	p.record(events.Event{Protocol: f.Proto, Name: name, Address: f.Dst.Addr().String(), Port: f.Dst.Port(), Verdict: v, Rule: d.Rule, Reason: d.Reason, Bytes: bytes})
+	p.record(netfilter.FlowEvent(f, d, bytes, p.bindings.Names(f.Dst.Addr())))
 }
 
 // reasonOf is what a client is told about a refused request.

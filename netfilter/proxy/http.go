@@ -76,18 +76,9 @@ func (p *Proxy) serveConnect(agent *prefixConn, req *http.Request, rest []byte) 
 	if r.d.NeedsName {
 		// The client speaks first once the tunnel is up: its ClientHello or request names
 		// the host, and only then is anything dialled.
-		if !established() {
-			return
+		if established() {
+			p.relayNamed(agent, r)
 		}
-		first, check, err := p.nameFirstFlight(agent, r)
-		if err != nil {
-			return
-		}
-		up, err := p.dial(r)
-		if err != nil {
-			return
-		}
-		p.relay(agent, up, r, first, check)
 		return
 	}
 	up, err := p.dial(r)

@@ -73,18 +73,9 @@ func (p *Proxy) serveSOCKS(agent *prefixConn) {
 		return
 	}
 	if r.d.NeedsName {
-		if !socksReply(agent, repSucceeded) {
-			return
+		if socksReply(agent, repSucceeded) {
+			p.relayNamed(agent, r)
 		}
-		first, check, err := p.nameFirstFlight(agent, r)
-		if err != nil {
-			return
-		}
-		up, err := p.dial(r)
-		if err != nil {
-			return
-		}
-		p.relay(agent, up, r, first, check)
 		return
 	}
 	up, err := p.dial(r)

@@ -162,7 +162,7 @@ func (m mapper) windowsPattern(r profiles.PathRule) (win, note string, err error
 	for i, el := range elems[:len(elems)-1] {
 		if el == "*" || el == "**" {
 			elems = append(elems[:i:i], "**")
-			note = fmt.Sprintf("%s (%s): widened to everything under %s: Windows path rules take no wildcard inside a path", r.Pattern, r.Origin, strings.Join(elems[:i], "/"))
+			note = fmt.Sprintf("%s (%s): widened to everything under %s: Windows path rules take no wildcard inside a path", r.Pattern, r.Origin, globDir(r.Pattern))
 			break
 		}
 	}
@@ -204,4 +204,14 @@ func (m mapper) mapExecutable(p string) (string, bool) {
 		return "", false
 	}
 	return win + "*", true
+}
+
+// globDir is a pattern up to its first whole * or ** element, as the user wrote it.
+func globDir(pattern string) string {
+	for _, sep := range []string{"/*/", "/**/"} {
+		if i := strings.Index(pattern, sep); i >= 0 {
+			return pattern[:i]
+		}
+	}
+	return pattern
 }

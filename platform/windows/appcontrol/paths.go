@@ -187,9 +187,7 @@ func (m mapper) windowsPattern(r profiles.PathRule) (win, note string, err error
 	if strings.ContainsAny(win, "*?[]{}!") || strings.ContainsAny(p, "*?[]{}!") {
 		return "", "", fmt.Errorf("%s (%s): Windows path rules take one wildcard, at the end of the path (App Control and AppLocker FilePath rules): write the rule as a directory (DIR/**) or a name prefix (DIR/name*)", r.Pattern, r.Origin)
 	}
-	if strings.HasSuffix(win, `\`) {
-		win = strings.TrimSuffix(win, `\`)
-	}
+	win = strings.TrimSuffix(win, `\`)
 	return win + suffix, note, nil
 }
 

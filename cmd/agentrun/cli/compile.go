@@ -44,6 +44,8 @@ func compileCommand(b platform.Backend) *cli.Command {
 	fmt.Fprintf(&help, "  %-10s %s\n", targetSBPL, "a macOS Seatbelt profile for sandbox-exec, its paths as -D parameters (any host)")
 	fmt.Fprintf(&help, "  %-10s %s\n", targetSanta, "a Santa File Access Authorization plist protecting the denied paths (macOS homes: --home);\n             with --from-events, santactl rule --import JSON for the programs the runs executed")
 	fmt.Fprintf(&help, "  %-10s %s\n", targetTCC, "a PPPC .mobileconfig denying the agent's terminals (--terminal) and runtimes (--runtime)\n             the TCC services the profile does not need")
+	fmt.Fprintf(&help, "  %-10s %s\n", targetAppLocker, "an audit-only AppLocker policy allowing the profile's programs (--windows-path places them;\n             --from-events adds the programs its runs executed)")
+	fmt.Fprintf(&help, "  %-10s %s\n", targetWDAC, "an audit-mode App Control for Business (WDAC) SiPolicy, the same programs")
 	fmt.Fprintf(&help, "  %-10s %s\n", targetKubernetes, "a Job (or Pod) and its policies that run CMD under the profile on a cluster:\n             agentrun compile --target kubernetes --image IMG PROFILE -- CMD ARGS")
 	return &cli.Command{
 		Name:        "compile",
@@ -53,7 +55,7 @@ func compileCommand(b platform.Backend) *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Required: true, Usage: "`TARGET` to compile to: " + strings.Join(pureTargets(targets), ", ")},
 			&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` to expand $WORKSPACE to (default: the current directory)"},
-		}, append(append(sbplFlags, kubernetesFlags...), mdmFlags...)...),
+		}, append(append(append(sbplFlags, kubernetesFlags...), mdmFlags...), appControlFlags...)...),
 		Action:       func(c *cli.Context) error { return compileAction(c, b, targets) },
 		BashComplete: completeProfileNames,
 	}
@@ -61,12 +63,15 @@ func compileCommand(b platform.Backend) *cli.Command {
 
 // pureTargets are the backend's targets and the compilers any host has.
 func pureTargets(targets []platform.Target) []string {
-	return append(targetNames(targets), targetSBPL, targetSanta, targetTCC, targetKubernetes)
+	return append(targetNames(targets), targetSBPL, targetSanta, targetTCC, targetAppLocker, targetWDAC, targetKubernetes)
 }
 
 func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target) error {
 	if mdmTarget(c.String("target")) {
 		return compileMDM(c)
+	}
+	if appControlTarget(c.String("target")) {
+		return compileAppControl(c)
 	}
 	switch c.String("target") {
 	case targetKubernetes:

@@ -25,8 +25,8 @@ const (
 
 var mdmFlags = []cli.Flag{
 	&cli.StringFlag{Name: "home", Usage: "santa, tcc: the macOS home `DIR` to compile for (default: " + mdm.AnyHome + ", every user's)"},
-	&cli.BoolFlag{Name: "from-events", Usage: "santa: write santactl rule JSON for the programs the profile's runs executed, from the event store"},
-	&cli.StringFlag{Name: "since", Value: "7d", Usage: "santa --from-events: events since `WHEN` (a duration such as 7d, or a date)"},
+	&cli.BoolFlag{Name: "from-events", Usage: "santa: write santactl rule JSON for the programs the profile's runs executed, from the event store; applocker, wdac: allow them too"},
+	&cli.StringFlag{Name: "since", Value: "7d", Usage: "--from-events: events since `WHEN` (a duration such as 7d, or a date)"},
 	&cli.StringSliceFlag{Name: "terminal", Usage: "tcc: a terminal's bundle `ID` to deny (repeat; default: com.apple.Terminal and com.googlecode.iterm2)"},
 	&cli.StringSliceFlag{Name: "runtime", Usage: "tcc: a program `PATH[=REQUIREMENT]` to deny, such as the node binary (repeat)"},
 }

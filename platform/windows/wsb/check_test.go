@@ -24,7 +24,7 @@ var schema = map[string]map[string]bool{
 // check sees what was written rather than what encoding/xml would accept.
 type checkedConfig struct {
 	VGpu, Networking, AudioInput, VideoInput, ProtectedClient, PrinterRedirection, ClipboardRedirection, MemoryInMB string
-	MappedFolders                                                                                                    struct {
+	MappedFolders                                                                                                   struct {
 		MappedFolder []struct{ HostFolder, SandboxFolder, ReadOnly string }
 	}
 	LogonCommand struct{ Command string }

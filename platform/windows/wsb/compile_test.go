@@ -92,8 +92,8 @@ func TestRules(t *testing.T) {
 			folders: []string{`C:\src\project>` + SandboxWorkspace + ":rw"},
 		},
 		{
-			name: "workspace read-only when no write root covers it",
-			pol:  profiles.Policy{Filesystem: profiles.FilesystemPolicy{Read: []profiles.PathRule{rule("/usr", "/usr", 1)}}},
+			name:    "workspace read-only when no write root covers it",
+			pol:     profiles.Policy{Filesystem: profiles.FilesystemPolicy{Read: []profiles.PathRule{rule("/usr", "/usr", 1)}}},
 			folders: []string{`C:\src\project>` + SandboxWorkspace + ":ro"},
 		},
 		{

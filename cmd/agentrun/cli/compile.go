@@ -47,6 +47,7 @@ func compileCommand(b platform.Backend) *cli.Command {
 	fmt.Fprintf(&help, "  %-10s %s\n", targetAppLocker, "an audit-only AppLocker policy allowing the profile's programs (--windows-path places them;\n             --from-events adds the programs its runs executed)")
 	fmt.Fprintf(&help, "  %-10s %s\n", targetWDAC, "an audit-mode App Control for Business (WDAC) SiPolicy, the same programs")
 	fmt.Fprintf(&help, "  %-10s %s\n", targetKubernetes, "a Job (or Pod) and its policies that run CMD under the profile on a cluster:\n             agentrun compile --target kubernetes --image IMG PROFILE -- CMD ARGS")
+	fmt.Fprintf(&help, "  %-10s %s\n", targetWSB, "a Windows Sandbox .wsb that runs CMD in the mapped workspace; refuses what it cannot express\n             unless --lossy: agentrun compile --target wsb --windows-home C:\\Users\\NAME --workspace C:\\PATH PROFILE -- CMD")
 	return &cli.Command{
 		Name:        "compile",
 		Usage:       "print what a profile compiles to for one mechanism",
@@ -55,7 +56,7 @@ func compileCommand(b platform.Backend) *cli.Command {
 		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Required: true, Usage: "`TARGET` to compile to: " + strings.Join(pureTargets(targets), ", ")},
 			&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` to expand $WORKSPACE to (default: the current directory)"},
-		}, append(append(append(sbplFlags, kubernetesFlags...), mdmFlags...), appControlFlags...)...),
+		}, append(append(append(append(sbplFlags, kubernetesFlags...), mdmFlags...), appControlFlags...), wsbFlags...)...),
 		Action:       func(c *cli.Context) error { return compileAction(c, b, targets) },
 		BashComplete: completeProfileNames,
 	}
@@ -63,7 +64,7 @@ func compileCommand(b platform.Backend) *cli.Command {
 
 // pureTargets are the backend's targets and the compilers any host has.
 func pureTargets(targets []platform.Target) []string {
-	return append(targetNames(targets), targetSBPL, targetSanta, targetTCC, targetAppLocker, targetWDAC, targetKubernetes)
+	return append(targetNames(targets), targetSBPL, targetSanta, targetTCC, targetAppLocker, targetWDAC, targetWSB, targetKubernetes)
 }
 
 func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target) error {
@@ -78,6 +79,8 @@ func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target
 		return compileKubernetes(c, b)
 	case targetSBPL:
 		return compileSBPL(c, b)
+	case targetWSB:
+		return compileWSB(c)
 	}
 	var t *platform.Target
 	for i := range targets {

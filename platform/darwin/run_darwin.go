@@ -96,7 +96,7 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	}
 	// The agent leads its own process group (session, with a terminal): signals go to the group.
 	group := func(sig os.Signal) { _ = syscall.Kill(-cmd.Process.Pid, sig.(syscall.Signal)) }
-	stopSignals := relaySignals(ctx, tty, group)
+	stopSignals := ptyrelay.RelaySignals(ctx, tty, group)
 	if spec.Started != nil {
 		spec.Started()
 	}

@@ -49,7 +49,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	cmd.ExtraFiles = link.childFiles()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL}
-	stopSignals := relaySignals(ctx, tty, func(sig os.Signal) {
+	stopSignals := ptyrelay.RelaySignals(ctx, tty, func(sig os.Signal) {
 		if cmd.Process != nil {
 			_ = cmd.Process.Signal(sig)
 		}

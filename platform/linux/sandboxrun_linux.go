@@ -137,7 +137,7 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 	if r.withNet {
 		sc.Net = newNetConfig()
 	}
-	stopSignals := relaySignals(ctx, p.tty, func(sig os.Signal) { _ = p.cmd.Process.Signal(sig) })
+	stopSignals := ptyrelay.RelaySignals(ctx, p.tty, func(sig os.Signal) { _ = p.cmd.Process.Signal(sig) })
 	defer stopSignals()
 	p.link.send(sc)
 	term, err := r.serve()

@@ -1,10 +1,8 @@
 package linux
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -71,42 +69,6 @@ func (l *stageLink) Close() {
 		if f != nil {
 			f.Close()
 		}
-	}
-}
-
-// relaySignals forwards to the stage the signals agentrun gets, until stop is called. With a
-// terminal, Ctrl-C reaches the agent through it, so SIGINT is not sent twice. An agent that
-// ignores being asked to stop is killed at the second SIGTERM or SIGINT, as is the stage
-// when the context is cancelled.
-func relaySignals(ctx context.Context, tty bool, send func(os.Signal)) (stop func()) {
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT)
-	done := make(chan struct{})
-	go func() {
-		asked := false
-		for {
-			select {
-			case sig := <-sigs:
-				terminate := sig == unix.SIGTERM || sig == unix.SIGINT
-				switch {
-				case terminate && asked:
-					send(unix.SIGKILL)
-				case tty && sig == unix.SIGINT:
-				default:
-					send(sig)
-				}
-				asked = asked || (terminate && !(tty && sig == unix.SIGINT))
-			case <-ctx.Done():
-				send(unix.SIGKILL)
-				return
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() {
-		signal.Stop(sigs)
-		close(done)
 	}
 }
 

@@ -1,9 +1,10 @@
 //go:build linux || darwin
 
-// Package ptyrelay relays between the user's terminal and an agent's pseudo-terminal, on
-// every Unix backend: the user's side in raw mode, the window size followed (SIGWINCH), the
-// keystrokes copied in a poll loop that can be called off (nothing typed after the run is lost
-// to it), the agent's output copied out, and the terminal put back as it was.
+// Package ptyrelay relays what the user does to the agent, on every Unix backend: between the
+// user's terminal and the agent's pseudo-terminal (the user's side in raw mode, the window
+// size followed, the keystrokes copied in a poll loop that can be called off so that nothing
+// typed after the run is lost to it, the terminal put back as it was), and the signals
+// agentrun gets (RelaySignals).
 package ptyrelay
 
 import (

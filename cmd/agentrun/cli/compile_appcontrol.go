@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/agentrun/agentrun/display"
-	"github.com/agentrun/agentrun/launcher"
 	"github.com/agentrun/agentrun/platform/windows/appcontrol"
 )
 
@@ -29,15 +28,7 @@ func appControlTarget(name string) bool { return name == targetAppLocker || name
 
 // compileAppControl writes the applocker or wdac target to stdout and its notes to stderr.
 func compileAppControl(c *cli.Context) error {
-	arg, err := oneArg(c, "profile name or file")
-	if err != nil {
-		return err
-	}
-	cat, err := launcher.LoadCatalog()
-	if err != nil {
-		return err
-	}
-	e, err := launcher.FindProfile(cat, arg)
+	cat, e, err := namedProfile(c)
 	if err != nil {
 		return err
 	}

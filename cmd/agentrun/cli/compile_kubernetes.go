@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/agentrun/agentrun/display"
-	"github.com/agentrun/agentrun/launcher"
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/kubernetes"
 	"github.com/agentrun/agentrun/profiles"
@@ -52,15 +51,7 @@ func compileKubernetes(c *cli.Context, b platform.Backend) error {
 		}
 		return err
 	}
-	cat, err := launcher.LoadCatalog()
-	if err != nil {
-		return err
-	}
-	e, err := launcher.FindProfile(cat, args[0])
-	if err != nil {
-		return err
-	}
-	pol, err := cat.Resolve(e, kubernetes.Env())
+	pol, err := profileFor(args[0], kubernetes.Env())
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,6 @@ import (
 	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/events/store"
-	"github.com/agentrun/agentrun/launcher"
 	"github.com/agentrun/agentrun/platform/darwin/mdm"
 )
 
@@ -36,15 +35,7 @@ func mdmTarget(name string) bool { return name == targetSanta || name == targetT
 
 // compileMDM writes the santa or tcc target to stdout and its notes to stderr.
 func compileMDM(c *cli.Context) error {
-	arg, err := oneArg(c, "profile name or file")
-	if err != nil {
-		return err
-	}
-	cat, err := launcher.LoadCatalog()
-	if err != nil {
-		return err
-	}
-	e, err := launcher.FindProfile(cat, arg)
+	cat, e, err := namedProfile(c)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/agentrun/agentrun/display"
-	"github.com/agentrun/agentrun/launcher"
 	"github.com/agentrun/agentrun/platform/windows/wsb"
 )
 
@@ -56,15 +55,7 @@ func compileWSB(c *cli.Context) error {
 		}
 		return usageError("write Windows paths such as C:\\Users\\ada and C:\\src\\project", "%v", err)
 	}
-	cat, err := launcher.LoadCatalog()
-	if err != nil {
-		return err
-	}
-	e, err := launcher.FindProfile(cat, args[0])
-	if err != nil {
-		return err
-	}
-	pol, err := cat.Resolve(e, wsb.Env())
+	pol, err := profileFor(args[0], wsb.Env())
 	if err != nil {
 		return err
 	}

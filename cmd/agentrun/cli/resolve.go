@@ -24,6 +24,20 @@ func namedProfile(c *cli.Context) (*profiles.Catalog, *profiles.Entry, error) {
 	return cat, e, err
 }
 
+// profileFor resolves the profile arg names (a name or a file) for env: what the pure
+// compilers write for another machine's paths (a container's, a Windows home).
+func profileFor(arg string, env profiles.Env) (*profiles.Policy, error) {
+	cat, err := launcher.LoadCatalog()
+	if err != nil {
+		return nil, err
+	}
+	e, err := launcher.FindProfile(cat, arg)
+	if err != nil {
+		return nil, err
+	}
+	return cat.Resolve(e, env)
+}
+
 // resolveFor resolves a profile with paths expanded for --workspace.
 func resolveFor(c *cli.Context, b platform.Backend, cat *profiles.Catalog, e *profiles.Entry) (*profiles.Policy, error) {
 	env, err := profiles.EnvFromOS(userdirs.CurrentDirs(), c.String("workspace"))

@@ -1,6 +1,6 @@
-//go:build unix
+//go:build linux || darwin
 
-package darwin
+package ptyrelay
 
 import (
 	"context"
@@ -27,7 +27,7 @@ func TestRelaySignals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := make(chan os.Signal, 8)
-			stop := relaySignals(context.Background(), tc.tty, func(s os.Signal) { got <- s })
+			stop := RelaySignals(context.Background(), tc.tty, func(s os.Signal) { got <- s })
 			for i, s := range tc.send {
 				if err := syscall.Kill(os.Getpid(), s); err != nil {
 					t.Fatal(err)
@@ -51,7 +51,7 @@ func TestRelaySignals(t *testing.T) {
 	t.Run("cancel kills", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		got := make(chan os.Signal, 1)
-		stop := relaySignals(ctx, false, func(s os.Signal) { got <- s })
+		stop := RelaySignals(ctx, false, func(s os.Signal) { got <- s })
 		cancel()
 		if s := <-got; !reflect.DeepEqual(s, syscall.SIGKILL) {
 			t.Errorf("cancel sent %v", s)

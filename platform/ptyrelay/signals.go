@@ -1,6 +1,6 @@
-//go:build unix
+//go:build linux || darwin
 
-package darwin
+package ptyrelay
 
 import (
 	"context"
@@ -9,11 +9,11 @@ import (
 	"syscall"
 )
 
-// relaySignals forwards to the agent the signals agentrun gets, until stop is called, as on
-// Linux: with a terminal, Ctrl-C reaches the agent through it, so SIGINT is not sent twice;
+// RelaySignals forwards to the agent (send) the signals agentrun gets, until stop is called:
+// with a terminal, Ctrl-C reaches the agent through it, so SIGINT is not sent twice;
 // an agent that ignores being asked to stop is killed at the second SIGTERM or SIGINT, and
 // when ctx is cancelled.
-func relaySignals(ctx context.Context, tty bool, send func(os.Signal)) (stop func()) {
+func RelaySignals(ctx context.Context, tty bool, send func(os.Signal)) (stop func()) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT)
 	done, ended := make(chan struct{}), make(chan struct{})

@@ -1,6 +1,7 @@
 package appcontrol
 
 import (
+	"errors"
 	"flag"
 	"strings"
 	"testing"
@@ -155,12 +156,16 @@ func TestMapping(t *testing.T) {
 		{"/usr/local/lib/node_modules/@x/y/**", "/usr/local/lib/node_modules/@x/y/**", `C:\Users\ada\AppData\Roaming\npm\node_modules\@x\y\*`},
 		{"~/.ssh/id_*", phHome + "/.ssh/id_*", `C:\Users\ada\.ssh\id_*`},
 		{"$WORKSPACE/**", phWorkspace + "/**", `D:\src\app\*`},
-		{"~/.pyenv/plugins/*/bin/**", phHome + "/.pyenv/plugins/*/bin/**", `C:\Users\ada\.pyenv\plugins\*`},
 	} {
 		got, _, err := m.windowsPattern(rule(tc.pattern, tc.path))
 		if err != nil || got != tc.want {
 			t.Errorf("%s: %q, %v; want %q", tc.pattern, got, err, tc.want)
 		}
+	}
+	// A wildcard inside the path: left out, never widened to its directory.
+	var lo errLeftOut
+	if got, _, err := m.windowsPattern(rule("~/.pyenv/plugins/*/bin/**", phHome+"/.pyenv/plugins/*/bin/**")); !errors.As(err, &lo) || got != "" {
+		t.Errorf("~/.pyenv/plugins/*/bin/**: %q, %v; want it left out", got, err)
 	}
 	if got, ok := m.mapExecutable("/home/ada/go/bin/gopls"); !ok || got != `C:\Users\ada\go\bin\gopls*` {
 		t.Errorf("executable: %q %v", got, ok)

@@ -72,6 +72,11 @@ func allows(pol *profiles.Policy, o Options) ([]allow, []string, error) {
 			unmapped[um.placeholder] = append(unmapped[um.placeholder], fmt.Sprintf("%s (%s)", r.Pattern, r.Origin))
 			continue
 		}
+		var lo errLeftOut
+		if errors.As(err, &lo) {
+			notes = append(notes, lo.note)
+			continue
+		}
 		if err != nil {
 			return nil, nil, err
 		}

@@ -147,6 +147,12 @@ type errUnmapped struct{ placeholder string }
 
 func (e errUnmapped) Error() string { return "no Windows path for " + e.placeholder }
 
+// errLeftOut is returned by windowsPattern for a rule Windows path rules cannot say without
+// allowing more: the policy goes without it, and the note says so.
+type errLeftOut struct{ note string }
+
+func (e errLeftOut) Error() string { return e.note }
+
 // windowsPattern maps one exec.allow rule to an App Control / AppLocker path pattern. Both
 // take one wildcard, at the end of the path (App Control: "Wildcards can be used at the
 // beginning or end of a path rule; only one wildcard is allowed per path rule … Wildcards in
@@ -154,19 +160,17 @@ func (e errUnmapped) Error() string { return "no Windows path for " + e.placehol
 // and any other glob is refused, naming the rule. A path without a glob becomes path* — the
 // profile allows what is within it, and Windows adds .exe or .cmd to a program's name.
 //
-// A whole * or ** element inside the path (~/.pyenv/plugins/*/bin/**) widens the rule to the
-// directory before it, said in the note; any other glob is refused.
+// A whole * or ** element inside the path (~/.pyenv/plugins/*/bin/**) cannot be said, and
+// the rule is left out (errLeftOut, said in a note): an allow-list is never made wider than
+// the profile's rule. Any other glob is refused.
 func (m mapper) windowsPattern(r profiles.PathRule) (win, note string, err error) {
 	p := r.Path
 	elems := strings.Split(p, "/")
-	for i, el := range elems[:len(elems)-1] {
+	for _, el := range elems[:len(elems)-1] {
 		if el == "*" || el == "**" {
-			elems = append(elems[:i:i], "**")
-			note = fmt.Sprintf("%s (%s): widened to everything under %s: Windows path rules take no wildcard inside a path", r.Pattern, r.Origin, globDir(r.Pattern))
-			break
+			return "", "", errLeftOut{fmt.Sprintf("left out, %s (%s): Windows path rules take no wildcard inside a path, and everything under %s would allow more than the rule", r.Pattern, r.Origin, globDir(r.Pattern))}
 		}
 	}
-	p = strings.Join(elems, "/")
 	last := len(elems) - 1
 	suffix := ""
 	switch el := elems[last]; {

@@ -91,11 +91,7 @@ func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target
 	if t == nil {
 		return usageError("the targets are: "+strings.Join(pureTargets(targets), ", "), "unknown target %q", c.String("target"))
 	}
-	cat, e, err := namedProfile(c)
-	if err != nil {
-		return err
-	}
-	pol, err := resolveFor(c, b, cat, e)
+	pol, err := namedPolicy(c, b)
 	if err != nil {
 		return err
 	}

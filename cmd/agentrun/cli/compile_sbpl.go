@@ -26,11 +26,7 @@ var sbplFlags = []cli.Flag{
 // compileSBPL writes the profile of agentrun compile --target sbpl PROFILE, then its
 // parameters as the sandbox-exec arguments of this launch, in comments.
 func compileSBPL(c *cli.Context, b platform.Backend) error {
-	cat, e, err := namedProfile(c)
-	if err != nil {
-		return err
-	}
-	pol, err := resolveFor(c, b, cat, e)
+	pol, err := namedPolicy(c, b)
 	if err != nil {
 		return err
 	}

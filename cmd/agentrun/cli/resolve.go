@@ -38,6 +38,15 @@ func profileFor(arg string, env profiles.Env) (*profiles.Policy, error) {
 	return cat.Resolve(e, env)
 }
 
+// namedPolicy resolves the profile the command names, with paths expanded for --workspace.
+func namedPolicy(c *cli.Context, b platform.Backend) (*profiles.Policy, error) {
+	cat, e, err := namedProfile(c)
+	if err != nil {
+		return nil, err
+	}
+	return resolveFor(c, b, cat, e)
+}
+
 // resolveFor resolves a profile with paths expanded for --workspace.
 func resolveFor(c *cli.Context, b platform.Backend, cat *profiles.Catalog, e *profiles.Entry) (*profiles.Policy, error) {
 	env, err := profiles.EnvFromOS(userdirs.CurrentDirs(), c.String("workspace"))

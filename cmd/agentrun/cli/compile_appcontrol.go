@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -45,9 +44,9 @@ func compileAppControl(c *cli.Context) error {
 		o.Paths = append(o.Paths, m)
 	}
 	if c.Bool("from-events") {
-		since, err := parseSince(c.String("since"), time.Now())
+		since, err := sinceFlag(c)
 		if err != nil {
-			return usageError("write a duration such as 7d, 36h or 30m, or a date such as 2026-11-01", "--since %q: %v", c.String("since"), err)
+			return err
 		}
 		exes, err := executedPrograms(e.Name(), since)
 		if err != nil {

@@ -65,9 +65,9 @@ func compileMDM(c *cli.Context) error {
 		}
 		out, notes = res.Mobileconfig, res.Notes
 	case c.Bool("from-events"):
-		since, err := parseSince(c.String("since"), time.Now())
+		since, err := sinceFlag(c)
 		if err != nil {
-			return usageError("write a duration such as 7d, 36h or 30m, or a date such as 2026-11-01", "--since %q: %v", c.String("since"), err)
+			return err
 		}
 		exes, err := executedPrograms(e.Name(), since)
 		if err != nil {

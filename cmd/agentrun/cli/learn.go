@@ -62,9 +62,9 @@ func learnAction(c *cli.Context, b platform.Backend) error {
 	if err != nil {
 		return err
 	}
-	since, err := parseSince(c.String("since"), time.Now())
+	since, err := sinceFlag(c)
 	if err != nil {
-		return usageError("write a duration such as 14d, 36h or 30m, or a date such as 2026-11-01", "--since %q: %v", c.String("since"), err)
+		return err
 	}
 	env, err := profiles.EnvFromOS(userdirs.CurrentDirs(), c.String("workspace"))
 	if err != nil {

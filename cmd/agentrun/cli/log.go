@@ -130,6 +130,15 @@ func eventFilter(c *cli.Context) (store.Filter, error) {
 
 // parseSince reads a point in time: a duration back from now (Go's units, plus d for days and
 // w for weeks), a date, or an RFC 3339 time.
+// sinceFlag is the --since flag's time, or a usage error naming the forms it takes.
+func sinceFlag(c *cli.Context) (time.Time, error) {
+	since, err := parseSince(c.String("since"), time.Now())
+	if err != nil {
+		return time.Time{}, usageError("write a duration such as 14d, 36h or 30m, or a date such as 2026-11-01", "--since %q: %v", c.String("since"), err)
+	}
+	return since, nil
+}
+
 func parseSince(s string, now time.Time) (time.Time, error) {
 	for unit, d := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
 		if n, ok := strings.CutSuffix(s, unit); ok {

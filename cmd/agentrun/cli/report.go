@@ -39,9 +39,9 @@ func reportAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	since, err := parseSince(c.String("since"), time.Now())
+	since, err := sinceFlag(c)
 	if err != nil {
-		return usageError("write a duration such as 14d, 36h or 30m, or a date such as 2026-11-01", "--since %q: %v", c.String("since"), err)
+		return err
 	}
 	name := e.Name()
 	changed := profileChanged(e)

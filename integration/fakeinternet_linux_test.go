@@ -249,6 +249,20 @@ func (f *fakeInternet) remove() {
 	_ = exec.Command("ip", "netns", "del", f.inet).Run()
 }
 
+// checkAsked checks what an egress filter let reach the internet's DNS server: the names it
+// must deny never, the allowed one at least once (else the test proved nothing).
+func (f *fakeInternet) checkAsked(t *testing.T) {
+	t.Helper()
+	for _, name := range []string{"secret.attacker.test", "evil.test", "metadata.google.internal"} {
+		if f.asked(name) {
+			t.Errorf("%s reached the internet's DNS server", name)
+		}
+	}
+	if !f.asked("allowed.test") {
+		t.Error("allowed.test never reached the internet's DNS server; the test proves nothing")
+	}
+}
+
 // asked reports whether the fake internet's DNS server was ever asked name.
 func (f *fakeInternet) asked(name string) bool {
 	b, _ := os.ReadFile(f.dnsLog)

@@ -225,14 +225,7 @@ func TestProxyEgress(t *testing.T) {
 		})
 	}
 	stop()
-	for _, name := range []string{"secret.attacker.test", "evil.test", "metadata.google.internal"} {
-		if f.asked(name) {
-			t.Errorf("%s reached the internet's DNS server", name)
-		}
-	}
-	if !f.asked("allowed.test") {
-		t.Error("allowed.test never reached the internet's DNS server; the test proves nothing")
-	}
+	f.checkAsked(t)
 	b, err := os.ReadFile(eventsFile)
 	if err != nil {
 		t.Fatal(err)

@@ -125,6 +125,25 @@ func init() {
 			after:   unchanged("project/.envrc", "export A=1\n"),
 			control: `echo 'A=1' > .env.example && echo twin-ok`, controlWant: "twin-ok",
 		},
+		// Claude's profile protects its plugins by name (installed_plugins.json, cache/, …),
+		// leaving ~/.claude/plugins writable for the built-in plugins' state: the directory
+		// holding a protected path must still not move, nor a missing one be kept.
+		escapeAttempt{
+			class: "rename", name: "~/.claude/plugins renamed aside, a plugin planted in cache", protects: true, profile: "claude",
+			setup:  hostFiles(map[string]string{".claude/plugins/cache/mkt/p/plugin.json": "{}\n"}),
+			attack: `mv "$HOME/.claude/plugins" "$HOME/.claude/p" && mkdir -p "$HOME/.claude/plugins/cache/mkt/evil" && echo '{"hooks":{}}' > "$HOME/.claude/plugins/cache/mkt/evil/hooks.json"`,
+			want:   "busy", after: all(unchanged(".claude/plugins/cache/mkt/p/plugin.json", "{}\n"), absent(".claude/plugins/cache/mkt/evil/hooks.json")),
+			control: `mkdir -p "$HOME/.claude/plugins/store" && echo '{}' > "$HOME/.claude/plugins/store/s.json" && echo twin-ok`, controlWant: "twin-ok",
+		},
+		escapeAttempt{
+			class: "rename", name: "~/.claude/plugins/installed_plugins.json made", protects: true, profile: "claude",
+			setup:  hostFiles(map[string]string{".claude/plugins/store/s.json": "{}\n"}),
+			attack: `printf '{"plugins":{"evil@mkt":[{"installPath":"%s"}]}}' "$PWD" > "$HOME/.claude/plugins/installed_plugins.json" && exit 3`,
+			// It did not exist: the agent may write it, and it is moved aside after the run.
+			held:    func(r *runner, res result) error { return nil },
+			after:   absent(".claude/plugins/installed_plugins.json"),
+			control: `echo '{"a":1}' > "$HOME/.claude/plugins/store/s.json" && echo twin-ok`, controlWant: "twin-ok",
+		},
 		escapeAttempt{
 			class: "rename", name: "workspace at ~ without --allow-home-workspace",
 			args:   []string{"--workspace", ".."},

@@ -39,17 +39,11 @@ network:
   allow: ["allowed.test:80,443,2222", "rebind.test:80,443", "private.test:80", "203.0.113.0/24:443"]
 `
 
-type sink struct {
-	mu sync.Mutex
-	ev []events.Event
-}
-
-func (s *sink) Record(e events.Event) { s.mu.Lock(); s.ev = append(s.ev, e); s.mu.Unlock() }
+// sink keeps the proxy's events (events.Memory) for the cases to look through.
+type sink struct{ events.Memory }
 
 func (s *sink) has(kind events.Kind, verdict events.Verdict, text string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range s.ev {
+	for _, e := range s.Events() {
 		if e.Kind == kind && e.Verdict == verdict && strings.Contains(fmt.Sprintf("%+v", e), text) {
 			return true
 		}
@@ -254,7 +248,7 @@ func TestConnect(t *testing.T) {
 				t.Errorf("a denied request was dialled: %v", w.wasDialed()[before:])
 			}
 			if tc.event != "" && !w.events.has(events.KindFlow, events.Denied, tc.event) && !w.events.has(events.KindDNS, events.Denied, tc.event) && !w.events.has(events.KindFlow, events.Allowed, tc.event) {
-				t.Errorf("no event with %q in %+v", tc.event, w.events.ev)
+				t.Errorf("no event with %q in %+v", tc.event, w.events.Events())
 			}
 		})
 	}
@@ -300,7 +294,7 @@ func TestForward(t *testing.T) {
 	}
 	w.p.Close() // every flow's event is recorded when its relay ends
 	if !w.events.has(events.KindFlow, events.Denied, "a request naming evil.test on a connection to allowed.test") {
-		t.Errorf("no event for the cut connection: %+v", w.events.ev)
+		t.Errorf("no event for the cut connection: %+v", w.events.Events())
 	}
 }
 
@@ -385,7 +379,7 @@ func TestAudit(t *testing.T) {
 	}
 	w.p.Close() // every flow's event is recorded when its relay ends
 	if !w.events.has(events.KindFlow, events.WouldDeny, "names evil.test") {
-		t.Errorf("no would-deny event: %+v", w.events.ev)
+		t.Errorf("no would-deny event: %+v", w.events.Events())
 	}
 }
 

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/agentrun/agentrun/events"
@@ -24,21 +23,11 @@ import (
 // The darwin integration tests run real agents (sh, cat, curl) under the real sandbox-exec
 // with the profile the policy compiles to; each denial beside its allowed twin.
 
-type sink struct {
-	mu  sync.Mutex
-	got []events.Event
-}
-
-func (s *sink) Record(e events.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.got = append(s.got, e)
-}
+// sink keeps a run's events (events.Memory) for the tests to look through.
+type sink struct{ events.Memory }
 
 func (s *sink) find(kind events.Kind, path string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range s.got {
+	for _, e := range s.Events() {
 		if e.Kind == kind && e.Path == path && e.Verdict == events.Denied {
 			return true
 		}
@@ -124,7 +113,7 @@ func TestDarwinSecretDenied(t *testing.T) {
 		t.Fatalf("reading %s: status %d, %q: the secret was read", f.secret, code, out)
 	}
 	if !s.find(events.KindFile, f.secret) {
-		t.Errorf("no denied read event for %s; events: %+v", f.secret, s.got)
+		t.Errorf("no denied read event for %s; events: %+v", f.secret, s.Events())
 	}
 }
 

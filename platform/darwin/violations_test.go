@@ -26,10 +26,6 @@ func samplePolicy() *profiles.Policy {
 	}
 }
 
-type recorder struct{ got []events.Event }
-
-func (r *recorder) Record(e events.Event) { r.got = append(r.got, e) }
-
 // TestFollowSample reads log lines written from the format `log stream --style ndjson`
 // prints (see violations.go): each of the run's kernel reports becomes the event of its
 // kind; the header, another run's tag, a forged report from a user process, an operation
@@ -40,7 +36,7 @@ func TestFollowSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rec := &recorder{}
+	rec := &events.Memory{}
 	ready := make(chan struct{})
 	j := judge{pol: samplePolicy(), ruleOf: func(s string) string {
 		if s == "protect-0" {
@@ -77,13 +73,14 @@ func TestFollowSample(t *testing.T) {
 		short{events.KindFile, "read", "/Users/a/.aws/credentials", events.WouldDeny, "", "python3.12 (pid 41497)"},
 		short{events.KindFile, "delete", "/Users/a/project/.git", events.Denied, "filesystem.protect $WORKSPACE/.git/config", "git (pid 41501)"},
 	)
-	if len(rec.got) != len(want) {
-		for _, e := range rec.got {
+	got := rec.Events()
+	if len(got) != len(want) {
+		for _, e := range got {
 			t.Logf("%+v", e)
 		}
-		t.Fatalf("%d events, want %d", len(rec.got), len(want))
+		t.Fatalf("%d events, want %d", len(got), len(want))
 	}
-	for i, e := range rec.got {
+	for i, e := range got {
 		g := short{e.Kind, e.Op, e.Target(), e.Verdict, e.Rule, e.Process}
 		if g != want[i] {
 			t.Errorf("event %d:\n got  %+v\n want %+v", i, g, want[i])
@@ -92,7 +89,7 @@ func TestFollowSample(t *testing.T) {
 			t.Errorf("event %d has no reason", i)
 		}
 	}
-	if tm := rec.got[0].Time; !tm.Equal(time.Date(2024, 5, 1, 8, 21, 33, 123456000, time.UTC)) {
+	if tm := got[0].Time; !tm.Equal(time.Date(2024, 5, 1, 8, 21, 33, 123456000, time.UTC)) {
 		t.Errorf("time %v", tm)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/netfilter"
@@ -57,11 +58,8 @@ func withEnv(env, set []string) []string {
 	return append(out, set...)
 }
 
+// name is the name of a NAME=VALUE variable.
 func name(kv string) string {
-	for i := range len(kv) {
-		if kv[i] == '=' {
-			return kv[:i]
-		}
-	}
-	return kv
+	n, _, _ := strings.Cut(kv, "=")
+	return n
 }

@@ -43,6 +43,9 @@ func finishCI(in reportInput, stdout, stderr io.Writer) int {
 		status = ExitTimeout
 	}
 	in.status = status
+	if !in.outcome.TimedOut && in.opts.Report == "" && !inGitHubActions() {
+		return status // nothing to say: no report is built on an ordinary run
+	}
 	r := buildReport(in)
 	if r.Timeout != nil && r.Timeout.Hit {
 		fmt.Fprintf(stderr, "agentrun: %s; exit status %d (the agent's was %d)\n", timeoutLine(r), ExitTimeout, in.code)

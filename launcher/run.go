@@ -81,7 +81,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 	// Every producer's events are stamped here, once, with the run and its profile.
 	sink := events.Stamp(events.Tee{log, rec, notes, absent}, runID, plan.Policy.Name)
 	code := 0
-	outcome := &platform.Outcome{}
+	outcome := &platform.Outcome{WantUsage: opts.Report != "" || inGitHubActions()}
 	defer func() {
 		info, stored := rec.end(code, stdio.Stderr)
 		for _, s := range log.Summary() {

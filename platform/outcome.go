@@ -22,8 +22,10 @@ type Outcome struct {
 	TimedOut bool
 	// Killed: processes were still there after the grace period and were killed.
 	Killed bool
-	// Usage is what the run's cgroup measured.
-	Usage Usage
+	// Usage is what the run's cgroup measured, read only when the caller set WantUsage (a
+	// report will show it): reading it is work every run would pay for otherwise.
+	Usage     Usage
+	WantUsage bool
 }
 
 // Usage is what a run's cgroup measured; a nil field is not known, and UnknownWhy says why.

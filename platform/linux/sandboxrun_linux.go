@@ -160,7 +160,9 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 	stopDeadline := platform.WatchDeadline(r.spec.Deadline, out, func() error { return terminate(p.link.lifeW) }, func() { _ = p.cmd.Process.Kill() })
 	werr := p.cmd.Wait()
 	stopDeadline()
-	out.Usage = p.cg.usage()
+	if out.WantUsage {
+		out.Usage = p.cg.usage()
+	}
 	if term != nil {
 		term.Drain()
 	}

@@ -1,7 +1,6 @@
 package kubernetes
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -12,14 +11,14 @@ import (
 // spoSafePath is a path the Security Profiles Operator can paste into its AppArmor template
 // as it is: it quotes nothing, so a path with AppArmor syntax in it (spaces, braces, commas,
 // quotes) would change the profile. The policy's * and ** mean what AppArmor's do.
-var spoSafePath = regexp.MustCompile(`^/[A-Za-z0-9._/+@~%*-]*$`)
+var spoSafePath = profiles.LazyRegexp(`^/[A-Za-z0-9._/+@~%*-]*$`)
 
 // spoAppArmor writes the policy's allow lists as an AppArmorProfile of the Security Profiles
 // Operator. Its abstract form has no deny rules: the node file (the backend's full profile)
 // is the faithful one, this one an approximation for clusters that manage AppArmor only
 // through the operator. Same name as the node file's profile, so the pod works with either.
 func (c *compiler) spoAppArmor(name string) {
-	if !dns1123Subdomain.MatchString(name) {
+	if !dns1123Subdomain().MatchString(name) {
 		c.note("no AppArmorProfile for the Security Profiles Operator: the AppArmor profile's name " + display.Escape(name) + " is not a Kubernetes name; use the node file")
 		return
 	}
@@ -28,7 +27,7 @@ func (c *compiler) spoAppArmor(name string) {
 		var out []string
 		seen := map[string]bool{}
 		for _, r := range rules {
-			if !spoSafePath.MatchString(r.Path) {
+			if !spoSafePath().MatchString(r.Path) {
 				skipped = append(skipped, display.Escape(r.Path))
 				continue
 			}

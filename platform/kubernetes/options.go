@@ -2,7 +2,6 @@ package kubernetes
 
 import (
 	"fmt"
-	"regexp"
 
 	"github.com/agentrun/agentrun/profiles"
 )
@@ -61,10 +60,10 @@ type OptionError struct {
 func (e *OptionError) Error() string { return e.Msg + " (" + e.Fix + ")" }
 
 // dns1123Label is a Kubernetes name that must be a DNS label (namespaces).
-var dns1123Label = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
+var dns1123Label = profiles.LazyRegexp(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
 
 // dns1123Subdomain is a Kubernetes object name (a PersistentVolumeClaim's).
-var dns1123Subdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
+var dns1123Subdomain = profiles.LazyRegexp(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
 
 // Check says what is missing or malformed in o.
 func (o Options) Check() error {
@@ -75,9 +74,9 @@ func (o Options) Check() error {
 		return &OptionError{"no command to run", "put it after --, e.g. agentrun compile --target kubernetes claude --image IMG -- claude -p 'fix the tests'"}
 	case o.Kind != "" && o.Kind != KindJob && o.Kind != KindPod:
 		return &OptionError{fmt.Sprintf("unknown kind %q", o.Kind), "use --kind job or --kind pod"}
-	case o.Namespace != "" && !dns1123Label.MatchString(o.Namespace):
+	case o.Namespace != "" && !dns1123Label().MatchString(o.Namespace):
 		return &OptionError{fmt.Sprintf("namespace %q is not a Kubernetes name", o.Namespace), "use lowercase letters, digits and '-', at most 63"}
-	case o.PVC != "" && !dns1123Subdomain.MatchString(o.PVC):
+	case o.PVC != "" && !dns1123Subdomain().MatchString(o.PVC):
 		return &OptionError{fmt.Sprintf("claim %q is not a Kubernetes name", o.PVC), "name an existing PersistentVolumeClaim: lowercase letters, digits, '-' and '.'"}
 	case o.UID <= 0 || o.UID > 1<<31-1:
 		return &OptionError{fmt.Sprintf("uid %d is out of range", o.UID), "use a uid from 1 to 2147483647 (runAsNonRoot refuses 0)"}

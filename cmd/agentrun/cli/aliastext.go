@@ -3,8 +3,9 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/agentrun/agentrun/profiles"
 )
 
 // The shells agentrun alias writes for, in the order the help names them.
@@ -20,7 +21,7 @@ var agentExtraArgs = map[string][]string{
 
 // aliasNameRE is what an agent's name must be to become a shell function: a plain word. A name
 // that is not one is refused, never quoted into shell code.
-var aliasNameRE = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
+var aliasNameRE = profiles.LazyRegexp(`^[A-Za-z0-9_][A-Za-z0-9._-]*$`)
 
 // shellWords are names no agent function may take: the shells' reserved words and the
 // builtins the functions themselves use, and agentrun.
@@ -39,7 +40,7 @@ var shellWords = map[string]bool{
 // checkAliasName says why name cannot be an agent's function, or nil.
 func checkAliasName(name string) error {
 	switch {
-	case !aliasNameRE.MatchString(name):
+	case !aliasNameRE().MatchString(name):
 		return errors.New("not a plain word ([A-Za-z0-9._-], not starting with . or -)")
 	case shellWords[name]:
 		return errors.New("a shell's own word, or agentrun itself")
@@ -92,11 +93,11 @@ func aliasText(shell, self string, agents []string) (string, error) {
 }
 
 // bareWordRE is a word that means itself, unquoted, in bash, zsh and fish.
-var bareWordRE = regexp.MustCompile(`^[A-Za-z0-9._/-]+$`)
+var bareWordRE = profiles.LazyRegexp(`^[A-Za-z0-9._/-]+$`)
 
 // shQuote quotes s for bash and zsh: in single quotes, a quote inside closing them, escaped, and reopening.
 func shQuote(s string) string {
-	if bareWordRE.MatchString(s) {
+	if bareWordRE().MatchString(s) {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
@@ -104,7 +105,7 @@ func shQuote(s string) string {
 
 // fishQuote quotes s for fish: single quotes, in which only \' and \\ are escapes.
 func fishQuote(s string) string {
-	if bareWordRE.MatchString(s) {
+	if bareWordRE().MatchString(s) {
 		return s
 	}
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"

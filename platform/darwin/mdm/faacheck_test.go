@@ -20,7 +20,7 @@ func checkFAA(t *testing.T, data []byte) FAAConfig {
 		t.Fatal(err)
 	}
 	for name, it := range cfg.WatchItems {
-		if !ruleNameRE.MatchString(name) {
+		if !ruleNameRE().MatchString(name) {
 			t.Errorf("rule name %q is not one Santa accepts", name)
 		}
 		if len(it.Paths) == 0 {

@@ -3,7 +3,6 @@ package mdm
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"howett.net/plist"
@@ -67,7 +66,7 @@ type SantaResult struct {
 }
 
 // ruleNameRE is what Santa accepts as a WatchItems key (1-64 characters).
-var ruleNameRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+var ruleNameRE = profiles.LazyRegexp(`^[A-Za-z0-9._:-]{1,64}$`)
 
 // CompileSanta writes pol's denied paths (filesystem.deny) as an FAA configuration: each
 // path readable and writable only by the processes that own it (Owners), by none where no
@@ -121,7 +120,7 @@ func CompileSanta(pol *profiles.Policy, o SantaOptions) (*SantaResult, error) {
 	cfg := FAAConfig{Version: "agentrun-" + pol.Name, WatchItems: map[string]WatchItem{}}
 	for _, g := range order {
 		name := ruleName(pol.Name, g)
-		if !ruleNameRE.MatchString(name) {
+		if !ruleNameRE().MatchString(name) {
 			return nil, fmt.Errorf("santa rule name %q: not 1-64 letters, digits, '.', ':', '-' or '_'", name)
 		}
 		it := groups[g]

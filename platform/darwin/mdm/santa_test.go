@@ -109,7 +109,7 @@ func TestSantaNothingToProtect(t *testing.T) {
 
 func TestRuleNameFits(t *testing.T) {
 	n := ruleName(strings.Repeat("a b", 40), "secrets")
-	if !ruleNameRE.MatchString(n) {
+	if !ruleNameRE().MatchString(n) {
 		t.Errorf("rule name %q is not one Santa accepts", n)
 	}
 }

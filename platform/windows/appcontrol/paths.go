@@ -2,7 +2,6 @@ package appcontrol
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/agentrun/agentrun/profiles"
@@ -54,7 +53,7 @@ func ParseMapping(s string) (Mapping, error) {
 	if !strings.HasPrefix(l, "/") || strings.ContainsAny(l, "*?[{") {
 		return Mapping{}, fmt.Errorf("%q: the Linux side is an absolute path without globs, or starts with ~, $WORKSPACE or $TMPDIR", s)
 	}
-	if !windowsPathRE.MatchString(w) || strings.ContainsAny(w, "*?") {
+	if !windowsPathRE().MatchString(w) || strings.ContainsAny(w, "*?") {
 		return Mapping{}, fmt.Errorf("%q: the Windows side is a drive path such as C:\\Users\\ada, or starts with %%OSDRIVE%%, %%WINDIR%% or %%SYSTEM32%%, without wildcards", s)
 	}
 	return Mapping{Linux: strings.TrimSuffix(l, "/"), Windows: strings.TrimSuffix(w, `\`)}, nil
@@ -63,7 +62,7 @@ func ParseMapping(s string) (Mapping, error) {
 // windowsPathRE is an absolute Windows path, or one under a macro that both AppLocker's path
 // variables and App Control's FilePath macros know (select-types-of-rules-to-create.md:
 // "%OSDRIVE%, %WINDIR%, %SYSTEM32%").
-var windowsPathRE = regexp.MustCompile(`^([A-Za-z]:\\|%OSDRIVE%|%WINDIR%|%SYSTEM32%)`)
+var windowsPathRE = profiles.LazyRegexp(`^([A-Za-z]:\\|%OSDRIVE%|%WINDIR%|%SYSTEM32%)`)
 
 // programFiles is C:\Program Files as both formats can say it: App Control's FilePath has
 // no %PROGRAMFILES% macro.
@@ -198,7 +197,7 @@ func (m mapper) windowsPattern(r profiles.PathRule) (win, note string, err error
 // mapExecutable maps one program the runs executed to an exact Windows path, or reports why
 // it cannot be. A path already in Windows form is kept.
 func (m mapper) mapExecutable(p string) (string, bool) {
-	if windowsPathRE.MatchString(p) {
+	if windowsPathRE().MatchString(p) {
 		return p, true
 	}
 	win, ok, _ := m.lookup(p)

@@ -1,0 +1,3 @@
+package appcontainer
+
+type Limits struct{ MemoryBytes, Processes, MilliCPU int64 }

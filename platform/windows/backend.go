@@ -1,0 +1,80 @@
+package windows
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// Backend is the Windows platform.Backend: agents in an AppContainer per profile with ACL
+// grants for the run and a Job Object. Outside Windows it runs nothing (Probe and Run return
+// an error) but says what it would.
+type Backend struct {
+	// StateDir holds the ACL journal and the runs' locks; empty means DefaultStateDir().
+	StateDir string
+}
+
+// NewBackend is the Windows backend with its state in DefaultStateDir.
+func NewBackend() *Backend { return &Backend{} }
+
+var _ platform.Backend = (*Backend)(nil)
+
+// DefaultStateDir is where the backend keeps its journal: %LOCALAPPDATA%\agentrun\windows.
+func DefaultStateDir() string {
+	dir, err := os.UserCacheDir() // %LocalAppData% on Windows
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "agentrun", "windows")
+}
+
+func (b *Backend) stateDir() string {
+	if b.StateDir != "" {
+		return b.StateDir
+	}
+	return DefaultStateDir()
+}
+
+// Probe reports whether AppContainers can run agents here.
+func (b *Backend) Probe() error {
+	h := probeHost(false)
+	if !h.AppContainer {
+		return &platform.LayerError{Layer: LayerAppContainer, Enforces: "every file rule of the profile", Fix: h.Why}
+	}
+	return nil
+}
+
+// Layers lists the mechanisms pol is compiled to on this host.
+func (b *Backend) Layers(pol *profiles.Policy) []platform.Layer {
+	return layersFor(pol, probeHost(!pol.Network.None()))
+}
+
+// Doctor writes what this machine offers agentrun.
+func (b *Backend) Doctor(w io.Writer) error { return writeDoctor(w, probeHost(true)) }
+
+// Targets are none of the backend's own: wsb, applocker and wdac are portable compile targets
+// (cmd/agentrun/cli).
+func (b *Backend) Targets() []platform.Target { return nil }
+
+// Warm has nothing to begin early.
+func (b *Backend) Warm(io.Reader, io.Writer, io.Writer) func() { return func() {} }
+
+// RuntimeDirs is the state directory, which holds the journal.
+func (b *Backend) RuntimeDirs() []string {
+	if d := b.stateDir(); d != "" {
+		return []string{d}
+	}
+	return nil
+}
+
+// TierAppContainer is the tier an Outcome names on Windows.
+const TierAppContainer = "appcontainer"
+
+func sortedNames(names []string) []string {
+	sort.Strings(names)
+	return names
+}

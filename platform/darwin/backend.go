@@ -71,23 +71,3 @@ func (b *Backend) RuntimeDirs() []string {
 
 // TierSandboxExec is the tier an Outcome names on macOS.
 const TierSandboxExec = "sandbox-exec"
-
-// decideLayers returns the error that stops a run whose needed layer is missing, or the
-// layers --allow-degraded gives up (the sandbox itself is never given up).
-func decideLayers(layers []platform.Layer, allowDegraded bool) (givenUp []platform.Layer, err error) {
-	for i, l := range layers {
-		if !l.Needed || l.Available || l.Records {
-			continue
-		}
-		if !allowDegraded || l.Name == LayerSeatbelt {
-			le := &platform.LayerError{Layer: l.Name, Enforces: l.Enforces, Fix: l.Fix, Degraded: l.Degraded}
-			if l.Name == LayerSeatbelt {
-				le.Degraded = "cannot: nothing confines the agent without it"
-			}
-			return nil, le
-		}
-		layers[i].Available = false
-		givenUp = append(givenUp, l)
-	}
-	return givenUp, nil
-}

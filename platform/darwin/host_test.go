@@ -137,18 +137,18 @@ func TestDecideLayers(t *testing.T) {
 	pol := samplePolicy()
 	pol.Resources.Pids = 100
 	layers := layersFor(pol, Host{SandboxExec: true})
-	if _, err := decideLayers(layers, false); err == nil || !strings.Contains(err.Error(), "resources layer") || !strings.Contains(err.Error(), "no cgroups") {
+	if _, err := platform.DecideLayers(layers, false, LayerSeatbelt); err == nil || !strings.Contains(err.Error(), "resources layer") || !strings.Contains(err.Error(), "no cgroups") {
 		t.Errorf("limits without --allow-degraded: %v", err)
 	}
-	given, err := decideLayers(layers, true)
+	given, err := platform.DecideLayers(layers, true, LayerSeatbelt)
 	if err != nil || len(given) != 1 || given[0].Name != LayerResources {
 		t.Errorf("--allow-degraded gave up %+v, %v", given, err)
 	}
 	// The file events layer only records: missing, it never stops a run.
-	if _, err := decideLayers(layersFor(samplePolicy(), Host{SandboxExec: true}), false); err != nil {
+	if _, err := platform.DecideLayers(layersFor(samplePolicy(), Host{SandboxExec: true}), false, LayerSeatbelt); err != nil {
 		t.Errorf("without log stream: %v", err)
 	}
-	_, err = decideLayers(layersFor(samplePolicy(), Host{SandboxExecWhy: "gone"}), true)
+	_, err = platform.DecideLayers(layersFor(samplePolicy(), Host{SandboxExecWhy: "gone"}), true, LayerSeatbelt)
 	if err == nil || !strings.Contains(err.Error(), "nothing confines the agent") {
 		t.Errorf("without sandbox-exec, even degraded: %v", err)
 	}

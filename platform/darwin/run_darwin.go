@@ -24,7 +24,7 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	out := outcomeOf(spec)
 	h := launchHost()
 	layers := layersFor(pol, h)
-	givenUp, err := decideLayers(layers, spec.AllowDegraded)
+	givenUp, err := platform.DecideLayers(layers, spec.AllowDegraded, LayerSeatbelt)
 	if err != nil {
 		return 0, err
 	}

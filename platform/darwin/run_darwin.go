@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"syscall"
 
+	"github.com/agentrun/agentrun/netfilter/proxy"
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/profiles"
@@ -41,7 +42,7 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	eg, err := startEgress(ctx, pol, spec.Events)
+	eg, err := proxy.StartFor(ctx, pol, spec.Events)
 	if err != nil {
 		return 0, err
 	}
@@ -68,7 +69,7 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		}
 	}
 
-	cmd := &exec.Cmd{Path: SandboxExec, Args: argv, Env: withEnv(spec.Env, eg.Env), Dir: spec.Dir, SysProcAttr: &syscall.SysProcAttr{}}
+	cmd := &exec.Cmd{Path: SandboxExec, Args: argv, Env: platform.WithEnv(spec.Env, eg.Env), Dir: spec.Dir, SysProcAttr: &syscall.SysProcAttr{}}
 	if os.Geteuid() == 0 && spec.UID != 0 {
 		// agentrun through sudo: the agent runs as the user who called it.
 		groups := make([]uint32, len(spec.Groups))

@@ -2,12 +2,15 @@ package windows
 
 import (
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
+	"github.com/agentrun/agentrun/profiles/builtin"
 )
 
 // Backend is the Windows platform.Backend: agents in an AppContainer per profile with ACL
@@ -41,7 +44,7 @@ func (b *Backend) stateDir() string {
 
 // Probe reports whether AppContainers can run agents here.
 func (b *Backend) Probe() error {
-	h := probeHost(false)
+	h := probeHost()
 	if !h.AppContainer {
 		return &platform.LayerError{Layer: LayerAppContainer, Enforces: "every file rule of the profile", Fix: h.Why}
 	}
@@ -50,11 +53,11 @@ func (b *Backend) Probe() error {
 
 // Layers lists the mechanisms pol is compiled to on this host.
 func (b *Backend) Layers(pol *profiles.Policy) []platform.Layer {
-	return layersFor(pol, probeHost(!pol.Network.None()))
+	return layersFor(pol, probeHost(containerName(pol.Name)))
 }
 
 // Doctor writes what this machine offers agentrun.
-func (b *Backend) Doctor(w io.Writer) error { return writeDoctor(w, probeHost(true)) }
+func (b *Backend) Doctor(w io.Writer) error { return writeDoctor(w, probeHost(builtinContainers()...)) }
 
 // Targets are none of the backend's own: wsb, applocker and wdac are portable compile targets
 // (cmd/agentrun/cli).
@@ -73,6 +76,17 @@ func (b *Backend) RuntimeDirs() []string {
 
 // TierAppContainer is the tier an Outcome names on Windows.
 const TierAppContainer = "appcontainer"
+
+// builtinContainers are the containers of the built-in profiles, which agentrun setup exempts
+// from loopback isolation.
+func builtinContainers() []string {
+	files, _ := fs.Glob(builtin.FS, "*.yaml")
+	out := make([]string, len(files))
+	for i, f := range files {
+		out[i] = containerName(strings.TrimSuffix(f, ".yaml"))
+	}
+	return out
+}
 
 func sortedNames(names []string) []string {
 	sort.Strings(names)

@@ -17,10 +17,12 @@ type Host struct {
 	AppContainer bool   // userenv.dll has CreateAppContainerProfile (Windows 8 and later)
 	Why          string // why AppContainer is not available
 	Admin        bool   // this process is elevated: it may exempt containers from loopback isolation
-	// Exempt lists the AppContainer names (agentrun's) exempt from loopback isolation: their
-	// agents can reach agentrun's proxy. Nil when it could not be read (ExemptWhy).
-	Exempt    map[string]bool
-	ExemptWhy string
+	// Exempt holds the AppContainer names asked about (agentrun's) that are exempt from
+	// loopback isolation: their agents can reach agentrun's proxy. Nil when the list could not
+	// be read (ExemptWhy).
+	Exempt      map[string]bool
+	ExemptCount int // containers on the list, agentrun's or not
+	ExemptWhy   string
 }
 
 // Layer names on Windows.
@@ -88,9 +90,9 @@ func writeDoctor(w io.Writer, h Host) error {
 			names = append(names, n)
 		}
 		if len(names) == 0 {
-			line("loopback exemptions: none of agentrun's containers: a profile with network fails; %s", SetupFix)
+			line("loopback exemptions: none of agentrun's built-in profiles' containers (%d containers in all): a profile with network fails; %s", h.ExemptCount, SetupFix)
 		} else {
-			line("loopback exemptions: %s", strings.Join(sortedNames(names), ", "))
+			line("loopback exemptions: %s (%d containers in all)", strings.Join(sortedNames(names), ", "), h.ExemptCount)
 		}
 	}
 	line("limits: a Job Object per run (memory, processes, CPU), the tree killed with it")

@@ -3,6 +3,6 @@
 package windows
 
 // probeHost says what a host that is not Windows offers: nothing to run agents with.
-func probeHost(bool) Host {
+func probeHost(...string) Host {
 	return Host{Why: "this is not Windows"}
 }

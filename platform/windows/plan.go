@@ -289,7 +289,9 @@ func covered(rules []profiles.PathRule, path string) bool {
 }
 
 // within is profiles.Within without regard to case, as Windows compares names.
-func within(path, dir string) bool { return profiles.Within(strings.ToLower(path), strings.ToLower(dir)) }
+func within(path, dir string) bool {
+	return profiles.Within(strings.ToLower(path), strings.ToLower(dir))
+}
 
 // slashed writes a path with forward slashes, as the policy's patterns are matched.
 func slashed(p string) string { return strings.ReplaceAll(p, `\`, "/") }

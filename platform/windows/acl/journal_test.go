@@ -85,9 +85,9 @@ func TestEndRevokesAndIsFinal(t *testing.T) {
 		Grant{Path: p("ws/.git/hooks"), Access: DenyWrite, Inherit: true},
 		Grant{Path: p("ws/.git"), Access: DenyDelete})
 	wantState(t, ed, map[string]string{
-		p("ws"):           sidA + ":write:true",
+		p("ws"):            sidA + ":write:true",
 		p("ws/.git/hooks"): sidA + ":deny-write:true",
-		p("ws/.git"):      sidA + ":deny-delete:false",
+		p("ws/.git"):       sidA + ":deny-delete:false",
 	})
 	if err := r.End(); err != nil {
 		t.Fatal(err)
@@ -270,11 +270,14 @@ func TestTornLastLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.WriteString(`{"op":"grant","run":"r","sid":"` + sidA + `","pa`)
+	f.WriteString(`{"op":"grant","run":"r","sid":"` + sidA + `","path":"` + strings.Repeat("x", 400))
 	f.Close()
 
 	// A new run appends: the torn tail is cut first, not left as a corrupt middle line.
 	live := begin(t, j, "live", sidB, Grant{Path: p("two"), Access: Read})
+	if b, _ := os.ReadFile(j.path); !strings.HasSuffix(string(b), "\n") || strings.Contains(string(b), "xxx") {
+		t.Errorf("journal after an append still holds the torn line:\n%s", b)
+	}
 	n, err := j.Recover()
 	if err != nil || n != 1 {
 		t.Fatalf("Recover = %d, %v; want 1, nil (a torn last line is not an error)", n, err)

@@ -18,6 +18,7 @@ const (
 	DenyAll                        // deny: everything (a deny rule inside a granted tree)
 	DenyWrite                      // deny: write data/append/EA/attributes, DELETE, FILE_DELETE_CHILD, WRITE_DAC, WRITE_OWNER
 	DenyDelete                     // deny: DELETE and FILE_DELETE_CHILD (each ancestor of a protected path inside a write root)
+	Traverse                       // allow: FILE_TRAVERSE, read attributes, synchronize (a directory above a grant, passed through)
 )
 
 // Grant is one ACE for one path.
@@ -58,6 +59,7 @@ var accessNames = [...]string{
 	DenyAll:      "deny-all",
 	DenyWrite:    "deny-write",
 	DenyDelete:   "deny-delete",
+	Traverse:     "traverse",
 }
 
 // String is the access's name in the journal.
@@ -68,7 +70,7 @@ func (a Access) String() string {
 	return fmt.Sprintf("Access(%d)", uint8(a))
 }
 
-func (a Access) valid() bool { return a >= Read && a <= DenyDelete }
+func (a Access) valid() bool { return a >= Read && a <= Traverse }
 
 // MarshalText writes the access's name, so that the journal is readable.
 func (a Access) MarshalText() ([]byte, error) {
@@ -90,7 +92,7 @@ func (a *Access) UnmarshalText(b []byte) error {
 }
 
 // Deny reports whether the ACE is an access-denied ACE.
-func (a Access) Deny() bool { return a >= DenyAll }
+func (a Access) Deny() bool { return a >= DenyAll && a <= DenyDelete }
 
 // Mask is the ACE's access mask.
 func (a Access) Mask() uint32 {
@@ -109,6 +111,8 @@ func (a Access) Mask() uint32 {
 		return fileWriteData | fileAppendData | fileWriteEA | fileWriteAttributes | accessDelete | fileDeleteChild | writeDAC | writeOwner
 	case DenyDelete:
 		return accessDelete | fileDeleteChild
+	case Traverse:
+		return fileExecute | fileReadAttributes | synchronize
 	}
 	return 0
 }

@@ -16,6 +16,7 @@ func TestAccessMasks(t *testing.T) {
 		{DenyAll, true, fileAllAccess, 0},
 		{DenyWrite, true, fileWriteData | fileAppendData | accessDelete | fileDeleteChild | writeDAC | writeOwner, fileReadData | fileExecute},
 		{DenyDelete, true, accessDelete | fileDeleteChild, fileWriteData | fileReadData},
+		{Traverse, false, fileExecute | fileReadAttributes, fileReadData | fileWriteData | accessDelete},
 	}
 	for _, tc := range tests {
 		t.Run(tc.a.String(), func(t *testing.T) {

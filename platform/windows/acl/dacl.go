@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -172,4 +173,22 @@ func sidBytes(s string) ([]byte, error) {
 		binary.LittleEndian.PutUint32(b[8+4*i:], uint32(v))
 	}
 	return b, nil
+}
+
+// inheritableChange reports whether an ACE that children inherit is added or removed.
+func inheritableChange(before, after []ace) bool {
+	in := func(list []ace, a ace) bool {
+		return slices.ContainsFunc(list, func(x ace) bool { return string(x.raw) == string(a.raw) })
+	}
+	for _, a := range before {
+		if a.Flags&(aceObjectInherit|aceContainerInher) != 0 && a.Flags&aceInherited == 0 && !in(after, a) {
+			return true
+		}
+	}
+	for _, a := range after {
+		if a.Flags&(aceObjectInherit|aceContainerInher) != 0 && a.Flags&aceInherited == 0 && !in(before, a) {
+			return true
+		}
+	}
+	return false
 }

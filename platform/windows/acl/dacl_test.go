@@ -67,9 +67,19 @@ func TestACLEdit(t *testing.T) {
 		t.Error("an identical explicit ACE was added twice")
 	}
 
+	if !inheritableChange(parsed, withACE(parsed, allowA)) || inheritableChange(parsed, withACE(parsed, denyA)) {
+		t.Error("inheritableChange: an inheritable allow is a change children see, a plain deny is not")
+	}
+	if inheritableChange(got, got) {
+		t.Error("inheritableChange of an unchanged DACL")
+	}
+
 	kept, removed := withoutSID(got, a)
 	if removed != 2 || !sameACEs(kept, start) {
 		t.Errorf("withoutSID removed %d, kept %v; want 2 and the start (inherited ACE of A kept)", removed, types(kept))
+	}
+	if !inheritableChange(got, kept) {
+		t.Error("inheritableChange: removing an inheritable explicit ACE is a change children see")
 	}
 
 	if _, _, err := parseACL(raw[:len(raw)-1]); err == nil {

@@ -17,8 +17,11 @@ import (
 // directory (learn.microsoft.com "Automatic Propagation of Inheritable ACEs"): granting or
 // revoking an inheriting ACE on a write root rewrites the DACL of each file beneath it, a
 // cost proportional to the tree (seconds for a large node_modules), paid at grant and again
-// at revocation. A DACL that would not change is not written, so a Remove with nothing to
-// remove costs one read.
+// at revocation. SetNamedSecurityInfo imposes the inheritance model on everything below the
+// object even when no inheritable ACE changed, so a change of ACEs that do not inherit (a
+// Traverse on the home, a DenyDelete on an ancestor) is written to the object alone with
+// SetKernelObjectSecurity on the handle, which propagates nothing. A DACL that would not
+// change is not written, so a Remove with nothing to remove costs one read.
 func NewEditor() Editor { return winEditor{} }
 
 type winEditor struct{}
@@ -84,6 +87,9 @@ func editDACL(path string, missingOK bool, change func([]ace) []ace) error {
 	if err != nil {
 		return fmt.Errorf("writing the DACL of %s: %w", path, err)
 	}
+	if !inheritableChange(aces, next) {
+		return setOwnDACL(h, path, b, control)
+	}
 	info := windows.SECURITY_INFORMATION(windows.DACL_SECURITY_INFORMATION)
 	if control&windows.SE_DACL_PROTECTED != 0 {
 		info |= windows.PROTECTED_DACL_SECURITY_INFORMATION
@@ -103,7 +109,7 @@ func openNoFollow(path string) (windows.Handle, error) {
 	if err != nil {
 		return 0, fmt.Errorf("opening %q: %w", path, err)
 	}
-	h, err := windows.CreateFile(p, windows.READ_CONTROL|windows.FILE_READ_ATTRIBUTES,
+	h, err := windows.CreateFile(p, windows.READ_CONTROL|windows.WRITE_DAC|windows.FILE_READ_ATTRIBUTES,
 		windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE, nil, windows.OPEN_EXISTING,
 		windows.FILE_FLAG_OPEN_REPARSE_POINT|windows.FILE_FLAG_BACKUP_SEMANTICS, 0)
 	if err != nil {
@@ -120,4 +126,24 @@ func openNoFollow(path string) (windows.Handle, error) {
 			"an AppContainer access through a link; name the real directory in the profile", path)
 	}
 	return h, nil
+}
+
+// setOwnDACL writes the DACL of the object open at h only, keeping its protected and
+// auto-inherited bits.
+func setOwnDACL(h windows.Handle, path string, dacl []byte, control windows.SECURITY_DESCRIPTOR_CONTROL) error {
+	sd, err := windows.NewSecurityDescriptor()
+	if err == nil {
+		err = sd.SetDACL(aclFromBytes(dacl), true, false)
+	}
+	if err == nil {
+		bits := windows.SECURITY_DESCRIPTOR_CONTROL(windows.SE_DACL_PROTECTED | windows.SE_DACL_AUTO_INHERITED)
+		err = sd.SetControl(bits, control&bits)
+	}
+	if err == nil {
+		err = windows.SetKernelObjectSecurity(h, windows.DACL_SECURITY_INFORMATION, sd)
+	}
+	if err != nil {
+		return fmt.Errorf("writing the DACL of %s: %w", path, err)
+	}
+	return nil
 }

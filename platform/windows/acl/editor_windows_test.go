@@ -80,6 +80,15 @@ func TestEditorOnNTFS(t *testing.T) {
 	if err := os.Mkdir(sub, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	ctl := func() windows.SECURITY_DESCRIPTOR_CONTROL {
+		sd, err := windows.GetNamedSecurityInfo(sub, windows.SE_FILE_OBJECT, windows.DACL_SECURITY_INFORMATION)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _, _ := sd.Control()
+		return c & (windows.SE_DACL_PROTECTED | windows.SE_DACL_AUTO_INHERITED)
+	}
+	subControl := ctl()
 	if err := ed.Apply(sid, Grant{Path: sub, Access: DenyDelete}); err != nil {
 		t.Fatal(err)
 	}
@@ -91,10 +100,17 @@ func TestEditorOnNTFS(t *testing.T) {
 		t.Errorf("%s holds %d explicit and %d inherited ACEs of the SID, want 1 and 1", sub, len(ex), len(in))
 	}
 
-	for _, p := range []string{sub, dir} {
-		if err := ed.Remove(sid, p); err != nil {
-			t.Fatal(err)
-		}
+	if err := ed.Remove(sid, sub); err != nil {
+		t.Fatal(err)
+	}
+	if c := ctl(); c != subControl {
+		t.Errorf("%s's DACL control went from %#x to %#x through a non-inheritable Apply and Remove", sub, subControl, c)
+	}
+	if _, in := acesOf(t, sub, sid); len(in) != 1 {
+		t.Errorf("%s lost the ACE it inherits from %s: %d inherited ACEs of the SID", sub, dir, len(in))
+	}
+	if err := ed.Remove(sid, dir); err != nil {
+		t.Fatal(err)
 	}
 	for _, p := range []string{dir, sub, child} {
 		if ex, in := acesOf(t, p, sid); len(ex)+len(in) != 0 {

@@ -55,4 +55,3 @@ func readFeature() string {
 	}
 	return featureState(strings.TrimSpace(string(out)))
 }
-

@@ -56,7 +56,7 @@ func layersFor(placed *profiles.Policy, res *Result, h Host) []platform.Layer {
 			rules[i] = l.Rule
 		}
 		layers = append(layers, platform.Layer{Name: LayerLost, Enforces: strings.Join(rules, "; "), Needed: true, Available: false,
-			Fix: "a profile without them, or agentrun's default Windows backend (AppContainer), which enforces them",
+			Fix:      "a profile without them, or agentrun's default Windows backend (AppContainer), which enforces them",
 			Degraded: "runs without them, each listed"})
 	}
 	layers = append(layers, platform.Layer{Name: platform.LayerFileEvents, Enforces: "none: a VM reports nothing to agentrun, in any mode", Needed: true, Available: false, Records: true,

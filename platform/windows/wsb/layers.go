@@ -41,9 +41,9 @@ func layersFor(placed *profiles.Policy, res *Result, h Host) []platform.Layer {
 		{Name: LayerVM, Enforces: fmt.Sprintf("a throw-away Hyper-V virtual machine with a pristine Windows, discarded when its window closes; memory %d MiB, no GPU, clipboard, printer, audio or video", cfg.MemoryInMB),
 			Needed: true, Available: hostErr == nil, Fix: fix, Degraded: "cannot: nothing confines the agent without it"},
 		{Name: LayerFolders, Enforces: fmt.Sprintf("the agent sees %d host folders read-only and %d writable (the workspace at %s), nothing else of the host", ro, rw, SandboxWorkspace),
-			Needed: true, Available: hostErr == nil, Fix: fix},
+			Needed: true, Available: hostErr == nil, Fix: "as for the " + LayerVM + " layer"},
 	}
-	net := platform.Layer{Name: LayerNetwork, Needed: true, Available: hostErr == nil, Fix: fix}
+	net := platform.Layer{Name: LayerNetwork, Needed: true, Available: hostErr == nil, Fix: "as for the " + LayerVM + " layer"}
 	if placed.Network.None() {
 		net.Enforces = "off: the sandbox has no network"
 	} else {
@@ -51,11 +51,7 @@ func layersFor(placed *profiles.Policy, res *Result, h Host) []platform.Layer {
 	}
 	layers = append(layers, net)
 	if len(res.Lost) > 0 {
-		rules := make([]string, len(res.Lost))
-		for i, l := range res.Lost {
-			rules[i] = l.Rule
-		}
-		layers = append(layers, platform.Layer{Name: LayerLost, Enforces: strings.Join(rules, "; "), Needed: true, Available: false,
+		layers = append(layers, platform.Layer{Name: LayerLost, Enforces: lostSummary(res.Lost, placed.Name), Needed: true, Available: false,
 			Fix:      "a profile without them, or agentrun's default Windows backend (AppContainer), which enforces them",
 			Degraded: "runs without them, each listed"})
 	}
@@ -70,4 +66,24 @@ func unmarshalWSB(res *Result, cfg *Configuration) error {
 		return fmt.Errorf("no .wsb")
 	}
 	return xml.Unmarshal(bareXML(res.WSB), cfg)
+}
+
+// lostSummary counts the rules given up by kind, in the order first met: "filesystem.deny
+// ×4, exec.allow ×9", and says where each is listed.
+func lostSummary(lost []Lost, profile string) string {
+	var kinds []string
+	count := map[string]int{}
+	for _, l := range lost {
+		kind, _, _ := strings.Cut(l.Rule, " ")
+		kind = strings.TrimSuffix(kind, ":")
+		if count[kind] == 0 {
+			kinds = append(kinds, kind)
+		}
+		count[kind]++
+	}
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%s ×%d", k, count[k])
+	}
+	return fmt.Sprintf("%d rules: %s (agentrun compile --target wsb %s lists each, and why)", len(lost), strings.Join(parts, ", "), clean(profile))
 }

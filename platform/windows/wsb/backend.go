@@ -18,6 +18,10 @@ import (
 type Backend struct {
 	// RunDir holds the runs' .wsb files and run folders; empty means DefaultRunDir().
 	RunDir string
+	// CloseOnExit shuts the sandbox down as soon as the agent exits, for unattended runs (and
+	// tests); without it the window stays open with the agent's output until the user closes
+	// it.
+	CloseOnExit bool
 	// probe, when set, stands for the host (tests); nil probes it.
 	probe func() Host
 }

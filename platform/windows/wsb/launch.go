@@ -199,7 +199,9 @@ func psQuote(s string) string {
 // Start-Process passes one ArgumentList string on as the command line, unchanged, so the
 // arguments are quoted once, by the rules of CommandLineToArgvW (join); a program that
 // cannot start leaves 127, as a shell does.
-func runScript(argv []string, join func([]string) string) string {
+// With closeOnExit the script shuts the sandbox down instead, which discards it and ends the
+// run (unattended runs, tests).
+func runScript(argv []string, join func([]string) string, closeOnExit bool) string {
 	var b strings.Builder
 	b.WriteString("# Written by agentrun for one run in Windows Sandbox.\r\n")
 	b.WriteString("$code = 127\r\n")
@@ -214,6 +216,10 @@ func runScript(argv []string, join func([]string) string) string {
 	b.WriteString("  Write-Host \"agentrun: $_\"\r\n")
 	b.WriteString("}\r\n")
 	b.WriteString("Set-Content -LiteralPath " + psQuote(RunFolder+`\`+exitName) + " -Value $code -Encoding Ascii\r\n")
+	if closeOnExit {
+		b.WriteString("Stop-Computer -Force\r\n")
+		return b.String()
+	}
 	b.WriteString("Write-Host \"agentrun: the agent exited with status $code; close this window to end the run.\"\r\n")
 	return b.String()
 }

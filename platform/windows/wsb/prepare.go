@@ -15,6 +15,7 @@ type runRequest struct {
 	Command         []string // the agent's argv
 	Lossy           bool     // give up what a .wsb cannot express (--allow-degraded)
 	RunFolder       string   // the host folder mapped at RunFolder
+	CloseOnExit     bool     // the sandbox shuts down when the agent exits
 	IsDir           func(string) bool
 }
 
@@ -41,7 +42,7 @@ func prepare(r runRequest) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &prepared{WSB: out, Script: runScript(r.Command, JoinArgs), Result: res}, nil
+	return &prepared{WSB: out, Script: runScript(r.Command, JoinArgs, r.CloseOnExit), Result: res}, nil
 }
 
 // RunHint is what to do about a LostError at launch.

@@ -45,7 +45,7 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	home := os.Getenv("USERPROFILE")
 	p, err := prepare(runRequest{
 		Policy: spec.Policy, Home: home, Workspace: spec.Dir, Command: spec.Command,
-		Lossy: spec.AllowDegraded, RunFolder: box,
+		Lossy: spec.AllowDegraded, RunFolder: box, CloseOnExit: b.CloseOnExit,
 		IsDir: func(p string) bool { fi, err := os.Stat(p); return err == nil && fi.IsDir() },
 	})
 	if err != nil {
@@ -76,7 +76,9 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	w := &waiter{
 		exited: func() bool { _, err := os.Stat(exitFile); return err == nil },
 		onExit: func() {
-			fmt.Fprintln(stderr, "agentrun: the agent has exited; its window stays open for its output: close Windows Sandbox to end the run")
+			if !b.CloseOnExit {
+				fmt.Fprintln(stderr, "agentrun: the agent has exited; its window stays open for its output: close Windows Sandbox to end the run")
+			}
 		},
 		Every: 2 * time.Second, Appear: 3 * time.Minute,
 	}

@@ -4,5 +4,3 @@ package wsb
 
 // probeHost: not Windows.
 func probeHost() Host { return Host{} }
-
-func probe(bool) Host { return Host{} }

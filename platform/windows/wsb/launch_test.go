@@ -37,6 +37,9 @@ func TestStartArgs(t *testing.T) {
 	if got := startArgs(LaunchExe, wsb, `C:\run\agentrun.wsb`); len(got) != 1 || got[0] != `C:\run\agentrun.wsb` {
 		t.Errorf("WindowsSandbox.exe args %q", got)
 	}
+	if got := strings.Join(listArgs(), " "); got != "--raw list" {
+		t.Errorf("list args %q", got)
+	}
 	if got := strings.Join(stopArgs("abc"), " "); got != "--raw stop --id abc" {
 		t.Errorf("stop args %q", got)
 	}

@@ -82,6 +82,21 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		},
 		Every: 2 * time.Second, Appear: 3 * time.Minute,
 	}
+	// The deadline (--timeout) discards the sandbox: a VM has no grace period, every process
+	// ends at once.
+	waitCtx := ctx
+	if spec.Deadline != nil {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithDeadline(ctx, spec.Deadline.At)
+		defer cancel()
+	}
+	timedOut := func(stopped bool) bool {
+		hit := ctx.Err() == nil && errors.Is(waitCtx.Err(), context.DeadlineExceeded)
+		if hit && spec.Outcome != nil {
+			spec.Outcome.TimedOut, spec.Outcome.Killed = true, stopped
+		}
+		return hit
+	}
 	fmt.Fprintf(stderr, "agentrun: starting Windows Sandbox with %s (the agent runs in its window; a sandbox takes several seconds to boot)\n", launch)
 	if spec.Started != nil {
 		spec.Started()
@@ -109,7 +124,10 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 			names, _ := processNames()
 			return cliOpen(listed(out, id), w.exited(), sandboxOpen(names)), nil
 		}
-		if err := w.wait(ctx, true); err != nil {
+		if err := w.wait(waitCtx, true); err != nil {
+			if timedOut(true) {
+				return 0, nil // the deferred wsb stop discards it
+			}
 			return 0, err
 		}
 	case LaunchExe:
@@ -124,8 +142,9 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 			}
 			return sandboxOpen(names), nil
 		}
-		if err := w.wait(ctx, false); err != nil {
-			if ctx.Err() != nil {
+		if err := w.wait(waitCtx, false); err != nil {
+			timedOut(false)
+			if waitCtx.Err() != nil {
 				return 0, fmt.Errorf("%w: WindowsSandbox.exe has no way to stop the sandbox; close its window", err)
 			}
 			return 0, err

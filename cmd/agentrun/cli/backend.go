@@ -19,9 +19,14 @@ type NamedBackend struct {
 
 // backendFlag is the flag of the run and of doctor that chooses a named backend.
 func backendFlag(named []NamedBackend) cli.Flag {
-	usage := "run under the named sandbox `NAME` instead of this host's own"
+	usage := "use the sandbox backend `NAME` instead of this host's own"
 	if names := backendNames(named); len(names) > 0 {
-		usage += " (" + strings.Join(names, ", ") + ")"
+		usage += ": " + strings.Join(names, ", ")
+		for _, n := range names {
+			if n == "wsb" {
+				usage += " (wsb: a throw-away Windows Sandbox VM, on Windows; --dry-run shows its layers anywhere)"
+			}
+		}
 	}
 	return &cli.StringFlag{Name: "backend", Usage: usage}
 }

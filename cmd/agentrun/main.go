@@ -20,7 +20,7 @@ import (
 const benchPeakEnv = "AGENTRUN_BENCH_RUSAGE"
 
 func main() {
-	code := cli.Main(newBackend(), os.Args, os.Stdin, os.Stdout, os.Stderr)
+	code := cli.Main(newBackend(), os.Args, os.Stdin, os.Stdout, os.Stderr, namedBackends()...)
 	if file := os.Getenv(benchPeakEnv); file != "" {
 		writePeak(file)
 	}

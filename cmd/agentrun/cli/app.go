@@ -19,10 +19,11 @@ import (
 var Version = "dev"
 
 // Main runs agentrun with the given arguments and stdio and returns the exit code. b is the
-// host's sandbox backend (platform.Unsupported where this build has none).
-func Main(b platform.Backend, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// host's sandbox backend (platform.Unsupported where this build has none); named are the
+// other backends this build has, which --backend NAME chooses.
+func Main(b platform.Backend, args []string, stdin io.Reader, stdout, stderr io.Writer, named ...NamedBackend) int {
 	appArgs, command := splitCommand(args)
-	app := newApp(b, stdin, stdout, stderr, command)
+	app := newApp(b, named, stdin, stdout, stderr, command)
 	err := app.Run(flagsFirst(app, appArgs))
 	if err == nil {
 		return 0
@@ -71,7 +72,7 @@ func usageError(hint, format string, args ...any) error {
 }
 
 // Root flags that take a value; needed to find where the agent's command starts.
-var rootValueFlags = map[string]bool{"profile": true, "p": true, "mode": true, "workspace": true, "w": true, "network": true, "events": true, "timeout": true, "timeout-grace": true, "report": true}
+var rootValueFlags = map[string]bool{"profile": true, "p": true, "mode": true, "workspace": true, "w": true, "network": true, "events": true, "backend": true, "timeout": true, "timeout-grace": true, "report": true}
 
 // splitCommand separates agentrun's own arguments from the agent's command after "--", when
 // everything before "--" is a root flag. The command is kept out of the CLI parser, so an
@@ -94,7 +95,7 @@ func splitCommand(args []string) (appArgs, command []string) {
 	return args, nil
 }
 
-func newApp(b platform.Backend, stdin io.Reader, stdout, stderr io.Writer, command []string) *cli.App {
+func newApp(b platform.Backend, named []NamedBackend, stdin io.Reader, stdout, stderr io.Writer, command []string) *cli.App {
 	return &cli.App{
 		Name:      "agentrun",
 		Usage:     "run an AI coding agent confined by the operating system",
@@ -108,6 +109,7 @@ Examples:
   agentrun -- claude                       run Claude Code under the built-in claude profile
   agentrun --profile ci -- npm test        a CI job: toolchains, registries, bounded resources
   agentrun --dry-run -- codex              show what would be enforced, run nothing
+  agentrun --backend wsb -- claude         on Windows: in a throw-away Windows Sandbox VM
   agentrun profiles show claude --resolved every rule of a profile, with where it comes from
 
 Exit status: the agent's own; 125 when agentrun itself fails, 126 when COMMAND cannot be
@@ -118,15 +120,15 @@ executed, 127 when it is not found.`,
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,
 		HideVersion:          true,
-		Flags:                runFlags(),
-		Action:               func(c *cli.Context) error { return runAction(c, b, command) },
+		Flags:                runFlags(named),
+		Action:               func(c *cli.Context) error { return runAction(c, b, named, command) },
 		Commands: []*cli.Command{
 			profilesCommand(b),
 			logCommand(),
 			reportCommand(),
 			learnCommand(b),
 			setupCommand(b),
-			doctorCommand(b),
+			doctorCommand(b, named),
 			compileCommand(b),
 			versionCommand(),
 			completionCommand(),

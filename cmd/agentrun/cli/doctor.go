@@ -6,11 +6,16 @@ import (
 	"github.com/agentrun/agentrun/platform"
 )
 
-func doctorCommand(b platform.Backend) *cli.Command {
+func doctorCommand(host platform.Backend, named []NamedBackend) *cli.Command {
 	return &cli.Command{
 		Name:  "doctor",
 		Usage: "explain what this host offers agentrun: kernel layers, privileges, and the tier a run gets",
+		Flags: []cli.Flag{backendFlag(named)},
 		Action: func(c *cli.Context) error {
+			b, err := chooseBackend(host, named, c.String("backend"))
+			if err != nil {
+				return err
+			}
 			return b.Doctor(c.App.Writer)
 		},
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/agentrun/agentrun/profiles"
 )
 
-func runFlags() []cli.Flag {
+func runFlags(named []NamedBackend) []cli.Flag {
 	return append([]cli.Flag{
 		&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Usage: "profile `NAME` or FILE to run under (default: the one whose match names COMMAND, else base)"},
 		&cli.StringFlag{Name: "mode", Usage: "`MODE` enforce (denied accesses fail) or audit (they succeed and are recorded); overrides the profile"},
@@ -26,16 +26,26 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "allow-degraded", Usage: "run even when a confinement layer the profile needs cannot be set up on this host (each one given up is listed)"},
 		&cli.BoolFlag{Name: "as-root", EnvVars: []string{"AGENTRUN_AS_ROOT"}, Usage: "when agentrun runs as root without sudo, keep the agent root (without capabilities) instead of an unprivileged uid: it then reads every file root may read"},
 		&cli.BoolFlag{Name: "allow-unprotected", Usage: "with --allow-degraded, run the Landlock + seccomp tier even though it cannot keep the profile's protected paths inside writable directories read-only (git hooks and config, agent settings: the agent could plant commands that run outside the sandbox later)"},
+		backendFlag(named),
 	}, ciFlags()...)
 }
 
-func runAction(c *cli.Context, b platform.Backend, command []string) error {
+func runAction(c *cli.Context, host platform.Backend, named []NamedBackend, command []string) error {
 	if command == nil {
 		if c.Args().Present() {
 			return usageError("write agentrun -- "+strings.Join(c.Args().Slice(), " ")+"; the -- separates agentrun's flags from the agent's",
 				"%q is not a subcommand%s", c.Args().First(), suggestCommand(c, c.Args().First()))
 		}
 		return cli.ShowAppHelp(c)
+	}
+	// A dry run launches nothing: it describes a backend even where it cannot run.
+	choose := usableBackend
+	if c.Bool("dry-run") {
+		choose = chooseBackend
+	}
+	b, err := choose(host, named, c.String("backend"))
+	if err != nil {
+		return err
 	}
 	req := launcher.Request{Command: command, Profile: c.String("profile"), Workspace: c.String("workspace"), AllowHomeWorkspace: c.Bool("allow-home-workspace"), Backend: b}
 	switch m := profiles.Mode(c.String("mode")); m {

@@ -1,0 +1,6 @@
+//go:build !windows
+
+package wsb
+
+// probeHost: not Windows.
+func probeHost() Host { return Host{} }

@@ -1,3 +1,0 @@
-package appcontainer
-
-type Limits struct{ MemoryBytes, Processes, MilliCPU int64 }

@@ -92,6 +92,18 @@ func (j *job) limitHit() string {
 	return j.hit
 }
 
+// activeProcesses is how many processes the job holds now; a console the process created
+// (conhost.exe) is one of them.
+func (j *job) activeProcesses() (int, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	info, err := queryJobAccounting(j.handle)
+	if err != nil {
+		return 0, fmt.Errorf("reading the Job Object's accounting: %w", err)
+	}
+	return int(info.ActiveProcesses), nil
+}
+
 func (j *job) close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()

@@ -26,7 +26,7 @@ type Options struct {
 	Env  []string // NAME=VALUE; nil is this process's environment
 	Dir  string   // the working directory; "" is this process's
 
-	Limits Limits
+	Limits Limits // Processes counts a conhost.exe the child's console needs (see Start)
 
 	// The standard handles when Console is nil (nil is the NUL device); the child inherits
 	// these and no other handle. With a Console, the console is all three.
@@ -104,6 +104,12 @@ func start(o *Options, j *job, line string, block []uint16, caps []windows.SIDAn
 		si.StdInput, si.StdOutput, si.StdErr = windows.InvalidHandle, windows.InvalidHandle, windows.InvalidHandle
 	} else {
 		flags |= windows.CREATE_NEW_PROCESS_GROUP // so that Interrupt's CTRL_BREAK_EVENT reaches only it
+		if _, err := windows.GetConsoleCP(); err != nil {
+			// This process has no console: the child gets a hidden one, which its own
+			// console children share, rather than a window each. Its conhost.exe is in the
+			// job and counts in Limits.Processes.
+			flags |= windows.CREATE_NO_WINDOW
+		}
 		std, err := inheritable(o.Stdin, o.Stdout, o.Stderr)
 		if err != nil {
 			return nil, err

@@ -375,3 +375,33 @@ func TestConsole(t *testing.T) {
 		t.Fatalf("the console showed %q, without hello", screen)
 	}
 }
+
+// TestLessPrivileged checks LPAC: a file granted to ALL APPLICATION PACKAGES is read by an
+// AppContainer and not by a less privileged one, which reads it once its own SID is granted.
+func TestLessPrivileged(t *testing.T) {
+	p := newProfile(t)
+	icacls := func(path, grant string) {
+		t.Helper()
+		if out, err := exec.Command("icacls", path, "/grant", grant).CombinedOutput(); err != nil {
+			t.Fatalf("icacls %s /grant %s: %v: %s", path, grant, err, out)
+		}
+	}
+	// An LPAC child runs child.exe only with its own SID granted.
+	icacls(filepath.Dir(childExe), "*"+p.SID.String()+":(OI)(CI)RX")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "shared.txt")
+	if err := os.WriteFile(file, []byte("shared"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	icacls(dir, "*S-1-15-2-1:(OI)(CI)R")
+	if r := runConfined(t, p, Options{}, "read", file); r.code != exitOK {
+		t.Fatalf("an AppContainer reading a file granted to ALL APPLICATION PACKAGES exited %d, want %d: %s", r.code, exitOK, r.out)
+	}
+	if r := runConfined(t, p, Options{LessPrivileged: true}, "read", file); r.code != exitDenied {
+		t.Fatalf("an LPAC reading a file granted to ALL APPLICATION PACKAGES exited %d, want %d (ACCESS_DENIED): %s", r.code, exitDenied, r.out)
+	}
+	icacls(dir, "*"+p.SID.String()+":(OI)(CI)R")
+	if r := runConfined(t, p, Options{LessPrivileged: true}, "read", file); r.code != exitOK {
+		t.Fatalf("an LPAC reading a file granted to its SID exited %d, want %d: %s", r.code, exitOK, r.out)
+	}
+}

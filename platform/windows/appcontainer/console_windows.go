@@ -1,8 +1,8 @@
 package appcontainer
 
 import (
-	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 
@@ -12,8 +12,9 @@ import (
 // Console is a pseudo console (ConPTY): what the process writes to it comes out of Output
 // as VT sequences, and what is written to Input reaches the process as typed keys.
 type Console struct {
-	hpc     windows.Handle
-	in, out *os.File
+	hpc windows.Handle
+	in  *os.File
+	out *io.PipeReader // fed from the output pipe until the console's host exits
 
 	closeOnce sync.Once
 	closeErr  error
@@ -45,7 +46,16 @@ func NewConsole(cols, rows int) (*Console, error) {
 		windows.CloseHandle(outR)
 		return nil, fmt.Errorf("creating a pseudo console (ConPTY needs Windows 10 1809 or later): %w", err)
 	}
-	return &Console{hpc: hpc, in: os.NewFile(uintptr(inW), "pseudo console input"), out: os.NewFile(uintptr(outR), "pseudo console output")}, nil
+	// The output pipe is read to its end here and closed then, not by Close: since Windows
+	// 11 24H2 ClosePseudoConsole returns before the console's last output is written, and
+	// closing the pipe then would lose it.
+	pr, pw := io.Pipe()
+	go func(out *os.File) {
+		_, err := io.Copy(pw, out)
+		out.Close()
+		pw.CloseWithError(err)
+	}(os.NewFile(uintptr(outR), "pseudo console output"))
+	return &Console{hpc: hpc, in: os.NewFile(uintptr(inW), "pseudo console input"), out: pr}, nil
 }
 
 func coord(cols, rows int) (windows.Coord, error) {
@@ -58,9 +68,10 @@ func coord(cols, rows int) (windows.Coord, error) {
 // Input is where keys for the process are written.
 func (c *Console) Input() *os.File { return c.in }
 
-// Output is where the process's screen comes out, as VT sequences; it ends after Close.
-// It must be read all along: ConPTY stops when its output pipe is full.
-func (c *Console) Output() *os.File { return c.out }
+// Output is where the process's screen comes out, as VT sequences; it ends (io.EOF) once
+// Close has ended the console and all it wrote was read. It must be read all along, to its
+// end: ConPTY stops when its output is not read.
+func (c *Console) Output() io.Reader { return c.out }
 
 // Resize gives the console cols×rows.
 func (c *Console) Resize(cols, rows int) error {
@@ -74,14 +85,13 @@ func (c *Console) Resize(cols, rows int) error {
 	return nil
 }
 
-// Close closes the console, which ends the processes still attached to it, then its pipes.
-// Keep reading Output until Close returns: before Windows 11 24H2 ClosePseudoConsole waits
-// for its last frame to be read.
+// Close closes the console's input and the console, which ends the processes still
+// attached to it; Output ends after the console's last output. Keep reading Output while
+// Close runs: before Windows 11 24H2 ClosePseudoConsole waits for its last frame to be read.
 func (c *Console) Close() error {
 	c.closeOnce.Do(func() {
-		inErr := c.in.Close()
+		c.closeErr = c.in.Close()
 		windows.ClosePseudoConsole(c.hpc)
-		c.closeErr = errors.Join(inErr, c.out.Close())
 	})
 	return c.closeErr
 }

@@ -405,3 +405,46 @@ func TestLessPrivileged(t *testing.T) {
 		t.Fatalf("an LPAC reading a file granted to its SID exited %d, want %d: %s", r.code, exitOK, r.out)
 	}
 }
+
+// TestInterruptThroughTheConsole checks that Interrupt is Ctrl-C for a process with a
+// console: a Go program that does not catch it exits with STATUS_CONTROL_C_EXIT.
+func TestInterruptThroughTheConsole(t *testing.T) {
+	p := newProfile(t)
+	folder, err := p.Folder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewConsole(80, 25)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	go io.Copy(io.Discard, c.Output())
+	proc, err := Start(&Options{
+		Profile: p, Path: childExe, Dir: filepath.Dir(childExe),
+		Env:     append(os.Environ(), childMode+"=sleep", "TEMP="+folder, "TMP="+folder),
+		Console: c,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proc.Close()
+	time.Sleep(2 * time.Second) // the child's runtime has set up its console handler
+	if err := proc.Interrupt(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan uint32, 1)
+	go func() {
+		code, _ := proc.Wait()
+		done <- code
+	}()
+	const statusControlCExit = 0xC000013A
+	select {
+	case code := <-done:
+		if code != statusControlCExit {
+			t.Fatalf("the child interrupted exited %#x, want %#x (STATUS_CONTROL_C_EXIT)", code, statusControlCExit)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the child still runs 10 s after Interrupt")
+	}
+}

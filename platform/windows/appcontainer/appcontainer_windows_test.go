@@ -86,22 +86,25 @@ type result struct {
 	limitHit string
 }
 
-// runConfined runs the child in mode with arg in the profile's AppContainer, o giving the
-// rest.
+// runConfined runs the child in mode with arg in the profile's AppContainer (in its Job
+// Object alone when p is nil), o giving the rest.
 func runConfined(t *testing.T, p *Profile, o Options, mode, arg string) result {
 	t.Helper()
-	folder, err := p.Folder()
-	if err != nil {
-		t.Fatal(err)
+	o.Profile = p
+	o.Path, o.Args, o.Dir = childExe, []string{childExe}, filepath.Dir(childExe)
+	o.Env = append(os.Environ(), childMode+"="+mode, childArg+"="+arg)
+	if p != nil {
+		folder, err := p.Folder()
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Env = append(o.Env, "TEMP="+folder, "TMP="+folder)
 	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	o.Profile = p
-	o.Path, o.Args, o.Dir = childExe, []string{childExe}, filepath.Dir(childExe)
-	o.Env = append(os.Environ(), childMode+"="+mode, childArg+"="+arg, "TEMP="+folder, "TMP="+folder)
 	o.Stdout, o.Stderr = w, w
 	proc, err := Start(&o)
 	w.Close()
@@ -446,5 +449,24 @@ func TestInterruptThroughTheConsole(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the child still runs 10 s after Interrupt")
+	}
+}
+
+// TestNoProfile checks that a nil Profile runs the child as this process's user, in its job:
+// it reads what no AppContainer may, and the job's limits still hold.
+func TestNoProfile(t *testing.T) {
+	wintest.RequireWindows(t)
+	file := filepath.Join(t.TempDir(), "mine.txt")
+	if err := os.WriteFile(file, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := runConfined(t, nil, Options{}, "read", file); r.code != exitOK {
+		t.Fatalf("reading the user's file without a profile exited %d, want %d: %s", r.code, exitOK, r.out)
+	}
+	if r := runConfined(t, nil, Options{Limits: Limits{MemoryBytes: 256 << 20}}, "alloc", "512"); r.code == exitOK || r.limitHit != LimitMemory {
+		t.Fatalf("512 MiB under a 256 MiB limit without a profile: exit %d, limit %q; want a failure and %q", r.code, r.limitHit, LimitMemory)
+	}
+	if _, err := Start(&Options{Path: childExe, Capabilities: []string{"internetClient"}}); err == nil {
+		t.Fatal("capabilities without a profile were accepted")
 	}
 }

@@ -17,6 +17,9 @@ const ExitKilled uint32 = 137
 
 // Options say what Start runs and how it is confined.
 type Options struct {
+	// Profile is the AppContainer; nil runs the process as this process's user, confined by
+	// the Job Object alone (agentrun's audit mode), and then Capabilities and
+	// LessPrivileged must be empty.
 	Profile        *Profile
 	Capabilities   []string // capability names: "internetClient", "privateNetworkClientServer", …
 	LessPrivileged bool     // LPAC: not even what grants "ALL APPLICATION PACKAGES" is reachable
@@ -49,8 +52,11 @@ type Process struct {
 // Start starts o.Path in the AppContainer of o.Profile inside a new Job Object: created
 // suspended, put in the job, then resumed.
 func Start(o *Options) (*Process, error) {
-	if o.Profile == nil || o.Profile.SID == nil {
-		return nil, errors.New("starting a process in an AppContainer: no profile (OpenProfile gives one)")
+	if o.Profile == nil && (len(o.Capabilities) > 0 || o.LessPrivileged) {
+		return nil, errors.New("starting a process: capabilities or LPAC without an AppContainer profile (OpenProfile gives one)")
+	}
+	if o.Profile != nil && o.Profile.SID == nil {
+		return nil, fmt.Errorf("starting a process in the AppContainer %s: its profile has no SID (OpenProfile gives one)", o.Profile.Name)
 	}
 	if o.Path == "" {
 		return nil, errors.New("starting a process in an AppContainer: no program path")
@@ -123,7 +129,12 @@ func start(o *Options, j *job, line string, block []uint16, caps []windows.SIDAn
 		si.StdInput, si.StdOutput, si.StdErr = std[0], std[1], std[2]
 		handles = std[:]
 	}
-	attrs, err := newAttributeList(o.Profile.SID, caps, o.LessPrivileged, console, handles)
+	var sid *windows.SID
+	where := "unconfined (no AppContainer)"
+	if o.Profile != nil {
+		sid, where = o.Profile.SID, "in the AppContainer "+o.Profile.Name
+	}
+	attrs, err := newAttributeList(sid, caps, o.LessPrivileged, console, handles)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +143,7 @@ func start(o *Options, j *job, line string, block []uint16, caps []windows.SIDAn
 
 	pi, err := createProcess(o.Path, line, len(handles) > 0, flags, block, o.Dir, si)
 	if err != nil {
-		return nil, fmt.Errorf("starting %s in the AppContainer %s: %w", o.Path, o.Profile.Name, err)
+		return nil, fmt.Errorf("starting %s %s: %w", o.Path, where, err)
 	}
 	defer windows.CloseHandle(pi.Thread)
 	if err := windows.AssignProcessToJobObject(j.handle, pi.Process); err != nil {

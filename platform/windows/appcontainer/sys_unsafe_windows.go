@@ -178,13 +178,16 @@ func newAttributeList(sid *windows.SID, caps []windows.SIDAndAttributes, lpac bo
 	if err != nil {
 		return nil, fmt.Errorf("allocating a proc-thread attribute list: %w", err)
 	}
-	a := &attributeList{ProcThreadAttributeListContainer: al, sc: &securityCapabilities{AppContainerSid: sid}}
-	if len(caps) > 0 {
-		a.sc.Capabilities, a.sc.CapabilityCount = &caps[0], uint32(len(caps))
-	}
-	if err := al.Update(procThreadAttributeSecurityCapabilities, unsafe.Pointer(a.sc), unsafe.Sizeof(*a.sc)); err != nil {
-		al.Delete()
-		return nil, fmt.Errorf("setting the AppContainer's security capabilities: %w", err)
+	a := &attributeList{ProcThreadAttributeListContainer: al}
+	if sid != nil {
+		a.sc = &securityCapabilities{AppContainerSid: sid}
+		if len(caps) > 0 {
+			a.sc.Capabilities, a.sc.CapabilityCount = &caps[0], uint32(len(caps))
+		}
+		if err := al.Update(procThreadAttributeSecurityCapabilities, unsafe.Pointer(a.sc), unsafe.Sizeof(*a.sc)); err != nil {
+			al.Delete()
+			return nil, fmt.Errorf("setting the AppContainer's security capabilities: %w", err)
+		}
 	}
 	if lpac {
 		a.optOut = new(uint32)

@@ -3,46 +3,9 @@ package wsb
 import (
 	"fmt"
 	"strings"
+
+	"github.com/agentrun/agentrun/platform/windows/cmdline"
 )
-
-// QuoteArg quotes one argument so that CommandLineToArgvW (and the C runtime's parser, which
-// follows the same rules) reads it back unchanged: it is put in double quotes when empty or
-// when it holds white space or a quote; inside, a quote is written \" and the backslashes
-// before a quote or before the closing quote are doubled. Other backslashes stay single.
-func QuoteArg(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n\v\"") {
-		return s
-	}
-	var b strings.Builder
-	b.WriteByte('"')
-	slashes := 0
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\':
-			slashes++
-			b.WriteByte(c)
-		case '"':
-			b.WriteString(strings.Repeat(`\`, slashes+1))
-			b.WriteByte(c)
-			slashes = 0
-		default:
-			slashes = 0
-			b.WriteByte(c)
-		}
-	}
-	b.WriteString(strings.Repeat(`\`, slashes))
-	b.WriteByte('"')
-	return b.String()
-}
-
-// JoinArgs is argv as one Windows command line, each argument quoted by QuoteArg.
-func JoinArgs(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		q[i] = QuoteArg(a)
-	}
-	return strings.Join(q, " ")
-}
 
 // cmdMeta are the characters cmd.exe gives a meaning on a command line.
 const cmdMeta = `()%!^"<>&|`
@@ -75,12 +38,16 @@ func logonCommand(dir string, env []setting, argv []string) (string, error) {
 			return "", fmt.Errorf("the command's argument %q has a line break or NUL, which a cmd.exe command line cannot carry", a)
 		}
 	}
-	parts := []string{"cd /d " + EscapeCmd(QuoteArg(dir))}
+	parts := []string{"cd /d " + EscapeCmd(cmdline.Quote(dir))}
 	for _, s := range env {
 		parts = append(parts, "set "+EscapeCmd(`"`+s.name+"="+s.value+`"`))
 	}
 	if len(argv) > 0 {
-		parts = append(parts, EscapeCmd(JoinArgs(argv)))
+		line, err := cmdline.Join(argv)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, EscapeCmd(line))
 	}
 	return `cmd.exe /s /k "` + strings.Join(parts, " && ") + `"`, nil
 }

@@ -1,55 +1,11 @@
 package wsb
 
-import "testing"
+import (
+	"slices"
+	"testing"
 
-// parseArgv is CommandLineToArgvW's documented parsing of arguments after the program name:
-// 2n backslashes and a quote are n backslashes and a quote toggle; 2n+1 and a quote are n
-// backslashes and a literal quote; other backslashes are literal.
-func parseArgv(s string) []string {
-	var out []string
-	var cur []byte
-	inQuote, have := false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\':
-			n := 0
-			for i < len(s) && s[i] == '\\' {
-				n++
-				i++
-			}
-			if i < len(s) && s[i] == '"' {
-				for k := 0; k < n/2; k++ {
-					cur = append(cur, '\\')
-				}
-				if n%2 == 1 {
-					cur = append(cur, '"')
-				} else {
-					inQuote = !inQuote
-				}
-			} else {
-				for k := 0; k < n; k++ {
-					cur = append(cur, '\\')
-				}
-				i--
-			}
-			have = true
-		case c == '"':
-			inQuote, have = !inQuote, true
-		case (c == ' ' || c == '\t') && !inQuote:
-			if have {
-				out = append(out, string(cur))
-			}
-			cur, have = nil, false
-		default:
-			cur, have = append(cur, c), true
-		}
-	}
-	if have {
-		out = append(out, string(cur))
-	}
-	return out
-}
+	"github.com/agentrun/agentrun/platform/windows/cmdline"
+)
 
 // unescapeCmd removes cmd.exe's carets as it does outside quotes.
 func unescapeCmd(s string) string {
@@ -63,29 +19,18 @@ func unescapeCmd(s string) string {
 	return string(b)
 }
 
-func TestQuoteArgRoundTrip(t *testing.T) {
-	for _, tc := range []struct{ name, arg, want string }{
-		{"plain", "claude", "claude"},
-		{"empty", "", `""`},
-		{"space", "a b", `"a b"`},
-		{"quote", `say "hi"`, `"say \"hi\""`},
-		{"trailing backslash", `C:\dir with space\`, `"C:\dir with space\\"`},
-		{"backslashes before quote", `a\\"b`, `"a\\\\\"b"`},
-		{"lone backslashes stay", `C:\a\b`, `C:\a\b`},
-		{"tab", "a\tb", "\"a\tb\""},
-		{"cmd metacharacters", `x & y | z % ! ^`, `"x & y | z % ! ^"`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := QuoteArg(tc.arg)
-			if got != tc.want {
-				t.Errorf("QuoteArg(%q) = %s, want %s", tc.arg, got, tc.want)
-			}
-			argv := []string{tc.arg, "next"}
-			back := parseArgv(unescapeCmd(EscapeCmd(JoinArgs(argv))))
-			if len(back) != 2 || back[0] != tc.arg || back[1] != "next" {
-				t.Errorf("through cmd.exe and CommandLineToArgvW: %q, want %q", back, argv)
-			}
-		})
+// TestLogonCommandRoundTrip checks that an argument survives cmd.exe's carets and then
+// CommandLineToArgvW (cmdline's own tests cover the quoting itself).
+func TestLogonCommandRoundTrip(t *testing.T) {
+	for _, arg := range []string{"claude", "", "a b", `say "hi"`, `C:\dir with space\`, `a\\"b`, "a\tb", `x & y | z % ! ^`, `%PATH%`} {
+		argv := []string{"claude", arg, "next"}
+		line, err := cmdline.Join(argv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back := cmdline.Split(unescapeCmd(EscapeCmd(line))); !slices.Equal(back, argv) {
+			t.Errorf("through cmd.exe and CommandLineToArgvW: %q, want %q", back, argv)
+		}
 	}
 }
 

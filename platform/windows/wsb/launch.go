@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/agentrun/agentrun/platform/windows/cmdline"
 )
 
 // Launch is how a run opens Windows Sandbox.
@@ -238,4 +240,14 @@ func parseExit(data []byte) (code int, ok bool) {
 		return 1, true
 	}
 	return n, true
+}
+
+// joinArgs is the arguments after the program name as one command-line string, each quoted
+// for CommandLineToArgvW (cmdline.Quote).
+func joinArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = cmdline.Quote(a)
+	}
+	return strings.Join(q, " ")
 }

@@ -125,7 +125,7 @@ func TestPSQuote(t *testing.T) {
 }
 
 func TestRunScript(t *testing.T) {
-	s := runScript([]string{"claude", "--prompt", `say "hi"`, "it's"}, JoinArgs, false)
+	s := runScript([]string{"claude", "--prompt", `say "hi"`, "it's"}, joinArgs, false)
 	for _, want := range []string{
 		`Start-Process -FilePath 'claude' -ArgumentList '--prompt "say \"hi\"" it''s' -NoNewWindow -Wait -PassThru -ErrorAction Stop`,
 		`$code = $p.ExitCode`,
@@ -136,7 +136,7 @@ func TestRunScript(t *testing.T) {
 			t.Errorf("script lacks %q:\n%s", want, s)
 		}
 	}
-	s = runScript([]string{"cmd.exe"}, JoinArgs, true)
+	s = runScript([]string{"cmd.exe"}, joinArgs, true)
 	if strings.Contains(s, "-ArgumentList") {
 		t.Errorf("no arguments, yet an ArgumentList (Start-Process refuses an empty one):\n%s", s)
 	}

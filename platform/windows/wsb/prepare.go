@@ -42,7 +42,7 @@ func prepare(r runRequest) (*prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &prepared{WSB: out, Script: runScript(r.Command, JoinArgs, r.CloseOnExit), Result: res}, nil
+	return &prepared{WSB: out, Script: runScript(r.Command, joinArgs, r.CloseOnExit), Result: res}, nil
 }
 
 // RunHint is what to do about a LostError at launch.

@@ -54,7 +54,7 @@ func (e Env) expand(p pathPattern) (string, error) {
 		if base == "" {
 			return "", fmt.Errorf("$%s is not set in this environment; set it, or remove the rule", p.Var)
 		}
-		if !filepath.IsAbs(base) {
+		if !isAbs(base) {
 			return "", fmt.Errorf("$%s is %q, which is not an absolute path; set it to one", p.Var, base)
 		}
 	}
@@ -180,7 +180,7 @@ func expandSetting(env Env, value string) (string, error) {
 		return "", fmt.Errorf("%q: a value is one path, without * or !(...)", value)
 	}
 	base := env.value(p.Var)
-	if base == "" || !filepath.IsAbs(base) {
+	if base == "" || !isAbs(base) {
 		return "", fmt.Errorf("$%s is not set to an absolute path in this environment", p.Var)
 	}
 	return filepath.Clean(base + p.Rest), nil
@@ -194,3 +194,8 @@ func pathValue(v string) bool {
 	name, _, _ := strings.Cut(strings.TrimPrefix(v, "$"), "/")
 	return strings.HasPrefix(v, "$") && knownVar(name)
 }
+
+// isAbs reports whether p is an absolute path: the host's kind, or one written in profiles'
+// own notation, rooted at / (on Windows, the stand-ins that compile targets resolve profiles
+// for before placing them on a Windows host).
+func isAbs(p string) bool { return filepath.IsAbs(p) || strings.HasPrefix(p, "/") }

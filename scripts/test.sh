@@ -32,6 +32,9 @@ go vet -tags seccomp ./...
 GOOS=darwin go vet ./...
 GOOS=windows go vet ./...
 
+echo "== windows: test binaries compile; platform/windows/... tests under wine64"
+./scripts/wine-test.sh
+
 echo "== staticcheck"
 if ! command -v staticcheck >/dev/null || ! staticcheck -version | grep -qF '(0.8.2)'; then
   GOFLAGS= go install honnef.co/go/tools/cmd/staticcheck@v0.8.2

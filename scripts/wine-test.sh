@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Windows on the Linux CI: the test binaries of every package with tests compile for Windows,
+# and those of platform/windows/... run under Debian's wine64, one throw-away prefix for all.
+#
+# Debian 12's wine 8.0 has no bcryptprimitives.dll, which every Go 1.24+ Windows binary loads
+# from system32 at start for ProcessPrng ("fatal error: bcryptprimitives.dll not found"):
+# scripts/wine/bcryptprimitives.c is built here with mingw-w64 and put in the prefix.
+# Tests that need Windows itself (AppContainer, ACLs, Job Objects) call
+# platform/windows/wintest.RequireWindows and skip here; they run on GitHub's windows-latest
+# runner (.github/workflows/windows.yml). Tests failing for a known bug that is not wine's are
+# listed in scripts/wine/known-failures.
+# Called by scripts/test.sh; leaves nothing behind (prefix, binaries, wineserver).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+apt_install wine64 gcc-mingw-w64-x86-64
+ensure_go
+wine64="$(command -v wine64 || echo /usr/lib/wine/wine64)"
+wineserver="$(command -v wineserver || echo /usr/lib/wine/wineserver)"
+
+# Everything goes under one directory, wine's server socket too (wine puts it in $TMPDIR).
+work="$(mktemp -d /tmp/agentrun-wine-XXXXXX)"
+mkdir "$work/tmp" "$work/bin"
+export TMPDIR="$work/tmp" WINEPREFIX="$work/prefix" WINEARCH=win64 WINEDEBUG=-all
+cleanup() {
+  if [ -e "$WINEPREFIX" ]; then
+    "$wineserver" -k 2>/dev/null || true
+    "$wineserver" -w 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1fs", b - a }'; }
+
+# The prefix's first boot takes a while (≈15 s on two cores): start it now, behind the builds.
+boot_start="$EPOCHREALTIME"
+"$wine64" wineboot -i >"$work/boot.log" 2>&1 &
+boot_pid=$!
+
+echo "== test binaries compile for windows (every package with tests)"
+start="$EPOCHREALTIME"
+pkgs="$(GOOS=windows go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...)"
+# shellcheck disable=SC2086 # one package a word
+GOOS=windows go test -c -o /dev/null $pkgs
+echo "ok   $(echo "$pkgs" | wc -l) packages $(since "$start")"
+
+echo "== platform/windows/... under wine64"
+GOOS=windows go test -c -o "$work/bin/" ./platform/windows/...
+x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -shared -nostdlib -Wl,--entry,DllEntry -Wl,--dynamicbase \
+  -o "$work/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c -ladvapi32
+if ! wait "$boot_pid"; then
+  echo "wine64 wineboot failed:"; cat "$work/boot.log"; exit 1
+fi
+cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+"$wineserver" -p # one server for every test binary, until cleanup kills it
+echo "prefix booted in $(since "$boot_start") (from the start, behind the builds)"
+
+status=0
+# run_wine runs a test binary in its package's directory (its testdata) under wine.
+run_wine() {
+  local dir="$1" bin="$2"; shift 2
+  (cd "$dir" && AGENTRUN_EXPECT_WINE=1 timeout -k 10 300 "$wine64" "$bin" -test.count=1 "$@")
+}
+while read -r dir importpath; do
+  bin="$work/bin/${importpath##*/}.test.exe"
+  [ -e "$bin" ] || continue # no tests
+  rel="${dir#"$PWD"/}"
+  known="$(awk -v p="$rel" '$1 == p { printf "%s%s", sep, "^" $2 "$"; sep = "|" }' scripts/wine/known-failures)"
+  start="$EPOCHREALTIME"
+  if run_wine "$dir" "$bin" ${known:+-test.skip "$known"} >"$work/out" 2>&1; then
+    echo "ok   $rel $(since "$start")"
+  else
+    echo "FAIL $rel $(since "$start")"; cat "$work/out"; status=1
+  fi
+  if [ -n "$known" ]; then
+    if run_wine "$dir" "$bin" -test.run "$known" >"$work/out" 2>&1; then
+      echo "FAIL $rel: $known now passes under wine: remove it from scripts/wine/known-failures"; status=1
+    else
+      echo "     $rel: known failures still fail ($known; scripts/wine/known-failures)"
+    fi
+  fi
+done < <(GOOS=windows go list -f '{{.Dir}} {{.ImportPath}}' ./platform/windows/...)
+exit "$status"

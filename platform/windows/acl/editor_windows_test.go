@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/agentrun/agentrun/platform/windows/wintest"
+
 	"golang.org/x/sys/windows"
 )
 

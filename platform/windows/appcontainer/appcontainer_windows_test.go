@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentrun/agentrun/platform/windows/wintest"
+
 	"golang.org/x/sys/windows"
 )
 

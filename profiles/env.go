@@ -58,9 +58,11 @@ func (e Env) expand(p pathPattern) (string, error) {
 			return "", fmt.Errorf("$%s is %q, which is not an absolute path; set it to one", p.Var, base)
 		}
 	}
-	out := filepath.Clean(base + p.Rest)
+	// Policy paths are written with / on every OS (on Windows: C:/Users/ada/.ssh), so that
+	// patterns match the same way everywhere; the backends write them natively at the edge.
+	out := filepath.ToSlash(filepath.Clean(base + p.Rest))
 	if e.Canonical != nil {
-		out = e.Canonical(out)
+		out = filepath.ToSlash(e.Canonical(out))
 	}
 	return out, nil
 }
@@ -183,7 +185,7 @@ func expandSetting(env Env, value string) (string, error) {
 	if base == "" || !isAbs(base) {
 		return "", fmt.Errorf("$%s is not set to an absolute path in this environment", p.Var)
 	}
-	return filepath.Clean(base + p.Rest), nil
+	return filepath.ToSlash(filepath.Clean(base + p.Rest)), nil
 }
 
 // pathValue reports whether an env.set value starts with ~ or a path variable.

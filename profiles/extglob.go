@@ -3,6 +3,7 @@ package profiles
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -52,7 +53,7 @@ func MatchElement(el, name string) bool {
 			return false
 		}
 		for _, a := range alts {
-			if ok, _ := filepath.Match(a, name); ok {
+			if ok, _ := path.Match(a, name); ok {
 				return false
 			}
 		}
@@ -61,7 +62,7 @@ func MatchElement(el, name string) bool {
 	if el == "**" {
 		el = "*"
 	}
-	ok, err := filepath.Match(el, name)
+	ok, err := path.Match(el, name)
 	return err == nil && ok
 }
 
@@ -89,7 +90,7 @@ func negationAlternatives(el string) ([]string, error) {
 		case strings.Contains(a, "**"):
 			return nil, fmt.Errorf("%q: ** means any depth, which !(...) cannot; its alternatives are names in one directory, matched with * ? and [...]", el)
 		}
-		if _, err := filepath.Match(a, ""); err != nil {
+		if _, err := path.Match(a, ""); err != nil {
 			return nil, fmt.Errorf("%q: the alternative %q is not a valid name pattern (*, ? and [...], as filepath.Match reads them): %w", el, a, err)
 		}
 	}

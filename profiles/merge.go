@@ -2,7 +2,6 @@ package profiles
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 )
 
@@ -273,7 +272,7 @@ func dropShadowed(p *Policy) []Warning {
 	var warnings []Warning
 	denied := func(path string, deny []PathRule) *PathRule {
 		for i, d := range deny {
-			if !IsPattern(d.Path) && (path == d.Path || strings.HasPrefix(path, d.Path+string(filepath.Separator))) {
+			if !IsPattern(d.Path) && (path == d.Path || strings.HasPrefix(path, d.Path+"/")) {
 				return &deny[i]
 			}
 		}

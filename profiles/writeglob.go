@@ -2,7 +2,7 @@ package profiles
 
 import (
 	"fmt"
-	"path/filepath"
+	pathpkg "path"
 	"strings"
 )
 
@@ -28,8 +28,8 @@ func unmakeableWrites(write []PathRule) ErrorList {
 // name while no rule of write makes the directory it is in writable: it can give the agent
 // only files that already match, never one it makes (see unmakeableWrites).
 func MakesNothing(path string, write []PathRule) bool {
-	dir, last := filepath.Split(path)
-	dir = filepath.Clean(dir)
+	dir, last := pathpkg.Split(path)
+	dir = pathpkg.Clean(dir)
 	return IsPattern(last) && !IsPattern(dir) && !writableDir(write, dir)
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/agentrun/agentrun/platform/windows/wintest"
 )
 
 // TestConcurrentRuns lets runs of one SID from two Journal values (two agentrun processes,
@@ -13,7 +15,7 @@ import (
 // no ACE is left, and no run ever lost an ACE while it was alive.
 func TestConcurrentRuns(t *testing.T) {
 	ed := newFake()
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	j1, err := Open(dir, ed)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/agentrun/agentrun/platform/windows/wintest"
 )
 
 // TestMain lets the test binary be the agentrun that crashes: with ACLTEST_CHILD set to a
@@ -35,11 +38,11 @@ func childRun(dir string) {
 		os.Exit(2)
 	}
 	os.Stdout.WriteString("ready\n")
-	select {}
+	time.Sleep(time.Hour) // until killed (a bare select{} is a deadlock the runtime may end)
 }
 
 func TestRecoverAfterKilledProcess(t *testing.T) {
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	ed := newFake()
 	ed.file = filepath.Join(dir, "fake-acl.json")
 	j, err := Open(dir, ed)

@@ -53,7 +53,7 @@ func acesOf(t *testing.T, path, sid string) (explicit, inherited []ace) {
 func TestEditorOnNTFS(t *testing.T) {
 	wintest.RequireWindows(t)
 	sid := containerSID(t, "agentrun.acl-test")
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	ed := NewEditor()
 
 	if err := ed.Apply(sid, Grant{Path: dir, Access: Write, Inherit: true}); err != nil {
@@ -133,7 +133,7 @@ func TestEditorOnNTFS(t *testing.T) {
 func TestEditorRefusesJunction(t *testing.T) {
 	wintest.RequireWindows(t)
 	sid := containerSID(t, "agentrun.acl-test")
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	target := filepath.Join(dir, "target")
 	link := filepath.Join(dir, "link")
 	if err := os.Mkdir(target, 0o700); err != nil {
@@ -161,8 +161,8 @@ func TestEditorRefusesJunction(t *testing.T) {
 func TestJournalOnNTFS(t *testing.T) {
 	wintest.RequireWindows(t)
 	sid := containerSID(t, "agentrun.acl-test")
-	ws := t.TempDir()
-	j, err := Open(t.TempDir(), NewEditor())
+	ws := wintest.TempDir(t)
+	j, err := Open(wintest.TempDir(t), NewEditor())
 	if err != nil {
 		t.Fatal(err)
 	}

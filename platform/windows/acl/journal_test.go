@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/agentrun/agentrun/platform/windows/wintest"
 )
 
 const (
@@ -18,14 +20,14 @@ const (
 // p is an absolute path on this OS; the fake Editor never touches it.
 func p(name string) string {
 	if runtime.GOOS == "windows" {
-		return `C:\w\` + name
+		return `C:\w\` + filepath.FromSlash(name)
 	}
 	return "/w/" + name
 }
 
 func openJ(t *testing.T, ed Editor) (*Journal, string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	j, err := Open(dir, ed)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package wintest
 
 import (
+	"os"
 	"runtime"
 	"testing"
 )
@@ -28,4 +29,21 @@ func skipReason(goos string, wine bool, version string) string {
 			", which does not enforce them" + where
 	}
 	return ""
+}
+
+// TempDir is t.TempDir, except under wine: wine 8 cannot delete files the way Go 1.26's
+// os.RemoveAll asks it to ("Invalid function", a disposition class it lacks), which would fail
+// every test at cleanup. There the directory is left for the wine prefix's removal
+// (scripts/wine-test.sh removes the whole prefix).
+func TempDir(t testing.TB) string {
+	t.Helper()
+	if !UnderWine() {
+		return t.TempDir()
+	}
+	dir, err := os.MkdirTemp("", "wintest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	return dir
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/windows/wintest"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -18,6 +19,7 @@ import (
 // folder. It needs Windows Sandbox enabled, which GitHub's windows-latest runners cannot do:
 // they have no nested virtualization, so there it skips.
 func TestRunInSandbox(t *testing.T) {
+	wintest.RequireWindows(t)
 	b := &Backend{RunDir: t.TempDir(), CloseOnExit: true}
 	if err := b.Probe(); err != nil {
 		t.Skipf("Windows Sandbox is not usable here: %v", err)

@@ -3,6 +3,7 @@ package profiles
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -60,7 +61,7 @@ func (e Env) expand(p pathPattern) (string, error) {
 	}
 	// Policy paths are written with / on every OS (on Windows: C:/Users/ada/.ssh), so that
 	// patterns match the same way everywhere; the backends write them natively at the edge.
-	out := filepath.ToSlash(filepath.Clean(base + p.Rest))
+	out := cleanPath(base + p.Rest)
 	if e.Canonical != nil {
 		out = filepath.ToSlash(e.Canonical(out))
 	}
@@ -185,7 +186,7 @@ func expandSetting(env Env, value string) (string, error) {
 	if base == "" || !isAbs(base) {
 		return "", fmt.Errorf("$%s is not set to an absolute path in this environment", p.Var)
 	}
-	return filepath.ToSlash(filepath.Clean(base + p.Rest)), nil
+	return cleanPath(base + p.Rest), nil
 }
 
 // pathValue reports whether an env.set value starts with ~ or a path variable.
@@ -201,3 +202,12 @@ func pathValue(v string) bool {
 // own notation, rooted at / (on Windows, the stand-ins that compile targets resolve profiles
 // for before placing them on a Windows host).
 func isAbs(p string) bool { return filepath.IsAbs(p) || strings.HasPrefix(p, "/") }
+
+// cleanPath is filepath.Clean written with /, except that a path rooted at / is cleaned as
+// a / path on every OS (on Windows filepath would keep //usr, a UNC prefix, and write \).
+func cleanPath(p string) string {
+	if strings.HasPrefix(p, "/") {
+		return path.Clean(p)
+	}
+	return filepath.ToSlash(filepath.Clean(p))
+}

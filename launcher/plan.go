@@ -126,7 +126,13 @@ func Prepare(cat *profiles.Catalog, req Request) (*Plan, error) {
 		pol.Network = profiles.NetworkPolicy{}
 	}
 	AddLaunchRules(pol, env, plan.backend)
-	plan.unrunnable = checkRunnable(pol, entry, path)
+	if rc, ok := req.Backend.(platform.RunnableChecker); ok {
+		if err := rc.CheckRunnable(pol, path); err != nil {
+			plan.unrunnable = fmt.Errorf("%w: %w", err, ErrCannotExecute)
+		}
+	} else {
+		plan.unrunnable = checkRunnable(pol, entry, path)
+	}
 	for _, r := range pol.Filesystem.Deny {
 		if r.OwnFiles() && profiles.Within(env.Workspace, r.Path) {
 			return nil, fmt.Errorf("the workspace %s is inside agentrun's own files (%s), which no agent may see; edit profiles there without agentrun, or pass --workspace", env.Workspace, r.Path)

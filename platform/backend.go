@@ -66,3 +66,12 @@ type Target struct {
 	Usage   string
 	Compile func(*profiles.Policy) ([]byte, error)
 }
+
+// RunnableChecker is a Backend whose confinement decides differently from the policy's
+// exec rules whether the agent's own program runs (Windows, where exec rules name Unix paths
+// and only the write roots are kept from running programs): the launcher asks it instead of
+// matching the rules. An error says why the sandbox will not run the command (the launcher
+// stops before building it, exit 126) and what to do.
+type RunnableChecker interface {
+	CheckRunnable(pol *profiles.Policy, path string) error
+}

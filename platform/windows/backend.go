@@ -92,3 +92,15 @@ func sortedNames(names []string) []string {
 	sort.Strings(names)
 	return names
 }
+
+// CheckRunnable refuses, before the launch, an agent the container would not run: a program
+// inside a write root that exec.allow does not cover (write roots are granted without
+// execute). Everything else is for the container and AppLocker / App Control to decide: the
+// policy's exec rules name Unix paths.
+func (b *Backend) CheckRunnable(pol *profiles.Policy, path string) error {
+	if pol.Mode == profiles.ModeAudit {
+		return nil
+	}
+	home, _ := os.UserHomeDir()
+	return planFor(pol, path, home, osFiles{}, winPath).runnable(path)
+}

@@ -16,6 +16,7 @@ import (
 // ACEs that container's SID gets for the run, the Job Object's limits, and whether the agent
 // reaches agentrun's proxy on the loopback. Paths are Windows paths (C:\...).
 type plan struct {
+	Profile   string      // the agentrun profile's name
 	Container string      // the AppContainer profile's name (one per agentrun profile)
 	Grants    []acl.Grant // allows first, then denies, in the order applied
 	// Traverse are the directories above the grants inside the home, given Traverse (read
@@ -47,6 +48,7 @@ type fileView interface {
 // names (winPath on a Windows host, where the launcher resolved the profile).
 func planFor(pol *profiles.Policy, exe, home string, fv fileView, place func(string) (string, bool)) *plan {
 	p := &plan{
+		Profile:   pol.Name,
 		Container: containerName(pol.Name),
 		Limits:    limitsOf(pol.Resources.With(pol.DefaultResources)),
 		Network:   !pol.Network.None(),
@@ -383,4 +385,28 @@ func containerName(profile string) string {
 		name = name[:64-len(suffix)]
 	}
 	return name + suffix
+}
+
+// runnable says why the container would not run exe, or nil: exe lies in a grant without
+// execute (a write or read root exec.allow does not cover).
+func (p *plan) runnable(exe string) error {
+	s, ok := winPath(slashed(exe))
+	if !ok {
+		return nil
+	}
+	var best *acl.Grant
+	for i, g := range p.Grants {
+		gp := slashed(g.Path)
+		if within(s, gp) && (best == nil || len(gp) >= len(slashed(best.Path))) {
+			best = &p.Grants[i] // the nearest; a deny after an allow on one path wins
+		}
+	}
+	switch {
+	case best == nil || best.Access == acl.ReadExecute || best.Access == acl.WriteExecute:
+		return nil
+	case best.Access.Deny():
+		return fmt.Errorf("%s is denied to the agent by the profile %s (agentrun profiles show %s --resolved shows the rules)", native(s), p.Profile, p.Profile)
+	}
+	return fmt.Errorf("%s is in %s, which the profile %s lets the agent %s but not run programs from (writable is not executable); add it to exec.allow in a profile of yours (agentrun profiles show %s --resolved shows the rules), or run an installed copy",
+		native(s), best.Path, p.Profile, best.Access, p.Profile)
 }

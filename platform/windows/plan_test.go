@@ -267,3 +267,25 @@ func TestContainerName(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanRunnable: a program in a write root without exec.allow is refused before the launch,
+// naming the root and the fix; one exec.allow covers, or outside every grant, runs.
+func TestPlanRunnable(t *testing.T) {
+	h := newFakeHost("C:/Users/u/proj/bin/tool.exe", "C:/Users/u/proj/.env", "C:/Users/u/AppData/Local/Temp/go-build1/b001/x.test.exe")
+	pol := &profiles.Policy{Name: "dev"}
+	pol.Filesystem.Write = rules("C:/Users/u/proj", "C:/Users/u/AppData/Local/Temp")
+	pol.Filesystem.Deny = rules("C:/Users/u/proj/.env")
+	pol.Exec.Allow = rules("C:/Users/u/AppData/Local/Temp/go-build*/**")
+	for exe, want := range map[string]string{
+		`C:\Users\u\proj\bin\tool.exe`:                            `C:\Users\u\proj\bin\tool.exe is in C:\Users\u\proj, which the profile dev lets the agent write but not run programs from`,
+		`C:\Users\u\proj\.env`:                                    `denied to the agent by the profile dev`,
+		`C:\Users\u\AppData\Local\Temp\go-build1\b001\x.test.exe`: "",
+		`C:\Windows\System32\cmd.exe`:                             "",
+		`C:\Users\u\AppData\Roaming\npm\claude.cmd`:               "",
+	} {
+		err := planFor(pol, exe, `C:\Users\u`, h, winPath).runnable(exe)
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%s: %v, want %q", exe, err, want)
+		}
+	}
+}

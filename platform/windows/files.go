@@ -1,14 +1,18 @@
 package windows
 
-import "os"
+import (
+	"os"
+	"path/filepath"
+)
 
-// osFiles is this host's file system as planning reads it, paths slashed.
+// osFiles is this host's file system as planning reads it, paths slashed (written natively
+// on Windows, as they are).
 type osFiles struct{}
 
 // Stat does not follow a final link: a junction or symbolic link is reported as what it is
 // (not a directory), and the ACL editor refuses to put an ACE through it.
 func (osFiles) Stat(path string) (exists, dir bool) {
-	fi, err := os.Lstat(native(path))
+	fi, err := os.Lstat(filepath.FromSlash(path))
 	if err != nil {
 		return false, false
 	}
@@ -16,7 +20,7 @@ func (osFiles) Stat(path string) (exists, dir bool) {
 }
 
 func (osFiles) List(dir string) ([]string, error) {
-	f, err := os.Open(native(dir))
+	f, err := os.Open(filepath.FromSlash(dir))
 	if err != nil {
 		return nil, err
 	}

@@ -93,15 +93,18 @@ func EnvFromOS(dirs userdirs.Dirs, workspace string) (Env, error) {
 	if !filepath.IsAbs(tmp) {
 		tmp = "/tmp"
 	}
+	// Written with / as policy paths are (C:/Users/ada on Windows; unchanged elsewhere), so
+	// that the launcher compares them with the rules as they are.
+	slash := filepath.ToSlash
 	return Env{
-		Home:       dirs.Home,
-		Workspace:  workspace,
-		TmpDir:     tmp,
-		ConfigHome: dirs.ConfigHome,
-		DataHome:   dirs.DataHome,
-		StateHome:  dirs.StateHome,
-		CacheHome:  dirs.CacheHome,
-		RuntimeDir: dirs.RuntimeDir,
+		Home:       slash(dirs.Home),
+		Workspace:  slash(workspace),
+		TmpDir:     slash(tmp),
+		ConfigHome: slash(dirs.ConfigHome),
+		DataHome:   slash(dirs.DataHome),
+		StateHome:  slash(dirs.StateHome),
+		CacheHome:  slash(dirs.CacheHome),
+		RuntimeDir: slash(dirs.RuntimeDir),
 		Canonical:  NewCanonicalizer(),
 	}, nil
 }

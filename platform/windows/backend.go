@@ -1,6 +1,7 @@
 package windows
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -42,11 +43,12 @@ func (b *Backend) stateDir() string {
 	return DefaultStateDir()
 }
 
-// Probe reports whether AppContainers can run agents here.
+// Probe reports whether this backend can run agents here: on any Windows (audit mode needs
+// only a Job Object); whether enforce mode's AppContainer is there is for Layers and Run to
+// say, per policy.
 func (b *Backend) Probe() error {
-	h := probeHost()
-	if !h.AppContainer {
-		return &platform.LayerError{Layer: LayerAppContainer, Enforces: "every file rule of the profile", Fix: h.Why}
+	if h := probeHost(); !h.Windows {
+		return fmt.Errorf("the Windows backend runs agents only on Windows: %w", platform.ErrUnsupported)
 	}
 	return nil
 }

@@ -76,6 +76,12 @@ func (b *Backend) RuntimeDirs() []string {
 	return nil
 }
 
+// LPACEnv, set to 1, runs agents in a less privileged AppContainer (LPAC): without the
+// access every AppContainer has through ALL APPLICATION PACKAGES (much of the system's files
+// and registry), only what ALL RESTRICTED APPLICATION PACKAGES has and the run's grants. Some
+// programs do not start that way; it is an option, not the default.
+const LPACEnv = "AGENTRUN_LPAC"
+
 // TierAppContainer is the tier an Outcome names on Windows.
 const TierAppContainer = "appcontainer"
 

@@ -95,6 +95,7 @@ func writeDoctor(w io.Writer, h Host) error {
 			line("loopback exemptions: %s (%d containers in all)", strings.Join(sortedNames(names), ", "), h.ExemptCount)
 		}
 	}
+	line("less privileged AppContainer (LPAC): off; %s=1 turns it on (the container then loses what ALL APPLICATION PACKAGES may read)", LPACEnv)
 	line("limits: a Job Object per run (memory, processes, CPU), the tree killed with it")
 	line("file events: none: Windows reports no refused access to agentrun (network flows are recorded)")
 	line("exec: programs in write roots run only where exec.allow says; for installed programs deploy agentrun compile --target applocker or --target wdac")

@@ -18,7 +18,6 @@ import (
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/windows/acl"
 	"github.com/agentrun/agentrun/platform/windows/appcontainer"
-	"github.com/agentrun/agentrun/profiles"
 )
 
 // Run starts the agent of spec in its profile's AppContainer with the run's ACL grants and a
@@ -111,10 +110,8 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (code int, err e
 		env = platform.WithEnv(env, eg.Env)
 	}
 
-	opts := &appcontainer.Options{Profile: prof, Path: spec.Path, Args: spec.Command, Env: env, Dir: spec.Dir, Limits: pl.Limits}
-	if pol.Mode == profiles.ModeAudit {
-		opts.Profile = nil
-	}
+	opts := &appcontainer.Options{Profile: prof, Path: spec.Path, Args: spec.Command, Env: env, Dir: spec.Dir, Limits: pl.Limits,
+		LessPrivileged: prof != nil && os.Getenv(LPACEnv) == "1"}
 	stdio, err := attachStdio(spec, opts)
 	if err != nil {
 		return 0, err

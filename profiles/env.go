@@ -138,7 +138,8 @@ type evalResult struct {
 // CanonicalPath resolves the symlinks of the longest existing leading part of p that holds no
 // glob, and keeps the rest as written: a rule about ~/.aws, where ~/.aws links to
 // /data/aws, is a rule about /data/aws. A path that does not exist yet keeps its spelling
-// below its deepest existing directory.
+// below its deepest existing directory. The result is written with / as policy paths are, on
+// every OS (on Windows: C:/Users/ada/.aws).
 func CanonicalPath(p string) string { return canonicalPath(p, filepath.EvalSymlinks) }
 
 func canonicalPath(p string, evalSymlinks func(string) (string, error)) string {
@@ -153,7 +154,7 @@ func canonicalPath(p string, evalSymlinks func(string) (string, error)) string {
 	for dir, tail := fixed, ""; ; {
 		// Any error (missing, not a directory, no permission) means: keep this part as written.
 		if resolved, err := evalSymlinks(dir); err == nil {
-			out := filepath.Join(resolved, tail)
+			out := filepath.ToSlash(filepath.Join(resolved, tail))
 			if rest != "" {
 				if out == "/" {
 					return rest

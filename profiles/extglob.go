@@ -12,7 +12,7 @@ import (
 // Negation elements: "everything but" inside a deny rule. A whole path element written
 // !(alt1|alt2|...), as bash's extglob spells it, matches every name in its directory, dotfiles
 // included, that none of the alternatives matches; each alternative is one element as
-// filepath.Match reads it (*, ?, [...], \ escapes). ~/.ssh/!(known_hosts|config|*.pub) denies
+// path.Match reads it on every OS (*, ?, [...], \ escapes). ~/.ssh/!(known_hosts|config|*.pub) denies
 // every private key whatever its name, and the exception lives in the deny rule itself, so
 // no other rule can un-deny anything ("deny wins" stays true).
 
@@ -45,7 +45,8 @@ func elementIsPattern(el string) bool {
 
 // MatchElement reports whether name, one path element, matches el, one element of a rule
 // pattern: a negation !(a|b) matches what neither a nor b matches; ** matches as * does; any
-// other element as filepath.Match has it. A malformed element matches nothing.
+// other element as path.Match has it (on every OS: \ escapes, as on Linux). A malformed
+// element matches nothing.
 func MatchElement(el, name string) bool {
 	if strings.HasPrefix(el, negOpen) {
 		alts, err := negationAlternatives(el)
@@ -136,7 +137,8 @@ func checkNegations(raw, rest string) error {
 // Glob returns the existing paths an expanded rule pattern names, as the launcher binds them:
 // a path without wildcards as it is (whether or not it exists), DIR/** as DIR, and otherwise
 // the existing paths whose every element matches (MatchElement; ** as one element). The
-// result is sorted.
+// result is sorted and written with / as policy paths are (on Windows: C:/Users/ada/.ssh/id),
+// so that the pattern covers every path it gave (PatternCovers).
 func Glob(pattern string) []string { return GlobOn(pattern, ReadDirNames) }
 
 // ReadDirNames lists the names in a directory of this host.
@@ -164,9 +166,14 @@ func GlobOn(pattern string, list func(dir string) ([]string, error)) []string {
 		if err != nil {
 			return nil
 		}
+		if filepath.Separator != '/' { // Windows writes what it found with \
+			for i, m := range matches {
+				matches[i] = filepath.ToSlash(m)
+			}
+		}
 		return matches
 	}
-	if !strings.HasPrefix(pattern, "/") {
+	if !isAbs(pattern) {
 		return nil
 	}
 	base := GlobBase(pattern) // literal: needs no listing
@@ -180,7 +187,7 @@ func GlobOn(pattern string, list func(dir string) ([]string, error)) []string {
 			}
 			for _, n := range names {
 				if elementIsPattern(el) && MatchElement(el, n) || n == el {
-					next = append(next, filepath.Join(dir, n))
+					next = append(next, path.Join(dir, n))
 				}
 			}
 		}

@@ -2,10 +2,13 @@ package profiles
 
 import (
 	"os"
+	"path"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/agentrun/agentrun/platform/windows/wintest"
 )
 
 const sshKeys = "!(known_hosts|config|*.pub)"
@@ -112,10 +115,11 @@ func TestParsePathNegation(t *testing.T) {
 // TestGlobNegation expands patterns against a real directory tree, as the launcher's mount
 // plan does.
 func TestGlobNegation(t *testing.T) {
-	dir := t.TempDir()
-	ssh := filepath.Join(dir, ".ssh")
+	// Rule patterns and what Glob gives are written with / on every OS, as policy paths are.
+	dir := filepath.ToSlash(wintest.TempDir(t))
+	ssh := dir + "/.ssh"
 	for _, n := range []string{"known_hosts", "config", "id_work.pub", "id_work", "deploy-key", ".hidden_key", "github_rsa", "sub/key"} {
-		p := filepath.Join(ssh, n)
+		p := ssh + "/" + n
 		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +130,7 @@ func TestGlobNegation(t *testing.T) {
 	in := func(names ...string) []string {
 		var out []string
 		for _, n := range names {
-			out = append(out, filepath.Join(ssh, n))
+			out = append(out, ssh+"/"+n)
 		}
 		return out
 	}
@@ -185,7 +189,7 @@ func FuzzNegation(f *testing.F) {
 			}
 			want := name != ""
 			for _, a := range alts {
-				if ok, _ := filepath.Match(a, name); ok {
+				if ok, _ := path.Match(a, name); ok { // \ escapes on every OS, as in MatchElement
 					want = false
 				}
 			}

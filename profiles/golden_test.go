@@ -30,6 +30,7 @@ func testCatalog(t testing.TB) *profiles.Catalog {
 
 func checkGolden(t *testing.T, path, got string) {
 	t.Helper()
+	got = slashTestdata(got)
 	if *update {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
@@ -43,6 +44,18 @@ func checkGolden(t *testing.T, path, got string) {
 	if got != string(want) {
 		t.Errorf("%s differs (run go test ./profiles -update and review the diff)\n got: %s\nwant: %s", path, got, want)
 	}
+}
+
+// slashTestdata writes the test's own file names (testdata\invalid\x.yaml on Windows, as a
+// user there reads them in an error) with /, as the golden files have them on every OS.
+func slashTestdata(s string) string {
+	if filepath.Separator == '/' {
+		return s
+	}
+	for _, dir := range []string{"invalid", "valid", "userprofiles"} {
+		s = strings.ReplaceAll(s, filepath.Join("testdata", dir)+string(filepath.Separator), "testdata/"+dir+"/")
+	}
+	return s
 }
 
 // TestInvalidProfiles checks that every profile in testdata/invalid is rejected with exactly

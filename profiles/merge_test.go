@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/agentrun/agentrun/platform/windows/wintest"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
 )
@@ -20,7 +21,7 @@ func catalogOf(t *testing.T, builtins, user map[string]string) *profiles.Catalog
 	for name, text := range builtins {
 		fsys[name+".yaml"] = &fstest.MapFile{Data: []byte(text)}
 	}
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	for name, text := range user {
 		if err := os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(text), 0o644); err != nil {
 			t.Fatal(err)
@@ -181,7 +182,7 @@ func TestExtendsCycle(t *testing.T) {
 }
 
 func TestUserFileNameMustMatch(t *testing.T) {
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	if err := os.WriteFile(filepath.Join(dir, "mine.yaml"), []byte("name: other\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/agentrun/agentrun/platform/windows/wintest"
 )
 
 func TestParsePath(t *testing.T) {
@@ -93,7 +95,7 @@ func TestExpand(t *testing.T) {
 // TestCanonicalPath resolves symlinks on a real directory tree, for paths that exist, paths
 // that do not exist yet, and globs.
 func TestCanonicalPath(t *testing.T) {
-	dir := t.TempDir()
+	dir := wintest.TempDir(t)
 	real := filepath.Join(dir, "real")
 	if err := os.MkdirAll(filepath.Join(real, "sub"), 0o755); err != nil {
 		t.Fatal(err)
@@ -106,20 +108,35 @@ func TestCanonicalPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct{ in, want string }{
-		{link, realDir},
-		{link + "/sub", realDir + "/sub"},
-		{link + "/missing/deeper", realDir + "/missing/deeper"},
-		{link + "/sub/*.pem", realDir + "/sub/*.pem"},
-		{link + "/**", realDir + "/**"},
-		{"/", "/"},
-		{"/nonexistent-agentrun-test/x", "/nonexistent-agentrun-test/x"},
-	}
-	for _, tc := range tests {
-		if got := CanonicalPath(tc.in); got != tc.want {
-			t.Errorf("CanonicalPath(%q) = %q, want %q", tc.in, got, tc.want)
+	// Policy paths are written with / on every OS (on Windows: C:/Users/...), and so is what
+	// CanonicalPath gives.
+	link, realDir = filepath.ToSlash(link), filepath.ToSlash(realDir)
+	check := func(t *testing.T, tests []struct{ in, want string }) {
+		for _, tc := range tests {
+			if got := CanonicalPath(tc.in); got != tc.want {
+				t.Errorf("CanonicalPath(%q) = %q, want %q", tc.in, got, tc.want)
+			}
 		}
 	}
+	t.Run("through a symlink", func(t *testing.T) {
+		if wintest.UnderWine() {
+			t.Skip("wine 8 makes no symlink Windows' path resolution follows (filepath.EvalSymlinks keeps the link); it runs on Windows itself")
+		}
+		check(t, []struct{ in, want string }{
+			{link, realDir},
+			{link + "/sub", realDir + "/sub"},
+			{link + "/missing/deeper", realDir + "/missing/deeper"},
+			{link + "/sub/*.pem", realDir + "/sub/*.pem"},
+			{link + "/**", realDir + "/**"},
+		})
+	})
+	check(t, []struct{ in, want string }{
+		{realDir + "/sub", realDir + "/sub"},
+		{realDir + "/sub/*.pem", realDir + "/sub/*.pem"},
+		{"/", "/"},
+		{"/nonexistent-agentrun-test/x", "/nonexistent-agentrun-test/x"},
+		{"/nonexistent-agentrun-test/**", "/nonexistent-agentrun-test/**"},
+	})
 }
 
 func TestParseMemory(t *testing.T) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Windows on the Linux CI: the test binaries of every package with tests compile for Windows,
-# and those of platform/windows/... run under Debian's wine64, one throw-away prefix for all.
+# and those of platform/windows/... and profiles run under Debian's wine64, one throw-away
+# prefix for all.
 #
 # Debian 12's wine 8.0 has no bcryptprimitives.dll, which every Go 1.24+ Windows binary loads
 # from system32 at start for ProcessPrng ("fatal error: bcryptprimitives.dll not found"):
@@ -47,8 +48,11 @@ pkgs="$(GOOS=windows go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPa
 GOOS=windows go test -c -o /dev/null $pkgs
 echo "ok   $(echo "$pkgs" | wc -l) packages $(since "$start")"
 
-echo "== platform/windows/... under wine64"
-GOOS=windows go test -c -o "$work/bin/" ./platform/windows/...
+# profiles too: the backends' pure input, whose rules are written with / on every OS and
+# resolved on the Windows host (its paths, globs and goldens must hold there as on Linux).
+under_wine=(./platform/windows/... ./profiles)
+echo "== ${under_wine[*]} under wine64"
+GOOS=windows go test -c -o "$work/bin/" "${under_wine[@]}"
 x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -shared -nostdlib -Wl,--entry,DllEntry -Wl,--dynamicbase \
   -o "$work/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c -ladvapi32
 if ! wait "$boot_pid"; then
@@ -82,5 +86,5 @@ while read -r dir importpath; do
       echo "     $rel: known failures still fail ($known; scripts/wine/known-failures)"
     fi
   fi
-done < <(GOOS=windows go list -f '{{.Dir}} {{.ImportPath}}' ./platform/windows/...)
+done < <(GOOS=windows go list -f '{{.Dir}} {{.ImportPath}}' "${under_wine[@]}")
 exit "$status"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Windows on the Linux CI: the test binaries of every package with tests compile for Windows,
-# and those of platform/windows/... and profiles run under Debian's wine64, one throw-away
+# and those of platform/windows/..., profiles and platform/safefs run under Debian's wine64, one throw-away
 # prefix for all.
 #
 # Debian 12's wine 8.0 has no bcryptprimitives.dll, which every Go 1.24+ Windows binary loads
@@ -49,8 +49,9 @@ GOOS=windows go test -c -o /dev/null $pkgs
 echo "ok   $(echo "$pkgs" | wc -l) packages $(since "$start")"
 
 # profiles too: the backends' pure input, whose rules are written with / on every OS and
-# resolved on the Windows host (its paths, globs and goldens must hold there as on Linux).
-under_wine=(./platform/windows/... ./profiles)
+# resolved on the Windows host (its paths, globs and goldens must hold there as on Linux);
+# and safefs, the after-run checks' file operations (os.Root outside Linux).
+under_wine=(./platform/windows/... ./profiles ./platform/safefs)
 echo "== ${under_wine[*]} under wine64"
 GOOS=windows go test -c -o "$work/bin/" "${under_wine[@]}"
 x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -shared -nostdlib -Wl,--entry,DllEntry -Wl,--dynamicbase \
@@ -87,4 +88,27 @@ while read -r dir importpath; do
     fi
   fi
 done < <(GOOS=windows go list -f '{{.Dir}} {{.ImportPath}}' "${under_wine[@]}")
+
+# agentrun.exe itself, as a user runs it (wine has no AppContainer: enforce mode must refuse,
+# naming the layer; audit mode runs the agent in a Job Object).
+echo "== agentrun.exe under wine64"
+GOOS=windows go build -o "$work/bin/agentrun.exe" ./cmd/agentrun
+mkdir -p "$work/workspace"
+# expect WHAT STATUS PATTERN -- ARGS: agentrun.exe ARGS exits with STATUS and prints PATTERN.
+expect() {
+  local what="$1" want="$2" pattern="$3"; shift 4
+  local got=0
+  (cd "$work/workspace" && timeout -k 10 120 "$wine64" "$work/bin/agentrun.exe" "$@" </dev/null >"$work/out" 2>&1) || got=$?
+  if [ "$got" = "$want" ] && { [ -z "$pattern" ] || grep -q -- "$pattern" "$work/out"; }; then
+    echo "ok   agentrun.exe: $what"
+  else
+    echo "FAIL agentrun.exe: $what: exit $got (want $want), output without \"$pattern\":"; cat "$work/out"; status=1
+  fi
+}
+expect "doctor" 0 "windows: AppContainer backend" -- doctor
+expect "a dry run" 0 "layer job object" -- --dry-run --profile base -- cmd /c echo hello
+expect "enforce mode without AppContainer refuses" 125 "the appcontainer layer cannot be set up" -- --profile base -- cmd /c echo hello
+expect "an audit run prints" 0 "hello" -- --mode audit --profile base -- cmd /c echo hello
+expect "an audit run's exit status" 7 "" -- --mode audit --profile base -- cmd /c exit 7
+expect "a command that does not exist" 127 "" -- --mode audit --profile base -- no-such-agent
 exit "$status"

@@ -56,13 +56,3 @@ func missingLayers(layers []Layer) []Layer {
 	}
 	return out
 }
-
-// needed reports whether layer id is one the run needs.
-func needed(layers []Layer, id LayerID) bool {
-	for _, l := range layers {
-		if l.ID == id {
-			return l.Needed
-		}
-	}
-	return false
-}

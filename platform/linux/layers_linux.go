@@ -180,3 +180,13 @@ func networkText(n profiles.NetworkPolicy, audit bool) string {
 	}
 	return fmt.Sprintf("%d destinations by name and port; metadata always denied", len(n.Allow)+len(n.UDP))
 }
+
+// needed reports whether layer id is one the run needs.
+func needed(layers []Layer, id LayerID) bool {
+	for _, l := range layers {
+		if l.ID == id {
+			return l.Needed
+		}
+	}
+	return false
+}

@@ -45,12 +45,3 @@ func clean(rel string) (string, error) {
 	}
 	return c, nil
 }
-
-// split is rel's parent and last element; the parent of a single name is ".".
-func split(rel string) (dir, name string) {
-	dir, name = path.Split(rel)
-	if dir == "" {
-		return ".", name
-	}
-	return strings.TrimSuffix(dir, "/"), name
-}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -340,4 +341,13 @@ func (fi fileInfo) Mode() fs.FileMode {
 		m |= fs.ModeDevice
 	}
 	return m
+}
+
+// split is rel's parent and last element; the parent of a single name is ".".
+func split(rel string) (dir, name string) {
+	dir, name = path.Split(rel)
+	if dir == "" {
+		return ".", name
+	}
+	return strings.TrimSuffix(dir, "/"), name
 }

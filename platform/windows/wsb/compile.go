@@ -440,7 +440,12 @@ func (c *compiler) write(cfg Configuration) ([]byte, error) {
 		}
 	}
 	comment(head...)
-	enc := xml.NewEncoder(&b)
+	return appendXML(&b, &cfg)
+}
+
+// appendXML writes cfg, indented, after what b holds, and returns the whole file.
+func appendXML(b *bytes.Buffer, cfg *Configuration) ([]byte, error) {
+	enc := xml.NewEncoder(b)
 	enc.Indent("", "  ")
 	if err := enc.Encode(cfg); err != nil {
 		return nil, fmt.Errorf("writing the .wsb: %w", err)

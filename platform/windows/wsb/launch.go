@@ -153,13 +153,7 @@ func withRunFolder(wsb []byte, hostDir string) ([]byte, error) {
 	cfg.MappedFolders.MappedFolder = append(cfg.MappedFolders.MappedFolder, MappedFolder{HostFolder: hostDir, SandboxFolder: RunFolder, ReadOnly: false})
 	var b bytes.Buffer
 	b.Write(head)
-	enc := xml.NewEncoder(&b)
-	enc.Indent("", "  ")
-	if err := enc.Encode(cfg); err != nil {
-		return nil, fmt.Errorf("writing the .wsb: %w", err)
-	}
-	b.WriteByte('\n')
-	return b.Bytes(), nil
+	return appendXML(&b, &cfg)
 }
 
 // RunFolder is where the run's own folder is mapped inside the sandbox: the logon script

@@ -26,17 +26,17 @@ func DroppedEnv(pol *profiles.Policy, host []string) []string {
 }
 
 func agentEnv(pol *profiles.Policy, host []string) (env, dropped []string) {
-	seen := map[string]bool{}
+	seen := map[string]bool{} // by envKey
 	for _, kv := range host {
 		name, value, ok := strings.Cut(kv, "=")
-		if !ok || seen[name] || metadata.DeniedEnv(name) || isSet(pol, name) {
+		if !ok || seen[envKey(name)] || metadata.DeniedEnv(name) || isSet(pol, name) {
 			continue
 		}
 		exact, wild := passes(pol.Env.Pass, name)
 		if !exact && !wild {
 			continue
 		}
-		seen[name] = true
+		seen[envKey(name)] = true
 		if !exact && credentialVar(name, value) {
 			dropped = append(dropped, name)
 			continue
@@ -45,9 +45,9 @@ func agentEnv(pol *profiles.Policy, host []string) (env, dropped []string) {
 	}
 	for _, s := range pol.Env.Set {
 		env = append(env, s.Name+"="+s.Value)
-		seen[s.Name] = true
+		seen[envKey(s.Name)] = true
 	}
-	if !seen["PATH"] {
+	if !seen[envKey("PATH")] {
 		env = append(env, "PATH="+defaultPath)
 	}
 	return env, dropped
@@ -56,16 +56,17 @@ func agentEnv(pol *profiles.Policy, host []string) (env, dropped []string) {
 // passes reports whether a pass entry names the variable exactly, and whether a wildcard
 // entry covers it.
 func passes(pass []string, name string) (exact, wild bool) {
+	key := envKey(name)
 	for _, p := range pass {
-		exact = exact || p == name
-		wild = wild || strings.HasSuffix(p, "*") && strings.HasPrefix(name, strings.TrimSuffix(p, "*"))
+		exact = exact || envKey(p) == key
+		wild = wild || strings.HasSuffix(p, "*") && strings.HasPrefix(key, envKey(strings.TrimSuffix(p, "*")))
 	}
 	return exact, wild
 }
 
 func isSet(pol *profiles.Policy, name string) bool {
 	for _, s := range pol.Env.Set {
-		if s.Name == name {
+		if envKey(s.Name) == envKey(name) {
 			return true
 		}
 	}

@@ -98,7 +98,7 @@ mkdir -p "$work/workspace"
 expect() {
   local what="$1" want="$2" pattern="$3"; shift 4
   local got=0
-  (cd "$work/workspace" && timeout -k 10 120 "$wine64" "$work/bin/agentrun.exe" "$@" </dev/null >"$work/out" 2>&1) || got=$?
+  (cd "$work/workspace" && env -u TERM ${with_env:+"$with_env"} timeout -k 10 120 "$wine64" "$work/bin/agentrun.exe" "$@" </dev/null >"$work/out" 2>&1) || got=$?
   if [ "$got" = "$want" ] && { [ -z "$pattern" ] || grep -q -- "$pattern" "$work/out"; }; then
     echo "ok   agentrun.exe: $what"
   else
@@ -111,4 +111,8 @@ expect "enforce mode without AppContainer refuses" 125 "the appcontainer layer c
 expect "an audit run prints" 0 "hello" -- --mode audit --profile base -- cmd /c echo hello
 expect "an audit run's exit status" 7 "" -- --mode audit --profile base -- cmd /c exit 7
 expect "a command that does not exist" 127 "" -- --mode audit --profile base -- no-such-agent
+# The profile passes TERM; the host's variable is spelled Term (TERM is unset for these runs): on
+# Windows that is TERM.
+with_env=Term=wine-test expect "variables named without regard to case, as Windows does" 0 'Term=wine-test' -- --mode audit --profile base -- cmd /c set Term
+expect "Windows' own variables reach the agent" 0 'SystemRoot=' -- --mode audit --profile base -- cmd /c set SystemRoot
 exit "$status"

@@ -67,7 +67,7 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (code int, err e
 	}
 
 	var prof *appcontainer.Profile
-	env := spec.Env
+	env := withSystemEnv(spec.Env, os.Environ())
 	if !pl.Audit {
 		if prof, err = appcontainer.OpenProfile(pl.Container, "agentrun "+pol.Name, "agentrun's sandbox for the profile "+pol.Name); err != nil {
 			return 0, err

@@ -289,3 +289,27 @@ func TestPlanRunnable(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPlan: any rule path, program and home plan without a panic, and every grant is a
+// Windows path that lies where a rule or the program put it.
+func FuzzPlan(f *testing.F) {
+	for _, s := range []string{"C:/Users/u/proj", "c:\\x\\..\\y", "//srv/share/a/**", "C:/Users/u/.ssh/!(known_hosts|*.pub)", "/usr/bin/**", "C:", "C:/", "", "C:/a/*/b/**", "\x00", "C:/Users/u/proj/.git/hooks"} {
+		f.Add(s, "C:/Users/u/proj/.git", `C:\Users\u\bin\tool.exe`)
+	}
+	h := newFakeHost("C:/Users/u/proj/.git/hooks/", "C:/Users/u/.ssh/id_rsa", "C:/Users/u/bin/tool.exe", "//srv/share/a/b")
+	f.Fuzz(func(t *testing.T, write, protect, exe string) {
+		pol := &profiles.Policy{Name: "fuzz"}
+		pol.Filesystem.Write = rules(write)
+		pol.Filesystem.Read = rules(protect, write+"/x")
+		pol.Filesystem.Deny = rules(protect + "/*")
+		pol.Filesystem.Protect = rules(protect)
+		pol.Exec.Allow = rules(write + "/**")
+		p := planFor(pol, exe, `C:\Users\u`, h, winPath)
+		for _, g := range p.Grants {
+			if _, ok := winPath(slashed(g.Path)); !ok {
+				t.Fatalf("grant on %q, not a Windows path", g.Path)
+			}
+		}
+		_ = p.runnable(exe)
+	})
+}

@@ -12,23 +12,23 @@ import (
 
 // offsets are the kernel's struct layouts the walk needs, in bytes, read from its BTF.
 type offsets struct {
-	regsOrigAx    int32 // pt_regs.orig_ax (amd64)
-	taskPid       int32 // task_struct.pid
-	taskFiles     int32 // task_struct.files
-	taskFs        int32 // task_struct.fs
-	filesFdt      int32 // files_struct.fdt
-	fdtMaxFds     int32 // fdtable.max_fds
-	fdtFd         int32 // fdtable.fd
-	fsRootDentry  int32 // fs_struct.root.dentry
-	fsRootMnt     int32 // fs_struct.root.mnt
-	fileDentry    int32 // file.f_path.dentry
-	fileMnt       int32 // file.f_path.mnt
-	dentryParent  int32 // dentry.d_parent
-	dentryName    int32 // dentry.d_name.name
-	vfsmountRoot  int32 // vfsmount.mnt_root
-	mountMnt      int32 // mount.mnt (container_of)
-	mountParent   int32 // mount.mnt_parent
-	mountPoint    int32 // mount.mnt_mountpoint
+	regsOrigAx   int32 // pt_regs.orig_ax (amd64)
+	taskPid      int32 // task_struct.pid
+	taskFiles    int32 // task_struct.files
+	taskFs       int32 // task_struct.fs
+	filesFdt     int32 // files_struct.fdt
+	fdtMaxFds    int32 // fdtable.max_fds
+	fdtFd        int32 // fdtable.fd
+	fsRootDentry int32 // fs_struct.root.dentry
+	fsRootMnt    int32 // fs_struct.root.mnt
+	fileDentry   int32 // file.f_path.dentry
+	fileMnt      int32 // file.f_path.mnt
+	dentryParent int32 // dentry.d_parent
+	dentryName   int32 // dentry.d_name.name
+	vfsmountRoot int32 // vfsmount.mnt_root
+	mountMnt     int32 // mount.mnt (container_of)
+	mountParent  int32 // mount.mnt_parent
+	mountPoint   int32 // mount.mnt_mountpoint
 }
 
 func loadOffsets() (offsets, error) {

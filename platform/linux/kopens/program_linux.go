@@ -84,7 +84,7 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, m
 	insns := asm.Instructions{
 		asm.LoadMem(asm.R7, asm.R1, 8, asm.DWord), // ret
 		asm.JSLT.Imm(asm.R7, 0, "exit"),
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),                    // regs: a BTF pointer
+		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),                   // regs: a BTF pointer
 		asm.LoadMem(asm.R2, asm.R2, int16(o.regsOrigAx), asm.DWord), // the call's number
 		asm.JEq.Imm(asm.R2, nrOpenat, "isopen"),
 		asm.JEq.Imm(asm.R2, nrOpen, "isopen"),

@@ -48,10 +48,10 @@ func Load(opt Options) (r *Recorder, err error) {
 		return nil, err
 	}
 	r = &Recorder{}
+	rec := r // a failed return sets r to nil before this runs
 	defer func() {
 		if err != nil {
-			r.Close()
-			r = nil
+			rec.Close()
 		}
 	}()
 	if r.m.scratch, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: scratchSize, MaxEntries: 1}); err != nil {

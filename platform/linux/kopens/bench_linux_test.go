@@ -42,9 +42,9 @@ func openClose(b *testing.B, path string) {
 
 // attach loads the recorder for this process (record) or for a namespace nobody is in, and
 // drains its records until the benchmark ends.
-func attach(b *testing.B, record bool) *atomic.Int64 { return attachOpt(b, record, false) }
+func attach(b *testing.B, record bool) *atomic.Int64 { return attachOpt(b, record, false, false) }
 
-func attachOpt(b *testing.B, record, noWakeup bool) *atomic.Int64 {
+func attachOpt(b *testing.B, record, noWakeup, direct bool) *atomic.Int64 {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root")
 	}
@@ -53,7 +53,7 @@ func attachOpt(b *testing.B, record, noWakeup bool) *atomic.Int64 {
 	if !record {
 		opt.NsIno++ // no task is in it: what every other open of the host pays
 	}
-	opt.NoWakeup = noWakeup
+	opt.NoWakeup, opt.Direct = noWakeup, direct
 	stats, err := ebpf.EnableStats(0) // BPF_STATS_RUN_TIME
 	if err != nil {
 		b.Fatal(err)
@@ -108,13 +108,13 @@ func BenchmarkOpenRecorded(b *testing.B) {
 
 func BenchmarkOpenRecordedNoWakeup(b *testing.B) {
 	p := benchFile(b, 3)
-	attachOpt(b, true, true)
+	attachOpt(b, true, true, false)
 	openClose(b, p)
 }
 
 func BenchmarkOpenRecordedDeepNoWakeup(b *testing.B) {
 	p := benchFile(b, 12)
-	attachOpt(b, true, true)
+	attachOpt(b, true, true, false)
 	openClose(b, p)
 }
 
@@ -150,4 +150,16 @@ func BenchmarkLoad(b *testing.B) {
 		}
 		r.Close()
 	}
+}
+
+func BenchmarkOpenRecordedNoWakeupDirect(b *testing.B) {
+	p := benchFile(b, 3)
+	attachOpt(b, true, true, true)
+	openClose(b, p)
+}
+
+func BenchmarkOpenRecordedDeepNoWakeupDirect(b *testing.B) {
+	p := benchFile(b, 12)
+	attachOpt(b, true, true, true)
+	openClose(b, p)
 }

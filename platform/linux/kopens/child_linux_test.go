@@ -84,7 +84,10 @@ func child(dir string) error {
 	return open(unix.Open("/bind/inner", unix.O_RDONLY, 0))
 }
 
-func TestPaths(t *testing.T) {
+func TestPaths(t *testing.T)       { testPaths(t, false) }
+func TestPathsDirect(t *testing.T) { testPaths(t, true) }
+
+func testPaths(t *testing.T, direct bool) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
@@ -130,7 +133,7 @@ func TestPaths(t *testing.T) {
 	// The namespace exists once the child does; its binary's own startup opens come before the
 	// recorder is loaded.
 	dev, ino := namespaceOf(t, cmd.Process.Pid)
-	r, err := Load(Options{NsDev: dev, NsIno: ino})
+	r, err := Load(Options{NsDev: dev, NsIno: ino, Direct: direct})
 	if err != nil {
 		t.Fatal(err)
 	}

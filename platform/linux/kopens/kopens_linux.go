@@ -39,6 +39,8 @@ type Options struct {
 	// NoWakeup: records never wake the reader (BPF_RB_NO_WAKEUP); it must poll (Read with a
 	// deadline).
 	NoWakeup bool
+	// Direct: walk with bpf_rdonly_cast and direct loads instead of bpf_probe_read_kernel.
+	Direct bool
 }
 
 // Load loads, attaches and starts reading. On failure nothing stays loaded.
@@ -72,7 +74,7 @@ func Load(opt Options) (r *Recorder, err error) {
 		AttachType:   ebpf.AttachTraceRawTp,
 		AttachTo:     "sys_exit",
 		License:      "Dual MIT/GPL",
-		Instructions: exitProgram(o, opt.NsDev, opt.NsIno, opt.Tgid, ringFlags, r.m),
+		Instructions: exitProgram(o, opt.NsDev, opt.NsIno, opt.Tgid, ringFlags, opt.Direct, r.m),
 	}
 	popt := ebpf.ProgramOptions{}
 	if opt.LogVerifier {

@@ -8,12 +8,15 @@ import (
 	"time"
 )
 
-func TestLoad(t *testing.T) {
+func TestLoad(t *testing.T)       { testLoad(t, false) }
+func TestLoadDirect(t *testing.T) { testLoad(t, true) }
+
+func testLoad(t *testing.T, direct bool) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
 	dev, ino := selfNamespace(t)
-	r, err := Load(Options{NsDev: dev, NsIno: ino, Tgid: uint32(os.Getpid()), LogVerifier: true})
+	r, err := Load(Options{NsDev: dev, NsIno: ino, Tgid: uint32(os.Getpid()), LogVerifier: true, Direct: direct})
 	if err != nil {
 		t.Fatal(err)
 	}

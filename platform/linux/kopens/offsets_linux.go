@@ -29,6 +29,9 @@ type offsets struct {
 	mountMnt     int32 // mount.mnt (container_of)
 	mountParent  int32 // mount.mnt_parent
 	mountPoint   int32 // mount.mnt_mountpoint
+
+	// For the direct variant: BTF ids of the kfunc bpf_rdonly_cast and of the structs cast to.
+	rdonlyCast, fileID, mountID btf.TypeID
 }
 
 func loadOffsets() (offsets, error) {
@@ -63,6 +66,18 @@ func loadOffsets() (offsets, error) {
 	get(&o.mountMnt, "mount", "mnt")
 	get(&o.mountParent, "mount", "mnt_parent")
 	get(&o.mountPoint, "mount", "mnt_mountpoint")
+	id := func(dst *btf.TypeID, name string) {
+		typ, err := spec.AnyTypeByName(name)
+		if err == nil {
+			*dst, err = spec.TypeID(typ)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	id(&o.rdonlyCast, "bpf_rdonly_cast")
+	id(&o.fileID, "file")
+	id(&o.mountID, "mount")
 	return o, errors.Join(errs...)
 }
 

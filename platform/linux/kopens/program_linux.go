@@ -5,6 +5,7 @@ package kopens
 import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/btf"
 )
 
 // A record: host tgid u32, tid u32, task->pid (read through the BTF pointer) u32, the tgid in
@@ -80,7 +81,22 @@ func readPtr(src asm.Register, off int32) asm.Instructions {
 }
 
 // exitProgram runs at tp_btf/sys_exit (ctx: struct pt_regs *regs, long ret).
-func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, m maps) asm.Instructions {
+// rdonlyCast casts R1 to a read-only BTF pointer of type id in R0 (bpf_rdonly_cast, which the
+// verifier inlines as a move): loads through it are direct (faults read as zero).
+func rdonlyCast(o offsets, id btf.TypeID) asm.Instructions {
+	return asm.Instructions{
+		asm.Mov.Imm(asm.R2, int32(id)),
+		{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Call), Src: asm.PseudoKfuncCall, Constant: int64(o.rdonlyCast)},
+	}
+}
+
+func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, direct bool, m maps) asm.Instructions {
+	readPtr := readPtr
+	if direct {
+		readPtr = func(src asm.Register, off int32) asm.Instructions {
+			return asm.Instructions{asm.LoadMem(asm.R0, src, int16(off), asm.DWord)}
+		}
+	}
 	insns := asm.Instructions{
 		asm.LoadMem(asm.R7, asm.R1, 8, asm.DWord), // ret
 		asm.JSLT.Imm(asm.R7, 0, "exit"),
@@ -154,6 +170,11 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, m
 		asm.JEq.Imm(asm.R0, 0, "exit"),
 		asm.Mov.Reg(asm.R9, asm.R0), // struct file *
 	)
+	if direct {
+		insns = append(insns, asm.Mov.Reg(asm.R1, asm.R0))
+		insns = append(insns, rdonlyCast(o, o.fileID)...)
+		insns = append(insns, asm.Mov.Reg(asm.R9, asm.R0))
+	}
 	insns = append(insns, readPtr(asm.R9, o.fileMnt)...)
 	insns = append(insns, asm.Mov.Reg(asm.R7, asm.R0)) // vfsmount
 	insns = append(insns, readPtr(asm.R9, o.fileDentry)...)
@@ -204,6 +225,11 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, m
 	)
 	// At the mount's root: on to its mount point in the parent mount.
 	insns = append(insns, asm.Sub.Imm(asm.R7, o.mountMnt).WithSymbol("cross")) // struct mount *
+	if direct {
+		insns = append(insns, asm.Mov.Reg(asm.R1, asm.R7))
+		insns = append(insns, rdonlyCast(o, o.mountID)...)
+		insns = append(insns, asm.Mov.Reg(asm.R7, asm.R0))
+	}
 	insns = append(insns, readPtr(asm.R7, o.mountParent)...)
 	insns = append(insns,
 		asm.JEq.Reg(asm.R0, asm.R7, "outside"),

@@ -1,0 +1,174 @@
+//go:build linux
+
+package kopens
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+)
+
+// Open is one recorded open.
+type Open struct {
+	Tgid, Tid, Pid, NsTgid uint32
+	Nr, Fd                 uint32
+	Path                   string // as the opener sees it
+	Status                 uint32
+}
+
+// Recorder is a loaded and attached program with its reader.
+type Recorder struct {
+	m      maps
+	prog   *ebpf.Program
+	link   link.Link
+	reader *ringbuf.Reader
+}
+
+// Options says which tasks are recorded.
+type Options struct {
+	NsDev, NsIno uint64 // the PID namespace
+	Tgid         uint32 // 0: every process of the namespace
+	LogVerifier  bool
+	// NoWakeup: records never wake the reader (BPF_RB_NO_WAKEUP); it must poll (Read with a
+	// deadline).
+	NoWakeup bool
+	// Direct: walk with bpf_rdonly_cast and direct loads instead of bpf_probe_read_kernel.
+	Direct bool
+}
+
+// Load loads, attaches and starts reading. On failure nothing stays loaded.
+func Load(opt Options) (r *Recorder, err error) {
+	o, err := loadOffsets()
+	if err != nil {
+		return nil, err
+	}
+	r = &Recorder{}
+	rec := r // a failed return sets r to nil before this runs
+	defer func() {
+		if err != nil {
+			rec.Close()
+		}
+	}()
+	if r.m.scratch, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: scratchSize, MaxEntries: 1}); err != nil {
+		return nil, fmt.Errorf("scratch map: %w", err)
+	}
+	if r.m.ring, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.RingBuf, MaxEntries: ringBytes}); err != nil {
+		return nil, fmt.Errorf("ring buffer: %w", err)
+	}
+	if r.m.drops, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1}); err != nil {
+		return nil, fmt.Errorf("drops map: %w", err)
+	}
+	var ringFlags int32
+	if opt.NoWakeup {
+		ringFlags = 1 // BPF_RB_NO_WAKEUP
+	}
+	spec := &ebpf.ProgramSpec{
+		Type:         ebpf.Tracing,
+		AttachType:   ebpf.AttachTraceRawTp,
+		AttachTo:     "sys_exit",
+		License:      "Dual MIT/GPL",
+		Instructions: exitProgram(o, opt.NsDev, opt.NsIno, opt.Tgid, ringFlags, opt.Direct, r.m),
+	}
+	popt := ebpf.ProgramOptions{}
+	if opt.LogVerifier {
+		popt.LogLevel = ebpf.LogLevelInstruction | ebpf.LogLevelStats
+		popt.LogSizeStart = 1 << 20
+	}
+	if r.prog, err = ebpf.NewProgramWithOptions(spec, popt); err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("loading: %+v", ve)
+		}
+		return nil, fmt.Errorf("loading: %w", err)
+	}
+	if opt.LogVerifier {
+		lines := strings.Split(r.prog.VerifierLog, "\n")
+		if len(lines) > 6 {
+			lines = lines[len(lines)-6:]
+		}
+		fmt.Println("verifier:", strings.Join(lines, " | "))
+	}
+	if r.link, err = link.AttachTracing(link.TracingOptions{Program: r.prog, AttachType: ebpf.AttachTraceRawTp}); err != nil {
+		return nil, fmt.Errorf("attaching: %w", err)
+	}
+	if r.reader, err = ringbuf.NewReader(r.m.ring); err != nil {
+		return nil, fmt.Errorf("ring buffer reader: %w", err)
+	}
+	return r, nil
+}
+
+// Read returns the next record, or an error once the deadline passes or the reader is closed.
+func (r *Recorder) Read(deadline time.Time) (Open, error) {
+	r.reader.SetDeadline(deadline)
+	rec, err := r.reader.Read()
+	if err != nil {
+		return Open{}, err
+	}
+	return decode(rec.RawSample)
+}
+
+// Runtime returns the program's runs and its total run time, when the kernel's BPF statistics
+// are on.
+func (r *Recorder) Runtime() (uint64, time.Duration) {
+	info, err := r.prog.Info()
+	if err != nil {
+		return 0, 0
+	}
+	n, _ := info.RunCount()
+	d, _ := info.Runtime()
+	return n, d
+}
+
+// Drops returns the records lost to a full ring buffer.
+func (r *Recorder) Drops() uint64 {
+	var n uint64
+	_ = r.m.drops.Lookup(uint32(0), &n)
+	return n
+}
+
+// Close detaches and unloads everything.
+func (r *Recorder) Close() error {
+	var errs []error
+	if r.link != nil {
+		errs = append(errs, r.link.Close())
+	}
+	if r.reader != nil {
+		errs = append(errs, r.reader.Close())
+	}
+	for _, c := range []interface{ Close() error }{r.prog, r.m.scratch, r.m.ring, r.m.drops} {
+		if c != nil && c != (*ebpf.Program)(nil) && c != (*ebpf.Map)(nil) {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func decode(b []byte) (Open, error) {
+	if len(b) < recHeader {
+		return Open{}, fmt.Errorf("short record (%d bytes)", len(b))
+	}
+	u := func(off int) uint32 { return binary.NativeEndian.Uint32(b[off:]) }
+	o := Open{Tgid: u(recTgid), Tid: u(recTid), Pid: u(recPid), NsTgid: u(recNsTgid), Nr: u(recNr), Fd: u(recFd), Status: u(recStatus)}
+	names := bytes.Split(b[recHeader:], []byte{0})
+	n := int(u(recCount))
+	if n > len(names) {
+		return o, fmt.Errorf("record of %d names holds %d", n, len(names))
+	}
+	var sb strings.Builder
+	for i := n - 1; i >= 0; i-- {
+		sb.WriteByte('/')
+		sb.Write(names[i])
+	}
+	o.Path = sb.String()
+	if o.Path == "" {
+		o.Path = "/"
+	}
+	return o, nil
+}

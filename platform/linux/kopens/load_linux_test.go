@@ -1,0 +1,75 @@
+//go:build linux
+
+package kopens
+
+import (
+	"github.com/cilium/ebpf"
+	"os"
+	"testing"
+	"time"
+)
+
+func TestLoad(t *testing.T)       { testLoad(t, false) }
+func TestLoadDirect(t *testing.T) { testLoad(t, true) }
+
+func testLoad(t *testing.T, direct bool) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	dev, ino := selfNamespace(t)
+	r, err := Load(Options{NsDev: dev, NsIno: ino, Tgid: uint32(os.Getpid()), LogVerifier: true, Direct: direct})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	f, err := os.Open("/etc/hostname")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for {
+		o, err := r.Read(time.Now().Add(2 * time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%+v", o)
+		if o.Path == "/etc/hostname" {
+			break
+		}
+	}
+}
+
+// TestNothingLeft: after Close, our program is gone from the kernel (by its ID).
+func TestNothingLeft(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	dev, ino := selfNamespace(t)
+	r, err := Load(Options{NsDev: dev, NsIno: ino, Direct: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := r.prog.Info()
+	if err != nil {
+		r.Close()
+		t.Fatal(err)
+	}
+	id, _ := info.ID()
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel frees a detached tracing program after an RCU grace period: wait for it.
+	start := time.Now()
+	for {
+		p, err := ebpf.NewProgramFromID(id)
+		if err != nil {
+			break
+		}
+		p.Close()
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("program %d still loaded 5 s after Close", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Logf("program %d gone %v after Close", id, time.Since(start))
+}

@@ -4,4 +4,5 @@
 // time, names into a ring buffer, assembled in Go). It is issue 13's source for audit mode's
 // reads (≈ 2 µs per open against the seccomp notifier's ≈ 40 µs), measured and tested here but
 // not yet wired into the launcher: see docs/decisions.md, "Audit mode's reads from the kernel".
+// amd64 only for now (its system call numbers and registers).
 package kopens

@@ -68,11 +68,10 @@ func prepareAfterRun(plan *Plan, inv userdirs.Invoker, stdio Stdio) *afterRun {
 // rootOf is the held root that path lies in and path relative to it.
 func (a *afterRun) rootOf(path string) (*safefs.Root, string, bool) {
 	for _, r := range a.roots {
-		root := filepath.ToSlash(r.Path()) // policy paths are written with / on every OS
-		if path == root {
+		if path == r.Path() {
 			return r, ".", true
 		}
-		if rel, ok := strings.CutPrefix(path, root+"/"); ok {
+		if rel, ok := strings.CutPrefix(path, r.Path()+"/"); ok {
 			return r, rel, true
 		}
 	}

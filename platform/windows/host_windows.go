@@ -8,17 +8,12 @@ import (
 	"github.com/agentrun/agentrun/platform/windows/appcontainer"
 )
 
-var (
-	userenv                       = windows.NewLazySystemDLL("userenv.dll")
-	procCreateAppContainerProfile = userenv.NewProc("CreateAppContainerProfile")
-)
-
 // probeHost says what this Windows offers; containers are the AppContainer names whose
 // loopback exemption to look up.
 func probeHost(containers ...string) Host {
 	v := windows.RtlGetVersion()
 	h := Host{Windows: true, Version: fmt.Sprintf("%d.%d.%d", v.MajorVersion, v.MinorVersion, v.BuildNumber)}
-	if err := procCreateAppContainerProfile.Find(); err != nil {
+	if err := appcontainer.Available(); err != nil {
 		h.Why = fmt.Sprintf("userenv.dll has no CreateAppContainerProfile (%v): AppContainers need Windows 8 / Server 2012 or later", err)
 	} else {
 		h.AppContainer = true

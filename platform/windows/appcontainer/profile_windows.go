@@ -85,3 +85,7 @@ func capabilitySIDs(names []string) ([]windows.SIDAndAttributes, error) {
 	}
 	return out, nil
 }
+
+// Available says whether this Windows has AppContainers (userenv.dll's
+// CreateAppContainerProfile: Windows 8 / Server 2012 and later), or why not.
+func Available() error { return procCreateAppContainerProfile.Find() }

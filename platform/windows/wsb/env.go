@@ -1,7 +1,6 @@
 package wsb
 
 import (
-	"path/filepath"
 	"strings"
 
 	"github.com/agentrun/agentrun/profiles"
@@ -61,9 +60,6 @@ const windowsBad = `<>:"|?*\`
 // Windows meaning (outside the home and the workspace, under $TMPDIR, or with a name Windows
 // cannot spell).
 func (c *compiler) locate(p string) (place, bool) {
-	if filepath.Separator == '\\' {
-		p = filepath.ToSlash(p) // resolved on Windows, where filepath writes the stand-ins with backslashes
-	}
 	var hostBase, sandboxBase, rest string
 	if r, ok := under(p, standInWorkspace); ok {
 		hostBase, sandboxBase, rest = c.o.Workspace, SandboxWorkspace, r

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/agentrun/agentrun/platform/windows/wintest"
@@ -94,5 +96,40 @@ func TestRootOther(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(outside, "secret")); err != nil {
 		t.Errorf("the link's target moved: %v", err)
+	}
+}
+
+// TestRootJunction: on Windows a junction (a mount point reparse point, which any user may
+// make without the symbolic-link privilege) is a link too: never followed out of the root.
+func TestRootJunction(t *testing.T) {
+	if runtime.GOOS != "windows" {
+		t.Skip("junctions are Windows'")
+	}
+	if wintest.UnderWine() {
+		t.Skip("wine 8 has no junctions its own NT calls follow")
+	}
+	dir, outside := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("s"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cmd", "/c", "mklink", "/J", filepath.Join(dir, "j"), outside).CombinedOutput(); err != nil {
+		t.Fatalf("mklink /J: %v: %s", err, out)
+	}
+	r, err := OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.ReadFile("j/secret", 10); !errors.Is(err, ErrUnsafePath) {
+		t.Errorf("ReadFile through a junction: %v, want ErrUnsafePath", err)
+	}
+	if err := r.WriteFile("j/new", nil, 0o644, nil); !errors.Is(err, ErrUnsafePath) {
+		t.Errorf("WriteFile through a junction: %v, want ErrUnsafePath", err)
+	}
+	if _, err := os.Stat(filepath.Join(outside, "new")); err == nil {
+		t.Error("a file was written outside the root")
+	}
+	if err := r.WriteFile("plain", []byte("x"), 0o644, nil); err != nil {
+		t.Errorf("a plain write beneath the root: %v", err)
 	}
 }

@@ -57,6 +57,25 @@ func agentMain(what, arg string) int {
 			return 3
 		}
 		fmt.Println("rename: ok")
+	case "link-write":
+		// The way around a protected file: a second name for it, written through.
+		alias := filepath.Join(filepath.Dir(filepath.Dir(arg)), "alias")
+		if err := os.Link(arg, alias); err != nil {
+			fmt.Println("link:", err)
+			return 3
+		}
+		if err := os.WriteFile(alias, []byte("written by the agent"), 0o644); err != nil {
+			fmt.Println("write through the link:", err)
+			return 3
+		}
+		fmt.Println("link-write: ok")
+	case "removeall":
+		// The other way around: delete the protected file's tree and make a new one.
+		if err := os.RemoveAll(arg); err != nil {
+			fmt.Println("removeall:", err)
+			return 3
+		}
+		fmt.Println("removeall: ok")
 	case "dial":
 		c, err := net.DialTimeout("tcp", arg, 3*time.Second)
 		if err != nil {
@@ -201,6 +220,14 @@ func TestAppContainerProtectedParent(t *testing.T) {
 	}
 	if out, code, err := runAgent(t, b, pol, work, "write", filepath.Join(work, "main.go")); err != nil || code != 0 {
 		t.Errorf("a sibling write: exit %d, %v, %q", code, err, out)
+	}
+	// The ways around it: a hard link written through, the whole tree removed.
+	out, _, _ := runAgent(t, b, pol, work, "link-write", hook)
+	t.Logf("link-write: %q", out)
+	out, _, _ = runAgent(t, b, pol, work, "removeall", filepath.Join(work, ".git"))
+	t.Logf("removeall: %q", out)
+	if got, err := os.ReadFile(hook); err != nil || string(got) != "#!/bin/sh\n" {
+		t.Errorf("the protected hook after the agent's tries: %q, %v; want it unchanged", got, err)
 	}
 }
 

@@ -5,11 +5,11 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/agentrun/agentrun/platform/windows/cmdline"
+	"github.com/agentrun/agentrun/profiles"
 )
 
 // Launch is how a run opens Windows Sandbox.
@@ -79,12 +79,12 @@ func connectArgs(id string) []string { return []string{"connect", "--id", id} }
 // exits or agentrun is interrupted.
 func cliOpen(listed, exited, window bool) bool { return listed && (!exited || window) }
 
-var guidRE = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+var guidRE = profiles.LazyRegexp(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
 
 // startedID is the sandbox's id in what wsb start wrote (JSON with --raw, a sentence
 // without): the first GUID in it.
 func startedID(out []byte) (string, error) {
-	id := guidRE.Find(out)
+	id := guidRE().Find(out)
 	if id == nil {
 		return "", fmt.Errorf("wsb start named no sandbox id: %q", truncate(out))
 	}
@@ -94,7 +94,7 @@ func startedID(out []byte) (string, error) {
 // listed reports whether wsb list's output names the sandbox id. Only the GUIDs in it are
 // read, so that the answer does not hang on the output's exact shape.
 func listed(out []byte, id string) bool {
-	for _, g := range guidRE.FindAll(out, -1) {
+	for _, g := range guidRE().FindAll(out, -1) {
 		if strings.EqualFold(string(g), id) {
 			return true
 		}

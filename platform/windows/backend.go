@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
@@ -20,6 +21,25 @@ import (
 type Backend struct {
 	// StateDir holds the ACL journal and the runs' locks; empty means DefaultStateDir().
 	StateDir string
+
+	// planned is the last plan made, which the launch asks for twice (CheckRunnable, Run).
+	mu      sync.Mutex
+	planned struct {
+		pol *profiles.Policy
+		exe string
+		p   *plan
+	}
+}
+
+// planOf is the plan of a run of pol's agent exe on this host, made once per launch.
+func (b *Backend) planOf(pol *profiles.Policy, exe string) *plan {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.planned.p == nil || b.planned.pol != pol || b.planned.exe != exe {
+		home, _ := os.UserHomeDir()
+		b.planned.pol, b.planned.exe, b.planned.p = pol, exe, planFor(pol, exe, home, osFiles{}, winPath)
+	}
+	return b.planned.p
 }
 
 // NewBackend is the Windows backend with its state in DefaultStateDir.
@@ -109,6 +129,5 @@ func (b *Backend) CheckRunnable(pol *profiles.Policy, path string) error {
 	if pol.Mode == profiles.ModeAudit {
 		return nil
 	}
-	home, _ := os.UserHomeDir()
-	return planFor(pol, path, home, osFiles{}, winPath).runnable(path)
+	return b.planOf(pol, path).runnable(path)
 }

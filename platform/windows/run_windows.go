@@ -49,8 +49,7 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (code int, err e
 	out.Tier, out.Layers = TierAppContainer, layers
 	out.Usage = platform.Usage{UnknownWhy: "Windows: agentrun reads no usage from the Job Object yet"}
 
-	home, _ := os.UserHomeDir()
-	pl := planFor(pol, spec.Path, home, osFiles{}, winPath)
+	pl := b.planOf(pol, spec.Path)
 	if spec.Trace {
 		for _, n := range pl.Notes {
 			fmt.Fprintf(spec.Stderr, "agentrun: windows: %s\n", n)

@@ -252,22 +252,8 @@ func TestAppContainerJobLimits(t *testing.T) {
 // one of this machine's own; unconfined, the same dial succeeds.
 func TestAppContainerNoNetwork(t *testing.T) {
 	wintest.RequireWindows(t)
-	addr := nonLoopbackAddr(t)
-	l, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	c, err := net.Dial("tcp", l.Addr().String())
+	addr := wintest.Listen(t, net.JoinHostPort(wintest.HostAddress(t), "0"))
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatalf("unconfined dial: %v", err)
 	}
@@ -275,22 +261,7 @@ func TestAppContainerNoNetwork(t *testing.T) {
 	b := newTestBackend(t)
 	work := t.TempDir()
 	pol := testPolicy(t, fmt.Sprintf("wintest-net-%d", os.Getpid()), work)
-	if out, code, _ := runAgent(t, b, pol, work, "dial", l.Addr().String()); code == 0 {
-		t.Errorf("the container dialled %s without network: %q", l.Addr(), out)
+	if out, code, _ := runAgent(t, b, pol, work, "dial", addr); code == 0 {
+		t.Errorf("the container dialled %s without network: %q", addr, out)
 	}
-}
-
-// nonLoopbackAddr is an IPv4 address of this machine that is not the loopback.
-func nonLoopbackAddr(t *testing.T) string {
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
-			return n.IP.String()
-		}
-	}
-	t.Skip("this machine has no non-loopback IPv4 address")
-	return ""
 }

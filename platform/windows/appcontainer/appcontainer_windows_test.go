@@ -161,42 +161,6 @@ func TestFileNeedsAGrant(t *testing.T) {
 	}
 }
 
-// listen accepts and closes connections on addr until the test ends.
-func listen(t *testing.T, addr string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	return ln.Addr().String()
-}
-
-// hostAddress is one of the machine's IPv4 addresses that is neither loopback nor link-local.
-func hostAddress(t *testing.T) string {
-	t.Helper()
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() && !n.IP.IsLinkLocalUnicast() {
-			return n.IP.String()
-		}
-	}
-	t.Fatalf("no non-loopback IPv4 address among %v", addrs)
-	return ""
-}
-
 // publicAddress is an address on the internet that answers TCP (Cloudflare's resolver).
 const publicAddress = "1.1.1.1:443"
 
@@ -221,7 +185,7 @@ func TestNetworkNeedsACapability(t *testing.T) {
 // the same connections succeed unconfined.
 func TestNoLoopback(t *testing.T) {
 	p := newProfile(t)
-	for _, addr := range []string{listen(t, "127.0.0.1:0"), listen(t, net.JoinHostPort(hostAddress(t), "0"))} {
+	for _, addr := range []string{wintest.Listen(t, "127.0.0.1:0"), wintest.Listen(t, net.JoinHostPort(wintest.HostAddress(t), "0"))} {
 		if code := runUnconfined(t, "dial", addr); code != exitOK {
 			t.Fatalf("unconfined connect to %s exited %d, want %d", addr, code, exitOK)
 		}

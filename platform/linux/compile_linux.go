@@ -80,7 +80,7 @@ func describeFilesystem(pol *profiles.Policy, stat fsplan.StatFunc, list fsplan.
 	for _, m := range fs.ExecDeny {
 		fmt.Fprintf(&b, "  %-40s %s\n", m.Path, "noexec bind over itself (exec.deny)")
 	}
-	b.WriteString("\nlandlock (ABI up to 7; signals and abstract unix sockets scoped to the sandbox):\n")
+	b.WriteString("\nlandlock (ABI up to 7; signals and abstract unix sockets scoped to the sandbox; with the mounts above it\nrefuses writes, creates, removals and execs, and leaves reads to the mounts; without them, reads too):\n")
 	rights := map[string]string{"r": "read", "rw": "read, write, create, remove", "x": "execute", "d": "list directories"}
 	rules := landlockRules(pol, fs)
 	sort.SliceStable(rules, func(i, j int) bool { return rules[i].Path < rules[j].Path })

@@ -145,7 +145,7 @@ func landlockText(pol *profiles.Policy, audit bool) string {
 	if audit {
 		return "not applied in audit mode: each access is judged and recorded instead (file events)"
 	}
-	return fmt.Sprintf("open, write and execute only beneath the policy's paths (%d exec patterns); signals and abstract sockets scoped to the sandbox", len(pol.Exec.Allow))
+	return fmt.Sprintf("write, create, remove and execute only beneath the policy's paths (%d exec patterns), and read there too when the namespaces are given up (with them the mounts are the read boundary, and no open waits for Landlock's path walk); signals and abstract sockets scoped to the sandbox", len(pol.Exec.Allow))
 }
 
 func resourcesText(r, defaults profiles.Resources, h Host) string {

@@ -140,5 +140,6 @@ func GlobBase(pattern string) string {
 
 // Within reports whether path is dir or inside it.
 func Within(path, dir string) bool {
-	return path == dir || dir == "/" || strings.HasPrefix(path, dir+"/")
+	// Without building dir+"/": the judge asks this of every rule for every access.
+	return dir == "/" || strings.HasPrefix(path, dir) && (len(path) == len(dir) || path[len(dir)] == '/')
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/agentrun/agentrun/userdirs"
@@ -110,21 +111,49 @@ func EnvFromOS(dirs userdirs.Dirs, workspace string) (Env, error) {
 }
 
 // NewCanonicalizer returns CanonicalPath with a memory of the directories it has resolved,
-// for resolving many paths that share their leading directories (one profile's rules).
+// for resolving many paths that share their leading directories (one profile's rules): each
+// directory is looked at once (one lstat below its resolved parent) rather than once for each
+// path beneath it, as filepath.EvalSymlinks on every path would.
 func NewCanonicalizer() func(string) string {
-	cache := map[string]evalResult{}
-	eval := func(p string) (string, error) {
-		if r, ok := cache[p]; ok {
-			return r.path, r.err
-		}
-		path, err := filepath.EvalSymlinks(p)
-		if len(cache) >= maxCanonCache { // an agent naming endless directories: start again
-			clear(cache)
-		}
-		cache[p] = evalResult{path, err}
-		return path, err
+	c := canonCache{}
+	return func(p string) string { return canonicalPath(p, c.eval) }
+}
+
+// canonCache is EvalSymlinks by parts, remembered: a path resolves to its resolved parent
+// joined with its last name, unless that name is a symlink, which EvalSymlinks follows.
+type canonCache map[string]evalResult
+
+func (c canonCache) eval(p string) (string, error) {
+	if r, ok := c[p]; ok {
+		return r.path, r.err
 	}
-	return func(p string) string { return canonicalPath(p, eval) }
+	var r evalResult
+	parent := filepath.Dir(p)
+	switch {
+	case parent == p || runtime.GOOS == "windows":
+		// The root; and on Windows EvalSymlinks also normalises each name's case and short
+		// form, which a name looked at on its own would not get.
+		r.path, r.err = filepath.EvalSymlinks(p)
+	default:
+		dir, err := c.eval(parent)
+		if err != nil {
+			r.err = err
+			break
+		}
+		q := filepath.Join(dir, filepath.Base(p))
+		var fi os.FileInfo
+		if fi, r.err = os.Lstat(q); r.err == nil {
+			r.path = q
+			if fi.Mode()&os.ModeSymlink != 0 {
+				r.path, r.err = filepath.EvalSymlinks(q)
+			}
+		}
+	}
+	if len(c) >= maxCanonCache { // an agent naming endless directories: start again
+		clear(c)
+	}
+	c[p] = r
+	return r.path, r.err
 }
 
 // maxCanonCache bounds a canonicalizer's memory of resolved directories.

@@ -171,3 +171,60 @@ func TestParseMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestCanonicalizerAgrees resolves every path of a tree with awkward links — relative ones, a
+// link to a link, a link climbing with .., a loop, a dangling link, a file where a directory
+// is expected, a link to / — with the canonicalizer, which resolves each directory once and
+// remembers it, and with CanonicalPath (filepath.EvalSymlinks each time): they agree, in any
+// order of asking.
+func TestCanonicalizerAgrees(t *testing.T) {
+	if wintest.UnderWine() {
+		t.Skip("wine 8 makes no symlink Windows' path resolution follows")
+	}
+	dir := wintest.TempDir(t)
+	for _, d := range []string{"a/b/c", "x/y"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a/file"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{
+		"a/rel":     "b/c",      // relative, down
+		"a/b/up":    "../../x",  // relative, up
+		"a/chain":   "rel",      // a link to a link
+		"x/abs":     dir + "/a", // absolute
+		"x/y/loop1": "loop2",
+		"x/y/loop2": "loop1",
+		"x/dangle":  "nowhere/deeper",
+		"x/root":    "/",
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Skipf("no symlinks here: %v", err)
+		}
+	}
+	var paths []string
+	for _, rel := range []string{"", "a", "a/b", "a/b/c", "a/b/c/new", "a/rel", "a/rel/new/deeper", "a/b/up", "a/b/up/y",
+		"a/chain", "a/chain/x", "x/abs/b/c", "x/abs/rel", "x/y/loop1", "x/y/loop1/z", "x/dangle", "x/dangle/z",
+		"x/root", "x/root/etc", "a/file", "a/file/z", "missing", "missing/a/b", "a/*.pem", "a/rel/**", "x/abs/!(b)/z"} {
+		paths = append(paths, filepath.ToSlash(filepath.Join(dir, rel)))
+	}
+	for _, order := range [][]string{paths, reversed(paths)} {
+		canon := NewCanonicalizer()
+		for _, p := range order {
+			if got, want := canon(p), CanonicalPath(p); got != want {
+				t.Errorf("canonicalizer(%q) = %q, CanonicalPath gives %q", p, got, want)
+			}
+		}
+	}
+}
+
+func reversed(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[len(s)-1-i] = v
+	}
+	return out
+}

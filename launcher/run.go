@@ -84,6 +84,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 	outcome := &platform.Outcome{WantUsage: opts.Report != "" || inGitHubActions()}
 	defer func() {
 		info, stored := rec.end(code, stdio.Stderr)
+		platform.Step("run recorded")
 		for _, s := range log.Summary() {
 			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
 		}
@@ -154,6 +155,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 	after := prepareAfterRun(plan, inv, stdio)
 	after.git = spec.GitWatch
 	code, err = sb.Run(ctx, spec)
+	platform.Step("sandbox removed")
 	after.finish()
 	return code, err
 }

@@ -4,6 +4,11 @@
 //
 //	go run ./bench/launch -n 40
 //
+// With -steps it says instead when each step of a launch is reached (agentrun writes them where
+// AGENTRUN_BENCH_STEPS says), as medians over -n launches of the base profile:
+//
+//	go run ./bench/launch -steps -n 25
+//
 // Two peaks of resident memory are reported. "agentrun's own" is the VmHWM of the agentrun
 // process on the host, which agentrun writes as it exits when AGENTRUN_BENCH_RUSAGE names a
 // file: the figure issue 12 bounds. "largest process" is the ru_maxrss wait4 returns, the
@@ -25,14 +30,23 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/agentrun/agentrun/platform"
+
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
 )
 
 func main() {
 	n := flag.Int("n", 40, "runs of each command")
 	user := flag.String("rootless", "", "also run agentrun and bwrap as this unprivileged `USER` (setpriv), the way most people run it")
+	stepsOnly := flag.Bool("steps", false, "instead, say when each step of a launch is reached (agentrun's "+platform.StepsEnv+")")
 	flag.Parse()
-	if err := run(*n, *user); err != nil {
+	var err error
+	if *stepsOnly {
+		err = steps(*n)
+	} else {
+		err = run(*n, *user)
+	}
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "launch: %v\n", err)
 		os.Exit(1)
 	}

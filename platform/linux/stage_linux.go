@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/agentrun/agentrun/platform"
+
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"github.com/opencontainers/runc/libcontainer/seccomp"
@@ -39,17 +41,21 @@ func RunStage() {
 		stageFail(err)
 	}
 	closeExecFrom(stageFD)
+	platform.StepsTo(cfg.Steps)
+	platform.Step("stage: configuration read")
 	var tty, master *os.File
 	if cfg.Sandbox != nil {
 		if tty, master, err = setupSandbox(cfg); err != nil {
 			stageFail(err)
 		}
 	}
+	platform.Step("stage: root built and entered, privileges dropped")
 	if !cfg.Audit {
 		if err := applyLandlock(cfg); err != nil {
 			stageFail(err)
 		}
 	}
+	platform.Step("stage: Landlock applied")
 	if cfg.Direct {
 		if err := applyDirect(cfg); err != nil {
 			stageFail(err)
@@ -62,6 +68,7 @@ func RunStage() {
 			stageFail(err)
 		}
 	}
+	platform.Step("stage: seccomp loaded, descriptors handed over")
 	os.Exit(superviseAgent(cfg, tty))
 }
 
@@ -286,6 +293,7 @@ func superviseAgent(cfg *stageConfig, tty *os.File) int {
 		}
 	}
 	agent := cmd.Process.Pid
+	platform.Step("stage: agent started")
 	if tty != nil {
 		tty.Close()
 	}

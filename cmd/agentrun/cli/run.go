@@ -71,6 +71,7 @@ func runAction(c *cli.Context, host platform.Backend, named []NamedBackend, comm
 	if err := ciOptions(c, &runOpts); err != nil {
 		return err
 	}
+	platform.Step("command line read")
 	if !c.Bool("dry-run") {
 		// The sandbox's start overlaps with resolving the profile.
 		release := b.Warm(c.App.Reader, c.App.Writer, c.App.ErrWriter)
@@ -84,6 +85,7 @@ func runAction(c *cli.Context, host platform.Backend, named []NamedBackend, comm
 	if err != nil {
 		return err
 	}
+	platform.Step("profile resolved")
 	if c.Bool("dry-run") {
 		return plan.Describe(c.App.Writer)
 	}

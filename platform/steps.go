@@ -1,0 +1,46 @@
+package platform
+
+import (
+	"fmt"
+	"os"
+	"sync"
+)
+
+// StepsEnv names a file to which agentrun appends one line for each step of a launch, as it
+// reaches it: a monotonic clock's nanoseconds (the same clock in every process of the run),
+// the process's id and the step's name. `go run ./bench/launch -steps` sets it and says where
+// a launch's time goes. Unset, nothing is written.
+const StepsEnv = "AGENTRUN_BENCH_STEPS"
+
+var (
+	stepsMu   sync.Mutex
+	stepsFile *os.File
+	stepsOnce sync.Once
+)
+
+// Step records that the launch reached the step name, when StepsEnv asks for it.
+func Step(name string) {
+	stepsOnce.Do(func() {
+		if path := os.Getenv(StepsEnv); path != "" && stepsFile == nil {
+			stepsFile, _ = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		}
+	})
+	if stepsFile == nil {
+		return
+	}
+	stepsMu.Lock()
+	defer stepsMu.Unlock()
+	fmt.Fprintf(stepsFile, "%d %d %s\n", monotonicNanos(), os.Getpid(), name)
+}
+
+// StepsTo makes Step write to path, for a process that has no environment of its own (the
+// stage): opened now, while the path is reachable, and kept (close-on-exec: the agent never
+// has it). "" leaves Step off.
+func StepsTo(path string) {
+	if path == "" {
+		return
+	}
+	stepsOnce.Do(func() {
+		stepsFile, _ = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	})
+}

@@ -34,6 +34,7 @@ func RunStage() {
 	}
 	// The lifeline is agentrun's end of a socket pair: the agent must not inherit it.
 	unix.CloseOnExec(lifelineFD)
+	sigs := catchSignals()
 	f := os.NewFile(stageFD, "stage-config")
 	cfg, err := decodeStage(f)
 	f.Close()
@@ -69,7 +70,7 @@ func RunStage() {
 		}
 	}
 	platform.Step("stage: seccomp loaded, descriptors handed over")
-	os.Exit(superviseAgent(cfg, tty))
+	os.Exit(superviseAgent(cfg, tty, sigs))
 }
 
 // confineAndHandOver loads the seccomp filter on this thread (the one that starts the agent)
@@ -263,9 +264,23 @@ func applyDirect(cfg *stageConfig) error {
 	return nil
 }
 
+// catchSignals ignores job control (signals from the terminal go to the agent's group, not to
+// us) and catches the signals superviseAgent relays to the agent, and SIGCHLD. It runs first,
+// while the stage waits for its configuration: Go's signal handling starts a thread of its own
+// (≈ 0.5 ms, more once seccomp is loaded), which the stage would otherwise spend between being
+// confined and starting the agent. A signal that comes before the agent runs waits in the
+// channel and is relayed to it then.
+func catchSignals() chan os.Signal {
+	signal.Ignore(unix.SIGTTOU, unix.SIGTTIN, unix.SIGTSTP)
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD)
+	return sigs
+}
+
 // superviseAgent starts the agent and waits for it as an init process must: forwarding the
-// signals the host sends, reaping every child, and returning the agent's exit status.
-func superviseAgent(cfg *stageConfig, tty *os.File) int {
+// signals the host sends (caught in sigs since the stage started), reaping every child, and
+// returning the agent's exit status.
+func superviseAgent(cfg *stageConfig, tty *os.File, sigs chan os.Signal) int {
 	cmd := &exec.Cmd{Path: cfg.Path, Args: cfg.Argv}
 	cmd.Env, cmd.Dir = cfg.Env, cfg.Dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
@@ -278,10 +293,6 @@ func superviseAgent(cfg *stageConfig, tty *os.File) int {
 	case cfg.TTY:
 		cmd.SysProcAttr.Foreground, cmd.SysProcAttr.Ctty = true, 0
 	}
-	// Job-control signals from the terminal go to the agent's group, not to us.
-	signal.Ignore(unix.SIGTTOU, unix.SIGTTIN, unix.SIGTSTP)
-	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD)
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "agentrun: %v\n", err)
 		var execErr *exec.Error

@@ -250,12 +250,43 @@ type resolved struct {
 func (v *agentView) resolve(full string, follow, keep bool) resolved {
 	r := resolved{fd: -1}
 	if plain(full) {
-		if fd, err := v.openFast(full, follow); err == nil {
+		fd, err := v.openFast(full, follow)
+		if err == nil {
 			r.path = path.Clean(full)
 			v.fill(&r, fd, keep)
 			return r
 		}
+		if err == unix.ENOENT && path.Clean(full) == full && v.missingLeaf(&r, full) {
+			return r
+		}
 	}
+	return v.walkResolve(full, follow, keep)
+}
+
+// missingLeaf completes r for full (clean: no "." or ".." the kernel would need the missing
+// element to pass through), which the fast lookup found missing, when what is missing is its
+// last element, as for every file a call creates: the lookup stopped at an element that is
+// not there, every element before it was there and none was a symlink (that is ELOOP), so
+// when full's directory opens the same way, the walk would find the same: full missing, in
+// that directory. It reports whether it did.
+func (v *agentView) missingLeaf(r *resolved, full string) bool {
+	fd, err := openat2Retry(v.root, path.Dir(full), unix.O_PATH|unix.O_CLOEXEC|unix.O_DIRECTORY, inRoot|unix.RESOLVE_NO_SYMLINKS)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil {
+		return false
+	}
+	r.path, r.dev, r.mode = full, st.Dev, st.Mode
+	return true
+}
+
+// walkResolve is resolve by walking full element by element (see walkPath), for the paths
+// one lookup cannot settle: symlinks, "..", a missing directory on the way.
+func (v *agentView) walkResolve(full string, follow, keep bool) resolved {
+	r := resolved{fd: -1}
 	w, err := walkPath(v, full, follow)
 	r.path, r.err = w.path, err
 	if err == nil && w.kind != nodeMissing {

@@ -105,6 +105,31 @@ func TestAgentViewMatchesKernel(t *testing.T) {
 	}
 }
 
+// TestAgentViewShortcutsAgreeWithTheWalk: what resolve's shortcuts give (one lookup for a path
+// without symlinks; for a missing last element, one more for its directory) is what the walk
+// gives, for existing and missing paths, behind symlinks, under a file, below a missing
+// directory, with and without following the last element.
+func TestAgentViewShortcutsAgreeWithTheWalk(t *testing.T) {
+	_, v := viewTree(t)
+	for _, full := range []string{
+		"/etc/shadow", "/ws/f", "/ws/new", "/ws/sub/new", "/etc/ssh/new", "/new", "/ws/nothing/x", "/ws/nothing/x/y",
+		"/ws/f/new", "/ws/up/new", "/ws/abs/new", "/ws/dangling", "/ws/tofile", "/ws/loop1", "/ws/fifo", "/dev/fd/new",
+	} {
+		for _, follow := range []bool{true, false} {
+			checkShortcuts(t, v, full, follow)
+		}
+	}
+}
+
+// checkShortcuts compares resolve with the walk alone.
+func checkShortcuts(t *testing.T, v *agentView, full string, follow bool) {
+	t.Helper()
+	got, want := v.resolve(full, follow, false), v.walkResolve(full, follow, false)
+	if got.path != want.path || got.exists != want.exists || got.dir != want.dir || got.dev != want.dev || got.mode != want.mode || (got.err == nil) != (want.err == nil) {
+		t.Errorf("%q (follow %v): resolve = %+v, the walk = %+v", full, follow, got, want)
+	}
+}
+
 // TestAgentViewNeverOpensFIFO: a FIFO, reached directly or through a symlink, is looked at and
 // its #! line not read; nothing waits for a writer.
 func TestAgentViewNeverOpensFIFO(t *testing.T) {
@@ -189,5 +214,6 @@ func FuzzAgentView(f *testing.F) {
 			return // the kernel's RESOLVE_IN_ROOT refuses magic links; the walk follows them
 		}
 		checkAgainstKernel(t, root, v, full, follow)
+		checkShortcuts(t, v, full, follow)
 	})
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
 	"github.com/agentrun/agentrun/platform"
-	"golang.org/x/sys/unix"
 )
 
 // steps runs `agentrun --profile base --network=none -- /bin/true` n times with
@@ -96,11 +95,4 @@ func readSteps(file string, start int64) (map[string]time.Duration, error) {
 		}
 	}
 	return out, sc.Err()
-}
-
-// monotonic is CLOCK_MONOTONIC, the clock agentrun's steps are written in.
-func monotonic() int64 {
-	var ts unix.Timespec
-	_ = unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
-	return ts.Nano()
 }

@@ -270,17 +270,26 @@ func (v *agentView) resolve(full string, follow, keep bool) resolved {
 // when full's directory opens the same way, the walk would find the same: full missing, in
 // that directory. It reports whether it did.
 func (v *agentView) missingLeaf(r *resolved, full string) bool {
-	fd, err := openat2Retry(v.root, path.Dir(full), unix.O_PATH|unix.O_CLOEXEC|unix.O_DIRECTORY, inRoot|unix.RESOLVE_NO_SYMLINKS)
+	dev, mode, ok := v.dirStat(path.Dir(full))
+	if ok {
+		r.path, r.dev, r.mode = full, dev, mode
+	}
+	return ok
+}
+
+// dirStat is the device and mode of dir (canonical in the view), a directory: where a
+// missing path would be created, whose device says whose it is.
+func (v *agentView) dirStat(dir string) (dev uint64, mode uint32, ok bool) {
+	fd, err := v.open(dir, unix.O_DIRECTORY)
 	if err != nil {
-		return false
+		return 0, 0, false
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil {
-		return false
+		return 0, 0, false
 	}
-	r.path, r.dev, r.mode = full, st.Dev, st.Mode
-	return true
+	return st.Dev, st.Mode, true
 }
 
 // walkResolve is resolve by walking full element by element (see walkPath), for the paths
@@ -296,14 +305,7 @@ func (v *agentView) walkResolve(full string, follow, keep bool) resolved {
 		return r
 	}
 	if err == nil && w.parentOK {
-		// The directory the call would create it in: its device says whose it is.
-		if fd, err := v.open(path.Dir(w.path), unix.O_DIRECTORY); err == nil {
-			var st unix.Stat_t
-			if unix.Fstat(fd, &st) == nil {
-				r.dev, r.mode = st.Dev, st.Mode
-			}
-			unix.Close(fd)
-		}
+		r.dev, r.mode, _ = v.dirStat(path.Dir(w.path))
 	}
 	return r
 }

@@ -194,7 +194,7 @@ func fdPath(fd int) (string, error) {
 // nsIDs reads thread tid's pid and tid in its own (innermost) PID namespace, as its
 // /proc/self and /proc/thread-self name them: "PID" and "PID/task/TID".
 func nsIDs(tid int) (self, threadSelf string, err error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	b, err := readProcFile("/proc/"+strconv.Itoa(tid)+"/status", 0)
 	if err != nil {
 		return "", "", err
 	}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/agentrun/agentrun/events"
+	"golang.org/x/sys/unix"
 )
 
 // procInfo is what an event says about the process that acted.
@@ -101,7 +103,7 @@ func (t *procTable) chain(p *procInfo, stop int) []string {
 
 func readProc(pid int) *procInfo {
 	dir := "/proc/" + strconv.Itoa(pid)
-	stat, err := os.ReadFile(dir + "/stat")
+	stat, err := readProcFile(dir+"/stat", 0)
 	if err != nil {
 		return nil
 	}
@@ -117,7 +119,7 @@ func readProc(pid int) *procInfo {
 	}
 	p.exe, _ = os.Readlink(dir + "/exe")
 	p.exe = events.Clip(p.exe, events.MaxPathLen)
-	if cmd, err := os.ReadFile(dir + "/cmdline"); err == nil && len(cmd) > 0 {
+	if cmd, err := readProcFile(dir+"/cmdline", maxCmdlineRead); err == nil && len(cmd) > 0 {
 		p.cmdline = strings.TrimSpace(string(bytes.ReplaceAll(cmd, []byte{0}, []byte{' '})))
 	}
 	const maxCmdline = 200
@@ -125,4 +127,41 @@ func readProc(pid int) *procInfo {
 		p.cmdline = p.cmdline[:maxCmdline] + "…"
 	}
 	return p
+}
+
+// maxCmdlineRead is as much of a command line as readProc reads: it keeps 200 characters.
+const maxCmdlineRead = 4096
+
+// readProcFile reads a file of /proc with plain system calls, up to limit bytes (0: all of
+// it). The caller of a notified system call waits while agentrun reads what it is: os.ReadFile
+// would also ask the runtime's poller to take the file (fcntl, epoll_ctl refused, fcntl back)
+// and fstat it, ten system calls where three do.
+func readProcFile(path string, limit int) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	buf := make([]byte, 0, 4096)
+	for {
+		if len(buf) == cap(buf) {
+			if limit > 0 && len(buf) >= limit {
+				return buf[:limit], nil
+			}
+			buf = slices.Grow(buf, cap(buf))
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		case n == 0:
+			if limit > 0 && len(buf) > limit {
+				buf = buf[:limit]
+			}
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
 }

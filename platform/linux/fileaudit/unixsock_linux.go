@@ -535,7 +535,7 @@ type creds struct {
 // credsOf reads thread tid's credentials from /proc (in agentrun's user namespace, so host
 // ids).
 func credsOf(tid int) (*creds, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/status")
+	b, err := readProcFile("/proc/"+strconv.Itoa(tid)+"/status", 0)
 	if err != nil {
 		return nil, err
 	}

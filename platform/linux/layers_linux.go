@@ -96,7 +96,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 			Enforces:  networkText(pol.Network, audit),
 			Needed:    !pol.Network.None() || audit,
 			Available: h.TUN && (h.Root || h.UserNS),
-			Fix:       "needs /dev/net/tun, usable by you (modprobe tun; chmod 0666 /dev/net/tun, as most distributions ship it), and network namespaces; or run with --network=none",
+			Fix:       netFilterFix(audit),
 		},
 		{
 			ID:        LayerAppArmor,
@@ -169,6 +169,17 @@ func resourcesText(r, defaults profiles.Resources, h Host) string {
 		parts = append(parts, fmt.Sprintf("%.2f CPUs", float64(r.MilliCPU)/1000))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// netFilterFix is what makes the network filter possible, or unnecessary: --network=none in
+// enforce mode; in audit mode the filter records every connection, with no network rules too
+// (each is then one enforce mode would deny), so only --allow-degraded goes without it.
+func netFilterFix(audit bool) string {
+	const tun = "needs /dev/net/tun, usable by you (modprobe tun; chmod 0666 /dev/net/tun, as most distributions ship it), and network namespaces"
+	if audit {
+		return tun + "; audit mode records every connection through it, with no network rules too (without it, --allow-degraded runs the agent with no network and records no connection)"
+	}
+	return tun + "; or run with --network=none"
 }
 
 func networkText(n profiles.NetworkPolicy, audit bool) string {

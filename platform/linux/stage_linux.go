@@ -124,9 +124,9 @@ const (
 // Landlock is the only boundary there. In the namespace tier, everything but llPerOpen: the
 // agent's mount view already holds only the policy's paths (denied ones hidden, protected and
 // read ones read-only, where truncation fails as well), so Landlock's read rules drew the same
-// line again at ≈ 1.5 µs per open (a walk of the path, taking a reference per step), a fifth
-// of a file search; it keeps writing, creating, removing, renaming, executing and device
-// ioctls, whose opens are rare.
+// line again at ≈ 0.9 µs per open at depth 7 (a walk of the path, taking a reference per
+// step), a tenth of a file search; it keeps writing, creating, removing, renaming, executing
+// and device ioctls, whose opens are rare.
 func landlockHandled(namespaces bool) landlock.AccessFSSet {
 	all := landlock.AccessFSSet(llRead | llWrite | ll.AccessFSExecute)
 	if namespaces {

@@ -18,29 +18,27 @@ var (
 	stepsOnce sync.Once
 )
 
+// openSteps is the file Step writes to: path, or none for "".
+func openSteps(path string) *os.File {
+	if path == "" {
+		return nil
+	}
+	f, _ := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	return f
+}
+
 // Step records that the launch reached the step name, when StepsEnv asks for it.
 func Step(name string) {
-	stepsOnce.Do(func() {
-		if path := os.Getenv(StepsEnv); path != "" && stepsFile == nil {
-			stepsFile, _ = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-		}
-	})
+	stepsOnce.Do(func() { stepsFile = openSteps(os.Getenv(StepsEnv)) })
 	if stepsFile == nil {
 		return
 	}
 	stepsMu.Lock()
 	defer stepsMu.Unlock()
-	fmt.Fprintf(stepsFile, "%d %d %s\n", monotonicNanos(), os.Getpid(), name)
+	fmt.Fprintf(stepsFile, "%d %d %s\n", StepClock(), os.Getpid(), name)
 }
 
 // StepsTo makes Step write to path, for a process that has no environment of its own (the
 // stage): opened now, while the path is reachable, and kept (close-on-exec: the agent never
 // has it). "" leaves Step off.
-func StepsTo(path string) {
-	if path == "" {
-		return
-	}
-	stepsOnce.Do(func() {
-		stepsFile, _ = os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	})
-}
+func StepsTo(path string) { stepsOnce.Do(func() { stepsFile = openSteps(path) }) }

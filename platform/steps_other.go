@@ -4,5 +4,6 @@ package platform
 
 import "time"
 
-// monotonicNanos is the wall clock where there is no CLOCK_MONOTONIC to share.
-func monotonicNanos() int64 { return time.Now().UnixNano() }
+// StepClock is the clock steps are written in: the wall clock, where there is no
+// CLOCK_MONOTONIC to share.
+func StepClock() int64 { return time.Now().UnixNano() }

@@ -4,8 +4,9 @@ package platform
 
 import "golang.org/x/sys/unix"
 
-// monotonicNanos is CLOCK_MONOTONIC, which every process of a run reads alike.
-func monotonicNanos() int64 {
+// StepClock is the clock steps are written in: CLOCK_MONOTONIC, which every process of a run
+// reads alike.
+func StepClock() int64 {
 	var ts unix.Timespec
 	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
 		return 0

@@ -31,7 +31,7 @@ func steps(n int) error {
 		cmd := exec.Command(bin, "--profile", "base", "--network=none", "--", "/bin/true")
 		cmd.Dir = dir
 		cmd.Env = append(benchkit.Env(dir), platform.StepsEnv+"="+file)
-		start := monotonic()
+		start := platform.StepClock()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("agentrun: %v\n%s", err, out)
 		}

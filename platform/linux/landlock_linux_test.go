@@ -16,8 +16,9 @@ import (
 // The stage's Landlock ruleset, applied for real by a child process (Landlock restricts every
 // thread of the process that applies it, and for good): in the Landlock + seccomp tier it is
 // the only boundary and refuses reads outside the policy; in the namespace tier, where the
-// mount view is the read boundary, it leaves reads and listings to the mounts and still
-// refuses writes, creates, removals and execs outside the policy.
+// mount view is the read boundary, it leaves reads, listings and truncation to the mounts
+// (integration's escape suite truncates protected files there) and still refuses writes,
+// creates, removals, execs, and moving or linking a file in from outside the policy.
 
 const envLandlockChild = "AGENTRUN_TEST_LANDLOCK_CHILD" // "direct" or "namespaces"; the directory in envLandlockDir
 const envLandlockDir = "AGENTRUN_TEST_LANDLOCK_DIR"
@@ -66,6 +67,11 @@ func landlockChild(tier, dir string) error {
 		{"remove-outside", func() error { return os.Remove(filepath.Join(outside, "f")) }},
 		{"mkdir-in-read", func() error { return os.Mkdir(filepath.Join(dir, "read", "d"), 0o755) }},
 		{"exec-outside", func() error { return exec.Command(filepath.Join(outside, "prog")).Run() }},
+		// The ways around a write rule: truncating without opening, moving a file out of
+		// the policy in, or linking it in, then writing it where writes are allowed.
+		{"truncate-outside", func() error { return os.Truncate(filepath.Join(outside, "f"), 0) }},
+		{"rename-in", func() error { return os.Rename(filepath.Join(outside, "f"), filepath.Join(dir, "write", "moved")) }},
+		{"link-in", func() error { return os.Link(filepath.Join(outside, "f"), filepath.Join(dir, "write", "linked")) }},
 	}
 	for _, a := range attempts {
 		res := "ok"
@@ -100,12 +106,14 @@ func TestStageLandlockRuleset(t *testing.T) {
 			"read-allowed": "ok", "read-outside": "EACCES", "list-outside": "EACCES",
 			"write-allowed": "ok", "write-outside": "EACCES", "create-outside": "EACCES",
 			"remove-outside": "EACCES", "mkdir-in-read": "EACCES", "exec-outside": "EACCES",
+			"truncate-outside": "EACCES", "rename-in": "EACCES", "link-in": "EXDEV",
 		},
-		// Reads are the mounts' to refuse: Landlock no longer walks every open's path.
+		// Reads (and truncation, which read-only binds refuse) are the mounts' to refuse: Landlock no longer walks every open's path.
 		"namespaces": {
 			"read-allowed": "ok", "read-outside": "ok", "list-outside": "ok",
 			"write-allowed": "ok", "write-outside": "EACCES", "create-outside": "EACCES",
 			"remove-outside": "EACCES", "mkdir-in-read": "EACCES", "exec-outside": "EACCES",
+			"truncate-outside": "ok", "rename-in": "EACCES", "link-in": "EXDEV",
 		},
 	}
 	exe, err := os.Executable()

@@ -85,7 +85,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 		},
 		{
 			ID:        LayerDenials,
-			Enforces:  "the reads the kernel refuses (a hidden or denied path, Landlock), recorded as denials with the rule that made them: a BPF program on the sandbox's system calls reports the failed opens, so no read waits for agentrun",
+			Enforces:  "the reads the kernel refuses (a hidden or denied path: the mounts decide reads), recorded as denials with the rule that made them: a BPF program on the sandbox's system calls reports the failed opens, so no read waits for agentrun",
 			Needed:    !audit,
 			Available: h.BPF,
 			Fix:       "run agentrun as root, which may load the BPF program; " + platform.NoDenialRecords,

@@ -47,14 +47,22 @@ func isLink(m fs.FileMode) bool { return m&(fs.ModeSymlink|fs.ModeIrregular) != 
 // resolve cleans rel and checks that no name on its way is a link, the last one included when
 // final is set; a missing name ends the check (the operation then says it is missing).
 func (r *Root) resolve(op, rel string, final bool) (string, error) {
+	c, _, err := r.resolveLast(op, rel, final)
+	return c, err
+}
+
+// resolveLast is resolve, also giving what it found of the last name when final is set and
+// the name is there (nil otherwise).
+func (r *Root) resolveLast(op, rel string, final bool) (string, fs.FileInfo, error) {
 	c, err := clean(rel)
 	if err != nil {
-		return "", r.errorf(op, rel, err)
+		return "", nil, r.errorf(op, rel, err)
 	}
 	if c == "." {
-		return c, nil
+		return c, nil, nil
 	}
 	names := strings.Split(c, "/")
+	var last fs.FileInfo
 	for i := range names {
 		if i == len(names)-1 && !final {
 			break
@@ -64,25 +72,29 @@ func (r *Root) resolve(op, rel string, final bool) (string, error) {
 			break
 		}
 		if err != nil {
-			return "", r.errorf(op, rel, err)
+			return "", nil, r.errorf(op, rel, err)
 		}
 		if isLink(fi.Mode()) {
-			return "", r.errorf(op, rel, ErrUnsafePath)
+			return "", nil, r.errorf(op, rel, ErrUnsafePath)
+		}
+		if i == len(names)-1 {
+			last = fi
 		}
 	}
-	return c, nil
+	return c, last, nil
 }
 
 // ReadFile reads at most max bytes of a regular file beneath the root.
 func (r *Root) ReadFile(rel string, max int64) ([]byte, error) {
-	c, err := r.resolve("read", rel, true)
+	c, fi, err := r.resolveLast("read", rel, true)
 	if err != nil {
 		return nil, err
 	}
 	// Checked before the open, which would block on a FIFO the agent left there.
-	if fi, err := r.root.Lstat(c); err != nil {
-		return nil, err
-	} else if !fi.Mode().IsRegular() {
+	if fi == nil {
+		return nil, r.errorf("read", rel, fs.ErrNotExist)
+	}
+	if !fi.Mode().IsRegular() {
 		return nil, r.errorf("read", rel, errors.New("not a regular file"))
 	}
 	f, err := r.root.Open(c)

@@ -32,9 +32,10 @@ func RefusalCalls() []kdenials.Call {
 }
 
 // RefusalErrnos are the errors that may mean the sandbox refused an open for reading: EACCES
-// (a denied path's mode-000 stand-in, Landlock), EPERM and ENOENT (a path the mounts leave
-// out: the home directory shows only what profiles name). The judge keeps those the policy
-// explains; the rest are the host's own answers.
+// (a denied path's mode-000 stand-in), EPERM and ENOENT (a path the mounts leave out: the
+// home directory shows only what profiles name). The mounts decide reads: where they are,
+// Landlock checks none. The judge keeps those the policy explains; the rest are the host's
+// own answers.
 var RefusalErrnos = []unix.Errno{unix.EACCES, unix.EPERM, unix.ENOENT}
 
 // refusals is the sandbox's view as the kernel's refusals are decoded in it: learnt from the

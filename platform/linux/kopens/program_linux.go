@@ -122,13 +122,8 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, d
 			asm.JNE.Imm(asm.R0, int32(tgid), "exit"),
 		)
 	}
+	insns = append(insns, firstEntry(m.scratch)...)
 	insns = append(insns,
-		asm.StoreImm(asm.R10, stZero, 0, asm.DWord),
-		asm.LoadMapPtr(asm.R1, m.scratch.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, stZero),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "exit"),
 		asm.Mov.Reg(asm.R8, asm.R0), // the record
 		asm.FnGetCurrentPidTgid.Call(),
 		asm.StoreMem(asm.R8, recTid, asm.R0, asm.Word),
@@ -259,16 +254,25 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, d
 		asm.Mov.Imm(asm.R4, ringFlags),
 		asm.FnRingbufOutput.Call(),
 		asm.JEq.Imm(asm.R0, 0, "exit"),
-		asm.StoreImm(asm.R10, stZero, 0, asm.DWord),
-		asm.LoadMapPtr(asm.R1, m.drops.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, stZero),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "exit"),
+	)
+	insns = append(insns, firstEntry(m.drops)...)
+	return append(insns,
 		asm.Mov.Imm(asm.R1, 1),
 		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
 		asm.Return(),
 	)
-	return insns
+}
+
+// firstEntry leaves in R0 a pointer to entry 0 of the array map m (its key on the stack at
+// stZero), going to "exit" when there is none.
+func firstEntry(m *ebpf.Map) asm.Instructions {
+	return asm.Instructions{
+		asm.StoreImm(asm.R10, stZero, 0, asm.DWord),
+		asm.LoadMapPtr(asm.R1, m.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, stZero),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "exit"),
+	}
 }

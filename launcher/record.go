@@ -68,14 +68,14 @@ func (r *runRecord) Record(e events.Event) {
 	}
 }
 
-// end records the run's end and closes the store, and reports whether the run's events
+// end records the run's end and leaves the store (agentrun exits next: see store.Leave), and reports whether the run's events
 // are stored, and with what counts; what went wrong is said on stderr.
 func (r *runRecord) end(code int, stderr io.Writer) (store.RunInfo, bool) {
 	if err := r.wait(); err != nil {
 		fmt.Fprintf(stderr, "agentrun: %v; this run's events are not stored\n", err)
 		return store.RunInfo{}, false
 	}
-	defer r.st.Close()
+	defer r.st.Leave()
 	if err := r.run.End(code); err != nil {
 		fmt.Fprintf(stderr, "agentrun: storing the run's events in %s: %v\n", r.st.Path(), err)
 		return r.run.Info(), false

@@ -523,6 +523,14 @@ func helper(mode, dir, runID string, n int) error {
 		return err
 	}
 	switch mode {
+	case "leave":
+		for i := range n {
+			r.Record(flowEvent(time.Now(), i))
+		}
+		if err := r.End(3); err != nil {
+			return err
+		}
+		return s.Leave()
 	case "crash":
 		for i := range n {
 			r.Record(flowEvent(time.Now(), i))
@@ -628,6 +636,43 @@ func TestCrash(t *testing.T) {
 	runs := mustRuns(t, s, Filter{RunID: "crash"})
 	if len(runs) != 1 || !runs[0].Ended.IsZero() || runs[0].Events != len(evs) {
 		t.Errorf("Runs = %+v, want one without an end, counting %d events", runs, len(evs))
+	}
+}
+
+// TestLeave: a process that leaves the store (no checkpoint at its exit) loses nothing; the
+// next process reads what it committed from the WAL, and its Close moves that into the
+// database.
+func TestLeave(t *testing.T) {
+	dir := t.TempDir()
+	for i, id := range []string{"first", "second"} {
+		const n = 10
+		cmd, _, _, stderr := startHelper(t, "leave", dir, id, n)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("helper: %v; stderr:\n%s", err, stderr)
+		}
+		wal := filepath.Join(dir, fileName+"-wal")
+		if fi, err := os.Stat(wal); err != nil || fi.Size() == 0 {
+			t.Fatalf("after Leave the WAL is %v (%v); want it to hold the run, not checkpointed", fi, err)
+		}
+		s := openStore(t, dir, Options{})
+		checkIntegrity(t, s)
+		runs := mustRuns(t, s, Filter{})
+		if len(runs) != i+1 {
+			t.Fatalf("after %d processes left the store: runs %+v", i+1, runs)
+		}
+		got := mustRuns(t, s, Filter{RunID: id})
+		if len(got) != 1 || got[0].Ended.IsZero() || got[0].ExitCode != 3 || got[0].Events != n {
+			t.Fatalf("run %s as read back: %+v; want ended, exit 3, %d events", id, got, n)
+		}
+		if evs := mustEvents(t, s, Filter{RunID: id}); len(evs) != n {
+			t.Fatalf("run %s: %d events, want %d", id, len(evs), n)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if fi, err := os.Stat(wal); err == nil && fi.Size() > 0 {
+			t.Fatalf("after Close the WAL still holds %d bytes; want it checkpointed", fi.Size())
+		}
 	}
 }
 

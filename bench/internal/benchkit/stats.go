@@ -4,6 +4,7 @@ package benchkit
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,19 +19,45 @@ func Env(dir string) []string {
 }
 
 // Fixture makes a directory under parent ("" for the default temporary directory) and builds
-// agentrun into it with scripts/build.sh; it returns the directory and the binary. The caller
-// removes the directory.
+// agentrun into it with scripts/build.sh, then copies the binary as scripts/install.sh does;
+// it returns the directory and the copy. The caller removes the directory. The copy is what
+// users run: the page cache holds a file the linker just wrote in larger pieces than one
+// written by install(1) or read from disk, and each page fault then maps more of the binary
+// — ≈ 4.5 MiB more of agentrun's peak RSS (26 MiB instead of 21.5), none of it used.
 func Fixture(parent, prefix string) (dir, bin string, err error) {
 	dir, err = os.MkdirTemp(parent, prefix)
 	if err != nil {
 		return "", "", err
 	}
+	linked := filepath.Join(dir, "agentrun.linked")
 	bin = filepath.Join(dir, "agentrun")
-	if out, err := exec.Command("scripts/build.sh", bin).CombinedOutput(); err != nil {
+	if out, err := exec.Command("scripts/build.sh", linked).CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
 		return "", "", fmt.Errorf("building agentrun (run from the repository root): %v\n%s", err, out)
 	}
-	return dir, bin, nil
+	if err := copyFile(linked, bin, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return "", "", fmt.Errorf("copying the built agentrun: %w", err)
+	}
+	return dir, bin, os.Remove(linked)
+}
+
+// copyFile writes a copy of src at dst with mode perm.
+func copyFile(src, dst string, perm os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // Median is the middle of d.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentrun/agentrun/platform/steps"
+
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
@@ -84,7 +86,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 	outcome := &platform.Outcome{WantUsage: opts.Report != "" || inGitHubActions()}
 	defer func() {
 		info, stored := rec.end(code, stdio.Stderr)
-		platform.Step("run recorded")
+		steps.Step("run recorded")
 		for _, s := range log.Summary() {
 			fmt.Fprintf(stdio.Stderr, "agentrun: %s\n", s)
 		}
@@ -155,7 +157,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 	after := prepareAfterRun(plan, inv, stdio)
 	after.git = spec.GitWatch
 	code, err = sb.Run(ctx, spec)
-	platform.Step("sandbox removed")
+	steps.Step("sandbox removed")
 	after.finish()
 	return code, err
 }

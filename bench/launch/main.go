@@ -30,7 +30,7 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/steps"
 
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
 )
@@ -38,11 +38,11 @@ import (
 func main() {
 	n := flag.Int("n", 40, "runs of each command")
 	user := flag.String("rootless", "", "also run agentrun and bwrap as this unprivileged `USER` (setpriv), the way most people run it")
-	stepsOnly := flag.Bool("steps", false, "instead, say when each step of a launch is reached (agentrun's "+platform.StepsEnv+")")
+	stepsOnly := flag.Bool("steps", false, "instead, say when each step of a launch is reached (agentrun's "+steps.Env+")")
 	flag.Parse()
 	var err error
 	if *stepsOnly {
-		err = steps(*n)
+		err = launchSteps(*n)
 	} else {
 		err = run(*n, *user)
 	}

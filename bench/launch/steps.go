@@ -11,15 +11,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/agentrun/agentrun/platform/steps"
+
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
-	"github.com/agentrun/agentrun/platform"
 )
 
-// steps runs `agentrun --profile base --network=none -- /bin/true` n times with
-// platform.StepsEnv set, and prints when each step of the launch was reached: the median, over
+// launchSteps runs `agentrun --profile base --network=none -- /bin/true` n times with
+// steps.Env set, and prints when each step of the launch was reached: the median, over
 // the runs, of the milliseconds since agentrun was started (the clock read just before the
 // fork), in the order the steps come, with the time since the step before.
-func steps(n int) error {
+func launchSteps(n int) error {
 	dir, bin, err := benchkit.Fixture("", "agentrun-bench-steps-")
 	if err != nil {
 		return err
@@ -30,8 +31,8 @@ func steps(n int) error {
 		file := filepath.Join(dir, fmt.Sprintf("steps-%d", i))
 		cmd := exec.Command(bin, "--profile", "base", "--network=none", "--", "/bin/true")
 		cmd.Dir = dir
-		cmd.Env = append(benchkit.Env(dir), platform.StepsEnv+"="+file)
-		start := platform.StepClock()
+		cmd.Env = append(benchkit.Env(dir), steps.Env+"="+file)
+		start := steps.Clock()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("agentrun: %v\n%s", err, out)
 		}

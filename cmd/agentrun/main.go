@@ -10,7 +10,7 @@ import (
 	"bytes"
 	"os"
 
-	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/steps"
 
 	"github.com/agentrun/agentrun/cmd/agentrun/cli"
 )
@@ -22,12 +22,12 @@ import (
 const benchPeakEnv = "AGENTRUN_BENCH_RUSAGE"
 
 func main() {
-	platform.Step("agentrun started")
+	steps.Step("agentrun started")
 	code := cli.Main(newBackend(), os.Args, os.Stdin, os.Stdout, os.Stderr, namedBackends()...)
 	if file := os.Getenv(benchPeakEnv); file != "" {
 		writePeak(file)
 	}
-	platform.Step("agentrun exits")
+	steps.Step("agentrun exits")
 	os.Exit(code)
 }
 

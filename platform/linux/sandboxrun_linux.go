@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/agentrun/agentrun/platform/steps"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/platform"
@@ -140,7 +142,7 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 	stopSignals := ptyrelay.RelaySignals(ctx, p.tty, func(sig os.Signal) { _ = p.cmd.Process.Signal(sig) })
 	defer stopSignals()
 	p.link.send(sc)
-	platform.Step("run planned, configuration sent")
+	steps.Step("run planned, configuration sent")
 	term, err := r.serve()
 	if term != nil {
 		defer term.Restore()
@@ -154,7 +156,7 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 		}
 		return 0, err
 	}
-	platform.Step("sandbox ready (descriptors handed over)")
+	steps.Step("sandbox ready (descriptors handed over)")
 	if r.spec.Started != nil {
 		r.spec.Started()
 	}
@@ -162,7 +164,7 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 	stopDeadline := platform.WatchDeadline(r.spec.Deadline, out, func() error { return terminate(p.link.lifeW) }, func() { _ = p.cmd.Process.Kill() })
 	werr := p.cmd.Wait()
 	stopDeadline()
-	platform.Step("agent and stage exited")
+	steps.Step("agent and stage exited")
 	if out.WantUsage {
 		out.Usage = p.cg.usage()
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/steps"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -42,21 +42,21 @@ func RunStage() {
 		stageFail(err)
 	}
 	closeExecFrom(stageFD)
-	platform.StepsTo(cfg.Steps)
-	platform.Step("stage: configuration read")
+	steps.To(cfg.Steps)
+	steps.Step("stage: configuration read")
 	var tty, master *os.File
 	if cfg.Sandbox != nil {
 		if tty, master, err = setupSandbox(cfg); err != nil {
 			stageFail(err)
 		}
 	}
-	platform.Step("stage: root built and entered, privileges dropped")
+	steps.Step("stage: root built and entered, privileges dropped")
 	if !cfg.Audit {
 		if err := applyLandlock(cfg); err != nil {
 			stageFail(err)
 		}
 	}
-	platform.Step("stage: Landlock applied")
+	steps.Step("stage: Landlock applied")
 	if cfg.Direct {
 		if err := applyDirect(cfg); err != nil {
 			stageFail(err)
@@ -69,7 +69,7 @@ func RunStage() {
 			stageFail(err)
 		}
 	}
-	platform.Step("stage: seccomp loaded, descriptors handed over")
+	steps.Step("stage: seccomp loaded, descriptors handed over")
 	os.Exit(superviseAgent(cfg, tty, sigs))
 }
 
@@ -304,7 +304,7 @@ func superviseAgent(cfg *stageConfig, tty *os.File, sigs chan os.Signal) int {
 		}
 	}
 	agent := cmd.Process.Pid
-	platform.Step("stage: agent started")
+	steps.Step("stage: agent started")
 	if tty != nil {
 		tty.Close()
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/agentrun/agentrun/platform/steps"
+
 	"github.com/agentrun/agentrun/platform"
 )
 
@@ -45,7 +47,7 @@ type stageConfig struct {
 	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead
 	// of going on with the other layers (set unless --allow-degraded gave Landlock up).
 	RequireLandlock bool `json:"require_landlock"`
-	// Steps is where the stage records its steps, as agentrun does (platform.StepsEnv).
+	// Steps is where the stage records its steps, as agentrun does (steps.Env).
 	Steps string `json:"steps,omitempty"`
 	// Audit is audit mode: no Landlock ruleset; the notifier outside records what it would
 	// have denied.
@@ -89,7 +91,7 @@ func newStageConfig(spec *platform.Spec, tty bool, rules []pathRule, given layer
 		TTY:             tty,
 		Landlock:        rules,
 		RequireLandlock: !given[LayerLandlock],
-		Steps:           os.Getenv(platform.StepsEnv),
+		Steps:           os.Getenv(steps.Env),
 	}
 }
 

@@ -4,7 +4,7 @@ import (
 	"io"
 	"sync/atomic"
 
-	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/steps"
 )
 
 // warmStage is a stage started before the policy is known (see Sandbox.Warm).
@@ -29,9 +29,9 @@ func (s *Sandbox) Warm(stdin io.Reader, stdout, stderr io.Writer) (release func(
 		w.lh = s.launchHost()
 		close(w.known)
 		if lh := w.lh; lh.rootErr == nil && (lh.h.Root || lh.h.UserNS) {
-			platform.Step("stage starting")
+			steps.Step("stage starting")
 			w.p, w.err = launchStage(lh.root, lh.h.CgroupLimits, lh.delegated, stageIO{stdin, stdout, stderr})
-			platform.Step("stage started")
+			steps.Step("stage started")
 		}
 	}()
 	s.warm = w

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/agentrun/agentrun/platform/steps"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/agentrun/agentrun/launcher"
@@ -71,7 +73,7 @@ func runAction(c *cli.Context, host platform.Backend, named []NamedBackend, comm
 	if err := ciOptions(c, &runOpts); err != nil {
 		return err
 	}
-	platform.Step("command line read")
+	steps.Step("command line read")
 	if !c.Bool("dry-run") {
 		// The sandbox's start overlaps with resolving the profile.
 		release := b.Warm(c.App.Reader, c.App.Writer, c.App.ErrWriter)
@@ -85,7 +87,7 @@ func runAction(c *cli.Context, host platform.Backend, named []NamedBackend, comm
 	if err != nil {
 		return err
 	}
-	platform.Step("profile resolved")
+	steps.Step("profile resolved")
 	if c.Bool("dry-run") {
 		return plan.Describe(c.App.Writer)
 	}

@@ -1,4 +1,4 @@
-package platform
+package steps
 
 import (
 	"os"
@@ -12,7 +12,7 @@ import (
 // not go back, this process's id, the step's name.
 func TestSteps(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "steps")
-	StepsTo(file)
+	To(file)
 	Step("first")
 	Step("second step")
 	data, err := os.ReadFile(file)

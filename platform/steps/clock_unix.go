@@ -1,12 +1,12 @@
 //go:build unix
 
-package platform
+package steps
 
 import "golang.org/x/sys/unix"
 
-// StepClock is the clock steps are written in: CLOCK_MONOTONIC, which every process of a run
+// Clock is the clock steps are written in: CLOCK_MONOTONIC, which every process of a run
 // reads alike.
-func StepClock() int64 {
+func Clock() int64 {
 	var ts unix.Timespec
 	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
 		return 0

@@ -1,4 +1,7 @@
-package platform
+// Package steps timestamps the steps of a launch, for bench/launch -steps: agentrun and its
+// stage append a line per step to the file Env names. It imports nothing of agentrun's, so
+// that the stage can use it before the rest of agentrun is initialised.
+package steps
 
 import (
 	"fmt"
@@ -6,11 +9,11 @@ import (
 	"sync"
 )
 
-// StepsEnv names a file to which agentrun appends one line for each step of a launch, as it
+// Env names a file to which agentrun appends one line for each step of a launch, as it
 // reaches it: a monotonic clock's nanoseconds (the same clock in every process of the run),
 // the process's id and the step's name. `go run ./bench/launch -steps` sets it and says where
 // a launch's time goes. Unset, nothing is written.
-const StepsEnv = "AGENTRUN_BENCH_STEPS"
+const Env = "AGENTRUN_BENCH_STEPS"
 
 var (
 	stepsMu   sync.Mutex
@@ -27,18 +30,18 @@ func openSteps(path string) *os.File {
 	return f
 }
 
-// Step records that the launch reached the step name, when StepsEnv asks for it.
+// Step records that the launch reached the step name, when Env asks for it.
 func Step(name string) {
-	stepsOnce.Do(func() { stepsFile = openSteps(os.Getenv(StepsEnv)) })
+	stepsOnce.Do(func() { stepsFile = openSteps(os.Getenv(Env)) })
 	if stepsFile == nil {
 		return
 	}
 	stepsMu.Lock()
 	defer stepsMu.Unlock()
-	fmt.Fprintf(stepsFile, "%d %d %s\n", StepClock(), os.Getpid(), name)
+	fmt.Fprintf(stepsFile, "%d %d %s\n", Clock(), os.Getpid(), name)
 }
 
-// StepsTo makes Step write to path, for a process that has no environment of its own (the
+// To makes Step write to path, for a process that has no environment of its own (the
 // stage): opened now, while the path is reachable, and kept (close-on-exec: the agent never
 // has it). "" leaves Step off.
-func StepsTo(path string) { stepsOnce.Do(func() { stepsFile = openSteps(path) }) }
+func To(path string) { stepsOnce.Do(func() { stepsFile = openSteps(path) }) }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -30,7 +32,7 @@ func (r *sandboxRun) grantUnmappable(s *sandboxSetup) error {
 	var grants []aclGrant
 	for i := range s.Ops {
 		op := &s.Ops[i]
-		if op.Kind != opBind || !op.IDMap {
+		if op.Kind != rootfs.OpBind || !op.IDMap {
 			continue
 		}
 		if idmapsSurely(op.Dst) {
@@ -63,7 +65,7 @@ func (r *sandboxRun) grantUnmappable(s *sandboxSetup) error {
 	for _, g := range grants {
 		if err := grantTree(g.Path, agentUID, g.Write); err != nil {
 			if errors.Is(err, errNoACL) {
-				return &idmapError{path: g.Path, err: err, noACL: true}
+				return &rootfs.IDMapError{Path: g.Path, Err: err, NoACL: true}
 			}
 			return err
 		}

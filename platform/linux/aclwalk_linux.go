@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -20,7 +22,7 @@ type treeVisitor struct {
 // resolved again, nothing but directories and regular files is opened, and no other mount is
 // entered. A path the host does not have is no tree: nothing is visited.
 func walkTree(path string, v treeVisitor) error {
-	fd, err := openNoLinks(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
+	fd, err := rootfs.OpenNoLinks(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -16,7 +18,7 @@ type idmapProbe struct {
 	userns int
 }
 
-func newIDMapProbe(m idmapping) (*idmapProbe, error) {
+func newIDMapProbe(m rootfs.IDMapping) (*idmapProbe, error) {
 	proc, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("opening /proc for the idmapping probe: %w", err)
@@ -26,7 +28,7 @@ func newIDMapProbe(m idmapping) (*idmapProbe, error) {
 	if err := unix.Fstatfs(proc, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
 		return nil, errors.New("the idmapping probe needs the host's /proc mounted")
 	}
-	ns, err := newIDMapUserns(proc, m)
+	ns, err := rootfs.NewIDMapUserns(proc, m)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +43,7 @@ var errNoTree = errors.New("no such tree")
 // supports reports whether the tree at path, opened without following links, can be idmapped;
 // its error is errNoTree when the host has no such path, unix.ELOOP when a link is on the way.
 func (p *idmapProbe) supports(path string) (bool, error) {
-	at, err := openNoLinks(path, unix.O_PATH)
+	at, err := rootfs.OpenNoLinks(path, unix.O_PATH)
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			return false, errNoTree
@@ -61,21 +63,12 @@ func (p *idmapProbe) supports(path string) (bool, error) {
 	return true, nil
 }
 
-// openNoLinks opens the host's path without following any link on the way (a path agentrun
-// recorded or planned, never one the agent named), or fails with ELOOP.
-func openNoLinks(path string, flags int) (int, error) {
-	return unix.Openat2(unix.AT_FDCWD, path, &unix.OpenHow{
-		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOFOLLOW),
-		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
-	})
-}
-
 // idmapsSurely reports whether the tree at path is on a file system that has idmapped mounts
 // on every kernel agentrun runs on (5.12+: ext2/3/4 and XFS), so that the probe, which costs
 // a process, can be skipped; a mount of another type beneath it still fails the stage's bind,
 // which stops the run.
 func idmapsSurely(path string) bool {
-	fd, err := openNoLinks(path, unix.O_PATH)
+	fd, err := rootfs.OpenNoLinks(path, unix.O_PATH)
 	if err != nil {
 		return false
 	}

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
 )
 
 // TestIDMapProbe idmaps detached copies of real trees: a tmpfs can be idmapped (Linux 6.3+),
@@ -29,7 +31,7 @@ func TestIDMapProbe(t *testing.T) {
 	if err := os.Mkdir(sub, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p, err := newIDMapProbe(idmapping{OwnerUID: 0, OwnerGID: 0, UID: agentUID, GID: agentUID})
+	p, err := newIDMapProbe(rootfs.IDMapping{OwnerUID: 0, OwnerGID: 0, UID: agentUID, GID: agentUID})
 	if err != nil {
 		t.Fatal(err)
 	}

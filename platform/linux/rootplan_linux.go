@@ -6,36 +6,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/profiles"
 	"golang.org/x/sys/unix"
 )
-
-// opKind is what one step of building the sandbox's root does.
-type opKind string
-
-const (
-	opBind opKind = "bind" // the host's tree at Dst bound, recursively, at the same path
-	opSelf opKind = "self" // a path of the new root (Src) bound at Dst: masks and read-only /proc parts
-	opFS   opKind = "fs"   // a new file system of type Src at Dst, with Data as its options
-	opFile opKind = "file" // a file at Dst in agentrun's own tmpfs, holding Data, mode Mode
-	opLink opKind = "link" // a symlink at Dst to Src
-)
-
-// mountOp is one step of building the sandbox's root, in order. Dst is a path in the sandbox;
-// the stage resolves it inside the new root and never outside it.
-type mountOp struct {
-	Kind  opKind `json:"k"`
-	Src   string `json:"s,omitempty"` // self: the path in the root; fs: the type; link: the target
-	Dst   string `json:"d"`
-	Dir   bool   `json:"dir,omitempty"`   // the mount point is a directory (binds: the source is)
-	Flags uint64 `json:"f,omitempty"`     // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC (recursive on binds)
-	Data  string `json:"o,omitempty"`     // fs: options; file: content
-	Mode  uint32 `json:"m,omitempty"`     // file: permissions
-	Own   bool   `json:"own,omitempty"`   // fs: agentrun's tmpfs, in which mount points may be made
-	Quiet bool   `json:"quiet,omitempty"` // a missing mount point is skipped, not an error
-	IDMap bool   `json:"idmap,omitempty"` // bind: shown through the sandbox's idmapping (see idmapping)
-}
 
 // rootOptions are what the root depends on beyond the filesystem plan.
 type rootOptions struct {
@@ -89,28 +65,28 @@ func sandboxDevices(withTUN bool) []string {
 // rootOps is the sandbox's root as the stage builds it: the host's top-level symlinks, /proc,
 // a minimal /dev, /sys, a private /tmp, the plan's binds, then devices, masks and read-only
 // parts. The root itself is a tmpfs the stage makes read-only at the end.
-func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) []mountOp {
+func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []rootfs.MountOp, resolv string) []rootfs.MountOp {
 	tmpFlags := uint64(rwFlags)
 	if fs.TmpNoExec {
 		tmpFlags |= unix.MS_NOEXEC
 	}
-	ops := append([]mountOp(nil), hostLinks...)
+	ops := append([]rootfs.MountOp(nil), hostLinks...)
 	ops = append(ops,
-		mountOp{Kind: opFile, Dst: denyFilePath, Mode: 0},
-		mountOp{Kind: opFS, Src: "proc", Dst: "/proc", Dir: true, Flags: sysFlags},
-		mountOp{Kind: opFS, Src: "tmpfs", Dst: "/dev", Dir: true, Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, Data: "mode=755,size=65536k", Own: true},
-		mountOp{Kind: opFS, Src: "devpts", Dst: "/dev/pts", Dir: true, Flags: unix.MS_NOSUID | unix.MS_NOEXEC, Data: "newinstance,ptmxmode=0666,mode=0620"},
-		mountOp{Kind: opFS, Src: "tmpfs", Dst: "/dev/shm", Dir: true, Flags: sysFlags, Data: "mode=1777,size=65536k"},
-		mountOp{Kind: opFS, Src: "mqueue", Dst: "/dev/mqueue", Dir: true, Flags: sysFlags},
+		rootfs.MountOp{Kind: rootfs.OpFile, Dst: denyFilePath, Mode: 0},
+		rootfs.MountOp{Kind: rootfs.OpFS, Src: "proc", Dst: "/proc", Dir: true, Flags: sysFlags},
+		rootfs.MountOp{Kind: rootfs.OpFS, Src: "tmpfs", Dst: "/dev", Dir: true, Flags: unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, Data: "mode=755,size=65536k", Own: true},
+		rootfs.MountOp{Kind: rootfs.OpFS, Src: "devpts", Dst: "/dev/pts", Dir: true, Flags: unix.MS_NOSUID | unix.MS_NOEXEC, Data: "newinstance,ptmxmode=0666,mode=0620"},
+		rootfs.MountOp{Kind: rootfs.OpFS, Src: "tmpfs", Dst: "/dev/shm", Dir: true, Flags: sysFlags, Data: "mode=1777,size=65536k"},
+		rootfs.MountOp{Kind: rootfs.OpFS, Src: "mqueue", Dst: "/dev/mqueue", Dir: true, Flags: sysFlags},
 	)
 	if o.rootless {
 		// A user namespace may not mount sysfs for a network namespace on every kernel; the
 		// host's, read-only all the way down, is as good for reading.
-		ops = append(ops, mountOp{Kind: opBind, Dst: "/sys", Dir: true, Flags: roFlags | unix.MS_NOEXEC})
+		ops = append(ops, rootfs.MountOp{Kind: rootfs.OpBind, Dst: "/sys", Dir: true, Flags: roFlags | unix.MS_NOEXEC})
 	} else {
-		ops = append(ops, mountOp{Kind: opFS, Src: "sysfs", Dst: "/sys", Dir: true, Flags: sysFlags | unix.MS_RDONLY})
+		ops = append(ops, rootfs.MountOp{Kind: rootfs.OpFS, Src: "sysfs", Dst: "/sys", Dir: true, Flags: sysFlags | unix.MS_RDONLY})
 	}
-	ops = append(ops, mountOp{Kind: opFS, Src: "tmpfs", Dst: fsplan.PrivateTmp, Dir: true, Flags: tmpFlags, Data: tmpData(o.tmpSize), Own: true})
+	ops = append(ops, rootfs.MountOp{Kind: rootfs.OpFS, Src: "tmpfs", Dst: fsplan.PrivateTmp, Dir: true, Flags: tmpFlags, Data: tmpData(o.tmpSize), Own: true})
 	noexec := func(m fsplan.Mount) uint64 {
 		if m.NoExec {
 			return unix.MS_NOEXEC
@@ -128,18 +104,18 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 	}
 	// The denials go on last, over every bind: a bind made after one (a protected path that a
 	// link leads into a denied directory) would uncover what it hides.
-	var denies []mountOp
+	var denies []rootfs.MountOp
 	for _, m := range fs.Mounts {
 		switch m.Access {
 		case fsplan.Read, fsplan.Protect:
-			ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: roFlags, IDMap: idmap(m)})
+			ops = append(ops, rootfs.MountOp{Kind: rootfs.OpBind, Dst: m.Path, Dir: m.Dir, Flags: roFlags, IDMap: idmap(m)})
 		case fsplan.Write:
-			ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: rwFlags | noexec(m), IDMap: idmap(m)})
+			ops = append(ops, rootfs.MountOp{Kind: rootfs.OpBind, Dst: m.Path, Dir: m.Dir, Flags: rwFlags | noexec(m), IDMap: idmap(m)})
 		case fsplan.Deny:
 			if m.Dir {
-				denies = append(denies, mountOp{Kind: opFS, Src: "tmpfs", Dst: m.Path, Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"})
+				denies = append(denies, rootfs.MountOp{Kind: rootfs.OpFS, Src: "tmpfs", Dst: m.Path, Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"})
 			} else {
-				denies = append(denies, mountOp{Kind: opSelf, Src: denyFilePath, Dst: m.Path, Flags: roFlags | unix.MS_NOEXEC})
+				denies = append(denies, rootfs.MountOp{Kind: rootfs.OpSelf, Src: denyFilePath, Dst: m.Path, Flags: roFlags | unix.MS_NOEXEC})
 			}
 		}
 	}
@@ -148,39 +124,39 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []mountOp, resolv string) 
 		if m.Access == fsplan.Write {
 			flags = rwFlags
 		}
-		ops = append(ops, mountOp{Kind: opBind, Dst: m.Path, Dir: m.Dir, Flags: flags | unix.MS_NOEXEC, IDMap: idmap(m)})
+		ops = append(ops, rootfs.MountOp{Kind: rootfs.OpBind, Dst: m.Path, Dir: m.Dir, Flags: flags | unix.MS_NOEXEC, IDMap: idmap(m)})
 	}
 	ops = append(ops, denies...)
 	if o.agent != nil && o.agent.Passwd != "" {
 		// The agent's name for its uid, beside the host's users: tools look themselves up.
 		ops = append(ops,
-			mountOp{Kind: opFile, Dst: passwdPath, Data: o.agent.Passwd, Mode: 0o644},
-			mountOp{Kind: opSelf, Src: passwdPath, Dst: "/etc/passwd", Flags: roFlags | unix.MS_NOEXEC, Quiet: true},
-			mountOp{Kind: opFile, Dst: groupPath, Data: o.agent.Group, Mode: 0o644},
-			mountOp{Kind: opSelf, Src: groupPath, Dst: "/etc/group", Flags: roFlags | unix.MS_NOEXEC, Quiet: true},
+			rootfs.MountOp{Kind: rootfs.OpFile, Dst: passwdPath, Data: o.agent.Passwd, Mode: 0o644},
+			rootfs.MountOp{Kind: rootfs.OpSelf, Src: passwdPath, Dst: "/etc/passwd", Flags: roFlags | unix.MS_NOEXEC, Quiet: true},
+			rootfs.MountOp{Kind: rootfs.OpFile, Dst: groupPath, Data: o.agent.Group, Mode: 0o644},
+			rootfs.MountOp{Kind: rootfs.OpSelf, Src: groupPath, Dst: "/etc/group", Flags: roFlags | unix.MS_NOEXEC, Quiet: true},
 		)
 	}
 	if resolv != "" {
 		ops = append(ops,
-			mountOp{Kind: opFile, Dst: resolvPath, Data: resolv, Mode: 0o644},
-			mountOp{Kind: opSelf, Src: resolvPath, Dst: resolvTarget(), Flags: roFlags | unix.MS_NOEXEC},
+			rootfs.MountOp{Kind: rootfs.OpFile, Dst: resolvPath, Data: resolv, Mode: 0o644},
+			rootfs.MountOp{Kind: rootfs.OpSelf, Src: resolvPath, Dst: resolvTarget(), Flags: roFlags | unix.MS_NOEXEC},
 		)
 	}
 	for _, d := range sandboxDevices(o.withTUN) {
-		ops = append(ops, mountOp{Kind: opBind, Dst: d, Flags: unix.MS_NOSUID | unix.MS_NOEXEC})
+		ops = append(ops, rootfs.MountOp{Kind: rootfs.OpBind, Dst: d, Flags: unix.MS_NOSUID | unix.MS_NOEXEC})
 	}
 	for _, l := range [][2]string{{"/dev/ptmx", "pts/ptmx"}, {"/dev/fd", "/proc/self/fd"}, {"/dev/stdin", "/proc/self/fd/0"}, {"/dev/stdout", "/proc/self/fd/1"}, {"/dev/stderr", "/proc/self/fd/2"}} {
-		ops = append(ops, mountOp{Kind: opLink, Src: l[1], Dst: l[0]})
+		ops = append(ops, rootfs.MountOp{Kind: rootfs.OpLink, Src: l[1], Dst: l[0]})
 	}
 	for _, p := range maskedPaths {
 		if isDir(p) {
-			ops = append(ops, mountOp{Kind: opFS, Src: "tmpfs", Dst: p, Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1", Quiet: true})
+			ops = append(ops, rootfs.MountOp{Kind: rootfs.OpFS, Src: "tmpfs", Dst: p, Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1", Quiet: true})
 		} else {
-			ops = append(ops, mountOp{Kind: opSelf, Src: "/dev/null", Dst: p, Flags: roFlags | unix.MS_NOEXEC, Quiet: true})
+			ops = append(ops, rootfs.MountOp{Kind: rootfs.OpSelf, Src: "/dev/null", Dst: p, Flags: roFlags | unix.MS_NOEXEC, Quiet: true})
 		}
 	}
 	for _, p := range readonlyPaths {
-		ops = append(ops, mountOp{Kind: opSelf, Src: p, Dst: p, Dir: isDir(p), Flags: roFlags | unix.MS_NOEXEC, Quiet: true})
+		ops = append(ops, rootfs.MountOp{Kind: rootfs.OpSelf, Src: p, Dst: p, Dir: isDir(p), Flags: roFlags | unix.MS_NOEXEC, Quiet: true})
 	}
 	return ops
 }
@@ -211,12 +187,12 @@ func tmpData(n int64) string {
 
 // hostLinks recreates the host's top-level symlinks (/bin → usr/bin on merged-/usr systems),
 // so #!/bin/sh works although the policy names /usr/bin.
-func hostLinks() []mountOp {
+func hostLinks() []rootfs.MountOp {
 	entries, err := os.ReadDir("/")
 	if err != nil {
 		return nil
 	}
-	var ops []mountOp
+	var ops []rootfs.MountOp
 	for _, e := range entries {
 		if e.Type()&os.ModeSymlink == 0 {
 			continue
@@ -225,7 +201,7 @@ func hostLinks() []mountOp {
 		if err != nil || strings.HasPrefix(target, "/proc") {
 			continue
 		}
-		ops = append(ops, mountOp{Kind: opLink, Src: target, Dst: "/" + e.Name()})
+		ops = append(ops, rootfs.MountOp{Kind: rootfs.OpLink, Src: target, Dst: "/" + e.Name()})
 	}
 	return ops
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+
 	"github.com/agentrun/agentrun/platform/steps"
 
 	"golang.org/x/sys/unix"
@@ -112,7 +114,7 @@ func (r *sandboxRun) setup() *sandboxSetup {
 	if r.agent != nil {
 		o.agent, o.home = r.agent, envValue(r.spec.Env, "HOME")
 		s.UID, s.GID, s.Groups = agentUID, agentUID, nil
-		s.IDMap = &idmapping{OwnerUID: r.spec.UID, OwnerGID: r.spec.GID, UID: agentUID, GID: agentUID}
+		s.IDMap = &rootfs.IDMapping{OwnerUID: r.spec.UID, OwnerGID: r.spec.GID, UID: agentUID, GID: agentUID}
 	}
 	s.Ops = rootOps(r.fs, o, hostLinks(), resolv)
 	if p.tty {

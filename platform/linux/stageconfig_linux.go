@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+
 	"github.com/agentrun/agentrun/platform/steps"
 
 	"github.com/agentrun/agentrun/platform"
@@ -62,8 +64,8 @@ type stageConfig struct {
 // agentrun to have put it in its cgroup, make the TUN device, drop to the agent's user and
 // every capability, and confine itself with AppArmor, Landlock and seccomp.
 type sandboxSetup struct {
-	Base string    `json:"base"` // a host directory to build the root on (hidden by it)
-	Ops  []mountOp `json:"ops"`
+	Base string           `json:"base"` // a host directory to build the root on (hidden by it)
+	Ops  []rootfs.MountOp `json:"ops"`
 	// SetUser switches to UID, GID and Groups (agentrun ran as root); rootless the stage
 	// already is the user.
 	SetUser bool  `json:"set_user,omitempty"`
@@ -72,7 +74,7 @@ type sandboxSetup struct {
 	Groups  []int `json:"groups,omitempty"`
 	// IDMap is the idmapping of the binds marked IDMap: when agentrun runs as root, the agent
 	// runs as an unprivileged user, and the write roots show root's files as the agent's.
-	IDMap *idmapping `json:"idmap,omitempty"`
+	IDMap *rootfs.IDMapping `json:"idmap,omitempty"`
 	// UnshareCgroup enters a new cgroup namespace once in the run's cgroup (cgroup v1, where
 	// the stage cannot be cloned into it).
 	UnshareCgroup bool   `json:"unshare_cgroup,omitempty"`

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+
 	"github.com/creack/pty"
 	"github.com/opencontainers/runc/libcontainer/apparmor"
 	"golang.org/x/sys/unix"
@@ -14,10 +16,10 @@ import (
 // AppArmor profile for the agent, and then no privileges. It returns the terminal's agent end when the agent gets one.
 func setupSandbox(cfg *stageConfig) (tty *os.File, master *os.File, err error) {
 	s := cfg.Sandbox
-	if err := buildRoot(s.Base, s.Ops, s.IDMap); err != nil {
+	if err := rootfs.Build(s.Base, s.Ops, s.IDMap); err != nil {
 		return nil, nil, err
 	}
-	if err := pivotInto(s.Base); err != nil {
+	if err := rootfs.PivotInto(s.Base); err != nil {
 		return nil, nil, err
 	}
 	if err := unix.Sethostname([]byte("agentrun")); err != nil {

@@ -1,4 +1,4 @@
-package linux
+package rootfs
 
 import (
 	"errors"
@@ -21,7 +21,7 @@ type rootBuilder struct {
 	own  map[uint64]bool // devices of agentrun's tmpfs mounts
 	// idmap, when set, is the idmapping of the binds marked IDMap; userns holds it once the
 	// first of them is made (-1 before).
-	idmap  *idmapping
+	idmap  *IDMapping
 	userns int
 }
 
@@ -30,9 +30,9 @@ type rootBuilder struct {
 // has: the step is skipped, so that nothing of the host enters the sandbox through a link.
 var errThroughLink = errors.New("the mount point is reached through a symbolic link to a path the sandbox does not have")
 
-// buildRoot mounts a tmpfs at base and builds the root in it; binds marked IDMap show the
+// Build mounts a tmpfs at base and builds the root in it; binds marked IDMap show the
 // host's owners through idmap.
-func buildRoot(base string, ops []mountOp, idmap *idmapping) error {
+func Build(base string, ops []MountOp, idmap *IDMapping) error {
 	// Nothing mounted here reaches the host; the host's later unmounts still reach us.
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("making the mount namespace a slave of the host's: %w", err)
@@ -74,16 +74,16 @@ func (b *rootBuilder) markOwn(fd int) error {
 	return nil
 }
 
-func (b *rootBuilder) do(op mountOp) error {
+func (b *rootBuilder) do(op MountOp) error {
 	switch op.Kind {
-	case opLink:
+	case OpLink:
 		parent, name, err := b.parentOf(op.Dst)
 		if err != nil {
 			return err
 		}
 		defer unix.Close(parent)
 		return unix.Symlinkat(op.Src, parent, name)
-	case opFile:
+	case OpFile:
 		parent, name, err := b.parentOf(op.Dst)
 		if err != nil {
 			return err
@@ -108,12 +108,12 @@ func (b *rootBuilder) do(op mountOp) error {
 	}
 	defer unix.Close(target)
 	switch op.Kind {
-	case opBind:
+	case OpBind:
 		if viaLink {
 			return b.bindThroughLink(op, target)
 		}
 		return b.cloneOnto(unix.AT_FDCWD, op, target)
-	case opSelf:
+	case OpSelf:
 		in, err := b.resolve(op.Src, unix.O_PATH)
 		if err != nil {
 			if op.Quiet && errors.Is(err, unix.ENOENT) {
@@ -123,7 +123,7 @@ func (b *rootBuilder) do(op mountOp) error {
 		}
 		defer unix.Close(in)
 		return b.cloneOnto(in, op, target)
-	case opFS:
+	case OpFS:
 		if err := unix.Mount(op.Src, procFdPath(target), op.Src, uintptr(op.Flags), op.Data); err != nil {
 			return err
 		}
@@ -142,7 +142,7 @@ func (b *rootBuilder) do(op mountOp) error {
 
 // cloneOnto clones the host's tree at op.Dst (or at dir itself, when dir is a descriptor of
 // it) and attaches it on target with op's flags and, for op.IDMap, the idmapping.
-func (b *rootBuilder) cloneOnto(dir int, op mountOp, target int) error {
+func (b *rootBuilder) cloneOnto(dir int, op MountOp, target int) error {
 	path, flags := op.Dst, uint(unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_RECURSIVE)
 	if dir != unix.AT_FDCWD {
 		path, flags = "", flags|unix.AT_EMPTY_PATH
@@ -166,7 +166,7 @@ func (b *rootBuilder) cloneOnto(dir int, op mountOp, target int) error {
 	}
 	if err := unix.MountSetattr(src, "", unix.AT_EMPTY_PATH|unix.AT_RECURSIVE, attr); err != nil {
 		if op.IDMap {
-			return &idmapError{path: op.Dst, err: err}
+			return &IDMapError{Path: op.Dst, Err: err}
 		}
 		return fmt.Errorf("setting mount flags: %w", err)
 	}
@@ -191,29 +191,29 @@ func (b *rootBuilder) idmapUserns() (int, error) {
 	if err := unix.Fstatfs(proc, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
 		return -1, errors.New("the sandbox's /proc is not mounted before its first idmapped bind")
 	}
-	if b.userns, err = newIDMapUserns(proc, *b.idmap); err != nil {
+	if b.userns, err = NewIDMapUserns(proc, *b.idmap); err != nil {
 		return -1, err
 	}
 	return b.userns, nil
 }
 
-// idmapError is a bind that could not be idmapped: its file system (or one mounted beneath
+// IDMapError is a bind that could not be idmapped: its file system (or one mounted beneath
 // it) does not support idmapped mounts on this kernel.
-type idmapError struct {
-	path  string
-	err   error
-	noACL bool // nor POSIX ACLs, which agentrun grants instead (see grantUnmappable)
+type IDMapError struct {
+	Path  string
+	Err   error
+	NoACL bool // nor POSIX ACLs, which agentrun grants instead (see platform/linux's grantUnmappable)
 }
 
-func (e *idmapError) Error() string {
+func (e *IDMapError) Error() string {
 	acls := ""
-	if e.noACL {
+	if e.NoACL {
 		acls = ", nor POSIX ACLs, through which agentrun grants the agent such a tree instead"
 	}
-	return fmt.Sprintf("the agent user layer cannot idmap %s (%v): its file system, or one mounted beneath it, does not support idmapped mounts on this kernel (tmpfs needs Linux 6.3, overlayfs 5.19)%s; run agentrun as the user who owns the files (sudo -u USER agentrun …), or pass --as-root (AGENTRUN_AS_ROOT=1) to run the agent as root, which then reads every file root may read", e.path, e.err, acls)
+	return fmt.Sprintf("the agent user layer cannot idmap %s (%v): its file system, or one mounted beneath it, does not support idmapped mounts on this kernel (tmpfs needs Linux 6.3, overlayfs 5.19)%s; run agentrun as the user who owns the files (sudo -u USER agentrun …), or pass --as-root (AGENTRUN_AS_ROOT=1) to run the agent as root, which then reads every file root may read", e.Path, e.Err, acls)
 }
 
-func (e *idmapError) Unwrap() error { return e.err }
+func (e *IDMapError) Unwrap() error { return e.Err }
 
 // mountAttrs turns MS_* flags into the MOUNT_ATTR_* the new mount API takes.
 func mountAttrs(flags uint64) uint64 {
@@ -296,7 +296,7 @@ func (b *rootBuilder) throughLink(p string) bool {
 // path, found without following any link on the host: what the link names on the host is
 // never what is bound. Over agentrun's own file systems (the sandbox's /tmp, /dev), where the
 // path means something else on the host, nothing is bound.
-func (b *rootBuilder) bindThroughLink(op mountOp, target int) error {
+func (b *rootBuilder) bindThroughLink(op MountOp, target int) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(target, &st); err != nil {
 		return err
@@ -312,7 +312,7 @@ func (b *rootBuilder) bindThroughLink(op mountOp, target int) error {
 	if !ok {
 		return fmt.Errorf("the mount point %s is outside the sandbox's root", at)
 	}
-	src, err := openNoLinks("/"+rel, unix.O_PATH)
+	src, err := OpenNoLinks("/"+rel, unix.O_PATH)
 	if err != nil {
 		return fmt.Errorf("opening /%s on the host without following links: %w", rel, err)
 	}
@@ -367,9 +367,9 @@ func (b *rootBuilder) mayCreateIn(dir int) error {
 	return nil
 }
 
-// pivotInto makes base the root of this mount namespace and detaches the host's tree, then
+// PivotInto makes base the root of this mount namespace and detaches the host's tree, then
 // makes the root tmpfs read-only.
-func pivotInto(base string) error {
+func PivotInto(base string) error {
 	if err := unix.Chdir(base); err != nil {
 		return fmt.Errorf("entering the sandbox's root: %w", err)
 	}
@@ -388,4 +388,13 @@ func pivotInto(base string) error {
 		return fmt.Errorf("making the sandbox's root read-only: %w", err)
 	}
 	return os.Chdir("/")
+}
+
+// OpenNoLinks opens the host's path without following any link on the way (a path agentrun
+// recorded or planned, never one the agent named), or fails with ELOOP.
+func OpenNoLinks(path string, flags int) (int, error) {
+	return unix.Openat2(unix.AT_FDCWD, path, &unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOFOLLOW),
+		Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	})
 }

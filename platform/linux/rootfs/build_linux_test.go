@@ -1,4 +1,4 @@
-package linux
+package rootfs
 
 import (
 	"errors"
@@ -8,6 +8,14 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+)
+
+// The flags and the deny file of platform/linux's plan (rootplan_linux.go).
+const (
+	roFlags      = unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV
+	rwFlags      = unix.MS_NOSUID | unix.MS_NODEV
+	sysFlags     = unix.MS_NOEXEC | unix.MS_NOSUID | unix.MS_NODEV
+	denyFilePath = "/.agentrun/deny"
 )
 
 // inMountNamespace runs fn on a thread of its own in a new mount namespace, as the stage
@@ -52,16 +60,16 @@ func TestBuildRootStaysInTheRoot(t *testing.T) {
 	}
 	base := t.TempDir()
 	err := inMountNamespace(t, func() error {
-		ops := []mountOp{
-			{Kind: opFile, Dst: denyFilePath},
-			{Kind: opBind, Dst: home, Dir: true, Flags: rwFlags},
+		ops := []MountOp{
+			{Kind: OpFile, Dst: denyFilePath},
+			{Kind: OpBind, Dst: home, Dir: true, Flags: rwFlags},
 			// The link's target, as the sandbox sees it, is made in agentrun's tmpfs.
-			{Kind: opFS, Src: "tmpfs", Dst: filepath.Dir(secret), Dir: true, Flags: unix.MS_RDONLY, Data: "mode=755,size=4k"},
-			{Kind: opFS, Src: "tmpfs", Dst: filepath.Join(home, "link"), Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"},
+			{Kind: OpFS, Src: "tmpfs", Dst: filepath.Dir(secret), Dir: true, Flags: unix.MS_RDONLY, Data: "mode=755,size=4k"},
+			{Kind: OpFS, Src: "tmpfs", Dst: filepath.Join(home, "link"), Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1"},
 			// A mount point missing in a bound host tree is refused, not made.
-			{Kind: opFS, Src: "tmpfs", Dst: filepath.Join(home, "real", "made-by-agentrun"), Dir: true, Data: "size=4k"},
+			{Kind: OpFS, Src: "tmpfs", Dst: filepath.Join(home, "real", "made-by-agentrun"), Dir: true, Data: "size=4k"},
 		}
-		if err := buildRoot(base, ops, nil); !errors.Is(err, unix.ENOENT) {
+		if err := Build(base, ops, nil); !errors.Is(err, unix.ENOENT) {
 			return errors.New("a mount point missing in a host directory was not refused: " + errString(err))
 		}
 		// On the host (this namespace's view of it), the link's target is untouched.
@@ -105,11 +113,11 @@ func TestBuildRootReadOnlyAllTheWayDown(t *testing.T) {
 				return err
 			}
 		}
-		ops := []mountOp{
-			{Kind: opBind, Dst: ro, Dir: true, Flags: roFlags},
-			{Kind: opBind, Dst: rw, Dir: true, Flags: rwFlags},
+		ops := []MountOp{
+			{Kind: OpBind, Dst: ro, Dir: true, Flags: roFlags},
+			{Kind: OpBind, Dst: rw, Dir: true, Flags: rwFlags},
 		}
-		if err := buildRoot(base, ops, nil); err != nil {
+		if err := Build(base, ops, nil); err != nil {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(base, ro, "sub", "x"), nil, 0o644); !errors.Is(err, unix.EROFS) {
@@ -158,13 +166,13 @@ func TestBuildRootBindsNothingThroughALink(t *testing.T) {
 	}
 	base := t.TempDir()
 	err := inMountNamespace(t, func() error {
-		ops := []mountOp{
-			{Kind: opFS, Src: "tmpfs", Dst: own, Dir: true, Data: "size=64k", Own: true},
-			{Kind: opBind, Dst: tree, Dir: true, Flags: rwFlags},
-			{Kind: opBind, Src: filepath.Join(tree, "toown"), Dst: filepath.Join(tree, "toown"), Dir: true, Flags: roFlags},
-			{Kind: opBind, Src: filepath.Join(tree, "nowhere"), Dst: filepath.Join(tree, "nowhere"), Dir: true, Flags: roFlags},
+		ops := []MountOp{
+			{Kind: OpFS, Src: "tmpfs", Dst: own, Dir: true, Data: "size=64k", Own: true},
+			{Kind: OpBind, Dst: tree, Dir: true, Flags: rwFlags},
+			{Kind: OpBind, Src: filepath.Join(tree, "toown"), Dst: filepath.Join(tree, "toown"), Dir: true, Flags: roFlags},
+			{Kind: OpBind, Src: filepath.Join(tree, "nowhere"), Dst: filepath.Join(tree, "nowhere"), Dir: true, Flags: roFlags},
 		}
-		if err := buildRoot(base, ops, nil); err != nil {
+		if err := Build(base, ops, nil); err != nil {
 			return err
 		}
 		if _, err := os.Stat(filepath.Join(base, own, "secret")); !errors.Is(err, os.ErrNotExist) {

@@ -1,4 +1,4 @@
-package linux
+package rootfs
 
 import (
 	"errors"
@@ -11,12 +11,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// idmapping is how the sandbox's idmapped binds show the host's owners: the owner's ids (on
+// IDMapping is how the sandbox's idmapped binds show the host's owners: the owner's ids (on
 // disk) appear as the agent's, and what the agent writes is stored as the owner's. Every other
 // id is itself. agentrun uses it when it runs as root and the agent as an unprivileged user
 // (see agentUser): the write roots and the home's named paths stay the agent's to use, and
 // everything it makes there belongs to root on the host.
-type idmapping struct {
+type IDMapping struct {
 	OwnerUID int `json:"owner_uid"`
 	OwnerGID int `json:"owner_gid"`
 	UID      int `json:"uid"` // the agent's
@@ -45,13 +45,13 @@ func idMapLines(owner, agent int) string {
 	return b.String()
 }
 
-// newIDMapUserns makes a user namespace holding m and returns a descriptor of it, for
+// NewIDMapUserns makes a user namespace holding m and returns a descriptor of it, for
 // mount_setattr(MOUNT_ATTR_IDMAP). A process has to be started in it to make it: this one is
 // traced from its start, so it stops at its execve and runs nothing before it is killed. Its
 // maps are written through proc, an O_PATH descriptor of a proc file system of this process's
 // PID namespace (the sandbox's /proc while the root is built; the host's /proc there names
 // other processes).
-func newIDMapUserns(proc int, m idmapping) (int, error) {
+func NewIDMapUserns(proc int, m IDMapping) (int, error) {
 	// A traced child's tracer is the thread that started it.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()

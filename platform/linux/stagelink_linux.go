@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 
+	"github.com/agentrun/agentrun/platform/linux/stageboot"
 	"golang.org/x/sys/unix"
 )
 
@@ -50,7 +51,7 @@ func (l *stageLink) proceed() error {
 	return nil
 }
 
-// childFiles are the stage's descriptors 3 and 4 (stageFD, lifelineFD).
+// childFiles are the stage's descriptors 3 and 4 (stageFD, stageboot.LifelineFD).
 func (l *stageLink) childFiles() []*os.File { return []*os.File{l.configR, l.lifeR} }
 
 // send closes the stage's ends, now that it has them, and writes its configuration.
@@ -103,7 +104,7 @@ func startSender() (send func(handover) error) {
 		if len(h.fds) > 0 {
 			oob = unix.UnixRights(h.fds...)
 		}
-		out <- unix.Sendmsg(lifelineFD, append([]byte{'H'}, h.kinds...), oob, nil, 0)
+		out <- unix.Sendmsg(stageboot.LifelineFD, append([]byte{'H'}, h.kinds...), oob, nil, 0)
 	}()
 	<-ready
 	return func(h handover) error {

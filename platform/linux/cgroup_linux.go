@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/opencontainers/cgroups"
@@ -43,7 +42,6 @@ func newRunCgroup(id string, parent string) (*runCgroup, error) {
 		}
 		c.m, c.dirs = m, []string{dir}
 	} else {
-		go startMigrationGracePeriod()
 		paths := map[string]string{}
 		for _, sub := range v1Controllers {
 			mnt, err := cgroups.FindCgroupMountpoint("", sub)
@@ -78,32 +76,6 @@ func newRunCgroup(id string, parent string) (*runCgroup, error) {
 		c.dirFD = f
 	}
 	return c, nil
-}
-
-// startMigrationGracePeriod moves agentrun into the v1 cgroup it is in, which changes
-// nothing but starts now the wait that join's move of the stage would otherwise start on its
-// own: every move between v1 cgroups takes the kernel's cgroup_threadgroup_rwsem for writing,
-// which first waits for an RCU grace period (≈ 10 ms on a VM) unless one has just passed for
-// another writer. Started while the stage is cloned and builds its root, that period is over,
-// or nearly, by the time join moves the stage. Whatever fails here only costs join its wait.
-func startMigrationGracePeriod() {
-	own, err := cgroups.ParseCgroupFile("/proc/self/cgroup")
-	if err != nil {
-		return
-	}
-	for _, sub := range v1Controllers {
-		mnt, err := cgroups.FindCgroupMountpoint("", sub)
-		if err != nil || own[sub] == "" {
-			continue
-		}
-		f, err := os.OpenFile(filepath.Join(mnt, own[sub], "cgroup.procs"), os.O_WRONLY, 0)
-		if err != nil {
-			return
-		}
-		_, _ = f.WriteString(strconv.Itoa(os.Getpid()))
-		f.Close()
-		return
-	}
 }
 
 // v1Controllers are the v1 hierarchies of the limits a policy may set; the others (eight or

@@ -30,8 +30,8 @@ type aclGrant struct {
 func (r *sandboxRun) grantUnmappable(s *sandboxSetup) error {
 	var probe *idmapProbe
 	var grants []aclGrant
-	for i := range s.Root.Ops {
-		op := &s.Root.Ops[i]
+	for i := range s.Ops {
+		op := &s.Ops[i]
 		if op.Kind != rootfs.OpBind || !op.IDMap {
 			continue
 		}
@@ -40,7 +40,7 @@ func (r *sandboxRun) grantUnmappable(s *sandboxSetup) error {
 		}
 		if probe == nil {
 			var err error
-			if probe, err = newIDMapProbe(*s.Root.IDMap); err != nil {
+			if probe, err = newIDMapProbe(*s.IDMap); err != nil {
 				return err
 			}
 			defer probe.close()
@@ -52,7 +52,7 @@ func (r *sandboxRun) grantUnmappable(s *sandboxSetup) error {
 			continue
 		}
 		op.IDMap = false
-		grants = append(grants, aclGrant{Path: op.Dst, Write: op.Flags&unix.MS_RDONLY == 0, Owner: s.Root.IDMap.OwnerUID, Group: s.Root.IDMap.OwnerGID})
+		grants = append(grants, aclGrant{Path: op.Dst, Write: op.Flags&unix.MS_RDONLY == 0, Owner: s.IDMap.OwnerUID, Group: s.IDMap.OwnerGID})
 	}
 	if len(grants) == 0 {
 		return nil

@@ -16,7 +16,6 @@ import (
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/platform/linux/fileaudit"
-	"github.com/agentrun/agentrun/platform/linux/stageboot"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/profiles"
 )
@@ -45,7 +44,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 		noInet := pol.Network.None()
 		sc.Seccomp = &seccompSpec{NoInet: noInet}
 	}
-	cmd := exec.Command(self, stageboot.Arg)
+	cmd := exec.Command(self, stageArg)
 	cmd.Env = []string{}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	cmd.ExtraFiles = link.childFiles()

@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"github.com/agentrun/agentrun/platform/linux/rootfs"
-	"github.com/agentrun/agentrun/platform/linux/stageboot"
 
 	"github.com/agentrun/agentrun/platform/steps"
 
@@ -104,7 +103,7 @@ func (r *sandboxRun) setup() *sandboxSetup {
 	}
 	o := rootOptions{rootless: p.rootless, withTUN: r.withNet, tmpSize: r.tmpSize}
 	s := &sandboxSetup{
-		Root:          stageboot.Root{Base: p.root},
+		Base:          p.root,
 		SetUser:       !p.rootless,
 		UID:           r.spec.UID,
 		GID:           r.spec.GID,
@@ -115,9 +114,9 @@ func (r *sandboxRun) setup() *sandboxSetup {
 	if r.agent != nil {
 		o.agent, o.home = r.agent, envValue(r.spec.Env, "HOME")
 		s.UID, s.GID, s.Groups = agentUID, agentUID, nil
-		s.Root.IDMap = &rootfs.IDMapping{OwnerUID: r.spec.UID, OwnerGID: r.spec.GID, UID: agentUID, GID: agentUID}
+		s.IDMap = &rootfs.IDMapping{OwnerUID: r.spec.UID, OwnerGID: r.spec.GID, UID: agentUID, GID: agentUID}
 	}
-	s.Root.Ops = rootOps(r.fs, o, hostLinks(), resolv)
+	s.Ops = rootOps(r.fs, o, hostLinks(), resolv)
 	if p.tty {
 		s.Cols, s.Rows = ptyrelay.Size(r.spec.Stdin.(*os.File))
 	}

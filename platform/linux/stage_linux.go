@@ -1,16 +1,15 @@
 package linux
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
 
-	"github.com/agentrun/agentrun/platform/linux/stageboot"
 	"github.com/agentrun/agentrun/platform/steps"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
@@ -19,45 +18,55 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// IsStage reports whether this process was started as the in-sandbox stage.
+func IsStage(args []string) bool { return len(args) > 1 && args[1] == stageArg }
+
 // RunStage is the stage: agentrun starts it in the sandbox's new namespaces, where it builds
-// the sandbox (stageboot, from its init, then setupSandbox), confines itself (Landlock,
-// seccomp), starts the agent, and stays its PID 1: it forwards signals, reaps orphans, and
-// exits with the agent's status. In the Landlock + seccomp tier it confines itself on the
-// host instead. It never returns, and it runs from cmd/agentrun's init, on the main thread,
-// once every package of agentrun's is initialised.
+// the sandbox (see setupSandbox), confines itself (Landlock, seccomp), starts the agent, and
+// stays its PID 1: it forwards signals, reaps orphans, and exits with the agent's status. In
+// the Landlock + seccomp tier it confines itself on the host instead. It never returns, and it
+// runs from cmd/agentrun's init, on the main thread, before any other goroutine of agentrun's.
 func RunStage() {
-	rest, sigs, err := stageboot.Wait()
-	if err != nil {
-		stageboot.Fail(err)
+	// The agent runs as our uid: a dumpable stage would let it write our memory through
+	// /proc/1/mem and run code as PID 1.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		stageFail(fmt.Errorf("making the stage non-dumpable: %w", err))
 	}
-	cfg, err := decodeStage(bytes.NewReader(rest))
+	// The lifeline is agentrun's end of a socket pair: the agent must not inherit it.
+	unix.CloseOnExec(lifelineFD)
+	sigs := catchSignals()
+	f := os.NewFile(stageFD, "stage-config")
+	cfg, err := decodeStage(f)
+	f.Close()
 	if err != nil {
-		stageboot.Fail(err)
+		stageFail(err)
 	}
-	closeExecFrom(stageboot.ConfigFD)
+	closeExecFrom(stageFD)
+	steps.To(cfg.Steps)
+	steps.Step("stage: configuration read")
 	var tty, master *os.File
 	if cfg.Sandbox != nil {
 		if tty, master, err = setupSandbox(cfg); err != nil {
-			stageboot.Fail(err)
+			stageFail(err)
 		}
 	}
-	steps.Step("stage: in its cgroup, privileges dropped")
+	steps.Step("stage: root built and entered, privileges dropped")
 	if !cfg.Audit {
 		if err := applyLandlock(cfg); err != nil {
-			stageboot.Fail(err)
+			stageFail(err)
 		}
 	}
 	steps.Step("stage: Landlock applied")
 	if cfg.Direct {
 		if err := applyDirect(cfg); err != nil {
-			stageboot.Fail(err)
+			stageFail(err)
 		}
 		// Orphans of the agent become our children, so they can be ended with it.
 		_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	}
 	if cfg.Sandbox != nil {
 		if err := confineAndHandOver(cfg, master); err != nil {
-			stageboot.Fail(err)
+			stageFail(err)
 		}
 	}
 	steps.Step("stage: seccomp loaded, descriptors handed over")
@@ -91,6 +100,11 @@ func confineAndHandOver(cfg *stageConfig, master *os.File) error {
 		master.Close()
 	}
 	return nil
+}
+
+func stageFail(err error) {
+	fmt.Fprintf(os.Stderr, "agentrun: sandbox stage: %v\n", err)
+	os.Exit(125)
 }
 
 // Landlock's filesystem rights, as agentrun groups them.
@@ -248,6 +262,19 @@ func applyDirect(cfg *stageConfig) error {
 		unix.Close(fd)
 	}
 	return nil
+}
+
+// catchSignals ignores job control (signals from the terminal go to the agent's group, not to
+// us) and catches the signals superviseAgent relays to the agent, and SIGCHLD. It runs first,
+// while the stage waits for its configuration: Go's signal handling starts a thread of its own
+// (≈ 0.5 ms, more once seccomp is loaded), which the stage would otherwise spend between being
+// confined and starting the agent. A signal that comes before the agent runs waits in the
+// channel and is relayed to it then.
+func catchSignals() chan os.Signal {
+	signal.Ignore(unix.SIGTTOU, unix.SIGTTIN, unix.SIGTSTP)
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD)
+	return sigs
 }
 
 // superviseAgent starts the agent and waits for it as an init process must: forwarding the

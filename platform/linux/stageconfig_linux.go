@@ -6,10 +6,22 @@ import (
 	"io"
 	"os"
 
-	"github.com/agentrun/agentrun/platform/linux/stageboot"
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+
 	"github.com/agentrun/agentrun/platform/steps"
 
 	"github.com/agentrun/agentrun/platform"
+)
+
+// stageArg is the argument that makes agentrun run as the in-sandbox stage. It is not a
+// subcommand: cmd/agentrun dispatches it before the CLI, from inside the container only.
+const stageArg = "__agentrun_stage"
+
+// The descriptors the stage gets: its stageConfig, and a lifeline whose other end only
+// agentrun holds, so the stage sees end-of-file when agentrun dies, even by SIGKILL.
+const (
+	stageFD    = 3
+	lifelineFD = 4
 )
 
 // pathRule is one Landlock rule: a path and the rights granted beneath it.
@@ -48,19 +60,21 @@ type stageConfig struct {
 }
 
 // sandboxSetup is what the stage does in its new namespaces, in this order: build the root
-// and pivot into it, name the host, bring up loopback (these three from stageboot's init,
-// while the rest of agentrun is initialised), wait for agentrun to have put it in its cgroup,
-// make the TUN device, drop to the agent's user and every capability, and confine itself with
-// AppArmor, Landlock and seccomp.
+// from Ops on a tmpfs at Base and pivot into it, name the host, bring up loopback, wait for
+// agentrun to have put it in its cgroup, make the TUN device, drop to the agent's user and
+// every capability, and confine itself with AppArmor, Landlock and seccomp.
 type sandboxSetup struct {
-	// Root is the root the stage builds, sent in the first document (see encodeStage).
-	Root stageboot.Root `json:"-"`
+	Base string           `json:"base"` // a host directory to build the root on (hidden by it)
+	Ops  []rootfs.MountOp `json:"ops"`
 	// SetUser switches to UID, GID and Groups (agentrun ran as root); rootless the stage
 	// already is the user.
 	SetUser bool  `json:"set_user,omitempty"`
 	UID     int   `json:"uid"`
 	GID     int   `json:"gid"`
 	Groups  []int `json:"groups,omitempty"`
+	// IDMap is the idmapping of the binds marked IDMap: when agentrun runs as root, the agent
+	// runs as an unprivileged user, and the write roots show root's files as the agent's.
+	IDMap *rootfs.IDMapping `json:"idmap,omitempty"`
 	// UnshareCgroup enters a new cgroup namespace once in the run's cgroup (cgroup v1, where
 	// the stage cannot be cloned into it).
 	UnshareCgroup bool   `json:"unshare_cgroup,omitempty"`
@@ -83,15 +97,8 @@ func newStageConfig(spec *platform.Spec, tty bool, rules []pathRule, given layer
 	}
 }
 
-// encodeStage writes c as two JSON documents: what stageboot acts on from the stage's init
-// (where steps go, the root), then the rest, which RunStage reads once agentrun's packages
-// are initialised.
 func encodeStage(w io.Writer, c *stageConfig) error {
-	boot := stageboot.Config{Steps: c.Steps}
-	if c.Sandbox != nil {
-		boot.Root = &c.Sandbox.Root
-	}
-	if err := stageboot.Encode(w, boot, c); err != nil {
+	if err := json.NewEncoder(w).Encode(c); err != nil {
 		return fmt.Errorf("sending the stage its configuration: %w", err)
 	}
 	return nil

@@ -5,7 +5,6 @@ import (
 	"os"
 	"runtime"
 
-	"github.com/agentrun/agentrun/platform/linux/stageboot"
 	"golang.org/x/sys/unix"
 )
 
@@ -51,7 +50,7 @@ func (l *stageLink) proceed() error {
 	return nil
 }
 
-// childFiles are the stage's descriptors 3 and 4 (stageFD, stageboot.LifelineFD).
+// childFiles are the stage's descriptors 3 and 4 (stageFD, lifelineFD).
 func (l *stageLink) childFiles() []*os.File { return []*os.File{l.configR, l.lifeR} }
 
 // send closes the stage's ends, now that it has them, and writes its configuration.
@@ -104,7 +103,7 @@ func startSender() (send func(handover) error) {
 		if len(h.fds) > 0 {
 			oob = unix.UnixRights(h.fds...)
 		}
-		out <- unix.Sendmsg(stageboot.LifelineFD, append([]byte{'H'}, h.kinds...), oob, nil, 0)
+		out <- unix.Sendmsg(lifelineFD, append([]byte{'H'}, h.kinds...), oob, nil, 0)
 	}()
 	<-ready
 	return func(h handover) error {

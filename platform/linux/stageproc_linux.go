@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/agentrun/agentrun/platform"
-	"github.com/agentrun/agentrun/platform/linux/stageboot"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/profiles"
 	"golang.org/x/sys/unix"
@@ -174,7 +173,7 @@ func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p 
 
 // command is the stage's command line, descriptors and namespaces.
 func (p *stageProc) command(sio stageIO) *exec.Cmd {
-	cmd := exec.Command(p.self, stageboot.Arg)
+	cmd := exec.Command(p.self, stageArg)
 	cmd.Env = []string{}
 	cmd.ExtraFiles = append(p.link.childFiles(), p.egress.child) // 3, 4, 5 (tunFD)
 	if p.tty {

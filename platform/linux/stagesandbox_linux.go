@@ -4,21 +4,33 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/agentrun/agentrun/platform/linux/stageboot"
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+
 	"github.com/creack/pty"
 	"github.com/opencontainers/runc/libcontainer/apparmor"
 	"golang.org/x/sys/unix"
 )
 
-// setupSandbox is the stage's work in its new namespaces after stageboot's (the root, the host
-// name, loopback), up to the point where it confines itself: the cgroup, the TUN device, the
-// terminal, the AppArmor profile for the agent, and then no privileges. It returns the
-// terminal's agent end when the agent gets one.
+// setupSandbox is the stage's work in its new namespaces, up to the point where it confines
+// itself: the root, the host name, loopback, the cgroup, the TUN device, the terminal, the
+// AppArmor profile for the agent, and then no privileges. It returns the terminal's agent end when the agent gets one.
 func setupSandbox(cfg *stageConfig) (tty *os.File, master *os.File, err error) {
 	s := cfg.Sandbox
+	if err := rootfs.Build(s.Base, s.Ops, s.IDMap); err != nil {
+		return nil, nil, err
+	}
+	if err := rootfs.PivotInto(s.Base); err != nil {
+		return nil, nil, err
+	}
+	if err := unix.Sethostname([]byte("agentrun")); err != nil {
+		return nil, nil, fmt.Errorf("naming the sandbox's host: %w", err)
+	}
+	if err := loopbackUp(); err != nil {
+		return nil, nil, err
+	}
 	// agentrun answers once the stage is in the run's cgroup (cgroup v1 moves it there now).
 	var b [1]byte
-	if n, err := unix.Read(stageboot.LifelineFD, b[:]); n != 1 || err != nil {
+	if n, err := unix.Read(lifelineFD, b[:]); n != 1 || err != nil {
 		return nil, nil, fmt.Errorf("agentrun went away while the sandbox was being built")
 	}
 	if s.UnshareCgroup {
@@ -51,6 +63,28 @@ func setupSandbox(cfg *stageConfig) (tty *os.File, master *os.File, err error) {
 		return nil, nil, err
 	}
 	return tty, master, nil
+}
+
+// loopbackUp brings up lo in the sandbox's network namespace (one ioctl: netlink would cost
+// more than the rest of the network set-up).
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("bringing up the sandbox's loopback: %w", err)
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err == nil {
+		err = unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr)
+	}
+	if err == nil {
+		ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+		err = unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+	}
+	if err != nil {
+		return fmt.Errorf("bringing up the sandbox's loopback: %w", err)
+	}
+	return nil
 }
 
 // openTerminal makes the agent's terminal in the sandbox's own devpts, so that it is

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/agentrun/agentrun/platform/linux/stageboot"
 	"golang.org/x/sys/unix"
 )
 
@@ -27,7 +26,7 @@ func (terminateRequest) Signal()        {}
 // goes to requests; the lifeline's end (agentrun is gone, nobody can relay the agent's output
 // or clean up after it) ends the sandbox at once.
 func followLifeline(agent int, requests chan<- os.Signal) {
-	lifeline := os.NewFile(stageboot.LifelineFD, "lifeline")
+	lifeline := os.NewFile(lifelineFD, "lifeline")
 	b := make([]byte, 64)
 	for {
 		n, err := lifeline.Read(b)

@@ -166,6 +166,14 @@ func TestExitStatus(t *testing.T) {
 	if res.code != 0 {
 		t.Errorf("cat with stdin at EOF: want exit 0, got %s", res)
 	}
+	// An agent the seccomp filter kills (a system call through the 32-bit ABI) is told why.
+	res = r.run(t, "--", "python3", "-c", pyMachineCodeFunc, i386UnshareUser, "unshare")
+	if res.code != 159 || !strings.Contains(res.stderr, "killed by SIGSYS") || !strings.Contains(res.stderr, "int $0x80") {
+		t.Errorf("an agent killed by SIGSYS: want exit 159 and why, got %s", res)
+	}
+	if res := r.run(t, "--", "python3", "-c", pyMachineCodeFunc, nativeGetpid, "getpid"); res.code != 0 || strings.Contains(res.stderr, "SIGSYS") {
+		t.Errorf("the same program making a native call: want exit 0 and no note, got %s", res)
+	}
 }
 
 // TestProtectedPathCreatedIsQuarantined checks what happens to a protected path that does not

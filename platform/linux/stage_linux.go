@@ -277,6 +277,11 @@ func catchSignals() chan os.Signal {
 	return sigs
 }
 
+// sigsysNote says why the agent was killed by SIGSYS: the seccomp filter allows the native
+// architecture's system calls only, and kills a thread that makes one through another ABI
+// (the 32-bit int $0x80, x32); its denials are errors, never kills.
+const sigsysNote = "agentrun: the agent was killed by SIGSYS: it made a system call through the 32-bit (int $0x80) or x32 ABI, which the sandbox refuses; run a 64-bit build of the program"
+
 // superviseAgent starts the agent and waits for it as an init process must: forwarding the
 // signals the host sends (caught in sigs since the stage started), reaping every child, and
 // returning the agent's exit status.
@@ -334,6 +339,9 @@ func superviseAgent(cfg *stageConfig, tty *os.File, sigs chan os.Signal) int {
 					killDescendants(agent)
 				}
 				if ws.Signaled() {
+					if ws.Signal() == unix.SIGSYS {
+						fmt.Fprintln(os.Stderr, sigsysNote)
+					}
 					return 128 + int(ws.Signal())
 				}
 				return ws.ExitStatus()

@@ -61,9 +61,9 @@ func (f *refusalFeed) feed() {
 	}
 }
 
-// close ends the feed once the sandbox has ended, so that every record it made is in the
-// recorder's buffer: judges those, releases the recorder, and says what was lost.
-func (f *refusalFeed) close() {
+// drain ends the feed once the sandbox has ended, so that every record it made is in the
+// recorder's buffer: judges those, and says what was lost. release then lets the recorder go.
+func (f *refusalFeed) drain() {
 	<-f.loaded
 	if f.err != nil {
 		fmt.Fprintf(f.stderr, "agentrun: the %s layer could not be set up: %v; %s\n", platform.LayerDenials, f.err, platform.NoDenialRecords)
@@ -80,5 +80,12 @@ func (f *refusalFeed) close() {
 	if n := f.obs.Unplaced(); n > 0 {
 		fmt.Fprintf(f.stderr, "agentrun: %s refused calls were not recorded: their process had ended before agentrun could resolve the path they named, or their path could not be read; --trace records every call while it waits\n", display.Thousands(int(n)))
 	}
-	_ = f.w.Close()
+}
+
+// release detaches and frees the recorder (its detach waits for an RCU grace period, up to a
+// few milliseconds: close runs it beside the rest). After drain.
+func (f *refusalFeed) release() {
+	if f.w != nil {
+		_ = f.w.Close()
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -83,7 +84,14 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, enforceFS: enforceFS, stage: stage, tmpSize: tmp, bpf: lh.h.BPF,
 			// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
 			withNet: !d.Policy.Network.None() || (pol.Mode == profiles.ModeAudit && !d.Given[LayerNetFilter])}
-		defer r.close()
+		defer func() {
+			// The stage is gone (or killed now); what the run made and what the stage made
+			// are undone side by side.
+			var stageGone sync.WaitGroup
+			stageGone.Go(stage.close)
+			r.close()
+			stageGone.Wait()
+		}()
 		if err := r.prepare(d.Given, needed(layers, LayerAppArmor) && !d.Given[LayerAppArmor]); err != nil {
 			return 0, err
 		}

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-
-	"github.com/agentrun/agentrun/platform/linux/rootfs"
-
-	"github.com/agentrun/agentrun/platform/steps"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -15,7 +12,9 @@ import (
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/platform/linux/apparmor"
 	"github.com/agentrun/agentrun/platform/linux/fileaudit"
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
+	"github.com/agentrun/agentrun/platform/steps"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -44,6 +43,9 @@ type sandboxRun struct {
 	refusals *refusalFeed
 	apparmor string
 	undo     []func() // run last first by close
+	// released is what close started and waits for: releases of kernel objects that take a
+	// while and that nothing else waits for.
+	released sync.WaitGroup
 }
 
 // prepare makes what the stage needs beyond itself: the limits, the seccomp filter and its
@@ -62,10 +64,10 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 		r.obs.SetEnforceView(r.enforceFS.Visible)
 		r.undo = append(r.undo, r.obs.Close)
 		if r.bpf && r.seccomp.Watch == fileaudit.WatchWrites {
-			// Loaded while the stage builds the root; closed before the observer, so that
-			// its last refusals are judged.
+			// Loaded while the stage builds the root; drained before the observer closes, so
+			// that its last refusals are judged, and released beside the rest of close.
 			r.refusals = startRefusals(p.cmd.Process.Pid, r.obs, r.spec.Stderr)
-			r.undo = append(r.undo, r.refusals.close)
+			r.undo = append(r.undo, func() { r.refusals.drain(); r.released.Go(r.refusals.release) })
 		}
 	}
 	if withAppArmor {
@@ -87,11 +89,12 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 	return nil
 }
 
-// close undoes prepare and run, last first.
+// close undoes prepare and run, last first, and waits for what it released beside that.
 func (r *sandboxRun) close() {
 	for i := len(r.undo) - 1; i >= 0; i-- {
 		r.undo[i]()
 	}
+	r.released.Wait()
 }
 
 // setup is the stage's part: the root it builds, and who it becomes.

@@ -68,8 +68,9 @@ func (r *runRecord) Record(e events.Event) {
 	}
 }
 
-// end records the run's end and leaves the store (agentrun exits next: see store.Leave), and reports whether the run's events
-// are stored, and with what counts; what went wrong is said on stderr.
+// end records the run's end and leaves the store (agentrun exits next: see store.Leave), and
+// reports whether the run's events are stored, and with what counts; what went wrong is said
+// on stderr.
 func (r *runRecord) end(code int, stderr io.Writer) (store.RunInfo, bool) {
 	if err := r.wait(); err != nil {
 		fmt.Fprintf(stderr, "agentrun: %v; this run's events are not stored\n", err)

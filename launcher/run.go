@@ -12,10 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentrun/agentrun/platform/steps"
-
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/steps"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/userdirs"
 )

@@ -30,9 +30,8 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/agentrun/agentrun/platform/steps"
-
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
+	"github.com/agentrun/agentrun/platform/steps"
 )
 
 func main() {

@@ -11,9 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/agentrun/agentrun/platform/steps"
-
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
+	"github.com/agentrun/agentrun/platform/steps"
 )
 
 // launchSteps runs `agentrun --profile base --network=none -- /bin/true` n times with

@@ -10,9 +10,8 @@ import (
 	"bytes"
 	"os"
 
-	"github.com/agentrun/agentrun/platform/steps"
-
 	"github.com/agentrun/agentrun/cmd/agentrun/cli"
+	"github.com/agentrun/agentrun/platform/steps"
 )
 
 // benchPeakEnv names a file to which agentrun writes, as it exits, the peak resident memory of

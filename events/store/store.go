@@ -327,8 +327,8 @@ func (s *Store) Close() error {
 
 // Leave is Close for a process about to exit: it stops the runs' writers as Close does, but
 // leaves the database's connection to the exit. Closing the last connection checkpoints
-// the WAL into the database, with a sync of each file (≈ 1.5 ms at the end of every run
-// on a VM's disk, most of what recording a run costs); left open, what the runs committed
+// the WAL into the database, with a sync of each file (1.5–3 ms at the end of every run on
+// a VM's disk, most of what recording a run costs); left open, what the runs committed
 // stays in the WAL, which SQLite reads back on the next Open and checkpoints on a later
 // commit (see walPages) or Close. The Store must not be used afterwards.
 func (s *Store) Leave() error { return s.stopRuns() }

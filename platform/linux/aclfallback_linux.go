@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/agentrun/agentrun/platform/linux/rootfs"
-
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
 )
 
 // aclGrant is a tree the agent reaches through ACL entries for its uid rather than through an

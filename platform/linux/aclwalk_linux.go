@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/agentrun/agentrun/platform/linux/rootfs"
-
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
 )
 
 // treeVisitor is what walkTree calls: file for each directory and regular file, as a

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/agentrun/agentrun/platform/linux/rootfs"
-
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
 )
 
 // idmapProbe tells, on the host and before the stage builds the root, which trees can be

@@ -6,9 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/agentrun/agentrun/platform/linux/rootfs"
-
 	"github.com/agentrun/agentrun/platform/fsplan"
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
 	"github.com/agentrun/agentrun/profiles"
 	"golang.org/x/sys/unix"
 )

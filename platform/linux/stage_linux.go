@@ -10,12 +10,12 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/agentrun/agentrun/platform/steps"
-
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform/steps"
 )
 
 // IsStage reports whether this process was started as the in-sandbox stage.

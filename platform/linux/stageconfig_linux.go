@@ -6,11 +6,9 @@ import (
 	"io"
 	"os"
 
-	"github.com/agentrun/agentrun/platform/linux/rootfs"
-
-	"github.com/agentrun/agentrun/platform/steps"
-
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+	"github.com/agentrun/agentrun/platform/steps"
 )
 
 // stageArg is the argument that makes agentrun run as the in-sandbox stage. It is not a

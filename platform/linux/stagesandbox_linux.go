@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/agentrun/agentrun/platform/linux/rootfs"
-
 	"github.com/creack/pty"
 	"github.com/opencontainers/runc/libcontainer/apparmor"
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
 )
 
 // setupSandbox is the stage's work in its new namespaces, up to the point where it confines

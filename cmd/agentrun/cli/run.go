@@ -6,12 +6,11 @@ import (
 	"os"
 	"strings"
 
-	"github.com/agentrun/agentrun/platform/steps"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/agentrun/agentrun/launcher"
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/steps"
 	"github.com/agentrun/agentrun/profiles"
 )
 

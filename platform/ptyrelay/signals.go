@@ -9,7 +9,7 @@ import (
 	"syscall"
 )
 
-// RelaySignals forwards to the agent (send) the signals agentrun gets, until stop is called:
+// RelaySignals forwards to the agent (send) the signals agentrun gets, until stop returns:
 // with a terminal, Ctrl-C reaches the agent through it, so SIGINT is not sent twice;
 // an agent that ignores being asked to stop is killed at the second SIGTERM or SIGINT, and
 // when ctx is cancelled.
@@ -41,8 +41,11 @@ func RelaySignals(ctx context.Context, tty bool, send func(os.Signal)) (stop fun
 		}
 	}()
 	return func() {
-		signal.Stop(sigs)
 		close(done)
 		<-ended
+		// Nothing is relayed any more. signal.Stop waits for the runtime's signal loop to be
+		// idle, up to a scheduling round on a busy machine (≈ 0.5 ms at the end of every run):
+		// nothing needs to wait for it. Until it has run, a signal lands in sigs, unread.
+		go signal.Stop(sigs)
 	}
 }

@@ -1,6 +1,6 @@
 // Package steps timestamps the steps of a launch, for bench/launch -steps: agentrun and its
 // stage append a line per step to the file Env names. It imports nothing of agentrun's, so
-// that the stage can use it before the rest of agentrun is initialised.
+// that any package may record steps (rootfs, the stage) without importing platform.
 package steps
 
 import (

@@ -1,8 +1,8 @@
 // Package rootfs builds a sandbox's root from the mount plan's steps, inside the stage's own
 // mount namespace, and enters it: binds of the host's trees resolved inside the new root and
-// never outside it, agentrun's own file systems, files and links, idmapped binds. It imports
-// nothing of agentrun's, so that the stage can build the root while the rest of agentrun is
-// still being initialised (see platform/linux/stageboot).
+// never outside it, agentrun's own file systems, files and links, idmapped binds.
+// platform/linux plans the steps; this package only carries them out, and imports nothing of
+// agentrun's (a stage binary of its own would need nothing more: see docs/decisions.md).
 package rootfs
 
 // OpKind is what one step of building the sandbox's root does.

@@ -105,7 +105,25 @@ func run(n int, user string) error {
 	}
 	fmt.Printf("%s (`go run ./bench/launch -n %d`)\n\n", benchkit.Machine(n), n)
 	benchkit.Table(os.Stdout, []string{"… -- /bin/true", "median", "p90", "× bwrap", "goal", "agentrun's own peak RSS", "peak RSS, largest process"}, rows)
+	fmt.Printf("\nWhat a launch costs the machine (wait4's rusage: the command and every process it reaped), medians, × bwrap:\n\n")
+	benchkit.Table(os.Stdout, []string{"… -- /bin/true", "CPU (user + system)", "context switches", "page faults"}, costRows(subjects, bw, userBw, userBase))
 	return nil
+}
+
+// costRows are the CPU, context switches and page faults of each subject, each against
+// bwrap's (the user's bwrap for the user's agentrun).
+func costRows(subjects []*benchkit.Subject, bw, userBw, userBase *benchkit.Subject) [][]string {
+	var rows [][]string
+	for _, s := range subjects {
+		ref := bw
+		if s == userBase {
+			ref = userBw
+		}
+		cpu := benchkit.Median(s.CPU)
+		rows = append(rows, []string{s.Name, benchkit.Ms(cpu) + " (" + benchkit.Ratio(cpu, benchkit.Median(ref.CPU)) + ")",
+			benchkit.Count(s.Switches, ref.Switches), benchkit.Count(s.Faults, ref.Faults)})
+	}
+	return rows
 }
 
 // asUser is the command prefix that runs a command as user, with a home of their own made

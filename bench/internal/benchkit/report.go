@@ -26,9 +26,30 @@ func MiB(kib []int64) string {
 	if len(kib) == 0 {
 		return "–"
 	}
-	s := append([]int64(nil), kib...)
+	return fmt.Sprintf("%.1f MiB", float64(MedianCount(kib))/1024)
+}
+
+// MedianCount is the middle of n (the lower of the two middles), 0 for none.
+func MedianCount(n []int64) int64 {
+	if len(n) == 0 {
+		return 0
+	}
+	s := append([]int64(nil), n...)
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return fmt.Sprintf("%.1f MiB", float64(s[(len(s)-1)/2])/1024)
+	return s[(len(s)-1)/2]
+}
+
+// Count formats the median of n with its ratio to the median of ref, as "706 (117×)"; "–"
+// when nothing was measured.
+func Count(n, ref []int64) string {
+	if len(n) == 0 {
+		return "–"
+	}
+	m, r := MedianCount(n), MedianCount(ref)
+	if r == 0 {
+		return fmt.Sprintf("%d", m)
+	}
+	return fmt.Sprintf("%d (%.1f×)", m, float64(m)/float64(r))
 }
 
 // Machine is one line saying when and where a run was measured: date, kernel, cores, runs.

@@ -39,6 +39,18 @@ type Subject struct {
 	TreePeak []int64
 	// OwnPeak is the command's own peak resident set of each run, in KiB (ReportsPeak only).
 	OwnPeak []int64
+	// CPU (user and system), Switches (context switches, voluntary or not) and Faults (page
+	// faults) of each run, from wait4 as TreePeak: the command and what it reaped.
+	CPU      []time.Duration
+	Switches []int64
+	Faults   []int64
+}
+
+// usage is what wait4 reports of a run (see usageOf).
+type usage struct {
+	maxRSS           int64 // KiB
+	cpu              time.Duration
+	switches, faults int64
 }
 
 // Interleave warms each subject up once, then runs all of them n times in turn, starting each
@@ -92,8 +104,11 @@ func (s *Subject) once(dir string, record bool) error {
 		return nil
 	}
 	s.Times = append(s.Times, elapsed)
-	if kib, ok := maxRSS(cmd.ProcessState); ok {
-		s.TreePeak = append(s.TreePeak, kib)
+	if u, ok := usageOf(cmd.ProcessState); ok {
+		s.TreePeak = append(s.TreePeak, u.maxRSS)
+		s.CPU = append(s.CPU, u.cpu)
+		s.Switches = append(s.Switches, u.switches)
+		s.Faults = append(s.Faults, u.faults)
 	}
 	if s.ReportsPeak {
 		if kib, err := readPeak(peakFile); err == nil {

@@ -19,51 +19,57 @@ import (
 // NUL).
 var abstractName = fmt.Sprintf("agentrun-escape-%d", os.Getpid())
 
-// abstractSetup starts a listener on the abstract name in the test's own (the host's)
-// network namespace, counting connections under "abstract" for untouched.
+// abstractSetup starts, in the test's own (the host's) network namespace, a stream listener on
+// the abstract name and a datagram socket on the name with "-dg", counting what reaches them
+// under "abstract" and "abstract-dg" for untouched.
 func abstractSetup(t *testing.T, r *runner) {
-	h := &hostListeners{hits: map[string]*atomic.Int64{}}
-	hits := new(atomic.Int64)
-	h.hits["abstract"] = hits
+	h := &hostListeners{hits: map[string]*atomic.Int64{"abstract": new(atomic.Int64), "abstract-dg": new(atomic.Int64)}}
 	listenersOf.Store(r, h)
 	l, err := net.Listen("unix", "@"+abstractName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			hits.Add(1)
-			fmt.Fprintln(c, "hello from the host")
-			c.Close()
-		}
-	}()
 	t.Cleanup(func() { l.Close() })
+	go greet(l, h.hits["abstract"])
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: "@" + abstractName + "-dg", Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	go countDatagrams(c, h.hits["abstract-dg"])
 }
 
 func init() {
-	attack := `python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect("\0" + sys.argv[1]); print(s.recv(100).decode())' ` + abstractName
-	escapeAttempts = append(escapeAttempts,
-		escapeAttempt{
-			class: "unix socket", name: "connect to the host's abstract socket", where: asRoot | asUser, setup: abstractSetup,
-			attack: attack, after: untouched("abstract"),
-			// The sandbox's own abstract sockets work: its network namespace has them.
-			control: `python3 - <<'EOF'
+	connect := `python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect("\0" + sys.argv[1]); print(s.recv(100).decode())' ` + abstractName
+	// The way around a refused connect: a datagram, which needs none.
+	send := `python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.sendto(b"x", "\0" + sys.argv[1]); print("sent")' ` + abstractName + "-dg"
+	// The sandbox's own abstract sockets work where it has a network namespace of its own.
+	ownTwin := `python3 - <<'EOF'
 import socket
 srv = socket.socket(socket.AF_UNIX); srv.bind("\0agentrun-twin"); srv.listen(1)
 c = socket.socket(socket.AF_UNIX); c.connect("\0agentrun-twin"); a, _ = srv.accept(); c.send(b"1"); assert a.recv(1) == b"1"
 print("abstract twin")
-EOF`, controlWant: "abstract twin",
-		},
-		escapeAttempt{
-			// Without a network namespace of its own, the agent's abstract connects are
-			// refused whoever listens (see the socket gate's unnamed): the twin is a pair.
-			class: "unix socket", name: "connect to the host's abstract socket (Landlock + seccomp tier)", where: asDegraded, setup: abstractSetup,
-			attack: attack, after: untouched("abstract"),
-			control: `python3 -c 'import socket; p, q = socket.socketpair(); p.send(b"1"); assert q.recv(1) == b"1"; print("pair twin")'`, controlWant: "pair twin",
-		},
-	)
+EOF`
+	// Without one, the agent's abstract connects and sends are refused whoever listens (see
+	// the socket gate's unnamed): the twin is a socket pair.
+	pairTwin := `python3 -c 'import socket; p, q = socket.socketpair(); p.send(b"1"); assert q.recv(1) == b"1"; print("pair twin")'`
+	for _, a := range []struct {
+		name, attack, listener string
+	}{
+		{"connect to the host's abstract socket", connect, "abstract"},
+		{"send a datagram to the host's abstract socket", send, "abstract-dg"},
+	} {
+		escapeAttempts = append(escapeAttempts,
+			escapeAttempt{
+				class: "unix socket", name: a.name, where: asRoot | asUser, setup: abstractSetup,
+				attack: a.attack, after: untouched(a.listener),
+				control: ownTwin, controlWant: "abstract twin",
+			},
+			escapeAttempt{
+				class: "unix socket", name: a.name + " (Landlock + seccomp tier)", where: asDegraded, setup: abstractSetup,
+				attack: a.attack, after: untouched(a.listener),
+				control: pairTwin, controlWant: "pair twin",
+			},
+		)
+	}
 }

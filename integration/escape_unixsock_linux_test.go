@@ -65,32 +65,14 @@ func listen(t *testing.T, r *runner, h *hostListeners, path string, dgram bool) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			buf := make([]byte, 4096)
-			for {
-				if _, _, err := c.ReadFrom(buf); err != nil {
-					return
-				}
-				hits.Add(1)
-			}
-		}()
+		go countDatagrams(c, hits)
 		closer = func() { c.Close() }
 	} else {
 		l, err := net.Listen("unix", path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				hits.Add(1)
-				fmt.Fprintln(c, "hello from the host")
-				c.Close()
-			}
-		}()
+		go greet(l, hits)
 		closer = func() { l.Close() }
 	}
 	if r.unprivate {
@@ -102,6 +84,30 @@ func listen(t *testing.T, r *runner, h *hostListeners, path string, dgram bool) 
 		closer()
 		os.Remove(path)
 	})
+}
+
+// greet greets every connection to l, counting them in hits, until l is closed.
+func greet(l net.Listener, hits *atomic.Int64) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		hits.Add(1)
+		fmt.Fprintln(c, "hello from the host")
+		c.Close()
+	}
+}
+
+// countDatagrams counts in hits every datagram c receives, until c is closed.
+func countDatagrams(c net.PacketConn, hits *atomic.Int64) {
+	buf := make([]byte, 4096)
+	for {
+		if _, _, err := c.ReadFrom(buf); err != nil {
+			return
+		}
+		hits.Add(1)
+	}
 }
 
 // sockSetup starts the host's listeners and writes the profile that names the twins'.

@@ -272,10 +272,7 @@ func dropShadowed(p *Policy) []Warning {
 	var warnings []Warning
 	denied := func(path string, deny []PathRule) *PathRule {
 		for i, d := range deny {
-			// path is d.Path or below it (d.Path+"/" is a prefix), without building that
-			// string for each of the policy's rules and deny rules.
-			below := path == d.Path || len(path) > len(d.Path) && path[len(d.Path)] == '/' && strings.HasPrefix(path, d.Path)
-			if below && !IsPattern(d.Path) {
+			if !IsPattern(d.Path) && Within(path, d.Path) {
 				return &deny[i]
 			}
 		}

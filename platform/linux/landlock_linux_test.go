@@ -177,3 +177,29 @@ func TestLandlockHandled(t *testing.T) {
 		}
 	}
 }
+
+// TestLandlockRightsOnFilesAndDirs: a rule's rights are those its letters name, within what
+// the tier handles, and only those that apply to files when the rule names a file (Landlock
+// refuses the others there) — whether or not landlockRights needs to look at the path.
+func TestLandlockRightsOnFilesAndDirs(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, namespaces := range []bool{false, true} {
+		handled := landlockHandled(namespaces)
+		for _, p := range []string{dir, file, filepath.Join(dir, "missing")} {
+			for _, rights := range []string{"r", "rw", "x", "d", "rd", "rwd"} {
+				got := landlockRights(pathRule{Path: p, Rights: rights}, handled)
+				want := rightsOf(rights)
+				if p == file {
+					want &= llFileRights
+				}
+				if want &= handled; got != want {
+					t.Errorf("namespaces %v, %s %q: rights %#x, want %#x", namespaces, p, rights, uint64(got), uint64(want))
+				}
+			}
+		}
+	}
+}

@@ -120,6 +120,24 @@ const (
 	llPerOpen = llRead | ll.AccessFSTruncate
 )
 
+// rightsOf is what a pathRule's rights letters grant, on a directory.
+func rightsOf(letters string) landlock.AccessFSSet {
+	var a landlock.AccessFSSet
+	for _, c := range letters {
+		switch c {
+		case 'r':
+			a |= llRead
+		case 'w':
+			a |= llWrite
+		case 'd':
+			a |= ll.AccessFSReadDir
+		case 'x':
+			a |= ll.AccessFSExecute | ll.AccessFSReadFile
+		}
+	}
+	return a
+}
+
 // landlockHandled is what the ruleset restricts. In the Landlock + seccomp tier, everything:
 // Landlock is the only boundary there. In the namespace tier, everything but llPerOpen: the
 // agent's mount view already holds only the policy's paths (denied ones hidden, protected and
@@ -138,23 +156,14 @@ func landlockHandled(namespaces bool) landlock.AccessFSSet {
 // landlockRights maps the rights letters of a pathRule to Landlock access rights, within
 // handled.
 func landlockRights(r pathRule, handled landlock.AccessFSSet) landlock.AccessFSSet {
-	var a landlock.AccessFSSet
-	for _, c := range r.Rights {
-		switch c {
-		case 'r':
-			a |= llRead
-		case 'w':
-			a |= llWrite
-		case 'd':
-			a |= ll.AccessFSReadDir
-		case 'x':
-			a |= ll.AccessFSExecute | ll.AccessFSReadFile
-		}
+	a := rightsOf(r.Rights) & handled
+	if a&^llFileRights == 0 {
+		return a // rights a file may have too: no need to look at what the path is
 	}
 	if fi, err := os.Stat(r.Path); err == nil && !fi.IsDir() {
 		a &= llFileRights // rights on a file may only be those that apply to files
 	}
-	return a & handled
+	return a
 }
 
 // applyLandlock restricts the stage, and so the agent it starts, to the policy's paths (see

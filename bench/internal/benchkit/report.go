@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 )
@@ -26,17 +25,7 @@ func MiB(kib []int64) string {
 	if len(kib) == 0 {
 		return "–"
 	}
-	return fmt.Sprintf("%.1f MiB", float64(MedianCount(kib))/1024)
-}
-
-// MedianCount is the middle of n (the lower of the two middles), 0 for none.
-func MedianCount(n []int64) int64 {
-	if len(n) == 0 {
-		return 0
-	}
-	s := append([]int64(nil), n...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
-	return s[(len(s)-1)/2]
+	return fmt.Sprintf("%.1f MiB", float64(Median(kib))/1024)
 }
 
 // Count formats the median of n with its ratio to the median of ref, as "706 (117×)"; "–"
@@ -45,7 +34,7 @@ func Count(n, ref []int64) string {
 	if len(n) == 0 {
 		return "–"
 	}
-	m, r := MedianCount(n), MedianCount(ref)
+	m, r := Median(n), Median(ref)
 	if r == 0 {
 		return fmt.Sprintf("%d", m)
 	}

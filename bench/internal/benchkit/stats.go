@@ -3,13 +3,13 @@
 package benchkit
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"time"
+	"slices"
 )
 
 // Env is the environment for agentrun in a fixture dir: its event store in the fixture, not
@@ -60,15 +60,16 @@ func copyFile(src, dst string, perm os.FileMode) error {
 	return out.Close()
 }
 
-// Median is the middle of d.
-func Median(d []time.Duration) time.Duration { return Percentile(d, 0.5) }
+// Median is the middle of d (the lower of the two middles).
+func Median[T cmp.Ordered](d []T) T { return Percentile(d, 0.5) }
 
-// Percentile is the value below which a fraction p of d lies (nearest rank).
-func Percentile(d []time.Duration, p float64) time.Duration {
+// Percentile is the value below which a fraction p of d lies (nearest rank); zero for none.
+func Percentile[T cmp.Ordered](d []T, p float64) T {
 	if len(d) == 0 {
-		return 0
+		var zero T
+		return zero
 	}
-	s := append([]time.Duration(nil), d...)
-	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	s := slices.Clone(d)
+	slices.Sort(s)
 	return s[int(p*float64(len(s)-1))]
 }

@@ -41,6 +41,9 @@ type sandboxRun struct {
 	// (bpf), reads the sandbox's refused file calls: its denials.
 	bpf      bool
 	refusals *refusalFeed
+	// opened, in audit mode where bpf allows it, reads the sandbox's successful opens: its
+	// reads (fileaudit.WatchKernelReads).
+	opened   *openedFeed
 	apparmor string
 	undo     []func() // run last first by close
 	// released is what close started and waits for: releases of kernel objects that take a
@@ -57,17 +60,22 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 	}
 	if !given[LayerSeccomp] {
 		// Always: the unix socket gate decides connects in every run, with or without events.
-		r.seccomp = &seccompSpec{Watch: fileaudit.ScopeOf(r.pol, r.spec)}
-		r.obs = fileaudit.Observe(r.pol, r.spec, p.self, p.cmd.Process.Pid)
+		r.seccomp = &seccompSpec{Watch: fileaudit.ScopeOf(r.pol, r.spec, r.bpf)}
+		r.obs = fileaudit.Observe(r.pol, r.spec, r.seccomp.Watch, p.self, p.cmd.Process.Pid)
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.obs.SetWorkingDir(r.spec.Dir)
 		r.obs.SetEnforceView(r.enforceFS.Visible)
 		r.undo = append(r.undo, r.obs.Close)
-		if r.bpf && r.seccomp.Watch == fileaudit.WatchWrites {
+		if r.bpf && (r.seccomp.Watch == fileaudit.WatchWrites || r.seccomp.Watch == fileaudit.WatchKernelReads) {
 			// Loaded while the stage builds the root; drained before the observer closes, so
 			// that its last refusals are judged, and released beside the rest of close.
 			r.refusals = startRefusals(p.cmd.Process.Pid, r.obs, r.spec.Stderr)
 			r.undo = append(r.undo, func() { r.refusals.drain(); r.released.Go(r.refusals.release) })
+		}
+		if r.seccomp.Watch == fileaudit.WatchKernelReads {
+			// Audit mode's reads, the same way.
+			r.opened = startOpened(p.cmd.Process.Pid, r.obs, r.spec.Stderr)
+			r.undo = append(r.undo, r.opened.close)
 		}
 	}
 	if withAppArmor {
@@ -211,6 +219,9 @@ func (r *sandboxRun) serve() (*ptyrelay.Terminal, error) {
 			// The agent's first exec waits for the notifications to be served: by then
 			// the recorder is attached.
 			r.refusals.wait()
+		}
+		if r.opened != nil {
+			r.opened.wait()
 		}
 		r.obs.Serve(f)
 		if err := r.obs.Started(); err != nil {

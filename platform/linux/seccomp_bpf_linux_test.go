@@ -4,9 +4,12 @@ package linux
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
+	"sort"
 	"testing"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
@@ -372,6 +375,31 @@ func TestSeccompFilterWithObserver(t *testing.T) {
 		if c.want != 0 && got != retErrno|uint32(c.want) || c.want == 0 && got&retAction == retErrno {
 			t.Errorf("%s(%#x) with the observer: got %s, want %v", c.call, c.args, verdict(got), c.want)
 		}
+	}
+}
+
+// TestSeccompFilterAuditKernelReads: audit mode as root, whose reads come from the kernel's
+// recorders, has enforce mode's filter exactly: no read waits for agentrun.
+func TestSeccompFilterAuditKernelReads(t *testing.T) {
+	// The rules, in no order: the watched calls come from a map.
+	rules := func(w fileaudit.Scope) []string {
+		var out []string
+		for _, r := range (&seccompSpec{Watch: w}).build().Syscalls {
+			b, err := json.Marshal(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, string(b))
+		}
+		sort.Strings(out)
+		return out
+	}
+	enforce, audit := rules(fileaudit.WatchWrites), rules(fileaudit.WatchKernelReads)
+	if !slices.Equal(enforce, audit) {
+		t.Errorf("audit mode's filter with the kernel's recorders differs from enforce mode's: %d rules against %d", len(audit), len(enforce))
+	}
+	if len(rules(fileaudit.WatchFiles)) == len(enforce) {
+		t.Errorf("audit mode's rootless filter has enforce mode's number of rules")
 	}
 }
 

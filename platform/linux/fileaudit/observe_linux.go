@@ -24,7 +24,9 @@ type Observer struct {
 	n     *notifier
 	// refused decodes the kernel's refusals (Refused).
 	refused refusals
-	scope   Scope
+	// unjudged counts the opens the kernel reported that could not be judged (Opened).
+	unjudged atomic.Int64
+	scope    Scope
 	// serving is set once the sandbox is built (Serve: the stage hands its descriptors over
 	// only then): what the kernel refused before is the stage's setting up, beneath the host's
 	// root, not the agent's.
@@ -32,12 +34,12 @@ type Observer struct {
 }
 
 // Observe is the observer of a sandbox whose filter reports the gated calls (GateSockets), and
-// with events (spec.Events) the watched ones (AddWatchRules); Serve then takes the
-// notification descriptor. self is this agentrun binary on the host; stagePid is the
+// with events (spec.Events) the watched ones of scope (AddWatchRules; ScopeOf); Serve then
+// takes the notification descriptor. self is this agentrun binary on the host; stagePid is the
 // sandbox's PID 1 (the stage), known before anything of the agent's can be reported: its own
 // calls are not the agent's, and its root is the sandbox's.
-func Observe(pol *profiles.Policy, spec *platform.Spec, self string, stagePid int) *Observer {
-	o := &Observer{gate: newSockGate(pol, spec, false), ready: make(chan *notifier, 1), scope: ScopeOf(pol, spec)}
+func Observe(pol *profiles.Policy, spec *platform.Spec, scope Scope, self string, stagePid int) *Observer {
+	o := &Observer{gate: newSockGate(pol, spec, false), ready: make(chan *notifier, 1), scope: scope}
 	if spec.Events != nil {
 		o.judge = newFileJudge(pol, &fileJudgeSpec{
 			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, self: self,
@@ -185,21 +187,35 @@ const (
 	// (the denial records layer). Writes are far fewer, and seeing them records their
 	// denials on every host and tells whether the agent touched git's control files.
 	WatchWrites
+	// WatchKernelReads: audit mode where agentrun may load its BPF recorders (root). The
+	// filter reports what it reports in WatchWrites; the opens that read come from the
+	// kernel after the call, each judged as the notifier would have judged it: those that
+	// succeed from the recorder of opened files (kopens, Opened), those refused from the
+	// recorder of refusals (kdenials, Refused). No read waits for agentrun.
+	WatchKernelReads
 	// WatchFiles: every file and exec call. Audit mode judges each one as enforce mode
 	// would, and --trace records each one.
 	WatchFiles
 )
 
-// ScopeOf is the scope of a run of pol with spec.
-func ScopeOf(pol *profiles.Policy, spec *platform.Spec) Scope {
+// ScopeOf is the scope of a run of pol with spec; kernel says that agentrun may load its BPF
+// recorders on this host (kdenials.Permitted).
+func ScopeOf(pol *profiles.Policy, spec *platform.Spec, kernel bool) Scope {
 	switch {
 	case spec.Events == nil:
 		return WatchNothing
-	case pol.Mode == profiles.ModeAudit || spec.Trace:
+	case spec.Trace:
+		return WatchFiles // every call, allowed ones too, while it waits
+	case pol.Mode == profiles.ModeAudit && kernel:
+		return WatchKernelReads
+	case pol.Mode == profiles.ModeAudit:
 		return WatchFiles
 	}
 	return WatchWrites
 }
+
+// notifiesReads says whether the filter of scope reports the opens that only read.
+func (s Scope) notifiesReads() bool { return s == WatchFiles }
 
 // writeFlags are the open flags any of which makes an open a write.
 var writeFlags = []uint64{unix.O_WRONLY, unix.O_RDWR, unix.O_CREAT, unix.O_TRUNC, unix.O_TMPFILE &^ unix.O_DIRECTORY}
@@ -235,7 +251,7 @@ func AddWatchRules(s *configs.Seccomp, scope Scope) {
 	for _, c := range watchedCalls {
 		sc := &configs.Syscall{Name: c.name, Action: configs.Notify}
 		switch {
-		case c.flags >= 0 && scope == WatchWrites:
+		case c.flags >= 0 && !scope.notifiesReads():
 			// Only an open that writes, one rule for each flag that makes it one (rules of
 			// one call and one action are alternatives). Those that create are reported
 			// without a set-ID bit in their mode: the filter's denials of the rest (see

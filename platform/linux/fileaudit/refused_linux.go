@@ -12,7 +12,7 @@ import (
 )
 
 // RefusalCalls are the file calls whose refusals are denials that the seccomp notifications
-// of enforce mode (WatchWrites) do not report: the opens (those that write are reported, and
+// of enforce mode (WatchWrites) and of audit mode as root (WatchKernelReads) do not report: the opens (those that write are reported, and
 // dropped by Refused). Execs are reported whatever their result; openat2 the filter answers
 // ENOSYS before any file system is asked.
 func RefusalCalls() []kdenials.Call {

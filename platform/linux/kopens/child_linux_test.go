@@ -47,7 +47,7 @@ func child(dir string) error {
 		return unix.Close(fd)
 	}
 	// 1: openat, plain
-	if err := open(unix.Open(filepath.Join(dir, "real/file"), unix.O_RDONLY, 0)); err != nil {
+	if err := open(unix.Open(filepath.Join(dir, "real/file"), unix.O_RDONLY|unix.O_NOFOLLOW, 0)); err != nil {
 		return err
 	}
 	// 2: through the bind mount
@@ -63,7 +63,7 @@ func child(dir string) error {
 		return err
 	}
 	p, _ := unix.BytePtrFromString("file")
-	fd, _, e := unix.Syscall(unix.SYS_OPEN, uintptr(unsafePointer(p)), unix.O_RDONLY, 0)
+	fd, _, e := unix.Syscall(unix.SYS_OPEN, uintptr(unsafePointer(p)), unix.O_RDONLY|unix.O_NONBLOCK, 0)
 	if e != 0 {
 		return e
 	}
@@ -117,6 +117,8 @@ func testPaths(t *testing.T, direct bool) {
 		dir + "/src",
 		"/bind/inner",
 	}
+	// The flags as passed: openat's third argument, open's second, none for openat2.
+	wantFlags := []uint32{unix.O_NOFOLLOW, 0, 0, unix.O_NONBLOCK, unix.O_DIRECTORY, 0, 0}
 
 	cmd := exec.Command("/proc/self/exe", "-test.run=^$")
 	cmd.Env = append(os.Environ(), envChild+"=1", envDir+"="+dir)
@@ -144,6 +146,7 @@ func testPaths(t *testing.T, direct bool) {
 	waitErr := make(chan error, 1)
 	go func() { waitErr <- cmd.Wait() }()
 	var got []string
+	var gotFlags []uint32
 	for len(got) < len(want) {
 		o, err := r.Read(time.Now().Add(5 * time.Second))
 		if err != nil {
@@ -155,14 +158,21 @@ func testPaths(t *testing.T, direct bool) {
 		if o.Status != statusRoot {
 			t.Errorf("%q: status %d", o.Path, o.Status)
 		}
-		t.Logf("nr %d fd %d tid %d: %s", o.Nr, o.Fd, o.Tid, o.Path)
+		if o.Comm != "exe" { // the child is /proc/self/exe
+			t.Errorf("%q: comm %q, want \"exe\"", o.Path, o.Comm)
+		}
+		t.Logf("nr %d fd %d tid %d flags %#x: %s", o.Nr, o.Fd, o.Tid, o.Flags, o.Path)
 		got = append(got, o.Path)
+		gotFlags = append(gotFlags, o.Flags)
 	}
 	if err := <-waitErr; err != nil {
 		t.Fatalf("child: %v", err)
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if !slices.Equal(gotFlags, wantFlags) {
+		t.Errorf("flags %#x, want %#x", gotFlags, wantFlags)
 	}
 	if n := r.Drops(); n != 0 {
 		t.Errorf("%d drops", n)

@@ -21,7 +21,23 @@ type Open struct {
 	Nr, Fd                 uint32
 	Path                   string // as the opener sees it
 	Status                 uint32
+	// Flags are the open flags as passed (0 for openat2, whose flags are in memory).
+	Flags uint32
+	// Comm is the opener's name (its program's, at most 15 bytes): what the record says of a
+	// process that has ended before it is read.
+	Comm string
 }
+
+// Truncated, Outside, Detached and NameErr are the statuses of a record whose Path is not the
+// whole path: more names than a record holds, a walk that left the opener's root, a dentry
+// cut off (unlinked during the walk), a name that could not be read.
+const (
+	Complete  = statusRoot
+	Truncated = statusTruncated
+	Outside   = statusOutside
+	Detached  = statusDetached
+	NameErr   = statusNameErr
+)
 
 // Recorder is a loaded and attached program with its reader.
 type Recorder struct {
@@ -41,6 +57,8 @@ type Options struct {
 	NoWakeup bool
 	// Direct: walk with bpf_rdonly_cast and direct loads instead of bpf_probe_read_kernel.
 	Direct bool
+	// RingBytes is the ring buffer's size, a power of two of pages (0: 256 KiB).
+	RingBytes uint32
 }
 
 // Load loads, attaches and starts reading. On failure nothing stays loaded.
@@ -59,7 +77,11 @@ func Load(opt Options) (r *Recorder, err error) {
 	if r.m.scratch, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.PerCPUArray, KeySize: 4, ValueSize: scratchSize, MaxEntries: 1}); err != nil {
 		return nil, fmt.Errorf("scratch map: %w", err)
 	}
-	if r.m.ring, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.RingBuf, MaxEntries: ringBytes}); err != nil {
+	size := opt.RingBytes
+	if size == 0 {
+		size = ringBytes
+	}
+	if r.m.ring, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.RingBuf, MaxEntries: size}); err != nil {
 		return nil, fmt.Errorf("ring buffer: %w", err)
 	}
 	if r.m.drops, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1}); err != nil {
@@ -114,6 +136,13 @@ func (r *Recorder) Read(deadline time.Time) (Open, error) {
 	return decode(rec.RawSample)
 }
 
+// Flush makes Read return the records already sent and then ErrFlushed, without waiting
+// for its deadline; it may be called while another goroutine is in Read.
+func (r *Recorder) Flush() error { return r.reader.Flush() }
+
+// ErrFlushed is what Read returns after Flush, once the records sent before it are read.
+var ErrFlushed = ringbuf.ErrFlushed
+
 // Runtime returns the program's runs and its total run time, when the kernel's BPF statistics
 // are on.
 func (r *Recorder) Runtime() (uint64, time.Duration) {
@@ -155,7 +184,12 @@ func decode(b []byte) (Open, error) {
 		return Open{}, fmt.Errorf("short record (%d bytes)", len(b))
 	}
 	u := func(off int) uint32 { return binary.NativeEndian.Uint32(b[off:]) }
-	o := Open{Tgid: u(recTgid), Tid: u(recTid), Pid: u(recPid), NsTgid: u(recNsTgid), Nr: u(recNr), Fd: u(recFd), Status: u(recStatus)}
+	o := Open{Tgid: u(recTgid), Tid: u(recTid), Pid: u(recPid), NsTgid: u(recNsTgid), Nr: u(recNr), Fd: u(recFd), Status: u(recStatus), Flags: u(recFlags)}
+	comm := b[recComm : recComm+commLen]
+	if i := bytes.IndexByte(comm, 0); i >= 0 {
+		comm = comm[:i]
+	}
+	o.Comm = string(comm)
 	names := bytes.Split(b[recHeader:], []byte{0})
 	n := int(u(recCount))
 	if n > len(names) {

@@ -13,6 +13,8 @@ import (
 // offsets are the kernel's struct layouts the walk needs, in bytes, read from its BTF.
 type offsets struct {
 	regsOrigAx   int32 // pt_regs.orig_ax (amd64)
+	regsSi       int32 // pt_regs.si: open's flags
+	regsDx       int32 // pt_regs.dx: openat's flags
 	taskPid      int32 // task_struct.pid
 	taskFiles    int32 // task_struct.files
 	taskFs       int32 // task_struct.fs
@@ -50,6 +52,8 @@ func loadOffsets() (offsets, error) {
 		*dst = int32(off)
 	}
 	get(&o.regsOrigAx, "pt_regs", "orig_ax")
+	get(&o.regsSi, "pt_regs", "si")
+	get(&o.regsDx, "pt_regs", "dx")
 	get(&o.taskPid, "task_struct", "pid")
 	get(&o.taskFiles, "task_struct", "files")
 	get(&o.taskFs, "task_struct", "fs")

@@ -9,8 +9,10 @@ import (
 )
 
 // A record: host tgid u32, tid u32, task->pid (read through the BTF pointer) u32, the tgid in
-// the namespace u32, nr u32, fd u32, components u32, status u32, then the path's components,
-// leaf first, each NUL-terminated.
+// the namespace u32, nr u32, fd u32, components u32, status u32, the open flags as passed (the
+// call's register: open's second argument, openat's third; 0 for openat2, whose flags are in
+// memory) u32, 4 bytes unused, the task's comm (16 bytes), then the path's components, leaf
+// first, each NUL-terminated.
 const (
 	recTgid   = 0
 	recTid    = 4
@@ -20,7 +22,10 @@ const (
 	recFd     = 20
 	recCount  = 24
 	recStatus = 28
-	recHeader = 32
+	recFlags  = 32
+	recComm   = 40
+	commLen   = 16
+	recHeader = recComm + commLen
 
 	nameMax     = 256  // NAME_MAX plus its NUL
 	namesMax    = 4096 // the bytes of components a record holds
@@ -98,6 +103,7 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, d
 		}
 	}
 	insns := asm.Instructions{
+		asm.Mov.Reg(asm.R6, asm.R1),               // the context, for the flags
 		asm.LoadMem(asm.R7, asm.R1, 8, asm.DWord), // ret
 		asm.JSLT.Imm(asm.R7, 0, "exit"),
 		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),                   // regs: a BTF pointer
@@ -136,6 +142,19 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, d
 		asm.StoreMem(asm.R8, recFd, asm.R7, asm.Word),
 		asm.StoreImm(asm.R8, recCount, 0, asm.Word),
 		asm.StoreImm(asm.R8, recStatus, statusRoot, asm.Word),
+		// The flags, from the registers (a BTF pointer): open's in si, openat's in dx.
+		asm.StoreImm(asm.R8, recFlags, 0, asm.Word),
+		asm.LoadMem(asm.R1, asm.R10, stNr, asm.DWord),
+		asm.LoadMem(asm.R2, asm.R6, 0, asm.DWord),
+		asm.JEq.Imm(asm.R1, nrOpenat2, "comm"),
+		asm.LoadMem(asm.R3, asm.R2, int16(o.regsDx), asm.DWord),
+		asm.JNE.Imm(asm.R1, nrOpen, "flags"),
+		asm.LoadMem(asm.R3, asm.R2, int16(o.regsSi), asm.DWord),
+		asm.StoreMem(asm.R8, recFlags, asm.R3, asm.Word).WithSymbol("flags"),
+		asm.Mov.Reg(asm.R1, asm.R8).WithSymbol("comm"),
+		asm.Add.Imm(asm.R1, recComm),
+		asm.Mov.Imm(asm.R2, commLen),
+		asm.FnGetCurrentComm.Call(),
 
 		// The task, through BTF: direct loads.
 		asm.FnGetCurrentTaskBtf.Call(),

@@ -21,6 +21,9 @@ type refusalFeed struct {
 	w      *kdenials.Watcher
 	err    error
 	fed    chan struct{} // closed when the feeding goroutine has stopped
+	// audit: the feed of audit mode as root (fileaudit.WatchKernelReads), whose refused
+	// reads it is.
+	audit bool
 }
 
 // startRefusals loads the recorder for the PID namespace of the stage at stagePid, in the
@@ -65,6 +68,10 @@ func (f *refusalFeed) feed() {
 // recorder's buffer: judges those, and says what was lost. release then lets the recorder go.
 func (f *refusalFeed) drain() {
 	<-f.loaded
+	if f.err != nil && f.audit {
+		fmt.Fprintf(f.stderr, "agentrun: the kernel's recorder of refused calls could not be set up: %v; the sandbox's refused reads were not recorded (--trace records each one, making it wait)\n", f.err)
+		return
+	}
 	if f.err != nil {
 		fmt.Fprintf(f.stderr, "agentrun: the %s layer could not be set up: %v; %s\n", platform.LayerDenials, f.err, platform.NoDenialRecords)
 		return

@@ -70,6 +70,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 			// Loaded while the stage builds the root; drained before the observer closes, so
 			// that its last refusals are judged, and released beside the rest of close.
 			r.refusals = startRefusals(p.cmd.Process.Pid, r.obs, r.spec.Stderr)
+			r.refusals.audit = r.seccomp.Watch == fileaudit.WatchKernelReads
 			r.undo = append(r.undo, func() { r.refusals.drain(); r.released.Go(r.refusals.release) })
 		}
 		if r.seccomp.Watch == fileaudit.WatchKernelReads {

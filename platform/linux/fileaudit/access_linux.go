@@ -191,6 +191,7 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 			a.execFD, a.view, a.ownFS = r.fd, v, own
 		}
 	}
+	a.guessedDir = v.guessed
 	if a.view == nil {
 		v.close()
 	}

@@ -1,7 +1,9 @@
 package fileaudit
 
 import (
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"strconv"
@@ -24,6 +26,12 @@ type agentView struct {
 	// self and threadSelf are what the process's /proc/self and /proc/thread-self name
 	// (its pid and tid in its own PID namespace); read when first needed.
 	self, threadSelf string
+	// goneCwd, for the kernel's refusals (read after their calls), is the directory taken
+	// for the working directory of a caller that has ended ("": none is taken). Its
+	// /proc/self then names the sandbox's PID 1 (gone), whose root every process shares: root
+	// leads there, cwd to goneCwd (guessed), any other link nowhere.
+	goneCwd       string
+	gone, guessed bool
 }
 
 // inRoot are the resolve flags of every lookup: inside the root, no magic links.
@@ -82,6 +90,14 @@ func openat2Retry(dirfd int, p string, flags int, resolve uint64) (int, error) {
 // lookup implements pathView.
 func (v *agentView) lookup(p string) (viewNode, error) {
 	fd, err := v.open(p, 0)
+	if err == unix.ENOENT && v.goneCwd != "" {
+		// A process of the sandbox that has ended: see goneLink.
+		if dir, name := path.Split(p); goneProcDir(p + "/") {
+			return viewNode{kind: nodeDir}, nil
+		} else if goneProcDir(dir) && (name == "root" || name == "cwd") {
+			return viewNode{kind: nodeMagic}, nil
+		}
+	}
 	if err == unix.ENOENT {
 		return viewNode{kind: nodeMissing}, nil
 	}
@@ -134,7 +150,10 @@ func (v *agentView) procLink(p string) (viewNode, error) {
 	switch name {
 	case "self", "thread-self":
 		if v.self == "" {
-			if v.self, v.threadSelf, err = nsIDs(v.tid); err != nil {
+			if v.self, v.threadSelf, err = nsIDs(v.tid); errors.Is(err, fs.ErrNotExist) && v.goneCwd != "" {
+				v.self, v.threadSelf, v.gone, err = "1", "1/task/1", true, nil
+			}
+			if err != nil {
 				return viewNode{}, err
 			}
 		}
@@ -155,12 +174,50 @@ func (v *agentView) procLink(p string) (viewNode, error) {
 // reads back that object's path. An O_PATH open of what the link leads to opens nothing for
 // real.
 func (v *agentView) jump(p string) (string, error) {
+	if v.gone {
+		return v.goneLink(p)
+	}
 	fd, err := v.jumpFD(p)
+	if err == unix.ENOENT && v.goneCwd != "" {
+		return v.goneLink(p)
+	}
 	if err != nil {
 		return "", err
 	}
 	defer unix.Close(fd)
 	return fdPath(fd)
+}
+
+// goneLink is where the magic link p of a process that has ended led, for the kernel's
+// refusals read after their calls (goneCwd set): every process of the sandbox shares its root
+// (none may chroot), so root is "/"; cwd is taken to be goneCwd (guessed); any other link
+// (a descriptor) is lost with the process.
+func (v *agentView) goneLink(p string) (string, error) {
+	dir, name := path.Split(p)
+	if goneProcDir(dir) {
+		switch name {
+		case "root":
+			return "/", nil
+		case "cwd":
+			v.guessed = true
+			return v.goneCwd, nil
+		}
+	}
+	return "", errNotAPath
+}
+
+// goneProcDir reports whether dir is /proc/PID/ or /proc/PID/task/TID/.
+func goneProcDir(dir string) bool {
+	rest, ok := strings.CutPrefix(dir, "/proc/")
+	if !ok {
+		return false
+	}
+	f := strings.Split(strings.TrimSuffix(rest, "/"), "/")
+	digits := func(s string) bool {
+		_, err := strconv.ParseUint(s, 10, 32)
+		return err == nil
+	}
+	return (len(f) == 1 && digits(f[0])) || (len(f) == 3 && digits(f[0]) && f[1] == "task" && digits(f[2]))
 }
 
 func (v *agentView) jumpFD(p string) (int, error) {

@@ -25,15 +25,22 @@ type ownFS struct {
 	// valid with hasRoot.
 	root    int
 	hasRoot bool
+	// goneCwd is what the views take for the working directory of a caller that has ended
+	// (agentView.goneCwd): the kernel's refusals only.
+	goneCwd string
 }
 
 // view is thread tid's view of its file system: through the sandbox's root once learnt,
 // opened from /proc/tid/root before.
 func (o *ownFS) view(tid int) (*agentView, error) {
 	if o.hasRoot {
-		return &agentView{root: o.root, tid: tid, shared: true}, nil
+		return &agentView{root: o.root, tid: tid, shared: true, goneCwd: o.goneCwd}, nil
 	}
-	return openView(tid)
+	v, err := openView(tid)
+	if err == nil {
+		v.goneCwd = o.goneCwd
+	}
+	return v, err
 }
 
 // ownMounts are the sandbox's own mount points (see containerConfig).

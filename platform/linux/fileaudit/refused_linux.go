@@ -130,7 +130,7 @@ func (o *Observer) Refused(r kdenials.Record) {
 		proc = &procInfo{pid: r.Pid, cmdline: r.Comm}
 	}
 	a.proc = proc
-	a.guessedDir = guessed
+	a.guessedDir = a.guessedDir || guessed
 	o.judge.judge(&a)
 	a.release()
 }
@@ -141,4 +141,9 @@ func (o *Observer) Unplaced() int64 { return o.refused.unplaced.Load() }
 
 // SetWorkingDir tells the observer the agent's working directory, as the sandbox sees it: the
 // start of a relative path refused to a process that has ended before it was read.
-func (o *Observer) SetWorkingDir(dir string) { o.refused.dir = dir }
+func (o *Observer) SetWorkingDir(dir string) {
+	o.refused.dir = dir
+	o.refused.mu.Lock()
+	o.refused.own.goneCwd = dir
+	o.refused.mu.Unlock()
+}

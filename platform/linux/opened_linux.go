@@ -42,13 +42,16 @@ func startOpened(stagePid int, obs *fileaudit.Observer, stderr io.Writer) *opene
 		defer close(f.loaded)
 		ns, err := kdenials.NamespaceOf(stagePid)
 		if err == nil {
-			f.r, err = kopens.Load(kopens.Options{NsDev: ns.Dev, NsIno: ns.Ino, Direct: true, NoWakeup: true, RingBytes: openedRing})
+			f.r, err = kopens.Load(kopens.Options{NsDev: ns.Dev, NsIno: ns.Ino, NoWakeup: true, RingBytes: openedRing})
 		}
 		if err != nil {
 			f.err = err
 			close(f.fed)
 			return
 		}
+		// A directory that moves takes its files' paths with it: what was known of them no
+		// longer holds. Set before the agent runs (wait).
+		obs.SetMoved(func() { _ = f.r.Forget() })
 		go f.feed()
 	}()
 	return f
@@ -64,7 +67,11 @@ func (f *openedFeed) feed() {
 		o, err := f.r.Read(time.Now().Add(openedPoll))
 		switch {
 		case err == nil:
-			f.obs.Opened(o)
+			if f.obs.Opened(o) {
+				// Its directory's other files need not be reported: one record per
+				// directory instead of one per file (a search opens thousands).
+				_ = f.r.Remember(o.Dir) // a full map forgets the least used
+			}
 		case errors.Is(err, os.ErrDeadlineExceeded):
 		case errors.Is(err, kopens.ErrFlushed), errors.Is(err, os.ErrClosed):
 			return // flushed by close: every record the sandbox made is read

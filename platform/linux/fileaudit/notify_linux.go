@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -48,6 +49,9 @@ type notifier struct {
 	gateMu     sync.Mutex
 	gateActive int
 	closing    bool
+	// moved, when set, runs before a call that moves or removes a directory goes on
+	// (Observer.SetMoved).
+	moved *atomic.Pointer[func()]
 }
 
 // maxBatch is how many accesses the loop collects before it hands them over even while
@@ -66,13 +70,13 @@ const batchWait = 5 * time.Millisecond
 // the filter any more, and runs handle on each decoded access in another goroutine. The
 // accesses go over in batches, when no call waits or maxBatch have gathered: waking that
 // goroutine for each one costs more than the call itself.
-func newNotifier(f *os.File, procs *procTable, handle func(*fileAccess), gate *sockGate) (*notifier, error) {
+func newNotifier(f *os.File, procs *procTable, handle func(*fileAccess), gate *sockGate, moved *atomic.Pointer[func()]) (*notifier, error) {
 	fd, err := unix.Dup(int(f.Fd()))
 	f.Close()
 	if err != nil {
 		return nil, err
 	}
-	n := &notifier{fd: fd, gate: gate, batches: make(chan []fileAccess, maxBatches), procs: procs, done: make(chan struct{})}
+	n := &notifier{fd: fd, gate: gate, batches: make(chan []fileAccess, maxBatches), procs: procs, done: make(chan struct{}), moved: moved}
 	gate.listener = fd
 	if err := unix.Pipe2(n.stop[:], unix.O_CLOEXEC); err != nil {
 		unix.Close(fd)
@@ -160,6 +164,9 @@ func (n *notifier) loop() {
 			// what it was.
 			n.procs.executes(a.pid, a.paths[0])
 		}
+		if f := n.moved.Load(); f != nil && movesDirectory(&req, a, ok) {
+			(*f)() // before the directory has moved
+		}
 		resp := seccompNotifResp{ID: req.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
 		_ = ioctl(n.fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp))
 		if !ok {
@@ -209,4 +216,23 @@ func ioctl(fd int, req uint, arg unsafe.Pointer) error {
 		}
 		return nil
 	}
+}
+
+// movesDirectory says whether the call of req may move or remove a directory, changing the
+// paths of what is in it: a rename whose source or target is one, a delete of one (rmdir),
+// or either of those calls where the notifier could not tell (ok false).
+func movesDirectory(req *seccompNotif, a fileAccess, ok bool) bool {
+	if !ok {
+		c, watched := watchedCalls[uintptr(req.Nr)]
+		return watched && (c.op == "rename" || c.op == "delete")
+	}
+	if a.op != "rename" && a.op != "delete" {
+		return false
+	}
+	for i := range a.paths {
+		if a.isDir[i] || !a.exists[i] && a.op == "delete" {
+			return true
+		}
+	}
+	return false
 }

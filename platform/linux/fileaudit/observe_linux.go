@@ -26,6 +26,8 @@ type Observer struct {
 	refused refusals
 	// unjudged counts the opens the kernel reported that could not be judged (Opened).
 	unjudged atomic.Int64
+	// moved runs before a directory moves (SetMoved).
+	moved atomic.Pointer[func()]
 	scope    Scope
 	// serving is set once the sandbox is built (Serve: the stage hands its descriptors over
 	// only then): what the kernel refused before is the stage's setting up, beneath the host's
@@ -72,7 +74,7 @@ func (o *Observer) Serve(f *os.File) {
 	if o.judge != nil {
 		handle = o.judge.judge
 	}
-	n, err := newNotifier(f, o.gate.procs, handle, o.gate)
+	n, err := newNotifier(f, o.gate.procs, handle, o.gate, &o.moved)
 	if err != nil {
 		n = nil
 	}
@@ -87,6 +89,11 @@ func (o *Observer) SetEnforceView(visible func(string) bool) {
 		o.judge.visible = visible
 	}
 }
+
+// SetMoved makes the notifier run f before a call of the sandbox that moves or removes a
+// directory goes on (audit mode as root: the recorder of opened files forgets the directories
+// it knew, whose paths may have changed). It may be called at any time, from any goroutine.
+func (o *Observer) SetMoved(f func()) { o.moved.Store(&f) }
 
 // SetPinned gives the file judge the mount plan's pins (fsplan.Plan.PinnedRules), for the
 // events of a rename or removal the kernel refuses.
@@ -283,7 +290,7 @@ func AddWatchRules(s *configs.Seccomp, scope Scope) {
 func GateDirect(f *os.File, pol *profiles.Policy, spec *platform.Spec, stagePid int) (io.Closer, error) {
 	gate := newSockGate(pol, spec, true)
 	gate.stagePid.Store(int64(stagePid))
-	n, err := newNotifier(f, gate.procs, nil, gate)
+	n, err := newNotifier(f, gate.procs, nil, gate, new(atomic.Pointer[func()]))
 	if err != nil {
 		return nil, err
 	}

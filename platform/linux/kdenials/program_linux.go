@@ -110,7 +110,7 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 	insns = append(insns,
 		// The system call's number, from the registers, at -40.
 		asm.LoadMem(asm.R9, asm.R6, 0, asm.DWord), // struct pt_regs *
-		asm.StoreImm(asm.R10, -40, 0, asm.DWord),
+		storeImm64(asm.R10, -40, 0),
 		asm.Mov.Reg(asm.R1, asm.R10),
 		asm.Add.Imm(asm.R1, -40),
 		asm.Mov.Imm(asm.R2, 4),
@@ -144,7 +144,7 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 	for i, off := range exitArgOffsets {
 		// a failed read leaves the argument zero
 		insns = append(insns,
-			asm.StoreImm(asm.R8, int16(recArgs+8*i), 0, asm.DWord),
+			storeImm64(asm.R8, int16(recArgs+8*i), 0),
 			asm.Mov.Reg(asm.R1, asm.R8),
 			asm.Add.Imm(asm.R1, int32(recArgs+8*i)),
 			asm.Mov.Imm(asm.R2, 8),
@@ -213,4 +213,10 @@ func readPath(n int, next string) asm.Instructions {
 		asm.Add.Reg(asm.R7, asm.R0),
 		asm.Ja.Label(next),
 	)
+}
+
+// storeImm64 is `*(u64 *)(dst + off) = imm`, the 32-bit imm sign-extended (BPF_ST | BPF_DW),
+// which asm.StoreImm does not make.
+func storeImm64(dst asm.Register, off int16, imm int64) asm.Instruction {
+	return asm.Instruction{OpCode: asm.StoreImmOp(asm.DWord), Dst: dst, Offset: off, Constant: imm}
 }

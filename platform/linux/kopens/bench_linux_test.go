@@ -45,7 +45,7 @@ func openClose(b *testing.B, path string) {
 // drains its records until the benchmark ends.
 func attach(b *testing.B, record bool) *atomic.Int64 { return attachOpt(b, record, false, false) }
 
-func attachOpt(b *testing.B, record, noWakeup, direct bool) *atomic.Int64 {
+func attachOpt(b *testing.B, record, noWakeup, remember bool) *atomic.Int64 {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root")
 	}
@@ -54,7 +54,7 @@ func attachOpt(b *testing.B, record, noWakeup, direct bool) *atomic.Int64 {
 	if !record {
 		opt.NsIno++ // no task is in it: what every other open of the host pays
 	}
-	opt.NoWakeup, opt.Direct = noWakeup, direct
+	opt.NoWakeup = noWakeup
 	var stats io.Closer = nopCloser{}
 	if os.Getenv("KOPENS_STATS") != "" { // the kernel's run-time statistics cost every run too
 		var err error
@@ -72,11 +72,15 @@ func attachOpt(b *testing.B, record, noWakeup, direct bool) *atomic.Int64 {
 	go func() {
 		defer close(done)
 		for {
-			if _, err := r.Read(time.Now().Add(10 * time.Millisecond)); err != nil {
+			o, err := r.Read(time.Now().Add(10 * time.Millisecond))
+			if err != nil {
 				if errors.Is(err, os.ErrDeadlineExceeded) {
 					continue
 				}
 				return
+			}
+			if remember {
+				_ = r.Remember(o.Dir)
 			}
 			n.Add(1)
 		}
@@ -156,20 +160,22 @@ func BenchmarkLoad(b *testing.B) {
 	}
 }
 
-func BenchmarkOpenRecordedNoWakeupDirect(b *testing.B) {
-	p := benchFile(b, 3)
-	attachOpt(b, true, true, true)
-	openClose(b, p)
-}
-
-func BenchmarkOpenRecordedDeepNoWakeupDirect(b *testing.B) {
-	p := benchFile(b, 12)
-	attachOpt(b, true, true, true)
-	openClose(b, p)
-}
-
 type nopCloser struct{}
 
 func (nopCloser) Close() error { return nil }
 
 func BenchmarkOpenDetachedDeep(b *testing.B) { openClose(b, benchFile(b, 12)) }
+
+// BenchmarkOpenRemembered: opens in a directory the reader has remembered (after the first):
+// what audit mode's reads cost where agentrun has judged the directory.
+func BenchmarkOpenRemembered(b *testing.B) {
+	p := benchFile(b, 3)
+	attachOpt(b, true, true, true)
+	openClose(b, p)
+}
+
+func BenchmarkOpenRememberedDeep(b *testing.B) {
+	p := benchFile(b, 12)
+	attachOpt(b, true, true, true)
+	openClose(b, p)
+}

@@ -84,10 +84,7 @@ func child(dir string) error {
 	return open(unix.Open("/bind/inner", unix.O_RDONLY, 0))
 }
 
-func TestPaths(t *testing.T)       { testPaths(t, false) }
-func TestPathsDirect(t *testing.T) { testPaths(t, true) }
-
-func testPaths(t *testing.T, direct bool) {
+func TestPaths(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
@@ -135,7 +132,7 @@ func testPaths(t *testing.T, direct bool) {
 	// The namespace exists once the child does; its binary's own startup opens come before the
 	// recorder is loaded.
 	dev, ino := namespaceOf(t, cmd.Process.Pid)
-	r, err := Load(Options{NsDev: dev, NsIno: ino, Direct: direct})
+	r, err := Load(Options{NsDev: dev, NsIno: ino})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -26,6 +28,16 @@ type Open struct {
 	// Comm is the opener's name (its program's, at most 15 bytes): what the record says of a
 	// process that has ended before it is read.
 	Comm string
+	// Dir is the directory holding the file, for Remember (zero where the file is a mount's
+	// root: its directory is in another mount).
+	Dir Dir
+}
+
+// Dir names a directory for the recorder: its mount and dentry (kernel addresses) and inode
+// number, and the generation of the known directories the record was made in.
+type Dir struct {
+	Mnt, Dentry, Ino uint64
+	Gen              uint32
 }
 
 // Truncated, Outside, Detached and NameErr are the statuses of a record whose Path is not the
@@ -45,6 +57,8 @@ type Recorder struct {
 	prog   *ebpf.Program
 	link   link.Link
 	reader *ringbuf.Reader
+	genMu  sync.Mutex
+	gen    uint32 // the known directories' generation (Forget)
 }
 
 // Options says which tasks are recorded.
@@ -55,8 +69,6 @@ type Options struct {
 	// NoWakeup: records never wake the reader (BPF_RB_NO_WAKEUP); it must poll (Read with a
 	// deadline).
 	NoWakeup bool
-	// Direct: walk with bpf_rdonly_cast and direct loads instead of bpf_probe_read_kernel.
-	Direct bool
 	// RingBytes is the ring buffer's size, a power of two of pages (0: 256 KiB).
 	RingBytes uint32
 }
@@ -87,6 +99,12 @@ func Load(opt Options) (r *Recorder, err error) {
 	if r.m.drops, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1}); err != nil {
 		return nil, fmt.Errorf("drops map: %w", err)
 	}
+	if r.m.known, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.LRUHash, KeySize: keySize, ValueSize: 4, MaxEntries: knownDirs}); err != nil {
+		return nil, fmt.Errorf("known directories map: %w", err)
+	}
+	if r.m.gen, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}); err != nil {
+		return nil, fmt.Errorf("generation map: %w", err)
+	}
 	var ringFlags int32
 	if opt.NoWakeup {
 		ringFlags = 1 // BPF_RB_NO_WAKEUP
@@ -96,7 +114,7 @@ func Load(opt Options) (r *Recorder, err error) {
 		AttachType:   ebpf.AttachTraceRawTp,
 		AttachTo:     "sys_exit",
 		License:      "Dual MIT/GPL",
-		Instructions: exitProgram(o, opt.NsDev, opt.NsIno, opt.Tgid, ringFlags, opt.Direct, r.m),
+		Instructions: exitProgram(o, opt.NsDev, opt.NsIno, opt.Tgid, ringFlags, r.m),
 	}
 	popt := ebpf.ProgramOptions{}
 	if opt.LogVerifier {
@@ -111,6 +129,7 @@ func Load(opt Options) (r *Recorder, err error) {
 		return nil, fmt.Errorf("loading: %w", err)
 	}
 	if opt.LogVerifier {
+		_ = os.WriteFile("/tmp/kopens-verifier.log", []byte(r.prog.VerifierLog), 0o600)
 		lines := strings.Split(r.prog.VerifierLog, "\n")
 		if len(lines) > 6 {
 			lines = lines[len(lines)-6:]
@@ -140,19 +159,40 @@ func (r *Recorder) Read(deadline time.Time) (Open, error) {
 // for its deadline; it may be called while another goroutine is in Read.
 func (r *Recorder) Flush() error { return r.reader.Flush() }
 
+// Remember tells the recorder that the opens of files directly in d (a record's Dir) need no
+// record while its generation lasts (until Forget). A zero Dir is not remembered.
+func (r *Recorder) Remember(d Dir) error {
+	if d.Dentry == 0 {
+		return nil
+	}
+	var key [keySize]byte
+	binary.NativeEndian.PutUint64(key[0:], d.Mnt)
+	binary.NativeEndian.PutUint64(key[8:], d.Dentry)
+	binary.NativeEndian.PutUint64(key[16:], d.Ino)
+	return r.m.known.Put(key[:], d.Gen)
+}
+
+// Forget makes every directory remembered so far unknown again: a directory has moved or
+// gone, and with it the paths of the files it holds. Records made before it carry the old
+// generation, so that remembering them has no effect. Safe for concurrent use.
+func (r *Recorder) Forget() error {
+	r.genMu.Lock()
+	defer r.genMu.Unlock()
+	r.gen++
+	return r.m.gen.Put(uint32(0), r.gen)
+}
+
 // ErrFlushed is what Read returns after Flush, once the records sent before it are read.
 var ErrFlushed = ringbuf.ErrFlushed
 
 // Runtime returns the program's runs and its total run time, when the kernel's BPF statistics
 // are on.
 func (r *Recorder) Runtime() (uint64, time.Duration) {
-	info, err := r.prog.Info()
+	s, err := r.prog.Stats()
 	if err != nil {
 		return 0, 0
 	}
-	n, _ := info.RunCount()
-	d, _ := info.Runtime()
-	return n, d
+	return s.RunCount, s.Runtime
 }
 
 // Drops returns the records lost to a full ring buffer.
@@ -171,7 +211,7 @@ func (r *Recorder) Close() error {
 	if r.reader != nil {
 		errs = append(errs, r.reader.Close())
 	}
-	for _, c := range []interface{ Close() error }{r.prog, r.m.scratch, r.m.ring, r.m.drops} {
+	for _, c := range []interface{ Close() error }{r.prog, r.m.scratch, r.m.ring, r.m.drops, r.m.known, r.m.gen} {
 		if c != nil && c != (*ebpf.Program)(nil) && c != (*ebpf.Map)(nil) {
 			errs = append(errs, c.Close())
 		}
@@ -185,6 +225,8 @@ func decode(b []byte) (Open, error) {
 	}
 	u := func(off int) uint32 { return binary.NativeEndian.Uint32(b[off:]) }
 	o := Open{Tgid: u(recTgid), Tid: u(recTid), Pid: u(recPid), NsTgid: u(recNsTgid), Nr: u(recNr), Fd: u(recFd), Status: u(recStatus), Flags: u(recFlags)}
+	u64 := func(off int) uint64 { return binary.NativeEndian.Uint64(b[off:]) }
+	o.Dir = Dir{Mnt: u64(recKeyMnt), Dentry: u64(recKeyDentry), Ino: u64(recKeyIno), Gen: u(recGen)}
 	comm := b[recComm : recComm+commLen]
 	if i := bytes.IndexByte(comm, 0); i >= 0 {
 		comm = comm[:i]

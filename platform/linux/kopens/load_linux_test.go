@@ -9,15 +9,12 @@ import (
 	"time"
 )
 
-func TestLoad(t *testing.T)       { testLoad(t, false) }
-func TestLoadDirect(t *testing.T) { testLoad(t, true) }
-
-func testLoad(t *testing.T, direct bool) {
+func TestLoad(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root")
 	}
 	dev, ino := selfNamespace(t)
-	r, err := Load(Options{NsDev: dev, NsIno: ino, Tgid: uint32(os.Getpid()), LogVerifier: true, Direct: direct})
+	r, err := Load(Options{NsDev: dev, NsIno: ino, Tgid: uint32(os.Getpid()), LogVerifier: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +42,7 @@ func TestNothingLeft(t *testing.T) {
 		t.Skip("needs root")
 	}
 	dev, ino := selfNamespace(t)
-	r, err := Load(Options{NsDev: dev, NsIno: ino, Direct: true})
+	r, err := Load(Options{NsDev: dev, NsIno: ino})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,13 +27,12 @@ type offsets struct {
 	fileMnt      int32 // file.f_path.mnt
 	dentryParent int32 // dentry.d_parent
 	dentryName   int32 // dentry.d_name.name
+	dentryInode  int32 // dentry.d_inode
+	inodeIno     int32 // inode.i_ino
 	vfsmountRoot int32 // vfsmount.mnt_root
 	mountMnt     int32 // mount.mnt (container_of)
 	mountParent  int32 // mount.mnt_parent
 	mountPoint   int32 // mount.mnt_mountpoint
-
-	// For the direct variant: BTF ids of the kfunc bpf_rdonly_cast and of the structs cast to.
-	rdonlyCast, fileID, mountID btf.TypeID
 }
 
 func loadOffsets() (offsets, error) {
@@ -66,22 +65,12 @@ func loadOffsets() (offsets, error) {
 	get(&o.fileMnt, "file", "f_path.mnt")
 	get(&o.dentryParent, "dentry", "d_parent")
 	get(&o.dentryName, "dentry", "d_name.name")
+	get(&o.dentryInode, "dentry", "d_inode")
+	get(&o.inodeIno, "inode", "i_ino")
 	get(&o.vfsmountRoot, "vfsmount", "mnt_root")
 	get(&o.mountMnt, "mount", "mnt")
 	get(&o.mountParent, "mount", "mnt_parent")
 	get(&o.mountPoint, "mount", "mnt_mountpoint")
-	id := func(dst *btf.TypeID, name string) {
-		typ, err := spec.AnyTypeByName(name)
-		if err == nil {
-			*dst, err = spec.TypeID(typ)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", name, err))
-		}
-	}
-	id(&o.rdonlyCast, "bpf_rdonly_cast")
-	id(&o.fileID, "file")
-	id(&o.mountID, "mount")
 	return o, errors.Join(errs...)
 }
 

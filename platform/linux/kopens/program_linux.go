@@ -8,33 +8,45 @@ import (
 	"github.com/cilium/ebpf/btf"
 )
 
-// A record: host tgid u32, tid u32, task->pid (read through the BTF pointer) u32, the tgid in
-// the namespace u32, nr u32, fd u32, components u32, status u32, the open flags as passed (the
-// call's register: open's second argument, openat's third; 0 for openat2, whose flags are in
-// memory) u32, 4 bytes unused, the task's comm (16 bytes), then the path's components, leaf
-// first, each NUL-terminated.
+// A record (ring buffer), the header's fields at these offsets: host tgid u32, tid u32,
+// task->pid u32, the tgid in the namespace u32, nr u32, fd u32, the names recorded u32,
+// status u32, the open flags as passed (open's second argument, openat's third; 0 for
+// openat2, whose flags are in memory) u32, the generation of the known directories u32, the
+// task's comm (16 bytes), the key of the directory holding the file (mount, dentry, inode
+// number: u64 each; zero where the file is a mount's root), the bytes of names (u64), then the
+// path's names, leaf first, each NUL-terminated. The walk keeps its counts and status in the
+// record, not on the stack: values in a map are not tracked by the verifier, so each step
+// looks the same to it, and it checks the step once instead of once per count.
 const (
-	recTgid   = 0
-	recTid    = 4
-	recPid    = 8
-	recNsTgid = 12
-	recNr     = 16
-	recFd     = 20
-	recCount  = 24
-	recStatus = 28
-	recFlags  = 32
-	recComm   = 40
-	commLen   = 16
-	recHeader = recComm + commLen
+	recTgid      = 0
+	recTid       = 4
+	recPid       = 8
+	recNsTgid    = 12
+	recNr        = 16
+	recFd        = 20
+	recCount     = 24
+	recStatus    = 28
+	recFlags     = 32
+	recGen       = 36
+	recComm      = 40
+	commLen      = 16
+	recKeyMnt    = 56
+	recKeyDentry = 64
+	recKeyIno    = 72
+	recBytes     = 80 // the walk's: the bytes of names written so far (u64)
+	recHeader    = 88
 
 	nameMax     = 256  // NAME_MAX plus its NUL
-	namesMax    = 4096 // the bytes of components a record holds
+	namesMax    = 4096 // the bytes of names a record holds
 	scratchSize = recHeader + namesMax + nameMax
 
-	maxComponents = 16 // names recorded
-	maxSteps      = 40 // loop iterations, mount crossings included
+	maxComponents = 64  // names recorded
+	maxSteps      = 160 // walk steps, mount crossings included
 
-	ringBytes = 256 << 10
+	ringBytes  = 256 << 10
+	knownDirs  = 1 << 16 // directories remembered (LRU)
+	keySize    = 24
+	statusWalk = 99 // the walk has not ended
 )
 
 // A record's status.
@@ -53,28 +65,49 @@ const (
 	nrOpenat2 = 437
 )
 
-// Stack slots.
+// The main program's stack.
 const (
 	stPidns   = -8  // struct bpf_pidns_info
-	stTmp     = -16 // target of probe reads
-	stParent  = -24
+	stTmp     = -16 // target of probe reads (the step's frame uses it too)
+	stZero    = -24 // the key 0 of the array maps
 	stRootDen = -32
 	stRootMnt = -40
 	stNr      = -48
-	stSteps   = -56
-	stZero    = -64 // the scratch map's key
+	stFlags   = -56
+	stKey     = -88  // the known directories' key: mount, dentry, inode number
+	stWalk    = -136 // the walk's state, shared with the step (its context)
+)
+
+// The walk's state (at stWalk): what step reads and advances.
+const (
+	wDentry  = 0
+	wMnt     = 8
+	wRootDen = 16
+	wRootMnt = 24
+)
+
+// The step's own stack (its frame).
+const (
+	sfZero   = -8
+	sfParent = -24
+	sfMount  = -32
 )
 
 type maps struct {
-	scratch *ebpf.Map
-	ring    *ebpf.Map
-	drops   *ebpf.Map
+	scratch *ebpf.Map // per-CPU array [1] of a record being built
+	ring    *ebpf.Map // ring buffer of records
+	drops   *ebpf.Map // array [1]u64: records lost to a full ring buffer
+	// known is an LRU hash of directories (key: mount, dentry, inode number) whose files
+	// agentrun has said need no record (Recorder.Remember): value, the generation it was
+	// told in. gen is an array [1]u32: the current generation (Recorder.Forget).
+	known *ebpf.Map
+	gen   *ebpf.Map
 }
 
 // readPtr reads the kernel pointer at src+off into R0 (0 on a failed read), through stTmp.
 func readPtr(src asm.Register, off int32) asm.Instructions {
 	return asm.Instructions{
-		asm.StoreImm(asm.R10, stTmp, 0, asm.DWord),
+		storeImm64(asm.R10, stTmp, 0),
 		asm.Mov.Reg(asm.R3, src),
 		asm.Add.Imm(asm.R3, off),
 		asm.Mov.Reg(asm.R1, asm.R10),
@@ -85,26 +118,25 @@ func readPtr(src asm.Register, off int32) asm.Instructions {
 	}
 }
 
-// exitProgram runs at tp_btf/sys_exit (ctx: struct pt_regs *regs, long ret).
-// rdonlyCast casts R1 to a read-only BTF pointer of type id in R0 (bpf_rdonly_cast, which the
-// verifier inlines as a move): loads through it are direct (faults read as zero).
-func rdonlyCast(o offsets, id btf.TypeID) asm.Instructions {
+// lookup leaves in R0 the value of m's key on the stack at key, going to label when none.
+func lookup(m *ebpf.Map, key int16, label string) asm.Instructions {
 	return asm.Instructions{
-		asm.Mov.Imm(asm.R2, int32(id)),
-		{OpCode: asm.OpCode(asm.JumpClass).SetJumpOp(asm.Call), Src: asm.PseudoKfuncCall, Constant: int64(o.rdonlyCast)},
+		asm.LoadMapPtr(asm.R1, m.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, int32(key)),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, label),
 	}
 }
 
-func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, direct bool, m maps) asm.Instructions {
-	readPtr := readPtr
-	if direct {
-		readPtr = func(src asm.Register, off int32) asm.Instructions {
-			return asm.Instructions{asm.LoadMem(asm.R0, src, int16(off), asm.DWord)}
-		}
-	}
+// exitProgram runs at tp_btf/sys_exit (ctx: struct pt_regs *regs, long ret): a successful open
+// of the namespace's is recorded with its path, unless the directory holding the file is a
+// known one of this generation. The walk up to the task's root is a bpf_loop of step, which
+// the verifier checks once rather than once per iteration.
+func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, m maps) asm.Instructions {
 	insns := asm.Instructions{
-		asm.Mov.Reg(asm.R6, asm.R1),               // the context, for the flags
-		asm.LoadMem(asm.R7, asm.R1, 8, asm.DWord), // ret
+		btf.WithFuncMetadata(asm.Mov.Reg(asm.R6, asm.R1), mainFunc), // the context, for the flags
+		asm.LoadMem(asm.R7, asm.R1, 8, asm.DWord),                   // ret
 		asm.JSLT.Imm(asm.R7, 0, "exit"),
 		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),                   // regs: a BTF pointer
 		asm.LoadMem(asm.R2, asm.R2, int16(o.regsOrigAx), asm.DWord), // the call's number
@@ -113,7 +145,15 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, d
 		asm.JEq.Imm(asm.R2, nrOpenat2, "isopen"),
 		asm.Ja.Label("exit"),
 		asm.StoreMem(asm.R10, stNr, asm.R2, asm.DWord).WithSymbol("isopen"),
-		asm.LoadImm(asm.R1, int64(nsDev), asm.DWord),
+		// The flags, from the registers: open's in si, openat's in dx, openat2's in memory.
+		storeImm64(asm.R10, stFlags, 0),
+		asm.JEq.Imm(asm.R2, nrOpenat2, "ns"),
+		asm.LoadMem(asm.R1, asm.R6, 0, asm.DWord),
+		asm.LoadMem(asm.R3, asm.R1, int16(o.regsDx), asm.DWord),
+		asm.JNE.Imm(asm.R2, nrOpen, "flags"),
+		asm.LoadMem(asm.R3, asm.R1, int16(o.regsSi), asm.DWord),
+		asm.StoreMem(asm.R10, stFlags, asm.R3, asm.DWord).WithSymbol("flags"),
+		asm.LoadImm(asm.R1, int64(nsDev), asm.DWord).WithSymbol("ns"),
 		asm.LoadImm(asm.R2, int64(nsIno), asm.DWord),
 		asm.Mov.Reg(asm.R3, asm.R10),
 		asm.Add.Imm(asm.R3, stPidns),
@@ -128,34 +168,11 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, d
 			asm.JNE.Imm(asm.R0, int32(tgid), "exit"),
 		)
 	}
-	insns = append(insns, firstEntry(m.scratch)...)
+	insns = append(insns, storeImm64(asm.R10, stZero, 0))
+	insns = append(insns, lookup(m.scratch, stZero, "exit")...)
 	insns = append(insns,
 		asm.Mov.Reg(asm.R8, asm.R0), // the record
-		asm.FnGetCurrentPidTgid.Call(),
-		asm.StoreMem(asm.R8, recTid, asm.R0, asm.Word),
-		asm.RSh.Imm(asm.R0, 32),
-		asm.StoreMem(asm.R8, recTgid, asm.R0, asm.Word),
-		asm.LoadMem(asm.R1, asm.R10, stPidns+4, asm.Word), // bpf_pidns_info.tgid
-		asm.StoreMem(asm.R8, recNsTgid, asm.R1, asm.Word),
-		asm.LoadMem(asm.R1, asm.R10, stNr, asm.DWord),
-		asm.StoreMem(asm.R8, recNr, asm.R1, asm.Word),
 		asm.StoreMem(asm.R8, recFd, asm.R7, asm.Word),
-		asm.StoreImm(asm.R8, recCount, 0, asm.Word),
-		asm.StoreImm(asm.R8, recStatus, statusRoot, asm.Word),
-		// The flags, from the registers (a BTF pointer): open's in si, openat's in dx.
-		asm.StoreImm(asm.R8, recFlags, 0, asm.Word),
-		asm.LoadMem(asm.R1, asm.R10, stNr, asm.DWord),
-		asm.LoadMem(asm.R2, asm.R6, 0, asm.DWord),
-		asm.JEq.Imm(asm.R1, nrOpenat2, "comm"),
-		asm.LoadMem(asm.R3, asm.R2, int16(o.regsDx), asm.DWord),
-		asm.JNE.Imm(asm.R1, nrOpen, "flags"),
-		asm.LoadMem(asm.R3, asm.R2, int16(o.regsSi), asm.DWord),
-		asm.StoreMem(asm.R8, recFlags, asm.R3, asm.Word).WithSymbol("flags"),
-		asm.Mov.Reg(asm.R1, asm.R8).WithSymbol("comm"),
-		asm.Add.Imm(asm.R1, recComm),
-		asm.Mov.Imm(asm.R2, commLen),
-		asm.FnGetCurrentComm.Call(),
-
 		// The task, through BTF: direct loads.
 		asm.FnGetCurrentTaskBtf.Call(),
 		asm.Mov.Reg(asm.R9, asm.R0),
@@ -165,9 +182,9 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, d
 		asm.LoadMem(asm.R1, asm.R9, int16(o.taskFs), asm.DWord),
 		asm.JEq.Imm(asm.R1, 0, "exit"),
 		asm.LoadMem(asm.R2, asm.R1, int16(o.fsRootDentry), asm.DWord),
-		asm.StoreMem(asm.R10, stRootDen, asm.R2, asm.DWord),
+		asm.StoreMem(asm.R10, stWalk+wRootDen, asm.R2, asm.DWord),
 		asm.LoadMem(asm.R2, asm.R1, int16(o.fsRootMnt), asm.DWord),
-		asm.StoreMem(asm.R10, stRootMnt, asm.R2, asm.DWord),
+		asm.StoreMem(asm.R10, stWalk+wRootMnt, asm.R2, asm.DWord),
 		// task->files->fdt
 		asm.LoadMem(asm.R1, asm.R9, int16(o.taskFiles), asm.DWord),
 		asm.JEq.Imm(asm.R1, 0, "exit"),
@@ -184,88 +201,78 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, d
 		asm.JEq.Imm(asm.R0, 0, "exit"),
 		asm.Mov.Reg(asm.R9, asm.R0), // struct file *
 	)
-	if direct {
-		insns = append(insns, asm.Mov.Reg(asm.R1, asm.R0))
-		insns = append(insns, rdonlyCast(o, o.fileID)...)
-		insns = append(insns, asm.Mov.Reg(asm.R9, asm.R0))
-	}
 	insns = append(insns, readPtr(asm.R9, o.fileMnt)...)
-	insns = append(insns, asm.Mov.Reg(asm.R7, asm.R0)) // vfsmount
+	insns = append(insns,
+		asm.StoreMem(asm.R10, stWalk+wMnt, asm.R0, asm.DWord),
+		asm.StoreMem(asm.R10, stKey, asm.R0, asm.DWord),
+	)
 	insns = append(insns, readPtr(asm.R9, o.fileDentry)...)
 	insns = append(insns,
+		asm.StoreMem(asm.R10, stWalk+wDentry, asm.R0, asm.DWord),
 		asm.Mov.Reg(asm.R6, asm.R0), // dentry
-		asm.Mov.Imm(asm.R9, 0),      // the bytes of names written
-		asm.StoreImm(asm.R10, stSteps, 0, asm.DWord),
-
-		// The walk: R6 dentry, R7 vfsmount, R8 record, R9 bytes written.
-		asm.LoadMem(asm.R1, asm.R10, stSteps, asm.DWord).WithSymbol("loop"),
-		asm.JGE.Imm(asm.R1, maxSteps, "truncated"),
-		asm.Add.Imm(asm.R1, 1),
-		asm.StoreMem(asm.R10, stSteps, asm.R1, asm.DWord),
-		asm.LoadMem(asm.R1, asm.R10, stRootDen, asm.DWord),
-		asm.JNE.Reg(asm.R1, asm.R6, "notroot"),
-		asm.LoadMem(asm.R1, asm.R10, stRootMnt, asm.DWord),
-		asm.JEq.Reg(asm.R1, asm.R7, "output"),
+		// The directory's key, none yet.
+		storeImm64(asm.R8, recKeyMnt, 0),
+		storeImm64(asm.R8, recKeyDentry, 0),
+		storeImm64(asm.R8, recKeyIno, 0),
 	)
-	notroot := readPtr(asm.R7, o.vfsmountRoot)
-	notroot[0] = notroot[0].WithSymbol("notroot")
-	insns = append(insns, notroot...)
-	insns = append(insns, asm.JEq.Reg(asm.R0, asm.R6, "cross"))
+	insns = append(insns, lookup(m.gen, stZero, "exit")...)
+	insns = append(insns,
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
+		asm.StoreMem(asm.R8, recGen, asm.R1, asm.Word),
+	)
 	insns = append(insns, readPtr(asm.R6, o.dentryParent)...)
 	insns = append(insns,
-		asm.JEq.Reg(asm.R0, asm.R6, "detached"),
-		asm.StoreMem(asm.R10, stParent, asm.R0, asm.DWord),
-		asm.LoadMem(asm.R1, asm.R8, recCount, asm.Word),
-		asm.JGE.Imm(asm.R1, maxComponents, "truncated"),
-		asm.JGE.Imm(asm.R9, namesMax, "truncated"),
+		asm.JEq.Reg(asm.R0, asm.R6, "walk"), // a mount's root: its directory is in another
+		asm.StoreMem(asm.R10, stKey+8, asm.R0, asm.DWord),
 	)
-	insns = append(insns, readPtr(asm.R6, o.dentryName)...)
+	insns = append(insns, readPtr(asm.R0, o.dentryInode)...)
+	insns = append(insns, asm.JEq.Imm(asm.R0, 0, "walk"))
+	insns = append(insns, readPtr(asm.R0, o.inodeIno)...)
+	insns = append(insns, asm.StoreMem(asm.R10, stKey+16, asm.R0, asm.DWord))
+	insns = append(insns, lookup(m.known, stKey, "remember")...)
 	insns = append(insns,
-		asm.Mov.Reg(asm.R3, asm.R0),
-		asm.And.Imm(asm.R9, namesMax-1), // for the verifier: already below namesMax
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
+		asm.LoadMem(asm.R2, asm.R8, recGen, asm.Word),
+		asm.JEq.Reg(asm.R1, asm.R2, "exit"), // known: no record
+		// Unknown: the key goes with the record, for agentrun to remember.
+		asm.LoadMem(asm.R1, asm.R10, stKey, asm.DWord).WithSymbol("remember"),
+		asm.StoreMem(asm.R8, recKeyMnt, asm.R1, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R10, stKey+8, asm.DWord),
+		asm.StoreMem(asm.R8, recKeyDentry, asm.R1, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R10, stKey+16, asm.DWord),
+		asm.StoreMem(asm.R8, recKeyIno, asm.R1, asm.DWord),
+
+		// The record's header.
+		asm.FnGetCurrentPidTgid.Call().WithSymbol("walk"),
+		asm.StoreMem(asm.R8, recTid, asm.R0, asm.Word),
+		asm.RSh.Imm(asm.R0, 32),
+		asm.StoreMem(asm.R8, recTgid, asm.R0, asm.Word),
+		asm.LoadMem(asm.R1, asm.R10, stPidns+4, asm.Word), // bpf_pidns_info.tgid
+		asm.StoreMem(asm.R8, recNsTgid, asm.R1, asm.Word),
+		asm.LoadMem(asm.R1, asm.R10, stNr, asm.DWord),
+		asm.StoreMem(asm.R8, recNr, asm.R1, asm.Word),
+		asm.StoreImm(asm.R8, recCount, 0, asm.Word),
+		asm.LoadMem(asm.R1, asm.R10, stFlags, asm.DWord),
+		asm.StoreMem(asm.R8, recFlags, asm.R1, asm.Word),
 		asm.Mov.Reg(asm.R1, asm.R8),
-		asm.Add.Imm(asm.R1, recHeader),
-		asm.Add.Reg(asm.R1, asm.R9),
-		asm.Mov.Imm(asm.R2, nameMax),
-		asm.FnProbeReadKernelStr.Call(),
-		asm.JSLE.Imm(asm.R0, 0, "nameerr"),
-		asm.JSGT.Imm(asm.R0, nameMax, "nameerr"),
-		asm.Add.Reg(asm.R9, asm.R0),
-		asm.LoadMem(asm.R1, asm.R8, recCount, asm.Word),
-		asm.Add.Imm(asm.R1, 1),
-		asm.StoreMem(asm.R8, recCount, asm.R1, asm.Word),
-		asm.LoadMem(asm.R6, asm.R10, stParent, asm.DWord),
-		asm.Ja.Label("loop"),
-	)
-	// At the mount's root: on to its mount point in the parent mount.
-	insns = append(insns, asm.Sub.Imm(asm.R7, o.mountMnt).WithSymbol("cross")) // struct mount *
-	if direct {
-		insns = append(insns, asm.Mov.Reg(asm.R1, asm.R7))
-		insns = append(insns, rdonlyCast(o, o.mountID)...)
-		insns = append(insns, asm.Mov.Reg(asm.R7, asm.R0))
-	}
-	insns = append(insns, readPtr(asm.R7, o.mountParent)...)
-	insns = append(insns,
-		asm.JEq.Reg(asm.R0, asm.R7, "outside"),
-		asm.JEq.Imm(asm.R0, 0, "outside"),
-		asm.StoreMem(asm.R10, stParent, asm.R0, asm.DWord),
-	)
-	insns = append(insns, readPtr(asm.R7, o.mountPoint)...)
-	insns = append(insns,
-		asm.Mov.Reg(asm.R6, asm.R0),
-		asm.LoadMem(asm.R7, asm.R10, stParent, asm.DWord),
-		asm.Add.Imm(asm.R7, o.mountMnt),
-		asm.Ja.Label("loop"),
+		asm.Add.Imm(asm.R1, recComm),
+		asm.Mov.Imm(asm.R2, commLen),
+		asm.FnGetCurrentComm.Call(),
 
-		asm.StoreImm(asm.R8, recStatus, statusTruncated, asm.Word).WithSymbol("truncated"),
-		asm.Ja.Label("output"),
-		asm.StoreImm(asm.R8, recStatus, statusOutside, asm.Word).WithSymbol("outside"),
-		asm.Ja.Label("output"),
-		asm.StoreImm(asm.R8, recStatus, statusDetached, asm.Word).WithSymbol("detached"),
-		asm.Ja.Label("output"),
-		asm.StoreImm(asm.R8, recStatus, statusNameErr, asm.Word).WithSymbol("nameerr"),
+		// The walk.
+		storeImm64(asm.R8, recBytes, 0),
+		asm.StoreImm(asm.R8, recStatus, statusWalk, asm.Word),
+		asm.Mov.Imm(asm.R1, maxSteps),
+		asm.Instruction{OpCode: asm.LoadImmOp(asm.DWord), Dst: asm.R2, Src: asm.PseudoFunc, Constant: -1}.WithReference("step"),
+		asm.Mov.Reg(asm.R3, asm.R10),
+		asm.Add.Imm(asm.R3, stWalk),
+		asm.Mov.Imm(asm.R4, 0),
+		asm.FnLoop.Call(),
+		asm.LoadMem(asm.R1, asm.R8, recStatus, asm.Word),
+		asm.JNE.Imm(asm.R1, statusWalk, "output"),
+		asm.StoreImm(asm.R8, recStatus, statusTruncated, asm.Word), // steps ran out
 
-		asm.Mov.Reg(asm.R3, asm.R9).WithSymbol("output"),
+		asm.LoadMem(asm.R3, asm.R8, recBytes, asm.DWord).WithSymbol("output"),
 		asm.JGT.Imm(asm.R3, namesMax+nameMax, "exit"), // for the verifier
 		asm.Add.Imm(asm.R3, recHeader),
 		asm.LoadMapPtr(asm.R1, m.ring.FD()),
@@ -274,24 +281,119 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, d
 		asm.FnRingbufOutput.Call(),
 		asm.JEq.Imm(asm.R0, 0, "exit"),
 	)
-	insns = append(insns, firstEntry(m.drops)...)
-	return append(insns,
+	insns = append(insns, lookup(m.drops, stZero, "exit")...)
+	insns = append(insns,
 		asm.Mov.Imm(asm.R1, 1),
 		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
 		asm.Return(),
 	)
+	return append(insns, stepProgram(o, m)...)
 }
 
-// firstEntry leaves in R0 a pointer to entry 0 of the array map m (its key on the stack at
-// stZero), going to "exit" when there is none.
-func firstEntry(m *ebpf.Map) asm.Instructions {
-	return asm.Instructions{
-		asm.StoreImm(asm.R10, stZero, 0, asm.DWord),
-		asm.LoadMapPtr(asm.R1, m.FD()),
-		asm.Mov.Reg(asm.R2, asm.R10),
-		asm.Add.Imm(asm.R2, stZero),
-		asm.FnMapLookupElem.Call(),
-		asm.JEq.Imm(asm.R0, 0, "exit"),
+// stepProgram is the walk's step, bpf_loop's callback (index, walk state): one name of the
+// path into the record, or one mount crossed; it returns 1 once the walk has ended (its
+// status set), 0 to go on.
+func stepProgram(o offsets, m maps) asm.Instructions {
+	end := func(status int32, label string) asm.Instructions {
+		return asm.Instructions{
+			asm.StoreImm(asm.R8, recStatus, int64(status), asm.Word).WithSymbol(label),
+			asm.Mov.Imm(asm.R0, 1),
+			asm.Return(),
+		}
 	}
+	insns := asm.Instructions{
+		btf.WithFuncMetadata(asm.Mov.Reg(asm.R6, asm.R2), stepFunc).WithSymbol("step"),
+		storeImm64(asm.R10, sfZero, 0),
+	}
+	insns = append(insns, lookup(m.scratch, sfZero, "s_stop")...)
+	insns = append(insns,
+		asm.Mov.Reg(asm.R8, asm.R0), // the record
+		asm.LoadMem(asm.R7, asm.R6, wDentry, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R6, wRootDen, asm.DWord),
+		asm.JNE.Reg(asm.R1, asm.R7, "s_notroot"),
+		asm.LoadMem(asm.R1, asm.R6, wRootMnt, asm.DWord),
+		asm.LoadMem(asm.R2, asm.R6, wMnt, asm.DWord),
+		asm.JEq.Reg(asm.R1, asm.R2, "s_root"),
+		asm.LoadMem(asm.R9, asm.R6, wMnt, asm.DWord).WithSymbol("s_notroot"),
+	)
+	insns = append(insns, readPtr(asm.R9, o.vfsmountRoot)...)
+	insns = append(insns, asm.JEq.Reg(asm.R0, asm.R7, "s_cross"))
+	insns = append(insns, readPtr(asm.R7, o.dentryParent)...)
+	insns = append(insns,
+		asm.JEq.Reg(asm.R0, asm.R7, "s_detached"),
+		asm.StoreMem(asm.R10, sfParent, asm.R0, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R8, recCount, asm.Word),
+		asm.JGE.Imm(asm.R1, maxComponents, "s_truncated"),
+		asm.LoadMem(asm.R9, asm.R8, recBytes, asm.DWord),
+		asm.JGE.Imm(asm.R9, namesMax, "s_truncated"),
+	)
+	insns = append(insns, readPtr(asm.R7, o.dentryName)...)
+	insns = append(insns,
+		asm.Mov.Reg(asm.R3, asm.R0),
+		asm.And.Imm(asm.R9, namesMax-1), // for the verifier: already below namesMax
+		asm.Mov.Reg(asm.R1, asm.R8),
+		asm.Add.Imm(asm.R1, recHeader),
+		asm.Add.Reg(asm.R1, asm.R9),
+		asm.Mov.Imm(asm.R2, nameMax),
+		asm.FnProbeReadKernelStr.Call(),
+		asm.JSLE.Imm(asm.R0, 0, "s_nameerr"),
+		asm.JSGT.Imm(asm.R0, nameMax, "s_nameerr"),
+		asm.Add.Reg(asm.R9, asm.R0),
+		asm.StoreMem(asm.R8, recBytes, asm.R9, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R8, recCount, asm.Word),
+		asm.Add.Imm(asm.R1, 1),
+		asm.StoreMem(asm.R8, recCount, asm.R1, asm.Word),
+		asm.LoadMem(asm.R1, asm.R10, sfParent, asm.DWord),
+		asm.StoreMem(asm.R6, wDentry, asm.R1, asm.DWord),
+		asm.Mov.Imm(asm.R0, 0),
+		asm.Return(),
+		// At the mount's root: on to its mount point in the parent mount.
+		asm.Sub.Imm(asm.R9, o.mountMnt).WithSymbol("s_cross"), // struct mount *
+		asm.StoreMem(asm.R10, sfMount, asm.R9, asm.DWord),
+	)
+	insns = append(insns, readPtr(asm.R9, o.mountParent)...)
+	insns = append(insns,
+		asm.LoadMem(asm.R9, asm.R10, sfMount, asm.DWord),
+		asm.JEq.Reg(asm.R0, asm.R9, "s_outside"),
+		asm.JEq.Imm(asm.R0, 0, "s_outside"),
+		asm.StoreMem(asm.R10, sfParent, asm.R0, asm.DWord),
+	)
+	insns = append(insns, readPtr(asm.R9, o.mountPoint)...)
+	insns = append(insns,
+		asm.StoreMem(asm.R6, wDentry, asm.R0, asm.DWord),
+		asm.LoadMem(asm.R1, asm.R10, sfParent, asm.DWord),
+		asm.Add.Imm(asm.R1, o.mountMnt),
+		asm.StoreMem(asm.R6, wMnt, asm.R1, asm.DWord),
+		asm.Mov.Imm(asm.R0, 0),
+		asm.Return(),
+	)
+	insns = append(insns, end(statusRoot, "s_root")...)
+	insns = append(insns, end(statusTruncated, "s_truncated")...)
+	insns = append(insns, end(statusOutside, "s_outside")...)
+	insns = append(insns, end(statusDetached, "s_detached")...)
+	insns = append(insns, end(statusNameErr, "s_nameerr")...)
+	return append(insns,
+		asm.Mov.Imm(asm.R0, 1).WithSymbol("s_stop"), // no record: nothing to walk for
+		asm.Return(),
+	)
+}
+
+// The functions' BTF: bpf_loop wants its callback described (static, two arguments).
+var (
+	u64Type  = &btf.Int{Name: "u64", Size: 8}
+	longType = &btf.Int{Name: "long", Size: 8, Encoding: btf.Signed}
+	voidPtr  = &btf.Pointer{Target: &btf.Void{}}
+	mainFunc = &btf.Func{Name: "kopens_exit", Linkage: btf.GlobalFunc, Type: &btf.FuncProto{
+		Return: longType, Params: []btf.FuncParam{{Name: "ctx", Type: voidPtr}},
+	}}
+	stepFunc = &btf.Func{Name: "kopens_step", Linkage: btf.StaticFunc, Type: &btf.FuncProto{
+		Return: longType, Params: []btf.FuncParam{{Name: "index", Type: u64Type}, {Name: "walk", Type: voidPtr}},
+	}}
+)
+
+// storeImm64 is `*(u64 *)(dst + off) = imm`, the 32-bit imm sign-extended (BPF_ST | BPF_DW),
+// which asm.StoreImm does not make.
+func storeImm64(dst asm.Register, off int16, imm int64) asm.Instruction {
+	return asm.Instruction{OpCode: asm.StoreImmOp(asm.DWord), Dst: dst, Offset: off, Constant: imm}
 }

@@ -1,0 +1,109 @@
+//go:build linux && amd64
+
+package kopens
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestRemember: once a record's directory is remembered, opens of other files in it make no
+// record, while opens elsewhere (a directory beside it, one inside it) still do; Forget makes
+// the directory unknown again, and remembering a record of the generation before Forget has
+// no effect.
+func TestRemember(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"a/1", "a/2", "a/3", "a/4", "a/sub/1", "b/1"} {
+		p = filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dev, ino := selfNamespace(t)
+	r, err := Load(Options{NsDev: dev, NsIno: ino, Tgid: uint32(os.Getpid())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+
+	// open opens name under root and returns the record of it, or ok false when there is
+	// none (a marker opened after it comes first).
+	open := func(name string) (Open, bool) {
+		t.Helper()
+		for _, p := range []string{filepath.Join(root, name), "/etc/hostname"} {
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+		}
+		var got *Open
+		for {
+			o, err := r.Read(time.Now().Add(2 * time.Second))
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("no record of the marker after %s", name)
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			switch o.Path {
+			case filepath.Join(root, name):
+				got = &o
+			case "/etc/hostname":
+				if got == nil {
+					return Open{}, false
+				}
+				return *got, true
+			}
+		}
+	}
+	first, ok := open("a/1")
+	if !ok || first.Dir.Dentry == 0 || first.Dir.Ino == 0 {
+		t.Fatalf("the first open of a/1: %+v, %v; want a record with its directory", first, ok)
+	}
+	if err := r.Remember(first.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := open("a/2"); ok {
+		t.Errorf("a/2 recorded after its directory was remembered: %+v", o)
+	}
+	if _, ok := open("b/1"); !ok {
+		t.Error("b/1, in a directory not remembered, made no record")
+	}
+	if _, ok := open("a/sub/1"); !ok {
+		t.Error("a/sub/1, in a directory below the remembered one, made no record")
+	}
+	if err := r.Forget(); err != nil {
+		t.Fatal(err)
+	}
+	again, ok := open("a/3")
+	if !ok {
+		t.Fatal("a/3 made no record after Forget")
+	}
+	if again.Dir.Gen == first.Dir.Gen {
+		t.Errorf("the generation did not change with Forget: %d", again.Dir.Gen)
+	}
+	if err := r.Remember(first.Dir); err != nil { // a record of the generation before
+		t.Fatal(err)
+	}
+	if _, ok := open("a/4"); !ok {
+		t.Error("a/4 made no record: a record of the generation before Forget was remembered")
+	}
+	if err := r.Remember(again.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := open("a/4"); ok {
+		t.Errorf("a/4 recorded after its directory was remembered again: %+v", o)
+	}
+}

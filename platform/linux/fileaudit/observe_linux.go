@@ -28,7 +28,7 @@ type Observer struct {
 	unjudged atomic.Int64
 	// moved runs before a directory moves (SetMoved).
 	moved atomic.Pointer[func()]
-	scope    Scope
+	scope Scope
 	// serving is set once the sandbox is built (Serve: the stage hands its descriptors over
 	// only then): what the kernel refused before is the stage's setting up, beneath the host's
 	// root, not the agent's.

@@ -21,6 +21,9 @@ const openedPoll = 10 * time.Millisecond
 // each record a hundred bytes or so.
 const openedRing = 8 << 20
 
+// maxSettled bounds the feed's own memory of the directories it has settled.
+const maxSettled = 1 << 16
+
 // openedFeed is audit mode's source of reads as root (fileaudit.WatchKernelReads): the
 // kernel's recorder of the sandbox's successful opens (kopens), loaded for its PID namespace
 // while the stage builds the root, and a goroutine that hands each open to the observer's
@@ -63,14 +66,23 @@ func (f *openedFeed) wait() { <-f.loaded }
 
 func (f *openedFeed) feed() {
 	defer close(f.fed)
+	// settled are the directories remembered (with their generation): the records of their
+	// files the kernel made before it was told are passed over here, unjudged, as it would
+	// have passed them over (a search opens thousands of files before the first is judged).
+	settled := map[kopens.Dir]bool{}
 	for failed := 0; failed < 100; {
 		o, err := f.r.Read(time.Now().Add(openedPoll))
 		switch {
+		case err == nil && o.Dir.Dentry != 0 && settled[o.Dir]:
 		case err == nil:
 			if f.obs.Opened(o) {
 				// Its directory's other files need not be reported: one record per
-				// directory instead of one per file (a search opens thousands).
+				// directory instead of one per file.
 				_ = f.r.Remember(o.Dir) // a full map forgets the least used
+				if len(settled) >= maxSettled {
+					clear(settled)
+				}
+				settled[o.Dir] = true
 			}
 		case errors.Is(err, os.ErrDeadlineExceeded):
 		case errors.Is(err, kopens.ErrFlushed), errors.Is(err, os.ErrClosed):

@@ -6,16 +6,22 @@ import (
 )
 
 // ChildrenLike reports whether every name directly in the directory dir (an absolute
-// canonical path) is judged by the rules that judge dir itself, for reading and writing: no rule
-// of the filesystem section names a child of dir without naming dir or a directory above
-// it. Audit mode's recorder of reads leans on it: once one file of such a directory is
+// canonical path) is judged by the rules that judge dir itself, for reading and writing: no
+// rule of the filesystem section names a child of dir without naming dir or a directory
+// above it. Audit mode's recorder of reads leans on it: once one file of such a directory is
 // judged allowed, the others need not be judged one by one. It may answer false where a
 // pattern only might name a child; never true where one does.
-func (p *Policy) ChildrenLike(dir string) bool {
+func (p *Policy) ChildrenLike(dir string) bool { return p.like(dir, true) }
+
+// SubtreeLike is ChildrenLike for everything beneath dir, at any depth: no rule names a path
+// below dir without naming dir or a directory above it.
+func (p *Policy) SubtreeLike(dir string) bool { return p.like(dir, false) }
+
+func (p *Policy) like(dir string, children bool) bool {
 	fs := p.Filesystem
 	for _, rules := range [][]PathRule{fs.Deny, fs.Protect, fs.Write, fs.Read} {
 		for _, r := range rules {
-			if !PatternCovers(r.Path, dir) && mayNameChild(r.Path, dir) {
+			if !PatternCovers(r.Path, dir) && mayNameBelow(r.Path, dir, children) {
 				return false
 			}
 		}
@@ -23,23 +29,26 @@ func (p *Policy) ChildrenLike(dir string) bool {
 	return true
 }
 
-// mayNameChild reports whether pattern may name an entry directly in dir. A pattern that
-// names neither dir nor a directory above it covers a child only by naming the child
-// itself: a literal path (or literal DIR/**) whose parent is dir, or a pattern of one
-// element more than dir whose elements before the last match dir's.
-func mayNameChild(pattern, dir string) bool {
+// mayNameBelow reports whether pattern may name a path below dir (only an entry directly in
+// it, with children). A pattern that names neither dir nor a directory above it covers a
+// path below dir only by naming that path or one between: a literal path (or literal
+// DIR/**) below dir, or a pattern of more elements than dir whose first ones match dir's.
+func mayNameBelow(pattern, dir string, children bool) bool {
 	if base, ok := strings.CutSuffix(pattern, "/**"); ok && !IsPattern(base) {
 		pattern = base
 	}
 	if !IsPattern(pattern) {
-		return pattern != "/" && path.Dir(pattern) == dir
+		if children {
+			return pattern != "/" && path.Dir(pattern) == dir
+		}
+		return pattern != dir && Within(pattern, dir)
 	}
 	de := []string{""}
 	if dir != "/" {
 		de = strings.Split(dir, "/")
 	}
 	pe := strings.Split(pattern, "/")
-	if len(pe) != len(de)+1 {
+	if len(pe) <= len(de) || children && len(pe) != len(de)+1 {
 		return false
 	}
 	for i, el := range de {

@@ -56,10 +56,38 @@ func TestChildrenLike(t *testing.T) {
 	}
 }
 
+func TestSubtreeLike(t *testing.T) {
+	pol := childrenPolicy()
+	for _, c := range []struct {
+		dir  string
+		want bool
+	}{
+		{"/usr", true},               // read whole, nothing named below
+		{"/usr/lib", true},           // the same
+		{"/home/u/proj/src", true},   // nothing named below
+		{"/home/u/proj", false},      // .env, .git/hooks below
+		{"/home/u/proj/.git", false}, // hooks
+		{"/home/u/x", false},         // /home/u/*/secrets/** names what is in its secrets
+		{"/home/u/x/other", true},    // nothing named below
+		{"/home/u/.ssh", false},      // /home/u/*/secrets/** names its secrets/…
+		{"/tmp", false},              // /tmp/*/cache
+		{"/tmp/a/cache", true},       // written whole
+		{"/etc/ssl", true},           // read whole
+		{"/", false},                 // everything is named below it
+		{"/nowhere", true},           // no rule below
+		{"/home", false},             // /home/u and all below
+	} {
+		if got := pol.SubtreeLike(c.dir); got != c.want {
+			t.Errorf("SubtreeLike(%q) = %v, want %v", c.dir, got, c.want)
+		}
+	}
+}
+
 // TestChildrenLikeAgreesWithCheckFile: wherever ChildrenLike says yes, every child name that
 // could matter (each element of every rule, and a few others) is judged as the directory
-// is, for reading and for writing. The directories are every prefix of every rule, with
-// names of the rules' elements put in for their wildcards.
+// is, for reading and for writing; wherever SubtreeLike says yes, so is every path of up to
+// three of those names below it. The directories are every prefix of every rule, with names
+// of the rules' elements put in for their wildcards.
 func TestChildrenLikeAgreesWithCheckFile(t *testing.T) {
 	pol := childrenPolicy()
 	fs := pol.Filesystem
@@ -91,24 +119,41 @@ func TestChildrenLikeAgreesWithCheckFile(t *testing.T) {
 			}
 		}
 	}
-	checked := 0
-	for dir := range dirs {
-		if !pol.ChildrenLike(dir) {
-			continue
-		}
-		for _, a := range []Access{AccessRead, AccessWrite} {
-			want := pol.CheckFile(dir, a)
-			for name := range names {
-				child := path.Join(dir, name)
-				if got := pol.CheckFile(child, a); got.Allow != want.Allow || got.Rule != want.Rule {
-					t.Errorf("ChildrenLike(%q), but %s of %s is judged %+v, of the directory %+v", dir, a, child, got, want)
-				}
-				checked++
+	var below []string // relative paths of one to three names
+	for a := range names {
+		below = append(below, a)
+		for b := range names {
+			below = append(below, a+"/"+b)
+			for _, c := range []string{"x", "secrets", "cache"} {
+				below = append(below, a+"/"+b+"/"+c)
 			}
 		}
 	}
-	if checked == 0 {
-		t.Fatal("no directory was like its children: the test checked nothing")
+	checked, deep := 0, 0
+	for dir := range dirs {
+		children, subtree := pol.ChildrenLike(dir), pol.SubtreeLike(dir)
+		if subtree && !children {
+			t.Errorf("SubtreeLike(%q) but not ChildrenLike", dir)
+		}
+		for _, a := range []Access{AccessRead, AccessWrite} {
+			want := pol.CheckFile(dir, a)
+			for _, rel := range below {
+				if !subtree && (!children || strings.Contains(rel, "/")) {
+					continue
+				}
+				p := path.Join(dir, rel)
+				if got := pol.CheckFile(p, a); got.Allow != want.Allow || got.Rule != want.Rule {
+					t.Errorf("%q is like what is below it (children %v, subtree %v), but %s of %s is judged %+v, of the directory %+v", dir, children, subtree, a, p, got, want)
+				}
+				checked++
+				if strings.Contains(rel, "/") {
+					deep++
+				}
+			}
+		}
 	}
-	t.Logf("%d directories, %d children's judgements checked", len(dirs), checked)
+	if checked == 0 || deep == 0 {
+		t.Fatalf("%d judgements checked, %d below children: the test checked too little", checked, deep)
+	}
+	t.Logf("%d directories, %d judgements checked, %d of them below children", len(dirs), checked, deep)
 }

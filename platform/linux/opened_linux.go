@@ -21,8 +21,8 @@ const openedPoll = 10 * time.Millisecond
 // each record a hundred bytes or so.
 const openedRing = 8 << 20
 
-// maxSettled bounds the feed's own memory of the directories it has settled.
-const maxSettled = 1 << 16
+// maxKnown bounds the feed's own memory of the directories it has told the recorder about.
+const maxKnown = 1 << 16
 
 // openedFeed is audit mode's source of reads as root (fileaudit.WatchKernelReads): the
 // kernel's recorder of the sandbox's successful opens (kopens), loaded for its PID namespace
@@ -66,23 +66,19 @@ func (f *openedFeed) wait() { <-f.loaded }
 
 func (f *openedFeed) feed() {
 	defer close(f.fed)
-	// settled are the directories remembered (with their generation): the records of their
-	// files the kernel made before it was told are passed over here, unjudged, as it would
-	// have passed them over (a search opens thousands of files before the first is judged).
-	settled := map[kopens.Dir]bool{}
+	var known knownDirs
 	for failed := 0; failed < 100; {
 		o, err := f.r.Read(time.Now().Add(openedPoll))
 		switch {
-		case err == nil && o.Dir.Dentry != 0 && settled[o.Dir]:
+		case err == nil && known.cover(o):
 		case err == nil:
-			if f.obs.Opened(o) {
-				// Its directory's other files need not be reported: one record per
-				// directory instead of one per file.
-				_ = f.r.Remember(o.Dir) // a full map forgets the least used
-				if len(settled) >= maxSettled {
-					clear(settled)
+			if dir, subtree := f.obs.Opened(o); dir != "" {
+				// What else is in it need not be reported: one record per directory, or per
+				// tree, instead of one per file.
+				if d, ok := o.DirOf(dir); ok {
+					_ = f.r.Remember(d, subtree) // a full map forgets the least used
+					known.add(d, subtree)
 				}
-				settled[o.Dir] = true
 			}
 		case errors.Is(err, os.ErrDeadlineExceeded):
 		case errors.Is(err, kopens.ErrFlushed), errors.Is(err, os.ErrClosed):
@@ -93,6 +89,37 @@ func (f *openedFeed) feed() {
 			fmt.Fprintf(f.stderr, "agentrun: reading the kernel's recorder of opened files: %v\n", err)
 		}
 	}
+}
+
+// knownDirs are the directories the feed has told the recorder about (with their
+// generation): the records the kernel made of their files before it was told are passed over
+// here, unjudged, as the kernel would have passed them over (a search opens hundreds of files
+// before the first is judged).
+type knownDirs struct{ children, subtree map[kopens.Dir]bool }
+
+func (k *knownDirs) add(d kopens.Dir, subtree bool) {
+	if k.children == nil || len(k.children)+len(k.subtree) >= maxKnown {
+		k.children, k.subtree = map[kopens.Dir]bool{}, map[kopens.Dir]bool{}
+	}
+	if subtree {
+		k.subtree[d] = true
+	} else {
+		k.children[d] = true
+	}
+}
+
+// cover says whether o is of a file directly in a known directory, or beneath one known with
+// all beneath it.
+func (k *knownDirs) cover(o kopens.Open) bool {
+	if o.Dir.Dentry != 0 && (k.children[o.Dir] || k.subtree[o.Dir]) {
+		return true
+	}
+	for _, d := range o.Dirs {
+		if k.subtree[d] {
+			return true
+		}
+	}
+	return false
 }
 
 // close ends the feed once the sandbox has ended, so that every record it made is in the

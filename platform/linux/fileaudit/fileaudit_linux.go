@@ -30,6 +30,7 @@ type fileJudge struct {
 	// visible, in audit mode, says whether a host path is in enforce mode's view (see
 	// Observer.SetEnforceView); nil in enforce mode, whose view is the one the calls see.
 	visible func(string) bool
+	settle  settler // for Observer.Opened
 }
 
 func newFileJudge(pol *profiles.Policy, spec *fileJudgeSpec) *fileJudge {

@@ -1,9 +1,6 @@
 package fileaudit
 
 import (
-	"path/filepath"
-	"strings"
-
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/platform/linux/kopens"
@@ -20,26 +17,26 @@ import (
 // path of the sandbox's tree (a pipe or socket reopened through /proc) is the sandbox's own;
 // one that cannot be looked up in its view is counted (Unjudged).
 //
-// It returns settled: every other file directly in the same directory would be judged the
-// same and recorded nothing (the policy allows reading the directory and names nothing in it
-// apart, profiles.ChildrenLike), so that the recorder need not report them (kopens'
-// Remember). Safe for concurrent use.
-func (o *Observer) Opened(r kopens.Open) (settled bool) {
+// It returns where the recorder may stop reporting reads: settle, a directory on the file's
+// path whose files (with subtree, everything beneath it) would all be judged as this one was
+// and record nothing, so that the recorder need not report them (kopens' Remember); "" where
+// there is none. Safe for concurrent use.
+func (o *Observer) Opened(r kopens.Open) (settle string, subtree bool) {
 	if o.judge == nil || !o.serving.Load() {
-		return false // the stage's own setting up (Serve)
+		return "", false // the stage's own setting up (Serve)
 	}
 	c, ok := watchedCalls[uintptr(r.Nr)]
 	if !ok || c.op != "open" || c.flags < 0 {
-		return false // openat2: the filter answers ENOSYS; it opens nothing in the sandbox
+		return "", false // openat2: the filter answers ENOSYS; it opens nothing in the sandbox
 	}
 	flags := uint64(r.Flags)
 	if flags&unix.O_PATH != 0 || c.writes(flags) {
-		return false
+		return "", false
 	}
 	tid := int(r.Tid)
 	proc := o.judge.procs.lookup(tid)
 	if o.judge.ours(proc) || int64(tid) == o.judge.stagePid.Load() {
-		return false
+		return "", false
 	}
 	if proc == nil {
 		// Ended already: its name is what is left of it.
@@ -55,11 +52,11 @@ func (o *Observer) Opened(r kopens.Open) (settled bool) {
 			reason = "agentrun's kernel recorder could not read a name of the path (its last names are shown)"
 		}
 		o.judge.record(&a, "…"+r.Path, "read", profiles.AccessDecision{Rule: "path resolution", Reason: reason})
-		return false
+		return "", false
 	default:
 		// No path of the sandbox's tree: a pipe or socket reopened through /proc/self/fd,
 		// an anonymous file. The notifier finds those the sandbox's own.
-		return false
+		return "", false
 	}
 	raws := [][]byte{[]byte(r.Path)}
 	none := func(int, int) (string, bool) { return "", false } // the path is absolute
@@ -68,23 +65,14 @@ func (o *Observer) Opened(r kopens.Open) (settled bool) {
 	o.refused.mu.Unlock()
 	if !ok {
 		o.unjudged.Add(1)
-		return false
+		return "", false
 	}
 	// The kernel opened it: it was there, whatever has become of it since.
 	a.exists[0] = true
 	a.proc = proc
 	o.judge.judge(&a)
 	a.release()
-	return o.judge.settled(r.Path)
-}
-
-// settled says whether the reads of every file directly in the directory of path, opened
-// (it exists), record nothing: without trace, a read the policy allows records nothing
-// wherever it is (the sandbox's own file systems, enforce mode's view or not), and a
-// directory whose children are judged as itself is allowed for all of them when it is.
-func (j *fileJudge) settled(path string) bool {
-	dir := filepath.Dir(path)
-	return !j.trace && !strings.HasPrefix(dir, StageDir) && j.pol.CheckFile(dir, profiles.AccessRead).Allow && j.pol.ChildrenLike(dir)
+	return o.judge.settles(r.Path)
 }
 
 // Unjudged is how many of the opens the kernel reported (Opened) were not judged: their path

@@ -80,7 +80,7 @@ func attachOpt(b *testing.B, record, noWakeup, remember bool) *atomic.Int64 {
 				return
 			}
 			if remember {
-				_ = r.Remember(o.Dir)
+				_ = r.Remember(o.Dir, false)
 			}
 			n.Add(1)
 		}

@@ -22,7 +22,7 @@ func TestRemember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{"a/1", "a/2", "a/3", "a/4", "a/sub/1", "b/1"} {
+	for _, p := range []string{"a/1", "a/2", "a/3", "a/4", "a/sub/1", "a/sub/deeper/1", "b/1"} {
 		p = filepath.Join(root, p)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -72,7 +72,7 @@ func TestRemember(t *testing.T) {
 	if !ok || first.Dir.Dentry == 0 || first.Dir.Ino == 0 {
 		t.Fatalf("the first open of a/1: %+v, %v; want a record with its directory", first, ok)
 	}
-	if err := r.Remember(first.Dir); err != nil {
+	if err := r.Remember(first.Dir, false); err != nil {
 		t.Fatal(err)
 	}
 	if o, ok := open("a/2"); ok {
@@ -94,16 +94,40 @@ func TestRemember(t *testing.T) {
 	if again.Dir.Gen == first.Dir.Gen {
 		t.Errorf("the generation did not change with Forget: %d", again.Dir.Gen)
 	}
-	if err := r.Remember(first.Dir); err != nil { // a record of the generation before
+	if err := r.Remember(first.Dir, false); err != nil { // a record of the generation before
 		t.Fatal(err)
 	}
 	if _, ok := open("a/4"); !ok {
 		t.Error("a/4 made no record: a record of the generation before Forget was remembered")
 	}
-	if err := r.Remember(again.Dir); err != nil {
+	if err := r.Remember(again.Dir, false); err != nil {
 		t.Fatal(err)
 	}
 	if o, ok := open("a/4"); ok {
 		t.Errorf("a/4 recorded after its directory was remembered again: %+v", o)
+	}
+
+	// a, with everything beneath it: a/sub/deeper/1 makes no record any more, b/1 still does.
+	deeper, ok := open("a/sub/deeper/1")
+	if !ok {
+		t.Fatal("a/sub/deeper/1 made no record")
+	}
+	a, ok := deeper.DirOf(filepath.Join(root, "a"))
+	if !ok {
+		t.Fatalf("no key of %s/a in the record %+v", root, deeper)
+	}
+	if sub, _ := deeper.DirOf(filepath.Join(root, "a/sub")); sub == a || deeper.Dir == a {
+		t.Fatalf("the keys of a, a/sub and a/sub/deeper are not three: %+v", deeper.Dirs)
+	}
+	if err := r.Remember(a, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"a/sub/deeper/1", "a/sub/1", "a/1", "a/sub", "a"} {
+		if o, ok := open(name); ok {
+			t.Errorf("%s recorded after a was remembered with all beneath it: %+v", name, o)
+		}
+	}
+	if _, ok := open("b/1"); !ok {
+		t.Error("b/1, beside a, made no record")
 	}
 }

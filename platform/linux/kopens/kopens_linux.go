@@ -31,6 +31,22 @@ type Open struct {
 	// Dir is the directory holding the file, for Remember (zero where the file is a mount's
 	// root: its directory is in another mount).
 	Dir Dir
+	// Dirs are the keys of the path's names, leaf first (the file, its directory, …): one
+	// for each name of a complete path.
+	Dirs []Dir
+}
+
+// DirOf returns the key of dir, a directory on the record's path (a prefix of a complete
+// Path other than "/"), for Remember.
+func (o Open) DirOf(dir string) (Dir, bool) {
+	if o.Status != Complete || dir == "/" || !strings.HasPrefix(o.Path, dir) || len(o.Path) > len(dir) && o.Path[len(dir)] != '/' {
+		return Dir{}, false
+	}
+	i := len(o.Dirs) - strings.Count(dir, "/")
+	if i < 0 || i >= len(o.Dirs) || o.Dirs[i].Dentry == 0 {
+		return Dir{}, false
+	}
+	return o.Dirs[i], true
 }
 
 // Dir names a directory for the recorder: its mount and dentry (kernel addresses) and inode
@@ -99,7 +115,7 @@ func Load(opt Options) (r *Recorder, err error) {
 	if r.m.drops, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 8, MaxEntries: 1}); err != nil {
 		return nil, fmt.Errorf("drops map: %w", err)
 	}
-	if r.m.known, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.LRUHash, KeySize: keySize, ValueSize: 4, MaxEntries: knownDirs}); err != nil {
+	if r.m.known, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.LRUHash, KeySize: keySize, ValueSize: 8, MaxEntries: knownDirs}); err != nil {
 		return nil, fmt.Errorf("known directories map: %w", err)
 	}
 	if r.m.gen, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}); err != nil {
@@ -159,9 +175,10 @@ func (r *Recorder) Read(deadline time.Time) (Open, error) {
 // for its deadline; it may be called while another goroutine is in Read.
 func (r *Recorder) Flush() error { return r.reader.Flush() }
 
-// Remember tells the recorder that the opens of files directly in d (a record's Dir) need no
-// record while its generation lasts (until Forget). A zero Dir is not remembered.
-func (r *Recorder) Remember(d Dir) error {
+// Remember tells the recorder that the opens of files directly in d (a record's Dir, or one
+// of its Dirs), or with subtree of anything beneath it, need no record while its generation
+// lasts (until Forget). A zero Dir is not remembered.
+func (r *Recorder) Remember(d Dir, subtree bool) error {
 	if d.Dentry == 0 {
 		return nil
 	}
@@ -169,7 +186,14 @@ func (r *Recorder) Remember(d Dir) error {
 	binary.NativeEndian.PutUint64(key[0:], d.Mnt)
 	binary.NativeEndian.PutUint64(key[8:], d.Dentry)
 	binary.NativeEndian.PutUint64(key[16:], d.Ino)
-	return r.m.known.Put(key[:], d.Gen)
+	flags := uint32(knownChildren)
+	if subtree {
+		flags |= knownSubtree
+	}
+	var val [8]byte
+	binary.NativeEndian.PutUint32(val[0:], d.Gen)
+	binary.NativeEndian.PutUint32(val[4:], flags)
+	return r.m.known.Put(key[:], val[:])
 }
 
 // Forget makes every directory remembered so far unknown again: a directory has moved or
@@ -227,6 +251,13 @@ func decode(b []byte) (Open, error) {
 	o := Open{Tgid: u(recTgid), Tid: u(recTid), Pid: u(recPid), NsTgid: u(recNsTgid), Nr: u(recNr), Fd: u(recFd), Status: u(recStatus), Flags: u(recFlags)}
 	u64 := func(off int) uint64 { return binary.NativeEndian.Uint64(b[off:]) }
 	o.Dir = Dir{Mnt: u64(recKeyMnt), Dentry: u64(recKeyDentry), Ino: u64(recKeyIno), Gen: u(recGen)}
+	if n := int(u(recCount)); n <= maxComponents && len(b) >= recHeader {
+		o.Dirs = make([]Dir, n)
+		for i := range o.Dirs {
+			k := recKeys + i*keySize
+			o.Dirs[i] = Dir{Mnt: u64(k), Dentry: u64(k + 8), Ino: u64(k + 16), Gen: o.Dir.Gen}
+		}
+	}
 	comm := b[recComm : recComm+commLen]
 	if i := bytes.IndexByte(comm, 0); i >= 0 {
 		comm = comm[:i]

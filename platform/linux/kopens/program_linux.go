@@ -13,8 +13,9 @@ import (
 // status u32, the open flags as passed (open's second argument, openat's third; 0 for
 // openat2, whose flags are in memory) u32, the generation of the known directories u32, the
 // task's comm (16 bytes), the key of the directory holding the file (mount, dentry, inode
-// number: u64 each; zero where the file is a mount's root), the bytes of names (u64), then the
-// path's names, leaf first, each NUL-terminated. The walk keeps its counts and status in the
+// number: u64 each; zero where the file is a mount's root), the bytes of names (u64), the key
+// of each name's dentry (maxComponents keys of 24 bytes, leaf first: the names' directories
+// for Remember), then the path's names, leaf first, each NUL-terminated. The walk keeps its counts and status in the
 // record, not on the stack: values in a map are not tracked by the verifier, so each step
 // looks the same to it, and it checks the step once instead of once per count.
 const (
@@ -34,13 +35,14 @@ const (
 	recKeyDentry = 64
 	recKeyIno    = 72
 	recBytes     = 80 // the walk's: the bytes of names written so far (u64)
-	recHeader    = 88
+	recKeys      = 88
+	recHeader    = recKeys + maxComponents*keySize // the names
 
 	nameMax     = 256  // NAME_MAX plus its NUL
 	namesMax    = 4096 // the bytes of names a record holds
 	scratchSize = recHeader + namesMax + nameMax
 
-	maxComponents = 64  // names recorded
+	maxComponents = 64  // names recorded (a power of two)
 	maxSteps      = 160 // walk steps, mount crossings included
 
 	ringBytes  = 256 << 10
@@ -56,6 +58,13 @@ const (
 	statusOutside   = 2 // the namespace's root mount was reached without meeting the task's root
 	statusDetached  = 3 // a dentry that is its own parent (not at its mount's root)
 	statusNameErr   = 4 // a name could not be read
+	statusKnown     = 5 // a directory on the way is known with all beneath it: no record
+)
+
+// The flags of a known directory (the second word of its value).
+const (
+	knownChildren = 1 // what is directly in it needs no record
+	knownSubtree  = 2 // nothing beneath it needs one
 )
 
 // System call numbers of amd64.
@@ -91,15 +100,17 @@ const (
 	sfZero   = -8
 	sfParent = -24
 	sfMount  = -32
+	sfKey    = -56 // the dentry's key: mount, dentry, inode number
 )
 
 type maps struct {
 	scratch *ebpf.Map // per-CPU array [1] of a record being built
 	ring    *ebpf.Map // ring buffer of records
 	drops   *ebpf.Map // array [1]u64: records lost to a full ring buffer
-	// known is an LRU hash of directories (key: mount, dentry, inode number) whose files
-	// agentrun has said need no record (Recorder.Remember): value, the generation it was
-	// told in. gen is an array [1]u32: the current generation (Recorder.Forget).
+	// known is an LRU hash of directories (key: mount, dentry, inode number) whose files, or
+	// everything beneath them, agentrun has said need no record (Recorder.Remember): value,
+	// the generation it was told in (u32) and the flags (knownChildren, knownSubtree, u32).
+	// gen is an array [1]u32: the current generation (Recorder.Forget).
 	known *ebpf.Map
 	gen   *ebpf.Map
 }
@@ -269,6 +280,7 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, m
 		asm.Mov.Imm(asm.R4, 0),
 		asm.FnLoop.Call(),
 		asm.LoadMem(asm.R1, asm.R8, recStatus, asm.Word),
+		asm.JEq.Imm(asm.R1, statusKnown, "exit"),
 		asm.JNE.Imm(asm.R1, statusWalk, "output"),
 		asm.StoreImm(asm.R8, recStatus, statusTruncated, asm.Word), // steps ran out
 
@@ -325,6 +337,35 @@ func stepProgram(o offsets, m maps) asm.Instructions {
 		asm.StoreMem(asm.R10, sfParent, asm.R0, asm.DWord),
 		asm.LoadMem(asm.R1, asm.R8, recCount, asm.Word),
 		asm.JGE.Imm(asm.R1, maxComponents, "s_truncated"),
+		// The dentry's key, into the record; a directory known with all beneath it ends
+		// the walk without a record.
+		asm.LoadMem(asm.R1, asm.R6, wMnt, asm.DWord),
+		asm.StoreMem(asm.R10, sfKey, asm.R1, asm.DWord),
+		asm.StoreMem(asm.R10, sfKey+8, asm.R7, asm.DWord),
+		storeImm64(asm.R10, sfKey+16, 0),
+	)
+	insns = append(insns, readPtr(asm.R7, o.dentryInode)...)
+	insns = append(insns, asm.JEq.Imm(asm.R0, 0, "s_keyed"))
+	insns = append(insns, readPtr(asm.R0, o.inodeIno)...)
+	insns = append(insns, asm.StoreMem(asm.R10, sfKey+16, asm.R0, asm.DWord))
+	insns = append(insns, lookup(m.known, sfKey, "s_keyed")...)
+	insns = append(insns,
+		asm.LoadMem(asm.R1, asm.R0, 4, asm.Word),
+		asm.JSet.Imm(asm.R1, knownSubtree, "s_subtree"),
+		asm.Ja.Label("s_keyed"),
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word).WithSymbol("s_subtree"),
+		asm.LoadMem(asm.R2, asm.R8, recGen, asm.Word),
+		asm.JEq.Reg(asm.R1, asm.R2, "s_known"),
+		asm.LoadMem(asm.R1, asm.R8, recCount, asm.Word).WithSymbol("s_keyed"),
+		asm.And.Imm(asm.R1, maxComponents-1), // for the verifier: already below
+		asm.Mul.Imm(asm.R1, keySize),
+		asm.Add.Reg(asm.R1, asm.R8),
+		asm.LoadMem(asm.R2, asm.R10, sfKey, asm.DWord),
+		asm.StoreMem(asm.R1, recKeys, asm.R2, asm.DWord),
+		asm.LoadMem(asm.R2, asm.R10, sfKey+8, asm.DWord),
+		asm.StoreMem(asm.R1, recKeys+8, asm.R2, asm.DWord),
+		asm.LoadMem(asm.R2, asm.R10, sfKey+16, asm.DWord),
+		asm.StoreMem(asm.R1, recKeys+16, asm.R2, asm.DWord),
 		asm.LoadMem(asm.R9, asm.R8, recBytes, asm.DWord),
 		asm.JGE.Imm(asm.R9, namesMax, "s_truncated"),
 	)
@@ -373,6 +414,7 @@ func stepProgram(o offsets, m maps) asm.Instructions {
 	insns = append(insns, end(statusOutside, "s_outside")...)
 	insns = append(insns, end(statusDetached, "s_detached")...)
 	insns = append(insns, end(statusNameErr, "s_nameerr")...)
+	insns = append(insns, end(statusKnown, "s_known")...)
 	return append(insns,
 		asm.Mov.Imm(asm.R0, 1).WithSymbol("s_stop"), // no record: nothing to walk for
 		asm.Return(),

@@ -63,10 +63,10 @@ func testAuditReadsAfterAMove(t *testing.T, unprivileged bool) {
 	evs := storedEvents(t, r, "--run", runID(t, res))
 	ws := r.home + "/project/"
 	for key, rule := range map[string]string{
-		"file read " + ws + "secret/4":                                "filesystem.deny ~/project/secret",
-		"file read " + ws + strings.Repeat("d/", deepDirs) + "key":    "filesystem.deny ~/project/d/",
-		"file create " + ws + strings.Repeat("d/", deepDirs) + "key":  "filesystem.deny ~/project/d/",
-		"file rename " + ws + "secret":                                "filesystem.deny ~/project/secret",
+		"file read " + ws + "secret/4":                               "filesystem.deny ~/project/secret",
+		"file read " + ws + strings.Repeat("d/", deepDirs) + "key":   "filesystem.deny ~/project/d/",
+		"file create " + ws + strings.Repeat("d/", deepDirs) + "key": "filesystem.deny ~/project/d/",
+		"file rename " + ws + "secret":                               "filesystem.deny ~/project/secret",
 	} {
 		e, ok := findEvent(evs, key)
 		if !ok {

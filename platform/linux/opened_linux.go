@@ -24,45 +24,93 @@ const openedRing = 8 << 20
 // maxKnown bounds the feed's own memory of the directories it has told the recorder about.
 const maxKnown = 1 << 16
 
-// openedFeed is audit mode's source of reads as root (fileaudit.WatchKernelReads): the
-// kernel's recorder of the sandbox's successful opens (kopens), loaded for its PID namespace
-// while the stage builds the root, and a goroutine that hands each open to the observer's
-// judge.
-type openedFeed struct {
-	obs    *fileaudit.Observer
-	stderr io.Writer
-	loaded chan struct{} // closed once the load has ended, well or not
-	r      *kopens.Recorder
-	err    error
-	fed    chan struct{} // closed when the feeding goroutine has stopped
+// openedLoad is audit mode's recorder of reads as root (kopens) being loaded, from the
+// launch's start: the load (the kernel's BTF, the verifier) takes longer than the stage's
+// start, and whether it succeeded decides the seccomp filter (fileaudit.ScopeOf).
+type openedLoad struct {
+	done  chan struct{}
+	r     *kopens.Recorder
+	err   error
+	taken bool
 }
 
-// startOpened loads the recorder for the PID namespace of the stage at stagePid, in the
-// background: wait says when it is attached.
-func startOpened(stagePid int, obs *fileaudit.Observer, stderr io.Writer) *openedFeed {
-	f := &openedFeed{obs: obs, stderr: stderr, loaded: make(chan struct{}), fed: make(chan struct{})}
+// preloadOpened starts loading the recorder; it records nothing until attached (startOpened).
+func preloadOpened() *openedLoad {
+	l := &openedLoad{done: make(chan struct{})}
 	go func() {
-		defer close(f.loaded)
-		ns, err := kdenials.NamespaceOf(stagePid)
-		if err == nil {
-			f.r, err = kopens.Load(kopens.Options{NsDev: ns.Dev, NsIno: ns.Ino, NoWakeup: true, RingBytes: openedRing})
-		}
-		if err != nil {
-			f.err = err
-			close(f.fed)
-			return
-		}
-		// A directory that moves takes its files' paths with it: what was known of them no
-		// longer holds. Set before the agent runs (wait).
-		obs.SetMoved(func() { _ = f.r.Forget() })
-		go f.feed()
+		defer close(l.done)
+		l.r, l.err = kopens.Load(kopens.Options{NoWakeup: true, RingBytes: openedRing})
 	}()
-	return f
+	return l
 }
 
-// wait returns once the recorder is attached, or could not be: before the agent may run, so
-// that none of its reads is missed.
-func (f *openedFeed) wait() { <-f.loaded }
+// take waits for the load and hands the recorder over to the caller, who closes it.
+func (l *openedLoad) take() (*kopens.Recorder, error) {
+	<-l.done
+	l.taken = true
+	return l.r, l.err
+}
+
+// release closes the recorder if nobody took it (a launch that ended before its sandbox).
+func (l *openedLoad) release() {
+	<-l.done
+	if !l.taken && l.r != nil {
+		_ = l.r.Close()
+	}
+}
+
+// openedFeed is audit mode's source of reads as root (fileaudit.WatchKernelReads): the
+// kernel's recorder of the sandbox's successful opens (kopens), configured for its PID
+// namespace and run by the kernel denial recorder's program for successful calls (or on its
+// own where that recorder could not be loaded), and a goroutine that hands each open to the
+// observer's judge.
+type openedFeed struct {
+	obs     *fileaudit.Observer
+	stderr  io.Writer
+	r       *kopens.Recorder
+	chained *kdenials.Watcher // the recorder that runs r's program, if one does
+	fed     chan struct{}     // closed when the feeding goroutine has stopped
+}
+
+// startOpened configures r, loaded, for the PID namespace of the stage at stagePid and feeds
+// its records to obs; attach then makes the kernel run it. On failure it closes r.
+func startOpened(r *kopens.Recorder, stagePid int, obs *fileaudit.Observer, stderr io.Writer) (*openedFeed, error) {
+	ns, err := kdenials.NamespaceOf(stagePid)
+	if err == nil {
+		err = r.Configure(ns.Dev, ns.Ino)
+	}
+	if err != nil {
+		_ = r.Close()
+		return nil, openedError(err)
+	}
+	f := &openedFeed{obs: obs, stderr: stderr, r: r, fed: make(chan struct{})}
+	// A directory that moves takes its files' paths with it: what was known of them no
+	// longer holds.
+	obs.SetMoved(func() { _ = f.r.Forget() })
+	go f.feed()
+	return f, nil
+}
+
+// attach makes the kernel run the recorder, before the agent runs: chained to w, the kernel
+// denial recorder (nil where it could not be loaded), or on its own tracepoint.
+func (f *openedFeed) attach(w *kdenials.Watcher) error {
+	var err error
+	if w != nil {
+		if err = w.Chain(f.r.Program()); err == nil {
+			f.chained = w
+		}
+	} else {
+		err = f.r.Attach()
+	}
+	if err != nil {
+		return openedError(err)
+	}
+	return nil
+}
+
+func openedError(err error) error {
+	return fmt.Errorf("audit mode's recorder of reads (the kernel's, as root): %w; --trace records reads through the seccomp notifier instead", err)
+}
 
 func (f *openedFeed) feed() {
 	defer close(f.fed)
@@ -125,10 +173,8 @@ func (k *knownDirs) cover(o kopens.Open) bool {
 // close ends the feed once the sandbox has ended, so that every record it made is in the
 // recorder's buffer: judges those, releases the recorder, and says what was lost.
 func (f *openedFeed) close() {
-	<-f.loaded
-	if f.err != nil {
-		fmt.Fprintf(f.stderr, "agentrun: the kernel's recorder of opened files could not be set up: %v; the sandbox's reads were not recorded (--trace records each one, making it wait)\n", f.err)
-		return
+	if f.chained != nil {
+		_ = f.chained.Unchain() // before the flush: nothing comes after it
 	}
 	if err := f.r.Flush(); err != nil {
 		_ = f.r.Close() // the reader returns: what it had not read is lost

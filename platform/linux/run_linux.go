@@ -34,6 +34,13 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		fmt.Fprintf(spec.Stderr, "agentrun: %s\n", lh.note)
 	}
 	pol := spec.Policy
+	var preload *openedLoad
+	if pol.Mode == profiles.ModeAudit && lh.h.BPF && !spec.Trace && spec.Events != nil {
+		// Audit mode's recorder of reads as root, from now: it takes longer to load than the
+		// stage to start.
+		preload = preloadOpened()
+		defer preload.release()
+	}
 	// After the state root is made: it is one of agentrun's own directories, which the plan
 	// hides from the agent, and a path is hidden only if it exists.
 	fs := fsplan.Build(pol, fsplan.HostStat)
@@ -81,7 +88,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 				return 0, err
 			}
 		}
-		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, enforceFS: enforceFS, stage: stage, tmpSize: tmp, bpf: lh.h.BPF,
+		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, enforceFS: enforceFS, stage: stage, tmpSize: tmp, bpf: lh.h.BPF, preload: preload,
 			// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
 			withNet: !d.Policy.Network.None() || (pol.Mode == profiles.ModeAudit && !d.Given[LayerNetFilter])}
 		defer func() {

@@ -12,6 +12,8 @@ import (
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/platform/linux/apparmor"
 	"github.com/agentrun/agentrun/platform/linux/fileaudit"
+	"github.com/agentrun/agentrun/platform/linux/kdenials"
+	"github.com/agentrun/agentrun/platform/linux/kopens"
 	"github.com/agentrun/agentrun/platform/linux/rootfs"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/platform/steps"
@@ -41,8 +43,10 @@ type sandboxRun struct {
 	// (bpf), reads the sandbox's refused file calls: its denials.
 	bpf      bool
 	refusals *refusalFeed
-	// opened, in audit mode where bpf allows it, reads the sandbox's successful opens: its
-	// reads (fileaudit.WatchKernelReads).
+	// preload, in audit mode where bpf allows it, is the recorder of the sandbox's reads being
+	// loaded since the launch began; opened, once attached, feeds them to the observer
+	// (fileaudit.WatchKernelReads).
+	preload  *openedLoad
 	opened   *openedFeed
 	apparmor string
 	undo     []func() // run last first by close
@@ -60,7 +64,17 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 	}
 	if !given[LayerSeccomp] {
 		// Always: the unix socket gate decides connects in every run, with or without events.
-		r.seccomp = &seccompSpec{Watch: fileaudit.ScopeOf(r.pol, r.spec, r.bpf)}
+		var kreads *kopens.Recorder
+		if r.preload != nil {
+			var err error
+			if kreads, err = r.preload.take(); err != nil {
+				fmt.Fprintf(r.spec.Stderr, "agentrun: audit mode: the kernel's recorder of reads could not be loaded (%v); each read waits for agentrun instead (slower; the same events)\n", err)
+			}
+		}
+		r.seccomp = &seccompSpec{Watch: fileaudit.ScopeOf(r.pol, r.spec, kreads != nil)}
+		if kreads != nil && r.seccomp.Watch != fileaudit.WatchKernelReads {
+			_ = kreads.Close()
+		}
 		r.obs = fileaudit.Observe(r.pol, r.spec, r.seccomp.Watch, p.self, p.cmd.Process.Pid)
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.obs.SetWorkingDir(r.spec.Dir)
@@ -74,8 +88,12 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 			r.undo = append(r.undo, func() { r.refusals.drain(); r.released.Go(r.refusals.release) })
 		}
 		if r.seccomp.Watch == fileaudit.WatchKernelReads {
-			// Audit mode's reads, the same way.
-			r.opened = startOpened(p.cmd.Process.Pid, r.obs, r.spec.Stderr)
+			// Audit mode's reads, attached before the agent runs; drained before the observer
+			// closes, as the refusals.
+			var err error
+			if r.opened, err = startOpened(kreads, p.cmd.Process.Pid, r.obs, r.spec.Stderr); err != nil {
+				return err
+			}
 			r.undo = append(r.undo, r.opened.close)
 		}
 	}
@@ -222,7 +240,13 @@ func (r *sandboxRun) serve() (*ptyrelay.Terminal, error) {
 			r.refusals.wait()
 		}
 		if r.opened != nil {
-			r.opened.wait()
+			var w *kdenials.Watcher
+			if r.refusals != nil {
+				w = r.refusals.w // nil where it could not be loaded
+			}
+			if err := r.opened.attach(w); err != nil {
+				return nil, err
+			}
 		}
 		r.obs.Serve(f)
 		if err := r.obs.Started(); err != nil {

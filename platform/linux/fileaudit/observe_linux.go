@@ -205,15 +205,15 @@ const (
 	WatchFiles
 )
 
-// ScopeOf is the scope of a run of pol with spec; kernel says that agentrun may load its BPF
-// recorders on this host (kdenials.Permitted).
-func ScopeOf(pol *profiles.Policy, spec *platform.Spec, kernel bool) Scope {
+// ScopeOf is the scope of a run of pol with spec; kernelReads says that the kernel's recorder
+// of reads (kopens) is loaded, for audit mode.
+func ScopeOf(pol *profiles.Policy, spec *platform.Spec, kernelReads bool) Scope {
 	switch {
 	case spec.Events == nil:
 		return WatchNothing
 	case spec.Trace:
 		return WatchFiles // every call, allowed ones too, while it waits
-	case pol.Mode == profiles.ModeAudit && kernel:
+	case pol.Mode == profiles.ModeAudit && kernelReads:
 		return WatchKernelReads
 	case pol.Mode == profiles.ModeAudit:
 		return WatchFiles

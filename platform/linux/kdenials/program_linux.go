@@ -46,6 +46,8 @@ type maps struct {
 	scratch *ebpf.Map // per-CPU array [1] of a record being built
 	ring    *ebpf.Map // ring buffer of records
 	drops   *ebpf.Map // array [1]u64: records lost to a full ring buffer
+	// next is a program array [1]: the program a successful call goes on to (Chain), if any.
+	next *ebpf.Map
 }
 
 // inNamespace returns at once (through label) unless the current task's PID namespace is ns.
@@ -94,14 +96,14 @@ func firstEntry(m *ebpf.Map, label string) asm.Instructions {
 // the namespace, that failed with an errno asked for, is sent as a record with its arguments,
 // read from the caller's saved registers (a failed system call leaves them as they were, but
 // where the return value overwrites the first: arm64's x0, kept in orig_x0), and its paths,
-// read from the caller's memory. The test of the return value comes first: it is all a
-// successful system call of the host pays. Only one tracepoint: every attach waits for the
-// kernel to patch its call sites.
+// read from the caller's memory. The test of the return value comes first: a successful system
+// call goes on to the chained program (a tail call: Chain), if any, and otherwise that test is
+// all it pays. Only one tracepoint: every attach waits for the kernel to patch its call sites.
 func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 	insns := asm.Instructions{
 		asm.Mov.Reg(asm.R6, asm.R1),
 		asm.LoadMem(asm.R7, asm.R6, 8, asm.DWord), // ret
-		asm.JSGE.Imm(asm.R7, 0, "exit"),
+		asm.JSGE.Imm(asm.R7, 0, "success"),
 		asm.JSLT.Imm(asm.R7, -maxErrno, "exit"),
 		asm.Neg.Imm(asm.R7, 0), // errno
 		asm.StoreMem(asm.R10, -32, asm.R7, asm.Word),
@@ -176,6 +178,13 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.Mov.Imm(asm.R1, 1),
 		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
+		asm.Return(),
+		// Success: on to the chained program, which returns for both; none, here.
+		asm.Mov.Reg(asm.R1, asm.R6).WithSymbol("success"),
+		asm.LoadMapPtr(asm.R2, m.next.FD()),
+		asm.Mov.Imm(asm.R3, 0),
+		asm.FnTailCall.Call(),
+		asm.Mov.Imm(asm.R0, 0),
 		asm.Return(),
 	)
 }

@@ -87,6 +87,7 @@ func (w *Watcher) load(ns PIDNamespace, calls []Call, errnos []unix.Errno) error
 	w.m.scratch = newMap("kd_scratch", ebpf.PerCPUArray, 4, scratchSize, 1)
 	w.m.ring = newMap("kd_ring", ebpf.RingBuf, 0, 0, ringBytes)
 	w.m.drops = newMap("kd_drops", ebpf.Array, 4, 8, 1)
+	w.m.next = newMap("kd_next", ebpf.ProgramArray, 4, 4, 1)
 	if err != nil {
 		return err
 	}
@@ -128,6 +129,27 @@ func (w *Watcher) attach(name, tracepoint string, insns []asm.Instruction) error
 		return fmt.Errorf("attaching program %s to raw tracepoint %s: %w", name, tracepoint, err)
 	}
 	w.links = append(w.links, l)
+	return nil
+}
+
+// Chain makes p, a raw tracepoint program, run at the exit of every successful system call
+// (the recorder's own program handles the failed ones): a tail call, the cheapest way for a
+// second recorder to see the calls (a program of its own on the tracepoint would cost every
+// system call of the host a second call; a perf tracepoint per system call takes an RCU
+// grace period to detach). p sees the tracepoint's context as its own would, and filters
+// for itself. Until Unchain or Close.
+func (w *Watcher) Chain(p *ebpf.Program) error {
+	if err := w.m.next.Put(uint32(0), p); err != nil {
+		return fmt.Errorf("chaining a program to the kernel denial recorder: %w", err)
+	}
+	return nil
+}
+
+// Unchain stops running the program Chain set.
+func (w *Watcher) Unchain() error {
+	if err := w.m.next.Delete(uint32(0)); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		return fmt.Errorf("unchaining the program of the kernel denial recorder: %w", err)
+	}
 	return nil
 }
 
@@ -181,7 +203,7 @@ func (w *Watcher) release() error {
 		errs = append(errs, p.Close())
 	}
 	w.progs = nil
-	for _, m := range []*ebpf.Map{w.m.calls, w.m.errnos, w.m.scratch, w.m.ring, w.m.drops} {
+	for _, m := range []*ebpf.Map{w.m.calls, w.m.errnos, w.m.scratch, w.m.ring, w.m.drops, w.m.next} {
 		if m != nil {
 			errs = append(errs, m.Close())
 		}

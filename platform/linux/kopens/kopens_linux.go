@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -71,7 +70,7 @@ const (
 type Recorder struct {
 	m      maps
 	prog   *ebpf.Program
-	link   link.Link
+	links  []link.Link
 	reader *ringbuf.Reader
 	genMu  sync.Mutex
 	gen    uint32 // the known directories' generation (Forget)
@@ -121,16 +120,17 @@ func Load(opt Options) (r *Recorder, err error) {
 	if r.m.gen, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}); err != nil {
 		return nil, fmt.Errorf("generation map: %w", err)
 	}
+	if r.m.config, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 16, MaxEntries: 1}); err != nil {
+		return nil, fmt.Errorf("configuration map: %w", err)
+	}
 	var ringFlags int32
 	if opt.NoWakeup {
 		ringFlags = 1 // BPF_RB_NO_WAKEUP
 	}
 	spec := &ebpf.ProgramSpec{
-		Type:         ebpf.Tracing,
-		AttachType:   ebpf.AttachTraceRawTp,
-		AttachTo:     "sys_exit",
+		Type:         ebpf.RawTracepoint,
 		License:      "Dual MIT/GPL",
-		Instructions: exitProgram(o, opt.NsDev, opt.NsIno, opt.Tgid, ringFlags, r.m),
+		Instructions: exitProgram(o, opt.Tgid, ringFlags, r.m),
 	}
 	popt := ebpf.ProgramOptions{}
 	if opt.LogVerifier {
@@ -145,20 +145,51 @@ func Load(opt Options) (r *Recorder, err error) {
 		return nil, fmt.Errorf("loading: %w", err)
 	}
 	if opt.LogVerifier {
-		_ = os.WriteFile("/tmp/kopens-verifier.log", []byte(r.prog.VerifierLog), 0o600)
 		lines := strings.Split(r.prog.VerifierLog, "\n")
 		if len(lines) > 6 {
 			lines = lines[len(lines)-6:]
 		}
 		fmt.Println("verifier:", strings.Join(lines, " | "))
 	}
-	if r.link, err = link.AttachTracing(link.TracingOptions{Program: r.prog, AttachType: ebpf.AttachTraceRawTp}); err != nil {
-		return nil, fmt.Errorf("attaching: %w", err)
-	}
 	if r.reader, err = ringbuf.NewReader(r.m.ring); err != nil {
 		return nil, fmt.Errorf("ring buffer reader: %w", err)
 	}
+	if opt.NsIno != 0 {
+		if err := r.Configure(opt.NsDev, opt.NsIno); err != nil {
+			return nil, err
+		}
+		if err := r.Attach(); err != nil {
+			return nil, err
+		}
+	}
 	return r, nil
+}
+
+// Configure makes the program record the opens of the PID namespace dev:ino (as
+// kdenials.NamespaceOf gives it); it records nothing before.
+func (r *Recorder) Configure(dev, ino uint64) error {
+	var cfg [16]byte
+	binary.NativeEndian.PutUint64(cfg[0:], dev)
+	binary.NativeEndian.PutUint64(cfg[8:], ino)
+	if err := r.m.config.Put(uint32(0), cfg[:]); err != nil {
+		return fmt.Errorf("configuring the recorder of opened files: %w", err)
+	}
+	return nil
+}
+
+// Program is the recorder's program, for the kernel denial recorder to chain (kdenials'
+// Watcher.Chain) instead of Attach: it runs at raw_syscalls:sys_exit.
+func (r *Recorder) Program() *ebpf.Program { return r.prog }
+
+// Attach attaches the program to the raw tracepoint on its own, once (where no kernel denial
+// recorder runs it). It records once configured.
+func (r *Recorder) Attach() error {
+	l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: "sys_exit", Program: r.prog})
+	if err != nil {
+		return fmt.Errorf("attaching the recorder of opened files to the raw tracepoint sys_exit: %w", err)
+	}
+	r.links = append(r.links, l)
+	return nil
 }
 
 // Read returns the next record, or an error once the deadline passes or the reader is closed.
@@ -229,13 +260,19 @@ func (r *Recorder) Drops() uint64 {
 // Close detaches and unloads everything.
 func (r *Recorder) Close() error {
 	var errs []error
-	if r.link != nil {
-		errs = append(errs, r.link.Close())
+	// Side by side: each waits for the kernel to stop calling the program (an RCU grace
+	// period, ≈ 60 ms here).
+	linkErrs := make([]error, len(r.links))
+	var wg sync.WaitGroup
+	for i, l := range r.links {
+		wg.Go(func() { linkErrs[i] = l.Close() })
 	}
+	wg.Wait()
+	errs = append(errs, linkErrs...)
 	if r.reader != nil {
 		errs = append(errs, r.reader.Close())
 	}
-	for _, c := range []interface{ Close() error }{r.prog, r.m.scratch, r.m.ring, r.m.drops, r.m.known, r.m.gen} {
+	for _, c := range []interface{ Close() error }{r.prog, r.m.scratch, r.m.ring, r.m.drops, r.m.known, r.m.gen, r.m.config} {
 		if c != nil && c != (*ebpf.Program)(nil) && c != (*ebpf.Map)(nil) {
 			errs = append(errs, c.Close())
 		}
@@ -244,34 +281,36 @@ func (r *Recorder) Close() error {
 }
 
 func decode(b []byte) (Open, error) {
-	if len(b) < recHeader {
+	if len(b) < recKeys {
 		return Open{}, fmt.Errorf("short record (%d bytes)", len(b))
 	}
 	u := func(off int) uint32 { return binary.NativeEndian.Uint32(b[off:]) }
 	o := Open{Tgid: u(recTgid), Tid: u(recTid), Pid: u(recPid), NsTgid: u(recNsTgid), Nr: u(recNr), Fd: u(recFd), Status: u(recStatus), Flags: u(recFlags)}
 	u64 := func(off int) uint64 { return binary.NativeEndian.Uint64(b[off:]) }
 	o.Dir = Dir{Mnt: u64(recKeyMnt), Dentry: u64(recKeyDentry), Ino: u64(recKeyIno), Gen: u(recGen)}
-	if n := int(u(recCount)); n <= maxComponents && len(b) >= recHeader {
-		o.Dirs = make([]Dir, n)
-		for i := range o.Dirs {
-			k := recKeys + i*keySize
-			o.Dirs[i] = Dir{Mnt: u64(k), Dentry: u64(k + 8), Ino: u64(k + 16), Gen: o.Dir.Gen}
-		}
+	n := int(u(recCount))
+	names := recKeys + n*keySize
+	if n > maxComponents || len(b) < names {
+		return o, fmt.Errorf("record of %d names is %d bytes", n, len(b))
+	}
+	o.Dirs = make([]Dir, n)
+	for i := range o.Dirs {
+		k := recKeys + i*keySize
+		o.Dirs[i] = Dir{Mnt: u64(k), Dentry: u64(k + 8), Ino: u64(k + 16), Gen: o.Dir.Gen}
 	}
 	comm := b[recComm : recComm+commLen]
 	if i := bytes.IndexByte(comm, 0); i >= 0 {
 		comm = comm[:i]
 	}
 	o.Comm = string(comm)
-	names := bytes.Split(b[recHeader:], []byte{0})
-	n := int(u(recCount))
-	if n > len(names) {
-		return o, fmt.Errorf("record of %d names holds %d", n, len(names))
+	elems := bytes.Split(b[names:], []byte{0})
+	if n > len(elems) {
+		return o, fmt.Errorf("record of %d names holds %d", n, len(elems))
 	}
 	var sb strings.Builder
 	for i := n - 1; i >= 0; i-- {
 		sb.WriteByte('/')
-		sb.Write(names[i])
+		sb.Write(elems[i])
 	}
 	o.Path = sb.String()
 	if o.Path == "" {

@@ -14,8 +14,10 @@ import (
 // openat2, whose flags are in memory) u32, the generation of the known directories u32, the
 // task's comm (16 bytes), the key of the directory holding the file (mount, dentry, inode
 // number: u64 each; zero where the file is a mount's root), the bytes of names (u64), the key
-// of each name's dentry (maxComponents keys of 24 bytes, leaf first: the names' directories
-// for Remember), then the path's names, leaf first, each NUL-terminated. The walk keeps its counts and status in the
+// of each name's dentry (24 bytes each, leaf first: the names' directories for Remember), then
+// the path's names, leaf first, each NUL-terminated. While the record is built, the keys have
+// room for maxComponents and the names start at recHeader; the names are moved up to the last
+// key before the record is sent. The walk keeps its counts and status in the
 // record, not on the stack: values in a map are not tracked by the verifier, so each step
 // looks the same to it, and it checks the step once instead of once per count.
 const (
@@ -113,6 +115,9 @@ type maps struct {
 	// gen is an array [1]u32: the current generation (Recorder.Forget).
 	known *ebpf.Map
 	gen   *ebpf.Map
+	// config is an array [1] of the PID namespace recorded: device and inode number, u64
+	// each (Attach; zero until then).
+	config *ebpf.Map
 }
 
 // readPtr reads the kernel pointer at src+off into R0 (0 on a failed read), through stTmp.
@@ -140,38 +145,51 @@ func lookup(m *ebpf.Map, key int16, label string) asm.Instructions {
 	}
 }
 
-// exitProgram runs at tp_btf/sys_exit (ctx: struct pt_regs *regs, long ret): a successful open
-// of the namespace's is recorded with its path, unless the directory holding the file is a
-// known one of this generation. The walk up to the task's root is a bpf_loop of step, which
-// the verifier checks once rather than once per iteration.
-func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, m maps) asm.Instructions {
+// exitProgram runs at raw_syscalls:sys_exit (ctx: struct pt_regs *regs, long ret), on its own
+// (Attach) or as the kernel denial recorder's program for successful calls (kdenials'
+// Chain, which leaves it the same context): a successful open of the namespace's is recorded
+// with its path, unless the directory holding the file, or one above it, is known in this
+// generation. The walk up to the task's root is a bpf_loop of step, which the verifier checks
+// once rather than once per iteration.
+func exitProgram(o offsets, tgid uint32, ringFlags int32, m maps) asm.Instructions {
 	insns := asm.Instructions{
-		btf.WithFuncMetadata(asm.Mov.Reg(asm.R6, asm.R1), mainFunc), // the context, for the flags
-		asm.LoadMem(asm.R7, asm.R1, 8, asm.DWord),                   // ret
+		btf.WithFuncMetadata(asm.LoadMem(asm.R7, asm.R1, 8, asm.DWord), mainFunc), // ret
 		asm.JSLT.Imm(asm.R7, 0, "exit"),
-		asm.LoadMem(asm.R2, asm.R1, 0, asm.DWord),                   // regs: a BTF pointer
-		asm.LoadMem(asm.R2, asm.R2, int16(o.regsOrigAx), asm.DWord), // the call's number
-		asm.JEq.Imm(asm.R2, nrOpenat, "isopen"),
-		asm.JEq.Imm(asm.R2, nrOpen, "isopen"),
-		asm.JEq.Imm(asm.R2, nrOpenat2, "isopen"),
+		asm.LoadMem(asm.R9, asm.R1, 0, asm.DWord), // regs
+	}
+	insns = append(insns, readPtr(asm.R9, o.regsOrigAx)...) // the call's number
+	insns = append(insns,
+		asm.StoreMem(asm.R10, stNr, asm.R0, asm.DWord),
+		asm.JEq.Imm(asm.R0, nrOpenat, "isopen"),
+		asm.JEq.Imm(asm.R0, nrOpen, "isopen"),
+		asm.JEq.Imm(asm.R0, nrOpenat2, "isopen"),
 		asm.Ja.Label("exit"),
-		asm.StoreMem(asm.R10, stNr, asm.R2, asm.DWord).WithSymbol("isopen"),
-		// The flags, from the registers: open's in si, openat's in dx, openat2's in memory.
-		storeImm64(asm.R10, stFlags, 0),
-		asm.JEq.Imm(asm.R2, nrOpenat2, "ns"),
-		asm.LoadMem(asm.R1, asm.R6, 0, asm.DWord),
-		asm.LoadMem(asm.R3, asm.R1, int16(o.regsDx), asm.DWord),
-		asm.JNE.Imm(asm.R2, nrOpen, "flags"),
-		asm.LoadMem(asm.R3, asm.R1, int16(o.regsSi), asm.DWord),
-		asm.StoreMem(asm.R10, stFlags, asm.R3, asm.DWord).WithSymbol("flags"),
-		asm.LoadImm(asm.R1, int64(nsDev), asm.DWord).WithSymbol("ns"),
-		asm.LoadImm(asm.R2, int64(nsIno), asm.DWord),
+		// The flags, from the caller's registers: open's in si, openat's in dx, openat2's in
+		// memory.
+		storeImm64(asm.R10, stFlags, 0).WithSymbol("isopen"),
+		asm.JEq.Imm(asm.R0, nrOpenat2, "ns"),
+		asm.Mov.Imm(asm.R3, o.regsDx),
+		asm.JNE.Imm(asm.R0, nrOpen, "flags"),
+		asm.Mov.Imm(asm.R3, o.regsSi),
+		asm.Add.Reg(asm.R3, asm.R9).WithSymbol("flags"),
+		asm.Mov.Reg(asm.R1, asm.R10),
+		asm.Add.Imm(asm.R1, stFlags),
+		asm.Mov.Imm(asm.R2, 8),
+		asm.FnProbeReadKernel.Call(),
+		// The namespace, from the configuration (Configure).
+		storeImm64(asm.R10, stZero, 0).WithSymbol("ns"),
+	)
+	insns = append(insns, lookup(m.config, stZero, "exit")...)
+	insns = append(insns,
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord),
+		asm.LoadMem(asm.R2, asm.R0, 8, asm.DWord),
+		asm.JEq.Imm(asm.R2, 0, "exit"), // not configured yet
 		asm.Mov.Reg(asm.R3, asm.R10),
 		asm.Add.Imm(asm.R3, stPidns),
 		asm.Mov.Imm(asm.R4, 8),
 		asm.FnGetNsCurrentPidTgid.Call(),
 		asm.JNE.Imm(asm.R0, 0, "exit"),
-	}
+	)
 	if tgid != 0 { // benchmarks: one process only
 		insns = append(insns,
 			asm.FnGetCurrentPidTgid.Call(),
@@ -284,9 +302,24 @@ func exitProgram(o offsets, nsDev, nsIno uint64, tgid uint32, ringFlags int32, m
 		asm.JNE.Imm(asm.R1, statusWalk, "output"),
 		asm.StoreImm(asm.R8, recStatus, statusTruncated, asm.Word), // steps ran out
 
-		asm.LoadMem(asm.R3, asm.R8, recBytes, asm.DWord).WithSymbol("output"),
-		asm.JGT.Imm(asm.R3, namesMax+nameMax, "exit"), // for the verifier
+		// The names go right after the keys used (a record holds only what it needs: a
+		// flood of them fills the ring buffer less), copied forward within the record.
+		asm.LoadMem(asm.R6, asm.R8, recCount, asm.Word).WithSymbol("output"),
+		asm.JGT.Imm(asm.R6, maxComponents, "exit"), // for the verifier
+		asm.Mul.Imm(asm.R6, keySize),
+		asm.LoadMem(asm.R2, asm.R8, recBytes, asm.DWord),
+		asm.JGT.Imm(asm.R2, namesMax+nameMax, "exit"), // for the verifier
+		asm.JEq.Imm(asm.R2, 0, "send"),
+		asm.Mov.Reg(asm.R1, asm.R8),
+		asm.Add.Imm(asm.R1, recKeys),
+		asm.Add.Reg(asm.R1, asm.R6),
+		asm.Mov.Reg(asm.R3, asm.R8),
 		asm.Add.Imm(asm.R3, recHeader),
+		asm.FnProbeReadKernel.Call(),
+		asm.LoadMem(asm.R3, asm.R8, recBytes, asm.DWord).WithSymbol("send"),
+		asm.JGT.Imm(asm.R3, namesMax+nameMax, "exit"), // for the verifier
+		asm.Add.Reg(asm.R3, asm.R6),
+		asm.Add.Imm(asm.R3, recKeys),
 		asm.LoadMapPtr(asm.R1, m.ring.FD()),
 		asm.Mov.Reg(asm.R2, asm.R8),
 		asm.Mov.Imm(asm.R4, ringFlags),

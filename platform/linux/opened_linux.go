@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/agentrun/agentrun/display"
@@ -18,8 +19,9 @@ import (
 const openedPoll = 10 * time.Millisecond
 
 // openedRing is the recorder's buffer: a search opens tens of thousands of files a second,
-// each record a hundred bytes or so.
-const openedRing = 8 << 20
+// each record a few hundred bytes, though most stop being recorded once their directory is
+// judged (Remember).
+const openedRing = 4 << 20
 
 // maxKnown bounds the feed's own memory of the directories it has told the recorder about.
 const maxKnown = 1 << 16
@@ -39,9 +41,19 @@ func preloadOpened() *openedLoad {
 	l := &openedLoad{done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
-		l.r, l.err = kopens.Load(kopens.Options{NoWakeup: true, RingBytes: openedRing})
+		l.r, l.err = kopens.Load(kopens.Options{NoWakeup: true, RingBytes: openedRing, OffsetsCache: offsetsCache()})
 	}()
 	return l
+}
+
+// offsetsCache is where the recorder keeps the kernel's struct offsets between launches: the
+// user's cache directory (root's, as root), or "" where there is none.
+func offsetsCache() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "agentrun", "kernel-offsets.json")
 }
 
 // take waits for the load and hands the recorder over to the caller, who closes it.

@@ -86,11 +86,14 @@ type Options struct {
 	NoWakeup bool
 	// RingBytes is the ring buffer's size, a power of two of pages (0: 256 KiB).
 	RingBytes uint32
+	// OffsetsCache is a file that keeps the kernel's struct offsets from one launch to the
+	// next ("" for none): reading them from its BTF takes longer than the rest of the load.
+	OffsetsCache string
 }
 
 // Load loads, attaches and starts reading. On failure nothing stays loaded.
 func Load(opt Options) (r *Recorder, err error) {
-	o, err := loadOffsets()
+	o, err := offsetsFrom(opt.OffsetsCache)
 	if err != nil {
 		return nil, err
 	}

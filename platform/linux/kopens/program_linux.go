@@ -48,7 +48,7 @@ const (
 	maxSteps      = 160 // walk steps, mount crossings included
 
 	ringBytes  = 256 << 10
-	knownDirs  = 1 << 16 // directories remembered (LRU)
+	knownDirs  = 1 << 14 // directories remembered (LRU; 65,536 take 3 ms to make)
 	keySize    = 24
 	statusWalk = 99 // the walk has not ended
 )

@@ -108,7 +108,7 @@ func startOpened(r *kopens.Recorder, stagePid int, obs *fileaudit.Observer, stde
 func (f *openedFeed) attach(w *kdenials.Watcher) error {
 	var err error
 	if w != nil {
-		if err = w.Chain(f.r.Program()); err == nil {
+		if err = w.Chain(f.r.Program(), kopens.Calls); err == nil {
 			f.chained = w
 		}
 	} else {

@@ -46,8 +46,10 @@ type maps struct {
 	scratch *ebpf.Map // per-CPU array [1] of a record being built
 	ring    *ebpf.Map // ring buffer of records
 	drops   *ebpf.Map // array [1]u64: records lost to a full ring buffer
-	// next is a program array [1]: the program a successful call goes on to (Chain), if any.
-	next *ebpf.Map
+	// next is a program array [1]: the program a successful call goes on to (Chain), if any;
+	// chainOn an array [1]u32, 1 while one is chained; chained an array [maxNr]u32, 1 for
+	// each call that goes on to it.
+	next, chainOn, chained *ebpf.Map
 }
 
 // inNamespace returns at once (through label) unless the current task's PID namespace is ns.
@@ -92,6 +94,24 @@ func firstEntry(m *ebpf.Map, label string) asm.Instructions {
 	}
 }
 
+// callNumber reads the system call's number from the registers (ctx in R6) to the stack at
+// -40, going to "exit" when it cannot be read or is out of range; the number is left in R1.
+func callNumber() asm.Instructions {
+	return asm.Instructions{
+		asm.LoadMem(asm.R9, asm.R6, 0, asm.DWord), // struct pt_regs *
+		storeImm64(asm.R10, -40, 0),
+		asm.Mov.Reg(asm.R1, asm.R10),
+		asm.Add.Imm(asm.R1, -40),
+		asm.Mov.Imm(asm.R2, 4),
+		asm.Mov.Reg(asm.R3, asm.R9),
+		asm.Add.Imm(asm.R3, int32(nrOffset)),
+		asm.FnProbeReadKernel.Call(),
+		asm.JNE.Imm(asm.R0, 0, "exit"),
+		asm.LoadMem(asm.R1, asm.R10, -40, asm.Word),
+		asm.JGE.Imm(asm.R1, maxNr, "exit"), // unsigned: -1 too
+	}
+}
+
 // exitProgram runs at raw_syscalls/sys_exit (ctx: pt_regs *, long ret): a call asked for, of
 // the namespace, that failed with an errno asked for, is sent as a record with its arguments,
 // read from the caller's saved registers (a failed system call leaves them as they were, but
@@ -109,20 +129,7 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.StoreMem(asm.R10, -32, asm.R7, asm.Word),
 	}
 	insns = append(insns, lookupSet(m.errnos, -32, "exit")...)
-	insns = append(insns,
-		// The system call's number, from the registers, at -40.
-		asm.LoadMem(asm.R9, asm.R6, 0, asm.DWord), // struct pt_regs *
-		storeImm64(asm.R10, -40, 0),
-		asm.Mov.Reg(asm.R1, asm.R10),
-		asm.Add.Imm(asm.R1, -40),
-		asm.Mov.Imm(asm.R2, 4),
-		asm.Mov.Reg(asm.R3, asm.R9),
-		asm.Add.Imm(asm.R3, int32(nrOffset)),
-		asm.FnProbeReadKernel.Call(),
-		asm.JNE.Imm(asm.R0, 0, "exit"),
-		asm.LoadMem(asm.R1, asm.R10, -40, asm.Word),
-		asm.JGE.Imm(asm.R1, maxNr, "exit"), // unsigned: -1 too
-	)
+	insns = append(insns, callNumber()...)
 	insns = append(insns, lookupSet(m.calls, -40, "exit")...)
 	insns = append(insns, asm.StoreMem(asm.R10, -48, asm.R1, asm.Word)) // the path spec
 	insns = append(insns, inNamespace(ns, "exit")...)
@@ -174,13 +181,22 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.JEq.Imm(asm.R0, 0, "exit"),
 	)
 	insns = append(insns, firstEntry(m.drops, "exit")...)
-	return append(insns,
+	insns = append(insns,
 		asm.Mov.Imm(asm.R1, 1),
 		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
 		asm.Return(),
-		// Success: on to the chained program, which returns for both; none, here.
-		asm.Mov.Reg(asm.R1, asm.R6).WithSymbol("success"),
+
+		// Success: where a program is chained, a call it asked for goes on to it (it
+		// returns for both); otherwise the test of chainOn, an inlined array lookup, is all
+		// a successful call pays.
+		storeImm64(asm.R10, -24, 0).WithSymbol("success"),
+	)
+	insns = append(insns, lookupSet(m.chainOn, -24, "exit")...)
+	insns = append(insns, callNumber()...)
+	insns = append(insns, lookupSet(m.chained, -40, "exit")...)
+	return append(insns,
+		asm.Mov.Reg(asm.R1, asm.R6),
 		asm.LoadMapPtr(asm.R2, m.next.FD()),
 		asm.Mov.Imm(asm.R3, 0),
 		asm.FnTailCall.Call(),

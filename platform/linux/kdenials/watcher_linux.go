@@ -88,6 +88,8 @@ func (w *Watcher) load(ns PIDNamespace, calls []Call, errnos []unix.Errno) error
 	w.m.ring = newMap("kd_ring", ebpf.RingBuf, 0, 0, ringBytes)
 	w.m.drops = newMap("kd_drops", ebpf.Array, 4, 8, 1)
 	w.m.next = newMap("kd_next", ebpf.ProgramArray, 4, 4, 1)
+	w.m.chainOn = newMap("kd_chain_on", ebpf.Array, 4, 4, 1)
+	w.m.chained = newMap("kd_chained", ebpf.Array, 4, 4, maxNr)
 	if err != nil {
 		return err
 	}
@@ -132,14 +134,25 @@ func (w *Watcher) attach(name, tracepoint string, insns []asm.Instruction) error
 	return nil
 }
 
-// Chain makes p, a raw tracepoint program, run at the exit of every successful system call
-// (the recorder's own program handles the failed ones): a tail call, the cheapest way for a
-// second recorder to see the calls (a program of its own on the tracepoint would cost every
-// system call of the host a second call; a perf tracepoint per system call takes an RCU
-// grace period to detach). p sees the tracepoint's context as its own would, and filters
-// for itself. Until Unchain or Close.
-func (w *Watcher) Chain(p *ebpf.Program) error {
+// Chain makes p, a raw tracepoint program, run at the exit of each successful system call
+// numbered in calls (the recorder's own program handles the failed ones): a tail call, the
+// cheapest way for a second recorder to see the calls (a program of its own on the tracepoint
+// would cost every system call of the host a second call; a perf tracepoint per system call
+// takes an RCU grace period to detach). p sees the tracepoint's context as its own would, and
+// filters for itself. Until Unchain or Close.
+func (w *Watcher) Chain(p *ebpf.Program, calls []int) error {
 	if err := w.m.next.Put(uint32(0), p); err != nil {
+		return fmt.Errorf("chaining a program to the kernel denial recorder: %w", err)
+	}
+	for _, nr := range calls {
+		if nr < 0 || nr >= maxNr {
+			return fmt.Errorf("chaining a program to the kernel denial recorder: system call %d is out of range", nr)
+		}
+		if err := w.m.chained.Put(uint32(nr), uint32(1)); err != nil {
+			return fmt.Errorf("chaining a program to the kernel denial recorder: %w", err)
+		}
+	}
+	if err := w.m.chainOn.Put(uint32(0), uint32(1)); err != nil {
 		return fmt.Errorf("chaining a program to the kernel denial recorder: %w", err)
 	}
 	return nil
@@ -147,6 +160,9 @@ func (w *Watcher) Chain(p *ebpf.Program) error {
 
 // Unchain stops running the program Chain set.
 func (w *Watcher) Unchain() error {
+	if err := w.m.chainOn.Put(uint32(0), uint32(0)); err != nil {
+		return fmt.Errorf("unchaining the program of the kernel denial recorder: %w", err)
+	}
 	if err := w.m.next.Delete(uint32(0)); err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
 		return fmt.Errorf("unchaining the program of the kernel denial recorder: %w", err)
 	}
@@ -203,7 +219,7 @@ func (w *Watcher) release() error {
 		errs = append(errs, p.Close())
 	}
 	w.progs = nil
-	for _, m := range []*ebpf.Map{w.m.calls, w.m.errnos, w.m.scratch, w.m.ring, w.m.drops, w.m.next} {
+	for _, m := range []*ebpf.Map{w.m.calls, w.m.errnos, w.m.scratch, w.m.ring, w.m.drops, w.m.next, w.m.chainOn, w.m.chained} {
 		if m != nil {
 			errs = append(errs, m.Close())
 		}

@@ -111,7 +111,7 @@ func TestChained(t *testing.T) {
 	if err := r.Configure(dev, ino); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Chain(r.Program()); err != nil {
+	if err := w.Chain(r.Program(), Calls); err != nil {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(t.TempDir(), "missing")

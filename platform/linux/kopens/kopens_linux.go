@@ -68,12 +68,13 @@ const (
 
 // Recorder is a loaded and attached program with its reader.
 type Recorder struct {
-	m      maps
-	prog   *ebpf.Program
-	links  []link.Link
-	reader *ringbuf.Reader
-	genMu  sync.Mutex
-	gen    uint32 // the known directories' generation (Forget)
+	m        maps
+	prog     *ebpf.Program
+	links    []link.Link
+	reader   *ringbuf.Reader
+	genMu    sync.Mutex
+	gen      uint32 // the known directories' generation (Forget)
+	dev, ino uint64 // the PID namespace (Configure)
 }
 
 // Options says which tasks are recorded.
@@ -120,10 +121,7 @@ func Load(opt Options) (r *Recorder, err error) {
 	if r.m.known, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.LRUHash, KeySize: keySize, ValueSize: 8, MaxEntries: knownDirs}); err != nil {
 		return nil, fmt.Errorf("known directories map: %w", err)
 	}
-	if r.m.gen, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}); err != nil {
-		return nil, fmt.Errorf("generation map: %w", err)
-	}
-	if r.m.config, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 16, MaxEntries: 1}); err != nil {
+	if r.m.config, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: configSize, MaxEntries: 1}); err != nil {
 		return nil, fmt.Errorf("configuration map: %w", err)
 	}
 	var ringFlags int32
@@ -171,18 +169,31 @@ func Load(opt Options) (r *Recorder, err error) {
 // Configure makes the program record the opens of the PID namespace dev:ino (as
 // kdenials.NamespaceOf gives it); it records nothing before.
 func (r *Recorder) Configure(dev, ino uint64) error {
-	var cfg [16]byte
-	binary.NativeEndian.PutUint64(cfg[0:], dev)
-	binary.NativeEndian.PutUint64(cfg[8:], ino)
-	if err := r.m.config.Put(uint32(0), cfg[:]); err != nil {
+	r.genMu.Lock()
+	defer r.genMu.Unlock()
+	r.dev, r.ino = dev, ino
+	if err := r.putConfig(); err != nil {
 		return fmt.Errorf("configuring the recorder of opened files: %w", err)
 	}
 	return nil
 }
 
+// putConfig writes the configuration (namespace, generation); genMu held.
+func (r *Recorder) putConfig() error {
+	var cfg [configSize]byte
+	binary.NativeEndian.PutUint64(cfg[0:], r.dev)
+	binary.NativeEndian.PutUint64(cfg[8:], r.ino)
+	binary.NativeEndian.PutUint32(cfg[16:], r.gen)
+	return r.m.config.Put(uint32(0), cfg[:])
+}
+
 // Program is the recorder's program, for the kernel denial recorder to chain (kdenials'
-// Watcher.Chain) instead of Attach: it runs at raw_syscalls:sys_exit.
+// Watcher.Chain) instead of Attach: it runs at raw_syscalls:sys_exit, for the calls Calls
+// names.
 func (r *Recorder) Program() *ebpf.Program { return r.prog }
+
+// Calls are the system calls whose successful exits the program records: the opens.
+var Calls = []int{nrOpen, nrOpenat, nrOpenat2}
 
 // Attach attaches the program to the raw tracepoint on its own, once (where no kernel denial
 // recorder runs it). It records once configured.
@@ -237,7 +248,7 @@ func (r *Recorder) Forget() error {
 	r.genMu.Lock()
 	defer r.genMu.Unlock()
 	r.gen++
-	return r.m.gen.Put(uint32(0), r.gen)
+	return r.putConfig()
 }
 
 // ErrFlushed is what Read returns after Flush, once the records sent before it are read.
@@ -275,7 +286,7 @@ func (r *Recorder) Close() error {
 	if r.reader != nil {
 		errs = append(errs, r.reader.Close())
 	}
-	for _, c := range []interface{ Close() error }{r.prog, r.m.scratch, r.m.ring, r.m.drops, r.m.known, r.m.gen, r.m.config} {
+	for _, c := range []interface{ Close() error }{r.prog, r.m.scratch, r.m.ring, r.m.drops, r.m.known, r.m.config} {
 		if c != nil && c != (*ebpf.Program)(nil) && c != (*ebpf.Map)(nil) {
 			errs = append(errs, c.Close())
 		}

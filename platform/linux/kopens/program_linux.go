@@ -50,6 +50,7 @@ const (
 	ringBytes  = 256 << 10
 	knownDirs  = 1 << 14 // directories remembered (LRU; 65,536 take 3 ms to make)
 	keySize    = 24
+	configSize = 24 // the configuration: namespace device, inode, generation, padding
 	statusWalk = 99 // the walk has not ended
 )
 
@@ -85,14 +86,15 @@ const (
 	stRootMnt = -40
 	stNr      = -48
 	stFlags   = -56
+	stGen     = -64  // the generation of the known directories, from the configuration
 	stKey     = -88  // the known directories' key: mount, dentry, inode number
 	stWalk    = -136 // the walk's state, shared with the step (its context)
 )
 
 // The walk's state (at stWalk): what step reads and advances.
 const (
-	wDentry  = 0
-	wMnt     = 8
+	wMnt     = 0 // struct path's order: the file's f_path is read here in one
+	wDentry  = 8
 	wRootDen = 16
 	wRootMnt = 24
 )
@@ -112,11 +114,10 @@ type maps struct {
 	// known is an LRU hash of directories (key: mount, dentry, inode number) whose files, or
 	// everything beneath them, agentrun has said need no record (Recorder.Remember): value,
 	// the generation it was told in (u32) and the flags (knownChildren, knownSubtree, u32).
-	// gen is an array [1]u32: the current generation (Recorder.Forget).
 	known *ebpf.Map
-	gen   *ebpf.Map
-	// config is an array [1] of the PID namespace recorded: device and inode number, u64
-	// each (Attach; zero until then).
+	// config is an array [1]: the PID namespace recorded, device and inode number (u64
+	// each; zero until Configure), and the known directories' current generation (u32,
+	// Recorder.Forget).
 	config *ebpf.Map
 }
 
@@ -181,6 +182,8 @@ func exitProgram(o offsets, tgid uint32, ringFlags int32, m maps) asm.Instructio
 	)
 	insns = append(insns, lookup(m.config, stZero, "exit")...)
 	insns = append(insns,
+		asm.LoadMem(asm.R1, asm.R0, 16, asm.Word),
+		asm.StoreMem(asm.R10, stGen, asm.R1, asm.DWord),
 		asm.LoadMem(asm.R1, asm.R0, 0, asm.DWord),
 		asm.LoadMem(asm.R2, asm.R0, 8, asm.DWord),
 		asm.JEq.Imm(asm.R2, 0, "exit"), // not configured yet
@@ -230,23 +233,32 @@ func exitProgram(o offsets, tgid uint32, ringFlags int32, m maps) asm.Instructio
 		asm.JEq.Imm(asm.R0, 0, "exit"),
 		asm.Mov.Reg(asm.R9, asm.R0), // struct file *
 	)
-	insns = append(insns, readPtr(asm.R9, o.fileMnt)...)
+	if o.fileDentry == o.fileMnt+8 {
+		// f_path, mount and dentry, in one read.
+		insns = append(insns,
+			asm.Mov.Reg(asm.R3, asm.R9),
+			asm.Add.Imm(asm.R3, o.fileMnt),
+			asm.Mov.Reg(asm.R1, asm.R10),
+			asm.Add.Imm(asm.R1, stWalk+wMnt),
+			asm.Mov.Imm(asm.R2, 16),
+			asm.FnProbeReadKernel.Call(),
+			asm.JNE.Imm(asm.R0, 0, "exit"),
+		)
+	} else {
+		insns = append(insns, readPtr(asm.R9, o.fileMnt)...)
+		insns = append(insns, asm.StoreMem(asm.R10, stWalk+wMnt, asm.R0, asm.DWord))
+		insns = append(insns, readPtr(asm.R9, o.fileDentry)...)
+		insns = append(insns, asm.StoreMem(asm.R10, stWalk+wDentry, asm.R0, asm.DWord))
+	}
 	insns = append(insns,
-		asm.StoreMem(asm.R10, stWalk+wMnt, asm.R0, asm.DWord),
-		asm.StoreMem(asm.R10, stKey, asm.R0, asm.DWord),
-	)
-	insns = append(insns, readPtr(asm.R9, o.fileDentry)...)
-	insns = append(insns,
-		asm.StoreMem(asm.R10, stWalk+wDentry, asm.R0, asm.DWord),
-		asm.Mov.Reg(asm.R6, asm.R0), // dentry
+		asm.LoadMem(asm.R1, asm.R10, stWalk+wMnt, asm.DWord),
+		asm.StoreMem(asm.R10, stKey, asm.R1, asm.DWord),
+		asm.LoadMem(asm.R6, asm.R10, stWalk+wDentry, asm.DWord), // dentry
 		// The directory's key, none yet.
 		storeImm64(asm.R8, recKeyMnt, 0),
 		storeImm64(asm.R8, recKeyDentry, 0),
 		storeImm64(asm.R8, recKeyIno, 0),
-	)
-	insns = append(insns, lookup(m.gen, stZero, "exit")...)
-	insns = append(insns,
-		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
+		asm.LoadMem(asm.R1, asm.R10, stGen, asm.Word),
 		asm.StoreMem(asm.R8, recGen, asm.R1, asm.Word),
 	)
 	insns = append(insns, readPtr(asm.R6, o.dentryParent)...)

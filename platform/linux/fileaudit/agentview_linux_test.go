@@ -2,6 +2,7 @@ package fileaudit
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -216,4 +217,48 @@ func FuzzAgentView(f *testing.F) {
 		checkAgainstKernel(t, root, v, full, follow)
 		checkShortcuts(t, v, full, follow)
 	})
+}
+
+// TestAgentViewGoneProcess: for a refusal read after its process ended (goneCwd set), the
+// process's /proc/self is the sandbox's PID 1, its root the shared root and its cwd the
+// working directory taken for it (marked guessed); a descriptor it held leads nowhere; while
+// without goneCwd the same paths cannot be placed at all.
+func TestAgentViewGoneProcess(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	gone := cmd.Process.Pid // reaped: no /proc entry
+	fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &agentView{root: fd, tid: gone, goneCwd: "/etc"}
+	defer v.close()
+	for full, want := range map[string]string{
+		"/proc/self/cwd/passwd":        "/etc/passwd",
+		"/proc/self/root/etc/hosts":    "/etc/hosts",
+		"/proc/thread-self/cwd/passwd": "/etc/passwd",
+	} {
+		v.guessed = false
+		r := v.resolve(full, true, false)
+		if !r.exists || r.path != want {
+			t.Errorf("resolve(%q) = %q (exists %v, %v), want %q", full, r.path, r.exists, r.err, want)
+		}
+		if v.guessed != strings.Contains(full, "cwd") {
+			t.Errorf("resolve(%q): guessed %v", full, v.guessed)
+		}
+	}
+	if r := v.resolve("/proc/self/fd/0", true, false); r.exists {
+		t.Errorf("a descriptor of a process that has ended was placed: %q", r.path)
+	}
+	for dir, want := range map[string]bool{"/proc/12/": true, "/proc/12/task/13/": true, "/proc/self/": false, "/proc/12/fd/": false, "/etc/": false} {
+		if got := goneProcDir(dir); got != want {
+			t.Errorf("goneProcDir(%q) = %v", dir, got)
+		}
+	}
+	w := &agentView{root: fd, tid: gone}
+	if r := w.resolve("/proc/self/cwd/passwd", true, false); r.exists {
+		t.Errorf("without goneCwd, a process that has ended placed its cwd: %q", r.path)
+	}
 }

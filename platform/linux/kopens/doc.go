@@ -1,8 +1,10 @@
 // Package kopens records, in the kernel, the successful opens of one PID namespace with the
-// opened file's path as the opener sees it: a tp_btf program on sys_exit walks
-// current->files->fdt->fd[ret] through dentries and mounts (BTF offsets looked up at load
-// time, names into a ring buffer, assembled in Go). It is issue 13's source for audit mode's
-// reads as root (≈ 2 µs per open against the seccomp notifier's ≈ 40 µs): see docs/decisions.md,
-// "Audit mode's reads from the kernel" and "Audit mode as root reads from kopens".
+// opened file's path as the opener sees it: a raw tracepoint program for sys_exit (run by the
+// kernel denial recorder's program for the open calls, kdenials' Watcher.Chain, or attached on
+// its own) walks current->files->fdt->fd[ret] through dentries and mounts, a bpf_loop of one
+// step, into a ring buffer (struct offsets from the kernel's BTF, cached per kernel build).
+// Directories agentrun has judged (Remember: the files directly in them, or everything beneath
+// them) are passed over in the kernel until Forget. It is audit mode's source of reads as root:
+// see docs/decisions.md, "Audit mode as root reads from the kernel, one record per directory".
 // amd64 only for now (its system call numbers and registers).
 package kopens

@@ -6,6 +6,7 @@ import (
 
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
+	"github.com/agentrun/agentrun/platform/linux/kopens"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -76,7 +77,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 		},
 		{
 			ID:        LayerFileEvents,
-			Enforces:  fileEventsText(audit, h.BPF),
+			Enforces:  fileEventsText(audit, h.BPF && kopens.Supported),
 			Needed:    true,
 			Available: h.Seccomp && (h.Root || h.UserNS),
 			Fix:       "build agentrun with -tags seccomp and run it where the container tier works (see the namespaces and seccomp layers)",

@@ -10,6 +10,7 @@ import (
 
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
+	"github.com/agentrun/agentrun/platform/linux/kopens"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -35,7 +36,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	}
 	pol := spec.Policy
 	var preload *openedLoad
-	if pol.Mode == profiles.ModeAudit && lh.h.BPF && !spec.Trace && spec.Events != nil {
+	if pol.Mode == profiles.ModeAudit && lh.h.BPF && kopens.Supported && !spec.Trace && spec.Events != nil {
 		// Audit mode's recorder of reads as root, from now: it takes longer to load than the
 		// stage to start.
 		preload = preloadOpened()

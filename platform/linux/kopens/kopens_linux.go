@@ -1,4 +1,4 @@
-//go:build linux && amd64
+//go:build linux
 
 package kopens
 
@@ -92,8 +92,15 @@ type Options struct {
 	OffsetsCache string
 }
 
+// ErrUnsupported is Load's error where the recorder knows nothing of the architecture's
+// registers and system call numbers.
+var ErrUnsupported = errors.New("the kernel's recorder of opened files is built for amd64 only")
+
 // Load loads, attaches and starts reading. On failure nothing stays loaded.
 func Load(opt Options) (r *Recorder, err error) {
+	if !Supported {
+		return nil, ErrUnsupported
+	}
 	o, err := offsetsFrom(opt.OffsetsCache)
 	if err != nil {
 		return nil, err

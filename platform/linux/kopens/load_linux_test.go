@@ -3,10 +3,11 @@
 package kopens
 
 import (
-	"github.com/cilium/ebpf"
 	"os"
 	"testing"
 	"time"
+
+	"github.com/cilium/ebpf"
 )
 
 func TestLoad(t *testing.T) {

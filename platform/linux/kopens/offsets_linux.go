@@ -1,4 +1,4 @@
-//go:build linux && amd64
+//go:build linux
 
 package kopens
 
@@ -12,9 +12,9 @@ import (
 
 // offsets are the kernel's struct layouts the walk needs, in bytes, read from its BTF.
 type offsets struct {
-	regsOrigAx   int32 // pt_regs.orig_ax (amd64)
-	regsSi       int32 // pt_regs.si: open's flags
-	regsDx       int32 // pt_regs.dx: openat's flags
+	regsOrigAx   int32 // the system call's number in pt_regs (regsNr)
+	regsSi       int32 // open's flags in pt_regs (regsOpenFlags)
+	regsDx       int32 // openat's flags in pt_regs (regsOpenatFlags)
 	taskPid      int32 // task_struct.pid
 	taskFiles    int32 // task_struct.files
 	taskFs       int32 // task_struct.fs
@@ -50,9 +50,9 @@ func loadOffsets() (offsets, error) {
 		}
 		*dst = int32(off)
 	}
-	get(&o.regsOrigAx, "pt_regs", "orig_ax")
-	get(&o.regsSi, "pt_regs", "si")
-	get(&o.regsDx, "pt_regs", "dx")
+	get(&o.regsOrigAx, "pt_regs", regsNr)
+	get(&o.regsSi, "pt_regs", regsOpenFlags)
+	get(&o.regsDx, "pt_regs", regsOpenatFlags)
 	get(&o.taskPid, "task_struct", "pid")
 	get(&o.taskFiles, "task_struct", "files")
 	get(&o.taskFs, "task_struct", "fs")

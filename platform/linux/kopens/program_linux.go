@@ -1,4 +1,4 @@
-//go:build linux && amd64
+//go:build linux
 
 package kopens
 
@@ -68,13 +68,6 @@ const (
 const (
 	knownChildren = 1 // what is directly in it needs no record
 	knownSubtree  = 2 // nothing beneath it needs one
-)
-
-// System call numbers of amd64.
-const (
-	nrOpen    = 2
-	nrOpenat  = 257
-	nrOpenat2 = 437
 )
 
 // The main program's stack.

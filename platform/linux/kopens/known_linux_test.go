@@ -3,6 +3,7 @@
 package kopens
 
 import (
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -122,12 +123,39 @@ func TestRemember(t *testing.T) {
 	if err := r.Remember(a, true); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"a/sub/deeper/1", "a/sub/1", "a/1", "a/sub", "a"} {
+	for _, name := range []string{"a/sub/deeper/1", "a/sub/1", "a/1", "a/sub"} {
 		if o, ok := open(name); ok {
 			t.Errorf("%s recorded after a was remembered with all beneath it: %+v", name, o)
 		}
 	}
+	// The walk that stopped at a made the file's own directory known: the next open there
+	// stops before walking.
+	sub, _ := deeper.DirOf(filepath.Join(root, "a/sub"))
+	if !r.known(sub) {
+		t.Error("a/sub is not known after a walk from a/sub/1 stopped at a")
+	}
+	// a itself is not beneath a: opened, it is recorded (else its directory, root, would be
+	// taken for one beneath a).
+	if _, ok := open("a"); !ok {
+		t.Error("a, opened, made no record")
+	}
+	if top, _ := deeper.DirOf(root); r.known(top) {
+		t.Error("the directory above a became known")
+	}
 	if _, ok := open("b/1"); !ok {
 		t.Error("b/1, beside a, made no record")
 	}
+}
+
+// known says whether d is in the recorder's map of known directories, of its generation.
+func (r *Recorder) known(d Dir) bool {
+	var key [keySize]byte
+	binary.NativeEndian.PutUint64(key[0:], d.Mnt)
+	binary.NativeEndian.PutUint64(key[8:], d.Dentry)
+	binary.NativeEndian.PutUint64(key[16:], d.Ino)
+	var val [8]byte
+	if err := r.m.known.Lookup(key[:], val[:]); err != nil {
+		return false
+	}
+	return binary.NativeEndian.Uint32(val[0:]) == d.Gen
 }

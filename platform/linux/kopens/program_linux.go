@@ -303,7 +303,7 @@ func exitProgram(o offsets, tgid uint32, ringFlags int32, m maps) asm.Instructio
 		asm.Mov.Imm(asm.R4, 0),
 		asm.FnLoop.Call(),
 		asm.LoadMem(asm.R1, asm.R8, recStatus, asm.Word),
-		asm.JEq.Imm(asm.R1, statusKnown, "exit"),
+		asm.JEq.Imm(asm.R1, statusKnown, "beneath"),
 		asm.JNE.Imm(asm.R1, statusWalk, "output"),
 		asm.StoreImm(asm.R8, recStatus, statusTruncated, asm.Word), // steps ran out
 
@@ -337,6 +337,22 @@ func exitProgram(o offsets, tgid uint32, ringFlags int32, m maps) asm.Instructio
 		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
 		asm.Return(),
+
+		// Beneath a known directory: so is the file's own, which is known from now on, so
+		// that the next open in it stops before the walk.
+		asm.LoadMem(asm.R1, asm.R8, recKeyDentry, asm.DWord).WithSymbol("beneath"),
+		asm.JEq.Imm(asm.R1, 0, "exit"), // a mount's root: no directory key
+		asm.LoadMem(asm.R1, asm.R10, stGen, asm.Word),
+		asm.StoreMem(asm.R10, stTmp, asm.R1, asm.Word),
+		asm.StoreImm(asm.R10, stTmp+4, knownChildren|knownSubtree, asm.Word),
+		asm.LoadMapPtr(asm.R1, m.known.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, stKey),
+		asm.Mov.Reg(asm.R3, asm.R10),
+		asm.Add.Imm(asm.R3, stTmp),
+		asm.Mov.Imm(asm.R4, 0), // BPF_ANY
+		asm.FnMapUpdateElem.Call(),
+		asm.Ja.Label("exit"),
 	)
 	return append(insns, stepProgram(o, m)...)
 }
@@ -386,6 +402,12 @@ func stepProgram(o offsets, m maps) asm.Instructions {
 	insns = append(insns, asm.JEq.Imm(asm.R0, 0, "s_keyed"))
 	insns = append(insns, readPtr(asm.R0, o.inodeIno)...)
 	insns = append(insns, asm.StoreMem(asm.R10, sfKey+16, asm.R0, asm.DWord))
+	insns = append(insns,
+		// Not the file itself: a known directory opened is recorded (were it not, its own
+		// directory would be taken for one beneath it).
+		asm.LoadMem(asm.R1, asm.R8, recCount, asm.Word),
+		asm.JEq.Imm(asm.R1, 0, "s_keyed"),
+	)
 	insns = append(insns, lookup(m.known, sfKey, "s_keyed")...)
 	insns = append(insns,
 		asm.LoadMem(asm.R1, asm.R0, 4, asm.Word),

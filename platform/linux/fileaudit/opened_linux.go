@@ -34,13 +34,9 @@ func (o *Observer) Opened(r kopens.Open) (settle string, subtree bool) {
 		return "", false
 	}
 	tid := int(r.Tid)
-	proc := o.judge.procs.lookup(tid)
+	proc, _ := o.judge.procs.after(tid, int(r.Tgid), r.Comm)
 	if o.judge.ours(proc) || int64(tid) == o.judge.stagePid.Load() {
 		return "", false
-	}
-	if proc == nil {
-		// Ended already: its name is what is left of it.
-		proc = &procInfo{pid: int(r.Tgid), cmdline: r.Comm}
 	}
 	switch r.Status {
 	case kopens.Complete:

@@ -18,6 +18,7 @@ type procInfo struct {
 	pid, ppid int
 	exe       string // as the sandbox sees it
 	cmdline   string // arguments joined by spaces, shortened
+	comm      string // the kernel's name of its program (at most 15 bytes)
 }
 
 func (p *procInfo) String() string {
@@ -68,6 +69,29 @@ func (t *procTable) lookup(pid int) *procInfo {
 	return p
 }
 
+// after is what the thread tid (of process tgid) was when it made a call the kernel reported
+// after the fact (kopens, kdenials), the kernel's name of its program then being comm: the
+// table's entry or /proc's if that program still runs, else — it has executed another since, or
+// ended — its name and parent. What it reads of /proc is not kept: a process in the middle of
+// an exec shows its new name before its command line, and a call notified later would find
+// that half. ended says that /proc has nothing of it any more.
+func (t *procTable) after(tid, tgid int, comm string) (p *procInfo, ended bool) {
+	t.mu.Lock()
+	p, ok := t.procs[tid]
+	t.mu.Unlock()
+	if ok && p.comm == comm {
+		return p, false
+	}
+	if p = readProc(tid); p != nil && p.comm == comm {
+		return p, false
+	}
+	then := &procInfo{pid: tgid, cmdline: comm, comm: comm}
+	if p != nil {
+		then.ppid = p.ppid
+	}
+	return then, p == nil
+}
+
 // executes notes that pid is about to execute path: it becomes another program, read anew.
 func (t *procTable) executes(pid int, path string) {
 	t.mu.Lock()
@@ -115,6 +139,7 @@ func readProc(pid int) *procInfo {
 		}
 		if j := bytes.IndexByte(stat, '('); j >= 0 && j < i {
 			p.cmdline = string(stat[j+1 : i])
+			p.comm = p.cmdline
 		}
 	}
 	p.exe, _ = os.Readlink(dir + "/exe")

@@ -108,7 +108,7 @@ func (o *Observer) Refused(r kdenials.Record) {
 	n := 0
 	base := func(int, int) (string, bool) { n++; return bases[n-1], true }
 	// What the caller is: the stage's own calls (setting the sandbox up) are not the agent's.
-	proc := o.judge.procs.lookup(r.Tid)
+	proc, ended := o.judge.procs.after(r.Tid, r.Pid, r.Comm)
 	if o.judge.ours(proc) || int64(r.Tid) == o.judge.stagePid.Load() {
 		return
 	}
@@ -120,14 +120,10 @@ func (o *Observer) Refused(r kdenials.Record) {
 	a, ok := decodeCall(c, r.Tid, r.Args, flags, raws, &o.refused.own, base, func() bool { return true })
 	o.refused.mu.Unlock()
 	if !ok {
-		if proc == nil {
+		if ended {
 			o.refused.unplaced.Add(1)
 		}
 		return
-	}
-	if proc == nil {
-		// Ended already: its name is what is left of it.
-		proc = &procInfo{pid: r.Pid, cmdline: r.Comm}
 	}
 	a.proc = proc
 	a.guessedDir = a.guessedDir || guessed

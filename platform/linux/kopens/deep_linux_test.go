@@ -39,6 +39,31 @@ func readUntil(t *testing.T, r *Recorder, path string) (Open, bool) {
 	}
 }
 
+// makeFile makes an empty file at p, and its directories.
+func makeFile(t *testing.T, p string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// loadSelf loads and attaches the recorder for this process alone, closed when the test
+// ends.
+func loadSelf(t *testing.T) *Recorder {
+	t.Helper()
+	dev, ino := selfNamespace(t)
+	r, err := Load(Options{NsDev: dev, NsIno: ino, Tgid: uint32(os.Getpid())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// openThenMarker opens p, then /etc/hostname, the marker readUntil stops at.
 func openThenMarker(t *testing.T, p string) {
 	t.Helper()
 	for _, p := range []string{p, "/etc/hostname"} {
@@ -63,20 +88,9 @@ func TestDeepPaths(t *testing.T) {
 	base := strings.Count(root, "/")
 	fits := filepath.Join(root, strings.Repeat("d/", maxComponents-base-1)+"f") // maxComponents names
 	deeper := filepath.Join(root, strings.Repeat("e/", maxComponents-base+5)+"f")
-	for _, p := range []string{fits, deeper} {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dev, ino := selfNamespace(t)
-	r, err := Load(Options{NsDev: dev, NsIno: ino, Tgid: uint32(os.Getpid())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	makeFile(t, fits)
+	makeFile(t, deeper)
+	r := loadSelf(t)
 	openThenMarker(t, fits)
 	o, ok := readUntil(t, r, fits)
 	if !ok || o.Status != Complete || o.Path != fits || len(o.Dirs) != maxComponents {

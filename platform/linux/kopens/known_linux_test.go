@@ -4,11 +4,9 @@ package kopens
 
 import (
 	"encoding/binary"
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // TestRemember: once a record's directory is remembered, opens of other files in it make no
@@ -24,50 +22,17 @@ func TestRemember(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"a/1", "a/2", "a/3", "a/4", "a/sub/1", "a/sub/deeper/1", "b/1"} {
-		p = filepath.Join(root, p)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		makeFile(t, filepath.Join(root, p))
 	}
-	dev, ino := selfNamespace(t)
-	r, err := Load(Options{NsDev: dev, NsIno: ino, Tgid: uint32(os.Getpid())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := loadSelf(t)
 
 	// open opens name under root and returns the record of it, or ok false when there is
 	// none (a marker opened after it comes first).
 	open := func(name string) (Open, bool) {
 		t.Helper()
-		for _, p := range []string{filepath.Join(root, name), "/etc/hostname"} {
-			f, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f.Close()
-		}
-		var got *Open
-		for {
-			o, err := r.Read(time.Now().Add(2 * time.Second))
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				t.Fatalf("no record of the marker after %s", name)
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			switch o.Path {
-			case filepath.Join(root, name):
-				got = &o
-			case "/etc/hostname":
-				if got == nil {
-					return Open{}, false
-				}
-				return *got, true
-			}
-		}
+		p := filepath.Join(root, name)
+		openThenMarker(t, p)
+		return readUntil(t, r, p)
 	}
 	first, ok := open("a/1")
 	if !ok || first.Dir.Dentry == 0 || first.Dir.Ino == 0 {

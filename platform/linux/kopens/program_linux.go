@@ -44,8 +44,8 @@ const (
 	namesMax    = 4096 // the bytes of names a record holds
 	scratchSize = recHeader + namesMax + nameMax
 
-	maxComponents = 64  // names recorded (a power of two)
-	maxSteps      = 160 // walk steps, mount crossings included
+	maxComponents = 256 // names recorded (a power of two); a deeper path is recorded truncated
+	maxSteps      = 400 // walk steps, mount crossings included
 
 	ringBytes  = 256 << 10
 	knownDirs  = 1 << 14 // directories remembered (LRU; 65,536 take 3 ms to make)

@@ -97,8 +97,12 @@ func startOpened(r *kopens.Recorder, stagePid int, obs *fileaudit.Observer, stde
 	}
 	f := &openedFeed{obs: obs, stderr: stderr, r: r, fed: make(chan struct{})}
 	// A directory that moves takes its files' paths with it: what was known of them no
-	// longer holds.
-	obs.SetMoved(func() { _ = f.r.Forget() })
+	// longer holds, from before the call (Forget) to after it (the kernel, at its exit: a walk
+	// beside the call may read a path half old, half new).
+	obs.SetMoved(func(tid int) {
+		_ = f.r.Moving(tid)
+		_ = f.r.Forget()
+	})
 	go f.feed()
 	return f, nil
 }

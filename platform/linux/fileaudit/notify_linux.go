@@ -49,9 +49,9 @@ type notifier struct {
 	gateMu     sync.Mutex
 	gateActive int
 	closing    bool
-	// moved, when set, runs before a call that moves or removes a directory goes on
-	// (Observer.SetMoved).
-	moved *atomic.Pointer[func()]
+	// moved, when set, runs before a call that moves or removes a directory goes on, with
+	// the calling thread (Observer.SetMoved).
+	moved *atomic.Pointer[func(tid int)]
 }
 
 // maxBatch is how many accesses the loop collects before it hands them over even while
@@ -70,7 +70,7 @@ const batchWait = 5 * time.Millisecond
 // the filter any more, and runs handle on each decoded access in another goroutine. The
 // accesses go over in batches, when no call waits or maxBatch have gathered: waking that
 // goroutine for each one costs more than the call itself.
-func newNotifier(f *os.File, procs *procTable, handle func(*fileAccess), gate *sockGate, moved *atomic.Pointer[func()]) (*notifier, error) {
+func newNotifier(f *os.File, procs *procTable, handle func(*fileAccess), gate *sockGate, moved *atomic.Pointer[func(tid int)]) (*notifier, error) {
 	fd, err := unix.Dup(int(f.Fd()))
 	f.Close()
 	if err != nil {
@@ -165,7 +165,7 @@ func (n *notifier) loop() {
 			n.procs.executes(a.pid, a.paths[0])
 		}
 		if f := n.moved.Load(); f != nil && movesDirectory(&req, a, ok) {
-			(*f)() // before the directory has moved
+			(*f)(int(req.Pid)) // before the directory has moved
 		}
 		resp := seccompNotifResp{ID: req.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
 		_ = ioctl(n.fd, unix.SECCOMP_IOCTL_NOTIF_SEND, unsafe.Pointer(&resp))

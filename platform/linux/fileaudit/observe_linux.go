@@ -27,7 +27,7 @@ type Observer struct {
 	// unjudged counts the opens the kernel reported that could not be judged (Opened).
 	unjudged atomic.Int64
 	// moved runs before a directory moves (SetMoved).
-	moved atomic.Pointer[func()]
+	moved atomic.Pointer[func(tid int)]
 	scope Scope
 	// serving is set once the sandbox is built (Serve: the stage hands its descriptors over
 	// only then): what the kernel refused before is the stage's setting up, beneath the host's
@@ -90,10 +90,11 @@ func (o *Observer) SetEnforceView(visible func(string) bool) {
 	}
 }
 
-// SetMoved makes the notifier run f before a call of the sandbox that moves or removes a
-// directory goes on (audit mode as root: the recorder of opened files forgets the directories
-// it knew, whose paths may have changed). It may be called at any time, from any goroutine.
-func (o *Observer) SetMoved(f func()) { o.moved.Store(&f) }
+// SetMoved makes the notifier run f, with the calling thread (as agentrun's PID namespace
+// numbers it), before a call of the sandbox that moves or removes a directory goes on (audit
+// mode as root: the recorder of opened files forgets the directories it knew, whose paths may
+// change, and again once the call is done). It may be called at any time, from any goroutine.
+func (o *Observer) SetMoved(f func(tid int)) { o.moved.Store(&f) }
 
 // SetPinned gives the file judge the mount plan's pins (fsplan.Plan.PinnedRules), for the
 // events of a rename or removal the kernel refuses.
@@ -290,7 +291,7 @@ func AddWatchRules(s *configs.Seccomp, scope Scope) {
 func GateDirect(f *os.File, pol *profiles.Policy, spec *platform.Spec, stagePid int) (io.Closer, error) {
 	gate := newSockGate(pol, spec, true)
 	gate.stagePid.Store(int64(stagePid))
-	n, err := newNotifier(f, gate.procs, nil, gate, new(atomic.Pointer[func()]))
+	n, err := newNotifier(f, gate.procs, nil, gate, new(atomic.Pointer[func(tid int)]))
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,13 @@ const (
 	nrOpenat  = unix.SYS_OPENAT
 	nrOpenat2 = unix.SYS_OPENAT2
 
+	// The calls that move or remove a directory.
+	nrRename    = unix.SYS_RENAME
+	nrRenameat  = unix.SYS_RENAMEAT
+	nrRenameat2 = unix.SYS_RENAMEAT2
+	nrRmdir     = unix.SYS_RMDIR
+	nrUnlinkat  = unix.SYS_UNLINKAT
+
 	regsNr          = "orig_ax"
 	regsOpenFlags   = "si" // open's second argument
 	regsOpenatFlags = "dx" // openat's third

@@ -13,6 +13,12 @@ const (
 	nrOpenat  = -1
 	nrOpenat2 = -1
 
+	nrRename    = -1
+	nrRenameat  = -1
+	nrRenameat2 = -1
+	nrRmdir     = -1
+	nrUnlinkat  = -1
+
 	regsNr          = ""
 	regsOpenFlags   = ""
 	regsOpenatFlags = ""

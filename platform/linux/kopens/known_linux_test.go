@@ -6,7 +6,10 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestRemember: once a record's directory is remembered, opens of other files in it make no
@@ -123,4 +126,74 @@ func (r *Recorder) known(d Dir) bool {
 		return false
 	}
 	return binary.NativeEndian.Uint32(val[0:]) == d.Gen
+}
+
+// TestMovedAtExit: a thread marked as moving a directory (Moving) starts a new generation when
+// its rename is done: a directory remembered before makes records again, and a record made
+// before the rename remembers nothing; an unmarked rename changes nothing.
+func TestMovedAtExit(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"a/1", "a/2", "a/3", "a/4", "a/5", "m/x"} {
+		makeFile(t, filepath.Join(root, p))
+	}
+	r := loadSelf(t)
+	open := func(name string) (Open, bool) {
+		t.Helper()
+		p := filepath.Join(root, name)
+		openThenMarker(t, p)
+		return readUntil(t, r, p)
+	}
+	first, ok := open("a/1")
+	if !ok {
+		t.Fatal("a/1 made no record")
+	}
+	if err := r.Remember(first.Dir, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := open("a/2"); ok {
+		t.Fatal("a/2 recorded after a was remembered")
+	}
+	// Renamed on a thread of its own, marked first: the exit starts a new generation.
+	rename := func(from, to string, mark bool) {
+		t.Helper()
+		done := make(chan error)
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			if mark {
+				if err := r.Moving(unix.Gettid()); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- os.Rename(filepath.Join(root, from), filepath.Join(root, to))
+		}()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	rename("m", "n", false) // unmarked: nothing changes
+	if _, ok := open("a/3"); ok {
+		t.Error("a/3 recorded after an unmarked rename")
+	}
+	rename("n", "m", true)
+	again, ok := open("a/4")
+	if !ok {
+		t.Fatal("a/4 made no record after a marked rename was done")
+	}
+	if again.Dir.Gen == first.Dir.Gen {
+		t.Errorf("the generation stayed %d", again.Dir.Gen)
+	}
+	if err := r.Remember(first.Dir, false); err != nil { // of the generation before
+		t.Fatal(err)
+	}
+	if _, ok := open("a/5"); !ok {
+		t.Error("a/5 made no record: a record of the generation before the rename was remembered")
+	}
 }

@@ -131,6 +131,12 @@ func Load(opt Options) (r *Recorder, err error) {
 	if r.m.config, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: configSize, MaxEntries: 1}); err != nil {
 		return nil, fmt.Errorf("configuration map: %w", err)
 	}
+	if r.m.kgen, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.Array, KeySize: 4, ValueSize: 4, MaxEntries: 1}); err != nil {
+		return nil, fmt.Errorf("generation map: %w", err)
+	}
+	if r.m.moving, err = ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.LRUHash, KeySize: 4, ValueSize: 4, MaxEntries: movingThreads}); err != nil {
+		return nil, fmt.Errorf("moving threads map: %w", err)
+	}
 	var ringFlags int32
 	if opt.NoWakeup {
 		ringFlags = 1 // BPF_RB_NO_WAKEUP
@@ -199,8 +205,9 @@ func (r *Recorder) putConfig() error {
 // names.
 func (r *Recorder) Program() *ebpf.Program { return r.prog }
 
-// Calls are the system calls whose successful exits the program records: the opens.
-var Calls = []int{nrOpen, nrOpenat, nrOpenat2}
+// Calls are the system calls whose successful exits the program sees: the opens, which it
+// records, and the calls that move or remove a directory (Moving).
+var Calls = []int{nrOpen, nrOpenat, nrOpenat2, nrRename, nrRenameat, nrRenameat2, nrRmdir, nrUnlinkat}
 
 // Attach attaches the program to the raw tracepoint on its own, once (where no kernel denial
 // recorder runs it). It records once configured.
@@ -258,6 +265,15 @@ func (r *Recorder) Forget() error {
 	return r.putConfig()
 }
 
+// Moving marks the thread tid (in agentrun's PID namespace, as seccomp notifications name it)
+// as about to move or remove a directory: when its call is done, the kernel starts a new
+// generation itself, as Forget did before the call. Between the two, a walk may have read a
+// path half old, half new (the kernel walks without the rename lock), and remembering it would
+// pass over reads that are not the directory's.
+func (r *Recorder) Moving(tid int) error {
+	return r.m.moving.Put(uint32(tid), uint32(1))
+}
+
 // ErrFlushed is what Read returns after Flush, once the records sent before it are read.
 var ErrFlushed = ringbuf.ErrFlushed
 
@@ -293,7 +309,7 @@ func (r *Recorder) Close() error {
 	if r.reader != nil {
 		errs = append(errs, r.reader.Close())
 	}
-	for _, c := range []interface{ Close() error }{r.prog, r.m.scratch, r.m.ring, r.m.drops, r.m.known, r.m.config} {
+	for _, c := range []interface{ Close() error }{r.prog, r.m.scratch, r.m.ring, r.m.drops, r.m.known, r.m.config, r.m.kgen, r.m.moving} {
 		if c != nil && c != (*ebpf.Program)(nil) && c != (*ebpf.Map)(nil) {
 			errs = append(errs, c.Close())
 		}

@@ -47,11 +47,12 @@ const (
 	maxComponents = 256 // names recorded (a power of two); a deeper path is recorded truncated
 	maxSteps      = 400 // walk steps, mount crossings included
 
-	ringBytes  = 256 << 10
-	knownDirs  = 1 << 14 // directories remembered (LRU; 65,536 take 3 ms to make)
-	keySize    = 24
-	configSize = 24 // the configuration: namespace device, inode, generation, padding
-	statusWalk = 99 // the walk has not ended
+	ringBytes     = 256 << 10
+	knownDirs     = 1 << 14 // directories remembered (LRU; 65,536 take 3 ms to make)
+	keySize       = 24
+	configSize    = 24   // the configuration: namespace device, inode, generation, padding
+	movingThreads = 1024 // threads marked as moving a directory at once (LRU)
+	statusWalk    = 99   // the walk has not ended
 )
 
 // A record's status.
@@ -109,9 +110,10 @@ type maps struct {
 	// the generation it was told in (u32) and the flags (knownChildren, knownSubtree, u32).
 	known *ebpf.Map
 	// config is an array [1]: the PID namespace recorded, device and inode number (u64
-	// each; zero until Configure), and the known directories' current generation (u32,
-	// Recorder.Forget).
-	config *ebpf.Map
+	// each; zero until Configure), and agentrun's part of the known directories' generation
+	// (u32, Recorder.Forget). kgen is an array [1]u32, the kernel's part (the exit of a move
+	// Recorder.Moving marked); moving is an LRU hash of those threads (u32 tid → u32).
+	config, kgen, moving *ebpf.Map
 }
 
 // readPtr reads the kernel pointer at src+off into R0 (0 on a failed read), through stTmp.
@@ -157,6 +159,11 @@ func exitProgram(o offsets, tgid uint32, ringFlags int32, m maps) asm.Instructio
 		asm.JEq.Imm(asm.R0, nrOpenat, "isopen"),
 		asm.JEq.Imm(asm.R0, nrOpen, "isopen"),
 		asm.JEq.Imm(asm.R0, nrOpenat2, "isopen"),
+		asm.JEq.Imm(asm.R0, nrRename, "moved"),
+		asm.JEq.Imm(asm.R0, nrRenameat, "moved"),
+		asm.JEq.Imm(asm.R0, nrRenameat2, "moved"),
+		asm.JEq.Imm(asm.R0, nrRmdir, "moved"),
+		asm.JEq.Imm(asm.R0, nrUnlinkat, "moved"),
 		asm.Ja.Label("exit"),
 		// The flags, from the caller's registers: open's in si, openat's in dx, openat2's in
 		// memory.
@@ -185,6 +192,14 @@ func exitProgram(o offsets, tgid uint32, ringFlags int32, m maps) asm.Instructio
 		asm.Mov.Imm(asm.R4, 8),
 		asm.FnGetNsCurrentPidTgid.Call(),
 		asm.JNE.Imm(asm.R0, 0, "exit"),
+	)
+	// The generation: agentrun's (Forget) plus the kernel's (a marked move's exit).
+	insns = append(insns, lookup(m.kgen, stZero, "exit")...)
+	insns = append(insns,
+		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
+		asm.LoadMem(asm.R2, asm.R10, stGen, asm.Word),
+		asm.Add.Reg(asm.R1, asm.R2),
+		asm.StoreMem(asm.R10, stGen, asm.R1, asm.Word),
 	)
 	if tgid != 0 { // benchmarks: one process only
 		insns = append(insns,
@@ -337,6 +352,27 @@ func exitProgram(o offsets, tgid uint32, ringFlags int32, m maps) asm.Instructio
 		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
 		asm.Mov.Imm(asm.R0, 0).WithSymbol("exit"),
 		asm.Return(),
+
+		// A call that may have moved or removed a directory, done: if agentrun marked the
+		// thread when it was notified of the call (Moving), the kernel's generation goes on
+		// now that the call is done, so that a walk that ran beside it — and may have read a
+		// path half old, half new — remembers nothing.
+		asm.FnGetCurrentPidTgid.Call().WithSymbol("moved"),
+		asm.StoreMem(asm.R10, stTmp, asm.R0, asm.Word), // the thread
+	)
+	insns = append(insns, lookup(m.moving, stTmp, "exit")...)
+	insns = append(insns,
+		asm.LoadMapPtr(asm.R1, m.moving.FD()),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, stTmp),
+		asm.FnMapDeleteElem.Call(),
+		storeImm64(asm.R10, stZero, 0),
+	)
+	insns = append(insns, lookup(m.kgen, stZero, "exit")...)
+	insns = append(insns,
+		asm.Mov.Imm(asm.R1, 1),
+		asm.StoreXAdd(asm.R0, asm.R1, asm.Word),
+		asm.Ja.Label("exit"),
 
 		// Beneath a known directory: so is the file's own, which is known from now on, so
 		// that the next open in it stops before the walk.

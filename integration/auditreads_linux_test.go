@@ -24,8 +24,9 @@ filesystem:
 
 // movedScript reads files of a directory the profile allows, waits so that agentrun has
 // judged them (audit mode as root then stops reporting that directory's reads), renames the
-// directory to where the profile denies it, and reads another of its files; then it reads a
-// file 51 names deep that the profile denies.
+// directory to where the profile denies it, and reads another of its files; reads a denied
+// file through a symlink in another judged directory; then it reads a file 51 names deep that
+// the profile denies.
 var movedScript = `#!/bin/sh
 set -e
 mkdir a
@@ -34,6 +35,12 @@ cat a/1 a/2 a/3 > /dev/null
 sleep 0.5
 mv a secret
 cat secret/4 > /dev/null
+mkdir b
+echo x > b/1
+cat b/1 > /dev/null
+sleep 0.5
+ln -s ../secret/5 b/link
+cat b/link > /dev/null
 mkdir -p ` + strings.Repeat("d/", deepDirs) + `
 echo k > ` + strings.Repeat("d/", deepDirs) + `key
 cat ` + strings.Repeat("d/", deepDirs) + `key > /dev/null
@@ -42,7 +49,8 @@ echo done
 
 // TestAuditReadsAfterAMove: audit mode reports the read of a file whose directory the agent
 // moved into a denied place after reading from it in an allowed one (as root, the recorder
-// of reads had stopped reporting that directory: the move must make it report again), and
+// of reads had stopped reporting that directory: the move must make it report again), the
+// read of a denied file through a symlink in a directory it had stopped reporting, and
 // the read of a denied file 51 names deep by its whole path; no read is given up as
 // unresolvable. As root (the kernel's recorder of reads) and as a user (the notifier): the
 // same events.
@@ -64,6 +72,7 @@ func testAuditReadsAfterAMove(t *testing.T, unprivileged bool) {
 	ws := r.home + "/project/"
 	for key, rule := range map[string]string{
 		"file read " + ws + "secret/4":                               "filesystem.deny ~/project/secret",
+		"file read " + ws + "secret/5":                               "filesystem.deny ~/project/secret",
 		"file read " + ws + strings.Repeat("d/", deepDirs) + "key":   "filesystem.deny ~/project/d/",
 		"file create " + ws + strings.Repeat("d/", deepDirs) + "key": "filesystem.deny ~/project/d/",
 		"file rename " + ws + "secret":                               "filesystem.deny ~/project/secret",

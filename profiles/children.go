@@ -1,9 +1,6 @@
 package profiles
 
-import (
-	"path"
-	"strings"
-)
+import "strings"
 
 // ChildrenLike reports whether every name directly in the directory dir (an absolute
 // canonical path) is judged by the rules that judge dir itself, for reading and writing: no
@@ -31,30 +28,20 @@ func (p *Policy) like(dir string, children bool) bool {
 
 // mayNameBelow reports whether pattern may name a path below dir (only an entry directly in
 // it, with children). A pattern that names neither dir nor a directory above it covers a
-// path below dir only by naming that path or one between: a literal path (or literal
-// DIR/**) below dir, or a pattern of more elements than dir whose first ones match dir's.
+// path below dir only by naming that path or one between: it has more elements than dir,
+// and its first ones, as a pattern of their own, cover dir (a literal path below dir, or
+// literal DIR/** of one; a pattern whose elements before the last match dir's).
 func mayNameBelow(pattern, dir string, children bool) bool {
 	if base, ok := strings.CutSuffix(pattern, "/**"); ok && !IsPattern(base) {
 		pattern = base
 	}
-	if !IsPattern(pattern) {
-		if children {
-			return pattern != "/" && path.Dir(pattern) == dir
-		}
-		return pattern != dir && Within(pattern, dir)
-	}
-	de := []string{""}
+	n := 1 // dir's elements, as strings.Split counts them
 	if dir != "/" {
-		de = strings.Split(dir, "/")
+		n = strings.Count(dir, "/") + 1
 	}
 	pe := strings.Split(pattern, "/")
-	if len(pe) <= len(de) || children && len(pe) != len(de)+1 {
+	if len(pe) <= n || children && len(pe) != n+1 {
 		return false
 	}
-	for i, el := range de {
-		if !MatchElement(strings.ReplaceAll(pe[i], "**", "*"), el) {
-			return false
-		}
-	}
-	return true
+	return dir == "/" || PatternCovers(strings.Join(pe[:n], "/"), dir)
 }

@@ -175,7 +175,7 @@ func (k *knownDirs) add(d kopens.Dir, subtree bool) {
 // cover says whether o is of a file directly in a known directory, or beneath one known with
 // all beneath it.
 func (k *knownDirs) cover(o kopens.Open) bool {
-	if o.Dir.Dentry != 0 && (k.children[o.Dir] || k.subtree[o.Dir]) {
+	if d, ok := o.Parent(); ok && k.children[d] {
 		return true
 	}
 	for _, d := range o.Dirs {

@@ -19,8 +19,10 @@ func TestProcAfter(t *testing.T) {
 	}
 	defer func() { sleep.Process.Kill(); sleep.Wait() }()
 	pid := sleep.Process.Pid
-	for start := time.Now(); ; time.Sleep(time.Millisecond) { // until it has executed sleep
-		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); string(b) == "sleep\n" {
+	// Until it has executed sleep, its arguments in place (its name changes first).
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if c, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); string(c) == "sleep\n" && string(b) == "sleep\x0030\x00" {
 			break
 		}
 		if time.Since(start) > 10*time.Second {

@@ -2,7 +2,6 @@ package fileaudit
 
 import (
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/agentrun/agentrun/profiles"
@@ -28,9 +27,9 @@ type settler struct {
 // (subtree true), else its own directory when that is allowed and names nothing directly in
 // it apart. Without trace a read the policy allows records nothing, wherever it is (the
 // sandbox's own file systems, enforce mode's view or not), so the reads beneath such a
-// directory would all record nothing. Nothing of agentrun's own directory is settled.
+// directory would all record nothing.
 func (j *fileJudge) settles(path string) (dir string, subtree bool) {
-	if j.trace || path == StageDir || strings.HasPrefix(path, StageDir+"/") {
+	if j.trace {
 		return "", false
 	}
 	parent := filepath.Dir(path)

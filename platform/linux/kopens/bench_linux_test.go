@@ -80,13 +80,15 @@ func attachOpt(b *testing.B, record, noWakeup, remember bool) *atomic.Int64 {
 				return
 			}
 			if remember {
-				_ = r.Remember(o.Dir, false)
+				if d, ok := o.Parent(); ok {
+					_ = r.Remember(d, false)
+				}
 			}
 			n.Add(1)
 		}
 	}()
 	b.Cleanup(func() {
-		runs, d := r.Runtime()
+		runs, d := r.runtime()
 		if runs > 0 {
 			b.ReportMetric(float64(d.Nanoseconds())/float64(runs), "prog-ns/run")
 		}
@@ -178,4 +180,14 @@ func BenchmarkOpenRememberedDeep(b *testing.B) {
 	p := benchFile(b, 12)
 	attachOpt(b, true, true, true)
 	openClose(b, p)
+}
+
+// runtime returns the program's runs and its total run time, when the kernel's BPF statistics
+// are on.
+func (r *Recorder) runtime() (uint64, time.Duration) {
+	s, err := r.prog.Stats()
+	if err != nil {
+		return 0, 0
+	}
+	return s.RunCount, s.Runtime
 }

@@ -44,7 +44,9 @@ func chained(b *testing.B, withOpens bool) {
 		for {
 			o, err := r.Read(time.Now().Add(10 * time.Millisecond))
 			if err == nil {
-				_ = r.Remember(o.Dir, false)
+				if d, ok := o.Parent(); ok {
+					_ = r.Remember(d, false)
+				}
 			} else if !os.IsTimeout(err) {
 				return
 			}

@@ -152,7 +152,7 @@ func TestPaths(t *testing.T) {
 		if o.Tgid != uint32(cmd.Process.Pid) || o.NsTgid != 1 || o.Pid != o.Tid {
 			t.Errorf("record of host tgid %d (BTF pid %d, tid %d, namespace tgid %d); the child is %d, 1 in its namespace", o.Tgid, o.Pid, o.Tid, o.NsTgid, cmd.Process.Pid)
 		}
-		if o.Status != statusRoot {
+		if o.Status != Complete {
 			t.Errorf("%q: status %d", o.Path, o.Status)
 		}
 		if o.Comm != "exe" { // the child is /proc/self/exe

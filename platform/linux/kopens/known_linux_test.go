@@ -17,31 +17,12 @@ import (
 // the directory unknown again, and remembering a record of the generation before Forget has
 // no effect.
 func TestRemember(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	root, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{"a/1", "a/2", "a/3", "a/4", "a/sub/1", "a/sub/deeper/1", "b/1"} {
-		makeFile(t, filepath.Join(root, p))
-	}
-	r := loadSelf(t)
-
-	// open opens name under root and returns the record of it, or ok false when there is
-	// none (a marker opened after it comes first).
-	open := func(name string) (Open, bool) {
-		t.Helper()
-		p := filepath.Join(root, name)
-		openThenMarker(t, p)
-		return readUntil(t, r, p)
-	}
+	root, r, open := recorderTree(t, "a/1", "a/2", "a/3", "a/4", "a/sub/1", "a/sub/deeper/1", "b/1")
 	first, ok := open("a/1")
-	if !ok || first.Dir.Dentry == 0 || first.Dir.Ino == 0 {
+	if !ok || parent(t, first).Dentry == 0 || parent(t, first).Ino == 0 {
 		t.Fatalf("the first open of a/1: %+v, %v; want a record with its directory", first, ok)
 	}
-	if err := r.Remember(first.Dir, false); err != nil {
+	if err := r.Remember(parent(t, first), false); err != nil {
 		t.Fatal(err)
 	}
 	if o, ok := open("a/2"); ok {
@@ -60,16 +41,16 @@ func TestRemember(t *testing.T) {
 	if !ok {
 		t.Fatal("a/3 made no record after Forget")
 	}
-	if again.Dir.Gen == first.Dir.Gen {
-		t.Errorf("the generation did not change with Forget: %d", again.Dir.Gen)
+	if parent(t, again).Gen == parent(t, first).Gen {
+		t.Errorf("the generation did not change with Forget: %d", parent(t, again).Gen)
 	}
-	if err := r.Remember(first.Dir, false); err != nil { // a record of the generation before
+	if err := r.Remember(parent(t, first), false); err != nil { // a record of the generation before
 		t.Fatal(err)
 	}
 	if _, ok := open("a/4"); !ok {
 		t.Error("a/4 made no record: a record of the generation before Forget was remembered")
 	}
-	if err := r.Remember(again.Dir, false); err != nil {
+	if err := r.Remember(parent(t, again), false); err != nil {
 		t.Fatal(err)
 	}
 	if o, ok := open("a/4"); ok {
@@ -85,7 +66,7 @@ func TestRemember(t *testing.T) {
 	if !ok {
 		t.Fatalf("no key of %s/a in the record %+v", root, deeper)
 	}
-	if sub, _ := deeper.DirOf(filepath.Join(root, "a/sub")); sub == a || deeper.Dir == a {
+	if sub, _ := deeper.DirOf(filepath.Join(root, "a/sub")); sub == a || parent(t, deeper) == a {
 		t.Fatalf("the keys of a, a/sub and a/sub/deeper are not three: %+v", deeper.Dirs)
 	}
 	if err := r.Remember(a, true); err != nil {
@@ -132,28 +113,12 @@ func (r *Recorder) known(d Dir) bool {
 // its rename is done: a directory remembered before makes records again, and a record made
 // before the rename remembers nothing; an unmarked rename changes nothing.
 func TestMovedAtExit(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	root, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{"a/1", "a/2", "a/3", "a/4", "a/5", "m/x"} {
-		makeFile(t, filepath.Join(root, p))
-	}
-	r := loadSelf(t)
-	open := func(name string) (Open, bool) {
-		t.Helper()
-		p := filepath.Join(root, name)
-		openThenMarker(t, p)
-		return readUntil(t, r, p)
-	}
+	root, r, open := recorderTree(t, "a/1", "a/2", "a/3", "a/4", "a/5", "m/x")
 	first, ok := open("a/1")
 	if !ok {
 		t.Fatal("a/1 made no record")
 	}
-	if err := r.Remember(first.Dir, false); err != nil {
+	if err := r.Remember(parent(t, first), false); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := open("a/2"); ok {
@@ -187,13 +152,47 @@ func TestMovedAtExit(t *testing.T) {
 	if !ok {
 		t.Fatal("a/4 made no record after a marked rename was done")
 	}
-	if again.Dir.Gen == first.Dir.Gen {
-		t.Errorf("the generation stayed %d", again.Dir.Gen)
+	if parent(t, again).Gen == parent(t, first).Gen {
+		t.Errorf("the generation stayed %d", parent(t, again).Gen)
 	}
-	if err := r.Remember(first.Dir, false); err != nil { // of the generation before
+	if err := r.Remember(parent(t, first), false); err != nil { // of the generation before
 		t.Fatal(err)
 	}
 	if _, ok := open("a/5"); !ok {
 		t.Error("a/5 made no record: a record of the generation before the rename was remembered")
 	}
+}
+
+// recorderTree makes the files under a directory of its own and loads the recorder for this
+// process; open opens one of them and returns its record, ok false when there is none (the
+// marker opened after it comes first).
+func recorderTree(t *testing.T, files ...string) (root string, r *Recorder, open func(name string) (Open, bool)) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range files {
+		makeFile(t, filepath.Join(root, p))
+	}
+	r = loadSelf(t)
+	return root, r, func(name string) (Open, bool) {
+		t.Helper()
+		p := filepath.Join(root, name)
+		openThenMarker(t, p)
+		return readUntil(t, r, p)
+	}
+}
+
+// parent is the key of the directory of o's file.
+func parent(t *testing.T, o Open) Dir {
+	t.Helper()
+	d, ok := o.Parent()
+	if !ok {
+		t.Fatalf("no directory key in %+v", o)
+	}
+	return d
 }

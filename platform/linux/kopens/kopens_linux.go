@@ -27,12 +27,17 @@ type Open struct {
 	// Comm is the opener's name (its program's, at most 15 bytes): what the record says of a
 	// process that has ended before it is read.
 	Comm string
-	// Dir is the directory holding the file, for Remember (zero where the file is a mount's
-	// root: its directory is in another mount).
-	Dir Dir
 	// Dirs are the keys of the path's names, leaf first (the file, its directory, …): one
 	// for each name of a complete path.
 	Dirs []Dir
+}
+
+// Parent is the key of the directory holding the file, for Remember.
+func (o Open) Parent() (Dir, bool) {
+	if len(o.Dirs) < 2 {
+		return Dir{}, false
+	}
+	return o.Dirs[1], true
 }
 
 // DirOf returns the key of dir, a directory on the record's path (a prefix of a complete
@@ -55,17 +60,6 @@ type Dir struct {
 	Gen              uint32
 }
 
-// Truncated, Outside, Detached and NameErr are the statuses of a record whose Path is not the
-// whole path: more names than a record holds, a walk that left the opener's root, a dentry
-// cut off (unlinked during the walk), a name that could not be read.
-const (
-	Complete  = statusRoot
-	Truncated = statusTruncated
-	Outside   = statusOutside
-	Detached  = statusDetached
-	NameErr   = statusNameErr
-)
-
 // Recorder is a loaded and attached program with its reader.
 type Recorder struct {
 	m        maps
@@ -81,7 +75,7 @@ type Recorder struct {
 type Options struct {
 	NsDev, NsIno uint64 // the PID namespace
 	Tgid         uint32 // 0: every process of the namespace
-	LogVerifier  bool
+	LogVerifier  bool   // keep the verifier's log and statistics (the program's VerifierLog)
 	// NoWakeup: records never wake the reader (BPF_RB_NO_WAKEUP); it must poll (Read with a
 	// deadline).
 	NoWakeup bool
@@ -157,13 +151,6 @@ func Load(opt Options) (r *Recorder, err error) {
 			return nil, fmt.Errorf("loading: %+v", ve)
 		}
 		return nil, fmt.Errorf("loading: %w", err)
-	}
-	if opt.LogVerifier {
-		lines := strings.Split(r.prog.VerifierLog, "\n")
-		if len(lines) > 6 {
-			lines = lines[len(lines)-6:]
-		}
-		fmt.Println("verifier:", strings.Join(lines, " | "))
 	}
 	if r.reader, err = ringbuf.NewReader(r.m.ring); err != nil {
 		return nil, fmt.Errorf("ring buffer reader: %w", err)
@@ -277,16 +264,6 @@ func (r *Recorder) Moving(tid int) error {
 // ErrFlushed is what Read returns after Flush, once the records sent before it are read.
 var ErrFlushed = ringbuf.ErrFlushed
 
-// Runtime returns the program's runs and its total run time, when the kernel's BPF statistics
-// are on.
-func (r *Recorder) Runtime() (uint64, time.Duration) {
-	s, err := r.prog.Stats()
-	if err != nil {
-		return 0, 0
-	}
-	return s.RunCount, s.Runtime
-}
-
 // Drops returns the records lost to a full ring buffer.
 func (r *Recorder) Drops() uint64 {
 	var n uint64
@@ -324,7 +301,6 @@ func decode(b []byte) (Open, error) {
 	u := func(off int) uint32 { return binary.NativeEndian.Uint32(b[off:]) }
 	o := Open{Tgid: u(recTgid), Tid: u(recTid), Pid: u(recPid), NsTgid: u(recNsTgid), Nr: u(recNr), Fd: u(recFd), Status: u(recStatus), Flags: u(recFlags)}
 	u64 := func(off int) uint64 { return binary.NativeEndian.Uint64(b[off:]) }
-	o.Dir = Dir{Mnt: u64(recKeyMnt), Dentry: u64(recKeyDentry), Ino: u64(recKeyIno), Gen: u(recGen)}
 	n := int(u(recCount))
 	names := recKeys + n*keySize
 	if n > maxComponents || len(b) < names {
@@ -333,7 +309,7 @@ func decode(b []byte) (Open, error) {
 	o.Dirs = make([]Dir, n)
 	for i := range o.Dirs {
 		k := recKeys + i*keySize
-		o.Dirs[i] = Dir{Mnt: u64(k), Dentry: u64(k + 8), Ino: u64(k + 16), Gen: o.Dir.Gen}
+		o.Dirs[i] = Dir{Mnt: u64(k), Dentry: u64(k + 8), Ino: u64(k + 16), Gen: u(recGen)}
 	}
 	comm := b[recComm : recComm+commLen]
 	if i := bytes.IndexByte(comm, 0); i >= 0 {

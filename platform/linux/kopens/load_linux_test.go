@@ -4,6 +4,7 @@ package kopens
 
 import (
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,6 +21,8 @@ func TestLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	lines := strings.Split(strings.TrimSpace(r.prog.VerifierLog), "\n")
+	t.Logf("verifier: %s", strings.Join(lines[max(0, len(lines)-3):], " | "))
 	f, err := os.Open("/etc/hostname")
 	if err != nil {
 		t.Fatal(err)

@@ -67,10 +67,12 @@ func offsetsFrom(path string) (offsets, error) {
 }
 
 func readOffsets(path, kernel string) (offsets, bool) {
-	if !ownedDir(filepath.Dir(path)) {
+	dfd, err := openOwnedDir(filepath.Dir(path))
+	if err != nil {
 		return offsets{}, false
 	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	defer unix.Close(dfd)
+	fd, err := unix.Openat(dfd, filepath.Base(path), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return offsets{}, false
 	}
@@ -96,9 +98,11 @@ func writeOffsets(path, kernel string, o offsets) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if !ownedDir(dir) {
-		return errors.New("the cache directory is not this user's alone")
+	dfd, err := openOwnedDir(dir)
+	if err != nil {
+		return err
 	}
+	defer unix.Close(dfd)
 	c := cachedOffsets{Version: offsetsVersion, Kernel: kernel}
 	for _, p := range o.fields() {
 		c.Values = append(c.Values, *p)
@@ -107,26 +111,39 @@ func writeOffsets(path, kernel string, o offsets) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".kernel-offsets-*")
+	tmp := fmt.Sprintf(".%s-%d", filepath.Base(path), os.Getpid())
+	fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // after the rename: nothing
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
+	f := os.NewFile(uintptr(fd), tmp)
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	if err == nil {
+		err = unix.Renameat(dfd, tmp, dfd, filepath.Base(path))
 	}
-	return os.Rename(tmp.Name(), path)
+	if err != nil {
+		_ = unix.Unlinkat(dfd, tmp, 0)
+	}
+	return err
 }
 
-// ownedDir says whether dir is a directory (not a symlink) of this process's user that no one
-// else can write.
-func ownedDir(dir string) bool {
+// openOwnedDir opens dir, not following a symlink at its end, and checks that it is a
+// directory of this process's user that no one else can write; the cache is then read and
+// written through the descriptor, so that the directory checked is the one used.
+func openOwnedDir(dir string) (int, error) {
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
 	var st unix.Stat_t
-	return unix.Lstat(dir, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && ownedMode(&st)
+	if err := unix.Fstat(fd, &st); err != nil || !ownedMode(&st) {
+		unix.Close(fd)
+		return -1, errors.New("the cache directory is not this user's alone")
+	}
+	return fd, nil
 }
 
 func ownedMode(st *unix.Stat_t) bool {

@@ -80,6 +80,34 @@ func TestOffsetsCache(t *testing.T) {
 	if _, ok := readOffsets(link, kernel); ok {
 		t.Error("a cache read through a symlink")
 	}
+	// The directory replaced by a symlink to one of this user's: refused too (a directory
+	// others may write above it could have been swapped).
+	dirLink := filepath.Join(filepath.Dir(dir), "cache-link")
+	if err := os.Symlink(dir, dirLink); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := readOffsets(filepath.Join(dirLink, "kernel-offsets"), kernel); ok {
+		t.Error("a cache read through a symlinked directory")
+	}
+	if err := writeOffsets(filepath.Join(dirLink, "kernel-offsets"), kernel, want); err == nil {
+		t.Error("a cache written through a symlinked directory")
+	}
+	// Another user's file under a second name (a hardlink): refused by its owner.
+	if os.Geteuid() == 0 {
+		hard := filepath.Join(dir, "hard")
+		if err := os.Link(path, hard); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(path, 65534, 65534); err != nil { // the inode both names share
+			t.Fatal(err)
+		}
+		if _, ok := readOffsets(hard, kernel); ok {
+			t.Error("a cache owned by another user was read through a hardlink")
+		}
+		if err := os.Chown(path, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A corrupt cache is read from the BTF again, and rewritten.
 	if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {
 		t.Fatal(err)

@@ -12,33 +12,29 @@ import (
 // task->pid u32, the tgid in the namespace u32, nr u32, fd u32, the names recorded u32,
 // status u32, the open flags as passed (open's second argument, openat's third; 0 for
 // openat2, whose flags are in memory) u32, the generation of the known directories u32, the
-// task's comm (16 bytes), the key of the directory holding the file (mount, dentry, inode
-// number: u64 each; zero where the file is a mount's root), the bytes of names (u64), the key
-// of each name's dentry (24 bytes each, leaf first: the names' directories for Remember), then
+// task's comm (16 bytes), the bytes of names (u64), the key of each name's dentry (mount,
+// dentry, inode number: 24 bytes, leaf first: the names' directories for Remember), then
 // the path's names, leaf first, each NUL-terminated. While the record is built, the keys have
 // room for maxComponents and the names start at recHeader; the names are moved up to the last
 // key before the record is sent. The walk keeps its counts and status in the
 // record, not on the stack: values in a map are not tracked by the verifier, so each step
 // looks the same to it, and it checks the step once instead of once per count.
 const (
-	recTgid      = 0
-	recTid       = 4
-	recPid       = 8
-	recNsTgid    = 12
-	recNr        = 16
-	recFd        = 20
-	recCount     = 24
-	recStatus    = 28
-	recFlags     = 32
-	recGen       = 36
-	recComm      = 40
-	commLen      = 16
-	recKeyMnt    = 56
-	recKeyDentry = 64
-	recKeyIno    = 72
-	recBytes     = 80 // the walk's: the bytes of names written so far (u64)
-	recKeys      = 88
-	recHeader    = recKeys + maxComponents*keySize // the names
+	recTgid   = 0
+	recTid    = 4
+	recPid    = 8
+	recNsTgid = 12
+	recNr     = 16
+	recFd     = 20
+	recCount  = 24
+	recStatus = 28
+	recFlags  = 32
+	recGen    = 36
+	recComm   = 40
+	commLen   = 16
+	recBytes  = 56 // the walk's: the bytes of names written so far (u64)
+	recKeys   = 64
+	recHeader = recKeys + maxComponents*keySize // the names
 
 	nameMax     = 256  // NAME_MAX plus its NUL
 	namesMax    = 4096 // the bytes of names a record holds
@@ -55,14 +51,14 @@ const (
 	statusWalk    = 99   // the walk has not ended
 )
 
-// A record's status.
+// A record's status (Open.Status): Complete, or why Path is not the whole path.
 const (
-	statusRoot      = 0 // the walk reached the task's root
-	statusTruncated = 1 // more than maxComponents names or maxSteps steps
-	statusOutside   = 2 // the namespace's root mount was reached without meeting the task's root
-	statusDetached  = 3 // a dentry that is its own parent (not at its mount's root)
-	statusNameErr   = 4 // a name could not be read
-	statusKnown     = 5 // a directory on the way is known with all beneath it: no record
+	Complete    = 0 // the walk reached the task's root
+	Truncated   = 1 // more than maxComponents names or maxSteps steps
+	Outside     = 2 // the namespace's root mount was reached without meeting the task's root
+	Detached    = 3 // a dentry that is its own parent (not at its mount's root): unlinked
+	NameErr     = 4 // a name could not be read
+	statusKnown = 5 // the walk's: a directory on the way is known with all beneath it, no record
 )
 
 // The flags of a known directory (the second word of its value).
@@ -262,34 +258,30 @@ func exitProgram(o offsets, tgid uint32, ringFlags int32, m maps) asm.Instructio
 		asm.LoadMem(asm.R1, asm.R10, stWalk+wMnt, asm.DWord),
 		asm.StoreMem(asm.R10, stKey, asm.R1, asm.DWord),
 		asm.LoadMem(asm.R6, asm.R10, stWalk+wDentry, asm.DWord), // dentry
-		// The directory's key, none yet.
-		storeImm64(asm.R8, recKeyMnt, 0),
-		storeImm64(asm.R8, recKeyDentry, 0),
-		storeImm64(asm.R8, recKeyIno, 0),
 		asm.LoadMem(asm.R1, asm.R10, stGen, asm.Word),
 		asm.StoreMem(asm.R8, recGen, asm.R1, asm.Word),
+		// The key of the file's directory at stKey; its dentry stays zero where there is
+		// none (the file is a mount's root: its directory is in another mount).
+		storeImm64(asm.R10, stKey+8, 0),
 	)
 	insns = append(insns, readPtr(asm.R6, o.dentryParent)...)
 	insns = append(insns,
-		asm.JEq.Reg(asm.R0, asm.R6, "walk"), // a mount's root: its directory is in another
-		asm.StoreMem(asm.R10, stKey+8, asm.R0, asm.DWord),
+		asm.JEq.Reg(asm.R0, asm.R6, "walk"),
+		asm.StoreMem(asm.R10, stKey+16, asm.R0, asm.DWord), // the dentry, for now
 	)
 	insns = append(insns, readPtr(asm.R0, o.dentryInode)...)
 	insns = append(insns, asm.JEq.Imm(asm.R0, 0, "walk"))
 	insns = append(insns, readPtr(asm.R0, o.inodeIno)...)
-	insns = append(insns, asm.StoreMem(asm.R10, stKey+16, asm.R0, asm.DWord))
-	insns = append(insns, lookup(m.known, stKey, "remember")...)
+	insns = append(insns,
+		asm.LoadMem(asm.R1, asm.R10, stKey+16, asm.DWord),
+		asm.StoreMem(asm.R10, stKey+8, asm.R1, asm.DWord),
+		asm.StoreMem(asm.R10, stKey+16, asm.R0, asm.DWord),
+	)
+	insns = append(insns, lookup(m.known, stKey, "walk")...)
 	insns = append(insns,
 		asm.LoadMem(asm.R1, asm.R0, 0, asm.Word),
 		asm.LoadMem(asm.R2, asm.R8, recGen, asm.Word),
 		asm.JEq.Reg(asm.R1, asm.R2, "exit"), // known: no record
-		// Unknown: the key goes with the record, for agentrun to remember.
-		asm.LoadMem(asm.R1, asm.R10, stKey, asm.DWord).WithSymbol("remember"),
-		asm.StoreMem(asm.R8, recKeyMnt, asm.R1, asm.DWord),
-		asm.LoadMem(asm.R1, asm.R10, stKey+8, asm.DWord),
-		asm.StoreMem(asm.R8, recKeyDentry, asm.R1, asm.DWord),
-		asm.LoadMem(asm.R1, asm.R10, stKey+16, asm.DWord),
-		asm.StoreMem(asm.R8, recKeyIno, asm.R1, asm.DWord),
 
 		// The record's header.
 		asm.FnGetCurrentPidTgid.Call().WithSymbol("walk"),
@@ -320,7 +312,7 @@ func exitProgram(o offsets, tgid uint32, ringFlags int32, m maps) asm.Instructio
 		asm.LoadMem(asm.R1, asm.R8, recStatus, asm.Word),
 		asm.JEq.Imm(asm.R1, statusKnown, "beneath"),
 		asm.JNE.Imm(asm.R1, statusWalk, "output"),
-		asm.StoreImm(asm.R8, recStatus, statusTruncated, asm.Word), // steps ran out
+		asm.StoreImm(asm.R8, recStatus, Truncated, asm.Word), // steps ran out
 
 		// The names go right after the keys used (a record holds only what it needs: a
 		// flood of them fills the ring buffer less), copied forward within the record.
@@ -376,8 +368,8 @@ func exitProgram(o offsets, tgid uint32, ringFlags int32, m maps) asm.Instructio
 
 		// Beneath a known directory: so is the file's own, which is known from now on, so
 		// that the next open in it stops before the walk.
-		asm.LoadMem(asm.R1, asm.R8, recKeyDentry, asm.DWord).WithSymbol("beneath"),
-		asm.JEq.Imm(asm.R1, 0, "exit"), // a mount's root: no directory key
+		asm.LoadMem(asm.R1, asm.R10, stKey+8, asm.DWord).WithSymbol("beneath"),
+		asm.JEq.Imm(asm.R1, 0, "exit"), // no directory key
 		asm.LoadMem(asm.R1, asm.R10, stGen, asm.Word),
 		asm.StoreMem(asm.R10, stTmp, asm.R1, asm.Word),
 		asm.StoreImm(asm.R10, stTmp+4, knownChildren|knownSubtree, asm.Word),
@@ -505,11 +497,11 @@ func stepProgram(o offsets, m maps) asm.Instructions {
 		asm.Mov.Imm(asm.R0, 0),
 		asm.Return(),
 	)
-	insns = append(insns, end(statusRoot, "s_root")...)
-	insns = append(insns, end(statusTruncated, "s_truncated")...)
-	insns = append(insns, end(statusOutside, "s_outside")...)
-	insns = append(insns, end(statusDetached, "s_detached")...)
-	insns = append(insns, end(statusNameErr, "s_nameerr")...)
+	insns = append(insns, end(Complete, "s_root")...)
+	insns = append(insns, end(Truncated, "s_truncated")...)
+	insns = append(insns, end(Outside, "s_outside")...)
+	insns = append(insns, end(Detached, "s_detached")...)
+	insns = append(insns, end(NameErr, "s_nameerr")...)
 	insns = append(insns, end(statusKnown, "s_known")...)
 	return append(insns,
 		asm.Mov.Imm(asm.R0, 1).WithSymbol("s_stop"), // no record: nothing to walk for

@@ -54,6 +54,7 @@ func TestAppArmorEnforcedInVM(t *testing.T) {
 	requireRoot(t)
 	vm := apparmorvm.Assets(t)
 	vm.AddProgram(t, "/usr/local/bin/agentrun", agentrunBin)
+	vm.AddProgram(t, "/usr/local/bin/agentrun-stage", stageBin())
 	for _, d := range []string{"abi", "tunables", "abstractions"} {
 		vm.Files["/etc/apparmor.d/"+d] = "/etc/apparmor.d/" + d
 	}

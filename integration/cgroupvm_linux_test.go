@@ -47,6 +47,7 @@ func TestDelegatedCgroupLimitsInVM(t *testing.T) {
 	requireRoot(t)
 	vm := apparmorvm.Assets(t)
 	vm.AddProgram(t, "/usr/local/bin/agentrun", agentrunBin)
+	vm.AddProgram(t, "/usr/local/bin/agentrun-stage", stageBin())
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
 		t.Skip("the delegated cgroup VM test needs setpriv (util-linux) to start agentrun as a user")

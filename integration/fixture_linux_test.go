@@ -30,6 +30,7 @@ type runner struct {
 	netns     string   // runs agentrun in this network namespace (the fake internet's client)
 	resolv    string   // with netns: the resolv.conf agentrun sees there
 	env       []string // more variables in agentrun's environment
+	bin       string   // the agentrun binary it runs; "" for agentrunBin
 }
 
 func requireRoot(t testing.TB) {
@@ -214,7 +215,11 @@ func (r *runner) runFiles(t testing.TB, stdin *os.File, extra []*os.File, args .
 
 // command prepares agentrun with args, as the runner's user.
 func (r *runner) command(ctx context.Context, args ...string) *exec.Cmd {
-	argv := r.wrap(append([]string{agentrunBin}, args...))
+	bin := agentrunBin
+	if r.bin != "" {
+		bin = r.bin
+	}
+	argv := r.wrap(append([]string{bin}, args...))
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = r.ws
 	cmd.Env = []string{

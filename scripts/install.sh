@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs agentrun on a Debian/Ubuntu machine: its prerequisites, then the binary in
-# /usr/local/bin (PREFIX=/usr/local). Safe to run again.
+# Installs agentrun on a Debian/Ubuntu machine: its prerequisites, then the binary and its
+# sandbox stage (agentrun-stage, which it runs itself) in /usr/local/bin (PREFIX=/usr/local).
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -13,5 +14,7 @@ fi
 ensure_go
 prefix="${PREFIX:-/usr/local}"
 scripts/build.sh bin/agentrun
+# The stage first: an agentrun whose stage binary is from another build starts itself instead.
+as_root install -D -m 0755 bin/agentrun-stage "$prefix/bin/agentrun-stage"
 as_root install -D -m 0755 bin/agentrun "$prefix/bin/agentrun"
 echo "agentrun installed in $prefix/bin/agentrun; agentrun doctor says what this host offers" >&2

@@ -3,14 +3,15 @@ package main
 import (
 	"os"
 
-	"github.com/agentrun/agentrun/platform/linux"
+	"github.com/agentrun/agentrun/platform/linux/stage"
 )
 
-// init runs the in-sandbox stage before anything else: agentrun starts itself once, in the
-// sandbox's new namespaces, as its PID 1. Running from init keeps the stage on the main
-// thread, which it confines and from which it starts the agent.
+// init runs the in-sandbox stage before anything else, where agentrun starts itself as the
+// stage (there is no agentrun-stage binary beside it: see platform/linux's stageBinary).
+// Running from init keeps the stage on the main thread, which it confines and from which it
+// starts the agent.
 func init() {
-	if linux.IsStage(os.Args) {
-		linux.RunStage() // never returns
+	if stage.Is(os.Args) {
+		stage.Run() // never returns
 	}
 }

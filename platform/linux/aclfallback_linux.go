@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/platform/linux/rootfs"
+	"github.com/agentrun/agentrun/platform/linux/stage"
 )
 
 // aclGrant is a tree the agent reaches through ACL entries for its uid rather than through an
@@ -27,7 +28,7 @@ type aclGrant struct {
 // binds go without the idmapping. Each grant is first recorded in the run's lock file, so
 // that the next run takes it back if this agentrun is killed (see CleanStale), and taken back
 // when the stage is gone (see stageProc.close). A file system without ACLs either stops the run, as one without idmap did.
-func (r *sandboxRun) grantUnmappable(s *sandboxSetup) error {
+func (r *sandboxRun) grantUnmappable(s *stage.Sandbox) error {
 	var probe *idmapProbe
 	var grants []aclGrant
 	for i := range s.Ops {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/platform/linux/fileaudit"
+	"github.com/agentrun/agentrun/platform/linux/stage"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/profiles"
 )
@@ -42,12 +42,13 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	sc.Direct, sc.NoNetwork = true, pol.Network.None()
 	if !given[LayerSeccomp] {
 		noInet := pol.Network.None()
-		sc.Seccomp = &seccompSpec{NoInet: noInet}
+		sc.Seccomp = (&seccompSpec{NoInet: noInet}).forStage()
 	}
-	cmd := exec.Command(self, stageArg)
+	bin := findStage(self, spec.Stderr)
+	defer bin.started()
+	cmd := bin.command(link.childFiles()...)
 	cmd.Env = []string{}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
-	cmd.ExtraFiles = link.childFiles()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL}
 	stopSignals := ptyrelay.RelaySignals(ctx, tty, func(sig os.Signal) {
 		if cmd.Process != nil {
@@ -61,7 +62,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return 0, fmt.Errorf("becoming the sandbox's subreaper: %w", err)
 	}
-	defer killChildren()
+	defer stage.KillChildren()
 	runtime.LockOSThread() // the parent-death signal follows this thread (see sandboxRun.run)
 	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
@@ -71,8 +72,8 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	if sc.Seccomp != nil {
 		// The stage hands over its notification descriptor before it starts the agent; it
 		// ends (and the receive fails) if it cannot.
-		if fds, err := link.recvHandover(); err == nil && fds[handoverListener] != nil {
-			if n, err := fileaudit.GateDirect(fds[handoverListener], pol, spec, cmd.Process.Pid); err != nil {
+		if fds, err := link.recvHandover(); err == nil && fds[stage.HandoverListener] != nil {
+			if n, err := fileaudit.GateDirect(fds[stage.HandoverListener], pol, spec, cmd.Process.Pid); err != nil {
 				_ = cmd.Process.Kill()
 			} else {
 				defer n.Close()
@@ -83,7 +84,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 		spec.Started()
 	}
 	out := outcomeOf(spec)
-	stopDeadline := platform.WatchDeadline(spec.Deadline, out, func() error { return terminate(link.lifeW) }, func() { _ = cmd.Process.Kill() })
+	stopDeadline := platform.WatchDeadline(spec.Deadline, out, func() error { return stage.Terminate(link.lifeW) }, func() { _ = cmd.Process.Kill() })
 	werr := cmd.Wait()
 	stopDeadline()
 	out.Usage = platform.Usage{UnknownWhy: "the Landlock + seccomp tier runs without a cgroup"}
@@ -97,7 +98,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 // directRules are the Landlock rules of the direct tier: the policy's paths as the mount plan
 // resolved them, plus what every process needs from /dev and /proc, and the host's /tmp (the
 // tier has no private one).
-func directRules(pol *profiles.Policy, fs fsplan.Plan) []pathRule {
+func directRules(pol *profiles.Policy, fs fsplan.Plan) []stage.Rule {
 	rules := landlockRules(pol, fs)
 	out := rules[:0]
 	for _, r := range rules {
@@ -137,9 +138,9 @@ func listDir(dir string) []string {
 // expressed without mounts. Entries created later in those directories are not covered.
 // Write rules are not split: a file created in a split directory could not be written, which
 // breaks every tool; a deny inside a writable directory is given up in this tier.
-func punchHoles(rules []pathRule, denied []string, list func(string) []string) []pathRule {
+func punchHoles(rules []stage.Rule, denied []string, list func(string) []string) []stage.Rule {
 	for _, d := range denied {
-		var next []pathRule
+		var next []stage.Rule
 		for _, r := range rules {
 			switch {
 			case profiles.Within(r.Path, d):
@@ -168,18 +169,18 @@ func punchHoles(rules []pathRule, denied []string, list func(string) []string) [
 }
 
 // split replaces rule r, above denied path d, by rules for the siblings along the way.
-func split(r pathRule, d string, list func(string) []string) []pathRule {
-	out := []pathRule{{Path: r.Path, Rights: "d"}}
+func split(r stage.Rule, d string, list func(string) []string) []stage.Rule {
+	out := []stage.Rule{{Path: r.Path, Rights: "d"}}
 	dir := r.Path
 	for _, part := range strings.Split(strings.TrimPrefix(strings.TrimPrefix(d, r.Path), "/"), "/") {
 		for _, name := range list(dir) {
 			if name != part {
-				out = append(out, pathRule{Path: filepath.Join(dir, name), Rights: r.Rights})
+				out = append(out, stage.Rule{Path: filepath.Join(dir, name), Rights: r.Rights})
 			}
 		}
 		dir = filepath.Join(dir, part)
 		if dir != d {
-			out = append(out, pathRule{Path: dir, Rights: "d"})
+			out = append(out, stage.Rule{Path: dir, Rights: "d"})
 		}
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/agentrun/agentrun/platform/linux/stage"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -13,9 +14,9 @@ func TestPunchHoles(t *testing.T) {
 		"/home/u/.ssh": {"id_rsa", "id_rsa.pub", "known_hosts"},
 	}
 	list := func(dir string) []string { return tree[dir] }
-	rules := []pathRule{{Path: "/home/u", Rights: "r"}, {Path: "/home/u/proj", Rights: "rw"}, {Path: "/usr", Rights: "r"}}
+	rules := []stage.Rule{{Path: "/home/u", Rights: "r"}, {Path: "/home/u/proj", Rights: "rw"}, {Path: "/usr", Rights: "r"}}
 	got := punchHoles(rules, []string{"/home/u/.ssh/id_rsa", "/home/u/.aws", "/etc/shadow", "/home/u/proj/.env"}, list)
-	want := []pathRule{
+	want := []stage.Rule{
 		{Path: "/home/u", Rights: "d"},
 		{Path: "/home/u/.ssh", Rights: "d"},
 		{Path: "/home/u/.ssh/id_rsa.pub", Rights: "r"},

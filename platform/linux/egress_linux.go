@@ -11,6 +11,7 @@ import (
 	"github.com/agentrun/agentrun/netfilter/netstack"
 	"github.com/agentrun/agentrun/netfilter/resolver"
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/linux/stage"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -79,7 +80,7 @@ func (e *egressLink) Close() {
 
 // recvTUN receives the TUN device the stage sends (named by the message).
 func recvTUN(sock *os.File) (*os.File, error) {
-	name, fds, err := recvRights(sock, 64, 1)
+	name, fds, err := stage.RecvRights(sock, 64, 1)
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/agentrun/agentrun/platform/linux/kdenials"
 	"github.com/agentrun/agentrun/platform/linux/kopens"
 	"github.com/agentrun/agentrun/platform/linux/rootfs"
+	"github.com/agentrun/agentrun/platform/linux/stage"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/platform/steps"
 	"github.com/agentrun/agentrun/profiles"
@@ -75,7 +76,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 		if kreads != nil && r.seccomp.Watch != fileaudit.WatchKernelReads {
 			_ = kreads.Close()
 		}
-		r.obs = fileaudit.Observe(r.pol, r.spec, r.seccomp.Watch, p.self, p.cmd.Process.Pid)
+		r.obs = fileaudit.Observe(r.pol, r.spec, r.seccomp.Watch, p.bin.path, p.cmd.Process.Pid)
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.obs.SetWorkingDir(r.spec.Dir)
 		r.obs.SetEnforceView(r.enforceFS.Visible)
@@ -125,14 +126,14 @@ func (r *sandboxRun) close() {
 }
 
 // setup is the stage's part: the root it builds, and who it becomes.
-func (r *sandboxRun) setup() *sandboxSetup {
+func (r *sandboxRun) setup() *stage.Sandbox {
 	p := r.stage
 	resolv := ""
 	if r.withNet {
 		resolv = resolvConf()
 	}
 	o := rootOptions{rootless: p.rootless, withTUN: r.withNet, tmpSize: r.tmpSize}
-	s := &sandboxSetup{
+	s := &stage.Sandbox{
 		Base:          p.root,
 		SetUser:       !p.rootless,
 		UID:           r.spec.UID,
@@ -154,14 +155,14 @@ func (r *sandboxRun) setup() *sandboxSetup {
 }
 
 // run configures the stage, serves it and waits for the agent.
-func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) (int, error) {
+func (r *sandboxRun) run(ctx context.Context, rules []stage.Rule, given layerSet) (int, error) {
 	p := r.stage
 	sc := newStageConfig(r.spec, p.tty, rules, given)
 	if r.agent != nil {
 		sc.Env = setAgentEnv(sc.Env)
 	}
 	sc.Audit = r.pol.Mode == profiles.ModeAudit
-	sc.Seccomp = r.seccomp
+	sc.Seccomp = r.seccomp.forStage()
 	sc.Sandbox = r.setup()
 	if r.agent != nil {
 		if err := r.grantUnmappable(sc.Sandbox); err != nil {
@@ -193,7 +194,7 @@ func (r *sandboxRun) run(ctx context.Context, rules []pathRule, given layerSet) 
 		r.spec.Started()
 	}
 	out := outcomeOf(r.spec)
-	stopDeadline := platform.WatchDeadline(r.spec.Deadline, out, func() error { return terminate(p.link.lifeW) }, func() { _ = p.cmd.Process.Kill() })
+	stopDeadline := platform.WatchDeadline(r.spec.Deadline, out, func() error { return stage.Terminate(p.link.lifeW) }, func() { _ = p.cmd.Process.Kill() })
 	werr := p.cmd.Wait()
 	stopDeadline()
 	steps.Step("agent and stage exited")
@@ -230,7 +231,7 @@ func (r *sandboxRun) serve() (*ptyrelay.Terminal, error) {
 		return nil, err
 	}
 	if r.obs != nil {
-		f := fds[handoverListener]
+		f := fds[stage.HandoverListener]
 		if f == nil {
 			return nil, fmt.Errorf("the sandbox's stage sent no seccomp notification descriptor")
 		}
@@ -257,5 +258,5 @@ func (r *sandboxRun) serve() (*ptyrelay.Terminal, error) {
 		return nil, nil
 	}
 	term := ptyrelay.New(r.spec.Stdin.(*os.File), r.spec.Stdout)
-	return term, term.Attach(fds[handoverTerminal])
+	return term, term.Attach(fds[stage.HandoverTerminal])
 }

@@ -4,6 +4,7 @@ import (
 	"runtime"
 
 	"github.com/agentrun/agentrun/platform/linux/fileaudit"
+	"github.com/agentrun/agentrun/platform/linux/stage"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
@@ -179,14 +180,22 @@ func inetRules(rule func(unix.Errno, string, ...*configs.Arg) *configs.Syscall, 
 	return out
 }
 
-// seccompSpec names the filter the stage loads; the stage builds it with build, the one
-// function that makes it, rather than being sent the whole description.
+// seccompSpec names the filter the stage loads; build is the one function that makes it, and
+// agentrun sends the stage what it made (the stage knows nothing of what agentrun watches).
 type seccompSpec struct {
 	// NoInet: the Landlock + seccomp tier without network (see seccompOptions); its filter
 	// also denies TCP Fast Open, which the unix socket gate then leaves to it.
-	NoInet bool `json:"no_inet,omitempty"`
+	NoInet bool
 	// Watch says which calls the filter reports to agentrun, which records them.
-	Watch fileaudit.Scope `json:"watch,omitempty"`
+	Watch fileaudit.Scope
+}
+
+// forStage is the filter as the stage gets it; nil for no spec (the seccomp layer given up).
+func (s *seccompSpec) forStage() *stage.Filter {
+	if s == nil {
+		return nil
+	}
+	return stage.NewFilter(s.build())
 }
 
 // build is the filter: the fixed denials, the unix socket gate, and the watched calls.

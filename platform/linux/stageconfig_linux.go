@@ -1,89 +1,16 @@
 package linux
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
 	"os"
 
 	"github.com/agentrun/agentrun/platform"
-	"github.com/agentrun/agentrun/platform/linux/rootfs"
+	"github.com/agentrun/agentrun/platform/linux/stage"
 	"github.com/agentrun/agentrun/platform/steps"
 )
 
-// stageArg is the argument that makes agentrun run as the in-sandbox stage. It is not a
-// subcommand: cmd/agentrun dispatches it before the CLI, from inside the container only.
-const stageArg = "__agentrun_stage"
-
-// The descriptors the stage gets: its stageConfig, and a lifeline whose other end only
-// agentrun holds, so the stage sees end-of-file when agentrun dies, even by SIGKILL.
-const (
-	stageFD    = 3
-	lifelineFD = 4
-)
-
-// pathRule is one Landlock rule: a path and the rights granted beneath it.
-type pathRule struct {
-	Path   string `json:"path"`
-	Rights string `json:"rights"` // "r", "rw" or "x", optionally with "d" when Path is a directory
-}
-
-// stageConfig is everything the stage needs, serialised by one function (encodeStage) and read
-// by one (decodeStage): never hand-built argv.
-type stageConfig struct {
-	Path     string     `json:"path"` // the executable; Argv[0] is what the agent sees as its name
-	Argv     []string   `json:"argv"`
-	Env      []string   `json:"env"`
-	Dir      string     `json:"dir"`
-	TTY      bool       `json:"tty"`
-	Landlock []pathRule `json:"landlock"`
-	// Direct is the Landlock + seccomp tier: no container, so the stage applies seccomp
-	// itself, and cuts off TCP with Landlock when NoNetwork is set.
-	Direct    bool         `json:"direct,omitempty"`
-	Seccomp   *seccompSpec `json:"seccomp,omitempty"`
-	NoNetwork bool         `json:"no_network,omitempty"`
-	// Net, when the sandbox has filtered egress, asks the stage to create the TUN device.
-	Net *netConfig `json:"net,omitempty"`
-	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead
-	// of going on with the other layers (set unless --allow-degraded gave Landlock up).
-	RequireLandlock bool `json:"require_landlock"`
-	// Steps is where the stage records its steps, as agentrun does (steps.Env).
-	Steps string `json:"steps,omitempty"`
-	// Audit is audit mode: no Landlock ruleset; the notifier outside records what it would
-	// have denied.
-	Audit bool `json:"audit,omitempty"`
-	// Sandbox, in the namespaced tiers, is the sandbox the stage builds around itself before
-	// it starts the agent.
-	Sandbox *sandboxSetup `json:"sandbox,omitempty"`
-}
-
-// sandboxSetup is what the stage does in its new namespaces, in this order: build the root
-// from Ops on a tmpfs at Base and pivot into it, name the host, bring up loopback, wait for
-// agentrun to have put it in its cgroup, make the TUN device, drop to the agent's user and
-// every capability, and confine itself with AppArmor, Landlock and seccomp.
-type sandboxSetup struct {
-	Base string           `json:"base"` // a host directory to build the root on (hidden by it)
-	Ops  []rootfs.MountOp `json:"ops"`
-	// SetUser switches to UID, GID and Groups (agentrun ran as root); rootless the stage
-	// already is the user.
-	SetUser bool  `json:"set_user,omitempty"`
-	UID     int   `json:"uid"`
-	GID     int   `json:"gid"`
-	Groups  []int `json:"groups,omitempty"`
-	// IDMap is the idmapping of the binds marked IDMap: when agentrun runs as root, the agent
-	// runs as an unprivileged user, and the write roots show root's files as the agent's.
-	IDMap *rootfs.IDMapping `json:"idmap,omitempty"`
-	// UnshareCgroup enters a new cgroup namespace once in the run's cgroup (cgroup v1, where
-	// the stage cannot be cloned into it).
-	UnshareCgroup bool   `json:"unshare_cgroup,omitempty"`
-	AppArmor      string `json:"apparmor,omitempty"`
-	Cols          uint16 `json:"cols,omitempty"` // the terminal's size, with TTY
-	Rows          uint16 `json:"rows,omitempty"`
-}
-
 // newStageConfig is the stage's configuration for running spec's agent under rules.
-func newStageConfig(spec *platform.Spec, tty bool, rules []pathRule, given layerSet) *stageConfig {
-	return &stageConfig{
+func newStageConfig(spec *platform.Spec, tty bool, rules []stage.Rule, given layerSet) *stage.Config {
+	return &stage.Config{
 		Path:            spec.Path,
 		Argv:            spec.Command,
 		Env:             spec.Env,
@@ -93,22 +20,4 @@ func newStageConfig(spec *platform.Spec, tty bool, rules []pathRule, given layer
 		RequireLandlock: !given[LayerLandlock],
 		Steps:           os.Getenv(steps.Env),
 	}
-}
-
-func encodeStage(w io.Writer, c *stageConfig) error {
-	if err := json.NewEncoder(w).Encode(c); err != nil {
-		return fmt.Errorf("sending the stage its configuration: %w", err)
-	}
-	return nil
-}
-
-func decodeStage(r io.Reader) (*stageConfig, error) {
-	var c stageConfig
-	if err := json.NewDecoder(io.LimitReader(r, 16<<20)).Decode(&c); err != nil {
-		return nil, fmt.Errorf("reading the stage configuration: %w", err)
-	}
-	if len(c.Argv) == 0 {
-		return nil, fmt.Errorf("reading the stage configuration: no command")
-	}
-	return &c, nil
 }

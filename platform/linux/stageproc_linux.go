@@ -31,7 +31,7 @@ type stageProc struct {
 	lock     *os.File
 	rootless bool
 	tty      bool
-	self     string
+	bin      stageBinary
 	undo     []func()      // run last first by close
 	released chan struct{} // closed by close: the keeper lets its thread go (see launchStage)
 	joined   chan error    // the keeper's join, read once by sandboxRun.serve
@@ -137,9 +137,12 @@ func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p 
 			p = nil
 		}
 	}()
-	if p.self, err = os.Executable(); err != nil {
+	self, err := os.Executable()
+	if err != nil {
 		return p, fmt.Errorf("finding the agentrun binary: %w", err)
 	}
+	p.bin = findStage(self, sio.stderr)
+	defer p.bin.started()
 	p.undo = append(p.undo, func() { _ = os.Remove(root) }) // only once no run uses it
 	CleanStale(root)
 	if p.lock, err = lockRun(root, p.id, true); err != nil {
@@ -173,9 +176,8 @@ func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p 
 
 // command is the stage's command line, descriptors and namespaces.
 func (p *stageProc) command(sio stageIO) *exec.Cmd {
-	cmd := exec.Command(p.self, stageArg)
+	cmd := p.bin.command(append(p.link.childFiles(), p.egress.child)...) // 3, 4, 5 (stage.TunFD)
 	cmd.Env = []string{}
-	cmd.ExtraFiles = append(p.link.childFiles(), p.egress.child) // 3, 4, 5 (tunFD)
 	if p.tty {
 		cmd.Stdout, cmd.Stderr = sio.stderr, sio.stderr // the stage's own messages
 	} else {

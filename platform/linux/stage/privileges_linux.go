@@ -1,4 +1,4 @@
-package linux
+package stage
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ import (
 // without permitted capabilities has no way back to them short of an execve, which replaces
 // the whole stage); and no_new_privs is set, so that no set-user-ID program or file
 // capability gives any back.
-func dropPrivileges(s *sandboxSetup) error {
+func dropPrivileges(s *Sandbox) error {
 	for c := uintptr(0); c < 64; c++ {
 		err := unix.Prctl(unix.PR_CAPBSET_DROP, c, 0, 0, 0)
 		if errors.Is(err, unix.EINVAL) {

@@ -1,4 +1,4 @@
-package linux
+package stage
 
 import (
 	"io"
@@ -26,7 +26,7 @@ func (terminateRequest) Signal()        {}
 // goes to requests; the lifeline's end (agentrun is gone, nobody can relay the agent's output
 // or clean up after it) ends the sandbox at once.
 func followLifeline(agent int, requests chan<- os.Signal) {
-	lifeline := os.NewFile(lifelineFD, "lifeline")
+	lifeline := os.NewFile(LifelineFD, "lifeline")
 	b := make([]byte, 64)
 	for {
 		n, err := lifeline.Read(b)
@@ -97,8 +97,8 @@ func descendants(pid int) []int {
 	return out
 }
 
-// terminate asks the stage on the lifeline w to end the sandbox (see followLifeline).
-func terminate(w io.Writer) error {
+// Terminate asks the stage on the lifeline w to end the sandbox (see followLifeline).
+func Terminate(w io.Writer) error {
 	_, err := w.Write([]byte{lifelineTerminate})
 	return err
 }

@@ -1,4 +1,4 @@
-package linux
+package stage
 
 import (
 	"fmt"
@@ -14,7 +14,7 @@ import (
 // setupSandbox is the stage's work in its new namespaces, up to the point where it confines
 // itself: the root, the host name, loopback, the cgroup, the TUN device, the terminal, the
 // AppArmor profile for the agent, and then no privileges. It returns the terminal's agent end when the agent gets one.
-func setupSandbox(cfg *stageConfig) (tty *os.File, master *os.File, err error) {
+func setupSandbox(cfg *Config) (tty *os.File, master *os.File, err error) {
 	s := cfg.Sandbox
 	if err := rootfs.Build(s.Base, s.Ops, s.IDMap); err != nil {
 		return nil, nil, err
@@ -30,7 +30,7 @@ func setupSandbox(cfg *stageConfig) (tty *os.File, master *os.File, err error) {
 	}
 	// agentrun answers once the stage is in the run's cgroup (cgroup v1 moves it there now).
 	var b [1]byte
-	if n, err := unix.Read(lifelineFD, b[:]); n != 1 || err != nil {
+	if n, err := unix.Read(LifelineFD, b[:]); n != 1 || err != nil {
 		return nil, nil, fmt.Errorf("agentrun went away while the sandbox was being built")
 	}
 	if s.UnshareCgroup {
@@ -89,7 +89,7 @@ func loopbackUp() error {
 
 // openTerminal makes the agent's terminal in the sandbox's own devpts, so that it is
 // /dev/pts/N inside, owned by the agent's user, of the host terminal's size.
-func openTerminal(s *sandboxSetup) (master, tty *os.File, err error) {
+func openTerminal(s *Sandbox) (master, tty *os.File, err error) {
 	master, tty, err = pty.Open()
 	if err != nil {
 		return nil, nil, fmt.Errorf("opening the agent's terminal: %w", err)

@@ -1,4 +1,4 @@
-package linux
+package stage
 
 import (
 	"errors"
@@ -37,15 +37,15 @@ func TestMain(m *testing.M) {
 // landlockChild applies the stage's ruleset for tier with a read rule on dir/read and a write
 // rule on dir/write, then prints one line per attempt: its name and the errno, or "ok".
 func landlockChild(tier, dir string) error {
-	cfg := &stageConfig{
+	cfg := &Config{
 		RequireLandlock: true,
-		Landlock: []pathRule{
+		Landlock: []Rule{
 			{Path: filepath.Join(dir, "read"), Rights: "r"},
 			{Path: filepath.Join(dir, "write"), Rights: "rw"},
 		},
 	}
 	if tier == "namespaces" {
-		cfg.Sandbox = &sandboxSetup{}
+		cfg.Sandbox = &Sandbox{}
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return err
@@ -191,7 +191,7 @@ func TestLandlockRightsOnFilesAndDirs(t *testing.T) {
 		handled := landlockHandled(namespaces)
 		for _, p := range []string{dir, file, filepath.Join(dir, "missing")} {
 			for _, rights := range []string{"r", "rw", "x", "d", "rd", "rwd"} {
-				got := landlockRights(pathRule{Path: p, Rights: rights}, handled)
+				got := landlockRights(Rule{Path: p, Rights: rights}, handled)
 				want := rightsOf(rights)
 				if p == file {
 					want &= llFileRights

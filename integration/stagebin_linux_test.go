@@ -1,0 +1,83 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestStageBinary: agentrun starts the agentrun-stage of its own build, which lies beside it,
+// as the sandbox's stage (the agent's parent); one it must not trust or from another build is
+// refused with a warning that says why, and agentrun starts itself instead; with none, it
+// starts itself and says nothing. The agent runs either way: as root and as a user, in the
+// namespace tier and the Landlock + seccomp tier.
+func TestStageBinary(t *testing.T) {
+	stage := stageBin()
+	cases := []struct {
+		name   string
+		make   func(t *testing.T, dir string) // dir holds agentrun
+		used   bool
+		refuse string
+	}{
+		{"as built", func(t *testing.T, dir string) { copyExec(t, stage, filepath.Join(dir, "agentrun-stage")) }, true, ""},
+		{"none", func(t *testing.T, dir string) {}, false, ""},
+		{"writable by its group", func(t *testing.T, dir string) {
+			copyExec(t, stage, filepath.Join(dir, "agentrun-stage"))
+			if err := os.Chmod(filepath.Join(dir, "agentrun-stage"), 0o775); err != nil {
+				t.Fatal(err)
+			}
+		}, false, "others may write it"},
+		{"another program", func(t *testing.T, dir string) {
+			copyExec(t, "/bin/true", filepath.Join(dir, "agentrun-stage"))
+		}, false, "not from agentrun's build"},
+	}
+	tiers := []struct {
+		name  string
+		jail  bool
+		flags []string
+	}{
+		{"namespaces", false, nil},
+		{"landlock", true, []string{"--allow-degraded", "--allow-unprotected"}},
+	}
+	asRootAndUser(t, func(t *testing.T, r *runner) {
+		for _, tier := range tiers {
+			if tier.jail && !r.unprivate {
+				continue // root has namespaces
+			}
+			for _, c := range cases {
+				t.Run(tier.name+"/"+c.name, func(t *testing.T) {
+					dir, err := os.MkdirTemp("", "agentrun-stagebin-") // the user reaches it
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer os.RemoveAll(dir)
+					if err := os.Chmod(dir, 0o755); err != nil {
+						t.Fatal(err)
+					}
+					r.bin = filepath.Join(dir, "agentrun")
+					defer func() { r.bin = "" }()
+					r.jail = tier.jail
+					defer func() { r.jail = false }()
+					copyExec(t, agentrunBin, r.bin)
+					c.make(t, dir)
+					res := r.sh(t, `tr '\0' ' ' < /proc/$PPID/cmdline`, tier.flags...)
+					if res.code != 0 {
+						t.Fatalf("the run failed: %s", res)
+					}
+					want := r.bin + " __agentrun_stage"
+					if c.used {
+						want = "agentrun-stage __agentrun_stage"
+					}
+					if strings.TrimSpace(res.stdout) != want {
+						t.Errorf("the agent's parent is %q, want %q", res.stdout, want)
+					}
+					warned := strings.Contains(res.stderr, "not using "+filepath.Join(dir, "agentrun-stage"))
+					if (c.refuse == "") == warned || !strings.Contains(res.stderr, c.refuse) {
+						t.Errorf("stderr %q, want a warning saying %q", res.stderr, c.refuse)
+					}
+				})
+			}
+		}
+	})
+}

@@ -1,0 +1,164 @@
+package stage
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/seccomp"
+
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+)
+
+// Arg is the argument that makes agentrun, or agentrun-stage, run as the stage. It is not a
+// subcommand: it is dispatched before agentrun's command line is read.
+const Arg = "__agentrun_stage"
+
+// The descriptors the stage gets: its Config; a lifeline whose other end only agentrun holds,
+// so the stage sees end-of-file when agentrun dies, even by SIGKILL; and, with filtered egress,
+// the socket on which it sends agentrun the sandbox's TUN device.
+const (
+	ConfigFD   = 3
+	LifelineFD = 4
+	TunFD      = 5
+)
+
+// Rule is one Landlock rule: a path and the rights granted beneath it.
+type Rule struct {
+	Path   string `json:"path"`
+	Rights string `json:"rights"` // "r", "rw" or "x", optionally with "d" when Path is a directory
+}
+
+// Config is everything the stage needs, written by one function (Encode) and read by one
+// (decode): never hand-built argv.
+type Config struct {
+	Path     string   `json:"path"` // the executable; Argv[0] is what the agent sees as its name
+	Argv     []string `json:"argv"`
+	Env      []string `json:"env"`
+	Dir      string   `json:"dir"`
+	TTY      bool     `json:"tty"`
+	Landlock []Rule   `json:"landlock"`
+	// Direct is the Landlock + seccomp tier: no container, so the stage applies seccomp
+	// itself, and cuts off TCP with Landlock when NoNetwork is set.
+	Direct    bool `json:"direct,omitempty"`
+	NoNetwork bool `json:"no_network,omitempty"`
+	// Seccomp is the filter the stage loads last, as agentrun built it (the stage knows
+	// nothing of which calls agentrun watches, or why).
+	Seccomp *Filter `json:"seccomp,omitempty"`
+	// Net, when the sandbox has filtered egress, asks the stage to create the TUN device.
+	Net *Net `json:"net,omitempty"`
+	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead
+	// of going on with the other layers (set unless --allow-degraded gave Landlock up).
+	RequireLandlock bool `json:"require_landlock"`
+	// Steps is where the stage records its steps, as agentrun does (steps.Env).
+	Steps string `json:"steps,omitempty"`
+	// Audit is audit mode: no Landlock ruleset; the notifier outside records what it would
+	// have denied.
+	Audit bool `json:"audit,omitempty"`
+	// Sandbox, in the namespaced tiers, is the sandbox the stage builds around itself before
+	// it starts the agent.
+	Sandbox *Sandbox `json:"sandbox,omitempty"`
+}
+
+// Sandbox is what the stage does in its new namespaces, in this order: build the root from
+// Ops on a tmpfs at Base and pivot into it, name the host, bring up loopback, wait for agentrun
+// to have put it in its cgroup, make the TUN device, drop to the agent's user and every
+// capability, and confine itself with AppArmor, Landlock and seccomp.
+type Sandbox struct {
+	Base string           `json:"base"` // a host directory to build the root on (hidden by it)
+	Ops  []rootfs.MountOp `json:"ops"`
+	// SetUser switches to UID, GID and Groups (agentrun ran as root); rootless the stage
+	// already is the user.
+	SetUser bool  `json:"set_user,omitempty"`
+	UID     int   `json:"uid"`
+	GID     int   `json:"gid"`
+	Groups  []int `json:"groups,omitempty"`
+	// IDMap is the idmapping of the binds marked IDMap: when agentrun runs as root, the agent
+	// runs as an unprivileged user, and the write roots show root's files as the agent's.
+	IDMap *rootfs.IDMapping `json:"idmap,omitempty"`
+	// UnshareCgroup enters a new cgroup namespace once in the run's cgroup (cgroup v1, where
+	// the stage cannot be cloned into it).
+	UnshareCgroup bool   `json:"unshare_cgroup,omitempty"`
+	AppArmor      string `json:"apparmor,omitempty"`
+	Cols          uint16 `json:"cols,omitempty"` // the terminal's size, with TTY
+	Rows          uint16 `json:"rows,omitempty"`
+}
+
+// Net is the stage's part in filtered egress: the TUN device it creates in the sandbox's
+// network namespace, and the addresses and routes it gives it.
+type Net struct {
+	Addr4 string `json:"addr4"` // CIDR
+	Addr6 string `json:"addr6"`
+	MTU   int    `json:"mtu"`
+}
+
+// Filter is a seccomp filter on its way to the stage, which decodes it beside building the
+// sandbox rather than before: its JSON (≈ 16 KB) takes ≈ 0.8 ms to decode in a process that
+// has just started, and the stage needs it last.
+type Filter struct {
+	raw     json.RawMessage
+	decoded chan struct{} // closed once filter and err are set
+	filter  *configs.Seccomp
+	err     error
+}
+
+// NewFilter is s, to be sent.
+func NewFilter(s *configs.Seccomp) *Filter {
+	f := &Filter{filter: s, decoded: make(chan struct{})}
+	close(f.decoded)
+	return f
+}
+
+// MarshalJSON writes the filter.
+func (f *Filter) MarshalJSON() ([]byte, error) { return json.Marshal(f.filter) }
+
+// UnmarshalJSON keeps the filter's JSON for startDecoding.
+func (f *Filter) UnmarshalJSON(b []byte) error {
+	f.raw = append(f.raw[:0], b...)
+	return nil
+}
+
+// startDecoding decodes the filter in the background.
+func (f *Filter) startDecoding() {
+	f.decoded = make(chan struct{})
+	go func() {
+		defer close(f.decoded)
+		var s configs.Seccomp
+		if f.err = json.Unmarshal(f.raw, &s); f.err == nil {
+			f.filter = &s
+		}
+	}()
+}
+
+// load loads the filter on this thread, once decoded, and returns its notification
+// descriptor (-1 for none).
+func (f *Filter) load() (int, error) {
+	<-f.decoded
+	if f.err != nil {
+		return -1, fmt.Errorf("reading the seccomp filter: %w", f.err)
+	}
+	return seccomp.InitSeccomp(f.filter)
+}
+
+// Encode writes c for the stage.
+func Encode(w io.Writer, c *Config) error {
+	if err := json.NewEncoder(w).Encode(c); err != nil {
+		return fmt.Errorf("sending the stage its configuration: %w", err)
+	}
+	return nil
+}
+
+func decode(r io.Reader) (*Config, error) {
+	var c Config
+	if err := json.NewDecoder(io.LimitReader(r, 16<<20)).Decode(&c); err != nil {
+		return nil, fmt.Errorf("reading the stage configuration: %w", err)
+	}
+	if len(c.Argv) == 0 {
+		return nil, fmt.Errorf("reading the stage configuration: no command")
+	}
+	if c.Seccomp != nil {
+		c.Seccomp.startDecoding()
+	}
+	return &c, nil
+}

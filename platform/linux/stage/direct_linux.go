@@ -1,0 +1,84 @@
+package stage
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// killDescendants ends, in the direct tier, what the agent left behind: its process group,
+// and every process reparented to the stage (a child subreaper) however it got there.
+func killDescendants(agentPgid int) {
+	_ = unix.Kill(-agentPgid, unix.SIGKILL)
+	KillChildren()
+}
+
+// KillChildren kills and reaps every child of this process, over and over until none is left
+// (a child may still fork, or have orphans reparented to us, while we go): this process is a
+// child subreaper, so whatever its descendants left running ends up here.
+func KillChildren() {
+	self := strconv.Itoa(os.Getpid())
+	for round := 0; round < 50; round++ {
+		found := false
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+			if err != nil {
+				continue
+			}
+			// The parent is the second field after the command, which is in parentheses.
+			if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); len(f) > 1 && f[1] == self {
+				found = true
+				_ = unix.Kill(pid, unix.SIGKILL)
+				var ws unix.WaitStatus
+				_, _ = unix.Wait4(pid, &ws, 0, nil)
+			}
+		}
+		if !found {
+			return
+		}
+	}
+}
+
+// applyDirect is what the container would have done, for the direct tier: TCP cut off when
+// the policy has no network, and the seccomp filter.
+func applyDirect(cfg *Config) error {
+	// No core dumps full of secrets, as the container's rlimits say.
+	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{}); err != nil {
+		return fmt.Errorf("turning off core dumps: %w", err)
+	}
+	if cfg.NoNetwork {
+		c, err := landlockConfig(cfg.RequireLandlock, 4, "TCP rules (Linux 6.7+)")
+		if err != nil {
+			return err
+		}
+		if err := c.RestrictNet(); err != nil {
+			return fmt.Errorf("cutting off TCP with Landlock: %w", err)
+		}
+	}
+	if cfg.Seccomp != nil {
+		// The filter is loaded on this thread only, and it sends sendmsg to the notifier,
+		// which is agentrun, which needs the notification descriptor sent with sendmsg
+		// first: a thread that exists before the filter sends it.
+		send := startSender()
+		fd, err := cfg.Seccomp.load()
+		if err != nil {
+			_ = send(handover{})
+			return fmt.Errorf("applying the seccomp filter: %w", err)
+		}
+		var h handover
+		h.add(HandoverListener, fd)
+		if err := send(h); err != nil {
+			return fmt.Errorf("handing agentrun the seccomp notification descriptor: %w", err)
+		}
+		unix.Close(fd)
+	}
+	return nil
+}

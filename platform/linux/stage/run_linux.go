@@ -1,0 +1,194 @@
+package stage
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform/steps"
+)
+
+// Is reports whether a process with args was started as the stage.
+func Is(args []string) bool { return len(args) > 1 && args[1] == Arg }
+
+// Run is the stage: agentrun starts it in the sandbox's new namespaces, where it builds the
+// sandbox (see setupSandbox), confines itself (Landlock, seccomp), starts the agent, and stays
+// its PID 1: it forwards signals, reaps orphans, and exits with the agent's status. In the
+// Landlock + seccomp tier it confines itself on the host instead. It never returns. It locks
+// the calling goroutine to its thread, which it confines and from which it starts the agent;
+// nothing else of the process may run before it (agentrun runs it from an init function,
+// agentrun-stage from main).
+func Run() {
+	runtime.LockOSThread()
+	// The agent runs as our uid: a dumpable stage would let it write our memory through
+	// /proc/1/mem and run code as PID 1.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		stageFail(fmt.Errorf("making the stage non-dumpable: %w", err))
+	}
+	// The lifeline is agentrun's end of a socket pair: the agent must not inherit it.
+	unix.CloseOnExec(LifelineFD)
+	sigs := catchSignals()
+	f := os.NewFile(ConfigFD, "stage-config")
+	cfg, err := decode(f)
+	f.Close()
+	if err != nil {
+		stageFail(err)
+	}
+	closeExecFrom(ConfigFD)
+	steps.To(cfg.Steps)
+	steps.Step("stage: configuration read")
+	var tty, master *os.File
+	if cfg.Sandbox != nil {
+		if tty, master, err = setupSandbox(cfg); err != nil {
+			stageFail(err)
+		}
+	}
+	steps.Step("stage: root built and entered, privileges dropped")
+	if !cfg.Audit {
+		if err := applyLandlock(cfg); err != nil {
+			stageFail(err)
+		}
+	}
+	steps.Step("stage: Landlock applied")
+	if cfg.Direct {
+		if err := applyDirect(cfg); err != nil {
+			stageFail(err)
+		}
+		// Orphans of the agent become our children, so they can be ended with it.
+		_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	}
+	if cfg.Sandbox != nil {
+		if err := confineAndHandOver(cfg, master); err != nil {
+			stageFail(err)
+		}
+	}
+	steps.Step("stage: seccomp loaded, descriptors handed over")
+	os.Exit(superviseAgent(cfg, tty, sigs))
+}
+
+// confineAndHandOver loads the seccomp filter on this thread (the one that starts the agent)
+// and hands agentrun its notification descriptor and the terminal's master, each when there
+// is one, in one message.
+func confineAndHandOver(cfg *Config, master *os.File) error {
+	send := startSender()
+	var h handover
+	if master != nil {
+		h.add(HandoverTerminal, int(master.Fd()))
+	}
+	if cfg.Seccomp != nil {
+		fd, err := cfg.Seccomp.load()
+		if err != nil {
+			_ = send(handover{})
+			return fmt.Errorf("applying the seccomp filter: %w", err)
+		}
+		if fd >= 0 {
+			defer unix.Close(fd)
+			h.add(HandoverListener, fd)
+		}
+	}
+	if err := send(h); err != nil {
+		return fmt.Errorf("handing agentrun the sandbox's descriptors: %w", err)
+	}
+	if master != nil {
+		master.Close()
+	}
+	return nil
+}
+
+func stageFail(err error) {
+	fmt.Fprintf(os.Stderr, "agentrun: sandbox stage: %v\n", err)
+	os.Exit(125)
+}
+
+// catchSignals ignores job control (signals from the terminal go to the agent's group, not to
+// us) and catches the signals superviseAgent relays to the agent, and SIGCHLD. It runs first,
+// while the stage waits for its configuration: Go's signal handling starts a thread of its own
+// (≈ 0.5 ms, more once seccomp is loaded), which the stage would otherwise spend between being
+// confined and starting the agent. A signal that comes before the agent runs waits in the
+// channel and is relayed to it then.
+func catchSignals() chan os.Signal {
+	signal.Ignore(unix.SIGTTOU, unix.SIGTTIN, unix.SIGTSTP)
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD)
+	return sigs
+}
+
+// sigsysNote says why the agent was killed by SIGSYS: the seccomp filter allows the native
+// architecture's system calls only, and kills a thread that makes one through another ABI
+// (the 32-bit int $0x80, x32); its denials are errors, never kills.
+const sigsysNote = "agentrun: the agent was killed by SIGSYS: it made a system call through the 32-bit (int $0x80) or x32 ABI, which the sandbox refuses; run a 64-bit build of the program"
+
+// superviseAgent starts the agent and waits for it as an init process must: forwarding the
+// signals the host sends (caught in sigs since the stage started), reaping every child, and
+// returning the agent's exit status.
+func superviseAgent(cfg *Config, tty *os.File, sigs chan os.Signal) int {
+	cmd := &exec.Cmd{Path: cfg.Path, Args: cfg.Argv}
+	cmd.Env, cmd.Dir = cfg.Env, cfg.Dir
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	switch {
+	case tty != nil:
+		// The agent leads a session whose controlling terminal is the sandbox's own.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	case cfg.TTY:
+		cmd.SysProcAttr.Foreground, cmd.SysProcAttr.Ctty = true, 0
+	}
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintf(os.Stderr, "agentrun: %v\n", err)
+		var execErr *exec.Error
+		switch {
+		case errors.Is(err, os.ErrNotExist) || errors.As(err, &execErr):
+			return 127
+		default:
+			return 126
+		}
+	}
+	agent := cmd.Process.Pid
+	steps.Step("stage: agent started")
+	if tty != nil {
+		tty.Close()
+	}
+	go followLifeline(agent, sigs)
+	for sig := range sigs {
+		if _, ok := sig.(terminateRequest); ok {
+			terminateSandbox(cfg.Direct, agent)
+			continue
+		}
+		if sig != unix.SIGCHLD {
+			_ = unix.Kill(-agent, sig.(unix.Signal))
+			continue
+		}
+		for {
+			var ws unix.WaitStatus
+			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			if pid <= 0 || err != nil {
+				break
+			}
+			if pid == agent {
+				if cfg.Direct {
+					if cfg.TTY {
+						// Give the terminal back to agentrun's process group.
+						_ = unix.IoctlSetPointerInt(0, unix.TIOCSPGRP, unix.Getpgrp())
+					}
+					// No PID namespace ends what the agent left running: do it here.
+					killDescendants(agent)
+				}
+				if ws.Signaled() {
+					if ws.Signal() == unix.SIGSYS {
+						fmt.Fprintln(os.Stderr, sigsysNote)
+					}
+					return 128 + int(ws.Signal())
+				}
+				return ws.ExitStatus()
+			}
+		}
+	}
+	return 125
+}

@@ -143,7 +143,7 @@ func init() {
 		escapeAttempt{
 			class: "privilege", name: "signal a process outside",
 			setup:  nil,
-			attack: "kill -0 1 2>/dev/null && [ \"$(cat /proc/1/comm)\" != agentrun ] && echo reached-host-init || exit 1",
+			attack: "kill -0 1 2>/dev/null && [ \"$(cat /proc/1/comm)\" != agentrun-stage ] && echo reached-host-init || exit 1",
 			held: func(r *runner, res result) error {
 				if res.code == 0 {
 					return fmt.Errorf("the agent can signal the host's init: %s", res)

@@ -6,4 +6,13 @@
 // be run by hand.
 package main
 
-func main() { run() }
+import (
+	"fmt"
+	"os"
+)
+
+// main is reached only when the stage was not started (see init).
+func main() {
+	fmt.Fprintln(os.Stderr, "agentrun-stage: agentrun starts this program in the sandboxes it makes (Linux only); run agentrun instead")
+	os.Exit(2)
+}

@@ -1,16 +1,15 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/agentrun/agentrun/platform/linux/stage"
 )
 
-func run() {
-	if !stage.Is(os.Args) {
-		fmt.Fprintln(os.Stderr, "agentrun-stage: agentrun starts this program in the sandboxes it makes; run agentrun instead")
-		os.Exit(2)
+// init runs the stage, as agentrun does: on the main thread, which it confines and from which
+// it starts the agent.
+func init() {
+	if stage.Is(os.Args) {
+		stage.Run() // never returns
 	}
-	stage.Run() // never returns
 }

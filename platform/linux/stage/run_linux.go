@@ -26,6 +26,7 @@ func Is(args []string) bool { return len(args) > 1 && args[1] == Arg }
 // agentrun-stage from main).
 func Run() {
 	runtime.LockOSThread()
+	setName()
 	// The agent runs as our uid: a dumpable stage would let it write our memory through
 	// /proc/1/mem and run code as PID 1.
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {

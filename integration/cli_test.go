@@ -14,9 +14,6 @@ import (
 // scripts/install.sh builds it, its stage binary beside it.
 var agentrunBin string
 
-// stageBin is the agentrun-stage built with agentrunBin, beside it.
-func stageBin() string { return filepath.Join(filepath.Dir(agentrunBin), "agentrun-stage") }
-
 // TestMain builds agentrun into a directory every user can read, so tests can run it as root
 // and as an unprivileged user.
 func TestMain(m *testing.M) {

@@ -7,6 +7,9 @@ import (
 	"testing"
 )
 
+// stageBin is the agentrun-stage built with agentrunBin, beside it.
+func stageBin() string { return filepath.Join(filepath.Dir(agentrunBin), "agentrun-stage") }
+
 // TestStageBinary: agentrun starts the agentrun-stage of its own build, which lies beside it,
 // as the sandbox's stage (the agent's parent); one it must not trust or from another build is
 // refused with a warning that says why, and agentrun starts itself instead; with none, it

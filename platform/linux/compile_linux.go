@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/agentrun/agentrun/platform/fsplan"
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -28,7 +29,7 @@ var ociOps = map[configs.Operator]specs.LinuxSeccompOperator{
 // CompileSeccomp writes the sandbox's seccomp filter as an OCI runtime-spec profile (the
 // "linux.seccomp" object of config.json), for use with other runtimes or Kubernetes.
 func CompileSeccomp(*profiles.Policy) ([]byte, error) {
-	s := seccompConfig(seccompOptions{})
+	s := seccompfilter.Denials(false)
 	out := specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
 	for _, a := range s.Architectures {
 		out.Architectures = append(out.Architectures, ociArch[a])

@@ -15,6 +15,7 @@ import (
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/platform/linux/fileaudit"
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/platform/linux/stage"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/profiles"
@@ -42,12 +43,11 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	sc.Direct, sc.NoNetwork = true, pol.Network.None()
 	if !given[LayerSeccomp] {
 		noInet := pol.Network.None()
-		sc.Seccomp = (&seccompSpec{NoInet: noInet}).forStage()
+		sc.Seccomp = &seccompfilter.Spec{NoInet: noInet}
 	}
 	bin := findStage(self, spec.Stderr)
 	defer bin.started()
 	cmd := bin.command(link.childFiles()...)
-	cmd.Env = []string{}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL}
 	stopSignals := ptyrelay.RelaySignals(ctx, tty, func(sig os.Signal) {

@@ -7,6 +7,7 @@ import (
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/platform/linux/kopens"
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -63,7 +64,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 		},
 		{
 			ID:        LayerSeccomp,
-			Enforces:  fmt.Sprintf("%d dangerous system calls denied (ptrace, bpf, io_uring, mount, keyctl, …), and TIOCSTI/TIOCLINUX, new user namespaces, vsock, netlink other than routing, MPTCP and execveat of a descriptor, arguments compared as the kernel reads them; no_new_privs; no capabilities; connects and sends to host unix sockets refused but for %d the profile names (seccomp user notifications, decided by agentrun)", len(deniedSyscalls), len(pol.Filesystem.Sockets)),
+			Enforces:  fmt.Sprintf("%d dangerous system calls denied (ptrace, bpf, io_uring, mount, keyctl, …), and TIOCSTI/TIOCLINUX, new user namespaces, vsock, netlink other than routing, MPTCP and execveat of a descriptor, arguments compared as the kernel reads them; no_new_privs; no capabilities; connects and sends to host unix sockets refused but for %d the profile names (seccomp user notifications, decided by agentrun)", len(seccompfilter.Denied), len(pol.Filesystem.Sockets)),
 			Needed:    true,
 			Available: h.Seccomp,
 			Fix:       "build agentrun with -tags seccomp and libseccomp (scripts/install.sh does)",

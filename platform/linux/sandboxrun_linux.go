@@ -15,6 +15,7 @@ import (
 	"github.com/agentrun/agentrun/platform/linux/kdenials"
 	"github.com/agentrun/agentrun/platform/linux/kopens"
 	"github.com/agentrun/agentrun/platform/linux/rootfs"
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/platform/linux/stage"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/platform/steps"
@@ -38,8 +39,9 @@ type sandboxRun struct {
 	// agent, when agentrun runs as root for root, is the unprivileged user the agent runs as.
 	agent *agentUser
 
-	seccomp *seccompSpec
-	obs     *fileaudit.Observer
+	watch  fileaudit.Scope     // what the filter reports, and how the run observes it
+	filter *seccompfilter.Spec // nil: the seccomp layer given up
+	obs    *fileaudit.Observer
 	// refusals, in enforce mode where the host lets agentrun load the kernel denial recorder
 	// (bpf), reads the sandbox's refused file calls: its denials.
 	bpf      bool
@@ -72,23 +74,24 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 				fmt.Fprintf(r.spec.Stderr, "agentrun: audit mode: the kernel's recorder of reads could not be loaded (%v); each read waits for agentrun instead (slower; the same events)\n", err)
 			}
 		}
-		r.seccomp = &seccompSpec{Watch: fileaudit.ScopeOf(r.pol, r.spec, kreads != nil)}
-		if kreads != nil && r.seccomp.Watch != fileaudit.WatchKernelReads {
+		r.watch = fileaudit.ScopeOf(r.pol, r.spec, kreads != nil)
+		r.filter = &seccompfilter.Spec{Report: r.watch.Report()}
+		if kreads != nil && r.watch != fileaudit.WatchKernelReads {
 			_ = kreads.Close()
 		}
-		r.obs = fileaudit.Observe(r.pol, r.spec, r.seccomp.Watch, p.bin.path, p.cmd.Process.Pid)
+		r.obs = fileaudit.Observe(r.pol, r.spec, r.watch, p.bin.path, p.cmd.Process.Pid)
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.obs.SetWorkingDir(r.spec.Dir)
 		r.obs.SetEnforceView(r.enforceFS.Visible)
 		r.undo = append(r.undo, r.obs.Close)
-		if r.bpf && (r.seccomp.Watch == fileaudit.WatchWrites || r.seccomp.Watch == fileaudit.WatchKernelReads) {
+		if r.bpf && (r.watch == fileaudit.WatchWrites || r.watch == fileaudit.WatchKernelReads) {
 			// Loaded while the stage builds the root; drained before the observer closes, so
 			// that its last refusals are judged, and released beside the rest of close.
 			r.refusals = startRefusals(p.cmd.Process.Pid, r.obs, r.spec.Stderr)
-			r.refusals.audit = r.seccomp.Watch == fileaudit.WatchKernelReads
+			r.refusals.audit = r.watch == fileaudit.WatchKernelReads
 			r.undo = append(r.undo, func() { r.refusals.drain(); r.released.Go(r.refusals.release) })
 		}
-		if r.seccomp.Watch == fileaudit.WatchKernelReads {
+		if r.watch == fileaudit.WatchKernelReads {
 			// Audit mode's reads, attached before the agent runs; drained before the observer
 			// closes, as the refusals.
 			var err error
@@ -162,7 +165,7 @@ func (r *sandboxRun) run(ctx context.Context, rules []stage.Rule, given layerSet
 		sc.Env = setAgentEnv(sc.Env)
 	}
 	sc.Audit = r.pol.Mode == profiles.ModeAudit
-	sc.Seccomp = r.seccomp.forStage()
+	sc.Seccomp = r.filter
 	sc.Sandbox = r.setup()
 	if r.agent != nil {
 		if err := r.grantUnmappable(sc.Sandbox); err != nil {

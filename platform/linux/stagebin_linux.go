@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/platform/linux/stage"
+	"github.com/agentrun/agentrun/platform/steps"
 )
 
 // stageName is the stage's own binary, which scripts/build.sh builds beside agentrun.
@@ -111,15 +112,22 @@ func goBuildIDNote(id string) []byte {
 
 // command runs the stage with extra as its descriptors 3 onwards; agentrun-stage through
 // the descriptor after them, which the stage marks close-on-exec before it starts the agent.
+// Its environment is empty (the agent's comes in its configuration) but for where a
+// benchmark records the steps of a launch.
 func (b stageBinary) command(extra ...*os.File) *exec.Cmd {
+	var cmd *exec.Cmd
 	if b.file == nil {
-		cmd := exec.Command(b.path, stage.Arg)
+		cmd = exec.Command(b.path, stage.Arg)
 		cmd.ExtraFiles = extra
-		return cmd
+	} else {
+		cmd = exec.Command("/proc/self/fd/"+strconv.Itoa(3+len(extra)), stage.Arg)
+		cmd.Args[0] = stageName
+		cmd.ExtraFiles = append(extra, b.file)
 	}
-	cmd := exec.Command("/proc/self/fd/"+strconv.Itoa(3+len(extra)), stage.Arg)
-	cmd.Args[0] = stageName
-	cmd.ExtraFiles = append(extra, b.file)
+	cmd.Env = []string{}
+	if path := os.Getenv(steps.Env); path != "" {
+		cmd.Env = []string{steps.Env + "=" + path}
+	}
 	return cmd
 }
 

@@ -1,11 +1,8 @@
 package linux
 
 import (
-	"os"
-
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/linux/stage"
-	"github.com/agentrun/agentrun/platform/steps"
 )
 
 // newStageConfig is the stage's configuration for running spec's agent under rules.
@@ -18,6 +15,5 @@ func newStageConfig(spec *platform.Spec, tty bool, rules []stage.Rule, given lay
 		TTY:             tty,
 		Landlock:        rules,
 		RequireLandlock: !given[LayerLandlock],
-		Steps:           os.Getenv(steps.Env),
 	}
 }

@@ -177,7 +177,6 @@ func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p 
 // command is the stage's command line, descriptors and namespaces.
 func (p *stageProc) command(sio stageIO) *exec.Cmd {
 	cmd := p.bin.command(append(p.link.childFiles(), p.egress.child)...) // 3, 4, 5 (stage.TunFD)
-	cmd.Env = []string{}
 	if p.tty {
 		cmd.Stdout, cmd.Stderr = sio.stderr, sio.stderr // the stage's own messages
 	} else {

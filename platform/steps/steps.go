@@ -40,8 +40,3 @@ func Step(name string) {
 	defer stepsMu.Unlock()
 	fmt.Fprintf(stepsFile, "%d %d %s\n", Clock(), os.Getpid(), name)
 }
-
-// To makes Step write to path, for a process that has no environment of its own (the
-// stage): opened now, while the path is reachable, and kept (close-on-exec: the agent never
-// has it). "" leaves Step off.
-func To(path string) { stepsOnce.Do(func() { stepsFile = openSteps(path) }) }

@@ -8,11 +8,11 @@ import (
 	"testing"
 )
 
-// TestSteps: once pointed at a file, Step appends a line per step: a clock reading that does
+// TestSteps: with the variable naming a file, Step appends a line per step: a clock reading that does
 // not go back, this process's id, the step's name.
 func TestSteps(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "steps")
-	To(file)
+	t.Setenv(Env, file) // before the first Step, which reads it
 	Step("first")
 	Step("second step")
 	data, err := os.ReadFile(file)

@@ -2,12 +2,14 @@ package fileaudit
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -38,8 +40,9 @@ type fileAccess struct {
 	guessedDir bool
 }
 
-// watchedCall says where a system call keeps its paths. A path is an argument index, with
-// the index of its directory descriptor (-1: relative to the working directory).
+// watchedCall says what a reported system call does and where it keeps its paths. A path
+// is an argument index, with the index of its directory descriptor (-1: relative to the
+// working directory). Its name and flag arguments are the filter's (seccompfilter.Calls).
 type watchedCall struct {
 	name   string
 	op     string
@@ -50,39 +53,48 @@ type watchedCall struct {
 	empty  int      // the flags argument where AT_EMPTY_PATH may be set, or -1
 }
 
-func call(name, op string, a profiles.Access, paths ...[2]int) watchedCall {
-	return watchedCall{name: name, op: op, access: a, paths: paths, flags: -1, how: -1, empty: -1}
+func call(op string, a profiles.Access, paths ...[2]int) watchedCall {
+	return watchedCall{op: op, access: a, paths: paths, how: -1}
 }
 
 // atCalls are the *at system calls every architecture has.
 var atCalls = map[uintptr]watchedCall{
-	unix.SYS_OPENAT:      {name: "openat", op: "open", access: profiles.AccessRead, paths: [][2]int{{0, 1}}, flags: 2, how: -1, empty: -1},
-	unix.SYS_OPENAT2:     {name: "openat2", op: "open", access: profiles.AccessRead, paths: [][2]int{{0, 1}}, flags: -1, how: 2, empty: -1},
-	unix.SYS_EXECVE:      call("execve", "exec", profiles.AccessExec, [2]int{-1, 0}),
-	unix.SYS_EXECVEAT:    {name: "execveat", op: "exec", access: profiles.AccessExec, paths: [][2]int{{0, 1}}, flags: -1, how: -1, empty: 4},
-	unix.SYS_UNLINKAT:    call("unlinkat", "delete", profiles.AccessWrite, [2]int{0, 1}),
-	unix.SYS_RENAMEAT2:   call("renameat2", "rename", profiles.AccessWrite, [2]int{0, 1}, [2]int{2, 3}),
-	unix.SYS_MKDIRAT:     call("mkdirat", "mkdir", profiles.AccessWrite, [2]int{0, 1}),
-	unix.SYS_LINKAT:      call("linkat", "link", profiles.AccessWrite, [2]int{2, 3}),
-	unix.SYS_SYMLINKAT:   call("symlinkat", "create", profiles.AccessWrite, [2]int{1, 2}),
-	unix.SYS_TRUNCATE:    call("truncate", "write", profiles.AccessWrite, [2]int{-1, 0}),
-	unix.SYS_MKNODAT:     call("mknodat", "create", profiles.AccessWrite, [2]int{0, 1}),
-	unix.SYS_FCHMODAT:    call("fchmodat", "write", profiles.AccessWrite, [2]int{0, 1}),
-	unix.SYS_FCHOWNAT:    call("fchownat", "write", profiles.AccessWrite, [2]int{0, 1}),
-	unix.SYS_UTIMENSAT:   call("utimensat", "write", profiles.AccessWrite, [2]int{0, 1}),
-	unix.SYS_SETXATTR:    call("setxattr", "write", profiles.AccessWrite, [2]int{-1, 0}),
-	unix.SYS_LSETXATTR:   call("lsetxattr", "write", profiles.AccessWrite, [2]int{-1, 0}),
-	unix.SYS_REMOVEXATTR: call("removexattr", "write", profiles.AccessWrite, [2]int{-1, 0}),
+	unix.SYS_OPENAT:      call("open", profiles.AccessRead, [2]int{0, 1}),
+	unix.SYS_OPENAT2:     {op: "open", access: profiles.AccessRead, paths: [][2]int{{0, 1}}, how: 2},
+	unix.SYS_EXECVE:      call("exec", profiles.AccessExec, [2]int{-1, 0}),
+	unix.SYS_EXECVEAT:    call("exec", profiles.AccessExec, [2]int{0, 1}),
+	unix.SYS_UNLINKAT:    call("delete", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_RENAMEAT2:   call("rename", profiles.AccessWrite, [2]int{0, 1}, [2]int{2, 3}),
+	unix.SYS_MKDIRAT:     call("mkdir", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_LINKAT:      call("link", profiles.AccessWrite, [2]int{2, 3}),
+	unix.SYS_SYMLINKAT:   call("create", profiles.AccessWrite, [2]int{1, 2}),
+	unix.SYS_TRUNCATE:    call("write", profiles.AccessWrite, [2]int{-1, 0}),
+	unix.SYS_MKNODAT:     call("create", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_FCHMODAT:    call("write", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_FCHOWNAT:    call("write", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_UTIMENSAT:   call("write", profiles.AccessWrite, [2]int{0, 1}),
+	unix.SYS_SETXATTR:    call("write", profiles.AccessWrite, [2]int{-1, 0}),
+	unix.SYS_LSETXATTR:   call("write", profiles.AccessWrite, [2]int{-1, 0}),
+	unix.SYS_REMOVEXATTR: call("write", profiles.AccessWrite, [2]int{-1, 0}),
 }
 
-// watchedCalls are the system calls the sandbox's seccomp filter reports, by number.
+// watchedCalls are the system calls the sandbox's seccomp filter reports, by number: the
+// filter's calls, each with what the judge makes of it. A call of one table missing from the
+// other is a mistake of this package's, which no run may start with.
 var watchedCalls = func() map[uintptr]watchedCall {
 	m := map[uintptr]watchedCall{}
-	for nr, c := range atCalls {
-		m[nr] = c
+	for _, judged := range []map[uintptr]watchedCall{atCalls, legacyCalls} {
+		for nr, c := range judged {
+			f, ok := seccompfilter.Calls[nr]
+			if !ok {
+				panic(fmt.Sprintf("fileaudit: system call %d is judged but not reported by the filter", nr))
+			}
+			c.name, c.flags, c.empty = f.Name, f.Flags, f.Empty
+			m[nr] = c
+		}
 	}
-	for nr, c := range legacyCalls {
-		m[nr] = c
+	if len(m) != len(seccompfilter.Calls) {
+		panic("fileaudit: the filter reports system calls that are not judged")
 	}
 	return m
 }()
@@ -133,7 +145,7 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 		if flags&unix.O_PATH != 0 {
 			return fileAccess{}, false // a handle, no access
 		}
-		if openWrites(flags) {
+		if seccompfilter.OpenWrites(flags) {
 			a.access = profiles.AccessWrite
 		}
 		a.create = flags&unix.O_CREAT != 0

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/events"
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -198,6 +199,22 @@ func TestDirEmpty(t *testing.T) {
 	for p, want := range map[string]bool{empty: true, full: false, link: false, fifo: false, filepath.Join(dir, "missing"): false} {
 		if got := v.dirEmpty(p); got != want {
 			t.Errorf("dirEmpty(%s) = %v, want %v", filepath.Base(p), got, want)
+		}
+	}
+}
+
+// TestScopeReport: audit mode as root, whose reads come from the kernel's recorders, has
+// enforce mode's filter exactly (no read waits for agentrun); audit mode through the notifier
+// and --trace have every call reported.
+func TestScopeReport(t *testing.T) {
+	for scope, want := range map[Scope]seccompfilter.Report{
+		WatchNothing:     seccompfilter.ReportNothing,
+		WatchWrites:      seccompfilter.ReportWrites,
+		WatchKernelReads: seccompfilter.ReportWrites,
+		WatchFiles:       seccompfilter.ReportAll,
+	} {
+		if got := scope.Report(); got != want {
+			t.Errorf("scope %d reports %d, want %d", scope, got, want)
 		}
 	}
 }

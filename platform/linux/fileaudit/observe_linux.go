@@ -7,10 +7,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/opencontainers/runc/libcontainer/configs"
-	"golang.org/x/sys/unix"
-
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -101,33 +99,6 @@ func (o *Observer) SetMoved(f func(tid int)) { o.moved.Store(&f) }
 func (o *Observer) SetPinned(pinned map[string]string) {
 	if o.judge != nil {
 		o.judge.pinned = pinned
-	}
-}
-
-// GateSockets makes the filter report the calls that may reach a unix socket by its path:
-// connect, sendto with an address (without one it goes to the connected peer), and sendmsg
-// and sendmmsg, whose address is behind a pointer the filter cannot follow.
-//
-// The send rules come in pairs, MSG_FASTOPEN clear and set, rather than one rule without
-// conditions: libseccomp lets a rule without conditions override every conditional rule of
-// the same call, which would undo the Landlock + seccomp tier's denial of TCP Fast Open (see
-// inetRules). Where that denial is in the filter (fastOpenDenied), the set half is left to it;
-// elsewhere it is gated too, since a unix datagram send ignores the flag.
-func GateSockets(s *configs.Seccomp, fastOpenDenied bool) {
-	s.Syscalls = append(s.Syscalls, &configs.Syscall{Name: "connect", Action: configs.Notify})
-	fastOpen := []uint64{0}
-	if !fastOpenDenied {
-		fastOpen = append(fastOpen, unix.MSG_FASTOPEN)
-	}
-	for _, fo := range fastOpen {
-		flags := func(i uint) *configs.Arg {
-			return &configs.Arg{Index: i, Op: configs.MaskEqualTo, Value: unix.MSG_FASTOPEN, ValueTwo: fo}
-		}
-		s.Syscalls = append(s.Syscalls,
-			&configs.Syscall{Name: "sendto", Action: configs.Notify, Args: []*configs.Arg{flags(3), {Index: 4, Op: configs.NotEqualTo, Value: 0}}},
-			&configs.Syscall{Name: "sendmsg", Action: configs.Notify, Args: []*configs.Arg{flags(2)}},
-			&configs.Syscall{Name: "sendmmsg", Action: configs.Notify, Args: []*configs.Arg{flags(3)}},
-		)
 	}
 }
 
@@ -222,21 +193,15 @@ func ScopeOf(pol *profiles.Policy, spec *platform.Spec, kernelReads bool) Scope 
 	return WatchWrites
 }
 
-// notifiesReads says whether the filter of scope reports the opens that only read.
-func (s Scope) notifiesReads() bool { return s == WatchFiles }
-
-// writeFlags are the open flags any of which makes an open a write.
-var writeFlags = []uint64{unix.O_WRONLY, unix.O_RDWR, unix.O_CREAT, unix.O_TRUNC, unix.O_TMPFILE &^ unix.O_DIRECTORY}
-
-// openWrites reports whether an open with flags writes: the filter's test in enforce mode
-// (AddWatchRules) and the judge's (decodeCall).
-func openWrites(flags uint64) bool {
-	for _, f := range writeFlags {
-		if flags&f != 0 {
-			return true
-		}
+// Report is what the sandbox's seccomp filter reports in scope s.
+func (s Scope) Report() seccompfilter.Report {
+	switch s {
+	case WatchNothing:
+		return seccompfilter.ReportNothing
+	case WatchFiles:
+		return seccompfilter.ReportAll
 	}
-	return false
+	return seccompfilter.ReportWrites // the reads come from the kernel, or are the kernel's to enforce
 }
 
 // writes reports whether a call of c with open flags is one WatchWrites reports.
@@ -249,40 +214,7 @@ func (c watchedCall) writes(flags uint64) bool {
 	case c.flags < 0:
 		return c.access == profiles.AccessWrite // creat; openat2, whose flags are in memory, is ENOSYS
 	}
-	return openWrites(flags)
-}
-
-// AddWatchRules makes filter s report the calls of scope. A rule without conditions would take
-// precedence over s's denials of the same call (libseccomp lets it), so a watched call that s
-// denies for some arguments is reported only for the others.
-func AddWatchRules(s *configs.Seccomp, scope Scope) {
-	for _, c := range watchedCalls {
-		sc := &configs.Syscall{Name: c.name, Action: configs.Notify}
-		switch {
-		case c.flags >= 0 && !scope.notifiesReads():
-			// Only an open that writes, one rule for each flag that makes it one (rules of
-			// one call and one action are alternatives). Those that create are reported
-			// without a set-ID bit in their mode: the filter's denials of the rest (see
-			// setIDRules) start with the same test, which libseccomp will not have both end
-			// a rule and go on.
-			for _, f := range writeFlags {
-				args := []*configs.Arg{{Index: uint(c.flags), Op: configs.MaskEqualTo, Value: f, ValueTwo: f}}
-				if f == unix.O_CREAT || f == unix.O_TMPFILE&^unix.O_DIRECTORY {
-					args = append(args, &configs.Arg{Index: uint(c.flags + 1), Op: configs.MaskEqualTo, Value: unix.S_ISUID | unix.S_ISGID, ValueTwo: 0})
-				}
-				s.Syscalls = append(s.Syscalls, &configs.Syscall{Name: c.name, Action: configs.Notify, Args: args})
-			}
-			continue
-		case c.flags >= 0:
-			// O_PATH opens only make a handle (Landlock's rules are hundreds of them at
-			// start): the filter lets them through without a round trip.
-			sc.Args = []*configs.Arg{{Index: uint(c.flags), Op: configs.MaskEqualTo, Value: unix.O_PATH, ValueTwo: 0}}
-		case c.name == "execveat":
-			// execveat of a descriptor is denied (see seccompConfig).
-			sc.Args = []*configs.Arg{{Index: uint(c.empty), Op: configs.MaskEqualTo, Value: unix.AT_EMPTY_PATH, ValueTwo: 0}}
-		}
-		s.Syscalls = append(s.Syscalls, sc)
-	}
+	return seccompfilter.OpenWrites(flags)
 }
 
 // GateDirect serves the Landlock + seccomp tier's notification descriptor f with the unix

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/opencontainers/runc/libcontainer/configs"
-	"github.com/opencontainers/runc/libcontainer/seccomp"
-
 	"github.com/agentrun/agentrun/platform/linux/rootfs"
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 )
 
 // Arg is the argument that makes agentrun, or agentrun-stage, run as the stage. It is not a
@@ -43,16 +41,13 @@ type Config struct {
 	// itself, and cuts off TCP with Landlock when NoNetwork is set.
 	Direct    bool `json:"direct,omitempty"`
 	NoNetwork bool `json:"no_network,omitempty"`
-	// Seccomp is the filter the stage loads last, as agentrun built it (the stage knows
-	// nothing of which calls agentrun watches, or why).
-	Seccomp *Filter `json:"seccomp,omitempty"`
+	// Seccomp names the filter the stage builds and loads last; nil for none.
+	Seccomp *seccompfilter.Spec `json:"seccomp,omitempty"`
 	// Net, when the sandbox has filtered egress, asks the stage to create the TUN device.
 	Net *Net `json:"net,omitempty"`
 	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead
 	// of going on with the other layers (set unless --allow-degraded gave Landlock up).
 	RequireLandlock bool `json:"require_landlock"`
-	// Steps is where the stage records its steps, as agentrun does (steps.Env).
-	Steps string `json:"steps,omitempty"`
 	// Audit is audit mode: no Landlock ruleset; the notifier outside records what it would
 	// have denied.
 	Audit bool `json:"audit,omitempty"`
@@ -93,54 +88,6 @@ type Net struct {
 	MTU   int    `json:"mtu"`
 }
 
-// Filter is a seccomp filter on its way to the stage, which decodes it beside building the
-// sandbox rather than before: its JSON (≈ 16 KB) takes ≈ 0.8 ms to decode in a process that
-// has just started, and the stage needs it last.
-type Filter struct {
-	raw     json.RawMessage
-	decoded chan struct{} // closed once filter and err are set
-	filter  *configs.Seccomp
-	err     error
-}
-
-// NewFilter is s, to be sent.
-func NewFilter(s *configs.Seccomp) *Filter {
-	f := &Filter{filter: s, decoded: make(chan struct{})}
-	close(f.decoded)
-	return f
-}
-
-// MarshalJSON writes the filter.
-func (f *Filter) MarshalJSON() ([]byte, error) { return json.Marshal(f.filter) }
-
-// UnmarshalJSON keeps the filter's JSON for startDecoding.
-func (f *Filter) UnmarshalJSON(b []byte) error {
-	f.raw = append(f.raw[:0], b...)
-	return nil
-}
-
-// startDecoding decodes the filter in the background.
-func (f *Filter) startDecoding() {
-	f.decoded = make(chan struct{})
-	go func() {
-		defer close(f.decoded)
-		var s configs.Seccomp
-		if f.err = json.Unmarshal(f.raw, &s); f.err == nil {
-			f.filter = &s
-		}
-	}()
-}
-
-// load loads the filter on this thread, once decoded, and returns its notification
-// descriptor (-1 for none).
-func (f *Filter) load() (int, error) {
-	<-f.decoded
-	if f.err != nil {
-		return -1, fmt.Errorf("reading the seccomp filter: %w", f.err)
-	}
-	return seccomp.InitSeccomp(f.filter)
-}
-
 // Encode writes c for the stage.
 func Encode(w io.Writer, c *Config) error {
 	if err := json.NewEncoder(w).Encode(c); err != nil {
@@ -156,9 +103,6 @@ func decode(r io.Reader) (*Config, error) {
 	}
 	if len(c.Argv) == 0 {
 		return nil, fmt.Errorf("reading the stage configuration: no command")
-	}
-	if c.Seccomp != nil {
-		c.Seccomp.startDecoding()
 	}
 	return &c, nil
 }

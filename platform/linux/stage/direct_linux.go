@@ -68,7 +68,7 @@ func applyDirect(cfg *Config) error {
 		// which is agentrun, which needs the notification descriptor sent with sendmsg
 		// first: a thread that exists before the filter sends it.
 		send := startSender()
-		fd, err := cfg.Seccomp.load()
+		fd, err := loadFilter(cfg.Seccomp)
 		if err != nil {
 			_ = send(handover{})
 			return fmt.Errorf("applying the seccomp filter: %w", err)

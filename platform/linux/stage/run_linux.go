@@ -27,6 +27,7 @@ func Is(args []string) bool { return len(args) > 1 && args[1] == Arg }
 func Run() {
 	runtime.LockOSThread()
 	setName()
+	steps.Step("stage: running") // only under a benchmark: agentrun passes steps.Env on
 	// The agent runs as our uid: a dumpable stage would let it write our memory through
 	// /proc/1/mem and run code as PID 1.
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
@@ -42,7 +43,6 @@ func Run() {
 		stageFail(err)
 	}
 	closeExecFrom(ConfigFD)
-	steps.To(cfg.Steps)
 	steps.Step("stage: configuration read")
 	var tty, master *os.File
 	if cfg.Sandbox != nil {
@@ -83,7 +83,7 @@ func confineAndHandOver(cfg *Config, master *os.File) error {
 		h.add(HandoverTerminal, int(master.Fd()))
 	}
 	if cfg.Seccomp != nil {
-		fd, err := cfg.Seccomp.load()
+		fd, err := loadFilter(cfg.Seccomp)
 		if err != nil {
 			_ = send(handover{})
 			return fmt.Errorf("applying the seccomp filter: %w", err)

@@ -1,18 +1,16 @@
-package linux
+package seccompfilter
 
 import (
 	"runtime"
-
-	"github.com/agentrun/agentrun/platform/linux/fileaudit"
-	"github.com/agentrun/agentrun/platform/linux/stage"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
 
-// deniedSyscalls fail with EPERM in every sandbox: debugging and reading other processes,
-// kernel attack surface that agents never need, and mount and namespace changes.
-var deniedSyscalls = []string{
+// Denied are the system calls that fail with EPERM in every sandbox, whatever their
+// arguments: debugging and reading other processes, kernel attack surface that agents never
+// need, and mount and namespace changes.
+var Denied = []string{
 	"ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
 	"io_uring_setup", "io_uring_enter", "io_uring_register",
 	"bpf", "perf_event_open", "userfaultfd", "lookup_dcookie", "fanotify_init",
@@ -45,17 +43,12 @@ const low32 = 0xffffffff
 // ipprotoMPTCP is IPPROTO_MPTCP (linux/in.h).
 const ipprotoMPTCP = 262
 
-// seccompOptions are what the filter depends on beyond the fixed deny list.
-type seccompOptions struct {
-	// NoInet denies every AF_INET and AF_INET6 socket except plain TCP: in the Landlock +
-	// seccomp tier with no network, Landlock cuts off TCP (ABI 4) but governs no other
-	// protocol, and nothing else separates the agent from the host's network.
-	NoInet bool
-}
-
-// seccompConfig is the sandbox's filter: allow by default, deny the list above and a few
-// argument-dependent calls, every argument compared as the kernel reads it.
-func seccompConfig(o seccompOptions) *configs.Seccomp {
+// Denials is the filter's refusals: allow by default, deny the list above and a few
+// argument-dependent calls, every argument compared as the kernel reads it. noInet denies
+// every AF_INET and AF_INET6 socket except plain TCP: in the Landlock + seccomp tier with no
+// network, Landlock cuts off TCP (ABI 4) but governs no other protocol, and nothing else
+// separates the agent from the host's network.
+func Denials(noInet bool) *configs.Seccomp {
 	errno := func(e unix.Errno) *uint { v := uint(e); return &v }
 	rule := func(e unix.Errno, name string, args ...*configs.Arg) *configs.Syscall {
 		return &configs.Syscall{Name: name, Action: configs.Errno, ErrnoRet: errno(e), Args: args}
@@ -72,7 +65,7 @@ func seccompConfig(o seccompOptions) *configs.Seccomp {
 	// Only the native architecture: a system call made through another ABI (32-bit x86 on
 	// amd64) matches no architecture of the filter and kills the process.
 	s := &configs.Seccomp{DefaultAction: configs.Allow, Architectures: []string{runtime.GOARCH}}
-	for _, name := range deniedSyscalls {
+	for _, name := range Denied {
 		s.Syscalls = append(s.Syscalls, deny(name))
 	}
 	s.Syscalls = append(s.Syscalls,
@@ -109,7 +102,7 @@ func seccompConfig(o seccompOptions) *configs.Seccomp {
 		s.Syscalls = append(s.Syscalls, deny("personality", has(0, flag)))
 	}
 	s.Syscalls = append(s.Syscalls, setIDRules(deny, has)...)
-	if o.NoInet {
+	if noInet {
 		s.Syscalls = append(s.Syscalls, inetRules(rule, is)...)
 	}
 	return s
@@ -180,30 +173,21 @@ func inetRules(rule func(unix.Errno, string, ...*configs.Arg) *configs.Syscall, 
 	return out
 }
 
-// seccompSpec names the filter the stage loads; build is the one function that makes it, and
-// agentrun sends the stage what it made (the stage knows nothing of what agentrun watches).
-type seccompSpec struct {
-	// NoInet: the Landlock + seccomp tier without network (see seccompOptions); its filter
-	// also denies TCP Fast Open, which the unix socket gate then leaves to it.
-	NoInet bool
-	// Watch says which calls the filter reports to agentrun, which records them.
-	Watch fileaudit.Scope
+// Spec names a filter: the stage builds it (Build) from what agentrun sends.
+type Spec struct {
+	// NoInet: the Landlock + seccomp tier without network (see Denials); its filter also
+	// denies TCP Fast Open, which the unix socket gate then leaves to it.
+	NoInet bool `json:"no_inet,omitempty"`
+	// Report says which file and exec calls the filter reports to agentrun.
+	Report Report `json:"report,omitempty"`
 }
 
-// forStage is the filter as the stage gets it; nil for no spec (the seccomp layer given up).
-func (s *seccompSpec) forStage() *stage.Filter {
-	if s == nil {
-		return nil
-	}
-	return stage.NewFilter(s.build())
-}
-
-// build is the filter: the fixed denials, the unix socket gate, and the watched calls.
-func (s *seccompSpec) build() *configs.Seccomp {
-	c := seccompConfig(seccompOptions{NoInet: s.NoInet})
-	fileaudit.GateSockets(c, s.NoInet)
-	if s.Watch != fileaudit.WatchNothing {
-		fileaudit.AddWatchRules(c, s.Watch)
+// Build is the filter of s: the denials, the unix socket gate, and the reported calls.
+func Build(s Spec) *configs.Seccomp {
+	c := Denials(s.NoInet)
+	gateSockets(c, s.NoInet)
+	if s.Report != ReportNothing {
+		addReportRules(c, s.Report)
 		keepSetIDDenials(c)
 	}
 	return c

@@ -1,23 +1,18 @@
 //go:build cgo && seccomp
 
-package linux
+package seccompfilter
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
-	"slices"
-	"sort"
 	"testing"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
-
-	"github.com/agentrun/agentrun/platform/linux/fileaudit"
 )
 
 // The seccomp filter compiled by libseccomp, as libcontainer compiles it, and run on
@@ -218,7 +213,7 @@ func checkFilter(t *testing.T, f *compiledFilter, cases []filterCase) {
 func sandboxCases() []filterCase {
 	var cases []filterCase
 	add := func(c filterCase, idx ...int) { cases = append(cases, highBitTwins(c, idx...)...) }
-	for _, name := range deniedSyscalls {
+	for _, name := range Denied {
 		if nr, err := libseccomp.GetSyscallFromName(name); err == nil && nr >= 0 {
 			cases = append(cases, filterCase{call: name, want: unix.EPERM})
 		}
@@ -336,13 +331,13 @@ func inetCases(noInet bool) []filterCase {
 }
 
 func TestSeccompFilterHighBits(t *testing.T) {
-	f := compileFilter(t, seccompConfig(seccompOptions{}))
+	f := compileFilter(t, Denials(false))
 	checkFilter(t, f, sandboxCases())
 	checkFilter(t, f, inetCases(false))
 }
 
 func TestSeccompFilterNoInet(t *testing.T) {
-	f := compileFilter(t, seccompConfig(seccompOptions{NoInet: true}))
+	f := compileFilter(t, Denials(true))
 	checkFilter(t, f, sandboxCases())
 	checkFilter(t, f, inetCases(true))
 	// MPTCP keeps its own answer, so that programs fall back to TCP.
@@ -355,8 +350,8 @@ func TestSeccompFilterNoInet(t *testing.T) {
 // TestSeccompFilterWithObserver checks that the notifications of file and exec events do not
 // take precedence over a denial of the same call.
 func TestSeccompFilterWithObserver(t *testing.T) {
-	s := seccompConfig(seccompOptions{})
-	fileaudit.AddWatchRules(s, fileaudit.WatchFiles)
+	s := Denials(false)
+	addReportRules(s, ReportAll)
 	f := compileFilter(t, s)
 	nr, _ := libseccomp.GetSyscallFromName("execveat")
 	for _, flags := range []uint64{unix.AT_EMPTY_PATH, unix.AT_EMPTY_PATH | hi} {
@@ -368,7 +363,7 @@ func TestSeccompFilterWithObserver(t *testing.T) {
 		t.Errorf("execveat(0) with the observer: got %s, want notify", verdict(v))
 	}
 	// The set-ID denials hold with the watch, whose rules report the rest.
-	f = compileFilter(t, (&seccompSpec{Watch: fileaudit.WatchFiles}).build())
+	f = compileFilter(t, Build(Spec{Report: ReportAll}))
 	for _, c := range setIDCases() {
 		nr, _ := libseccomp.GetSyscallFromName(c.call)
 		got := f.run(t, int32(nr), c.args...)
@@ -378,37 +373,12 @@ func TestSeccompFilterWithObserver(t *testing.T) {
 	}
 }
 
-// TestSeccompFilterAuditKernelReads: audit mode as root, whose reads come from the kernel's
-// recorders, has enforce mode's filter exactly: no read waits for agentrun.
-func TestSeccompFilterAuditKernelReads(t *testing.T) {
-	// The rules, in no order: the watched calls come from a map.
-	rules := func(w fileaudit.Scope) []string {
-		var out []string
-		for _, r := range (&seccompSpec{Watch: w}).build().Syscalls {
-			b, err := json.Marshal(r)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, string(b))
-		}
-		sort.Strings(out)
-		return out
-	}
-	enforce, audit := rules(fileaudit.WatchWrites), rules(fileaudit.WatchKernelReads)
-	if !slices.Equal(enforce, audit) {
-		t.Errorf("audit mode's filter with the kernel's recorders differs from enforce mode's: %d rules against %d", len(audit), len(enforce))
-	}
-	if len(rules(fileaudit.WatchFiles)) == len(enforce) {
-		t.Errorf("audit mode's rootless filter has enforce mode's number of rules")
-	}
-}
-
 // TestSeccompFilterEnforceWatchesWrites checks enforce mode's filter: execs and the calls that
 // write reach agentrun, reads do not (the kernel enforces them; an open that waited for
 // agentrun cost ≈ 40 µs), and the unix socket gate still decides connects.
 func TestSeccompFilterEnforceWatchesWrites(t *testing.T) {
-	enforce := compileFilter(t, (&seccompSpec{Watch: fileaudit.WatchWrites}).build())
-	audit := compileFilter(t, (&seccompSpec{Watch: fileaudit.WatchFiles}).build())
+	enforce := compileFilter(t, Build(Spec{Report: ReportWrites}))
+	audit := compileFilter(t, Build(Spec{Report: ReportAll}))
 	for _, c := range []struct {
 		call           string
 		args           []uint64
@@ -463,7 +433,7 @@ func TestSeccompFilterEnforceWatchesWrites(t *testing.T) {
 // Landlock + seccomp tier denies Fast Open outright, which the gate must not undo.
 func TestSeccompFilterWithSocketGate(t *testing.T) {
 	for _, noInet := range []bool{false, true} {
-		f := compileFilter(t, (&seccompSpec{NoInet: noInet, Watch: fileaudit.WatchFiles}).build())
+		f := compileFilter(t, Build(Spec{NoInet: noInet, Report: ReportAll}))
 		fastOpen := uint32(retNotify)
 		if noInet {
 			fastOpen = retErrno | uint32(unix.EACCES)
@@ -499,16 +469,16 @@ func TestSeccompFilterWithSocketGate(t *testing.T) {
 func TestSeccompNoRuleOverridesADenial(t *testing.T) {
 	for _, tc := range []struct {
 		name string
-		s    func() *configs.Seccomp
+		spec Spec
 	}{
-		{"container", (&seccompSpec{}).build},
-		{"container with events", (&seccompSpec{Watch: fileaudit.WatchFiles}).build},
-		{"container in enforce mode", (&seccompSpec{Watch: fileaudit.WatchWrites}).build},
-		{"degraded without network", (&seccompSpec{NoInet: true}).build},
+		{"container", Spec{}},
+		{"container with events", Spec{Report: ReportAll}},
+		{"container in enforce mode", Spec{Report: ReportWrites}},
+		{"degraded without network", Spec{NoInet: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conditional, whole := map[string]bool{}, map[string]configs.Action{}
-			for _, r := range tc.s().Syscalls {
+			for _, r := range Build(tc.spec).Syscalls {
 				if r.Action == configs.Errno && len(r.Args) > 0 {
 					conditional[r.Name] = true
 				}

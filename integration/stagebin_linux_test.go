@@ -3,6 +3,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -78,6 +79,15 @@ func TestStageBinary(t *testing.T) {
 					warned := strings.Contains(res.stderr, "not using "+filepath.Join(dir, "agentrun-stage"))
 					if (c.refuse == "") == warned || !strings.Contains(res.stderr, c.refuse) {
 						t.Errorf("stderr %q, want a warning saying %q", res.stderr, c.refuse)
+					}
+					// doctor says the same.
+					doctor := r.run(t, "doctor")
+					want = `(?m)^  stage +agentrun itself`
+					if c.used {
+						want = `(?m)^  stage +` + regexp.QuoteMeta(filepath.Join(dir, "agentrun-stage")+" (from agentrun's own build)") + `$`
+					}
+					if !regexp.MustCompile(want).MatchString(doctor.stdout) || !strings.Contains(doctor.stdout, c.refuse) {
+						t.Errorf("doctor says %s\nwant a line %s saying %q", doctor.stdout, want, c.refuse)
 					}
 				})
 			}

@@ -39,18 +39,48 @@ type stageBinary struct {
 // The stage starts in the sandbox's namespaces with the capabilities that build it (as root,
 // root's), so it is trusted as agentrun itself is.
 func findStage(self string, warn io.Writer) stageBinary {
-	if stageBuildID == "" {
-		return stageBinary{path: self}
-	}
-	path := filepath.Join(filepath.Dir(self), stageName)
-	f, err := openStage(path, self)
+	path, f, err := stageCandidate(self)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			fmt.Fprintf(warn, "agentrun: not using %s: %v; agentrun starts itself as the sandbox's stage instead (slower)\n", path, err)
 		}
 		return stageBinary{path: self}
 	}
+	if f == nil {
+		return stageBinary{path: self}
+	}
 	return stageBinary{path: path, file: f}
+}
+
+// stageCandidate is agentrun-stage beside agentrun at self, opened and checked (see
+// findStage); no file and no error for a build without one.
+func stageCandidate(self string) (path string, f *os.File, err error) {
+	if stageBuildID == "" {
+		return "", nil, nil
+	}
+	path = filepath.Join(filepath.Dir(self), stageName)
+	f, err = openStage(path, self)
+	return path, f, err
+}
+
+// stageState says, for doctor, which program a launch starts as the stage.
+func stageState() string {
+	const slower = "each launch starts ≈ 3 ms slower"
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Sprintf("agentrun itself (%v)", err)
+	}
+	path, f, err := stageCandidate(self)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Sprintf("agentrun itself: no %s (scripts/install.sh installs it beside agentrun; %s)", path, slower)
+	case err != nil:
+		return fmt.Sprintf("agentrun itself: %s is not used: %v (%s)", path, err, slower)
+	case f == nil:
+		return fmt.Sprintf("agentrun itself: built without scripts/build.sh, which builds %s beside it (%s)", stageName, slower)
+	}
+	f.Close()
+	return path + " (from agentrun's own build)"
 }
 
 // openStage opens the stage binary at path, not through a symbolic link, and checks it: a

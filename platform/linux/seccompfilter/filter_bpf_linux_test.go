@@ -363,12 +363,17 @@ func TestSeccompFilterWithObserver(t *testing.T) {
 		t.Errorf("execveat(0) with the observer: got %s, want notify", verdict(v))
 	}
 	// The set-ID denials hold with the watch, whose rules report the rest.
-	f = compileFilter(t, Build(Spec{Report: ReportAll}))
+	checkSetIDDenials(t, compileFilter(t, Build(Spec{Report: ReportAll})), "with the observer")
+}
+
+// checkSetIDDenials checks that filter f, described by what, still denies what setIDCases say.
+func checkSetIDDenials(t *testing.T, f *compiledFilter, what string) {
+	t.Helper()
 	for _, c := range setIDCases() {
 		nr, _ := libseccomp.GetSyscallFromName(c.call)
 		got := f.run(t, int32(nr), c.args...)
 		if c.want != 0 && got != retErrno|uint32(c.want) || c.want == 0 && got&retAction == retErrno {
-			t.Errorf("%s(%#x) with the observer: got %s, want %v", c.call, c.args, verdict(got), c.want)
+			t.Errorf("%s(%#x) %s: got %s, want %v", c.call, c.args, what, verdict(got), c.want)
 		}
 	}
 }
@@ -418,13 +423,7 @@ func TestSeccompFilterEnforceWatchesWrites(t *testing.T) {
 		}
 	}
 	// The set-ID denials hold with enforce mode's rules too.
-	for _, c := range setIDCases() {
-		nr, _ := libseccomp.GetSyscallFromName(c.call)
-		got := enforce.run(t, int32(nr), c.args...)
-		if c.want != 0 && got != retErrno|uint32(c.want) || c.want == 0 && got&retAction == retErrno {
-			t.Errorf("%s(%#x) in enforce mode: got %s, want %v", c.call, c.args, verdict(got), c.want)
-		}
-	}
+	checkSetIDDenials(t, enforce, "in enforce mode")
 }
 
 // TestSeccompFilterWithSocketGate checks the unix socket gate's rules against the denials of

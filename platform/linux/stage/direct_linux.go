@@ -3,8 +3,6 @@ package stage
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -20,21 +18,11 @@ func killDescendants(agentPgid int) {
 // (a child may still fork, or have orphans reparented to us, while we go): this process is a
 // child subreaper, so whatever its descendants left running ends up here.
 func KillChildren() {
-	self := strconv.Itoa(os.Getpid())
+	self := os.Getpid()
 	for round := 0; round < 50; round++ {
 		found := false
-		entries, _ := os.ReadDir("/proc")
-		for _, e := range entries {
-			pid, err := strconv.Atoi(e.Name())
-			if err != nil {
-				continue
-			}
-			stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-			if err != nil {
-				continue
-			}
-			// The parent is the second field after the command, which is in parentheses.
-			if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); len(f) > 1 && f[1] == self {
+		for pid, ppid := range parents() {
+			if ppid == self {
 				found = true
 				_ = unix.Kill(pid, unix.SIGKILL)
 				var ws unix.WaitStatus

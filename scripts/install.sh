@@ -17,4 +17,4 @@ scripts/build.sh bin/agentrun
 # The stage first: an agentrun whose stage binary is from another build starts itself instead.
 as_root install -D -m 0755 bin/agentrun-stage "$prefix/bin/agentrun-stage"
 as_root install -D -m 0755 bin/agentrun "$prefix/bin/agentrun"
-echo "agentrun installed in $prefix/bin/agentrun; agentrun doctor says what this host offers" >&2
+echo "agentrun (and its sandbox stage, agentrun-stage) installed in $prefix/bin; agentrun doctor says what this host offers" >&2

@@ -14,7 +14,7 @@ import (
 	"github.com/agentrun/agentrun/profiles"
 )
 
-// Sandbox runs agents in sandboxes agentrun builds itself (see RunStage), or in the Landlock +
+// Sandbox runs agents in sandboxes agentrun builds itself (see stage.Run), or in the Landlock +
 // seccomp tier where namespaces cannot be had.
 type Sandbox struct {
 	// StateRoot holds the runs' lock files; empty means DefaultStateRoot().

@@ -14,8 +14,8 @@ func stageBin() string { return filepath.Join(filepath.Dir(agentrunBin), "agentr
 // TestStageBinary: agentrun starts the agentrun-stage of its own build, which lies beside it,
 // as the sandbox's stage (the agent's parent); one it must not trust or from another build is
 // refused with a warning that says why, and agentrun starts itself instead; with none, it
-// starts itself and says nothing. The agent runs either way: as root and as a user, in the
-// namespace tier and the Landlock + seccomp tier.
+// starts itself and says nothing. The agent runs either way, holding no descriptor but its
+// standard three: as root and as a user, in the namespace tier and the Landlock + seccomp tier.
 func TestStageBinary(t *testing.T) {
 	stage := stageBin()
 	cases := []struct {
@@ -65,16 +65,21 @@ func TestStageBinary(t *testing.T) {
 					defer func() { r.jail = false }()
 					copyExec(t, agentrunBin, r.bin)
 					c.make(t, dir)
-					res := r.sh(t, `tr '\0' ' ' < /proc/$PPID/cmdline`, tier.flags...)
+					res := r.sh(t, `tr '\0' ' ' < /proc/$PPID/cmdline; echo; ls /proc/$$/fd | tr '\n' ' '`, tier.flags...)
 					if res.code != 0 {
 						t.Fatalf("the run failed: %s", res)
+					}
+					parent, fds, _ := strings.Cut(res.stdout, "\n")
+					// The stage binary's descriptor (the stage's last) is not the agent's.
+					if strings.TrimSpace(fds) != "0 1 2" {
+						t.Errorf("the agent's descriptors: %q, want 0 1 2", fds)
 					}
 					want := r.bin + " __agentrun_stage"
 					if c.used {
 						want = "agentrun-stage __agentrun_stage"
 					}
-					if strings.TrimSpace(res.stdout) != want {
-						t.Errorf("the agent's parent is %q, want %q", res.stdout, want)
+					if strings.TrimSpace(parent) != want {
+						t.Errorf("the agent's parent is %q, want %q", parent, want)
 					}
 					warned := strings.Contains(res.stderr, "not using "+filepath.Join(dir, "agentrun-stage"))
 					if (c.refuse == "") == warned || !strings.Contains(res.stderr, c.refuse) {

@@ -39,9 +39,8 @@ type sandboxRun struct {
 	// agent, when agentrun runs as root for root, is the unprivileged user the agent runs as.
 	agent *agentUser
 
-	watch  fileaudit.Scope     // what the filter reports, and how the run observes it
-	filter *seccompfilter.Spec // nil: the seccomp layer given up
-	obs    *fileaudit.Observer
+	watch fileaudit.Scope // what the filter reports, and how the run observes it
+	obs   *fileaudit.Observer
 	// refusals, in enforce mode where the host lets agentrun load the kernel denial recorder
 	// (bpf), reads the sandbox's refused file calls: its denials.
 	bpf      bool
@@ -75,7 +74,6 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 			}
 		}
 		r.watch = fileaudit.ScopeOf(r.pol, r.spec, kreads != nil)
-		r.filter = &seccompfilter.Spec{Report: r.watch.Report()}
 		if kreads != nil && r.watch != fileaudit.WatchKernelReads {
 			_ = kreads.Close()
 		}
@@ -165,7 +163,9 @@ func (r *sandboxRun) run(ctx context.Context, rules []stage.Rule, given layerSet
 		sc.Env = setAgentEnv(sc.Env)
 	}
 	sc.Audit = r.pol.Mode == profiles.ModeAudit
-	sc.Seccomp = r.filter
+	if !given[LayerSeccomp] {
+		sc.Seccomp = &seccompfilter.Spec{Report: r.watch.Report()}
+	}
 	sc.Sandbox = r.setup()
 	if r.agent != nil {
 		if err := r.grantUnmappable(sc.Sandbox); err != nil {

@@ -40,11 +40,8 @@ type stageBinary struct {
 // root's), so it is trusted as agentrun itself is.
 func findStage(self string, warn io.Writer) stageBinary {
 	path, f, err := stageCandidate(self)
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			fmt.Fprintf(warn, "agentrun: not using %s: %v; agentrun starts itself as the sandbox's stage instead (slower)\n", path, err)
-		}
-		return stageBinary{path: self}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(warn, "agentrun: not using %s: %v; agentrun starts itself as the sandbox's stage instead (slower)\n", path, err)
 	}
 	if f == nil {
 		return stageBinary{path: self}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -72,6 +73,15 @@ func TestFindStage(t *testing.T) {
 				t.Fatalf("warning %q, want one saying %q", warn.String(), c.refuse)
 			}
 			if c.used {
+				// Replaced after the check: what runs is what was checked, the descriptor's.
+				other := filepath.Join(dir, "other")
+				writeWithMode(t, other, []byte("another program"), 0o755)
+				if err := os.Rename(other, stage); err != nil {
+					t.Fatal(err)
+				}
+				if got, err := os.ReadFile("/proc/self/fd/" + strconv.Itoa(int(b.file.Fd()))); err != nil || !bytes.Equal(got, ours) {
+					t.Fatalf("after the stage binary was replaced, its descriptor reads %.20q (%v), want the checked file", got, err)
+				}
 				cmd := b.command(os.Stdin)
 				if cmd.Path != "/proc/self/fd/4" || len(cmd.ExtraFiles) != 2 || cmd.ExtraFiles[1] != b.file || cmd.Args[0] != stageName {
 					t.Fatalf("command %q %q with %d descriptors, want the stage binary's descriptor after the others", cmd.Path, cmd.Args, len(cmd.ExtraFiles))

@@ -4,7 +4,7 @@
 // is pure and tested (and fuzzed) on every OS.
 package fileaudit
 
-// StageDir is where the sandbox sees agentrun's stage (its binary, as StageDir+"/agentrun"):
-// what runs from there, and what lies there, is agentrun's own, not the agent's. It must be
-// the directory platform/linux mounts the stage at (a test there checks).
+// StageDir is the sandbox's directory of agentrun's own files (its resolv.conf, passwd and
+// group, the empty file denied paths are bound to): what lies there is agentrun's, not the
+// agent's. It must be the directory platform/linux makes (a test there checks).
 const StageDir = "/.agentrun"

@@ -50,7 +50,7 @@ func (j *fileJudge) ours(p *procInfo) bool {
 	if p == nil {
 		return false
 	}
-	return p.exe == j.self || p.exe == StageDir+"/agentrun" || strings.HasPrefix(p.exe, "/memfd:")
+	return p.exe == j.self || strings.HasPrefix(p.exe, "/memfd:")
 }
 
 // judge judges one access. It may take the access's exec file and view (for the #! line),

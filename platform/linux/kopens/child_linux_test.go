@@ -85,13 +85,7 @@ func child(dir string) error {
 }
 
 func TestPaths(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	dir, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := rootTempDir(t)
 	for _, d := range []string{"real", "src", "bind"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -174,4 +168,18 @@ func TestPaths(t *testing.T) {
 	if n := r.Drops(); n != 0 {
 		t.Errorf("%d drops", n)
 	}
+}
+
+// rootTempDir is a temporary directory by its real path (the recorder records real paths),
+// for a test that needs root; it skips the test otherwise.
+func rootTempDir(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root")
+	}
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

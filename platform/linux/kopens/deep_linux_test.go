@@ -78,13 +78,7 @@ func openThenMarker(t *testing.T, p string) {
 // TestDeepPaths: a path of up to maxComponents names is recorded whole, with a key for each
 // name; a deeper one is recorded truncated, its last names kept.
 func TestDeepPaths(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	root, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := rootTempDir(t)
 	base := strings.Count(root, "/")
 	fits := filepath.Join(root, strings.Repeat("d/", maxComponents-base-1)+"f") // maxComponents names
 	deeper := filepath.Join(root, strings.Repeat("e/", maxComponents-base+5)+"f")

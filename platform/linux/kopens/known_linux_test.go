@@ -168,13 +168,7 @@ func TestMovedAtExit(t *testing.T) {
 // marker opened after it comes first).
 func recorderTree(t *testing.T, files ...string) (root string, r *Recorder, open func(name string) (Open, bool)) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root")
-	}
-	root, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	root = rootTempDir(t)
 	for _, p := range files {
 		makeFile(t, filepath.Join(root, p))
 	}

@@ -55,24 +55,20 @@ func TestOffsetsCache(t *testing.T) {
 		t.Error("a cache of another kernel was read")
 	}
 	// Written by someone else: ignored.
-	if err := os.Chmod(path, 0o666); err != nil {
-		t.Fatal(err)
+	refusedAs := func(what, target string, mode, back os.FileMode) {
+		t.Helper()
+		if err := os.Chmod(target, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := readOffsets(path, kernel); ok {
+			t.Error(what)
+		}
+		if err := os.Chmod(target, back); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, ok := readOffsets(path, kernel); ok {
-		t.Error("a cache others may write was read")
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := readOffsets(path, kernel); ok {
-		t.Error("a cache in a directory others may write was read")
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	refusedAs("a cache others may write was read", path, 0o666, 0o600)
+	refusedAs("a cache in a directory others may write was read", dir, 0o777, 0o700)
 	link := filepath.Join(dir, "link")
 	if err := os.Symlink(path, link); err != nil {
 		t.Fatal(err)

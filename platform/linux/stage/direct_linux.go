@@ -35,8 +35,8 @@ func KillChildren() {
 	}
 }
 
-// applyDirect is what the container would have done, for the direct tier: TCP cut off when
-// the policy has no network, and the seccomp filter.
+// applyDirect is what the container would have done, for the direct tier: no core dumps, and
+// TCP cut off when the policy has no network (the filter follows: see confineAndHandOver).
 func applyDirect(cfg *Config) error {
 	// No core dumps full of secrets, as the container's rlimits say.
 	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{}); err != nil {
@@ -50,23 +50,6 @@ func applyDirect(cfg *Config) error {
 		if err := c.RestrictNet(); err != nil {
 			return fmt.Errorf("cutting off TCP with Landlock: %w", err)
 		}
-	}
-	if cfg.Seccomp != nil {
-		// The filter is loaded on this thread only, and it sends sendmsg to the notifier,
-		// which is agentrun, which needs the notification descriptor sent with sendmsg
-		// first: a thread that exists before the filter sends it.
-		send := startSender()
-		fd, err := loadFilter(cfg.Seccomp)
-		if err != nil {
-			_ = send(handover{})
-			return fmt.Errorf("applying the seccomp filter: %w", err)
-		}
-		var h handover
-		h.add(HandoverListener, fd)
-		if err := send(h); err != nil {
-			return fmt.Errorf("handing agentrun the seccomp notification descriptor: %w", err)
-		}
-		unix.Close(fd)
 	}
 	return nil
 }

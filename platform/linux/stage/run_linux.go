@@ -64,7 +64,8 @@ func Run() {
 		// Orphans of the agent become our children, so they can be ended with it.
 		_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	}
-	if cfg.Sandbox != nil {
+	// agentrun waits for the handover of a sandbox, and of a direct tier with a filter.
+	if cfg.Sandbox != nil || cfg.Seccomp != nil {
 		if err := confineAndHandOver(cfg, master); err != nil {
 			stageFail(err)
 		}
@@ -75,7 +76,8 @@ func Run() {
 
 // confineAndHandOver loads the seccomp filter on this thread (the one that starts the agent)
 // and hands agentrun its notification descriptor and the terminal's master, each when there
-// is one, in one message.
+// is one, in one message. The filter sends sendmsg to agentrun, which can answer only once it
+// has the descriptor: a thread that exists before the filter (startSender) sends it.
 func confineAndHandOver(cfg *Config, master *os.File) error {
 	send := startSender()
 	var h handover

@@ -1,6 +1,7 @@
 package apparmorvm
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,5 +53,39 @@ exit 3
 	}
 	if t.Failed() {
 		t.Logf("console:\n%s", console)
+	}
+}
+
+// TestVMWatchdog: a script still running at the watchdog's time gets the report of every
+// process on the console, naming the one it waits in.
+func TestVMWatchdog(t *testing.T) {
+	vm := Assets(t)
+	vm.Watchdog = time.Second
+	console, code := vm.Run(t, "sleep 4\n", 2*time.Minute)
+	if code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	_, report, ok := strings.Cut(console, markStuck+" 1 s")
+	if !ok || !strings.Contains(report, "-- ") || !strings.Contains(report, "sleep 4") || !strings.Contains(report, "wchan=") {
+		t.Errorf("no watchdog report naming the sleep; console:\n%s", console)
+	}
+}
+
+// TestTimedOut: a VM is starved when its watchdog never spoke or spoke of lockups and stalls,
+// stuck when it reported and the guest kernel did not complain.
+func TestTimedOut(t *testing.T) {
+	for _, c := range []struct {
+		console string
+		starved bool
+	}{
+		{"boot\n" + markStart + " 2.4\n", true},
+		{markStart + " 2.4\n" + markStuck + " 60 s\n-- 1 /init\n[ 80.1] watchdog: BUG: soft lockup - CPU#0 stuck for 23s!\n", true},
+		{markStart + " 2.4\n" + markStuck + " 60 s\n[ 70.2] rcu: INFO: rcu_preempt self-detected stall on CPU\n", true},
+		{markStart + " 2.4\n" + markStuck + " 60 s\n-- 97 agentrun -- /bin/sh\nwchan=do_epoll_wait\n", false},
+	} {
+		err := timedOut(c.console, 2*time.Minute)
+		if got := errors.Is(err, errStarved); got != c.starved {
+			t.Errorf("timedOut(%q) = %v, starved %v, want %v", c.console, err, got, c.starved)
+		}
 	}
 }

@@ -252,7 +252,12 @@ func sandboxCases() []filterCase {
 	add(filterCase{call: "socket", args: []uint64{unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE}}, 0, 1)
 	for proto := uint64(1); proto < 32; proto++ {
 		add(filterCase{call: "socket", args: []uint64{unix.AF_NETLINK, unix.SOCK_RAW | unix.SOCK_CLOEXEC, proto}, want: unix.EPERM}, 0, 1, 2)
+		// Other bits beside the protocol's: still denied.
+		add(filterCase{call: "socket", args: []uint64{unix.AF_NETLINK, unix.SOCK_RAW, proto | 0x40}, want: unix.EPERM}, 2)
 	}
+	// The five low bits clear: the filter lets the kernel refuse it (see
+	// TestNetlinkProtocolsTheKernelRefuses).
+	add(filterCase{call: "socket", args: []uint64{unix.AF_NETLINK, unix.SOCK_RAW, 32}}, 0)
 	// personality's persona is an unsigned int; each flag is a bit.
 	for _, flag := range deniedPersonality {
 		add(filterCase{call: "personality", args: []uint64{flag}, want: unix.EPERM}, 0)

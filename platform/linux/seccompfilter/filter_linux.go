@@ -93,10 +93,12 @@ func Denials(noInet bool) *configs.Seccomp {
 		// Multipath TCP is not TCP to Landlock; programs fall back to TCP on this error.
 		rule(unix.EPROTONOSUPPORT, "socket", is(2, ipprotoMPTCP)),
 	)
-	// Netlink other than routing (which getifaddrs needs): each other protocol by name,
-	// since a NotEqualTo rule compares all 64 bits (the kernel allows 0 to 31).
-	for proto := uint64(1); proto < 32; proto++ {
-		s.Syscalls = append(s.Syscalls, deny("socket", is(0, unix.AF_NETLINK), is(2, proto)))
+	// Netlink other than routing (which getifaddrs needs). The kernel reads the protocol as
+	// an int and refuses any outside 0 to 31 (MAX_LINKS) itself, so a rule per bit of 1 to
+	// 31 denies every protocol but NETLINK_ROUTE (0), whatever the other bits hold: five
+	// rules, not 31 (a NotEqualTo rule would compare all 64 bits).
+	for bit := uint64(1); bit < 32; bit <<= 1 {
+		s.Syscalls = append(s.Syscalls, deny("socket", is(0, unix.AF_NETLINK), has(2, bit)))
 	}
 	for _, flag := range deniedPersonality {
 		s.Syscalls = append(s.Syscalls, deny("personality", has(0, flag)))

@@ -270,9 +270,10 @@ func (m *merger) policy(env Env) (*Policy, error) {
 // go with a warning: they are legal, since deny wins, but probably not what the author meant.
 func dropShadowed(p *Policy) []Warning {
 	var warnings []Warning
+	// deny holds rules without globs only (exactOnly): a pattern shadows nothing here.
 	denied := func(path string, deny []PathRule) *PathRule {
 		for i, d := range deny {
-			if !IsPattern(d.Path) && Within(path, d.Path) {
+			if Within(path, d.Path) {
 				return &deny[i]
 			}
 		}
@@ -293,16 +294,21 @@ func dropShadowed(p *Policy) []Warning {
 		return out
 	}
 	fs := &p.Filesystem
-	fs.Write = filter("write", fs.Write, fs.Deny, false)
-	fs.Read = filter("read", fs.Read, fs.Deny, false)
-	fs.Protect = filter("protect", fs.Protect, fs.Deny, true)
-	fs.Review = filter("review", fs.Review, fs.Deny, false)
-	p.Exec.Allow = filter("exec.allow", p.Exec.Allow, fs.Deny, false)
+	deny := exactOnly(fs.Deny)
+	fs.Write = filter("write", fs.Write, deny, false)
+	fs.Read = filter("read", fs.Read, deny, false)
+	fs.Protect = filter("protect", fs.Protect, deny, true)
+	fs.Review = filter("review", fs.Review, deny, false)
+	p.Exec.Allow = filter("exec.allow", p.Exec.Allow, deny, false)
 	p.Exec.Allow = filter("exec.allow", p.Exec.Allow, exactOnly(p.Exec.Deny), false)
 	// A path that is written need not also be read.
+	written := make(map[string]bool, len(fs.Write))
+	for _, r := range fs.Write {
+		written[r.Path] = true
+	}
 	out := fs.Read[:0]
 	for _, r := range fs.Read {
-		if !hasPath(fs.Write, r.Path) {
+		if !written[r.Path] {
 			out = append(out, r)
 		}
 	}
@@ -319,15 +325,6 @@ func exactOnly(rules []PathRule) []PathRule {
 		}
 	}
 	return out
-}
-
-func hasPath(rules []PathRule, path string) bool {
-	for _, r := range rules {
-		if r.Path == path {
-			return true
-		}
-	}
-	return false
 }
 
 // reviewIsWrite makes every review path writable: it joins the write rules (unless one

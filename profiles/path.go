@@ -42,7 +42,7 @@ func (p pathPattern) under(q pathPattern) bool {
 	if p.Var != q.Var || q.hasGlob() {
 		return false
 	}
-	return p.Rest == q.Rest || q.Rest == "" || strings.HasPrefix(p.Rest, q.Rest+"/")
+	return q.Rest == "" || strings.HasPrefix(p.Rest, q.Rest) && (len(p.Rest) == len(q.Rest) || p.Rest[len(q.Rest)] == '/')
 }
 
 // parsePath checks a path pattern as written in a profile. The error message says what to

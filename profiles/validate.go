@@ -204,17 +204,20 @@ func checkPathContradictions(f *File, c *checked, e *errs) {
 	if f.Filesystem == nil && f.Exec == nil {
 		return
 	}
+	// An entry's field (list[i]) is written out only for an error.
 	type entry struct {
-		s     *Scalar
-		field string
-		p     pathPattern
-		key   string
+		s    *Scalar
+		list string
+		i    int
+		p    pathPattern
+		key  string
 	}
-	collect := func(field string, items []Scalar) []entry {
+	field := func(x entry) string { return fmt.Sprintf("%s[%d]", x.list, x.i) }
+	collect := func(list string, items []Scalar) []entry {
 		var out []entry
 		for i := range items {
 			if p, ok := c.paths[&items[i]]; ok {
-				out = append(out, entry{&items[i], fmt.Sprintf("%s[%d]", field, i), p, p.key()})
+				out = append(out, entry{&items[i], list, i, p, p.key()})
 			}
 		}
 		return out
@@ -235,7 +238,7 @@ func checkPathContradictions(f *File, c *checked, e *errs) {
 		}
 		for _, x := range a {
 			if y, ok := byKey[x.key]; ok {
-				e.add(x.s.Pos, x.field, "%s is also in %s (line %d); %s", x.p, listName(y.field), y.s.Pos.Line, why)
+				e.add(x.s.Pos, field(x), "%s is also in %s (line %d); %s", x.p, y.list, y.s.Pos.Line, why)
 			}
 		}
 	}
@@ -244,26 +247,21 @@ func checkPathContradictions(f *File, c *checked, e *errs) {
 	same(review, protect, "review makes it writable with its program keys held back, so remove it from protect")
 	same(execAllow, execDeny, "remove it from one of the two")
 	for _, d := range deny {
+		if d.p.hasGlob() {
+			continue // nothing is under a pattern by its spelling (see under)
+		}
 		for _, group := range [][]entry{read, write, protect, review, execAllow} {
 			for _, x := range group {
 				switch {
 				case !x.p.under(d.p):
-				case x.p.key() != d.p.key():
-					e.add(x.s.Pos, x.field, "%s is inside %s, which filesystem.deny (line %d) hides completely; remove one of the two", x.p, d.p, d.s.Pos.Line)
-				case !strings.HasPrefix(x.field, "filesystem.protect"): // protect and deny: reported above
-					e.add(x.s.Pos, x.field, "%s is also in filesystem.deny (line %d), which hides it completely; remove one of the two", x.p, d.s.Pos.Line)
+				case x.key != d.key:
+					e.add(x.s.Pos, field(x), "%s is inside %s, which filesystem.deny (line %d) hides completely; remove one of the two", x.p, d.p, d.s.Pos.Line)
+				case x.list != "filesystem.protect": // protect and deny: reported above
+					e.add(x.s.Pos, field(x), "%s is also in filesystem.deny (line %d), which hides it completely; remove one of the two", x.p, d.s.Pos.Line)
 				}
 			}
 		}
 	}
-}
-
-// listName is the list part of a field such as "filesystem.write[2]".
-func listName(field string) string {
-	if i := strings.IndexByte(field, '['); i >= 0 {
-		return field[:i]
-	}
-	return field
 }
 
 func checkNetwork(f *File, c *checked, e *errs) {

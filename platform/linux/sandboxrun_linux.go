@@ -175,10 +175,12 @@ func (r *sandboxRun) run(ctx context.Context, rules []stage.Rule, given layerSet
 	if r.withNet {
 		sc.Net = newNetConfig()
 	}
-	stopSignals := ptyrelay.RelaySignals(ctx, p.tty, func(sig os.Signal) { _ = p.cmd.Process.Signal(sig) })
-	defer stopSignals()
 	p.link.send(sc)
 	steps.Step("run planned, configuration sent")
+	// The relay's first signal.Notify starts Go's signal handling (≈ 1 ms): while the stage
+	// builds the root, not before it has its configuration.
+	stopSignals := ptyrelay.RelaySignals(ctx, p.tty, func(sig os.Signal) { _ = p.cmd.Process.Signal(sig) })
+	defer stopSignals()
 	term, err := r.serve()
 	if term != nil {
 		defer term.Restore()

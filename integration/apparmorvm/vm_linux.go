@@ -47,6 +47,9 @@ const (
 	markKernel = "agentrun-vm: kernel log"
 	markExit   = "agentrun-vm: exit "
 	markStuck  = "agentrun-vm: still running after"
+	markReport = "agentrun-vm: end of the watchdog's report"
+	// reportDone is the file the watchdog makes once its report is on the console.
+	reportDone = "/run/agentrun-vm-watchdog"
 )
 
 // initScript is the VM's /init: it mounts the kernel file systems, moves / onto a mount so
@@ -78,18 +81,23 @@ echo 0 > /proc/sys/kernel/printk_ratelimit
 hostname agentrun-vm
 echo "` + markStart + ` $(cut -d' ' -f1 /proc/uptime)"
 # The watchdog: a script still running after WATCHDOG seconds is stuck or starved. Say what
-# every process waits on, in user space and in the kernel, and the kernel's last words, so
-# that a VM the host gives up on leaves more than a timeout.
+# every process waits on, in user space and in the kernel (kernel threads only when they
+# cannot be interrupted), and the kernel's last words, so that a VM the host gives up on
+# leaves more than a timeout.
 (
 	sleep "$WATCHDOG"
 	echo "` + markStuck + ` $WATCHDOG s"
 	for p in /proc/[0-9]*; do
-		echo "-- ${p#/proc/} $(tr '\0' ' ' < $p/cmdline 2>/dev/null)"
+		cmd=$(tr '\0' ' ' < $p/cmdline 2>/dev/null)
+		[ -z "$cmd" ] && ! grep -q '^State:.D' $p/status 2>/dev/null && continue
+		echo "-- ${p#/proc/} $cmd"
 		grep -E '^(State|PPid)' $p/status 2>/dev/null | tr '\n' ' '
 		echo "wchan=$(cat $p/wchan 2>/dev/null)"
 		cat $p/stack 2>/dev/null
 	done
 	dmesg | tail -n 60
+	echo "` + markReport + `"
+	: > ` + reportDone + `
 ) &
 watchdog=$!
 cd /root

@@ -57,17 +57,19 @@ exit 3
 }
 
 // TestVMWatchdog: a script still running at the watchdog's time gets the report of every
-// process on the console, naming the one it waits in.
+// process on the console, naming the one it waits in. The script waits for the report's
+// end, however slow the VM.
 func TestVMWatchdog(t *testing.T) {
 	vm := Assets(t)
 	vm.Watchdog = time.Second
-	console, code := vm.Run(t, "sleep 4\n", 2*time.Minute)
+	console, code := vm.Run(t, "sleep 600 &\nwhile [ ! -e "+reportDone+" ]; do sleep 1; done\nkill $!\n", 2*time.Minute)
 	if code != 0 {
 		t.Errorf("exit status %d", code)
 	}
 	_, report, ok := strings.Cut(console, markStuck+" 1 s")
-	if !ok || !strings.Contains(report, "-- ") || !strings.Contains(report, "sleep 4") || !strings.Contains(report, "wchan=") {
-		t.Errorf("no watchdog report naming the sleep; console:\n%s", console)
+	report, _, ended := strings.Cut(report, markReport)
+	if !ok || !ended || !strings.Contains(report, "-- ") || !strings.Contains(report, "sleep 600") || !strings.Contains(report, "wchan=") {
+		t.Errorf("no whole watchdog report naming the sleep; console:\n%s", console)
 	}
 }
 

@@ -50,12 +50,10 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	cmd := bin.command(link.childFiles()...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = spec.Stdin, spec.Stdout, spec.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: unix.SIGKILL}
-	stopSignals := ptyrelay.RelaySignals(ctx, tty, func(sig os.Signal) {
-		if cmd.Process != nil {
-			_ = cmd.Process.Signal(sig)
-		}
-	})
-	defer stopSignals()
+	// Signals are relayed from once the stage has its configuration (below) until every
+	// deferred step here has run.
+	stopSignals := func() {}
+	defer func() { stopSignals() }()
 	// The agent runs as our uid and may kill its stage (both are in one Landlock domain); what
 	// it left running is then reparented to us, not to the host's init, and killed below.
 	// Landlock's signal scoping (ABI 6) keeps the agent from killing agentrun itself.
@@ -69,6 +67,9 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 		return 0, fmt.Errorf("starting the sandbox stage: %w", err)
 	}
 	link.send(sc)
+	// The relay's first signal.Notify starts Go's signal handling (≈ 1 ms): while the stage
+	// starts, not before (as in the namespaced tiers, see sandboxRun.run).
+	stopSignals = ptyrelay.RelaySignals(ctx, tty, func(sig os.Signal) { _ = cmd.Process.Signal(sig) })
 	if sc.Seccomp != nil {
 		// The stage hands over its notification descriptor before it starts the agent; it
 		// ends (and the receive fails) if it cannot.

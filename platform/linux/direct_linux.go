@@ -39,12 +39,9 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 	defer link.Close()
 
 	tty := ptyrelay.IsTerminal(spec.Stdin)
-	sc := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), given)
-	sc.Direct, sc.NoNetwork = true, pol.Network.None()
-	if !given[LayerSeccomp] {
-		noInet := pol.Network.None()
-		sc.Seccomp = &seccompfilter.Spec{NoInet: noInet}
-	}
+	noNetwork := pol.Network.None()
+	sc := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), seccompfilter.Spec{NoInet: noNetwork}, given)
+	sc.Direct, sc.NoNetwork = true, noNetwork
 	bin := findStage(self, spec.Stderr)
 	defer bin.started()
 	cmd := bin.command(link.childFiles()...)

@@ -158,14 +158,11 @@ func (r *sandboxRun) setup() *stage.Sandbox {
 // run configures the stage, serves it and waits for the agent.
 func (r *sandboxRun) run(ctx context.Context, rules []stage.Rule, given layerSet) (int, error) {
 	p := r.stage
-	sc := newStageConfig(r.spec, p.tty, rules, given)
+	sc := newStageConfig(r.spec, p.tty, rules, seccompfilter.Spec{Report: r.watch.Report()}, given)
 	if r.agent != nil {
 		sc.Env = setAgentEnv(sc.Env)
 	}
 	sc.Audit = r.pol.Mode == profiles.ModeAudit
-	if !given[LayerSeccomp] {
-		sc.Seccomp = &seccompfilter.Spec{Report: r.watch.Report()}
-	}
 	sc.Sandbox = r.setup()
 	if r.agent != nil {
 		if err := r.grantUnmappable(sc.Sandbox); err != nil {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestFindStage: agentrun runs agentrun-stage only when it lies beside agentrun, is the
@@ -51,6 +53,11 @@ func TestFindStage(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, false, "symbolic link"},
+		{"a named pipe (opening it must not wait for a writer)", func(t *testing.T, s string) {
+			if err := unix.Mkfifo(s, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, false, "not a regular file"},
 		{"a directory", func(t *testing.T, s string) {
 			if err := os.Mkdir(s, 0o755); err != nil {
 				t.Fatal(err)

@@ -22,6 +22,8 @@ type runCgroup struct {
 	m     cgroups.Manager
 	dirs  []string // every directory made, for the lock file and CleanStale
 	dirFD *os.File // v2: the directory, for CLONE_INTO_CGROUP
+	// stageIn: on v1 too the stage was cloned in its cgroups (see enterThread).
+	stageIn bool
 }
 
 // newRunCgroup makes run id's cgroup, without limits yet (see setLimits): under "agentrun" in
@@ -109,10 +111,10 @@ func cgroupResources(r profiles.Resources) *cgroups.Resources {
 	return res
 }
 
-// join moves process pid (the stage, before it starts the agent) into the cgroup; on v2 the
-// clone already put it there.
+// join moves process pid (the stage, before it starts the agent) into the cgroup, unless the
+// clone already put it there (v2, and v1 where its thread could enter the cgroups).
 func (c *runCgroup) join(pid int) error {
-	if c.dirFD != nil {
+	if c.dirFD != nil || c.stageIn {
 		return nil
 	}
 	if err := c.m.AddPid("", pid); err != nil {

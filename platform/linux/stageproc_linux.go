@@ -32,10 +32,13 @@ type stageProc struct {
 	rootless bool
 	tty      bool
 	bin      stageBinary
-	undo     []func()      // run last first by close
-	released chan struct{} // closed by close: the keeper lets its thread go (see launchStage)
-	joined   chan error    // the keeper's join, read once by sandboxRun.serve
-	limits   chan profiles.Resources
+	undo     []func() // run last first by close
+	// threadStuck: the keeper's thread could not leave the run's v1 cgroups after cloning the
+	// stage (see start), so it must not be unlocked.
+	threadStuck bool
+	released    chan struct{} // closed by close: the keeper lets its thread go (see launchStage)
+	joined      chan error    // the keeper's join, read once by sandboxRun.serve
+	limits      chan profiles.Resources
 }
 
 // stageIO is the standard I/O the stage, and so the agent, gets.
@@ -69,8 +72,10 @@ func launchStage(root string, cgroups bool, cgroupParent string, sio stageIO) (*
 	c := make(chan result)
 	go func() {
 		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
 		p, err := startStage(root, cgroups, cgroupParent, sio)
+		if p == nil || !p.threadStuck {
+			defer runtime.UnlockOSThread()
+		} // else the thread ends with this goroutine, and leaves the run's cgroups then
 		c <- result{p, err}
 		if err != nil {
 			return
@@ -83,10 +88,11 @@ func launchStage(root string, cgroups bool, cgroupParent string, sio stageIO) (*
 	return r.p, r.err
 }
 
-// join moves the stage into the run's cgroup (on cgroup v1, where it could not be cloned into
-// it: the move waits for an RCU grace period, ≈ 10 ms, while agentrun plans the run and the
-// stage builds its root), sets the limits once Run has them (after the move: a limit written
-// during it would wait for it), and tells the stage to go on.
+// join moves the stage into the run's cgroup where it could not be cloned into it (cgroup v1,
+// when the keeper's thread could not enter the cgroups: the move waits for an RCU grace period,
+// ≈ 10 ms, while agentrun plans the run and the stage builds its root), sets the limits once
+// Run has them (after the move: a limit written during it would wait for it), and tells the
+// stage to go on.
 func (p *stageProc) join() error {
 	err := func() error {
 		if p.cg != nil {
@@ -167,11 +173,37 @@ func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p 
 	}
 	p.undo = append(p.undo, p.egress.Close)
 	p.cmd = p.command(sio)
-	if err := p.cmd.Start(); err != nil {
-		return p, &cloneError{err}
+	if err := p.start(); err != nil {
+		return p, err
 	}
 	p.egress.child.Close()
 	return p, nil
+}
+
+// start clones the stage. On cgroup v1 it does so from inside the run's cgroups, so that the
+// stage starts there and join has nothing to move (see enterThread); where this thread cannot
+// enter them, join moves the stage instead, slower.
+func (p *stageProc) start() error {
+	var leave func() error
+	if p.cg != nil && p.cg.dirFD == nil {
+		leave, _ = p.cg.enterThread() // on failure the thread is where it was
+	}
+	err := p.cmd.Start()
+	if leave != nil {
+		if lerr := leave(); lerr != nil {
+			// This thread stays in the run's cgroups: it must end, not go back to Go's pool.
+			p.threadStuck = true
+			if err == nil {
+				return lerr
+			}
+		} else if err == nil {
+			p.cg.stageIn = true
+		}
+	}
+	if err != nil {
+		return &cloneError{err}
+	}
+	return nil
 }
 
 // command is the stage's command line, descriptors and namespaces.

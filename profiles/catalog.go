@@ -113,6 +113,11 @@ func (c *Catalog) add(layer Layer, name string, data []byte) ErrorList {
 	if err != nil {
 		return err.(ErrorList)
 	}
+	return c.addFile(layer, name, f)
+}
+
+// addFile adds f, read from the file name, to layer.
+func (c *Catalog) addFile(layer Layer, name string, f *File) ErrorList {
 	base := strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))
 	if f.Name.Value != base {
 		return ErrorList{{Pos: f.Name.Pos, Field: "name", Msg: fmt.Sprintf("%q does not match the file name %s; a profile in a profiles directory is named after its file, so rename one of them", f.Name.Value, filepath.Base(name))}}
@@ -252,7 +257,12 @@ func (c *Catalog) parsePending(name string) error {
 		return nil
 	}
 	delete(c.pending, name)
-	if err := c.add(LayerBuiltin, path.Join("builtin", name+".yaml"), data); len(err) > 0 {
+	source := path.Join("builtin", name+".yaml")
+	f, err := parseBuiltin(name, source, data)
+	if err != nil {
+		return err
+	}
+	if err := c.addFile(LayerBuiltin, source, f); len(err) > 0 {
 		return err
 	}
 	return nil

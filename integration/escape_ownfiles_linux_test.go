@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -20,6 +21,10 @@ func init() {
 		if res := r.sh(t, "true", extra...); res.code != 0 {
 			t.Fatalf("a first run to make the store: %s", res)
 		}
+		// A run without events is in the run journal until the store is opened.
+		if res := r.run(t, "log"); res.code != 0 && !strings.Contains(res.stderr, "no events") {
+			t.Fatalf("opening the store: %s", res)
+		}
 		writeOwned(t, r, filepath.Join(r.home, ".config/agentrun/profiles/mine.yaml"), "name: mine\nextends: [base]\n")
 	}
 	escapeAttempts = append(escapeAttempts,
@@ -27,6 +32,21 @@ func init() {
 			class: "own files", name: "read the event store", setup: store,
 			attack:  `cat "$HOME/.local/state/agentrun/events.db" >/dev/null`,
 			want:    "Permission denied",
+			control: `cat "$HOME/notes.txt"`, controlWant: "readable notes",
+		},
+		escapeAttempt{
+			// A forged run in the run journal would make `agentrun report` call a profile
+			// ready for enforce mode.
+			class: "own files", name: "forge a run in the run journal", setup: store,
+			attack: `echo '{"id":"forged","profile":"base","mode":"enforce","command":["x"],"started":1,"ended":2}' >> "$HOME/.local/state/agentrun/runs.journal"`,
+			want:   "Permission denied",
+			after: func(t *testing.T, r *runner, res result) error {
+				data, _ := os.ReadFile(filepath.Join(r.home, ".local/state/agentrun/runs.journal"))
+				if strings.Contains(string(data), `{"id":"forged"`) {
+					return fmt.Errorf("the agent wrote to the run journal: %s", data)
+				}
+				return nil
+			},
 			control: `cat "$HOME/notes.txt"`, controlWant: "readable notes",
 		},
 		escapeAttempt{

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -62,9 +63,25 @@ func TestSudoRunsAsInvokingUser(t *testing.T) {
 	} else if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != uid {
 		t.Errorf("%s belongs to uid %d, want %d", db, st.Uid, uid)
 	}
+	// A run without events goes to the store's run journal, which is theirs too, and which
+	// their next agentrun log imports.
+	quiet := exec.Command(agentrunBin, "--", "true")
+	quiet.Dir, quiet.Env = ws, cmd.Env
+	if out, err := quiet.CombinedOutput(); err != nil {
+		t.Fatalf("a run without events: %v\n%s", err, out)
+	}
+	journal := filepath.Join(state, "state", "agentrun", "runs.journal")
+	if fi, err := os.Stat(journal); err != nil {
+		t.Errorf("no run journal in the user's home: %v", err)
+	} else if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != uid || fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s belongs to uid %d with mode %v, want %d and 0600", journal, st.Uid, fi.Mode().Perm(), uid)
+	}
 	log := exec.Command("setpriv", "--reuid", strconv.Itoa(uid), "--regid", strconv.Itoa(gid), "--init-groups", "--", agentrunBin, "log", "--verdict", "denied")
 	log.Env = []string{"HOME=" + u.HomeDir, "PATH=/usr/bin:/bin"}
 	if out, err := log.CombinedOutput(); err != nil || !strings.Contains(string(out), "denied      file read "+secret) {
 		t.Errorf("agentrun log as the user: %v\n%s", err, out)
+	}
+	if _, err := os.Stat(journal); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("agentrun log as the user left the run journal: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/agentrun/agentrun/display"
@@ -11,17 +12,21 @@ import (
 	"github.com/agentrun/agentrun/events/store"
 )
 
-// runRecord is one run's record in the event store. In enforce mode the store stays off the
-// launch: it is opened once the agent runs (platform.Spec.Started), or at the run's first
-// event or its end if those come first, and the run is recorded with the time it started.
-// Audit mode, whose record is the point of the run, opens it before the launch.
+// runRecord is one run's record in the event store. In enforce mode the database stays off the
+// run until its first event: the run's start and end are lines in the store's run journal
+// (store.JournalBegin), which the next opening of the store imports; the first event opens
+// the database and records the run there. Audit mode, whose record is the point of the run,
+// opens it before the launch.
 type runRecord struct {
-	once  sync.Once
-	ready chan struct{} // closed once st, run and err are set
-	st    *store.Store
-	run   *store.Run
-	err   error
-	info  store.RunInfo
+	once   sync.Once
+	begun  atomic.Bool   // begin has been called: the database is (being) opened
+	ready  chan struct{} // closed once st, run and err are set
+	st     *store.Store
+	run    *store.Run
+	err    error
+	info   store.RunInfo
+	noted  chan struct{} // closed once started has written the run's start, if it was called
+	noting atomic.Bool
 }
 
 // startRecord prepares this run's record; begin (or the first event, or end) opens the store.
@@ -32,12 +37,33 @@ func startRecord(plan *Plan, runID string, opts RunOptions) *runRecord {
 	}
 	return &runRecord{
 		ready: make(chan struct{}),
+		noted: make(chan struct{}),
 		info:  store.RunInfo{ID: runID, Profile: plan.Policy.Name, Mode: mode, Command: plan.Command, Started: time.Now()},
+	}
+}
+
+// started records that the agent runs: a line in the run journal, or, where it cannot be
+// written, the run begun in the database as its first event would.
+func (r *runRecord) started() {
+	if !r.noting.CompareAndSwap(false, true) {
+		return
+	}
+	defer close(r.noted)
+	if r.begun.Load() {
+		return
+	}
+	dir, opts, err := store.UserDir()
+	if err == nil {
+		err = store.JournalBegin(dir, opts, r.info)
+	}
+	if err != nil {
+		r.begin()
 	}
 }
 
 // begin opens the store and begins the run's record, once.
 func (r *runRecord) begin() {
+	r.begun.Store(true)
 	r.once.Do(func() {
 		defer close(r.ready)
 		st, err := store.OpenUser()
@@ -72,6 +98,20 @@ func (r *runRecord) Record(e events.Event) {
 // reports whether the run's events are stored, and with what counts; what went wrong is said
 // on stderr.
 func (r *runRecord) end(code int, stderr io.Writer) (store.RunInfo, bool) {
+	if r.noting.Load() {
+		<-r.noted
+	}
+	if !r.begun.Load() {
+		// No event: the run's end joins its start in the journal.
+		if dir, opts, err := store.UserDir(); err == nil {
+			if info, full, err := store.JournalEnd(dir, opts, r.info, code); err == nil {
+				if full {
+					r.importJournal(stderr)
+				}
+				return info, true
+			}
+		}
+	}
 	if err := r.wait(); err != nil {
 		fmt.Fprintf(stderr, "agentrun: %v; this run's events are not stored\n", err)
 		return store.RunInfo{}, false
@@ -82,6 +122,16 @@ func (r *runRecord) end(code int, stderr io.Writer) (store.RunInfo, bool) {
 		return r.run.Info(), false
 	}
 	return r.run.Info(), true
+}
+
+// importJournal opens the store, which imports the run journal, and leaves it.
+func (r *runRecord) importJournal(stderr io.Writer) {
+	st, err := store.OpenUser()
+	if err != nil {
+		fmt.Fprintf(stderr, "agentrun: %v; the runs in its journal wait for the next opening\n", err)
+		return
+	}
+	_ = st.Leave()
 }
 
 // capLines are the summary's sentences about what the store and the events file did not keep

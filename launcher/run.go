@@ -150,8 +150,9 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 		GitWatch:         &platform.GitWatch{},
 		Deadline:         deadlineOf(opts, start),
 		Outcome:          outcome,
-		// The store opens once the agent runs, beside it: never on the launch.
-		Started: func() { go rec.begin() },
+		// The run's start goes to the store's journal once the agent runs, beside it: never on
+		// the launch; the database opens only for an event.
+		Started: func() { go rec.started() },
 	}
 	after := prepareAfterRun(plan, inv, stdio)
 	after.git = spec.GitWatch

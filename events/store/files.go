@@ -12,19 +12,8 @@ import (
 // hands both, and the parents it created, to the owner. Ownership is changed without
 // following symbolic links, so a link planted in the directory cannot redirect it.
 func prepareFiles(dir, path string, owner *Owner) error {
-	created := missingDirs(dir)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("creating directory: %w", err)
-	}
-	if owner != nil {
-		if len(created) == 0 || created[0] != dir {
-			created = append([]string{dir}, created...)
-		}
-		for _, d := range created {
-			if err := os.Lchown(d, owner.UID, owner.GID); err != nil {
-				return fmt.Errorf("changing owner: %w", err)
-			}
-		}
+	if err := prepareDir(dir, owner); err != nil {
+		return err
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	switch {
@@ -46,6 +35,25 @@ func prepareFiles(dir, path string, owner *Owner) error {
 		}
 	default:
 		return fmt.Errorf("creating database file: %w", err)
+	}
+	return nil
+}
+
+// prepareDir makes dir (0700) and its missing parents, and gives them and dir to owner.
+func prepareDir(dir string, owner *Owner) error {
+	created := missingDirs(dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("creating directory: %w", err)
+	}
+	if owner != nil {
+		if len(created) == 0 || created[0] != dir {
+			created = append([]string{dir}, created...)
+		}
+		for _, d := range created {
+			if err := os.Lchown(d, owner.UID, owner.GID); err != nil {
+				return fmt.Errorf("changing owner: %w", err)
+			}
+		}
 	}
 	return nil
 }

@@ -78,7 +78,9 @@ func (s *Store) BeginRun(info RunInfo) (*Run, error) {
 		return nil, fmt.Errorf("beginning run %s: %w", info.ID, err)
 	}
 	err = s.withTx(func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO runs (id, profile, mode, command, started) VALUES (?, ?, ?, ?, ?)`,
+		// Its start may be in the database already, from the run journal (see JournalBegin).
+		_, err := tx.Exec(`INSERT INTO runs (id, profile, mode, command, started) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`,
 			info.ID, info.Profile, info.Mode, string(command), nanos(info.Started))
 		return err
 	})

@@ -185,6 +185,9 @@ func (s *Store) init() error {
 	if err := s.migrate(); err != nil {
 		return err
 	}
+	if err := s.importJournal(); err != nil {
+		return err
+	}
 	if o := s.opts.Owner; o != nil {
 		// The -wal and -shm files exist now, as the pool keeps a connection open; SQLite
 		// creates them afresh after the last connection closes.

@@ -19,6 +19,9 @@ import (
 // opens the database as before (its begin line, imported or not, names the same run).
 const journalName = "runs.journal"
 
+// errNotJournal is a journal's name on something other than a regular file.
+var errNotJournal = errors.New("not a regular file")
+
 // maxJournalLine bounds one line of the journal (a run's command line included).
 const maxJournalLine = 1 << 20
 
@@ -95,6 +98,10 @@ func (s *Store) importJournal() error {
 		ls, err := readJournal(c)
 		if errors.Is(err, os.ErrNotExist) {
 			continue // another import took it
+		}
+		if errors.Is(err, errNotJournal) {
+			_ = os.Remove(c) // not agentrun's: a link or a FIFO put there
+			continue
 		}
 		if err != nil {
 			return fmt.Errorf("reading the run journal %s: %w", c, err)

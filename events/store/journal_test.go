@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/agentrun/agentrun/events"
 )
 
@@ -219,5 +221,50 @@ func TestJournalFull(t *testing.T) {
 	defer s.Close()
 	if runs := runsByID(t, s); len(runs) != n {
 		t.Fatalf("%d runs imported, want %d", len(runs), n)
+	}
+}
+
+// TestJournalNotAFile checks what is put in the journal's place: a FIFO makes a run's append
+// fail at once (the run then opens the database) instead of waiting for a reader; a link is
+// not followed; an Open removes either instead of failing on it, and imports nothing from it.
+func TestJournalNotAFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, journalName)
+	if err := unix.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- JournalBegin(dir, Options{}, journalRun("r1")) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("an append to a FIFO succeeded")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("an append to a FIFO waits for a reader")
+	}
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.WriteFile(target, []byte(`{"id":"planted","started":1}`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, path+".import-1-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := JournalBegin(dir, Options{}, journalRun("r2")); err == nil {
+		t.Fatal("an append through the FIFO's name succeeded") // the FIFO is still there
+	}
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("Open with a FIFO and a link for journals: %v", err)
+	}
+	defer s.Close()
+	if runs := runsByID(t, s); len(runs) != 0 {
+		t.Errorf("runs imported: %v", runs)
+	}
+	if left, _ := filepath.Glob(path + "*"); len(left) != 0 {
+		t.Errorf("left: %v", left)
+	}
+	if data, err := os.ReadFile(target); err != nil || len(data) == 0 {
+		t.Errorf("the link's target changed: %q, %v", data, err)
 	}
 }

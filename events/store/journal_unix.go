@@ -17,7 +17,8 @@ import (
 // It returns the journal's size after the write.
 func appendJournal(path string, data []byte, owner *Owner) (int64, error) {
 	for try := 0; ; try++ {
-		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		// O_NONBLOCK: a FIFO in the journal's place fails at once instead of waiting for a reader.
+		fd, err := unix.Open(path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o600)
 		if err != nil {
 			return 0, err
 		}
@@ -75,13 +76,22 @@ func lockCurrent(f *os.File, path string, owner *Owner) (bool, error) {
 	return true, nil
 }
 
-// openJournalExclusive opens a claimed journal for reading once every append to it has ended.
+// openJournalExclusive opens a claimed journal for reading once every append to it has ended;
+// anything but a regular file is errNotJournal.
 func openJournalExclusive(path string) (*os.File, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, errNotJournal
+	}
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	f := os.NewFile(uintptr(fd), path)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		f.Close()
+		return nil, errNotJournal
+	}
 	if err := unix.Flock(fd, unix.LOCK_EX); err != nil {
 		f.Close()
 		return nil, err

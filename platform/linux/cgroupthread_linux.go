@@ -46,7 +46,7 @@ func (c *runCgroup) enterThread() (leave func() error, err error) {
 		if err := cgroups.WriteFile(dir, "tasks", "0"); err != nil {
 			err = fmt.Errorf("moving agentrun's thread into the sandbox's cgroup %s: %w", dir, err)
 			if lerr := leave(); lerr != nil {
-				return nil, fmt.Errorf("%w; %w", err, lerr)
+				return nil, fmt.Errorf("%w; %w: %w", err, errThreadStuck, lerr)
 			}
 			return nil, err
 		}

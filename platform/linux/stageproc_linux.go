@@ -73,7 +73,7 @@ func launchStage(root string, cgroups bool, cgroupParent string, sio stageIO) (*
 	go func() {
 		runtime.LockOSThread()
 		p, err := startStage(root, cgroups, cgroupParent, sio)
-		if p == nil || !p.threadStuck {
+		if !errors.Is(err, errThreadStuck) && (p == nil || !p.threadStuck) {
 			defer runtime.UnlockOSThread()
 		} // else the thread ends with this goroutine, and leaves the run's cgroups then
 		c <- result{p, err}
@@ -180,13 +180,20 @@ func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p 
 	return p, nil
 }
 
+// errThreadStuck is the keeper's thread left in the run's cgroups (see start).
+var errThreadStuck = errors.New("agentrun's thread could not leave the sandbox's cgroups")
+
 // start clones the stage. On cgroup v1 it does so from inside the run's cgroups, so that the
 // stage starts there and join has nothing to move (see enterThread); where this thread cannot
 // enter them, join moves the stage instead, slower.
 func (p *stageProc) start() error {
 	var leave func() error
 	if p.cg != nil && p.cg.dirFD == nil {
-		leave, _ = p.cg.enterThread() // on failure the thread is where it was
+		var err error
+		if leave, err = p.cg.enterThread(); errors.Is(err, errThreadStuck) {
+			p.threadStuck = true
+			return err
+		} // on another failure the thread is where it was, and join moves the stage
 	}
 	err := p.cmd.Start()
 	if leave != nil {
@@ -194,7 +201,7 @@ func (p *stageProc) start() error {
 			// This thread stays in the run's cgroups: it must end, not go back to Go's pool.
 			p.threadStuck = true
 			if err == nil {
-				return lerr
+				return fmt.Errorf("%w: %w", errThreadStuck, lerr)
 			}
 		} else if err == nil {
 			p.cg.stageIn = true

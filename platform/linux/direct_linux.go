@@ -40,7 +40,10 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 
 	tty := ptyrelay.IsTerminal(spec.Stdin)
 	noNetwork := pol.Network.None()
-	sc := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), seccompfilter.Spec{NoInet: noNetwork}, given)
+	sc, err := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), seccompfilter.Spec{NoInet: noNetwork}, given)
+	if err != nil {
+		return 0, err
+	}
 	sc.Direct, sc.NoNetwork = true, noNetwork
 	bin := findStage(self, spec.Stderr)
 	defer bin.started()

@@ -158,7 +158,10 @@ func (r *sandboxRun) setup() *stage.Sandbox {
 // run configures the stage, serves it and waits for the agent.
 func (r *sandboxRun) run(ctx context.Context, rules []stage.Rule, given layerSet) (int, error) {
 	p := r.stage
-	sc := newStageConfig(r.spec, p.tty, rules, seccompfilter.Spec{Report: r.watch.Report()}, given)
+	sc, err := newStageConfig(r.spec, p.tty, rules, seccompfilter.Spec{Report: r.watch.Report()}, given)
+	if err != nil {
+		return 0, err
+	}
 	if r.agent != nil {
 		sc.Env = setAgentEnv(sc.Env)
 	}

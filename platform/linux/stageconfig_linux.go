@@ -1,14 +1,16 @@
 package linux
 
 import (
+	"fmt"
+
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/platform/linux/stage"
 )
 
 // newStageConfig is the stage's configuration for running spec's agent under rules, with the
-// seccomp filter of filter unless --allow-degraded gave seccomp up.
-func newStageConfig(spec *platform.Spec, tty bool, rules []stage.Rule, filter seccompfilter.Spec, given layerSet) *stage.Config {
+// seccomp filter of filter, compiled here, unless --allow-degraded gave seccomp up.
+func newStageConfig(spec *platform.Spec, tty bool, rules []stage.Rule, filter seccompfilter.Spec, given layerSet) (*stage.Config, error) {
 	c := &stage.Config{
 		Path:            spec.Path,
 		Argv:            spec.Command,
@@ -19,7 +21,11 @@ func newStageConfig(spec *platform.Spec, tty bool, rules []stage.Rule, filter se
 		RequireLandlock: !given[LayerLandlock],
 	}
 	if !given[LayerSeccomp] {
-		c.Seccomp = &filter
+		p, err := seccompfilter.Compile(filter)
+		if err != nil {
+			return nil, fmt.Errorf("setting up the seccomp layer: %w", err)
+		}
+		c.Seccomp = p
 	}
-	return c
+	return c, nil
 }

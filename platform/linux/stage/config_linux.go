@@ -41,8 +41,8 @@ type Config struct {
 	// itself, and cuts off TCP with Landlock when NoNetwork is set.
 	Direct    bool `json:"direct,omitempty"`
 	NoNetwork bool `json:"no_network,omitempty"`
-	// Seccomp names the filter the stage builds and loads last; nil for none.
-	Seccomp *seccompfilter.Spec `json:"seccomp,omitempty"`
+	// Seccomp is the filter the stage loads last, compiled by agentrun; nil for none.
+	Seccomp *seccompfilter.Program `json:"seccomp,omitempty"`
 	// Net, when the sandbox has filtered egress, asks the stage to create the TUN device.
 	Net *Net `json:"net,omitempty"`
 	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead

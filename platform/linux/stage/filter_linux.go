@@ -1,13 +1,7 @@
 package stage
 
-import (
-	"github.com/opencontainers/runc/libcontainer/seccomp"
+import "github.com/agentrun/agentrun/platform/linux/seccompfilter"
 
-	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
-)
-
-// loadFilter builds the filter of spec and loads it on this thread; it returns the filter's
-// notification descriptor (-1 for none).
-func loadFilter(spec *seccompfilter.Spec) (int, error) {
-	return seccomp.InitSeccomp(seccompfilter.Build(*spec))
-}
+// loadFilter loads the filter agentrun compiled on this thread; it returns the filter's
+// notification descriptor (-1 for none). The stage needs no libseccomp for it.
+func loadFilter(p *seccompfilter.Program) (int, error) { return p.Load() }

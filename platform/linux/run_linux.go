@@ -10,7 +10,9 @@ import (
 
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
+	"github.com/agentrun/agentrun/platform/linux/fileaudit"
 	"github.com/agentrun/agentrun/platform/linux/kopens"
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -41,6 +43,11 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		// stage to start.
 		preload = preloadOpened()
 		defer preload.release()
+	}
+	var early *earlyFilter
+	if lh.h.Seccomp {
+		// The filter the namespace tier most likely takes, compiled beside the planning.
+		early = compileEarly(seccompfilter.Spec{Report: fileaudit.ScopeOf(pol, spec, preload != nil).Report()})
 	}
 	// After the state root is made: it is one of agentrun's own directories, which the plan
 	// hides from the agent, and a path is hidden only if it exists.
@@ -89,7 +96,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 				return 0, err
 			}
 		}
-		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, enforceFS: enforceFS, stage: stage, tmpSize: tmp, bpf: lh.h.BPF, preload: preload,
+		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, enforceFS: enforceFS, stage: stage, tmpSize: tmp, bpf: lh.h.BPF, preload: preload, early: early,
 			// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
 			withNet: !d.Policy.Network.None() || (pol.Mode == profiles.ModeAudit && !d.Given[LayerNetFilter])}
 		defer func() {

@@ -9,8 +9,8 @@ import (
 )
 
 // newStageConfig is the stage's configuration for running spec's agent under rules, with the
-// seccomp filter of filter, compiled here, unless --allow-degraded gave seccomp up.
-func newStageConfig(spec *platform.Spec, tty bool, rules []stage.Rule, filter seccompfilter.Spec, given layerSet) (*stage.Config, error) {
+// seccomp filter of filter, compiled by compile, unless --allow-degraded gave seccomp up.
+func newStageConfig(spec *platform.Spec, tty bool, rules []stage.Rule, filter seccompfilter.Spec, compile func(seccompfilter.Spec) (*seccompfilter.Program, error), given layerSet) (*stage.Config, error) {
 	c := &stage.Config{
 		Path:            spec.Path,
 		Argv:            spec.Command,
@@ -21,11 +21,39 @@ func newStageConfig(spec *platform.Spec, tty bool, rules []stage.Rule, filter se
 		RequireLandlock: !given[LayerLandlock],
 	}
 	if !given[LayerSeccomp] {
-		p, err := seccompfilter.Compile(filter)
+		p, err := compile(filter)
 		if err != nil {
 			return nil, fmt.Errorf("setting up the seccomp layer: %w", err)
 		}
 		c.Seccomp = p
 	}
 	return c, nil
+}
+
+// earlyFilter is a filter compiled in the background while the run is planned (≈ 1–2 ms of
+// libseccomp), for the spec the run will most likely ask for.
+type earlyFilter struct {
+	spec seccompfilter.Spec
+	done chan struct{}
+	prog *seccompfilter.Program
+	err  error
+}
+
+// compileEarly starts compiling the filter of spec.
+func compileEarly(spec seccompfilter.Spec) *earlyFilter {
+	e := &earlyFilter{spec: spec, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		e.prog, e.err = seccompfilter.Compile(spec)
+	}()
+	return e
+}
+
+// compile is the filter of spec: the early one when it was compiled for spec, else compiled now.
+func (e *earlyFilter) compile(spec seccompfilter.Spec) (*seccompfilter.Program, error) {
+	if e == nil || e.spec != spec {
+		return seccompfilter.Compile(spec)
+	}
+	<-e.done
+	return e.prog, e.err
 }

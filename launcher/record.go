@@ -27,6 +27,14 @@ type runRecord struct {
 	info   store.RunInfo
 	noted  chan struct{} // closed once started has written the run's start, if it was called
 	noting atomic.Bool
+	// storeDir is the store's directory and options, looked up once for the journal.
+	storeDir func() (storeDir, error)
+}
+
+// storeDir is where the invoking user's store is, and how it is opened (store.UserDir).
+type storeDir struct {
+	dir  string
+	opts store.Options
 }
 
 // startRecord prepares this run's record; begin (or the first event, or end) opens the store.
@@ -39,6 +47,10 @@ func startRecord(plan *Plan, runID string, opts RunOptions) *runRecord {
 		ready: make(chan struct{}),
 		noted: make(chan struct{}),
 		info:  store.RunInfo{ID: runID, Profile: plan.Policy.Name, Mode: mode, Command: plan.Command, Started: time.Now()},
+		storeDir: sync.OnceValues(func() (storeDir, error) {
+			dir, opts, err := store.UserDir()
+			return storeDir{dir, opts}, err
+		}),
 	}
 }
 
@@ -52,9 +64,9 @@ func (r *runRecord) started() {
 	if r.begun.Load() {
 		return
 	}
-	dir, opts, err := store.UserDir()
+	d, err := r.storeDir()
 	if err == nil {
-		err = store.JournalBegin(dir, opts, r.info)
+		err = store.JournalBegin(d.dir, d.opts, r.info)
 	}
 	if err != nil {
 		r.begin()
@@ -103,8 +115,8 @@ func (r *runRecord) end(code int, stderr io.Writer) (store.RunInfo, bool) {
 	}
 	if !r.begun.Load() {
 		// No event: the run's end joins its start in the journal.
-		if dir, opts, err := store.UserDir(); err == nil {
-			if info, full, err := store.JournalEnd(dir, opts, r.info, code); err == nil {
+		if d, err := r.storeDir(); err == nil {
+			if info, full, err := store.JournalEnd(d.dir, d.opts, r.info, code); err == nil {
 				if full {
 					r.importJournal(stderr)
 				}

@@ -268,3 +268,38 @@ func TestJournalNotAFile(t *testing.T) {
 		t.Errorf("the link's target changed: %q, %v", data, err)
 	}
 }
+
+// TestJournalHardLink checks a file hard-linked in the journal's place: a run neither appends
+// to it nor takes it over, and an Open removes the link's name without importing the file.
+func TestJournalHardLink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere") // same file system: a hard link needs one
+	orig := `{"id":"planted","profile":"p","mode":"enforce","command":["x"],"started":1}` + "\n"
+	if err := os.WriteFile(target, []byte(orig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, journalName)
+	if err := os.Link(target, path); err != nil {
+		t.Fatal(err)
+	}
+	if err := JournalBegin(dir, Options{}, journalRun("r1")); err == nil {
+		t.Fatal("an append to a hard-linked journal succeeded")
+	}
+	if data, _ := os.ReadFile(target); string(data) != orig {
+		t.Fatalf("the linked file changed: %q", data)
+	}
+	s, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatalf("Open with a hard link for a journal: %v", err)
+	}
+	defer s.Close()
+	if runs := runsByID(t, s); len(runs) != 0 {
+		t.Errorf("runs imported from the linked file: %v", runs)
+	}
+	if left, _ := filepath.Glob(path + "*"); len(left) != 0 {
+		t.Errorf("left: %v", left)
+	}
+	if data, _ := os.ReadFile(target); string(data) != orig {
+		t.Errorf("the linked file changed: %q", data)
+	}
+}

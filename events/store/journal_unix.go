@@ -59,6 +59,11 @@ func lockCurrent(f *os.File, path string, owner *Owner) (bool, error) {
 	if held.Mode&unix.S_IFMT != unix.S_IFREG {
 		return false, errors.New("the journal is not a regular file")
 	}
+	// A journal with another name is a file linked in its place: appending (and, under sudo,
+	// giving it to the user) would change that other file.
+	if held.Nlink != 1 {
+		return false, errors.New("the journal has another name (a hard link)")
+	}
 	if err := unix.Lstat(path, &named); err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return false, nil
@@ -77,7 +82,7 @@ func lockCurrent(f *os.File, path string, owner *Owner) (bool, error) {
 }
 
 // openJournalExclusive opens a claimed journal for reading once every append to it has ended;
-// anything but a regular file is errNotJournal.
+// anything but a regular file of one name is errNotJournal.
 func openJournalExclusive(path string) (*os.File, error) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if errors.Is(err, unix.ELOOP) {
@@ -88,7 +93,7 @@ func openJournalExclusive(path string) (*os.File, error) {
 	}
 	f := os.NewFile(uintptr(fd), path)
 	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 {
 		f.Close()
 		return nil, errNotJournal
 	}

@@ -24,6 +24,7 @@ type runCgroup struct {
 	dirFD *os.File // v2: the directory, for CLONE_INTO_CGROUP
 	// stageIn: on v1 too the stage was cloned in its cgroups (see enterThread).
 	stageIn bool
+	mounts  map[string]string // v1: each hierarchy's mount point, by controller
 }
 
 // newRunCgroup makes run id's cgroup, without limits yet (see setLimits): under "agentrun" in
@@ -45,11 +46,13 @@ func newRunCgroup(id string, parent string) (*runCgroup, error) {
 		c.m, c.dirs = m, []string{dir}
 	} else {
 		paths := map[string]string{}
+		c.mounts = map[string]string{}
 		for _, sub := range v1Controllers {
 			mnt, err := cgroups.FindCgroupMountpoint("", sub)
 			if err != nil {
 				continue // a limit it would take cannot be set: setLimits says so
 			}
+			c.mounts[sub] = mnt
 			paths[sub] = filepath.Join(mnt, "agentrun", id)
 			c.dirs = append(c.dirs, paths[sub])
 		}

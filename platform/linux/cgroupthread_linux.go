@@ -35,9 +35,9 @@ func (c *runCgroup) enterThread() (leave func() error, err error) {
 		return nil
 	}
 	for sub, dir := range c.m.GetPaths() {
-		mnt, err := cgroups.FindCgroupMountpoint("", sub)
-		if err != nil {
-			return nil, fmt.Errorf("finding the %s cgroup hierarchy: %w", sub, err)
+		mnt, ok := c.mounts[sub]
+		if !ok {
+			return nil, fmt.Errorf("the %s cgroup hierarchy is not the run's", sub)
 		}
 		home, ok := own[sub]
 		if !ok {

@@ -12,7 +12,6 @@ import (
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/platform/linux/fileaudit"
 	"github.com/agentrun/agentrun/platform/linux/kopens"
-	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -47,7 +46,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	var early *earlyFilter
 	if lh.h.Seccomp {
 		// The filter the namespace tier most likely takes, compiled beside the planning.
-		early = compileEarly(seccompfilter.Spec{Report: fileaudit.ScopeOf(pol, spec, preload != nil).Report()})
+		early = compileEarly(namespaceFilter(fileaudit.ScopeOf(pol, spec, preload != nil)))
 	}
 	// After the state root is made: it is one of agentrun's own directories, which the plan
 	// hides from the agent, and a path is hidden only if it exists.

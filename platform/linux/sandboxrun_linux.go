@@ -15,7 +15,6 @@ import (
 	"github.com/agentrun/agentrun/platform/linux/kdenials"
 	"github.com/agentrun/agentrun/platform/linux/kopens"
 	"github.com/agentrun/agentrun/platform/linux/rootfs"
-	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/platform/linux/stage"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/platform/steps"
@@ -159,7 +158,7 @@ func (r *sandboxRun) setup() *stage.Sandbox {
 // run configures the stage, serves it and waits for the agent.
 func (r *sandboxRun) run(ctx context.Context, rules []stage.Rule, given layerSet) (int, error) {
 	p := r.stage
-	sc, err := newStageConfig(r.spec, p.tty, rules, seccompfilter.Spec{Report: r.watch.Report()}, r.early.compile, given)
+	sc, err := newStageConfig(r.spec, p.tty, rules, namespaceFilter(r.watch), r.early.compile, given)
 	if err != nil {
 		return 0, err
 	}

@@ -3,6 +3,8 @@ package linux
 import (
 	"fmt"
 
+	"github.com/agentrun/agentrun/platform/linux/fileaudit"
+
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 	"github.com/agentrun/agentrun/platform/linux/stage"
@@ -28,6 +30,11 @@ func newStageConfig(spec *platform.Spec, tty bool, rules []stage.Rule, filter se
 		c.Seccomp = p
 	}
 	return c, nil
+}
+
+// namespaceFilter is the filter spec of the namespace tier for a run observed in scope.
+func namespaceFilter(scope fileaudit.Scope) seccompfilter.Spec {
+	return seccompfilter.Spec{Report: scope.Report()}
 }
 
 // earlyFilter is a filter compiled in the background while the run is planned (≈ 1–2 ms of

@@ -5,7 +5,6 @@ package seccompfilter
 import (
 	"encoding/binary"
 	"fmt"
-	"os"
 	"runtime"
 	"testing"
 
@@ -36,91 +35,27 @@ type compiledFilter struct {
 	arch uint32
 }
 
-// compileFilter builds s with libseccomp the way libcontainer's InitSeccomp does (the same
-// conversion of actions and conditions), without loading it, and fails the test on a rule
-// with two conditions on one argument: libcontainer turns those into one rule per condition,
-// an OR where the rule meant AND.
+// compileFilter compiles s as agentrun does for the stage (compileConfig, the program
+// TestCompileAsLibcontainer checks against libcontainer's), which fails on a rule with two
+// conditions on one argument: libcontainer turns those into one rule per condition, an OR
+// where the rule meant AND.
 func compileFilter(t *testing.T, s *configs.Seccomp) *compiledFilter {
 	t.Helper()
 	arch, ok := auditArch[runtime.GOARCH]
 	if !ok {
 		t.Skipf("seccomp_data encoding for %s is not in this test", runtime.GOARCH)
 	}
-	action := func(c *configs.Syscall) libseccomp.ScmpAction {
-		switch c.Action {
-		case configs.Allow:
-			return libseccomp.ActAllow
-		case configs.Notify:
-			return libseccomp.ActNotify
-		case configs.Errno:
-			return libseccomp.ActErrno.SetReturnCode(int16(*c.ErrnoRet))
-		}
-		t.Fatalf("%s: action %v not handled by the test", c.Name, c.Action)
-		return 0
-	}
-	ops := map[configs.Operator]libseccomp.ScmpCompareOp{
-		configs.EqualTo: libseccomp.CompareEqual, configs.NotEqualTo: libseccomp.CompareNotEqual,
-		configs.GreaterThan: libseccomp.CompareGreater, configs.GreaterThanOrEqualTo: libseccomp.CompareGreaterEqual,
-		configs.LessThan: libseccomp.CompareLess, configs.LessThanOrEqualTo: libseccomp.CompareLessOrEqual,
-		configs.MaskEqualTo: libseccomp.CompareMaskedEqual,
-	}
-	f, err := libseccomp.NewFilter(libseccomp.ActAllow)
+	p, err := compileConfig(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Release()
-	for _, a := range s.Architectures {
-		sa, err := libseccomp.GetArchFromString(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f.AddArch(sa); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, c := range s.Syscalls {
-		nr, err := libseccomp.GetSyscallFromName(c.Name)
-		if err != nil || nr < 0 {
-			continue // not on this architecture (libseccomp has a pseudo-number for it)
-		}
-		seen := map[uint]bool{}
-		var conds []libseccomp.ScmpCondition
-		for _, a := range c.Args {
-			if seen[a.Index] {
-				t.Fatalf("%s: two conditions on argument %d: libcontainer would OR them", c.Name, a.Index)
-			}
-			seen[a.Index] = true
-			cond, err := libseccomp.MakeCondition(a.Index, ops[a.Op], a.Value, a.ValueTwo)
-			if err != nil {
-				t.Fatalf("%s: %v", c.Name, err)
-			}
-			conds = append(conds, cond)
-		}
-		if len(conds) == 0 {
-			err = f.AddRule(nr, action(c))
-		} else {
-			err = f.AddRuleConditional(nr, action(c), conds)
-		}
-		if err != nil {
-			t.Fatalf("adding the rule for %s: %v", c.Name, err)
-		}
-	}
-	tmp, err := os.CreateTemp(t.TempDir(), "filter")
+	raw, err := p.Instructions()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tmp.Close()
-	if err := f.ExportBPF(tmp); err != nil { // ExportBPFMem needs libseccomp 2.6
-		t.Fatalf("exporting the filter: %v", err)
-	}
-	raw, err := os.ReadFile(tmp.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	prog := make([]bpf.RawInstruction, len(raw)/8)
-	for i := range prog {
-		b := raw[i*8:]
-		prog[i] = bpf.RawInstruction{Op: binary.NativeEndian.Uint16(b), Jt: b[2], Jf: b[3], K: binary.NativeEndian.Uint32(b[4:])}
+	prog := make([]bpf.RawInstruction, len(raw))
+	for i, r := range raw {
+		prog[i] = bpf.RawInstruction{Op: r.Code, Jt: r.Jt, Jf: r.Jf, K: r.K}
 	}
 	insns, ok := bpf.Disassemble(prog)
 	if !ok {

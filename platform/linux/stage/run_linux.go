@@ -88,7 +88,7 @@ func confineAndHandOver(cfg *Config, master *os.File) error {
 		h.add(HandoverTerminal, int(master.Fd()))
 	}
 	if cfg.Seccomp != nil {
-		fd, err := loadFilter(cfg.Seccomp)
+		fd, err := cfg.Seccomp.Load() // compiled by agentrun: the stage needs no libseccomp
 		if err != nil {
 			_ = send(handover{})
 			return fmt.Errorf("applying the seccomp filter: %w", err)

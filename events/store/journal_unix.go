@@ -59,11 +59,6 @@ func lockCurrent(f *os.File, path string, owner *Owner) (bool, error) {
 	if held.Mode&unix.S_IFMT != unix.S_IFREG {
 		return false, errors.New("the journal is not a regular file")
 	}
-	// A journal with another name is a file linked in its place: appending (and, under sudo,
-	// giving it to the user) would change that other file.
-	if held.Nlink != 1 {
-		return false, errors.New("the journal has another name (a hard link)")
-	}
 	if err := unix.Lstat(path, &named); err != nil {
 		if errors.Is(err, unix.ENOENT) {
 			return false, nil
@@ -71,7 +66,12 @@ func lockCurrent(f *os.File, path string, owner *Owner) (bool, error) {
 		return false, err
 	}
 	if held.Dev != named.Dev || held.Ino != named.Ino {
-		return false, nil
+		return false, nil // an import took it (then it has no name, or one it gave it)
+	}
+	// A journal with another name is a file linked in its place: appending (and, under sudo,
+	// giving it to the user) would change that other file.
+	if held.Nlink != 1 {
+		return false, errors.New("the journal has another name (a hard link)")
 	}
 	if owner != nil && (int(held.Uid) != owner.UID || int(held.Gid) != owner.GID) {
 		if err := f.Chown(owner.UID, owner.GID); err != nil {

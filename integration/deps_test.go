@@ -1,8 +1,11 @@
 package integration
 
 import (
+	"debug/buildinfo"
+	"debug/elf"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -71,5 +74,38 @@ func TestNoContainerRuntime(t *testing.T) {
 	}
 	if !found {
 		t.Error("go list shows no libcontainer/apparmor: the check would prove nothing")
+	}
+}
+
+// TestNoLibseccompOnAMD64 checks that the agentrun scripts/build.sh makes on amd64 does not
+// link libseccomp: its seccomp filters are compiled when it is built
+// (seccompfilter/programs_linux_amd64.go). The binary's own record of its build says which
+// modules are in it (a stripped binary keeps it); its one shared library is the C library.
+func TestNoLibseccompOnAMD64(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("elsewhere agentrun compiles its filters with libseccomp")
+	}
+	bi, err := buildinfo.ReadFile(agentrunBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range bi.Deps {
+		if d.Path == "github.com/seccomp/libseccomp-golang" {
+			t.Errorf("%s links %s %s", agentrunBin, d.Path, d.Version)
+		}
+	}
+	f, err := elf.Open(agentrunBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	libs, err := f.ImportedLibraries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range libs {
+		if !strings.HasPrefix(l, "libc.so") {
+			t.Errorf("%s needs %s", agentrunBin, l)
+		}
 	}
 }

@@ -34,7 +34,7 @@ func doctor(w io.Writer, h Host) error {
 	fmt.Fprintf(tw, "  apparmor\t%s\n", AppArmorState(h))
 	fmt.Fprintf(tw, "  user namespaces\t%s\n", yes(h.UserNS, h.UserNSWhy))
 	fmt.Fprintf(tw, "  cgroups\tv%d; delegated to you: %s; limits %s\n", h.CgroupVersion, map[bool]string{true: "yes", false: "no"}[h.CgroupDelegated], yes(h.CgroupLimits, "as root (sudo agentrun … runs the agent as you), or on cgroup v2 in a cgroup delegated to you (systemd-run --user --scope -p Delegate=yes agentrun …)"))
-	fmt.Fprintf(tw, "  seccomp\t%s\n", yes(h.Seccomp, "this binary was built without -tags seccomp"))
+	fmt.Fprintf(tw, "  seccomp\t%s\n", yes(h.Seccomp, "needs "+seccompNeeds))
 	fmt.Fprintf(tw, "  denial records\t%s\n", yes(h.BPF, platform.NoDenialRecords+" ("+h.BPFWhy+")"))
 	fmt.Fprintf(tw, "  stage\t%s\n", stageState())
 	fmt.Fprintf(tw, "  tun\t%s\n", yes(h.TUN, "/dev/net/tun is missing or not usable by you (needed for filtered egress; most distributions ship it mode 0666)"))

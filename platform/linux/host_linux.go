@@ -14,7 +14,12 @@ import (
 
 	"github.com/agentrun/agentrun/platform/linux/apparmor"
 	"github.com/agentrun/agentrun/platform/linux/kdenials"
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
 )
+
+// seccompNeeds is what the seccomp layer needs of the host and of agentrun's build, for the
+// messages that say why it is missing.
+const seccompNeeds = "a kernel with seccomp filters (CONFIG_SECCOMP_FILTER) and, on an architecture other than amd64, agentrun built with libseccomp (-tags seccomp, cgo: scripts/install.sh builds it so)"
 
 // Host is what this machine offers the sandbox, as agentrun doctor reports it.
 type Host struct {
@@ -29,7 +34,7 @@ type Host struct {
 	CgroupDelegated bool   // this process's cgroup v2 is writable: delegated to this user
 	CgroupLimits    bool   // agentrun can apply cgroup limits here: as root, or through the delegated cgroup
 	TUN             bool   // /dev/net/tun exists and this user may open it
-	Seccomp         bool   // the kernel has seccomp filters and this binary has libseccomp
+	Seccomp         bool   // the kernel has seccomp filters and this binary has their programs (seccompfilter.Built)
 	BPF             bool   // agentrun may load the BPF program that records enforce mode's denials
 	BPFWhy          string // why not, when BPF is false
 }
@@ -72,7 +77,8 @@ func probeHost(tryUserNS bool) Host {
 	// (most distributions ship it mode 0666).
 	h.TUN = unix.Access("/dev/net/tun", unix.R_OK|unix.W_OK) == nil
 	if status, err := os.ReadFile("/proc/self/status"); err == nil {
-		h.Seccomp = seccompBuilt && strings.Contains(string(status), "Seccomp:")
+		// Built: always on amd64, whose filters are compiled when agentrun is built.
+		h.Seccomp = seccompfilter.Built && strings.Contains(string(status), "Seccomp:")
 	}
 	// Only what loads nothing: a kernel too old is found out by the run's load, and said;
 	// doctor loads the kernel's feature probes too (checkBPFLoads).

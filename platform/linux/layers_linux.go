@@ -67,7 +67,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 			Enforces:  fmt.Sprintf("%d dangerous system calls denied (ptrace, bpf, io_uring, mount, keyctl, …), and TIOCSTI/TIOCLINUX, new user namespaces, vsock, netlink other than routing, MPTCP and execveat of a descriptor, arguments compared as the kernel reads them; no_new_privs; no capabilities; connects and sends to host unix sockets refused but for %d the profile names (seccomp user notifications, decided by agentrun)", len(seccompfilter.Denied), len(pol.Filesystem.Sockets)),
 			Needed:    true,
 			Available: h.Seccomp,
-			Fix:       "build agentrun with -tags seccomp and libseccomp (scripts/install.sh does)",
+			Fix:       "use " + seccompNeeds,
 		},
 		{
 			ID:        LayerCgroups,
@@ -81,7 +81,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 			Enforces:  fileEventsText(audit, h.BPF && kopens.Supported),
 			Needed:    true,
 			Available: h.Seccomp && (h.Root || h.UserNS),
-			Fix:       "build agentrun with -tags seccomp and run it where the container tier works (see the namespaces and seccomp layers)",
+			Fix:       "use " + seccompNeeds + ", where the container tier works (see the namespaces and seccomp layers)",
 			Degraded:  "cannot run audit mode",
 			Records:   !audit, // audit mode is nothing without it
 		},

@@ -13,14 +13,22 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Compile compiles the filter of s with libseccomp, in agentrun, for the stage to load without
-// libseccomp (see Program.Load). It converts the rules as libcontainer's seccomp.InitSeccomp
-// does — the same actions, operators and conditions, the same filter attributes (binary-tree
-// optimisation past 32 rules, no no_new_privs bit), names this architecture lacks left out —
-// and libcontainer loads libseccomp's program as it is when the default action allows, as
-// ours does (its ENOSYS stub is for filters that deny by default). TestCompileAsLibcontainer
-// checks each program against the one libcontainer loads, instruction by instruction.
-func Compile(s Spec) (*Program, error) { return compileConfig(Build(s)) }
+// compileLibseccomp compiles the filter of s with libseccomp, for the stage to load without
+// libseccomp (see Program.Load): when agentrun is built where its programs are generated
+// (programs_linux_amd64.go, TestPrograms), in agentrun elsewhere. It converts the rules as
+// libcontainer's seccomp.InitSeccomp does — the same actions, operators and conditions, the
+// same filter attributes (binary-tree optimisation past 32 rules, no no_new_privs bit), names
+// this architecture lacks left out — and libcontainer loads libseccomp's program as it is
+// when the default action allows, as ours does (its ENOSYS stub is for filters that deny by
+// default). TestCompileAsLibcontainer checks each program against the one libcontainer loads,
+// instruction by instruction.
+func compileLibseccomp(s Spec) (*Program, error) { return compileConfig(Build(s)) }
+
+// libseccompVersion is the version of the libseccomp linked in.
+func libseccompVersion() string {
+	major, minor, micro := libseccomp.GetLibraryVersion()
+	return fmt.Sprintf("%d.%d.%d", major, minor, micro)
+}
 
 // minNotifyAPI is the libseccomp API level of user notifications (libseccomp 2.5, Linux 5.7).
 const minNotifyAPI = 6

@@ -184,6 +184,18 @@ type Spec struct {
 	Report Report `json:"report,omitempty"`
 }
 
+// Specs are every Spec there is: the filters compiled when agentrun is built
+// (programs_linux_amd64.go).
+func Specs() []Spec {
+	var out []Spec
+	for _, noInet := range []bool{false, true} {
+		for r := ReportNothing; r <= ReportAll; r++ {
+			out = append(out, Spec{NoInet: noInet, Report: r})
+		}
+	}
+	return out
+}
+
 // Build is the filter of s: the denials, the unix socket gate, and the reported calls.
 func Build(s Spec) *configs.Seccomp {
 	c := Denials(s.NoInet)

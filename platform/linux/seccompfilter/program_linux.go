@@ -50,6 +50,10 @@ func (p *Program) Load() (int, error) {
 	}
 	fd, _, errno := unix.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, flags, uintptr(unsafe.Pointer(&prog)))
 	runtime.KeepAlive(insns)
+	if errno == unix.EINVAL && p.Listener {
+		// The programs are compiled when agentrun is built: nothing asked this kernel first.
+		return -1, fmt.Errorf("loading the seccomp filter: %w (its user notifications, as agentrun answers them, need Linux 5.7 or newer)", errno)
+	}
 	if errno != 0 {
 		return -1, fmt.Errorf("loading the seccomp filter: %w", errno)
 	}

@@ -27,21 +27,32 @@ func TestPrograms(t *testing.T) {
 	b.WriteString("package seccompfilter\n\n")
 	b.WriteString("// programsLibseccomp is the libseccomp version that compiled programs.\n")
 	fmt.Fprintf(&b, "const programsLibseccomp = %q\n\n", version)
-	b.WriteString("// programs are the filters of every Spec (Specs), as libseccomp compiles them for amd64.\n")
-	b.WriteString("var programs = map[Spec]Program{\n")
-	for _, s := range Specs() {
-		p, err := compileLibseccomp(s)
-		if err != nil {
-			t.Fatalf("%+v: %v", s, err)
-		}
-		fmt.Fprintf(&b, "{NoInet: %v, Report: %s}: {Listener: %v, Raw: []byte{", s.NoInet, reportNames[s.Report], p.Listener)
-		for i, c := range p.Raw {
-			if i%16 == 0 {
-				b.WriteString("\n")
+	b.WriteString("// programs are the filters of every Spec (Specs), as libseccomp compiles them for amd64,\n")
+	b.WriteString("// by NoInet (false, true) and Report: constant strings, which the binary holds as they are.\n")
+	b.WriteString("var programs = [2][ReportAll + 1]program{\n")
+	for _, noInet := range []bool{false, true} {
+		fmt.Fprintf(&b, "{ // NoInet: %v\n", noInet)
+		for r := ReportNothing; r <= ReportAll; r++ {
+			p, err := compileLibseccomp(Spec{NoInet: noInet, Report: r})
+			if err != nil {
+				t.Fatalf("%v, %v: %v", noInet, r, err)
 			}
-			fmt.Fprintf(&b, "%#02x,", c)
+			fmt.Fprintf(&b, "%s: {listener: %v, raw: \"\" +", reportNames[r], p.Listener)
+			for i, c := range p.Raw {
+				if i%32 == 0 {
+					b.WriteString("\n\"")
+				}
+				fmt.Fprintf(&b, "\\x%02x", c)
+				if i%32 == 31 || i == len(p.Raw)-1 {
+					b.WriteString("\"")
+					if i != len(p.Raw)-1 {
+						b.WriteString(" +")
+					}
+				}
+			}
+			b.WriteString("},\n")
 		}
-		b.WriteString("\n}},\n")
+		b.WriteString("},\n")
 	}
 	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())

@@ -13,6 +13,6 @@ func (otherEditor) Apply(_ string, g Grant) error {
 	return fmt.Errorf("granting %s on %s: %w", g.Access, g.Path, ErrWindowsOnly)
 }
 
-func (otherEditor) Remove(_ string, path string) error {
+func (otherEditor) Set(_ string, path string, _ []Grant) error {
 	return fmt.Errorf("revoking on %s: %w", path, ErrWindowsOnly)
 }

@@ -38,14 +38,22 @@ func (winEditor) Apply(sid string, g Grant) error {
 	return editDACL(g.Path, false, func(aces []ace) []ace { return withACE(aces, a) })
 }
 
-func (winEditor) Remove(sid string, path string) error {
+func (winEditor) Set(sid string, path string, keep []Grant) error {
 	b, err := sidBytes(sid)
 	if err != nil {
 		return err
 	}
+	for _, g := range keep {
+		if err := g.check(); err != nil {
+			return err
+		}
+	}
 	return editDACL(path, true, func(aces []ace) []ace {
-		kept, _ := withoutSID(aces, b)
-		return kept
+		next, _ := withoutSID(aces, b)
+		for _, g := range keep {
+			next = withACE(next, aceFor(b, g))
+		}
+		return next
 	})
 }
 

@@ -69,6 +69,20 @@ func TestEditorOnNTFS(t *testing.T) {
 	if ex[0].Mask&fileDeleteChild != 0 {
 		t.Fatal("the Write ACE carries FILE_DELETE_CHILD")
 	}
+	// Set replaces the SID's explicit ACEs with those kept, in one write.
+	keep := []Grant{{Path: dir, Access: ReadExecute, Inherit: true}, {Path: dir, Access: Write, Inherit: true}}
+	if err := ed.Set(sid, dir, keep); err != nil {
+		t.Fatal(err)
+	}
+	if ex, _ := acesOf(t, dir, sid); len(ex) != 2 {
+		t.Fatalf("explicit ACEs of the SID on %s after Set of two grants = %+v", dir, ex)
+	}
+	if err := ed.Set(sid, dir, keep[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if ex, _ := acesOf(t, dir, sid); len(ex) != 1 || ex[0].Mask != Write.Mask() {
+		t.Fatalf("explicit ACEs of the SID on %s after Set of the Write grant = %+v", dir, ex)
+	}
 
 	child := filepath.Join(dir, "new.txt")
 	if err := os.WriteFile(child, []byte("x"), 0o600); err != nil {
@@ -102,7 +116,7 @@ func TestEditorOnNTFS(t *testing.T) {
 		t.Errorf("%s holds %d explicit and %d inherited ACEs of the SID, want 1 and 1", sub, len(ex), len(in))
 	}
 
-	if err := ed.Remove(sid, sub); err != nil {
+	if err := ed.Set(sid, sub, nil); err != nil {
 		t.Fatal(err)
 	}
 	if c := ctl(); c != subControl {
@@ -111,7 +125,7 @@ func TestEditorOnNTFS(t *testing.T) {
 	if _, in := acesOf(t, sub, sid); len(in) != 1 {
 		t.Errorf("%s lost the ACE it inherits from %s: %d inherited ACEs of the SID", sub, dir, len(in))
 	}
-	if err := ed.Remove(sid, dir); err != nil {
+	if err := ed.Set(sid, dir, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{dir, sub, child} {
@@ -119,10 +133,10 @@ func TestEditorOnNTFS(t *testing.T) {
 			t.Errorf("%s still holds ACEs of the SID after Remove: %d explicit, %d inherited", p, len(ex), len(in))
 		}
 	}
-	if err := ed.Remove(sid, dir); err != nil {
+	if err := ed.Set(sid, dir, nil); err != nil {
 		t.Errorf("Remove with nothing to remove = %v", err)
 	}
-	if err := ed.Remove(sid, filepath.Join(dir, "missing")); err != nil {
+	if err := ed.Set(sid, filepath.Join(dir, "missing"), nil); err != nil {
 		t.Errorf("Remove of a missing path = %v", err)
 	}
 	if err := ed.Apply(sid, Grant{Path: filepath.Join(dir, "missing"), Access: Read}); err == nil {
@@ -144,8 +158,8 @@ func TestEditorRefusesJunction(t *testing.T) {
 	}
 	ed := NewEditor()
 	for name, err := range map[string]error{
-		"Apply":  ed.Apply(sid, Grant{Path: link, Access: Write, Inherit: true}),
-		"Remove": ed.Remove(sid, link),
+		"Apply": ed.Apply(sid, Grant{Path: link, Access: Write, Inherit: true}),
+		"Set":   ed.Set(sid, link, nil),
 	} {
 		if err == nil || !strings.Contains(err.Error(), "junction") {
 			t.Errorf("%s on a junction = %v, want refused naming the junction", name, err)

@@ -24,9 +24,11 @@ type fakeEditor struct {
 	mu      sync.Mutex
 	file    string
 	acl     map[string][]fakeACE
-	calls   []string // "apply SID PATH ACCESS" / "remove SID PATH"
-	failOn  string   // a path whose Remove fails
+	calls   []string // "apply SID PATH ACCESS" / "set SID PATH N" (N: the grants kept)
+	failOn  string   // a path whose Set fails
 	applyOn string   // a path whose Apply fails
+	// after, when set, is called with the state after each change, under the fake's lock.
+	after func(acl map[string][]fakeACE)
 }
 
 func newFake() *fakeEditor { return &fakeEditor{acl: map[string][]fakeACE{}} }
@@ -67,27 +69,46 @@ func (f *fakeEditor) Apply(sid string, g Grant) error {
 		at = len(aces)
 	}
 	f.acl[g.Path] = slices.Insert(aces, at, a)
-	f.save()
+	f.changed()
 	return nil
 }
 
-func (f *fakeEditor) Remove(sid, path string) error {
+// changed saves the state and shows it to after.
+func (f *fakeEditor) changed() {
+	f.save()
+	if f.after != nil {
+		f.after(f.acl)
+	}
+}
+
+func (f *fakeEditor) Set(sid, path string, keep []Grant) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.load()
-	f.calls = append(f.calls, fmt.Sprintf("remove %s %s", sid, path))
+	f.calls = append(f.calls, fmt.Sprintf("set %s %s %d", sid, path, len(keep)))
 	if path == f.failOn {
-		return errors.New("fake remove failure")
+		return errors.New("fake set failure")
 	}
-	f.acl[path] = slices.DeleteFunc(f.acl[path], func(a fakeACE) bool { return a.SID == sid })
-	if len(f.acl[path]) == 0 {
+	aces := slices.DeleteFunc(f.acl[path], func(a fakeACE) bool { return a.SID == sid })
+	for _, g := range keep {
+		a := fakeACE{SID: sid, Access: g.Access, Inherit: g.Inherit}
+		if slices.Contains(aces, a) {
+			continue
+		}
+		at := 0
+		if !a.Access.Deny() {
+			at = len(aces)
+		}
+		aces = slices.Insert(aces, at, a)
+	}
+	f.acl[path] = aces
+	if len(aces) == 0 {
 		delete(f.acl, path)
 	}
-	f.save()
+	f.changed()
 	return nil
 }
 
-// state is the ACEs as one sorted string per path, for comparisons.
 func (f *fakeEditor) state() map[string]string {
 	f.mu.Lock()
 	defer f.mu.Unlock()

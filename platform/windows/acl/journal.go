@@ -233,8 +233,9 @@ func (j *Journal) Recover() (revoked int, err error) {
 	return revoked, nil
 }
 
-// revoke removes the ACEs of run s from each path it was granted, then applies again the
-// grants that other live runs of the same SID hold on that path.
+// revoke removes the ACEs of run s from each path it was granted, keeping there the grants
+// that other live runs of the same SID hold on that path: one write of the path's DACL (Set),
+// so that a live run never finds its ACE missing while another run ends.
 func (j *Journal) revoke(c contents, s *runState, lv *liveness) (int, error) {
 	var errs []error
 	done := map[string]bool{}
@@ -244,10 +245,7 @@ func (j *Journal) revoke(c contents, s *runState, lv *liveness) (int, error) {
 			continue
 		}
 		done[key] = true
-		if err := j.ed.Remove(s.sid, g.Path); err != nil {
-			errs = append(errs, fmt.Errorf("revoking %s's ACEs on %s (run %s): %w", s.sid, g.Path, s.id, err))
-			continue
-		}
+		var keep []Grant
 		for _, o := range c.runs() {
 			if o.id == s.id || o.ended || o.sid != s.sid {
 				continue
@@ -256,13 +254,13 @@ func (j *Journal) revoke(c contents, s *runState, lv *liveness) (int, error) {
 				continue
 			}
 			for _, og := range o.grants {
-				if pathKey(og.Path) != key {
-					continue
-				}
-				if err := j.ed.Apply(o.sid, og); err != nil {
-					errs = append(errs, fmt.Errorf("granting %s on %s again to live run %s: %w", og.Access, og.Path, o.id, err))
+				if pathKey(og.Path) == key {
+					keep = append(keep, og)
 				}
 			}
+		}
+		if err := j.ed.Set(s.sid, g.Path, keep); err != nil {
+			errs = append(errs, fmt.Errorf("revoking %s's ACEs on %s (run %s; %d of live runs kept): %w", s.sid, g.Path, s.id, len(keep), err))
 		}
 	}
 	return len(s.grants), errors.Join(errs...)

@@ -169,8 +169,8 @@ func TestRecoverAfterCrashBeforeApply(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("Recover = %d, %v; want 1, nil", n, err)
 	}
-	if !slices.Equal(ed.calls, []string{"remove " + sidA + " " + p("ws")}) {
-		t.Errorf("calls = %v, want one Remove", ed.calls)
+	if !slices.Equal(ed.calls, []string{"set " + sidA + " " + p("ws") + " 0"}) {
+		t.Errorf("calls = %v, want one Set removing all", ed.calls)
 	}
 	wantState(t, ed, nil)
 }
@@ -246,6 +246,42 @@ func TestSharedSID(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantState(t, ed, nil)
+		})
+	}
+}
+
+// TestLiveRunKeepsItsACE checks that a run's End, or Recover after its crash, never leaves a
+// live run of the same SID without its ACE on a path both were granted, not even between
+// two edits of the DACL (an agent's open there would fail then).
+func TestLiveRunKeepsItsACE(t *testing.T) {
+	for _, how := range []string{"end", "crash"} {
+		t.Run(how, func(t *testing.T) {
+			ed := newFake()
+			j, _ := openJ(t, ed)
+			a := begin(t, j, "a", sidA, Grant{Path: p("shared"), Access: Write, Inherit: true})
+			begin(t, j, "b", sidA, Grant{Path: p("shared"), Access: ReadExecute, Inherit: true})
+			live := fakeACE{SID: sidA, Access: ReadExecute, Inherit: true}
+			changes := 0
+			ed.after = func(acl map[string][]fakeACE) {
+				changes++
+				if !slices.Contains(acl[p("shared")], live) {
+					t.Errorf("b's ACE is missing after change %d: %v", changes, acl[p("shared")])
+				}
+			}
+			if how == "end" {
+				if err := a.End(); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				crash(a)
+				if _, err := j.Recover(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if changes == 0 {
+				t.Fatal("a's ACE was not revoked")
+			}
+			wantState(t, ed, map[string]string{p("shared"): sidA + ":read-execute:true"})
 		})
 	}
 }
@@ -355,8 +391,8 @@ func TestGrantWhoseApplyFailsIsStillRevoked(t *testing.T) {
 	if err := r.End(); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(ed.calls, "remove "+sidA+" "+p("bad")) {
-		t.Errorf("End did not Remove the journaled grant whose Apply failed: %v", ed.calls)
+	if !slices.Contains(ed.calls, "set "+sidA+" "+p("bad")+" 0") {
+		t.Errorf("End did not remove the journaled grant whose Apply failed: %v", ed.calls)
 	}
 }
 

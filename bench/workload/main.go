@@ -10,9 +10,12 @@
 //	sudo go run ./bench/workload -n 10
 //
 // Launch time is reported apart: each confinement also runs `/bin/true`, and the "launch
-// excluded" ratios subtract that median from the workload's, so that they compare what the
+// excluded" figures subtract that median from the workload's, so that they compare what the
 // workload itself costs under each (issue 13's goals: agentrun enforce ≤ 1.05× bwrap, audit ≤
-// 1.3× unconfined).
+// 1.3× unconfined). Each launch runs the workload -repeat times in a row (a shell loop in the
+// sandbox, which checks each run's exit status), and the table gives one run's share: the
+// launch's median, subtracted once, then weighs a -repeat'th as much in the noise of the
+// figures as it would with one run a launch.
 //
 // It runs as root from the repository root, builds agentrun with scripts/build.sh, and makes
 // its fixture in /var/tmp (the sandbox's /tmp is its own), removed when it ends; GOCACHE,
@@ -37,8 +40,13 @@ func main() {
 	treeFiles := flag.Int("tree", 16000, "files in the tree rg and grep search (at least 15,000 for issue 13's figures)")
 	repoFiles := flag.Int("repo", 50000, "files in the git repository")
 	modules := flag.Int("modules", 2000, "modules node requires")
+	repeat := flag.Int("repeat", 5, "runs of each workload in one launch")
 	flag.Parse()
-	if err := run(*n, *treeFiles, *repoFiles, *modules); err != nil {
+	if *repeat < 1 {
+		fmt.Fprintln(os.Stderr, "workload: -repeat must be at least 1")
+		os.Exit(2)
+	}
+	if err := run(*n, *repeat, *treeFiles, *repoFiles, *modules); err != nil {
 		fmt.Fprintf(os.Stderr, "workload: %v\n", err)
 		os.Exit(1)
 	}
@@ -65,7 +73,7 @@ type confinement struct {
 	prefix []string
 }
 
-func run(n, treeFiles, repoFiles, modules int) error {
+func run(n, repeat, treeFiles, repoFiles, modules int) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("run as root (sudo go run ./bench/workload): the figures are issue 13's, measured with the sandbox's full tier")
 	}
@@ -138,8 +146,12 @@ func run(n, treeFiles, repoFiles, modules int) error {
 		if w.skipped != "" {
 			continue
 		}
+		argv, status := w.argv, w.status
+		if w != launch {
+			argv, status = repeated(repeat, w.argv, w.status), 0
+		}
 		for _, c := range confinements {
-			s := &benchkit.Subject{Name: c.name + ", " + w.name, Argv: append(append([]string(nil), c.prefix...), w.argv...), Status: w.status}
+			s := &benchkit.Subject{Name: c.name + ", " + w.name, Argv: append(append([]string(nil), c.prefix...), argv...), Status: status}
 			w.subjects = append(w.subjects, s)
 			subjects = append(subjects, s)
 		}
@@ -148,8 +160,15 @@ func run(n, treeFiles, repoFiles, modules int) error {
 	if err := benchkit.Interleave(dir, n, subjects); err != nil {
 		return fmt.Errorf("%w\n(every command must succeed in its warm-up run: the profile is %s)", err, profile)
 	}
-	report(n, workloads, launch)
+	report(n, repeat, workloads, launch)
 	return nil
+}
+
+// repeated is argv run k times in a row by a shell, each run wanting exit status status; the
+// shell exits 0 when all of them had it, else 99.
+func repeated(k int, argv []string, status int) []string {
+	script := fmt.Sprintf(`i=0; while [ $i -lt %d ]; do "$0" "$@" >/dev/null 2>&1; [ $? -eq %d ] || exit 99; i=$((i+1)); done`, k, status)
+	return append([]string{"/bin/sh", "-c", script}, argv...)
 }
 
 // profileYAML is the profile agentrun runs the workloads with: base and the fragments for the
@@ -198,9 +217,9 @@ func makeFixtures(dir string, ws []*workload, treeFiles, repoFiles, modules int,
 		func() error { return makeGoModule(gomod, 5, 8, benchkit.Env(dir)) })
 }
 
-// report prints the table: medians, and ratios with each confinement's launch (its /bin/true
-// median) subtracted.
-func report(n int, ws []*workload, launch *workload) {
+// report prints the table: one run's share of each median with each confinement's launch (its
+// /bin/true median) subtracted, and their ratios.
+func report(n, repeat int, ws []*workload, launch *workload) {
 	launchOf := make([]time.Duration, len(launch.subjects))
 	for i, s := range launch.subjects {
 		launchOf[i] = benchkit.Median(s.Times)
@@ -211,24 +230,22 @@ func report(n int, ws []*workload, launch *workload) {
 			rows = append(rows, []string{w.name, w.skipped, "", "", "", "", "", ""})
 			continue
 		}
-		med := make([]time.Duration, len(w.subjects))
 		ex := make([]time.Duration, len(w.subjects))
 		for i, s := range w.subjects {
-			med[i] = benchkit.Median(s.Times)
-			ex[i] = med[i] - launchOf[i]
+			ex[i] = (benchkit.Median(s.Times) - launchOf[i]) / time.Duration(repeat)
 		}
 		const unconfined, bwrap, enforce, audit = 0, 1, 2, 3
-		rows = append(rows, []string{w.name, ms(med[unconfined]),
+		rows = append(rows, []string{w.name, ms(ex[unconfined]),
 			ratio(ex[bwrap], ex[unconfined]), ratio(ex[enforce], ex[bwrap]), ratio(ex[audit], ex[unconfined]),
-			ms(med[bwrap]), ms(med[enforce]), ms(med[audit])})
+			ms(ex[bwrap]), ms(ex[enforce]), ms(ex[audit])})
 	}
 	l := launchOf
 	rows = append(rows, []string{launch.name, ms(l[0]), "", "", "", ms(l[1]), ms(l[2]), ms(l[3])})
-	fmt.Printf("%s (`sudo go run ./bench/workload -n %d`)\n\n", benchkit.Machine(n), n)
+	fmt.Printf("%s (`sudo go run ./bench/workload -n %d -repeat %d`)\n\n", benchkit.Machine(n), n, repeat)
 	fmt.Printf("Goals (issue 13), launch excluded: agentrun enforce ≤ 1.05× bwrap, agentrun audit ≤ 1.3× unconfined.\n")
-	fmt.Printf("Launch excluded: each command's `/bin/true` median (the last row) is subtracted from its workload median before the ratio.\n\n")
-	benchkit.Table(os.Stdout, []string{"workload", "unconfined", "bwrap × unconfined (launch excluded)",
-		"enforce × bwrap (launch excluded)", "audit × unconfined (launch excluded)", "bwrap", "agentrun enforce", "agentrun audit"}, rows)
+	fmt.Printf("Launch excluded: each launch runs the workload %d times; each confinement's `/bin/true` median (the last row) is subtracted from its workload median, and the rest divided by %d: one run's time.\n\n", repeat, repeat)
+	benchkit.Table(os.Stdout, []string{"workload (one run, launch excluded; the last row: one launch)", "unconfined", "bwrap × unconfined",
+		"enforce × bwrap", "audit × unconfined", "bwrap", "agentrun enforce", "agentrun audit"}, rows)
 }
 
 var ms = benchkit.Ms

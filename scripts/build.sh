@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds agentrun into $1 (default bin/agentrun) and its sandbox stage, agentrun-stage, beside
-# it. The stage is pure Go (static). agentrun links libc dynamically (its user lookups go
-# through NSS); on amd64 nothing else: its seccomp filters are compiled when it is built
+# it. On amd64 both are pure Go, static, without cgo (no C library's start-up at every
+# launch): agentrun's seccomp filters are compiled when it is built
 # (platform/linux/seccompfilter/programs_linux_amd64.go, generated and checked by
-# TestPrograms). Elsewhere it compiles them with libseccomp (-tags seccomp), linked statically
-# so the binary runs where libseccomp is absent. urfave/cli without its man-page and markdown
-# generators, whose packages cost every start. agentrun is given the stage's Go build ID and
-# uses only that stage binary (otherwise it starts itself as the stage, slower).
+# TestPrograms), and it asks getent for users its /etc/passwd reading does not find
+# (userdirs/lookup.go). Elsewhere agentrun compiles its filters with libseccomp (-tags
+# seccomp), linked statically so the binary runs where libseccomp is absent, and links libc
+# for NSS. urfave/cli without its man-page and markdown generators, whose packages cost every
+# start. agentrun is given the stage's Go build ID and uses only that stage binary
+# (otherwise it starts itself as the stage, slower).
 # The one place that knows how agentrun is built: install.sh, the tests and the benchmarks use it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,7 @@ CGO_ENABLED=0 go build -tags osusergo,netgo -trimpath \
 stage_id="$(go tool buildid "$stage")"
 link="-s -w -X github.com/agentrun/agentrun/cmd/agentrun/cli.Version=$version -X github.com/agentrun/agentrun/platform/linux.stageBuildID=$stage_id"
 if [ "$(go env GOARCH)" = amd64 ]; then
-  CGO_ENABLED=1 go build -tags urfave_cli_no_docs -trimpath -ldflags "$link" -o "$out" ./cmd/agentrun
+  CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags "$link" -o "$out" ./cmd/agentrun
 else
   CGO_ENABLED=1 CGO_LDFLAGS="$ldflags -Wl,-Bstatic -lseccomp -Wl,-Bdynamic" go build -tags seccomp,urfave_cli_no_docs -trimpath \
     -ldflags "$link" -o "$out" ./cmd/agentrun

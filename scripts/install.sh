@@ -6,11 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
-apt_install ca-certificates git gcc libc6-dev
-# On amd64 agentrun's seccomp filters are compiled when it is built (they ship with the
-# source); elsewhere agentrun compiles them with libseccomp.
+apt_install ca-certificates git
+# On amd64 agentrun is pure Go (its seccomp filters are compiled when it is built, and ship
+# with the source); elsewhere it compiles them with libseccomp, through cgo.
 if [ "$(dpkg --print-architecture)" != amd64 ]; then
-  apt_install pkg-config libseccomp-dev
+  apt_install gcc libc6-dev pkg-config libseccomp-dev
 fi
 # Where the kernel has AppArmor, each run as root loads a profile: that needs apparmor_parser.
 if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = "Y" ]; then

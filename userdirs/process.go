@@ -24,8 +24,8 @@ func osProcess() process {
 		euid:     os.Geteuid(),
 		groups:   groups,
 		getenv:   os.Getenv,
-		lookupID: user.LookupId,
-		groupIDs: (*user.User).GroupIds,
+		lookupID: lookupID,
+		groupIDs: groupIDs,
 		homeDir:  os.UserHomeDir,
 	}
 }

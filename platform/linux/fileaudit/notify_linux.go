@@ -66,11 +66,36 @@ const maxBatches = 16
 // batchWait is how long the calls must pause before the batch so far is handed over.
 const batchWait = 5 * time.Millisecond
 
+// loopThread runs a notifier's loop on a thread made before the notifier: the sandbox's first
+// notified call, the agent's own exec, then waits for a parked thread to wake, not for one to
+// be made. Start hands it its notifier, or nil to end it; only the first call counts.
+type loopThread struct {
+	ch   chan *notifier
+	once sync.Once
+}
+
+// newLoopThread starts the goroutine of a loopThread, locked to its own thread.
+func newLoopThread() *loopThread {
+	t := &loopThread{ch: make(chan *notifier, 1)}
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if n := <-t.ch; n != nil {
+			n.loop()
+		}
+	}()
+	return t
+}
+
+// Start runs n's loop on the thread, or ends the thread (nil).
+func (t *loopThread) Start(n *notifier) { t.once.Do(func() { t.ch <- n }) }
+
 // newNotifier serves f (the notification descriptor) until Close or until no process uses
-// the filter any more, and runs handle on each decoded access in another goroutine. The
-// accesses go over in batches, when no call waits or maxBatch have gathered: waking that
-// goroutine for each one costs more than the call itself.
-func newNotifier(f *os.File, procs *procTable, handle func(*fileAccess), gate *sockGate, moved *atomic.Pointer[func(tid int)]) (*notifier, error) {
+// the filter any more, and runs handle on each decoded access in another goroutine; its loop
+// runs on thread, or on a goroutine of its own when thread is nil. The accesses go over in
+// batches, when no call waits or maxBatch have gathered: waking that goroutine for each one
+// costs more than the call itself.
+func newNotifier(f *os.File, procs *procTable, handle func(*fileAccess), gate *sockGate, moved *atomic.Pointer[func(tid int)], thread *loopThread) (*notifier, error) {
 	fd, err := unix.Dup(int(f.Fd()))
 	f.Close()
 	if err != nil {
@@ -82,7 +107,11 @@ func newNotifier(f *os.File, procs *procTable, handle func(*fileAccess), gate *s
 		unix.Close(fd)
 		return nil, err
 	}
-	go n.loop()
+	if thread != nil {
+		thread.Start(n)
+	} else {
+		go n.loop()
+	}
 	go func() {
 		for batch := range n.batches {
 			for i := range batch {

@@ -20,6 +20,9 @@ type Observer struct {
 	gate  *sockGate
 	ready chan *notifier
 	n     *notifier
+	// thread will run the notifier's loop (Serve), made with the observer; Close ends it if
+	// Serve never came.
+	thread *loopThread
 	// refused decodes the kernel's refusals (Refused).
 	refused refusals
 	// unjudged counts the opens the kernel reported that could not be judged (Opened).
@@ -39,7 +42,7 @@ type Observer struct {
 // sandbox's PID 1 (the stage), known before anything of the agent's can be reported: its own
 // calls are not the agent's, and its root is the sandbox's.
 func Observe(pol *profiles.Policy, spec *platform.Spec, scope Scope, self string, stagePid int) *Observer {
-	o := &Observer{gate: newSockGate(pol, spec, false), ready: make(chan *notifier, 1), scope: scope}
+	o := &Observer{gate: newSockGate(pol, spec, false), ready: make(chan *notifier, 1), scope: scope, thread: newLoopThread()}
 	if spec.Events != nil {
 		o.judge = newFileJudge(pol, &fileJudgeSpec{
 			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, self: self,
@@ -72,7 +75,7 @@ func (o *Observer) Serve(f *os.File) {
 	if o.judge != nil {
 		handle = o.judge.judge
 	}
-	n, err := newNotifier(f, o.gate.procs, handle, o.gate, &o.moved)
+	n, err := newNotifier(f, o.gate.procs, handle, o.gate, &o.moved, o.thread)
 	if err != nil {
 		n = nil
 	}
@@ -132,6 +135,7 @@ func (o *Observer) Started() error {
 // Close stops observing once the sandbox has ended (and no descriptor can arrive any more),
 // after every access reported so far has been judged.
 func (o *Observer) Close() {
+	o.thread.Start(nil) // a thread whose notifier never came ends (a served one is running)
 	if o.n == nil {
 		select {
 		case n := <-o.ready:
@@ -223,7 +227,7 @@ func (c watchedCall) writes(flags uint64) bool {
 func GateDirect(f *os.File, pol *profiles.Policy, spec *platform.Spec, stagePid int) (io.Closer, error) {
 	gate := newSockGate(pol, spec, true)
 	gate.stagePid.Store(int64(stagePid))
-	n, err := newNotifier(f, gate.procs, nil, gate, new(atomic.Pointer[func(tid int)]))
+	n, err := newNotifier(f, gate.procs, nil, gate, new(atomic.Pointer[func(tid int)]), nil)
 	if err != nil {
 		return nil, err
 	}

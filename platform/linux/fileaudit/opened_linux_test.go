@@ -98,6 +98,7 @@ func TestOpened(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sink := &collect{}
 			o := Observe(pol, &platform.Spec{Events: sink}, WatchKernelReads, "/nonexistent/agentrun", 1)
+			defer o.Close()
 			v, err := openView(tid)
 			if err != nil {
 				t.Fatal(err)
@@ -142,6 +143,7 @@ func TestOpened(t *testing.T) {
 	// Before Serve, nothing is the agent's.
 	sink := &collect{}
 	o := Observe(pol, &platform.Spec{Events: sink}, WatchKernelReads, "/nonexistent/agentrun", 1)
+	defer o.Close()
 	o.Opened(kopens.Open{Tid: uint32(tid), Tgid: uint32(pid), Nr: unix.SYS_OPENAT, Path: denied})
 	if len(sink.evs) != 0 {
 		t.Errorf("before Serve: events %+v", sink.evs)

@@ -155,3 +155,25 @@ func TestGetentUserOfNameServices(t *testing.T) {
 		t.Fatalf("lookupID: %+v, %v", u, err)
 	}
 }
+
+// TestGetentNotFromPath checks that getent is the system's, never one $PATH finds first (the
+// invoker of sudo may set it): a getent planted first on $PATH that answers another home is
+// not run.
+func TestGetentNotFromPath(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/getent"); err != nil {
+		t.Skip("no /usr/bin/getent")
+	}
+	dir := t.TempDir()
+	fake := "#!/bin/sh\necho 'root:x:0:0:root:/planted:/bin/sh'\n"
+	if err := os.WriteFile(dir+"/getent", []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+":"+os.Getenv("PATH"))
+	u, err := getentUser("0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.HomeDir == "/planted" {
+		t.Fatal("the getent on $PATH answered")
+	}
+}

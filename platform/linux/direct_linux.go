@@ -40,7 +40,7 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 
 	tty := ptyrelay.IsTerminal(spec.Stdin)
 	noNetwork := pol.Network.None()
-	sc, err := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), seccompfilter.Spec{NoInet: noNetwork}, seccompfilter.Compile, given)
+	sc, err := newStageConfig(spec, tty, punchHoles(directRules(pol, fs), deniedPaths(fs), listDir), seccompfilter.Spec{NoInet: noNetwork}, given)
 	if err != nil {
 		return 0, err
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
-	"github.com/agentrun/agentrun/platform/linux/fileaudit"
 	"github.com/agentrun/agentrun/platform/linux/kopens"
 	"github.com/agentrun/agentrun/profiles"
 )
@@ -42,11 +41,6 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		// stage to start.
 		preload = preloadOpened()
 		defer preload.release()
-	}
-	var early *earlyFilter
-	if lh.h.Seccomp {
-		// The filter the namespace tier most likely takes, compiled beside the planning.
-		early = compileEarly(namespaceFilter(fileaudit.ScopeOf(pol, spec, preload != nil)))
 	}
 	// After the state root is made: it is one of agentrun's own directories, which the plan
 	// hides from the agent, and a path is hidden only if it exists.
@@ -95,7 +89,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 				return 0, err
 			}
 		}
-		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, enforceFS: enforceFS, stage: stage, tmpSize: tmp, bpf: lh.h.BPF, preload: preload, early: early,
+		r := &sandboxRun{agent: agent, spec: spec, pol: d.Policy, fs: fs, enforceFS: enforceFS, stage: stage, tmpSize: tmp, bpf: lh.h.BPF, preload: preload,
 			// Audit mode lets the agent out, recording where, unless --allow-degraded gave that up.
 			withNet: !d.Policy.Network.None() || (pol.Mode == profiles.ModeAudit && !d.Given[LayerNetFilter])}
 		defer func() {

@@ -39,7 +39,6 @@ type sandboxRun struct {
 	agent *agentUser
 
 	watch fileaudit.Scope // what the filter reports, and how the run observes it
-	early *earlyFilter    // the filter compiled while the run was planned, nil for none
 	obs   *fileaudit.Observer
 	// refusals, in enforce mode where the host lets agentrun load the kernel denial recorder
 	// (bpf), reads the sandbox's refused file calls: its denials.
@@ -158,7 +157,7 @@ func (r *sandboxRun) setup() *stage.Sandbox {
 // run configures the stage, serves it and waits for the agent.
 func (r *sandboxRun) run(ctx context.Context, rules []stage.Rule, given layerSet) (int, error) {
 	p := r.stage
-	sc, err := newStageConfig(r.spec, p.tty, rules, namespaceFilter(r.watch), r.early.compile, given)
+	sc, err := newStageConfig(r.spec, p.tty, rules, namespaceFilter(r.watch), given)
 	if err != nil {
 		return 0, err
 	}

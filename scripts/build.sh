@@ -23,6 +23,12 @@ CGO_ENABLED=0 go build -tags osusergo,netgo -trimpath \
 stage_id="$(go tool buildid "$stage")"
 link="-s -w -X github.com/agentrun/agentrun/cmd/agentrun/cli.Version=$version -X github.com/agentrun/agentrun/platform/linux.stageBuildID=$stage_id"
 if [ "$(go env GOARCH)" = amd64 ]; then
+  # The built-in seccomp programs must have been compiled from today's rules (pure Go check).
+  if ! check="$(CGO_ENABLED=0 go test -count=1 -run '^TestProgramsMatchRules$' ./platform/linux/seccompfilter 2>&1)"; then
+    echo "$check" >&2
+    echo "build.sh: the built-in seccomp programs are stale; regenerate them as said above" >&2
+    exit 1
+  fi
   CGO_ENABLED=0 go build -tags urfave_cli_no_docs -trimpath -ldflags "$link" -o "$out" ./cmd/agentrun
 else
   CGO_ENABLED=1 CGO_LDFLAGS="$ldflags -Wl,-Bstatic -lseccomp -Wl,-Bdynamic" go build -tags seccomp,urfave_cli_no_docs -trimpath \

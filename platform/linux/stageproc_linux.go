@@ -73,7 +73,7 @@ func launchStage(root string, cgroups bool, cgroupParent string, sio stageIO) (*
 	go func() {
 		runtime.LockOSThread()
 		p, err := startStage(root, cgroups, cgroupParent, sio)
-		if !errors.Is(err, errThreadStuck) && (p == nil || !p.threadStuck) {
+		if p == nil || !p.threadStuck { // start sets it with every errThreadStuck
 			defer runtime.UnlockOSThread()
 		} // else the thread ends with this goroutine, and leaves the run's cgroups then
 		c <- result{p, err}

@@ -6,9 +6,13 @@ import "fmt"
 // (programs_linux_amd64.go), so that agentrun needs no libseccomp there.
 const Built = true
 
-// program is one compiled filter: Program's fields, held as a constant string.
+// program is one compiled filter: Program's fields, held as a constant string, and the
+// SHA-256 of the rules it was compiled from (Build's, as JSON), which
+// TestProgramsMatchRules — run by scripts/build.sh before every build — compares with
+// today's rules: a table left behind by a change of the rules builds no agentrun.
 type program struct {
 	listener bool
+	rules    string
 	raw      string
 }
 

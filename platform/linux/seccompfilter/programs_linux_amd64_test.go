@@ -37,7 +37,7 @@ func TestPrograms(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v, %v: %v", noInet, r, err)
 			}
-			fmt.Fprintf(&b, "%s: {listener: %v, raw: \"\" +", reportNames[r], p.Listener)
+			fmt.Fprintf(&b, "%s: {listener: %v, rules: %q, raw: \"\" +", reportNames[r], p.Listener, rulesSum(t, Spec{NoInet: noInet, Report: r}))
 			for i, c := range p.Raw {
 				if i%32 == 0 {
 					b.WriteString("\n\"")

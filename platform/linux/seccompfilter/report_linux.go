@@ -1,6 +1,9 @@
 package seccompfilter
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
 )
@@ -93,7 +96,8 @@ func gateSockets(s *configs.Seccomp, fastOpenDenied bool) {
 // precedence over s's denials of the same call (libseccomp lets it), so a watched call that s
 // denies for some arguments is reported only for the others.
 func addReportRules(s *configs.Seccomp, r Report) {
-	for _, c := range Calls {
+	for _, nr := range slices.Sorted(maps.Keys(Calls)) { // the same rules in the same order each time
+		c := Calls[nr]
 		sc := &configs.Syscall{Name: c.Name, Action: configs.Notify}
 		switch {
 		case c.Flags >= 0 && r != ReportAll:

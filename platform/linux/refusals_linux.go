@@ -9,6 +9,7 @@ import (
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/linux/fileaudit"
 	"github.com/agentrun/agentrun/platform/linux/kdenials"
+	"github.com/agentrun/agentrun/platform/steps"
 )
 
 // refusalFeed is the denial records layer of one run: the kernel denial recorder, loaded for
@@ -32,6 +33,8 @@ func startRefusals(stagePid int, obs *fileaudit.Observer, stderr io.Writer) *ref
 	f := &refusalFeed{obs: obs, stderr: stderr, loaded: make(chan struct{}), fed: make(chan struct{})}
 	go func() {
 		defer close(f.loaded)
+		steps.Step("recorder: loading")
+		defer steps.Step("recorder: load ended")
 		ns, err := kdenials.NamespaceOf(stagePid)
 		if err == nil {
 			f.w, err = kdenials.Load(ns, fileaudit.RefusalCalls(), fileaudit.RefusalErrnos)

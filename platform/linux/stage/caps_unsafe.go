@@ -20,3 +20,19 @@ func clearCapabilities() error {
 	}
 	return nil
 }
+
+// capsEmpty says whether this thread's permitted, effective and inheritable sets are empty,
+// and with them its ambient set (the kernel keeps it within permitted and inheritable).
+func capsEmpty() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	for _, d := range data {
+		if d.Effective != 0 || d.Permitted != 0 || d.Inheritable != 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -20,9 +20,17 @@ type rootBuilder struct {
 	base string          // where the root is, as this process's descriptors name it
 	own  map[uint64]bool // devices of agentrun's tmpfs mounts
 	// idmap, when set, is the idmapping of the binds marked IDMap; userns holds it once the
-	// first of them is made (-1 before).
+	// first of them is made (-1 before). early, while set, brings the user namespace being
+	// made beside the steps that come before the first of those binds (startIDMap).
 	idmap  *IDMapping
 	userns int
+	early  chan idmapped
+}
+
+// idmapped is a user namespace of an idmapping, or why it could not be made.
+type idmapped struct {
+	fd  int
+	err error
 }
 
 // errThroughLink is a mount point reached through a symbolic link (one in a bound host tree,
@@ -47,6 +55,7 @@ func Build(base string, ops []MountOp, idmap *IDMapping) error {
 	defer unix.Close(root)
 	b := &rootBuilder{root: root, own: map[uint64]bool{}, idmap: idmap, userns: -1}
 	defer func() {
+		b.takeEarly()
 		if b.userns >= 0 {
 			unix.Close(b.userns)
 		}
@@ -57,12 +66,67 @@ func Build(base string, ops []MountOp, idmap *IDMapping) error {
 	if err := b.markOwn(root); err != nil {
 		return err
 	}
-	for _, op := range ops {
+	early := earlyIDMapAfter(ops, idmap)
+	for i, op := range ops {
 		if err := b.do(op); err != nil {
 			return fmt.Errorf("building the sandbox's root: %s %s: %w", op.Kind, op.Dst, err)
 		}
+		if i == early {
+			b.startIDMap()
+		}
 	}
 	return nil
+}
+
+// earlyIDMapAfter is the index of the step that mounts the sandbox's /proc when an idmapped
+// bind comes after it (the idmapping's user namespace is made through that /proc), else -1.
+func earlyIDMapAfter(ops []MountOp, idmap *IDMapping) int {
+	if idmap == nil {
+		return -1
+	}
+	proc := -1
+	for i, op := range ops {
+		switch {
+		case op.Kind == OpFS && op.Src == "proc" && op.Dst == "/proc":
+			proc = i
+		case op.IDMap && proc >= 0:
+			return proc
+		case op.IDMap:
+			return -1 // the first idmapped bind comes first: it makes the namespace itself
+		}
+	}
+	return -1
+}
+
+// startIDMap starts making the idmapping's user namespace beside the next steps, on a thread
+// of its own (a process is started and traced for it: see NewIDMapUserns); the first
+// idmapped bind takes it (idmapUserns). Where the sandbox's /proc cannot be used, nothing
+// starts, and that bind says why.
+func (b *rootBuilder) startIDMap() {
+	proc, err := b.sandboxProc()
+	if err != nil {
+		return
+	}
+	b.early = make(chan idmapped, 1)
+	go func() {
+		defer unix.Close(proc)
+		fd, err := NewIDMapUserns(proc, *b.idmap)
+		b.early <- idmapped{fd, err}
+	}()
+}
+
+// takeEarly waits for the user namespace startIDMap makes, if it did, and keeps it.
+func (b *rootBuilder) takeEarly() (bool, error) {
+	if b.early == nil {
+		return false, nil
+	}
+	r := <-b.early
+	b.early = nil
+	if r.err != nil {
+		return true, r.err
+	}
+	b.userns = r.fd
+	return true, nil
 }
 
 func (b *rootBuilder) markOwn(fd int) error {
@@ -176,25 +240,38 @@ func (b *rootBuilder) cloneOnto(dir int, op MountOp, target int) error {
 // idmapUserns is the user namespace of the builder's idmapping, made the first time a bind
 // needs it, through the sandbox's own /proc (mounted by then: see rootOps).
 func (b *rootBuilder) idmapUserns() (int, error) {
+	if started, err := b.takeEarly(); started && err != nil {
+		return -1, err
+	}
 	if b.userns >= 0 {
 		return b.userns, nil
 	}
 	if b.idmap == nil {
 		return -1, errors.New("an idmapped bind without an idmapping")
 	}
-	proc, err := b.resolve("/proc", unix.O_PATH|unix.O_DIRECTORY)
+	proc, err := b.sandboxProc()
 	if err != nil {
-		return -1, fmt.Errorf("opening the sandbox's /proc for the idmapping: %w", err)
+		return -1, err
 	}
 	defer unix.Close(proc)
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(proc, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
-		return -1, errors.New("the sandbox's /proc is not mounted before its first idmapped bind")
-	}
 	if b.userns, err = NewIDMapUserns(proc, *b.idmap); err != nil {
 		return -1, err
 	}
 	return b.userns, nil
+}
+
+// sandboxProc opens the sandbox's /proc, which must be mounted by now.
+func (b *rootBuilder) sandboxProc() (int, error) {
+	proc, err := b.resolve("/proc", unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return -1, fmt.Errorf("opening the sandbox's /proc for the idmapping: %w", err)
+	}
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(proc, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
+		unix.Close(proc)
+		return -1, errors.New("the sandbox's /proc is not mounted before its first idmapped bind")
+	}
+	return proc, nil
 }
 
 // IDMapError is a bind that could not be idmapped: its file system (or one mounted beneath

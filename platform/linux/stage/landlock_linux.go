@@ -6,6 +6,7 @@ import (
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	ll "github.com/landlock-lsm/go-landlock/landlock/syscall"
+	"golang.org/x/sys/unix"
 )
 
 // Landlock's filesystem rights, as agentrun groups them.
@@ -85,8 +86,37 @@ func applyLandlock(cfg *Config) error {
 	// direct tier's own ruleset: see applyDirect): one domain, one restriction of every
 	// thread, where two took twice the work.
 	c.HandledAccessNet = 0
-	if err := c.Restrict(rules...); err != nil {
+	restrict := c.Restrict
+	if cfg.Sandbox != nil {
+		restrict = func(rules ...landlock.Rule) error { return restrictAllThreads(c, rules) }
+	}
+	if err := restrict(rules...); err != nil {
 		return fmt.Errorf("applying the Landlock ruleset: %w (agentrun doctor explains; --allow-degraded runs without it)", err)
+	}
+	return nil
+}
+
+// restrictAllThreads is landlock.Config.Restrict for the stage in its namespaces, which has
+// set no_new_privs on every thread when it dropped its privileges (dropPrivileges): without
+// the library's second all-thread no_new_privs, for each all-thread call stops and signals
+// every thread of the stage. Where this thread has no no_new_privs after all, it is set on
+// every thread first (a thread without it would fail the restriction, never run
+// unrestricted). Only there: the library's cgo thread walk reads /proc/PID/task, which a
+// ruleset handling directory reads (the direct tier's) needs a rule for, and Restrict adds
+// one (go-landlock issue 39).
+func restrictAllThreads(c landlock.Config, rules []landlock.Rule) error {
+	fd, flags, err := c.NewRulesetFD(rules...)
+	if err != nil || fd < 0 {
+		return err // fd < 0: nothing to restrict (best effort, on a kernel without Landlock)
+	}
+	defer unix.Close(fd)
+	if nnp, err := unix.PrctlRetInt(unix.PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0); err != nil || nnp != 1 {
+		if err := ll.AllThreadsPrctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return fmt.Errorf("setting no_new_privs: %w", err)
+		}
+	}
+	if err := ll.AllThreadsLandlockRestrictSelf(fd, flags); err != nil {
+		return fmt.Errorf("landlock_restrict_self: %w", err)
 	}
 	return nil
 }

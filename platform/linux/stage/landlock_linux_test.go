@@ -46,9 +46,11 @@ func landlockChild(tier, dir string) error {
 	}
 	if tier == "namespaces" {
 		cfg.Sandbox = &Sandbox{}
-	}
-	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-		return err
+		// As the stage in its namespaces has once it dropped its privileges; the direct
+		// tier's stage has not, and applyLandlock sets it.
+		if err := ll.AllThreadsPrctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return err
+		}
 	}
 	if err := applyLandlock(cfg); err != nil {
 		return err

@@ -62,8 +62,9 @@ func sandboxDevices(withTUN bool) []string {
 }
 
 // rootOps is the sandbox's root as the stage builds it: the host's top-level symlinks, /proc,
-// a minimal /dev, /sys, a private /tmp, the plan's binds, then devices, masks and read-only
-// parts. The root itself is a tmpfs the stage makes read-only at the end.
+// a minimal /dev, /sys, a private /tmp, devices, masks and read-only parts (kernelOps), the
+// plan's binds and denials, the agent's passwd and group, resolv.conf; kernelOps last instead
+// where the plan binds something in /dev, /proc or /sys. The root itself is a tmpfs the stage makes read-only at the end.
 func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []rootfs.MountOp, resolv string) []rootfs.MountOp {
 	tmpFlags := uint64(rwFlags)
 	if fs.TmpNoExec {
@@ -86,6 +87,16 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []rootfs.MountOp, resolv s
 		ops = append(ops, rootfs.MountOp{Kind: rootfs.OpFS, Src: "sysfs", Dst: "/sys", Dir: true, Flags: sysFlags | unix.MS_RDONLY})
 	}
 	ops = append(ops, rootfs.MountOp{Kind: rootfs.OpFS, Src: "tmpfs", Dst: fsplan.PrivateTmp, Dir: true, Flags: tmpFlags, Data: tmpData(o.tmpSize), Own: true})
+	// The sandbox's own devices, their links and the masks on its /proc and /sys depend on
+	// none of the plan's binds: where none of those lies in /dev, /proc or /sys (or above
+	// them), they go before the binds, so that the idmapping's user namespace, which the
+	// stage makes beside the steps after /proc (rootfs.Build), is ready by the first
+	// idmapped bind. Where one does, they go last, over it, as the denials do.
+	kernel := kernelOps(o.withTUN)
+	kernelFirst := !bindsKernelTrees(fs)
+	if kernelFirst {
+		ops = append(ops, kernel...)
+	}
 	noexec := func(m fsplan.Mount) uint64 {
 		if m.NoExec {
 			return unix.MS_NOEXEC
@@ -141,7 +152,32 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []rootfs.MountOp, resolv s
 			rootfs.MountOp{Kind: rootfs.OpSelf, Src: resolvPath, Dst: resolvTarget(), Flags: roFlags | unix.MS_NOEXEC},
 		)
 	}
-	for _, d := range sandboxDevices(o.withTUN) {
+	if !kernelFirst {
+		ops = append(ops, kernel...)
+	}
+	return ops
+}
+
+// kernelTrees are the sandbox's own /dev, /proc and /sys, which kernelOps fill and mask.
+var kernelTrees = []string{"/dev", "/proc", "/sys"}
+
+// bindsKernelTrees reports whether a bind of the plan lies in one of kernelTrees, or above one.
+func bindsKernelTrees(fs fsplan.Plan) bool {
+	for _, m := range append(append([]fsplan.Mount(nil), fs.Mounts...), fs.ExecDeny...) {
+		for _, k := range kernelTrees {
+			if profiles.Within(m.Path, k) || profiles.Within(k, m.Path) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// kernelOps are the sandbox's devices, their links, and the masks and read-only parts of its
+// /proc and /sys.
+func kernelOps(withTUN bool) []rootfs.MountOp {
+	var ops []rootfs.MountOp
+	for _, d := range sandboxDevices(withTUN) {
 		ops = append(ops, rootfs.MountOp{Kind: rootfs.OpBind, Dst: d, Flags: unix.MS_NOSUID | unix.MS_NOEXEC})
 	}
 	for _, l := range [][2]string{{"/dev/ptmx", "pts/ptmx"}, {"/dev/fd", "/proc/self/fd"}, {"/dev/stdin", "/proc/self/fd/0"}, {"/dev/stdout", "/proc/self/fd/1"}, {"/dev/stderr", "/proc/self/fd/2"}} {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/userdirs"
 )
@@ -36,6 +37,18 @@ const (
 // enforce's are (fsplan.Audit).
 func agentUnprivileged(h Host) bool {
 	return h.Root && userdirs.Current().UID == 0 && os.Getenv(asRootEnv) != "1"
+}
+
+// predictedIDMap is the idmapping a run of this host's is expected to need, before its profile
+// is resolved: where the agent runs as agentUID, the run's user (the invoker's ids) shown as
+// the agent (see sandboxRun.setup); nil otherwise. The stage starts making it as it starts,
+// and uses it only where the run's configuration names the same.
+func predictedIDMap(h Host) *rootfs.IDMapping {
+	if !agentUnprivileged(h) {
+		return nil
+	}
+	inv := userdirs.Current()
+	return &rootfs.IDMapping{OwnerUID: inv.UID, OwnerGID: inv.GID, UID: agentUID, GID: agentUID}
 }
 
 // agentUser is the identity the agent gets in place of root, and the user database the

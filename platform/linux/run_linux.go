@@ -69,7 +69,7 @@ func (s *Sandbox) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 		}
 		stage, err := warm.stage()
 		if stage == nil && !refusedUserNS(err) {
-			stage, err = launchStage(lh.root, lh.h.CgroupLimits, lh.delegated, stageIO{spec.Stdin, spec.Stdout, spec.Stderr})
+			stage, err = launchStage(lh.root, lh.h.CgroupLimits, lh.delegated, predictedIDMap(lh.h), stageIO{spec.Stdin, spec.Stdout, spec.Stderr})
 		}
 		if refusedUserNS(err) && lh.h.UserNS && !lh.h.Root {
 			// The settings allowed a user namespace and the kernel refused one: decide again

@@ -11,10 +11,13 @@ import (
 	"runtime"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
+	"github.com/agentrun/agentrun/platform/linux/stage"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
 	"github.com/agentrun/agentrun/profiles"
-	"golang.org/x/sys/unix"
 )
 
 // stageProc is a started stage: its process, already in the sandbox's namespaces and in the
@@ -32,7 +35,10 @@ type stageProc struct {
 	rootless bool
 	tty      bool
 	bin      stageBinary
-	undo     []func() // run last first by close
+	// idmap is the idmapping the run is expected to need (predictedIDMap), which the stage
+	// starts making as it starts; nil for none.
+	idmap *rootfs.IDMapping
+	undo  []func() // run last first by close
 	// threadStuck: the keeper's thread could not leave the run's v1 cgroups after cloning the
 	// stage (see start), so it must not be unlocked.
 	threadStuck bool
@@ -64,7 +70,7 @@ func newRunID() string {
 // live as long as the sandbox, and a goroutine that locks a thread and ends takes its thread
 // with it (the notifier's and the socket gate's do). So a goroutine of its own, its keeper,
 // starts the stage on a locked thread and holds it until close.
-func launchStage(root string, cgroups bool, cgroupParent string, sio stageIO) (*stageProc, error) {
+func launchStage(root string, cgroups bool, cgroupParent string, idmap *rootfs.IDMapping, sio stageIO) (*stageProc, error) {
 	type result struct {
 		p   *stageProc
 		err error
@@ -72,7 +78,7 @@ func launchStage(root string, cgroups bool, cgroupParent string, sio stageIO) (*
 	c := make(chan result)
 	go func() {
 		runtime.LockOSThread()
-		p, err := startStage(root, cgroups, cgroupParent, sio)
+		p, err := startStage(root, cgroups, cgroupParent, idmap, sio)
 		if p == nil || !p.threadStuck { // start sets it with every errThreadStuck
 			defer runtime.UnlockOSThread()
 		} // else the thread ends with this goroutine, and leaves the run's cgroups then
@@ -135,8 +141,8 @@ func (p *stageProc) setLimits(res profiles.Resources) error {
 }
 
 // startStage is launchStage's work, on the keeper's locked thread.
-func startStage(root string, cgroups bool, cgroupParent string, sio stageIO) (p *stageProc, err error) {
-	p = &stageProc{id: newRunID(), root: root, rootless: os.Geteuid() != 0, tty: ptyrelay.IsTerminal(sio.stdin), released: make(chan struct{}), joined: make(chan error, 1), limits: make(chan profiles.Resources, 1)}
+func startStage(root string, cgroups bool, cgroupParent string, idmap *rootfs.IDMapping, sio stageIO) (p *stageProc, err error) {
+	p = &stageProc{id: newRunID(), root: root, rootless: os.Geteuid() != 0, tty: ptyrelay.IsTerminal(sio.stdin), idmap: idmap, released: make(chan struct{}), joined: make(chan error, 1), limits: make(chan profiles.Resources, 1)}
 	defer func() {
 		if err != nil {
 			p.close()
@@ -216,6 +222,9 @@ func (p *stageProc) start() error {
 // command is the stage's command line, descriptors and namespaces.
 func (p *stageProc) command(sio stageIO) *exec.Cmd {
 	cmd := p.bin.command(append(p.link.childFiles(), p.egress.child)...) // 3, 4, 5 (stage.TunFD)
+	if p.idmap != nil {
+		cmd.Args = append(cmd.Args, stage.IDMapArg(*p.idmap))
+	}
 	if p.tty {
 		cmd.Stdout, cmd.Stderr = sio.stderr, sio.stderr // the stage's own messages
 	} else {

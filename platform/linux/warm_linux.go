@@ -30,7 +30,7 @@ func (s *Sandbox) Warm(stdin io.Reader, stdout, stderr io.Writer) (release func(
 		close(w.known)
 		if lh := w.lh; lh.rootErr == nil && (lh.h.Root || lh.h.UserNS) {
 			steps.Step("stage starting")
-			w.p, w.err = launchStage(lh.root, lh.h.CgroupLimits, lh.delegated, stageIO{stdin, stdout, stderr})
+			w.p, w.err = launchStage(lh.root, lh.h.CgroupLimits, lh.delegated, predictedIDMap(lh.h), stageIO{stdin, stdout, stderr})
 			steps.Step("stage started")
 		}
 	}()

@@ -25,6 +25,9 @@ type rootBuilder struct {
 	idmap  *IDMapping
 	userns int
 	early  chan idmapped
+	// outer: early is a Pending's, made through the host's /proc; where that failed, the
+	// first idmapped bind makes the namespace through the sandbox's instead.
+	outer bool
 }
 
 // idmapped is a user namespace of an idmapping, or why it could not be made.
@@ -39,8 +42,9 @@ type idmapped struct {
 var errThroughLink = errors.New("the mount point is reached through a symbolic link to a path the sandbox does not have")
 
 // Build mounts a tmpfs at base and builds the root in it; binds marked IDMap show the
-// host's owners through idmap.
-func Build(base string, ops []MountOp, idmap *IDMapping) error {
+// host's owners through idmap. It takes pending, if any (StartIDMap): its namespace for idmap
+// when it was started for that idmapping, else closed.
+func Build(base string, ops []MountOp, idmap *IDMapping, pending *Pending) error {
 	// Nothing mounted here reaches the host; the host's later unmounts still reach us.
 	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("making the mount namespace a slave of the host's: %w", err)
@@ -54,6 +58,13 @@ func Build(base string, ops []MountOp, idmap *IDMapping) error {
 	}
 	defer unix.Close(root)
 	b := &rootBuilder{root: root, own: map[uint64]bool{}, idmap: idmap, userns: -1}
+	if pending != nil {
+		if idmap != nil && *idmap == pending.m {
+			b.early, b.outer = pending.done, true
+		} else {
+			defer pending.Close()
+		}
+	}
 	defer func() {
 		b.takeEarly()
 		if b.userns >= 0 {
@@ -66,7 +77,10 @@ func Build(base string, ops []MountOp, idmap *IDMapping) error {
 	if err := b.markOwn(root); err != nil {
 		return err
 	}
-	early := earlyIDMapAfter(ops, idmap)
+	early := -1
+	if b.early == nil {
+		early = earlyIDMapAfter(ops, idmap)
+	}
 	for i, op := range ops {
 		if err := b.do(op); err != nil {
 			return fmt.Errorf("building the sandbox's root: %s %s: %w", op.Kind, op.Dst, err)
@@ -240,7 +254,7 @@ func (b *rootBuilder) cloneOnto(dir int, op MountOp, target int) error {
 // idmapUserns is the user namespace of the builder's idmapping, made the first time a bind
 // needs it, through the sandbox's own /proc (mounted by then: see rootOps).
 func (b *rootBuilder) idmapUserns() (int, error) {
-	if started, err := b.takeEarly(); started && err != nil {
+	if started, err := b.takeEarly(); started && err != nil && !b.outer {
 		return -1, err
 	}
 	if b.userns >= 0 {

@@ -69,7 +69,7 @@ func TestBuildRootStaysInTheRoot(t *testing.T) {
 			// A mount point missing in a bound host tree is refused, not made.
 			{Kind: OpFS, Src: "tmpfs", Dst: filepath.Join(home, "real", "made-by-agentrun"), Dir: true, Data: "size=4k"},
 		}
-		if err := Build(base, ops, nil); !errors.Is(err, unix.ENOENT) {
+		if err := Build(base, ops, nil, nil); !errors.Is(err, unix.ENOENT) {
 			return errors.New("a mount point missing in a host directory was not refused: " + errString(err))
 		}
 		// On the host (this namespace's view of it), the link's target is untouched.
@@ -117,7 +117,7 @@ func TestBuildRootReadOnlyAllTheWayDown(t *testing.T) {
 			{Kind: OpBind, Dst: ro, Dir: true, Flags: roFlags},
 			{Kind: OpBind, Dst: rw, Dir: true, Flags: rwFlags},
 		}
-		if err := Build(base, ops, nil); err != nil {
+		if err := Build(base, ops, nil, nil); err != nil {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(base, ro, "sub", "x"), nil, 0o644); !errors.Is(err, unix.EROFS) {
@@ -172,7 +172,7 @@ func TestBuildRootBindsNothingThroughALink(t *testing.T) {
 			{Kind: OpBind, Src: filepath.Join(tree, "toown"), Dst: filepath.Join(tree, "toown"), Dir: true, Flags: roFlags},
 			{Kind: OpBind, Src: filepath.Join(tree, "nowhere"), Dst: filepath.Join(tree, "nowhere"), Dir: true, Flags: roFlags},
 		}
-		if err := Build(base, ops, nil); err != nil {
+		if err := Build(base, ops, nil, nil); err != nil {
 			return err
 		}
 		if _, err := os.Stat(filepath.Join(base, own, "secret")); !errors.Is(err, os.ErrNotExist) {

@@ -51,13 +51,23 @@ func idMapLines(owner, agent int) string {
 // maps are written through proc, an O_PATH descriptor of a proc file system of this process's
 // PID namespace (the sandbox's /proc while the root is built; the host's /proc there names
 // other processes).
-func NewIDMapUserns(proc int, m IDMapping) (int, error) {
+func NewIDMapUserns(proc int, m IDMapping) (int, error) { return newIDMapUserns(proc, m, false) }
+
+// newIDMapUserns is NewIDMapUserns; with outer, proc is a proc file system of an ancestor of
+// this process's PID namespace (the host's, which the stage's mount namespace shows until the
+// stage builds its root), where the process is found by its pidfd: that proc numbers it as its
+// own namespace does (fdinfo's Pid), and the number is the process's as long as it is neither
+// reaped nor killed — it is this thread's traced child, stopped at its exec.
+func newIDMapUserns(proc int, m IDMapping, outer bool) (int, error) {
 	// A traced child's tracer is the thread that started it.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	pid, err := syscall.ForkExec("/proc/self/exe", []string{"agentrun-idmap"}, &syscall.ProcAttr{
-		Sys: &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER, Ptrace: true, Pdeathsig: syscall.SIGKILL},
-	})
+	pidfd := -1
+	sys := &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER, Ptrace: true, Pdeathsig: syscall.SIGKILL}
+	if outer {
+		sys.PidFD = &pidfd
+	}
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{"agentrun-idmap"}, &syscall.ProcAttr{Sys: sys})
 	if err != nil {
 		return -1, fmt.Errorf("starting a process in a user namespace for the idmapping: %w", err)
 	}
@@ -65,8 +75,17 @@ func NewIDMapUserns(proc int, m IDMapping) (int, error) {
 		_ = unix.Kill(pid, unix.SIGKILL)
 		var ws unix.WaitStatus
 		_, _ = unix.Wait4(pid, &ws, 0, nil)
+		if pidfd >= 0 {
+			unix.Close(pidfd)
+		}
 	}()
-	dir, err := unix.Openat(proc, strconv.Itoa(pid), unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	name := strconv.Itoa(pid)
+	if outer {
+		if name, err = pidIn(proc, pidfd); err != nil {
+			return -1, fmt.Errorf("finding the idmapping's process in /proc: %w", err)
+		}
+	}
+	dir, err := unix.Openat(proc, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, fmt.Errorf("finding the idmapping's process in /proc: %w", err)
 	}
@@ -97,4 +116,29 @@ func writeAt(dir int, name, text string) error {
 		err = errors.New("short write")
 	}
 	return err
+}
+
+// pidIn is the number proc gives the process of pidfd: the Pid line of the pidfd's fdinfo,
+// read through proc itself.
+func pidIn(proc, pidfd int) (string, error) {
+	fd, err := unix.Openat(proc, "self/fdinfo/"+strconv.Itoa(pidfd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", err
+	}
+	defer unix.Close(fd)
+	var buf [512]byte
+	n, err := unix.Read(fd, buf[:])
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(buf[:n]), "\n") {
+		if v, ok := strings.CutPrefix(line, "Pid:"); ok {
+			v = strings.TrimSpace(v)
+			if n, err := strconv.Atoi(v); err != nil || n <= 0 {
+				return "", fmt.Errorf("the process has no number in that /proc (%q)", v)
+			}
+			return v, nil
+		}
+	}
+	return "", errors.New("the pidfd's fdinfo has no Pid line (Linux 5.4 or newer has)")
 }

@@ -55,7 +55,7 @@ func TestBuildIDMaps(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			base := t.TempDir()
 			err := inMountNamespace(t, func() error {
-				if err := Build(base, c.ops, c.m); err != nil {
+				if err := Build(base, c.ops, c.m, nil); err != nil {
 					return err
 				}
 				for _, p := range []string{shared, filepath.Join(shared, "file")} {

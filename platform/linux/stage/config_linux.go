@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
 
 	"github.com/agentrun/agentrun/platform/linux/rootfs"
 	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
@@ -12,6 +14,41 @@ import (
 // Arg is the argument that makes agentrun, or agentrun-stage, run as the stage. It is not a
 // subcommand: it is dispatched before agentrun's command line is read.
 const Arg = "__agentrun_stage"
+
+// idmapArg begins the stage's optional second argument: the idmapping agentrun expects the
+// run to need (the owner's ids, then the agent's), so that the stage makes its user namespace
+// while it reads its configuration (rootfs.StartIDMap). A guess, made before the profile is
+// resolved: the root's binds use it only where the configuration names the same idmapping.
+const idmapArg = "idmap="
+
+// IDMapArg is the stage's argument that names m.
+func IDMapArg(m rootfs.IDMapping) string {
+	return fmt.Sprintf("%s%d:%d:%d:%d", idmapArg, m.OwnerUID, m.OwnerGID, m.UID, m.GID)
+}
+
+// idmapOf is the idmapping the stage's arguments name, if they name one.
+func idmapOf(args []string) (rootfs.IDMapping, bool) {
+	if len(args) < 3 {
+		return rootfs.IDMapping{}, false
+	}
+	v, ok := strings.CutPrefix(args[2], idmapArg)
+	if !ok {
+		return rootfs.IDMapping{}, false
+	}
+	f := strings.Split(v, ":")
+	if len(f) != 4 {
+		return rootfs.IDMapping{}, false
+	}
+	var ids [4]int
+	for i, s := range f {
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return rootfs.IDMapping{}, false
+		}
+		ids[i] = int(n)
+	}
+	return rootfs.IDMapping{OwnerUID: ids[0], OwnerGID: ids[1], UID: ids[2], GID: ids[3]}, true
+}
 
 // The descriptors the stage gets: its Config; a lifeline whose other end only agentrun holds,
 // so the stage sees end-of-file when agentrun dies, even by SIGKILL; and, with filtered egress,

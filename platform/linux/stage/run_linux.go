@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/agentrun/agentrun/platform/linux/rootfs"
 	"github.com/agentrun/agentrun/platform/steps"
 )
 
@@ -39,6 +40,10 @@ func Run() {
 	}
 	// The lifeline is agentrun's end of a socket pair: the agent must not inherit it.
 	unix.CloseOnExec(LifelineFD)
+	var pending *rootfs.Pending
+	if m, ok := idmapOf(os.Args); ok {
+		pending = rootfs.StartIDMap(m) // beside the configuration's reading; Build takes it
+	}
 	f := os.NewFile(ConfigFD, "stage-config")
 	cfg, err := decode(f)
 	f.Close()
@@ -49,9 +54,11 @@ func Run() {
 	steps.Step("stage: configuration read")
 	var tty, master *os.File
 	if cfg.Sandbox != nil {
-		if tty, master, err = setupSandbox(cfg); err != nil {
+		if tty, master, err = setupSandbox(cfg, pending); err != nil {
 			stageFail(err)
 		}
+	} else {
+		pending.Close()
 	}
 	steps.Step("stage: root built and entered, privileges dropped")
 	if !cfg.Audit {

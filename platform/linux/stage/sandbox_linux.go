@@ -13,10 +13,11 @@ import (
 
 // setupSandbox is the stage's work in its new namespaces, up to the point where it confines
 // itself: the root, the host name, loopback, the cgroup, the TUN device, the terminal, the
-// AppArmor profile for the agent, and then no privileges. It returns the terminal's agent end when the agent gets one.
-func setupSandbox(cfg *Config) (tty *os.File, master *os.File, err error) {
+// AppArmor profile for the agent, and then no privileges; pending, the idmapping's user
+// namespace started before the configuration was read, goes to the root's build. It returns the terminal's agent end when the agent gets one.
+func setupSandbox(cfg *Config, pending *rootfs.Pending) (tty *os.File, master *os.File, err error) {
 	s := cfg.Sandbox
-	if err := rootfs.Build(s.Base, s.Ops, s.IDMap); err != nil {
+	if err := rootfs.Build(s.Base, s.Ops, s.IDMap, pending); err != nil {
 		return nil, nil, err
 	}
 	if err := rootfs.PivotInto(s.Base); err != nil {

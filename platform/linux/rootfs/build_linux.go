@@ -45,19 +45,7 @@ var errThroughLink = errors.New("the mount point is reached through a symbolic l
 // host's owners through idmap. It takes pending, if any (StartIDMap): its namespace for idmap
 // when it was started for that idmapping, else closed.
 func Build(base string, ops []MountOp, idmap *IDMapping, pending *Pending) error {
-	// Nothing mounted here reaches the host; the host's later unmounts still reach us.
-	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-		return fmt.Errorf("making the mount namespace a slave of the host's: %w", err)
-	}
-	if err := unix.Mount("tmpfs", base, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755,size=4m"); err != nil {
-		return fmt.Errorf("mounting the sandbox's root tmpfs on %s: %w", base, err)
-	}
-	root, err := unix.Open(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("opening the sandbox's root: %w", err)
-	}
-	defer unix.Close(root)
-	b := &rootBuilder{root: root, own: map[uint64]bool{}, idmap: idmap, userns: -1}
+	b := &rootBuilder{own: map[uint64]bool{}, idmap: idmap, userns: -1}
 	if pending != nil {
 		if idmap != nil && *idmap == pending.m {
 			b.early, b.outer = pending.done, true
@@ -71,6 +59,19 @@ func Build(base string, ops []MountOp, idmap *IDMapping, pending *Pending) error
 			unix.Close(b.userns)
 		}
 	}()
+	// Nothing mounted here reaches the host; the host's later unmounts still reach us.
+	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("making the mount namespace a slave of the host's: %w", err)
+	}
+	if err := unix.Mount("tmpfs", base, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=755,size=4m"); err != nil {
+		return fmt.Errorf("mounting the sandbox's root tmpfs on %s: %w", base, err)
+	}
+	root, err := unix.Open(base, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening the sandbox's root: %w", err)
+	}
+	defer unix.Close(root)
+	b.root = root
 	if b.base, err = os.Readlink(procFdPath(root)); err != nil {
 		return fmt.Errorf("opening the sandbox's root: %w", err)
 	}

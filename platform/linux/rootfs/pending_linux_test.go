@@ -85,7 +85,8 @@ func TestStartIDMapFromAChildPIDNamespace(t *testing.T) {
 }
 
 // TestBuildTakesPending builds roots with a Pending: for the root's idmapping it is used, for
-// another it is closed and the root makes its own; no namespace descriptor outlives Build.
+// another it is closed and the root makes its own; no namespace descriptor outlives Build,
+// one that fails at its first step included.
 func TestBuildTakesPending(t *testing.T) {
 	host := t.TempDir()
 	shared := filepath.Join(host, "shared")
@@ -122,5 +123,15 @@ func TestBuildTakesPending(t *testing.T) {
 		if fd := userNamespaceFD(t); fd != "" {
 			t.Errorf("Build left a user namespace open: descriptor %s", fd)
 		}
+	}
+	// A Build that fails at its first step still takes its Pending.
+	err := inMountNamespace(t, func() error {
+		return Build(filepath.Join(host, "missing"), ops, &m, StartIDMap(m))
+	})
+	if err == nil {
+		t.Fatal("a root built on a missing directory")
+	}
+	if fd := userNamespaceFD(t); fd != "" {
+		t.Errorf("a failed Build left a user namespace open: descriptor %s", fd)
 	}
 }

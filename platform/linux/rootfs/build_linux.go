@@ -47,6 +47,7 @@ var errThroughLink = errors.New("the mount point is reached through a symbolic l
 func Build(base string, ops []MountOp, idmap *IDMapping, pending *Pending) error {
 	b := &rootBuilder{own: map[uint64]bool{}, idmap: idmap, userns: -1}
 	if pending != nil {
+		pending.given.Store(true)
 		if idmap != nil && *idmap == pending.m {
 			b.early, b.outer = pending.done, true
 		} else {

@@ -1,6 +1,10 @@
 package rootfs
 
-import "golang.org/x/sys/unix"
+import (
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
 
 // Pending is an idmapping's user namespace being made before the stage knows what to build
 // (StartIDMap), beside its reading of its configuration. Build takes it: its namespace when
@@ -9,6 +13,8 @@ import "golang.org/x/sys/unix"
 type Pending struct {
 	m    IDMapping
 	done chan idmapped
+	// given is set once Build has it: from then on Build receives from done, or closes it.
+	given atomic.Bool
 }
 
 // StartIDMap starts making m's user namespace on a thread of its own, through the /proc this

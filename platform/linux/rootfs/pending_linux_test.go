@@ -125,11 +125,16 @@ func TestBuildTakesPending(t *testing.T) {
 		}
 	}
 	// A Build that fails at its first step still takes its Pending.
+	p := StartIDMap(m)
 	err := inMountNamespace(t, func() error {
-		return Build(filepath.Join(host, "missing"), ops, &m, StartIDMap(m))
+		return Build(filepath.Join(host, "missing"), ops, &m, p)
 	})
 	if err == nil {
 		t.Fatal("a root built on a missing directory")
+	}
+	if !p.given.Load() {
+		t.Error("a Build that failed at its first step did not take its Pending")
+		p.Close()
 	}
 	if fd := userNamespaceFD(t); fd != "" {
 		t.Errorf("a failed Build left a user namespace open: descriptor %s", fd)

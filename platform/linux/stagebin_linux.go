@@ -140,7 +140,8 @@ func goBuildIDNote(id string) []byte {
 // command runs the stage with extra as its descriptors 3 onwards; agentrun-stage through
 // the descriptor after them, which the stage marks close-on-exec before it starts the agent.
 // Its environment is empty (the agent's comes in its configuration) but for where a
-// benchmark records the steps of a launch.
+// benchmark records the steps of a launch (and, added by stageProc.command, the idmapping the
+// run is expected to need: stage.IDMapEnv).
 func (b stageBinary) command(extra ...*os.File) *exec.Cmd {
 	var cmd *exec.Cmd
 	if b.file == nil {

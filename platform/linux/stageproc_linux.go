@@ -223,7 +223,7 @@ func (p *stageProc) start() error {
 func (p *stageProc) command(sio stageIO) *exec.Cmd {
 	cmd := p.bin.command(append(p.link.childFiles(), p.egress.child)...) // 3, 4, 5 (stage.TunFD)
 	if p.idmap != nil {
-		cmd.Args = append(cmd.Args, stage.IDMapArg(*p.idmap))
+		cmd.Env = append(cmd.Env, stage.IDMapEnv+"="+stage.IDMapValue(*p.idmap))
 	}
 	if p.tty {
 		cmd.Stdout, cmd.Stderr = sio.stderr, sio.stderr // the stage's own messages

@@ -15,26 +15,21 @@ import (
 // subcommand: it is dispatched before agentrun's command line is read.
 const Arg = "__agentrun_stage"
 
-// idmapArg begins the stage's optional second argument: the idmapping agentrun expects the
-// run to need (the owner's ids, then the agent's), so that the stage makes its user namespace
-// while it reads its configuration (rootfs.StartIDMap). A guess, made before the profile is
-// resolved: the root's binds use it only where the configuration names the same idmapping.
-const idmapArg = "idmap="
+// IDMapEnv names the stage's environment variable that holds the idmapping agentrun expects
+// the run to need (the owner's ids, then the agent's), so that the stage makes its user
+// namespace while it reads its configuration (rootfs.StartIDMap). A guess, made before the
+// profile is resolved: the root's binds use it only where the configuration names the same
+// idmapping. In the environment, not the arguments: the stage's environment is its own (the
+// agent's comes with the configuration), and a non-dumpable PID 1's is not the agent's to read.
+const IDMapEnv = "AGENTRUN_STAGE_IDMAP"
 
-// IDMapArg is the stage's argument that names m.
-func IDMapArg(m rootfs.IDMapping) string {
-	return fmt.Sprintf("%s%d:%d:%d:%d", idmapArg, m.OwnerUID, m.OwnerGID, m.UID, m.GID)
+// IDMapValue is IDMapEnv's value for m.
+func IDMapValue(m rootfs.IDMapping) string {
+	return fmt.Sprintf("%d:%d:%d:%d", m.OwnerUID, m.OwnerGID, m.UID, m.GID)
 }
 
-// idmapOf is the idmapping the stage's arguments name, if they name one.
-func idmapOf(args []string) (rootfs.IDMapping, bool) {
-	if len(args) < 3 {
-		return rootfs.IDMapping{}, false
-	}
-	v, ok := strings.CutPrefix(args[2], idmapArg)
-	if !ok {
-		return rootfs.IDMapping{}, false
-	}
+// idmapOf is the idmapping IDMapEnv's value v names, if it names one.
+func idmapOf(v string) (rootfs.IDMapping, bool) {
 	f := strings.Split(v, ":")
 	if len(f) != 4 {
 		return rootfs.IDMapping{}, false

@@ -41,7 +41,7 @@ func Run() {
 	// The lifeline is agentrun's end of a socket pair: the agent must not inherit it.
 	unix.CloseOnExec(LifelineFD)
 	var pending *rootfs.Pending
-	if m, ok := idmapOf(os.Args); ok {
+	if m, ok := idmapOf(os.Getenv(IDMapEnv)); ok {
 		pending = rootfs.StartIDMap(m) // beside the configuration's reading; Build takes it
 	}
 	f := os.NewFile(ConfigFD, "stage-config")

@@ -36,6 +36,10 @@ type idmapped struct {
 	err error
 }
 
+// kernelTrees are the sandbox's own /dev, /proc and /sys, relative to its root: a path there
+// names something else on the host.
+var kernelTrees = []string{"dev", "proc", "sys"}
+
 // errThroughLink is a mount point reached through a symbolic link (one in a bound host tree,
 // which an agent may have planted in a writable directory) that leads to nothing the sandbox
 // has: the step is skipped, so that nothing of the host enters the sandbox through a link.
@@ -387,8 +391,9 @@ func (b *rootBuilder) throughLink(p string) bool {
 
 // bindThroughLink binds, at a mount point a link led to, the host's own tree at that same
 // path, found without following any link on the host: what the link names on the host is
-// never what is bound. Over agentrun's own file systems (the sandbox's /tmp, /dev), where the
-// path means something else on the host, nothing is bound.
+// never what is bound. Over agentrun's own file systems (the sandbox's /tmp, /dev) and in the
+// sandbox's /proc and /sys, where the path means something else on the host (another PID
+// namespace's processes, the host's devices) and their masks lie, nothing is bound.
 func (b *rootBuilder) bindThroughLink(op MountOp, target int) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(target, &st); err != nil {
@@ -404,6 +409,11 @@ func (b *rootBuilder) bindThroughLink(op MountOp, target int) error {
 	rel, ok := strings.CutPrefix(at, b.base+"/")
 	if !ok {
 		return fmt.Errorf("the mount point %s is outside the sandbox's root", at)
+	}
+	for _, k := range kernelTrees {
+		if rel == k || strings.HasPrefix(rel, k+"/") {
+			return nil
+		}
 	}
 	src, err := OpenNoLinks("/"+rel, unix.O_PATH)
 	if err != nil {

@@ -2,6 +2,7 @@ package rootfs
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -186,4 +187,82 @@ func TestBuildRootBindsNothingThroughALink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestBuildRootBindsNothingThroughALinkIntoKernelTrees plants links in a bound tree that lead
+// into the sandbox's own /sys and /proc — to a masked directory, to a file masked by
+// /dev/null, to a process — and binds the policy's paths through them: nothing of the host's
+// trees is bound there (its /sys and /proc mean other things), so the masks stay on top
+// whatever order the steps come in.
+func TestBuildRootBindsNothingThroughALinkIntoKernelTrees(t *testing.T) {
+	host := t.TempDir()
+	tree := filepath.Join(host, "tree")
+	if err := os.MkdirAll(tree, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{"sec": "/sys/kernel/security", "keys": "/proc/keys", "init": "/proc/1", "self": "/proc/self"}
+	for name, to := range links {
+		if err := os.Symlink(to, filepath.Join(tree, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := t.TempDir()
+	err := inMountNamespace(t, func() error {
+		ops := []MountOp{
+			{Kind: OpFS, Src: "proc", Dst: "/proc", Dir: true, Flags: sysFlags},
+			{Kind: OpFS, Src: "sysfs", Dst: "/sys", Dir: true, Flags: sysFlags | unix.MS_RDONLY},
+			{Kind: OpFS, Src: "tmpfs", Dst: "/dev", Dir: true, Flags: sysFlags, Data: "mode=755,size=64k", Own: true},
+			{Kind: OpBind, Dst: "/dev/null", Flags: unix.MS_NOSUID | unix.MS_NOEXEC},
+			{Kind: OpFS, Src: "tmpfs", Dst: "/sys/kernel/security", Dir: true, Flags: sysFlags | unix.MS_RDONLY, Data: "mode=000,size=4k,nr_inodes=1", Quiet: true},
+			{Kind: OpSelf, Src: "/dev/null", Dst: "/proc/keys", Flags: roFlags | unix.MS_NOEXEC, Quiet: true},
+			{Kind: OpBind, Dst: tree, Dir: true, Flags: rwFlags},
+		}
+		for name := range links {
+			p := filepath.Join(tree, name)
+			ops = append(ops, MountOp{Kind: OpBind, Dst: p, Dir: name != "keys", Flags: rwFlags})
+		}
+		if err := Build(base, ops, nil, nil); err != nil {
+			return err
+		}
+		var st unix.Stat_t
+		if err := unix.Stat(filepath.Join(base, "sys/kernel/security"), &st); err != nil {
+			return fmt.Errorf("/sys/kernel/security: %w", err)
+		}
+		if st.Mode&0o777 != 0 {
+			return fmt.Errorf("/sys/kernel/security is no longer the mode-000 mask (mode %o): the host's was bound over it through a link", st.Mode&0o777)
+		}
+		if err := unix.Stat(filepath.Join(base, "proc/keys"), &st); err != nil {
+			return fmt.Errorf("/proc/keys: %w", err)
+		}
+		if st.Mode&unix.S_IFMT != unix.S_IFCHR {
+			return fmt.Errorf("/proc/keys is no longer /dev/null (mode %o): the host's was bound over it through a link", st.Mode)
+		}
+		// The sandbox's /proc/1 and /proc/self are its own proc's: no bind lies on them.
+		for _, p := range []string{"proc/1", "proc/self"} {
+			if mounted, err := mountedAt(filepath.Join(base, p)); err != nil || mounted {
+				return fmt.Errorf("%s has a bind on it through a link (%v)", p, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// mountedAt reports whether a mount lies on p (its mount ID differs from its parent's).
+func mountedAt(p string) (bool, error) {
+	id := func(p string) (uint64, error) {
+		var stx unix.Statx_t
+		if err := unix.Statx(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW, unix.STATX_MNT_ID, &stx); err != nil {
+			return 0, err
+		}
+		return stx.Mnt_id, nil
+	}
+	a, err := id(p)
+	if err != nil {
+		return false, err
+	}
+	b, err := id(filepath.Dir(p))
+	return a != b, err
 }

@@ -19,15 +19,11 @@ type idmapProbe struct {
 }
 
 func newIDMapProbe(m rootfs.IDMapping) (*idmapProbe, error) {
-	proc, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	proc, err := rootfs.OpenProc("/proc")
 	if err != nil {
-		return nil, fmt.Errorf("opening /proc for the idmapping probe: %w", err)
+		return nil, fmt.Errorf("the idmapping probe needs the host's /proc: %w", err)
 	}
 	defer unix.Close(proc)
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(proc, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
-		return nil, errors.New("the idmapping probe needs the host's /proc mounted")
-	}
 	ns, err := rootfs.NewIDMapUserns(proc, m)
 	if err != nil {
 		return nil, err

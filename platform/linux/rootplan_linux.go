@@ -89,9 +89,10 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []rootfs.MountOp, resolv s
 	ops = append(ops, rootfs.MountOp{Kind: rootfs.OpFS, Src: "tmpfs", Dst: fsplan.PrivateTmp, Dir: true, Flags: tmpFlags, Data: tmpData(o.tmpSize), Own: true})
 	// The sandbox's own devices, their links and the masks on its /proc and /sys depend on
 	// none of the plan's binds: where none of those lies in /dev, /proc or /sys (or above
-	// them), they go before the binds, so that the idmapping's user namespace, which the
-	// stage makes beside the steps after /proc (rootfs.Build), is ready by the first
-	// idmapped bind. Where one does, they go last, over it, as the denials do.
+	// them), they go before the binds, so that more steps run while the idmapping's user
+	// namespace, started as the stage started, is made (rootfs.StartIDMap). Where one does,
+	// they go last, over it, as the denials do. A bind a planted link leads into them binds
+	// nothing (rootfs.bindThroughLink), so no order uncovers a mask.
 	kernel := kernelOps(o.withTUN)
 	kernelFirst := !bindsKernelTrees(fs)
 	if kernelFirst {
@@ -158,13 +159,11 @@ func rootOps(fs fsplan.Plan, o rootOptions, hostLinks []rootfs.MountOp, resolv s
 	return ops
 }
 
-// kernelTrees are the sandbox's own /dev, /proc and /sys, which kernelOps fill and mask.
-var kernelTrees = []string{"/dev", "/proc", "/sys"}
-
-// bindsKernelTrees reports whether a bind of the plan lies in one of kernelTrees, or above one.
+// bindsKernelTrees reports whether a bind of the plan lies in one of rootfs.KernelTrees, which
+// kernelOps fill and mask, or above one.
 func bindsKernelTrees(fs fsplan.Plan) bool {
 	for _, m := range append(append([]fsplan.Mount(nil), fs.Mounts...), fs.ExecDeny...) {
-		for _, k := range kernelTrees {
+		for _, k := range rootfs.KernelTrees {
 			if profiles.Within(m.Path, k) || profiles.Within(k, m.Path) {
 				return true
 			}

@@ -20,25 +20,17 @@ type rootBuilder struct {
 	base string          // where the root is, as this process's descriptors name it
 	own  map[uint64]bool // devices of agentrun's tmpfs mounts
 	// idmap, when set, is the idmapping of the binds marked IDMap; userns holds it once the
-	// first of them is made (-1 before). early, while set, brings the user namespace being
-	// made beside the steps that come before the first of those binds (startIDMap).
-	idmap  *IDMapping
-	userns int
-	early  chan idmapped
-	// outer: early is a Pending's, made through the host's /proc; where that failed, the
-	// first idmapped bind makes the namespace through the sandbox's instead.
-	outer bool
+	// first of them is made (-1 before), or taken from pending, the one the stage started
+	// making as it started (StartIDMap).
+	idmap   *IDMapping
+	userns  int
+	pending *Pending
 }
 
-// idmapped is a user namespace of an idmapping, or why it could not be made.
-type idmapped struct {
-	fd  int
-	err error
-}
-
-// kernelTrees are the sandbox's own /dev, /proc and /sys, relative to its root: a path there
-// names something else on the host.
-var kernelTrees = []string{"dev", "proc", "sys"}
+// KernelTrees are the sandbox's own /dev, /proc and /sys: a path there names something else
+// on the host (another PID namespace's processes, the host's devices), and the sandbox's masks
+// lie there.
+var KernelTrees = []string{"/dev", "/proc", "/sys"}
 
 // errThroughLink is a mount point reached through a symbolic link (one in a bound host tree,
 // which an agent may have planted in a writable directory) that leads to nothing the sandbox
@@ -53,13 +45,13 @@ func Build(base string, ops []MountOp, idmap *IDMapping, pending *Pending) error
 	if pending != nil {
 		pending.given.Store(true)
 		if idmap != nil && *idmap == pending.m {
-			b.early, b.outer = pending.done, true
+			b.pending = pending
 		} else {
-			defer pending.Close()
+			pending.Close()
 		}
 	}
 	defer func() {
-		b.takeEarly()
+		b.pending.Close() // one no bind took
 		if b.userns >= 0 {
 			unix.Close(b.userns)
 		}
@@ -83,70 +75,12 @@ func Build(base string, ops []MountOp, idmap *IDMapping, pending *Pending) error
 	if err := b.markOwn(root); err != nil {
 		return err
 	}
-	early := -1
-	if b.early == nil {
-		early = earlyIDMapAfter(ops, idmap)
-	}
-	for i, op := range ops {
+	for _, op := range ops {
 		if err := b.do(op); err != nil {
 			return fmt.Errorf("building the sandbox's root: %s %s: %w", op.Kind, op.Dst, err)
 		}
-		if i == early {
-			b.startIDMap()
-		}
 	}
 	return nil
-}
-
-// earlyIDMapAfter is the index of the step that mounts the sandbox's /proc when an idmapped
-// bind comes after it (the idmapping's user namespace is made through that /proc), else -1.
-func earlyIDMapAfter(ops []MountOp, idmap *IDMapping) int {
-	if idmap == nil {
-		return -1
-	}
-	proc := -1
-	for i, op := range ops {
-		switch {
-		case op.Kind == OpFS && op.Src == "proc" && op.Dst == "/proc":
-			proc = i
-		case op.IDMap && proc >= 0:
-			return proc
-		case op.IDMap:
-			return -1 // the first idmapped bind comes first: it makes the namespace itself
-		}
-	}
-	return -1
-}
-
-// startIDMap starts making the idmapping's user namespace beside the next steps, on a thread
-// of its own (a process is started and traced for it: see NewIDMapUserns); the first
-// idmapped bind takes it (idmapUserns). Where the sandbox's /proc cannot be used, nothing
-// starts, and that bind says why.
-func (b *rootBuilder) startIDMap() {
-	proc, err := b.sandboxProc()
-	if err != nil {
-		return
-	}
-	b.early = make(chan idmapped, 1)
-	go func() {
-		defer unix.Close(proc)
-		fd, err := NewIDMapUserns(proc, *b.idmap)
-		b.early <- idmapped{fd, err}
-	}()
-}
-
-// takeEarly waits for the user namespace startIDMap makes, if it did, and keeps it.
-func (b *rootBuilder) takeEarly() (bool, error) {
-	if b.early == nil {
-		return false, nil
-	}
-	r := <-b.early
-	b.early = nil
-	if r.err != nil {
-		return true, r.err
-	}
-	b.userns = r.fd
-	return true, nil
 }
 
 func (b *rootBuilder) markOwn(fd int) error {
@@ -260,8 +194,13 @@ func (b *rootBuilder) cloneOnto(dir int, op MountOp, target int) error {
 // idmapUserns is the user namespace of the builder's idmapping, made the first time a bind
 // needs it, through the sandbox's own /proc (mounted by then: see rootOps).
 func (b *rootBuilder) idmapUserns() (int, error) {
-	if started, err := b.takeEarly(); started && err != nil && !b.outer {
-		return -1, err
+	if b.pending != nil {
+		// Made as the stage started; where that failed, made now through the sandbox's /proc.
+		fd, err := b.pending.take()
+		b.pending = nil
+		if err == nil {
+			b.userns = fd
+		}
 	}
 	if b.userns >= 0 {
 		return b.userns, nil
@@ -410,8 +349,8 @@ func (b *rootBuilder) bindThroughLink(op MountOp, target int) error {
 	if !ok {
 		return fmt.Errorf("the mount point %s is outside the sandbox's root", at)
 	}
-	for _, k := range kernelTrees {
-		if rel == k || strings.HasPrefix(rel, k+"/") {
+	for _, k := range KernelTrees {
+		if p := "/" + rel; p == k || strings.HasPrefix(p, k+"/") {
 			return nil
 		}
 	}

@@ -49,24 +49,16 @@ func idMapLines(owner, agent int) string {
 // mount_setattr(MOUNT_ATTR_IDMAP). A process has to be started in it to make it: this one is
 // traced from its start, so it stops at its execve and runs nothing before it is killed. Its
 // maps are written through proc, an O_PATH descriptor of a proc file system of this process's
-// PID namespace (the sandbox's /proc while the root is built; the host's /proc there names
-// other processes).
-func NewIDMapUserns(proc int, m IDMapping) (int, error) { return newIDMapUserns(proc, m, false) }
-
-// newIDMapUserns is NewIDMapUserns; with outer, proc is a proc file system of an ancestor of
-// this process's PID namespace (the host's, which the stage's mount namespace shows until the
-// stage builds its root), where the process is found by its pidfd: that proc numbers it as its
-// own namespace does (fdinfo's Pid), and the number is the process's as long as it is neither
-// reaped nor killed — it is this thread's traced child, stopped at its exec.
-func newIDMapUserns(proc int, m IDMapping, outer bool) (int, error) {
+// PID namespace or of an ancestor's (the host's, which the stage's mount namespace shows
+// until the stage builds its root): the process is found there by its pidfd, whose fdinfo
+// gives its number in that proc's namespace, and the number is the process's as long as it is
+// neither reaped nor killed — it is this thread's traced child, stopped at its exec.
+func NewIDMapUserns(proc int, m IDMapping) (int, error) {
 	// A traced child's tracer is the thread that started it.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	pidfd := -1
-	sys := &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER, Ptrace: true, Pdeathsig: syscall.SIGKILL}
-	if outer {
-		sys.PidFD = &pidfd
-	}
+	sys := &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER, Ptrace: true, Pdeathsig: syscall.SIGKILL, PidFD: &pidfd}
 	pid, err := syscall.ForkExec("/proc/self/exe", []string{"agentrun-idmap"}, &syscall.ProcAttr{Sys: sys})
 	if err != nil {
 		return -1, fmt.Errorf("starting a process in a user namespace for the idmapping: %w", err)
@@ -79,11 +71,9 @@ func newIDMapUserns(proc int, m IDMapping, outer bool) (int, error) {
 			unix.Close(pidfd)
 		}
 	}()
-	name := strconv.Itoa(pid)
-	if outer {
-		if name, err = pidIn(proc, pidfd); err != nil {
-			return -1, fmt.Errorf("finding the idmapping's process in /proc: %w", err)
-		}
+	name, err := pidIn(proc, pidfd)
+	if err != nil {
+		return -1, fmt.Errorf("finding the idmapping's process in /proc: %w", err)
 	}
 	dir, err := unix.Openat(proc, name, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -141,4 +131,18 @@ func pidIn(proc, pidfd int) (string, error) {
 		}
 	}
 	return "", errors.New("the pidfd's fdinfo has no Pid line (Linux 5.4 or newer has)")
+}
+
+// OpenProc opens path, O_PATH, where it is a proc file system: for NewIDMapUserns.
+func OpenProc(path string) (int, error) {
+	proc, err := unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	var st unix.Statfs_t
+	if err := unix.Fstatfs(proc, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
+		unix.Close(proc)
+		return -1, fmt.Errorf("%s is not a proc file system", path)
+	}
+	return proc, nil
 }

@@ -11,9 +11,9 @@ import (
 )
 
 // TestBuildIDMaps builds roots with an idmapped bind of a directory the owner has on disk, as
-// the stage does for the agent user: the idmapping's user namespace is made beside the steps
-// after the sandbox's /proc, and the owner's files show as the agent's wherever the bind comes
-// after /proc; a bind before /proc, and a mapping the kernel refuses, fail at the bind, saying
+// the stage does for the agent user, without a Pending (the namespace is made at the first
+// idmapped bind, through the sandbox's /proc): the owner's files show as the agent's wherever
+// the bind comes after /proc; a bind before /proc, and a mapping the kernel refuses, fail at the bind, saying
 // why; and no descriptor of the namespace outlives Build, even when a step fails before the
 // bind takes it.
 func TestBuildIDMaps(t *testing.T) {
@@ -95,31 +95,4 @@ func userNamespaceFD(t *testing.T) string {
 		}
 	}
 	return ""
-}
-
-// TestEarlyIDMapAfter checks which step the idmapping's user namespace is started after: the
-// sandbox's /proc, when an idmapped bind comes after it, and never without an idmapping.
-func TestEarlyIDMapAfter(t *testing.T) {
-	m := &IDMapping{OwnerUID: 1, OwnerGID: 1, UID: 2, GID: 2}
-	proc := MountOp{Kind: OpFS, Src: "proc", Dst: "/proc"}
-	bind := MountOp{Kind: OpBind, Dst: "/w", IDMap: true}
-	plain := MountOp{Kind: OpBind, Dst: "/etc"}
-	otherFS := MountOp{Kind: OpFS, Src: "tmpfs", Dst: "/proc"}
-	for _, c := range []struct {
-		ops  []MountOp
-		idm  *IDMapping
-		want int
-	}{
-		{[]MountOp{plain, proc, plain, bind}, m, 1},
-		{[]MountOp{proc, bind}, m, 0},
-		{[]MountOp{proc, bind}, nil, -1},
-		{[]MountOp{bind, proc, bind}, m, -1},
-		{[]MountOp{proc, plain}, m, -1},
-		{[]MountOp{otherFS, bind}, m, -1},
-		{nil, m, -1},
-	} {
-		if got := earlyIDMapAfter(c.ops, c.idm); got != c.want {
-			t.Errorf("earlyIDMapAfter(%+v, %v) = %d, want %d", c.ops, c.idm != nil, got, c.want)
-		}
-	}
 }

@@ -13,31 +13,39 @@ import (
 type Pending struct {
 	m    IDMapping
 	done chan idmapped
-	// given is set once Build has it: from then on Build receives from done, or closes it.
+	// given is set once Build has it: from then on Build takes it or closes it.
 	given atomic.Bool
 }
 
+// idmapped is a user namespace of an idmapping, or why it could not be made.
+type idmapped struct {
+	fd  int
+	err error
+}
+
 // StartIDMap starts making m's user namespace on a thread of its own, through the /proc this
-// process sees now — the host's, in the stage's mount namespace before it builds its root (see
-// newIDMapUserns). Nil where that is not a proc file system: the root's idmapped binds then
-// make the namespace through the sandbox's /proc, as without.
+// process sees now — the host's, in the stage's mount namespace before it builds its root:
+// the process made for it is found there by its pidfd (see NewIDMapUserns). Nil where that is
+// not a proc file system: the root's first idmapped bind then makes the namespace through the
+// sandbox's /proc.
 func StartIDMap(m IDMapping) *Pending {
-	proc, err := unix.Open("/proc", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	proc, err := OpenProc("/proc")
 	if err != nil {
-		return nil
-	}
-	var st unix.Statfs_t
-	if err := unix.Fstatfs(proc, &st); err != nil || st.Type != unix.PROC_SUPER_MAGIC {
-		unix.Close(proc)
 		return nil
 	}
 	p := &Pending{m: m, done: make(chan idmapped, 1)}
 	go func() {
 		defer unix.Close(proc)
-		fd, err := newIDMapUserns(proc, m, true)
+		fd, err := NewIDMapUserns(proc, m)
 		p.done <- idmapped{fd, err}
 	}()
 	return p
+}
+
+// take waits for the namespace and returns it, the caller's to close.
+func (p *Pending) take() (int, error) {
+	r := <-p.done
+	return r.fd, r.err
 }
 
 // Close waits for the namespace and closes it. Not for a Pending given to Build.
@@ -45,7 +53,7 @@ func (p *Pending) Close() {
 	if p == nil {
 		return
 	}
-	if r := <-p.done; r.err == nil {
-		unix.Close(r.fd)
+	if fd, err := p.take(); err == nil {
+		unix.Close(fd)
 	}
 }

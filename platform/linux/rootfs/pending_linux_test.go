@@ -41,17 +41,17 @@ func pendingChild(dir string) error {
 	if p == nil {
 		return fmt.Errorf("StartIDMap found no /proc")
 	}
-	r := <-p.done
-	if r.err != nil {
-		return r.err
+	userns, err := p.take()
+	if err != nil {
+		return err
 	}
-	defer unix.Close(r.fd)
+	defer unix.Close(userns)
 	tree, err := unix.OpenTree(unix.AT_FDCWD, dir, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(tree)
-	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(r.fd)}); err != nil {
+	if err := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns)}); err != nil {
 		return fmt.Errorf("idmapping a copy of %s: %w", dir, err)
 	}
 	var st unix.Stat_t

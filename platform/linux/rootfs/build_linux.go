@@ -47,7 +47,7 @@ func Build(base string, ops []MountOp, idmap *IDMapping, pending *Pending) error
 		if idmap != nil && *idmap == pending.m {
 			b.pending = pending
 		} else {
-			pending.Close()
+			defer pending.Close() // made for another idmapping: not waited for before the root
 		}
 	}
 	defer func() {

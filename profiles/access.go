@@ -41,31 +41,83 @@ type AccessDecision struct {
 // Programs run only from beneath an exec.allow pattern's directory and never from under an
 // exec.deny pattern.
 func (p *Policy) CheckFile(path string, a Access) AccessDecision {
-	fs := p.Filesystem
-	if r, ok := covering(fs.Deny, path); ok {
+	return decideFile(path, a, p.firstCovering)
+}
+
+// The rule lists CheckFile asks, in the order it asks them.
+type ruleList int
+
+const (
+	listDeny ruleList = iota
+	listExecDeny
+	listExecAllow
+	listProtect
+	listWrite
+	listRead
+	numRuleLists
+)
+
+// rules is p's list l; covers is l's test of one of its rules.
+func (p *Policy) rules(l ruleList) (rules []PathRule, covers func(r PathRule, path string) bool) {
+	covers = patternCoversRule
+	switch l {
+	case listDeny:
+		rules = p.Filesystem.Deny
+	case listExecDeny:
+		rules = p.Exec.Deny
+	case listExecAllow:
+		rules, covers = p.Exec.Allow, execAllowCovers
+	case listProtect:
+		rules = p.Filesystem.Protect
+	case listWrite:
+		rules = p.Filesystem.Write
+	case listRead:
+		rules = p.Filesystem.Read
+	}
+	return rules, covers
+}
+
+func patternCoversRule(r PathRule, path string) bool { return PatternCovers(r.Path, path) }
+
+// execAllowCovers: programs run from beneath an exec.allow pattern's directory.
+func execAllowCovers(r PathRule, path string) bool { return Within(path, GlobBase(r.Path)) }
+
+// firstCovering returns the first rule of p's list l that covers path, asking each in turn.
+func (p *Policy) firstCovering(l ruleList, path string) (PathRule, bool) {
+	rules, covers := p.rules(l)
+	for _, r := range rules {
+		if covers(r, path) {
+			return r, true
+		}
+	}
+	return PathRule{}, false
+}
+
+// decideFile is CheckFile's judgement, with first the first rule of a list that covers a
+// path: Policy.CheckFile asks every rule in turn, a FileChecker looks them up.
+func decideFile(path string, a Access, first func(l ruleList, path string) (PathRule, bool)) AccessDecision {
+	if r, ok := first(listDeny, path); ok {
 		return AccessDecision{Rule: ruleName("filesystem.deny", r), Reason: "denied by the profile"}
 	}
 	if a == AccessExec {
-		if r, ok := covering(p.Exec.Deny, path); ok {
+		if r, ok := first(listExecDeny, path); ok {
 			return AccessDecision{Rule: ruleName("exec.deny", r), Reason: "execution denied by the profile"}
 		}
-		for _, r := range p.Exec.Allow {
-			if Within(path, GlobBase(r.Path)) {
-				return AccessDecision{Allow: true, Rule: ruleName("exec.allow", r)}
-			}
+		if r, ok := first(listExecAllow, path); ok {
+			return AccessDecision{Allow: true, Rule: ruleName("exec.allow", r)}
 		}
 		return AccessDecision{Reason: "no exec.allow rule covers it"}
 	}
-	if r, ok := covering(fs.Protect, path); ok {
+	if r, ok := first(listProtect, path); ok {
 		if a == AccessWrite {
 			return AccessDecision{Rule: ruleName("filesystem.protect", r), Reason: "protected (read-only) by the profile"}
 		}
 		return AccessDecision{Allow: true, Rule: ruleName("filesystem.protect", r)}
 	}
-	if r, ok := covering(fs.Write, path); ok {
+	if r, ok := first(listWrite, path); ok {
 		return AccessDecision{Allow: true, Rule: ruleName("filesystem.write", r)}
 	}
-	if r, ok := covering(fs.Read, path); ok {
+	if r, ok := first(listRead, path); ok {
 		if a == AccessWrite {
 			return AccessDecision{Rule: ruleName("filesystem.read", r), Reason: "read-only: no filesystem.write rule covers it"}
 		}

@@ -16,6 +16,7 @@ import (
 // or would-deny (audit); with trace, what it allows is recorded too.
 type fileJudge struct {
 	pol      *profiles.Policy
+	files    *profiles.FileChecker // pol's file rules, indexed: asked of every access
 	audit    bool
 	trace    bool
 	sink     events.Sink
@@ -35,7 +36,7 @@ type fileJudge struct {
 
 func newFileJudge(pol *profiles.Policy, spec *fileJudgeSpec) *fileJudge {
 	return &fileJudge{
-		pol: pol, audit: spec.audit, trace: spec.trace, sink: spec.sink,
+		pol: pol, files: profiles.NewFileChecker(pol), audit: spec.audit, trace: spec.trace, sink: spec.sink,
 		self: spec.self, procs: newProcTable(), scripts: newScriptReader(),
 	}
 }
@@ -109,7 +110,7 @@ func (j *fileJudge) judgePath(a *fileAccess, real, op string, access profiles.Ac
 		// profile names), and then it is the policy that made the call fail. Where the policy
 		// allows the access there is nothing to record either way, so the host is not asked
 		// (a build or git status looks for many files that are not there).
-		if !j.trace && j.pol.CheckFile(real, access).Allow {
+		if !j.trace && j.files.CheckFile(real, access).Allow {
 			return
 		}
 		exists = hostHas(real)
@@ -147,7 +148,7 @@ func (j *fileJudge) judgePath(a *fileAccess, real, op string, access profiles.Ac
 		j.record(a, real, op, profiles.AccessDecision{Rule: rule, Reason: "holds a protected path, so it cannot be renamed or removed"})
 		return
 	}
-	d := j.pol.CheckFile(real, access)
+	d := j.files.CheckFile(real, access)
 	if !d.Allow && access == profiles.AccessRead && isDir && !strings.HasPrefix(d.Rule, "filesystem.deny") {
 		// Listing a directory is allowed anywhere; the mounts decide what is in it.
 		d = profiles.AccessDecision{Allow: true, Rule: "directory listing"}

@@ -61,7 +61,7 @@ func (j *fileJudge) settleOf(dir string) settleAnswer {
 	if ok {
 		return a
 	}
-	if j.pol.CheckFile(dir, profiles.AccessRead).Allow {
+	if j.files.CheckFile(dir, profiles.AccessRead).Allow {
 		a = settleAnswer{subtree: j.pol.SubtreeLike(dir)}
 		a.children = a.subtree || j.pol.ChildrenLike(dir)
 	}

@@ -80,8 +80,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.obs.SetWorkingDir(r.spec.Dir)
 		r.obs.SetEnforceView(r.enforceFS.Visible)
-		// Closed beside the rest of close: its notifier's thread and descriptor are its own.
-		r.undo = append(r.undo, func() { r.released.Go(r.obs.Close) })
+		r.undo = append(r.undo, r.obs.Close)
 		if r.bpf && (r.watch == fileaudit.WatchWrites || r.watch == fileaudit.WatchKernelReads) {
 			// Loaded while the stage builds the root; drained before the observer closes, so
 			// that its last refusals are judged, and released beside the rest of close.

@@ -3,6 +3,7 @@ package rootfs
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -61,6 +62,9 @@ func NewIDMapUserns(proc int, m IDMapping) (int, error) {
 	sys := &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER, Ptrace: true, Pdeathsig: syscall.SIGKILL, PidFD: &pidfd}
 	pid, err := syscall.ForkExec("/proc/self/exe", []string{"agentrun-idmap"}, &syscall.ProcAttr{Sys: sys})
 	if err != nil {
+		if errors.Is(err, syscall.EPERM) && traced() {
+			err = fmt.Errorf("%w (agentrun's sandbox stage is itself traced, by a debugger or strace -f, whose tracer takes its children too, and the stage must trace the idmapping's process itself: trace agentrun without following its children, or run with --as-root, which needs no idmapping)", err)
+		}
 		return -1, fmt.Errorf("starting a process in a user namespace for the idmapping: %w", err)
 	}
 	defer func() {
@@ -145,4 +149,18 @@ func OpenProc(path string) (int, error) {
 		return -1, fmt.Errorf("%s is not a proc file system", path)
 	}
 	return proc, nil
+}
+
+// traced reports whether this process is being traced (its TracerPid is not 0).
+func traced() bool {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "TracerPid:"); ok {
+			return strings.TrimSpace(v) != "0"
+		}
+	}
+	return false
 }

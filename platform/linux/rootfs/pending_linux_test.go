@@ -19,6 +19,9 @@ const envPendingChild = "AGENTRUN_TEST_PENDING_CHILD"
 const pendingOwner, pendingAgent = 4242, 5000
 
 func TestMain(m *testing.M) {
+	if os.Getenv(envTracedChild) != "" {
+		tracedChild()
+	}
 	if dir := os.Getenv(envPendingChild); dir != "" {
 		if err := pendingChild(dir); err != nil {
 			fmt.Println(err)

@@ -26,9 +26,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	osuser "os/user"
 	"path/filepath"
-	"strconv"
 
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
 	"github.com/agentrun/agentrun/platform/steps"
@@ -75,11 +73,12 @@ func run(n int, user string) error {
 	subjects := []*benchkit.Subject{bare, bw, base, egress}
 	var userBw, userBase *benchkit.Subject
 	if user != "" {
-		as, home, err := asUser(dir, user)
+		u, err := benchkit.AsUser(dir, user)
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(home)
+		defer os.RemoveAll(u.Home)
+		as := u.Prefix[:len(u.Prefix):len(u.Prefix)] // each append below copies
 		userBw = &benchkit.Subject{Name: "`bwrap …` as " + user, Argv: append(as, append([]string{bwrap}, bwrapArgs...)...)}
 		userBase = &benchkit.Subject{Name: "`agentrun --profile base --network=none` as " + user, Argv: append(as, bin, "--profile", "base", "--network=none", "--", "/bin/true")}
 		subjects = append(subjects, userBw, userBase)
@@ -124,28 +123,4 @@ func costRows(subjects []*benchkit.Subject, bw, userBw, userBase *benchkit.Subje
 			benchkit.Count(s.Switches, ref.Switches), benchkit.Count(s.Faults, ref.Faults)})
 	}
 	return rows
-}
-
-// asUser is the command prefix that runs a command as user, with a home of their own made
-// beside the fixture (not in it: the fixture is the workspace); the fixture is made
-// traversable for them. The caller removes home.
-func asUser(dir, user string) (prefix []string, home string, err error) {
-	u, err := osuser.Lookup(user)
-	if err != nil {
-		return nil, "", fmt.Errorf("-rootless %s: %w", user, err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return nil, "", err
-	}
-	if home, err = os.MkdirTemp("", "agentrun-bench-home-"); err != nil {
-		return nil, "", err
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	if err := os.Chown(home, uid, gid); err != nil {
-		os.RemoveAll(home)
-		return nil, "", err
-	}
-	return []string{"setpriv", "--reuid=" + u.Uid, "--regid=" + u.Gid, "--init-groups",
-		"env", "HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, ".local/state"), "XDG_RUNTIME_DIR="}, home, nil
 }

@@ -17,6 +17,10 @@
 // launch's median, subtracted once, then weighs a -repeat'th as much in the noise of the
 // figures as it would with one run a launch.
 //
+// With -rootless USER every command runs as that user instead (setpriv), the fixture theirs:
+// the figures of the sandbox most people get, without the denial recorder and the idmapped
+// mount, and with audit mode's reads through the notifier.
+//
 // It runs as root from the repository root, builds agentrun with scripts/build.sh, and makes
 // its fixture in /var/tmp (the sandbox's /tmp is its own), removed when it ends; GOCACHE,
 // TMPDIR and the XDG directories point into it, so the user's event store and caches are not
@@ -30,6 +34,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
@@ -41,12 +46,13 @@ func main() {
 	repoFiles := flag.Int("repo", 50000, "files in the git repository")
 	modules := flag.Int("modules", 2000, "modules node requires")
 	repeat := flag.Int("repeat", 5, "runs of each workload in one launch")
+	user := flag.String("rootless", "", "run every command as this unprivileged `USER` instead (setpriv; the fixture made theirs), the way most people run agentrun: no denial recorder, no idmapped mount, and audit mode's reads through the notifier")
 	flag.Parse()
 	if *repeat < 1 {
 		fmt.Fprintln(os.Stderr, "workload: -repeat must be at least 1")
 		os.Exit(2)
 	}
-	if err := run(*n, *repeat, *treeFiles, *repoFiles, *modules); err != nil {
+	if err := run(*n, *repeat, *treeFiles, *repoFiles, *modules, *user); err != nil {
 		fmt.Fprintf(os.Stderr, "workload: %v\n", err)
 		os.Exit(1)
 	}
@@ -73,9 +79,9 @@ type confinement struct {
 	prefix []string
 }
 
-func run(n, repeat, treeFiles, repoFiles, modules int) error {
+func run(n, repeat, treeFiles, repoFiles, modules int, user string) error {
 	if os.Geteuid() != 0 {
-		return fmt.Errorf("run as root (sudo go run ./bench/workload): the figures are issue 13's, measured with the sandbox's full tier")
+		return fmt.Errorf("run as root (sudo go run ./bench/workload): the figures are issue 13's, measured with the sandbox's full tier (-rootless USER runs them as USER)")
 	}
 	bwrap, err := exec.LookPath("bwrap")
 	if err != nil {
@@ -133,12 +139,31 @@ func run(n, repeat, treeFiles, repoFiles, modules int) error {
 	if err := makeFixtures(dir, workloads, treeFiles, repoFiles, modules, tree, repo, mods, gomod); err != nil {
 		return err
 	}
+	var as []string // the prefix that runs a command as the user, -rootless
+	audit := []string{bin, "--profile", profile, "--mode", "audit", "--"}
+	if user != "" {
+		u, err := benchkit.AsUser(dir, user)
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(u.Home)
+		if err := u.Own(dir); err != nil {
+			return err
+		}
+		as = u.Prefix
+		if !userTUN(u) {
+			// Audit mode records connections through its network stack, which needs a TUN
+			// device the user may open; without one it would refuse to run.
+			audit = []string{bin, "--profile", profile, "--mode", "audit", "--allow-degraded", "--"}
+			fmt.Fprintf(os.Stderr, "workload: /dev/net/tun is not %s's to open: audit mode runs with --allow-degraded (no network, none needed)\n", user)
+		}
+	}
 
 	confinements := []confinement{
 		{"unconfined", nil},
 		{"bwrap", []string{bwrap, "--unshare-all", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--bind", dir, dir, "--chdir", dir}},
 		{"agentrun enforce", []string{bin, "--profile", profile, "--mode", "enforce", "--"}},
-		{"agentrun audit", []string{bin, "--profile", profile, "--mode", "audit", "--"}},
+		{"agentrun audit", audit},
 	}
 	launch := &workload{name: "launch: `/bin/true`", argv: []string{"/bin/true"}}
 	var subjects []*benchkit.Subject
@@ -151,7 +176,7 @@ func run(n, repeat, treeFiles, repoFiles, modules int) error {
 			argv, status = repeated(repeat, w.argv, w.status), 0
 		}
 		for _, c := range confinements {
-			s := &benchkit.Subject{Name: c.name + ", " + w.name, Argv: append(append([]string(nil), c.prefix...), argv...), Status: status}
+			s := &benchkit.Subject{Name: c.name + ", " + w.name, Argv: append(append(append([]string(nil), as...), c.prefix...), argv...), Status: status}
 			w.subjects = append(w.subjects, s)
 			subjects = append(subjects, s)
 		}
@@ -160,8 +185,24 @@ func run(n, repeat, treeFiles, repoFiles, modules int) error {
 	if err := benchkit.Interleave(dir, n, subjects); err != nil {
 		return fmt.Errorf("%w\n(every command must succeed in its warm-up run: the profile is %s)", err, profile)
 	}
-	report(n, repeat, workloads, launch)
+	report(n, repeat, user, workloads, launch)
 	return nil
+}
+
+// userTUN reports whether u may open /dev/net/tun for reading and writing (mode 0666 on most
+// distributions).
+func userTUN(u *benchkit.User) bool {
+	var st syscall.Stat_t
+	if syscall.Stat("/dev/net/tun", &st) != nil {
+		return false
+	}
+	switch {
+	case int(st.Uid) == u.UID:
+		return st.Mode&0o600 == 0o600
+	case int(st.Gid) == u.GID:
+		return st.Mode&0o060 == 0o060
+	}
+	return st.Mode&0o006 == 0o006
 }
 
 // repeated is argv run k times in a row by a shell, each run wanting exit status status; the
@@ -219,7 +260,7 @@ func makeFixtures(dir string, ws []*workload, treeFiles, repoFiles, modules int,
 
 // report prints the table: one run's share of each median with each confinement's launch (its
 // /bin/true median) subtracted, and their ratios.
-func report(n, repeat int, ws []*workload, launch *workload) {
+func report(n, repeat int, user string, ws []*workload, launch *workload) {
 	launchOf := make([]time.Duration, len(launch.subjects))
 	for i, s := range launch.subjects {
 		launchOf[i] = benchkit.Median(s.Times)
@@ -241,7 +282,14 @@ func report(n, repeat int, ws []*workload, launch *workload) {
 	}
 	l := launchOf
 	rows = append(rows, []string{launch.name, ms(l[0]), "", "", "", ms(l[1]), ms(l[2]), ms(l[3])})
-	fmt.Printf("%s (`sudo go run ./bench/workload -n %d -repeat %d`)\n\n", benchkit.Machine(n), n, repeat)
+	as := ""
+	if user != "" {
+		as = " -rootless " + user
+	}
+	fmt.Printf("%s (`sudo go run ./bench/workload -n %d -repeat %d%s`)\n\n", benchkit.Machine(n), n, repeat, as)
+	if user != "" {
+		fmt.Printf("Every command ran as %s (setpriv), bwrap too; the fixture was theirs.\n", user)
+	}
 	fmt.Printf("Goals (issue 13), launch excluded: agentrun enforce ≤ 1.05× bwrap, agentrun audit ≤ 1.3× unconfined.\n")
 	fmt.Printf("Launch excluded: each launch runs the workload %d times; each confinement's `/bin/true` median (the last row) is subtracted from its workload median, and the rest divided by %d: one run's time.\n\n", repeat, repeat)
 	benchkit.Table(os.Stdout, []string{"workload (one run, launch excluded; the last row: one launch)", "unconfined", "bwrap × unconfined",

@@ -34,7 +34,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
@@ -187,22 +186,6 @@ func run(n, repeat, treeFiles, repoFiles, modules int, user string) error {
 	}
 	report(n, repeat, user, workloads, launch)
 	return nil
-}
-
-// userTUN reports whether u may open /dev/net/tun for reading and writing (mode 0666 on most
-// distributions).
-func userTUN(u *benchkit.User) bool {
-	var st syscall.Stat_t
-	if syscall.Stat("/dev/net/tun", &st) != nil {
-		return false
-	}
-	switch {
-	case int(st.Uid) == u.UID:
-		return st.Mode&0o600 == 0o600
-	case int(st.Gid) == u.GID:
-		return st.Mode&0o060 == 0o060
-	}
-	return st.Mode&0o006 == 0o006
 }
 
 // repeated is argv run k times in a row by a shell, each run wanting exit status status; the

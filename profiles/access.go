@@ -85,6 +85,11 @@ func execAllowCovers(r PathRule, path string) bool { return Within(path, GlobBas
 // firstCovering returns the first rule of p's list l that covers path, asking each in turn.
 func (p *Policy) firstCovering(l ruleList, path string) (PathRule, bool) {
 	rules, covers := p.rules(l)
+	return firstOf(rules, covers, path)
+}
+
+// firstOf returns the first of rules that covers path by covers.
+func firstOf(rules []PathRule, covers func(r PathRule, path string) bool, path string) (PathRule, bool) {
 	for _, r := range rules {
 		if covers(r, path) {
 			return r, true
@@ -136,12 +141,7 @@ func ruleName(section string, r PathRule) string {
 
 // covering returns the first rule whose pattern covers path.
 func covering(rules []PathRule, path string) (PathRule, bool) {
-	for _, r := range rules {
-		if PatternCovers(r.Path, path) {
-			return r, true
-		}
-	}
-	return PathRule{}, false
+	return firstOf(rules, patternCoversRule, path)
 }
 
 // PatternCovers reports whether an expanded rule pattern applies to path: the pattern names

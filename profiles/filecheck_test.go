@@ -20,7 +20,8 @@ func pathsNear(pattern string) []string {
 	filled := wildElement.ReplaceAllString(pattern, "zz")
 	out := []string{pattern, filled}
 	for _, p := range []string{pattern, filled, profiles.GlobBase(pattern)} {
-		out = append(out, p+"/x", p+"/x/y", p+"x", p+"/", p+"//x", strings.Replace(p, "/", "//", 1))
+		out = append(out, p+"/x", p+"/x/y", p+"x", p+"/", p+"//x", strings.Replace(p, "/", "//", 1),
+			p+"/../x", p+"/./x", "/x/.."+p) // what canonicalization would have removed
 		if i := strings.LastIndexByte(p, '/'); i > 0 {
 			out = append(out, p[:i], p[:i]+"/other")
 		}

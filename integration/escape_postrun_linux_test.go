@@ -56,6 +56,24 @@ func postrunSetup(noGit bool) func(t *testing.T, r *runner) {
 	}
 }
 
+// nestedRepoSetup is postrunSetup with a repository of the user's in the workspace's sub,
+// made before the run.
+func nestedRepoSetup(t *testing.T, r *runner) {
+	t.Helper()
+	postrunSetup(false)(t, r)
+	dir := filepath.Join(r.ws, "sub")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if r.unprivate {
+		os.Chown(dir, r.uid, r.gid)
+	}
+	hostGit(r, "sub", "init", "-q")
+	if _, err := os.Stat(filepath.Join(dir, ".git/hooks")); err != nil {
+		t.Fatalf("git init made no hooks directory: %v", err)
+	}
+}
+
 func victimDir(r *runner) string { return filepath.Join(filepath.Dir(r.home), "victim") }
 
 // victimUntouched checks the host directory the agent pointed links at.
@@ -186,6 +204,27 @@ func init() {
 		},
 		// The search for agent-made repositories runs only when the file judge saw a write to
 		// git's names: the ways around that watch must still be searched.
+		// No write the agent makes decides whether the search runs: the paths the notifier
+		// reads are the agent's memory, which another thread can change while the call waits,
+		// and a rename or a link moves a tree of git's names under names that are not. The
+		// user's own repositories inside the workspace (a directory of clones, a vendored
+		// one) are not the workspace's .git, which the git fragment protects.
+		escapeAttempt{
+			class: "post-run", name: "hooks directory renamed into a repository the user had",
+			profile: "postrun.yaml", setup: nestedRepoSetup,
+			attack:  `mkdir sub/.git/hx && printf '#!/bin/sh\ntouch "$HOME/planted-ran"\n' > sub/.git/hx/pre-commit && chmod +x sub/.git/hx/pre-commit && mv sub/.git/hooks sub/.git/hooks.old && mv sub/.git/hx sub/.git/hooks`,
+			held:    reported("git hook"),
+			after:   plantedDidNotRun("sub", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "hooks of a repository the user had made a link to an agent-made directory",
+			profile: "postrun.yaml", setup: nestedRepoSetup,
+			attack:  `mkdir hk && printf '#!/bin/sh\ntouch "$HOME/planted-ran"\n' > hk/pre-commit && chmod +x hk/pre-commit && mv sub/.git/hooks sub/.git/old && ln -s ../../hk sub/.git/hooks`,
+			held:    reported("symbolic link"),
+			after:   plantedDidNotRun("sub", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
 		escapeAttempt{
 			class: "post-run", name: "repository built in the private /tmp and copied in",
 			where:   asRoot | asUser, // the degraded tier's /tmp is the host's

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/agentrun/agentrun/display"
-	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/userdirs"
@@ -28,9 +27,6 @@ type afterRun struct {
 	review  []reviewed
 	stdin   io.Reader
 	stderr  io.Writer
-	// git says whether the sandbox saw every write and whether one could have made or
-	// changed a git repository; nil or not watching: look anyway.
-	git *platform.GitWatch
 }
 
 // prepareAfterRun opens the roots and takes the launch-time state. In audit mode nothing is
@@ -90,17 +86,9 @@ func (a *afterRun) finish() {
 	}
 	a.quarantine()
 	a.holdBack()
-	if a.ws != nil && a.mayHaveTouchedGit() {
+	if a.ws != nil {
 		a.scanGit()
 	}
-}
-
-// mayHaveTouchedGit reports whether the search for repositories the agent made or changed
-// is needed: unless the sandbox saw every write the agent made and none of them was to what
-// could be a git directory's control file. The search walks the whole workspace, which in a
-// large one takes longer than the launch.
-func (a *afterRun) mayHaveTouchedGit() bool {
-	return a.git == nil || !a.git.Watching.Load() || a.git.Touched.Load()
 }
 
 // warnf prints one warning line. Callers pass agent-controlled strings through

@@ -147,7 +147,6 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 		AllowUnprotected: opts.AllowUnprotected,
 		Events:           sink,
 		Trace:            opts.Trace,
-		GitWatch:         &platform.GitWatch{},
 		Deadline:         deadlineOf(opts, start),
 		Outcome:          outcome,
 		// The run's start goes to the store's journal once the agent runs, beside it: never on
@@ -155,7 +154,6 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 		Started: func() { go rec.started() },
 	}
 	after := prepareAfterRun(plan, inv, stdio)
-	after.git = spec.GitWatch
 	code, err = sb.Run(ctx, spec)
 	steps.Step("sandbox removed")
 	after.finish()

@@ -8,9 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
-	"sync/atomic"
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/profiles"
@@ -45,41 +42,11 @@ type Spec struct {
 	// Started, when set, is called once the agent runs (the sandbox is built), from the
 	// backend's goroutine: work that must not delay the launch can begin then.
 	Started func()
-	// GitWatch, when set, learns whether the agent wrote to what could be a git repository's
-	// control files, so that the search for repositories after the run can be skipped when
-	// it did not.
-	GitWatch *GitWatch
 	// Deadline, when set, ends the run at its time (SIGTERM to every process of the sandbox,
 	// SIGKILL after its grace period); Outcome says whether it did.
 	Deadline *Deadline
 	// Outcome, when set, is filled in by Run with what a report of the run needs.
 	Outcome *Outcome
-}
-
-// GitWatch is what the sandbox saw of writes to git's control files: Watching once it
-// observes every write the agent makes (the file judge runs), Touched once one of them could
-// have made a repository or changed what git runs: a .git entry itself, a config,
-// config.worktree, commondir or gitdir file, a file in a hooks directory, or a HEAD outside a
-// .git directory (a bare repository being made). The index, objects, refs and logs, which
-// git status and commit write all the time, are not. Without Watching, nothing is known.
-type GitWatch struct {
-	Watching atomic.Bool
-	Touched  atomic.Bool
-}
-
-// gitNames are the names whose creation or change may make a repository run something.
-var gitNames = map[string]bool{".git": true, "config": true, "config.worktree": true, "commondir": true, "gitdir": true}
-
-// Note records a write to path (as the agent sees it) when it may be git's.
-func (w *GitWatch) Note(path string) {
-	if w == nil || w.Touched.Load() {
-		return
-	}
-	dir, base := filepath.Split(path)
-	if gitNames[base] || filepath.Base(filepath.Clean(dir)) == "hooks" ||
-		base == "HEAD" && !strings.Contains(path, "/.git/") {
-		w.Touched.Store(true)
-	}
 }
 
 // LayerError reports that a confinement layer the policy needs cannot be set up on this host.

@@ -7,7 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/agentrun/agentrun/events"
-	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -27,7 +26,6 @@ type fileJudge struct {
 	// pinned maps the mount plan's pins (directories that hold protected or denied paths,
 	// made mount points so they cannot be moved) to the rule they keep in place.
 	pinned map[string]string
-	git    *platform.GitWatch // notes writes to git's control files; may be nil
 	// visible, in audit mode, says whether a host path is in enforce mode's view (see
 	// Observer.SetEnforceView); nil in enforce mode, whose view is the one the calls see.
 	visible func(string) bool
@@ -59,11 +57,6 @@ func (j *fileJudge) ours(p *procInfo) bool {
 func (j *fileJudge) judge(a *fileAccess) {
 	if int64(a.pid) == j.stagePid.Load() || (a.op != "exec" && j.ours(a.proc)) {
 		return // the stage setting the sandbox up
-	}
-	if a.access == profiles.AccessWrite {
-		for _, p := range a.paths {
-			j.git.Note(p)
-		}
 	}
 	if j.visible != nil {
 		// Judged as enforce mode's view would have answered: what it hides is not there

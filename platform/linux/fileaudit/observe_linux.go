@@ -48,11 +48,6 @@ func Observe(pol *profiles.Policy, spec *platform.Spec, scope Scope, self string
 			audit: pol.Mode == profiles.ModeAudit, trace: spec.Trace, sink: spec.Events, self: self,
 		})
 		o.gate.procs, o.gate.stagePid = o.judge.procs, &o.judge.stagePid
-		if spec.GitWatch != nil && o.scope >= WatchWrites {
-			// Every write the agent makes reaches the judge from now on.
-			o.judge.git = spec.GitWatch
-			spec.GitWatch.Watching.Store(true)
-		}
 	}
 	o.gate.stagePid.Store(int64(stagePid))
 	return o

@@ -2,7 +2,6 @@ package launcher
 
 import (
 	"errors"
-	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -30,54 +29,20 @@ var gitControl = []string{"config", "config.worktree", "commondir", "gitdir", "h
 // workspace (moved aside). A repository whose control files are older than the run is the
 // user's and is left alone.
 func (a *afterRun) scanGit() {
-	r := a.ws
-	queue := []string{"."}
-	visited := 0
-	for len(queue) > 0 {
-		dir := queue[0]
-		queue = queue[1:]
-		if visited++; visited > gitScanMaxDirs {
-			a.warnf("stopped looking for git repositories the agent made after %d directories of %s; repositories deeper than %s were not checked", gitScanMaxDirs, display.Escape(r.Path()), display.Escape(dir))
-			return
-		}
-		ents, err := r.ReadDir(dir)
-		if err != nil {
-			continue
-		}
-		names := map[string]fs.DirEntry{}
-		for _, e := range ents {
-			names[e.Name()] = e
-		}
-		isGitDir := looksLikeGitDir(names)
-		if isGitDir {
-			a.checkGitDir(dir)
-		}
-		for _, e := range ents {
-			rel := path.Join(dir, e.Name())
-			switch {
-			case e.Name() == ".git" && e.Type()&fs.ModeSymlink != 0:
-				a.checkGitLink(rel)
-			case e.Name() == ".git" && e.Type().IsRegular():
-				a.checkGitFile(rel)
-			case e.IsDir() && !(isGitDir && gitSkip[e.Name()]):
-				queue = append(queue, rel)
-			}
+	found, stopped := walkGit(a.ws, gitScanMaxDirs, gitScanWorkers())
+	if stopped != "" {
+		a.warnf("stopped looking for git repositories the agent made after %d directories of %s; repositories deeper than %s were not checked", gitScanMaxDirs, display.Escape(a.ws.Path()), display.Escape(stopped))
+	}
+	for _, f := range found {
+		switch f.kind {
+		case foundGitDir:
+			a.checkGitDir(f.rel)
+		case foundGitLink:
+			a.checkGitLink(f.rel)
+		case foundGitFile:
+			a.checkGitFile(f.rel)
 		}
 	}
-}
-
-// looksLikeGitDir is git's own test (setup.c is_git_directory), loosely: HEAD, and objects or
-// a commondir file.
-func looksLikeGitDir(names map[string]fs.DirEntry) bool {
-	head, ok := names["HEAD"]
-	if !ok || head.IsDir() {
-		return false
-	}
-	if o, ok := names["objects"]; ok && o.IsDir() {
-		return true
-	}
-	c, ok := names["commondir"]
-	return ok && !c.IsDir()
 }
 
 // changed reports whether rel (beneath the workspace) changed during the run.

@@ -1,0 +1,130 @@
+package launcher
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/agentrun/agentrun/platform/safefs"
+)
+
+// makeTree makes dirs (paths ending in /), files and symbolic links ("link -> target")
+// beneath a new directory, and returns it held open.
+func makeTree(t *testing.T, entries ...string) *safefs.Root {
+	t.Helper()
+	base := t.TempDir()
+	for _, e := range entries {
+		if name, target, ok := strings.Cut(e, " -> "); ok {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(base, name)), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, filepath.Join(base, name)); err != nil {
+				t.Skipf("cannot make symbolic links here: %v", err)
+			}
+			continue
+		}
+		p := filepath.Join(base, e)
+		if strings.HasSuffix(e, "/") {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := safefs.OpenRoot(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// gitDirEntries is the layout git init makes at dir (what looksLikeGitDir tests).
+func gitDirEntries(dir string) []string {
+	return []string{dir + "/HEAD", dir + "/config", dir + "/objects/pack/", dir + "/refs/heads/", dir + "/hooks/"}
+}
+
+func TestWalkGit(t *testing.T) {
+	var entries []string
+	entries = append(entries, gitDirEntries(".git")...)
+	entries = append(entries, gitDirEntries("a/b/c/.git")...)
+	entries = append(entries, gitDirEntries("bare.git")...)
+	entries = append(entries,
+		"worktree/.git", // a "gitdir:" file
+		"linked/.git -> ../elsewhere",
+		"elsewhere/",
+		// A linked worktree's git directory: HEAD and commondir, no objects.
+		"wt/HEAD", "wt/commondir",
+		// Inside a git directory, the data directories are not walked: a repository there
+		// is not found.
+		".git/objects/x/.git/HEAD", ".git/objects/x/.git/objects/",
+		".git/refs/y/.git -> /",
+		// Nor are directories behind links: this one leads to a repository.
+		"dirlink -> a",
+		// Not git directories: HEAD as a directory, objects as a file, HEAD alone.
+		"n1/HEAD/", "n1/objects/", "n2/HEAD", "n2/objects", "n3/HEAD",
+		"deep/1/2/3/4/5/6/7/8/9/.git/HEAD", "deep/1/2/3/4/5/6/7/8/9/.git/objects/",
+	)
+	r := makeTree(t, entries...)
+	found, stopped := walkGit(r, 1000, 4)
+	if stopped != "" {
+		t.Errorf("stopped at %q with a bound of 1000", stopped)
+	}
+	want := []gitFound{
+		{".git", foundGitDir},
+		{"bare.git", foundGitDir},
+		{"wt", foundGitDir},
+		{"linked/.git", foundGitLink},
+		{"worktree/.git", foundGitFile},
+		{"a/b/c/.git", foundGitDir},
+		{"deep/1/2/3/4/5/6/7/8/9/.git", foundGitDir},
+	}
+	if !reflect.DeepEqual(found, want) {
+		t.Errorf("walkGit found\n%v\nwant\n%v", found, want)
+	}
+	// One reader finds the same, in the same order.
+	if one, _ := walkGit(r, 1000, 1); !reflect.DeepEqual(one, want) {
+		t.Errorf("walkGit with one reader found\n%v\nwant\n%v", one, want)
+	}
+}
+
+// TestWalkGitBound: the walk reads at most the bound's directories, the shallowest, and says
+// where it stopped.
+func TestWalkGitBound(t *testing.T) {
+	var entries []string
+	for _, top := range []string{"p", "q", "r"} {
+		entries = append(entries, gitDirEntries(top+"/.git")...)
+		entries = append(entries, top+"/s/", top+"/t/")
+	}
+	// 16 directories: ".", then p, q and r, then each one's .git, s and t, then each .git's
+	// hooks (objects and refs are not walked).
+	r := makeTree(t, entries...)
+	want := []gitFound{{"p/.git", foundGitDir}, {"q/.git", foundGitDir}, {"r/.git", foundGitDir}}
+	for _, workers := range []int{1, 4} {
+		// ".", p, q and r: the .git directories are listed, not read, so not known.
+		found, stopped := walkGit(r, 4, workers)
+		if len(found) != 0 || strings.Count(stopped, "/") != 1 {
+			t.Errorf("%d readers, bound 4: found %v, stopped at %q; want nothing found, a stop at a second-level directory", workers, found, stopped)
+		}
+		if found, stopped = walkGit(r, 16, workers); !reflect.DeepEqual(found, want) || stopped != "" {
+			t.Errorf("%d readers, bound 16: found %v, stopped at %q; want %v and no stop", workers, found, stopped, want)
+		}
+		if found, stopped = walkGit(r, 15, workers); stopped == "" {
+			t.Errorf("%d readers, bound 15: found %v, no stop; want one", workers, found)
+		}
+	}
+	// One reader walks breadth first: the 13 shallowest are ".", the three tops and their
+	// nine entries, which holds every git directory; a hooks directory is left.
+	found, stopped := walkGit(r, 13, 1)
+	if !reflect.DeepEqual(found, want) || !strings.HasSuffix(stopped, "/.git/hooks") {
+		t.Errorf("one reader, bound 13: found %v, stopped at %q; want %v, a stop at a hooks directory", found, stopped, want)
+	}
+}

@@ -50,10 +50,10 @@ type Layer struct {
 // mode, and a path the agent could not reach is named nowhere.
 const LayerFileEvents = "file events"
 
-// LayerDenials is the name of the layer that records, in enforce mode, the reads the kernel
-// refused (on Linux a BPF program on the sandbox's system calls, where agentrun may load one;
-// writes and execs are seen before they happen). Where it is missing, enforce mode records no
-// denied read: NoDenialRecords says so.
+// LayerDenials is the name of the layer that records, in enforce mode, the file calls the
+// kernel refused, reads and writes (on Linux a BPF program on the sandbox's system calls, where
+// agentrun may load one; execs are seen before they happen, and so are writes where it is
+// missing). Where it is missing, enforce mode records no denied read: NoDenialRecords says so.
 const LayerDenials = "denial records"
 
 // NoDenialRecords is what a run, --dry-run and doctor say where enforce mode cannot record the

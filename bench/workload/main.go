@@ -1,7 +1,7 @@
 // Command workload measures what confinement costs the file-heavy work coding agents do all
 // day: `rg -q` and `grep -r -q` over a tree of source-like files, `git status` in a repository
-// of 50,000 committed files, `node -e` requiring 2,000 modules and a warm `go build` of a
-// module of a few packages. Each runs unconfined, under bubblewrap (every namespace, the host
+// of 50,000 committed files, `node -e` requiring 2,000 modules, a warm `go build` of a
+// module of a few packages, and the tree copied and removed again (writes). Each runs unconfined, under bubblewrap (every namespace, the host
 // read-only, the fixture bound writable), and under agentrun in enforce and in audit mode
 // with a profile that extends base with the git, node and go fragments and writes the
 // fixture; all of them interleaved in one run, so that all see the same machine. It prints a
@@ -126,6 +126,9 @@ func run(n, repeat, treeFiles, repoFiles, modules int, user string) error {
 			argv: []string{"node", "-e", nodeScript(modules), mods}},
 		{name: "warm `go build ./...`, 6 packages", tool: "go", install: "https://go.dev/doc/install",
 			argv: []string{"go", "build", "-C", gomod, "./..."}},
+		// Writes: every file made and removed again (an install, a checkout, a build's output).
+		{name: "`cp -r` and `rm -r` of the " + count(treeFiles) + " files", tool: "sh", install: "apt-get install dash coreutils",
+			argv: []string{"sh", "-c", `cp -r "$0" "$1" && rm -r "$1"`, tree, filepath.Join(dir, "copy")}},
 	}
 	for _, w := range workloads {
 		path, err := exec.LookPath(w.tool)
@@ -225,7 +228,7 @@ func makeFixtures(dir string, ws []*workload, treeFiles, repoFiles, modules int,
 		}
 		return nil
 	}
-	if err := step(fmt.Sprintf("writing a tree of %d files", treeFiles), have["rg"] || have["grep"],
+	if err := step(fmt.Sprintf("writing a tree of %d files", treeFiles), have["rg"] || have["grep"] || have["sh"],
 		func() error { return makeTree(tree, treeFiles) }); err != nil {
 		return err
 	}

@@ -78,7 +78,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 		},
 		{
 			ID:        LayerFileEvents,
-			Enforces:  fileEventsText(audit, h.BPF && kopens.Supported),
+			Enforces:  fileEventsText(audit, h.BPF && kopens.Supported, h.BPF),
 			Needed:    true,
 			Available: h.Seccomp && (h.Root || h.UserNS),
 			Fix:       "use " + seccompNeeds + ", where the container tier works (see the namespaces and seccomp layers)",
@@ -87,7 +87,7 @@ func layersFor(pol *profiles.Policy, h Host, plan fsplan.Plan) []Layer {
 		},
 		{
 			ID:        LayerDenials,
-			Enforces:  "the reads the kernel refuses (a hidden or denied path: the mounts decide reads), recorded as denials with the rule that made them: a BPF program on the sandbox's system calls reports the failed opens, so no read waits for agentrun",
+			Enforces:  "the file calls the kernel refuses (a hidden or denied path, a read-only one: the mounts and Landlock decide), recorded as denials with the rule that made them: a BPF program on the sandbox's system calls reports the failed ones, so in enforce mode no read or write waits for agentrun",
 			Needed:    !audit || h.BPF, // audit mode's as root: its refused reads
 			Available: h.BPF,
 			Fix:       "run agentrun as root, which may load the BPF program; " + platform.NoDenialRecords,
@@ -138,12 +138,15 @@ func appArmorText(h Host, audit bool) string {
 // only execs and writes reach agentrun, so that no open waits for it (the kernel enforces
 // those); in audit mode, where agentrun may load BPF programs (bpf), reads come from the
 // kernel after the call too.
-func fileEventsText(audit, bpf bool) string {
+func fileEventsText(audit, bpf, refusals bool) string {
 	switch {
 	case audit && bpf:
 		return "every file and exec access judged as enforce mode would, its would-be denials recorded: execs and writes through seccomp user notifications, reads reported by the kernel after the call (a BPF program on the sandbox's opens; once a file of a directory the policy judges alike is found allowed, the directory's other reads are not reported), so no read waits for agentrun; observation only"
 	case audit:
 		return "every file and exec access judged as enforce mode would, its would-be denials recorded (seccomp user notifications; observation only)"
+	}
+	if refusals {
+		return "execs judged and recorded (seccomp user notifications; observation only); no read or write waits for agentrun: the kernel enforces them, and the denial records layer reports those it refuses (but with --trace, which records every access)"
 	}
 	return "execs and writes judged and recorded (seccomp user notifications; observation only); reads never wait for agentrun, the kernel enforces them (but with --trace, which records every access)"
 }

@@ -22,22 +22,23 @@ type refusalFeed struct {
 	w      *kdenials.Watcher
 	err    error
 	fed    chan struct{} // closed when the feeding goroutine has stopped
-	// audit: the feed of audit mode as root (fileaudit.WatchKernelReads), whose refused
-	// reads it is.
-	audit bool
+	// scope is the run's: audit mode as root (fileaudit.WatchKernelReads), whose refused reads
+	// it is; enforce mode, whose refused reads (WatchWrites), or every refused file call
+	// (WatchExecs), it is.
+	scope fileaudit.Scope
 }
 
-// startRefusals loads the recorder for the PID namespace of the stage at stagePid, in the
-// background: wait says when it is attached.
-func startRefusals(stagePid int, obs *fileaudit.Observer, stderr io.Writer) *refusalFeed {
-	f := &refusalFeed{obs: obs, stderr: stderr, loaded: make(chan struct{}), fed: make(chan struct{})}
+// startRefusals loads the recorder of the calls scope leaves to it for the PID namespace of
+// the stage at stagePid, in the background: wait says when it is attached.
+func startRefusals(stagePid int, scope fileaudit.Scope, obs *fileaudit.Observer, stderr io.Writer) *refusalFeed {
+	f := &refusalFeed{obs: obs, stderr: stderr, loaded: make(chan struct{}), fed: make(chan struct{}), scope: scope}
 	go func() {
 		defer close(f.loaded)
 		steps.Step("recorder: loading")
 		defer steps.Step("recorder: load ended")
 		ns, err := kdenials.NamespaceOf(stagePid)
 		if err == nil {
-			f.w, err = kdenials.Load(ns, fileaudit.RefusalCalls(), fileaudit.RefusalErrnos)
+			f.w, err = kdenials.Load(ns, fileaudit.RefusalCalls(scope), fileaudit.RefusalErrnos(scope))
 		}
 		if err != nil {
 			f.err = err
@@ -48,6 +49,10 @@ func startRefusals(stagePid int, obs *fileaudit.Observer, stderr io.Writer) *ref
 	}()
 	return f
 }
+
+// noRefusalRecords is what a run says where the filter left every file call's denial to the
+// recorder (fileaudit.WatchExecs), and the recorder could not be loaded after all.
+const noRefusalRecords = "the sandbox's denied reads and writes were not recorded: use --mode audit or --trace to see them"
 
 // wait returns once the recorder is attached, or could not be: before the agent may run, so
 // that none of its refusals is missed.
@@ -71,12 +76,16 @@ func (f *refusalFeed) feed() {
 // recorder's buffer: judges those, and says what was lost. release then lets the recorder go.
 func (f *refusalFeed) drain() {
 	<-f.loaded
-	if f.err != nil && f.audit {
+	if f.err != nil && f.scope == fileaudit.WatchKernelReads {
 		fmt.Fprintf(f.stderr, "agentrun: the kernel's recorder of refused calls could not be set up: %v; the sandbox's refused reads were not recorded (--trace records each one, making it wait)\n", f.err)
 		return
 	}
 	if f.err != nil {
-		fmt.Fprintf(f.stderr, "agentrun: the %s layer could not be set up: %v; %s\n", platform.LayerDenials, f.err, platform.NoDenialRecords)
+		no := platform.NoDenialRecords
+		if f.scope == fileaudit.WatchExecs {
+			no = noRefusalRecords
+		}
+		fmt.Fprintf(f.stderr, "agentrun: the %s layer could not be set up: %v; %s\n", platform.LayerDenials, f.err, no)
 		return
 	}
 	if err := f.w.Flush(); err != nil {

@@ -72,7 +72,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 				fmt.Fprintf(r.spec.Stderr, "agentrun: audit mode: the kernel's recorder of reads could not be loaded (%v); each read waits for agentrun instead (slower; the same events)\n", err)
 			}
 		}
-		r.watch = fileaudit.ScopeOf(r.pol, r.spec, kreads != nil)
+		r.watch = fileaudit.ScopeOf(r.pol, r.spec, kreads != nil, r.bpf)
 		if kreads != nil && r.watch != fileaudit.WatchKernelReads {
 			_ = kreads.Close()
 		}
@@ -81,11 +81,10 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 		r.obs.SetWorkingDir(r.spec.Dir)
 		r.obs.SetEnforceView(r.enforceFS.Visible)
 		r.undo = append(r.undo, r.obs.Close)
-		if r.bpf && (r.watch == fileaudit.WatchWrites || r.watch == fileaudit.WatchKernelReads) {
+		if r.bpf && (r.watch == fileaudit.WatchExecs || r.watch == fileaudit.WatchWrites || r.watch == fileaudit.WatchKernelReads) {
 			// Loaded while the stage builds the root; drained before the observer closes, so
 			// that its last refusals are judged, and released beside the rest of close.
-			r.refusals = startRefusals(p.cmd.Process.Pid, r.obs, r.spec.Stderr)
-			r.refusals.audit = r.watch == fileaudit.WatchKernelReads
+			r.refusals = startRefusals(p.cmd.Process.Pid, r.watch, r.obs, r.spec.Stderr)
 			r.undo = append(r.undo, func() { r.refusals.drain(); r.released.Go(r.refusals.release) })
 		}
 		if r.watch == fileaudit.WatchKernelReads {

@@ -158,6 +158,10 @@ type Scope int
 const (
 	// WatchNothing: no events are recorded.
 	WatchNothing Scope = iota
+	// WatchExecs: execs only. Enforce mode's where agentrun may load the kernel's recorder of
+	// refused calls (kdenials, Refused): every file call it denies, read or write, is reported
+	// by the kernel after the call, so none waits for agentrun.
+	WatchExecs
 	// WatchWrites: execs and the calls that write (an open for writing, creating or
 	// truncating; mkdir, rename, unlink, link, chmod and the like). Enforce mode's scope: no
 	// read — what file-heavy tools do all day (rg, grep, git status, node's require) — waits
@@ -177,8 +181,9 @@ const (
 )
 
 // ScopeOf is the scope of a run of pol with spec; kernelReads says that the kernel's recorder
-// of reads (kopens) is loaded, for audit mode.
-func ScopeOf(pol *profiles.Policy, spec *platform.Spec, kernelReads bool) Scope {
+// of reads (kopens) is loaded, for audit mode, and kernelRefusals that the recorder of refused
+// calls (kdenials) is loaded with RefusalCalls(WatchExecs), for enforce mode.
+func ScopeOf(pol *profiles.Policy, spec *platform.Spec, kernelReads, kernelRefusals bool) Scope {
 	switch {
 	case spec.Events == nil:
 		return WatchNothing
@@ -188,6 +193,8 @@ func ScopeOf(pol *profiles.Policy, spec *platform.Spec, kernelReads bool) Scope 
 		return WatchKernelReads
 	case pol.Mode == profiles.ModeAudit:
 		return WatchFiles
+	case kernelRefusals:
+		return WatchExecs
 	}
 	return WatchWrites
 }
@@ -197,6 +204,8 @@ func (s Scope) Report() seccompfilter.Report {
 	switch s {
 	case WatchNothing:
 		return seccompfilter.ReportNothing
+	case WatchExecs:
+		return seccompfilter.ReportExecs
 	case WatchFiles:
 		return seccompfilter.ReportAll
 	}

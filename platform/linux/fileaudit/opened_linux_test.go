@@ -16,23 +16,27 @@ import (
 	"github.com/agentrun/agentrun/profiles"
 )
 
-// TestScopeOf: audit mode stops notifying reads only where the kernel's recorders may be
-// loaded, and never with --trace; enforce mode's scope does not depend on them.
+// TestScopeOf: audit mode stops notifying reads only where the kernel's recorder of reads is
+// loaded, enforce mode stops notifying writes only where the recorder of refusals is, and
+// neither with --trace.
 func TestScopeOf(t *testing.T) {
 	tests := []struct {
-		name          string
-		mode          profiles.Mode
-		events, trace bool
-		kernel        bool
-		want          Scope
+		name           string
+		mode           profiles.Mode
+		events, trace  bool
+		reads, refused bool
+		want           Scope
 	}{
-		{"no events", profiles.ModeAudit, false, false, true, WatchNothing},
-		{"enforce", profiles.ModeEnforce, true, false, false, WatchWrites},
-		{"enforce as root", profiles.ModeEnforce, true, false, true, WatchWrites},
-		{"enforce, trace", profiles.ModeEnforce, true, true, true, WatchFiles},
-		{"audit rootless", profiles.ModeAudit, true, false, false, WatchFiles},
-		{"audit as root", profiles.ModeAudit, true, false, true, WatchKernelReads},
-		{"audit as root, trace", profiles.ModeAudit, true, true, true, WatchFiles},
+		{"no events", profiles.ModeAudit, false, false, true, true, WatchNothing},
+		{"no events, enforce", profiles.ModeEnforce, false, false, true, true, WatchNothing},
+		{"enforce", profiles.ModeEnforce, true, false, false, false, WatchWrites},
+		{"enforce, reads recorder only", profiles.ModeEnforce, true, false, true, false, WatchWrites},
+		{"enforce as root", profiles.ModeEnforce, true, false, true, true, WatchExecs},
+		{"enforce, trace", profiles.ModeEnforce, true, true, true, true, WatchFiles},
+		{"audit rootless", profiles.ModeAudit, true, false, false, false, WatchFiles},
+		{"audit, refusals recorder only", profiles.ModeAudit, true, false, false, true, WatchFiles},
+		{"audit as root", profiles.ModeAudit, true, false, true, true, WatchKernelReads},
+		{"audit as root, trace", profiles.ModeAudit, true, true, true, true, WatchFiles},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,7 +44,7 @@ func TestScopeOf(t *testing.T) {
 			if tc.events {
 				spec.Events = &collect{}
 			}
-			if got := ScopeOf(&profiles.Policy{Mode: tc.mode}, spec, tc.kernel); got != tc.want {
+			if got := ScopeOf(&profiles.Policy{Mode: tc.mode}, spec, tc.reads, tc.refused); got != tc.want {
 				t.Errorf("ScopeOf = %d, want %d", got, tc.want)
 			}
 		})

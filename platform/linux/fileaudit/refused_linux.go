@@ -12,13 +12,15 @@ import (
 )
 
 // RefusalCalls are the file calls whose refusals are denials that the seccomp notifications
-// of enforce mode (WatchWrites) and of audit mode as root (WatchKernelReads) do not report: the opens (those that write are reported, and
-// dropped by Refused). Execs are reported whatever their result; openat2 the filter answers
-// ENOSYS before any file system is asked.
-func RefusalCalls() []kdenials.Call {
+// of scope s do not report. In enforce mode where the kernel reports refusals (WatchExecs):
+// every file call. Otherwise — enforce mode's WatchWrites, audit mode as root's
+// WatchKernelReads — the opens (those that write are reported, and dropped by Refused). Execs
+// are reported whatever their result; openat2 the filter answers ENOSYS before any file system
+// is asked.
+func RefusalCalls(s Scope) []kdenials.Call {
 	var out []kdenials.Call
 	for nr, c := range watchedCalls {
-		if c.op != "open" || c.how >= 0 || c.access == profiles.AccessWrite {
+		if c.op == "exec" || c.how >= 0 || s != WatchExecs && (c.op != "open" || c.access == profiles.AccessWrite) {
 			continue
 		}
 		rc := kdenials.Call{Nr: int(nr)}
@@ -31,12 +33,18 @@ func RefusalCalls() []kdenials.Call {
 	return out
 }
 
-// RefusalErrnos are the errors that may mean the sandbox refused an open for reading: EACCES
-// (a denied path's mode-000 stand-in), EPERM and ENOENT (a path the mounts leave out: the
-// home directory shows only what profiles name). The mounts decide reads: where they are,
-// Landlock checks none. The judge keeps those the policy explains; the rest are the host's
-// own answers.
-var RefusalErrnos = []unix.Errno{unix.EACCES, unix.EPERM, unix.ENOENT}
+// RefusalErrnos are the errors that may mean the sandbox refused a call of RefusalCalls(s):
+// EACCES (a denied path's mode-000 stand-in; Landlock), EPERM and ENOENT (a path the mounts
+// leave out: the home directory shows only what profiles name); with writes (WatchExecs) also
+// EROFS (a read-only bind), EBUSY (a mount point moved or removed: the mount plan's pins) and
+// EXDEV (Landlock's refusal to move a file between rules, and any move across mounts). The
+// judge keeps those the policy explains; the rest are the host's own answers.
+func RefusalErrnos(s Scope) []unix.Errno {
+	if s == WatchExecs {
+		return []unix.Errno{unix.EACCES, unix.EPERM, unix.ENOENT, unix.EROFS, unix.EBUSY, unix.EXDEV}
+	}
+	return []unix.Errno{unix.EACCES, unix.EPERM, unix.ENOENT}
+}
 
 // refusals is the sandbox's view as the kernel's refusals are decoded in it: learnt from the
 // first one (every process of the sandbox shares its root), apart from the notifier's, whose

@@ -366,6 +366,41 @@ func TestSeccompFilterEnforceWatchesWrites(t *testing.T) {
 	checkSetIDDenials(t, enforce, "in enforce mode")
 }
 
+// TestSeccompFilterExecsOnly checks enforce mode's filter where the kernel reports refused
+// calls (ReportExecs): execs and the unix socket gate reach agentrun, no file call does, and
+// the denials hold.
+func TestSeccompFilterExecsOnly(t *testing.T) {
+	f := compileFilter(t, Build(Spec{Report: ReportExecs}))
+	for _, c := range []struct {
+		call string
+		args []uint64
+		want uint32
+	}{
+		{"execve", []uint64{0x1000, 0, 0}, retNotify},
+		{"execveat", []uint64{3, 0x1000, 0, 0, 0}, retNotify},
+		{"execveat", []uint64{3, 0x1000, 0, 0, unix.AT_EMPTY_PATH}, retErrno},
+		{"connect", []uint64{3, 0x1000, 16}, retNotify},
+		{"openat", []uint64{3, 0x1000, unix.O_RDONLY}, retAllow},
+		{"openat", []uint64{3, 0x1000, unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC, 0o644}, retAllow},
+		{"open", []uint64{0x1000, unix.O_RDWR | hi}, retAllow},
+		{"creat", []uint64{0x1000, 0o644}, retAllow},
+		{"unlinkat", []uint64{3, 0x1000, 0}, retAllow},
+		{"renameat2", []uint64{3, 0x1000, 3, 0x2000, 0}, retAllow},
+		{"mkdirat", []uint64{3, 0x1000, 0o755}, retAllow},
+		{"fchmodat", []uint64{3, 0x1000, 0o644}, retAllow},
+		{"openat2", []uint64{3, 0x1000, 0x2000, 24}, retErrno},
+	} {
+		nr, err := libseccomp.GetSyscallFromName(c.call)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := f.run(t, int32(nr), c.args...); v&0xffff0000 != c.want&0xffff0000 {
+			t.Errorf("%s(%#x): got %s, want %s", c.call, c.args, verdict(v), verdict(c.want))
+		}
+	}
+	checkSetIDDenials(t, f, "reporting execs only")
+}
+
 // TestSeccompFilterWithSocketGate checks the unix socket gate's rules against the denials of
 // the same calls: every connect and every send that can carry an address reaches agentrun,
 // flagged MSG_FASTOPEN or not (a unix datagram send ignores the flag), except where the

@@ -77,7 +77,7 @@ func TestPrograms(t *testing.T) {
 	}
 }
 
-var reportNames = map[Report]string{ReportNothing: "ReportNothing", ReportWrites: "ReportWrites", ReportAll: "ReportAll"}
+var reportNames = map[Report]string{ReportNothing: "ReportNothing", ReportExecs: "ReportExecs", ReportWrites: "ReportWrites", ReportAll: "ReportAll"}
 
 // shippedLibseccomp is the libseccomp version that compiled the programs agentrun ships.
 func shippedLibseccomp() string { return programsLibseccomp }

@@ -14,6 +14,9 @@ type Report int
 const (
 	// ReportNothing: none (the unix socket gate's calls are reported in every filter).
 	ReportNothing Report = iota
+	// ReportExecs: execs only. Enforce mode's where the kernel reports the calls it refuses
+	// (the denial records layer): no file call waits for agentrun.
+	ReportExecs
 	// ReportWrites: execs and the calls that write (an open for writing, creating or
 	// truncating; mkdir, rename, unlink, link, chmod and the like).
 	ReportWrites
@@ -98,6 +101,9 @@ func gateSockets(s *configs.Seccomp, fastOpenDenied bool) {
 func addReportRules(s *configs.Seccomp, r Report) {
 	for _, nr := range slices.Sorted(maps.Keys(Calls)) { // the same rules in the same order each time
 		c := Calls[nr]
+		if r == ReportExecs && c.Name != "execve" && c.Name != "execveat" {
+			continue
+		}
 		sc := &configs.Syscall{Name: c.Name, Action: configs.Notify}
 		switch {
 		case c.Flags >= 0 && r != ReportAll:

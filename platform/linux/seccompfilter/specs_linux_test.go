@@ -16,14 +16,14 @@ func TestSpecsAreEverySpec(t *testing.T) {
 	if !reflect.DeepEqual(fields, []string{"NoInet", "Report"}) {
 		t.Fatalf("Spec has the fields %v: Specs enumerates NoInet and Report only; extend it (and regenerate the programs: TestPrograms -update)", fields)
 	}
-	if ReportAll != 2 || ReportNothing != 0 {
-		t.Fatalf("the Reports are no longer 0 to 2: extend Specs")
+	if ReportAll != 3 || ReportNothing != 0 {
+		t.Fatalf("the Reports are no longer 0 to 3: extend Specs")
 	}
 	seen := map[Spec]bool{}
 	for _, s := range Specs() {
 		seen[s] = true
 	}
-	if len(seen) != 6 {
-		t.Fatalf("Specs has %d distinct specs, want 2 × 3", len(seen))
+	if len(seen) != 8 {
+		t.Fatalf("Specs has %d distinct specs, want 2 × 4", len(seen))
 	}
 }

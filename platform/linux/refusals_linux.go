@@ -23,8 +23,7 @@ type refusalFeed struct {
 	err    error
 	fed    chan struct{} // closed when the feeding goroutine has stopped
 	// scope is the run's: audit mode as root (fileaudit.WatchKernelReads), whose refused reads
-	// it is; enforce mode, whose refused reads (WatchWrites), or every refused file call
-	// (WatchExecs), it is.
+	// it is, or enforce mode (WatchExecs), every refused file call of which it is.
 	scope fileaudit.Scope
 }
 

@@ -81,7 +81,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 		r.obs.SetWorkingDir(r.spec.Dir)
 		r.obs.SetEnforceView(r.enforceFS.Visible)
 		r.undo = append(r.undo, r.obs.Close)
-		if r.bpf && (r.watch == fileaudit.WatchExecs || r.watch == fileaudit.WatchWrites || r.watch == fileaudit.WatchKernelReads) {
+		if r.bpf && (r.watch == fileaudit.WatchExecs || r.watch == fileaudit.WatchKernelReads) {
 			// Loaded while the stage builds the root; drained before the observer closes, so
 			// that its last refusals are judged, and released beside the rest of close.
 			r.refusals = startRefusals(p.cmd.Process.Pid, r.watch, r.obs, r.spec.Stderr)

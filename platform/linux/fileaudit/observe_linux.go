@@ -163,11 +163,11 @@ const (
 	// by the kernel after the call, so none waits for agentrun.
 	WatchExecs
 	// WatchWrites: execs and the calls that write (an open for writing, creating or
-	// truncating; mkdir, rename, unlink, link, chmod and the like). Enforce mode's scope: no
-	// read — what file-heavy tools do all day (rg, grep, git status, node's require) — waits
-	// for agentrun; the kernel enforces reads, and their denials are the kernel's to report
-	// (the denial records layer). Writes are far fewer, and seeing them records their
-	// denials on every host and tells whether the agent touched git's control files.
+	// truncating; mkdir, rename, unlink, link, chmod and the like). Enforce mode's where the
+	// kernel's refusals cannot be read (rootless): no read — what file-heavy tools do all day
+	// (rg, grep, git status, node's require) — waits for agentrun, the kernel enforces reads
+	// (their denials go unrecorded, and the run says so); writes are far fewer, and seeing
+	// them records their denials.
 	WatchWrites
 	// WatchKernelReads: audit mode where agentrun may load its BPF recorders (root). The
 	// filter reports what it reports in WatchWrites; the opens that read come from the

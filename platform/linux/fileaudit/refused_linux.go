@@ -12,9 +12,8 @@ import (
 )
 
 // RefusalCalls are the file calls whose refusals are denials that the seccomp notifications
-// of scope s do not report. In enforce mode where the kernel reports refusals (WatchExecs):
-// every file call. Otherwise — enforce mode's WatchWrites, audit mode as root's
-// WatchKernelReads — the opens (those that write are reported, and dropped by Refused). Execs
+// of scope s do not report: in enforce mode (WatchExecs) every file call; in audit mode as root
+// (WatchKernelReads) the opens (those that write are reported, and dropped by Refused). Execs
 // are reported whatever their result; openat2 the filter answers ENOSYS before any file system
 // is asked.
 func RefusalCalls(s Scope) []kdenials.Call {

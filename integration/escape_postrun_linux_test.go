@@ -226,6 +226,15 @@ func init() {
 			control: ordinaryRepo, controlWant: "ok",
 		},
 		escapeAttempt{
+			class: "post-run", name: "repository in a directory made execute-only",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			// git -C enters hid/r by name; a walk that lists directories cannot list hid.
+			attack:  `mkdir hid && git init -q hid/r && git -C hid/r config core.fsmonitor ` + mk + ` && chmod 111 hid`,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun("hid/r", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
 			class: "post-run", name: "repository built in the private /tmp and copied in",
 			where:   asRoot | asUser, // the degraded tier's /tmp is the host's
 			profile: "postrun.yaml", setup: postrunSetup(false),

@@ -2,6 +2,7 @@ package launcher
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path"
 	"strings"
@@ -12,8 +13,10 @@ import (
 
 // Bounds of the walk for git repositories after a run.
 const (
-	gitScanMaxDirs   = 200_000 // directories visited, breadth first: shallow repositories first
-	gitConfigMaxSize = 1 << 20
+	maxUnreadWarnings = 5       // directories named that could not be listed; the rest are counted
+	gitUnlockRounds   = 8       // directories within directories unlocked (UnlockDir) and walked
+	gitScanMaxDirs    = 200_000 // directories visited, breadth first: shallow repositories first
+	gitConfigMaxSize  = 1 << 20
 )
 
 // gitSkip are directories inside a git directory that hold data, never programs or config.
@@ -29,9 +32,13 @@ var gitControl = []string{"config", "config.worktree", "commondir", "gitdir", "h
 // workspace (moved aside). A repository whose control files are older than the run is the
 // user's and is left alone.
 func (a *afterRun) scanGit() {
-	found, stopped := walkGit(a.ws, gitScanMaxDirs, gitScanWorkers())
-	if stopped != "" {
-		a.warnf("stopped looking for git repositories the agent made after %d directories of %s; repositories deeper than %s were not checked", gitScanMaxDirs, display.Escape(a.ws.Path()), display.Escape(stopped))
+	found, unread := a.walkGit()
+	for i, u := range unread {
+		if i == maxUnreadWarnings {
+			a.warnf("and %d more directories of %s could not be searched for git repositories", len(unread)-i, display.Escape(a.ws.Path()))
+			break
+		}
+		a.warnf("could not search %s for git repositories the agent made (%v): check what is beneath it before using git there", display.Escape(a.ws.Path()+"/"+u.rel), u.err)
 	}
 	for _, f := range found {
 		switch f.kind {
@@ -43,6 +50,37 @@ func (a *afterRun) scanGit() {
 			a.checkGitFile(f.rel)
 		}
 	}
+}
+
+// walkGit walks the workspace for scanGit, within gitScanMaxDirs directories. A directory of
+// the user's that the walk may not list (the agent can make one execute-only: it hides what is
+// beneath it from a walk, not from a user who enters it by name) gets its owner's read and
+// search permissions back, said, and is walked in turn, at most gitUnlockRounds deep; the
+// directories still unread are returned.
+func (a *afterRun) walkGit() ([]gitFound, []unreadDir) {
+	var found []gitFound
+	var left []unreadDir
+	from, budget := []string{"."}, gitScanMaxDirs
+	for round := 0; len(from) > 0; round++ {
+		f, stopped, unread, visited := walkGit(a.ws, from, budget, gitScanWorkers())
+		found, budget, from = append(found, f...), budget-visited, nil
+		if stopped != "" {
+			a.warnf("stopped looking for git repositories the agent made after %d directories of %s; repositories deeper than %s were not checked", gitScanMaxDirs, display.Escape(a.ws.Path()), display.Escape(stopped))
+			break
+		}
+		for _, u := range unread {
+			if round < gitUnlockRounds && errors.Is(u.err, fs.ErrPermission) {
+				if ok, _ := a.ws.UnlockDir(u.rel); ok {
+					a.notef("gave %s back its owner's read permission, which the agent had taken, to search it for git repositories", display.Escape(a.ws.Path()+"/"+u.rel))
+					from = append(from, u.rel)
+					continue
+				}
+			}
+			left = append(left, u)
+		}
+	}
+	sortFound(found)
+	return found, left
 }
 
 // changed reports whether rel (beneath the workspace) changed during the run.

@@ -1,6 +1,7 @@
 package launcher
 
 import (
+	"errors"
 	"io/fs"
 	"runtime"
 	"sort"
@@ -44,26 +45,43 @@ type gitWalk struct {
 	visited int
 	stopped string // the first directory the bound left unread
 	found   []gitFound
+	// unread are the directories that could not be listed (permissions the agent set, a path
+	// longer than PATH_MAX): what is beneath them is not known.
+	unread []unreadDir
 }
 
-// walkGit returns what the walk of r found, shallowest first (then by path), and the first
-// directory left unread when more than maxDirs were to be read ("" when none was).
-func walkGit(r *safefs.Root, maxDirs, workers int) ([]gitFound, string) {
-	w := &gitWalk{r: r, max: maxDirs, queue: []string{"."}}
+// unreadDir is a directory the walk could not list, and why.
+type unreadDir struct {
+	rel string
+	err error
+}
+
+// walkGit walks r from the directories from (relative paths; "." is r). It returns what it
+// found, shallowest first (then by path), the first directory left unread when more than
+// maxDirs were to be read ("" when none was), the directories that could not be listed, by
+// path, and how many it read.
+func walkGit(r *safefs.Root, from []string, maxDirs, workers int) ([]gitFound, string, []unreadDir, int) {
+	w := &gitWalk{r: r, max: maxDirs, queue: append([]string(nil), from...)}
 	w.changed = sync.NewCond(&w.mu)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(w.work)
 	}
 	wg.Wait()
-	sort.Slice(w.found, func(i, j int) bool {
-		a, b := w.found[i].rel, w.found[j].rel
+	sortFound(w.found)
+	sort.Slice(w.unread, func(i, j int) bool { return w.unread[i].rel < w.unread[j].rel })
+	return w.found, w.stopped, w.unread, w.visited
+}
+
+// sortFound sorts found shallowest first, then by path.
+func sortFound(found []gitFound) {
+	sort.Slice(found, func(i, j int) bool {
+		a, b := found[i].rel, found[j].rel
 		if da, db := strings.Count(a, "/"), strings.Count(b, "/"); da != db {
 			return da < db
 		}
 		return a < b
 	})
-	return w.found, w.stopped
 }
 
 // work reads queued directories until none is queued and none is being read (which could
@@ -95,8 +113,15 @@ func (w *gitWalk) work() {
 		w.visited++
 		w.reading++
 		w.mu.Unlock()
-		subdirs, found := w.read(dir)
+		subdirs, found, err := w.read(dir)
 		w.mu.Lock()
+		if err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err // the path is dir's
+			}
+			w.unread = append(w.unread, unreadDir{dir, err})
+		}
 		w.reading--
 		w.queue = append(w.queue, subdirs...)
 		w.found = append(w.found, found...)
@@ -105,11 +130,15 @@ func (w *gitWalk) work() {
 }
 
 // read lists dir: the subdirectories to walk (not the data directories of a git directory)
-// and what the checks need. A directory that cannot be read is passed over.
-func (w *gitWalk) read(dir string) (subdirs []string, found []gitFound) {
+// and what the checks need; or why it could not (a directory gone since it was listed is no
+// error).
+func (w *gitWalk) read(dir string) (subdirs []string, found []gitFound, err error) {
 	ents, err := w.r.ReadDirUnsorted(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
 	if err != nil {
-		return nil, nil
+		return nil, nil, err
 	}
 	isGitDir := looksLikeGitDir(ents)
 	if isGitDir {
@@ -130,7 +159,7 @@ func (w *gitWalk) read(dir string) (subdirs []string, found []gitFound) {
 			subdirs = append(subdirs, rel)
 		}
 	}
-	return subdirs, found
+	return subdirs, found, nil
 }
 
 // looksLikeGitDir is git's own test (setup.c is_git_directory), loosely: HEAD, and objects or

@@ -74,9 +74,9 @@ func TestWalkGit(t *testing.T) {
 		"deep/1/2/3/4/5/6/7/8/9/.git/HEAD", "deep/1/2/3/4/5/6/7/8/9/.git/objects/",
 	)
 	r := makeTree(t, entries...)
-	found, stopped := walkGit(r, 1000, 4)
-	if stopped != "" {
-		t.Errorf("stopped at %q with a bound of 1000", stopped)
+	found, stopped, unread, _ := walkGit(r, []string{"."}, 1000, 4)
+	if stopped != "" || len(unread) != 0 {
+		t.Errorf("stopped at %q with a bound of 1000, could not list %v", stopped, unread)
 	}
 	want := []gitFound{
 		{".git", foundGitDir},
@@ -91,7 +91,7 @@ func TestWalkGit(t *testing.T) {
 		t.Errorf("walkGit found\n%v\nwant\n%v", found, want)
 	}
 	// One reader finds the same, in the same order.
-	if one, _ := walkGit(r, 1000, 1); !reflect.DeepEqual(one, want) {
+	if one, _, _, _ := walkGit(r, []string{"."}, 1000, 1); !reflect.DeepEqual(one, want) {
 		t.Errorf("walkGit with one reader found\n%v\nwant\n%v", one, want)
 	}
 }
@@ -110,20 +110,20 @@ func TestWalkGitBound(t *testing.T) {
 	want := []gitFound{{"p/.git", foundGitDir}, {"q/.git", foundGitDir}, {"r/.git", foundGitDir}}
 	for _, workers := range []int{1, 4} {
 		// ".", p, q and r: the .git directories are listed, not read, so not known.
-		found, stopped := walkGit(r, 4, workers)
+		found, stopped, _, _ := walkGit(r, []string{"."}, 4, workers)
 		if len(found) != 0 || strings.Count(stopped, "/") != 1 {
 			t.Errorf("%d readers, bound 4: found %v, stopped at %q; want nothing found, a stop at a second-level directory", workers, found, stopped)
 		}
-		if found, stopped = walkGit(r, 16, workers); !reflect.DeepEqual(found, want) || stopped != "" {
+		if found, stopped, _, _ = walkGit(r, []string{"."}, 16, workers); !reflect.DeepEqual(found, want) || stopped != "" {
 			t.Errorf("%d readers, bound 16: found %v, stopped at %q; want %v and no stop", workers, found, stopped, want)
 		}
-		if found, stopped = walkGit(r, 15, workers); stopped == "" {
+		if found, stopped, _, _ = walkGit(r, []string{"."}, 15, workers); stopped == "" {
 			t.Errorf("%d readers, bound 15: found %v, no stop; want one", workers, found)
 		}
 	}
 	// One reader walks breadth first: the 13 shallowest are ".", the three tops and their
 	// nine entries, which holds every git directory; a hooks directory is left.
-	found, stopped := walkGit(r, 13, 1)
+	found, stopped, _, _ := walkGit(r, []string{"."}, 13, 1)
 	if !reflect.DeepEqual(found, want) || !strings.HasSuffix(stopped, "/.git/hooks") {
 		t.Errorf("one reader, bound 13: found %v, stopped at %q; want %v, a stop at a hooks directory", found, stopped, want)
 	}

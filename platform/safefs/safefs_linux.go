@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -186,6 +187,30 @@ func (r *Root) Lstat(rel string) (fs.FileInfo, error) {
 		return nil, r.errorf("lstat", rel, err)
 	}
 	return fileInfo{name: name, st: st}, nil
+}
+
+// UnlockDir gives the directory rel, when this process's user owns it, its owner's read and
+// search permissions (u+rx) and reports whether it changed them; rel itself is never followed
+// as a link. An agent that made one of its directories unreadable hid its contents from a
+// walk, not from a user who enters it by name.
+func (r *Root) UnlockDir(rel string) (bool, error) {
+	fd, err := r.openat(rel, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return false, r.errorf("open", rel, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return false, r.errorf("stat", rel, err)
+	}
+	if int(st.Uid) != os.Geteuid() || st.Mode&0o500 == 0o500 {
+		return false, nil
+	}
+	// The descriptor's magic link names the very directory opened, whatever is renamed since.
+	if err := unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), st.Mode&0o7777|0o500); err != nil {
+		return false, r.errorf("chmod", rel, err)
+	}
+	return true, nil
 }
 
 // Ctime is when rel's inode last changed (content, mode, links, or a rename), in Unix

@@ -159,3 +159,60 @@ func TestOpenByComponent(t *testing.T) {
 	}
 	os.NewFile(uintptr(fd), "f").Close()
 }
+
+// TestUnlockDir: the owner's read and search permissions come back on a directory of this
+// user's, and nothing else changes: not another user's directory, not a link's target, not a
+// directory that has them.
+func TestUnlockDir(t *testing.T) {
+	base := t.TempDir()
+	for _, d := range []string{"locked", "open", "other", "target"} {
+		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("target", filepath.Join(base, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for d, mode := range map[string]os.FileMode{"locked": 0o111, "other": 0o111, "target": 0o111} {
+		if err := os.Chmod(filepath.Join(base, d), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() {
+		for _, d := range []string{"locked", "other", "target"} {
+			os.Chmod(filepath.Join(base, d), 0o755)
+		}
+	})
+	otherOwned := os.Geteuid() == 0
+	if otherOwned {
+		if err := os.Chown(filepath.Join(base, "other"), 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := OpenRoot(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	mode := func(d string) os.FileMode {
+		fi, err := os.Lstat(filepath.Join(base, d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	if ok, err := r.UnlockDir("locked"); !ok || err != nil || mode("locked") != 0o511 {
+		t.Errorf("UnlockDir(locked) = %v, %v; mode %o, want true and 0511", ok, err, mode("locked"))
+	}
+	if ok, err := r.UnlockDir("open"); ok || err != nil || mode("open") != 0o755 {
+		t.Errorf("UnlockDir(open) = %v, %v; mode %o, want false and 0755 unchanged", ok, err, mode("open"))
+	}
+	if ok, err := r.UnlockDir("link"); ok || err == nil || mode("target") != 0o111 {
+		t.Errorf("UnlockDir(link) = %v, %v; target mode %o, want an error (a link is no directory here) and the target unchanged", ok, err, mode("target"))
+	}
+	if otherOwned {
+		if ok, err := r.UnlockDir("other"); ok || err != nil || mode("other") != 0o111 {
+			t.Errorf("UnlockDir of another user's directory = %v, %v; mode %o, want false and 0111 unchanged", ok, err, mode("other"))
+		}
+	}
+}

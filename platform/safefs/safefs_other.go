@@ -185,6 +185,9 @@ func (r *Root) OpenFile(rel string, flag int, perm os.FileMode, id *Identity) (*
 	return r.root.OpenFile(c, flag, perm)
 }
 
+// UnlockDir fails with ErrUnsupported outside Linux.
+func (r *Root) UnlockDir(rel string) (bool, error) { return false, ErrUnsupported }
+
 // Ctime fails with ErrUnsupported outside Linux: callers fall back to what they do without it.
 func (r *Root) Ctime(rel string) (int64, error) { return 0, ErrUnsupported }
 

@@ -235,6 +235,22 @@ func init() {
 			control: ordinaryRepo, controlWant: "ok",
 		},
 		escapeAttempt{
+			class: "post-run", name: "hook in a hooks directory made execute-only",
+			profile: "postrun.yaml", setup: nestedRepoSetup,
+			attack:  `printf '#!/bin/sh\ntouch "$HOME/planted-ran"\n' > sub/.git/hooks/pre-commit && chmod +x sub/.git/hooks/pre-commit && chmod 111 sub/.git/hooks`,
+			held:    reported("git hook"),
+			after:   plantedDidNotRun("sub", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "hook in a hooks directory made read-only",
+			profile: "postrun.yaml", setup: nestedRepoSetup,
+			attack:  `printf '#!/bin/sh\ntouch "$HOME/planted-ran"\n' > sub/.git/hooks/pre-commit && chmod +x sub/.git/hooks/pre-commit && chmod 555 sub/.git/hooks`,
+			held:    reported("git hook"),
+			after:   plantedDidNotRun("sub", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
 			class: "post-run", name: "repository built in the private /tmp and copied in",
 			where:   asRoot | asUser, // the degraded tier's /tmp is the host's
 			profile: "postrun.yaml", setup: postrunSetup(false),

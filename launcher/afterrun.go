@@ -1,9 +1,12 @@
 package launcher
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -118,10 +121,21 @@ func escapeErrors(args []any) []any {
 // returns the new name.
 func (a *afterRun) moveAside(r *safefs.Root, rel string) (string, error) {
 	dst := rel + quarantineSuffix
+	unlocked := false
 	for n := 2; ; n++ {
 		err := r.Rename(rel, dst, a.id)
 		if err == nil {
 			return dst, nil
+		}
+		if errors.Is(err, fs.ErrPermission) && !unlocked {
+			// The agent may have taken the write permission of a directory of the user's
+			// to keep what it planted there.
+			unlocked = true
+			if ok, _ := r.UnlockDir(path.Dir(rel), a.id); ok {
+				a.notef("gave %s back its owner's permissions, which the agent had taken, to move %s aside", display.Escape(r.Path()+"/"+path.Dir(rel)), display.Escape(path.Base(rel)))
+				n--
+				continue
+			}
 		}
 		if _, serr := r.Lstat(dst); serr != nil || n > 100 {
 			return "", err

@@ -70,8 +70,8 @@ func (a *afterRun) walkGit() ([]gitFound, []unreadDir) {
 		}
 		for _, u := range unread {
 			if round < gitUnlockRounds && errors.Is(u.err, fs.ErrPermission) {
-				if ok, _ := a.ws.UnlockDir(u.rel); ok {
-					a.notef("gave %s back its owner's read permission, which the agent had taken, to search it for git repositories", display.Escape(a.ws.Path()+"/"+u.rel))
+				if ok, _ := a.ws.UnlockDir(u.rel, a.id); ok {
+					a.notef("gave %s back its owner's permissions, which the agent had taken, to search it for git repositories", display.Escape(a.ws.Path()+"/"+u.rel))
 					from = append(from, u.rel)
 					continue
 				}

@@ -189,11 +189,12 @@ func (r *Root) Lstat(rel string) (fs.FileInfo, error) {
 	return fileInfo{name: name, st: st}, nil
 }
 
-// UnlockDir gives the directory rel, when this process's user owns it, its owner's read and
-// search permissions (u+rx) and reports whether it changed them; rel itself is never followed
-// as a link. An agent that made one of its directories unreadable hid its contents from a
-// walk, not from a user who enters it by name.
-func (r *Root) UnlockDir(rel string) (bool, error) {
+// UnlockDir gives the directory rel, when its owner is id's user (nil: this process's), its
+// owner's read, write and search permissions (u+rwx) and reports whether it changed them; rel
+// itself is never followed as a link. An agent that made one of the user's directories
+// unreadable or unwritable hid its contents from a walk, or kept what it planted there from
+// being moved aside — not from a user who enters it by name.
+func (r *Root) UnlockDir(rel string, id *Identity) (bool, error) {
 	fd, err := r.openat(rel, unix.O_PATH|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return false, r.errorf("open", rel, err)
@@ -203,11 +204,15 @@ func (r *Root) UnlockDir(rel string) (bool, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return false, r.errorf("stat", rel, err)
 	}
-	if int(st.Uid) != os.Geteuid() || st.Mode&0o500 == 0o500 {
+	owner := os.Geteuid()
+	if id != nil {
+		owner = id.UID
+	}
+	if int(st.Uid) != owner || st.Mode&0o700 == 0o700 {
 		return false, nil
 	}
 	// The descriptor's magic link names the very directory opened, whatever is renamed since.
-	if err := unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), st.Mode&0o7777|0o500); err != nil {
+	if err := unix.Chmod("/proc/self/fd/"+strconv.Itoa(fd), st.Mode&0o7777|0o700); err != nil {
 		return false, r.errorf("chmod", rel, err)
 	}
 	return true, nil

@@ -201,17 +201,24 @@ func TestUnlockDir(t *testing.T) {
 		}
 		return fi.Mode().Perm()
 	}
-	if ok, err := r.UnlockDir("locked"); !ok || err != nil || mode("locked") != 0o511 {
-		t.Errorf("UnlockDir(locked) = %v, %v; mode %o, want true and 0511", ok, err, mode("locked"))
+	if ok, err := r.UnlockDir("locked", nil); !ok || err != nil || mode("locked") != 0o711 {
+		t.Errorf("UnlockDir(locked) = %v, %v; mode %o, want true and 0711", ok, err, mode("locked"))
 	}
-	if ok, err := r.UnlockDir("open"); ok || err != nil || mode("open") != 0o755 {
+	if ok, err := r.UnlockDir("open", nil); ok || err != nil || mode("open") != 0o755 {
 		t.Errorf("UnlockDir(open) = %v, %v; mode %o, want false and 0755 unchanged", ok, err, mode("open"))
 	}
-	if ok, err := r.UnlockDir("link"); ok || err == nil || mode("target") != 0o111 {
+	if ok, err := r.UnlockDir("link", nil); ok || err == nil || mode("target") != 0o111 {
 		t.Errorf("UnlockDir(link) = %v, %v; target mode %o, want an error (a link is no directory here) and the target unchanged", ok, err, mode("target"))
 	}
 	if otherOwned {
-		if ok, err := r.UnlockDir("other"); ok || err != nil || mode("other") != 0o111 {
+		// As root for the user who owns it (the after-run checks under sudo), it is theirs.
+		if ok, err := r.UnlockDir("other", &Identity{UID: 65534, GID: 65534}); !ok || err != nil || mode("other") != 0o711 {
+			t.Errorf("UnlockDir(other) for its owner = %v, %v; mode %o, want true and 0711", ok, err, mode("other"))
+		}
+		if err := os.Chmod(filepath.Join(base, "other"), 0o111); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := r.UnlockDir("other", nil); ok || err != nil || mode("other") != 0o111 {
 			t.Errorf("UnlockDir of another user's directory = %v, %v; mode %o, want false and 0111 unchanged", ok, err, mode("other"))
 		}
 	}

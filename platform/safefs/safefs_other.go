@@ -186,7 +186,7 @@ func (r *Root) OpenFile(rel string, flag int, perm os.FileMode, id *Identity) (*
 }
 
 // UnlockDir fails with ErrUnsupported outside Linux.
-func (r *Root) UnlockDir(rel string) (bool, error) { return false, ErrUnsupported }
+func (r *Root) UnlockDir(rel string, id *Identity) (bool, error) { return false, ErrUnsupported }
 
 // Ctime fails with ErrUnsupported outside Linux: callers fall back to what they do without it.
 func (r *Root) Ctime(rel string) (int64, error) { return 0, ErrUnsupported }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Post-run: what the agent leaves behind must not run a program when the user next uses git
@@ -56,6 +57,17 @@ func postrunSetup(noGit bool) func(t *testing.T, r *runner) {
 	}
 }
 
+// plantHook is a shell command that makes path an executable git hook that creates the marker.
+func plantHook(path string) string {
+	return `printf '#!/bin/sh\ntouch "$HOME/planted-ran"\n' > ` + path + ` && chmod +x ` + path
+}
+
+// commitRanNothing is an after check: a commit on the host in dir runs nothing the agent
+// planted.
+func commitRanNothing(dir string) func(t *testing.T, r *runner, res result) error {
+	return plantedDidNotRun(dir, "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x")
+}
+
 // nestedRepoSetup is postrunSetup with a repository of the user's in the workspace's sub,
 // made before the run.
 func nestedRepoSetup(t *testing.T, r *runner) {
@@ -72,6 +84,28 @@ func nestedRepoSetup(t *testing.T, r *runner) {
 	if _, err := os.Stat(filepath.Join(dir, ".git/hooks")); err != nil {
 		t.Fatalf("git init made no hooks directory: %v", err)
 	}
+}
+
+// preparedHooksSetup is nestedRepoSetup with tools/pre-commit, a hook that creates the marker,
+// made before the run: what an earlier run could leave where no repository names it, for a
+// later one to move into place. Its times are older than the run's start.
+func preparedHooksSetup(t *testing.T, r *runner) {
+	t.Helper()
+	nestedRepoSetup(t, r)
+	dir := filepath.Join(r.ws, "tools")
+	hook := filepath.Join(dir, "pre-commit")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\ntouch \"$HOME/planted-ran\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if r.unprivate {
+		os.Chown(dir, r.uid, r.gid)
+		os.Chown(hook, r.uid, r.gid)
+	}
+	// Past the coarse clock's tick, which a change's time and the run's start are read from.
+	time.Sleep(50 * time.Millisecond)
 }
 
 func victimDir(r *runner) string { return filepath.Join(filepath.Dir(r.home), "victim") }
@@ -167,6 +201,19 @@ func inWS(rel string) func(r *runner) string {
 func init() {
 	const mk = `"touch $HOME/planted-ran"`
 	ordinaryRepo := `git init -q ord && git -C ord config user.name someone && git -C ord remote add origin https://example.com/x.git && echo ok`
+	// lockedHooks plants a hook in a repository of the user's and then takes its hooks
+	// directory's permissions (chmod mode), so that agentrun can neither list it nor move the
+	// hook aside.
+	lockedHooks := func(how, mode string) escapeAttempt {
+		return escapeAttempt{
+			class: "post-run", name: "hook in a hooks directory made " + how,
+			profile: "postrun.yaml", setup: nestedRepoSetup,
+			attack:  plantHook("sub/.git/hooks/pre-commit") + ` && chmod ` + mode + ` sub/.git/hooks`,
+			held:    reported("git hook"),
+			after:   commitRanNothing("sub"),
+			control: ordinaryRepo, controlWant: "ok",
+		}
+	}
 	ordinaryLeft := func(t *testing.T, r *runner, res result) error {
 		b, err := os.ReadFile(filepath.Join(r.ws, "ord/.git/config"))
 		if err != nil || !bytes.Contains(b, []byte("someone")) || !bytes.Contains(b, []byte("example.com")) {
@@ -212,17 +259,17 @@ func init() {
 		escapeAttempt{
 			class: "post-run", name: "hooks directory renamed into a repository the user had",
 			profile: "postrun.yaml", setup: nestedRepoSetup,
-			attack:  `mkdir sub/.git/hx && printf '#!/bin/sh\ntouch "$HOME/planted-ran"\n' > sub/.git/hx/pre-commit && chmod +x sub/.git/hx/pre-commit && mv sub/.git/hooks sub/.git/hooks.old && mv sub/.git/hx sub/.git/hooks`,
+			attack:  `mkdir sub/.git/hx && ` + plantHook("sub/.git/hx/pre-commit") + ` && mv sub/.git/hooks sub/.git/hooks.old && mv sub/.git/hx sub/.git/hooks`,
 			held:    reported("git hook"),
-			after:   plantedDidNotRun("sub", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"),
+			after:   commitRanNothing("sub"),
 			control: ordinaryRepo, controlWant: "ok",
 		},
 		escapeAttempt{
 			class: "post-run", name: "hooks of a repository the user had made a link to an agent-made directory",
 			profile: "postrun.yaml", setup: nestedRepoSetup,
-			attack:  `mkdir hk && printf '#!/bin/sh\ntouch "$HOME/planted-ran"\n' > hk/pre-commit && chmod +x hk/pre-commit && mv sub/.git/hooks sub/.git/old && ln -s ../../hk sub/.git/hooks`,
+			attack:  `mkdir hk && ` + plantHook("hk/pre-commit") + ` && mv sub/.git/hooks sub/.git/old && ln -s ../../hk sub/.git/hooks`,
 			held:    reported("symbolic link"),
-			after:   plantedDidNotRun("sub", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"),
+			after:   commitRanNothing("sub"),
 			control: ordinaryRepo, controlWant: "ok",
 		},
 		escapeAttempt{
@@ -235,21 +282,15 @@ func init() {
 			control: ordinaryRepo, controlWant: "ok",
 		},
 		escapeAttempt{
-			class: "post-run", name: "hook in a hooks directory made execute-only",
-			profile: "postrun.yaml", setup: nestedRepoSetup,
-			attack:  `printf '#!/bin/sh\ntouch "$HOME/planted-ran"\n' > sub/.git/hooks/pre-commit && chmod +x sub/.git/hooks/pre-commit && chmod 111 sub/.git/hooks`,
+			class: "post-run", name: "older directory renamed onto a repository's hooks",
+			profile: "postrun.yaml", setup: preparedHooksSetup,
+			attack:  `mv sub/.git/hooks sub/.git/old && mv tools sub/.git/hooks`,
 			held:    reported("git hook"),
-			after:   plantedDidNotRun("sub", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"),
+			after:   commitRanNothing("sub"),
 			control: ordinaryRepo, controlWant: "ok",
 		},
-		escapeAttempt{
-			class: "post-run", name: "hook in a hooks directory made read-only",
-			profile: "postrun.yaml", setup: nestedRepoSetup,
-			attack:  `printf '#!/bin/sh\ntouch "$HOME/planted-ran"\n' > sub/.git/hooks/pre-commit && chmod +x sub/.git/hooks/pre-commit && chmod 555 sub/.git/hooks`,
-			held:    reported("git hook"),
-			after:   plantedDidNotRun("sub", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
+		lockedHooks("execute-only", "111"),
+		lockedHooks("read-only", "555"),
 		escapeAttempt{
 			class: "post-run", name: "repository built in the private /tmp and copied in",
 			where:   asRoot | asUser, // the degraded tier's /tmp is the host's
@@ -270,9 +311,9 @@ func init() {
 		escapeAttempt{
 			class: "post-run", name: "nested repository with a hook",
 			profile: "postrun.yaml", setup: postrunSetup(false),
-			attack:  `git init -q n && printf '#!/bin/sh\ntouch "$HOME/planted-ran"\n' > n/.git/hooks/pre-commit && chmod +x n/.git/hooks/pre-commit`,
+			attack:  `git init -q n && ` + plantHook("n/.git/hooks/pre-commit"),
 			held:    reported("git hook"),
-			after:   both(plantedDidNotRun("n", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q", "--allow-empty", "-m", "x"), ordinaryLeft),
+			after:   both(commitRanNothing("n"), ordinaryLeft),
 			control: ordinaryRepo, controlWant: "ok",
 		},
 		escapeAttempt{

@@ -124,24 +124,33 @@ func (a *afterRun) moveAside(r *safefs.Root, rel string) (string, error) {
 	unlocked := false
 	for n := 2; ; n++ {
 		err := r.Rename(rel, dst, a.id)
-		if err == nil {
-			return dst, nil
-		}
 		if errors.Is(err, fs.ErrPermission) && !unlocked {
 			// The agent may have taken the write permission of a directory of the user's
 			// to keep what it planted there.
 			unlocked = true
-			if ok, _ := r.UnlockDir(path.Dir(rel), a.id); ok {
-				a.notef("gave %s back its owner's permissions, which the agent had taken, to move %s aside", display.Escape(r.Path()+"/"+path.Dir(rel)), display.Escape(path.Base(rel)))
-				n--
-				continue
+			if a.unlock(r, path.Dir(rel), "to move "+path.Base(rel)+" aside") {
+				err = r.Rename(rel, dst, a.id)
 			}
+		}
+		if err == nil {
+			return dst, nil
 		}
 		if _, serr := r.Lstat(dst); serr != nil || n > 100 {
 			return "", err
 		}
 		dst = fmt.Sprintf("%s%s.%d", rel, quarantineSuffix, n)
 	}
+}
+
+// unlock gives dir (beneath r), a directory of the user's whose permissions the agent took,
+// its owner's permissions back (safefs.Root.UnlockDir) and says so and why; it reports whether
+// it did.
+func (a *afterRun) unlock(r *safefs.Root, dir, why string) bool {
+	ok, _ := r.UnlockDir(dir, a.id)
+	if ok {
+		a.notef("gave %s back its owner's permissions, which the agent had taken, %s", display.Escape(r.Path()+"/"+dir), display.Escape(why))
+	}
+	return ok
 }
 
 // firstLink is the first element of rel (a path beneath r) that is a symbolic link, or "".

@@ -32,7 +32,7 @@ var gitControl = []string{"config", "config.worktree", "commondir", "gitdir", "h
 // workspace (moved aside). A repository whose control files are older than the run is the
 // user's and is left alone.
 func (a *afterRun) scanGit() {
-	found, unread := a.walkGit()
+	found, unread := a.findGit()
 	for i, u := range unread {
 		if i == maxUnreadWarnings {
 			a.warnf("and %d more directories of %s could not be searched for git repositories", len(unread)-i, display.Escape(a.ws.Path()))
@@ -52,12 +52,12 @@ func (a *afterRun) scanGit() {
 	}
 }
 
-// walkGit walks the workspace for scanGit, within gitScanMaxDirs directories. A directory of
+// findGit walks the workspace for scanGit, within gitScanMaxDirs directories. A directory of
 // the user's that the walk may not list (the agent can make one execute-only: it hides what is
-// beneath it from a walk, not from a user who enters it by name) gets its owner's read and
-// search permissions back, said, and is walked in turn, at most gitUnlockRounds deep; the
+// beneath it from a walk, not from a user who enters it by name) gets its owner's permissions
+// back, said, and is walked in turn, at most gitUnlockRounds deep; the
 // directories still unread are returned.
-func (a *afterRun) walkGit() ([]gitFound, []unreadDir) {
+func (a *afterRun) findGit() ([]gitFound, []unreadDir) {
 	var found []gitFound
 	var left []unreadDir
 	from, budget := []string{"."}, gitScanMaxDirs
@@ -70,8 +70,7 @@ func (a *afterRun) walkGit() ([]gitFound, []unreadDir) {
 		}
 		for _, u := range unread {
 			if round < gitUnlockRounds && errors.Is(u.err, fs.ErrPermission) {
-				if ok, _ := a.ws.UnlockDir(u.rel, a.id); ok {
-					a.notef("gave %s back its owner's permissions, which the agent had taken, to search it for git repositories", display.Escape(a.ws.Path()+"/"+u.rel))
+				if a.unlock(a.ws, u.rel, "to search it for git repositories") {
 					from = append(from, u.rel)
 					continue
 				}
@@ -122,20 +121,28 @@ func (a *afterRun) checkGitDir(dir string) {
 	}
 }
 
-// checkHooks moves aside the hooks made during the run. Git runs a hook by its exact name,
-// so a renamed one never runs; the samples git init writes are left.
+// checkHooks moves aside the hooks made during the run, and every hook of a hooks directory
+// the run changed: a directory renamed onto hooks keeps its files' older times (a tree made in
+// an earlier run, where no repository named it). Git runs a hook by its exact name, so a
+// renamed one never runs; the samples git init writes are left.
 func (a *afterRun) checkHooks(dir string) {
 	hooks := path.Join(dir, "hooks")
 	ents, err := a.ws.ReadDir(hooks)
 	if err != nil {
 		return
 	}
+	dirChanged := a.changed(hooks)
 	for _, e := range ents {
 		rel := path.Join(hooks, e.Name())
-		if strings.HasSuffix(e.Name(), ".sample") && e.Type().IsRegular() || strings.Contains(e.Name(), quarantineSuffix) || !a.changed(rel) {
+		if strings.HasSuffix(e.Name(), ".sample") && e.Type().IsRegular() || strings.Contains(e.Name(), quarantineSuffix) {
 			continue
 		}
-		a.aside(rel, "a git hook made during the run")
+		switch {
+		case a.changed(rel):
+			a.aside(rel, "a git hook made during the run")
+		case dirChanged:
+			a.aside(rel, "a git hook in a hooks directory the run changed")
+		}
 	}
 }
 

@@ -37,14 +37,10 @@ func TestWalkGitUnread(t *testing.T) {
 		deep = append(deep, name)
 	}
 	unix.Close(dir)
-	for _, p := range gitDirEntries("shallow/.git") {
-		makeEntry(t, base, p)
-	}
+	makeEntries(t, base, gitDirEntries("shallow/.git")...)
 	locked := filepath.Join(base, "locked")
 	if os.Geteuid() != 0 {
-		for _, p := range gitDirEntries("locked/repo/.git") {
-			makeEntry(t, base, p)
-		}
+		makeEntries(t, base, gitDirEntries("locked/repo/.git")...)
 		if err := os.Chmod(locked, 0o111); err != nil {
 			t.Fatal(err)
 		}
@@ -78,23 +74,5 @@ func TestWalkGitUnread(t *testing.T) {
 		if w, ok := want[u.rel]; !ok || !errors.Is(u.err, w) {
 			t.Errorf("could not list %.40s… (%v); want one of %d with its error", u.rel, u.err, len(want))
 		}
-	}
-}
-
-// makeEntry makes p beneath base as makeTree does: a directory when it ends in /, else a file.
-func makeEntry(t *testing.T, base, p string) {
-	t.Helper()
-	full := filepath.Join(base, p)
-	if strings.HasSuffix(p, "/") {
-		if err := os.MkdirAll(full, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(full, []byte("x\n"), 0o644); err != nil {
-		t.Fatal(err)
 	}
 }

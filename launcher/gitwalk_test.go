@@ -15,36 +15,39 @@ import (
 func makeTree(t *testing.T, entries ...string) *safefs.Root {
 	t.Helper()
 	base := t.TempDir()
-	for _, e := range entries {
-		if name, target, ok := strings.Cut(e, " -> "); ok {
-			if err := os.MkdirAll(filepath.Dir(filepath.Join(base, name)), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Symlink(target, filepath.Join(base, name)); err != nil {
-				t.Skipf("cannot make symbolic links here: %v", err)
-			}
-			continue
-		}
-		p := filepath.Join(base, e)
-		if strings.HasSuffix(e, "/") {
-			if err := os.MkdirAll(p, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	makeEntries(t, base, entries...)
 	r, err := safefs.OpenRoot(base)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
 	return r
+}
+
+// makeEntries makes entries beneath base, as makeTree says.
+func makeEntries(t *testing.T, base string, entries ...string) {
+	t.Helper()
+	for _, e := range entries {
+		name, target, link := strings.Cut(e, " -> ")
+		p := filepath.Join(base, name)
+		dir := p
+		if link || !strings.HasSuffix(e, "/") {
+			dir = filepath.Dir(p)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case link:
+			if err := os.Symlink(target, p); err != nil {
+				t.Skipf("cannot make symbolic links here: %v", err)
+			}
+		case !strings.HasSuffix(e, "/"):
+			if err := os.WriteFile(p, []byte("x\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 // gitDirEntries is the layout git init makes at dir (what looksLikeGitDir tests).

@@ -165,7 +165,7 @@ func TestOpenByComponent(t *testing.T) {
 // directory that has them.
 func TestUnlockDir(t *testing.T) {
 	base := t.TempDir()
-	for _, d := range []string{"locked", "open", "other", "target"} {
+	for _, d := range []string{"locked", "open", "other", "target", "target/inner"} {
 		if err := os.Mkdir(filepath.Join(base, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -173,13 +173,13 @@ func TestUnlockDir(t *testing.T) {
 	if err := os.Symlink("target", filepath.Join(base, "link")); err != nil {
 		t.Fatal(err)
 	}
-	for d, mode := range map[string]os.FileMode{"locked": 0o111, "other": 0o111, "target": 0o111} {
+	for d, mode := range map[string]os.FileMode{"locked": 0o111, "other": 0o111, "target/inner": 0o111, "target": 0o111} {
 		if err := os.Chmod(filepath.Join(base, d), mode); err != nil {
 			t.Fatal(err)
 		}
 	}
 	t.Cleanup(func() {
-		for _, d := range []string{"locked", "other", "target"} {
+		for _, d := range []string{"locked", "other", "target", "target/inner"} {
 			os.Chmod(filepath.Join(base, d), 0o755)
 		}
 	})
@@ -209,6 +209,10 @@ func TestUnlockDir(t *testing.T) {
 	}
 	if ok, err := r.UnlockDir("link", nil); ok || err == nil || mode("target") != 0o111 {
 		t.Errorf("UnlockDir(link) = %v, %v; target mode %o, want an error (a link is no directory here) and the target unchanged", ok, err, mode("target"))
+	}
+	// Nor through a link on the way: beneath the root, never leaving it by a link.
+	if ok, err := r.UnlockDir("link/inner", nil); ok || !errors.Is(err, ErrUnsafePath) || mode("target/inner") != 0o111 {
+		t.Errorf("UnlockDir(link/inner) = %v, %v; mode %o, want an unsafe path and 0111 unchanged", ok, err, mode("target/inner"))
 	}
 	if otherOwned {
 		// As root for the user who owns it (the after-run checks under sudo), it is theirs.

@@ -108,6 +108,26 @@ func preparedHooksSetup(t *testing.T, r *runner) {
 	time.Sleep(50 * time.Millisecond)
 }
 
+// oldPointerSetup is nestedRepoSetup with w/.git, a "gitdir:" file that leads into the objects
+// of the user's repository in sub, made before the run: what an earlier run could leave for a
+// later one to complete.
+func oldPointerSetup(t *testing.T, r *runner) {
+	t.Helper()
+	nestedRepoSetup(t, r)
+	dir := filepath.Join(r.ws, "w")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".git"), []byte("gitdir: ../sub/.git/objects/gd\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r.unprivate {
+		os.Chown(dir, r.uid, r.gid)
+		os.Chown(filepath.Join(dir, ".git"), r.uid, r.gid)
+	}
+	time.Sleep(50 * time.Millisecond) // past the coarse clock's tick, as preparedHooksSetup
+}
+
 func victimDir(r *runner) string { return filepath.Join(filepath.Dir(r.home), "victim") }
 
 // victimUntouched checks the host directory the agent pointed links at.
@@ -306,6 +326,40 @@ func init() {
 			attack:  `git init -q /proc/self/cwd/pc && git --git-dir=/proc/self/cwd/pc/.git config core.fsmonitor ` + mk,
 			held:    reported("core.fsmonitor"),
 			after:   plantedDidNotRun("pc", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		// Git takes a directory for a repository by asking access(2) and readlink(2), not
+		// for types: the walk must find what git finds.
+		escapeAttempt{
+			class: "post-run", name: "repository whose objects is a link",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `mkdir -p lk/.git/refs && echo 'ref: refs/heads/main' > lk/.git/HEAD && ln -s /usr lk/.git/objects && git --git-dir=lk/.git config core.fsmonitor ` + mk,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun("lk", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "repository whose HEAD is a link and objects an executable file",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `mkdir -p lf/.git/refs && ln -s refs/heads/main lf/.git/HEAD && touch lf/.git/objects && chmod +x lf/.git/objects && mkdir lf/.git/hooks && ` + plantHook("lf/.git/hooks/pre-commit"),
+			held:    reported("git hook"),
+			after:   commitRanNothing("lf"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "repository in the logs of a directory that looks like a git directory",
+			profile: "postrun.yaml", setup: postrunSetup(false),
+			attack:  `mkdir -p proj/objects proj/logs && touch proj/HEAD && git init -q proj/logs/r && git -C proj/logs/r config core.fsmonitor ` + mk,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun("proj/logs/r", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "old .git file completed with a repository in another's objects",
+			profile: "postrun.yaml", setup: oldPointerSetup,
+			attack:  `git init -q t && git -C t config core.fsmonitor ` + mk + ` && mv t/.git sub/.git/objects/gd`,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun("w", "status"),
 			control: ordinaryRepo, controlWant: "ok",
 		},
 		escapeAttempt{

@@ -40,7 +40,7 @@ func (a *afterRun) scanGit() {
 		}
 		a.warnf("could not search %s for git repositories the agent made (%v): check what is beneath it before using git there", display.Escape(a.ws.Path()+"/"+u.rel), u.err)
 	}
-	for _, f := range found {
+	for _, f := range a.pointedTo(found) {
 		switch f.kind {
 		case foundGitDir:
 			a.checkGitDir(f.rel)
@@ -80,6 +80,46 @@ func (a *afterRun) findGit() ([]gitFound, []unreadDir) {
 	}
 	sortFound(found)
 	return found, left
+}
+
+// pointedTo is found with the git directories inside the workspace that its pointers lead to
+// (a .git file's "gitdir:", a git directory's commondir), old pointers among them, where the
+// walk did not reach them: it passes over the data directories of .git directories, where a
+// pointer can lead.
+func (a *afterRun) pointedTo(found []gitFound) []gitFound {
+	seen := make(map[string]bool, len(found))
+	for _, f := range found {
+		seen[f.rel] = true
+	}
+	for i := 0; i < len(found) && i < gitScanMaxDirs; i++ {
+		var base, file, prefix string
+		switch f := found[i]; f.kind {
+		case foundGitFile:
+			base, file, prefix = path.Dir(f.rel), f.rel, "gitdir:"
+		case foundGitDir:
+			base, file = f.rel, path.Join(f.rel, "commondir")
+		default:
+			continue
+		}
+		b, err := a.ws.ReadFile(file, 4096)
+		if err != nil {
+			continue
+		}
+		target, ok := strings.CutPrefix(strings.TrimSpace(string(b)), prefix)
+		if !ok {
+			continue
+		}
+		rel, inside := a.pointerTarget(base, strings.TrimSpace(target))
+		if !inside || seen[rel] {
+			continue
+		}
+		if fi, err := a.ws.Lstat(rel); err == nil && fi.IsDir() {
+			seen[rel] = true
+			found = append(found, gitFound{rel, foundGitDir})
+		}
+	}
+	sortFound(found)
+	return found
 }
 
 // changed reports whether rel (beneath the workspace) changed during the run.
@@ -213,24 +253,28 @@ func (a *afterRun) checkGitFile(rel string) {
 	}
 }
 
+// pointerTarget is where a git pointer (commondir, gitdir:) from base leads, relative to the
+// workspace, and whether that is inside it.
+func (a *afterRun) pointerTarget(base, target string) (string, bool) {
+	if path.IsAbs(target) {
+		rel, ok := strings.CutPrefix(path.Clean(target), a.ws.Path()+"/")
+		return rel, ok
+	}
+	rel := path.Join(base, target)
+	return rel, rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
 // pointsAway says why a git pointer (commondir, gitdir:) from base, relative to the
 // workspace, is not to be trusted: it leaves the workspace, or its config runs programs.
 func (a *afterRun) pointsAway(base, target string) string {
 	if target == "" {
 		return ""
 	}
-	if path.IsAbs(target) {
-		if rel, ok := strings.CutPrefix(path.Clean(target), a.ws.Path()+"/"); ok {
-			target = rel
-		} else {
-			return "a git pointer to " + target + ", outside the workspace"
-		}
-	} else {
-		target = path.Join(base, target)
+	rel, inside := a.pointerTarget(base, target)
+	if !inside {
+		return "a git pointer to " + target + ", outside the workspace"
 	}
-	if target == ".." || strings.HasPrefix(target, "../") {
-		return "a git pointer outside the workspace"
-	}
+	target = rel
 	src, err := a.ws.ReadFile(path.Join(target, "config"), gitConfigMaxSize)
 	if err != nil {
 		if errors.Is(err, safefs.ErrUnsafePath) {

@@ -129,7 +129,7 @@ func (w *gitWalk) work() {
 	}
 }
 
-// read lists dir: the subdirectories to walk (not the data directories of a git directory)
+// read lists dir: the subdirectories to walk (not the data directories of a .git directory)
 // and what the checks need; or why it could not (a directory gone since it was listed is no
 // error).
 func (w *gitWalk) read(dir string) (subdirs []string, found []gitFound, err error) {
@@ -144,6 +144,7 @@ func (w *gitWalk) read(dir string) (subdirs []string, found []gitFound, err erro
 	if isGitDir {
 		found = append(found, gitFound{dir, foundGitDir})
 	}
+	skip := isGitDir && skipsData(dir)
 	for _, e := range ents {
 		name := e.Name()
 		rel := name
@@ -155,26 +156,33 @@ func (w *gitWalk) read(dir string) (subdirs []string, found []gitFound, err erro
 			found = append(found, gitFound{rel, foundGitLink})
 		case name == ".git" && e.Type().IsRegular():
 			found = append(found, gitFound{rel, foundGitFile})
-		case e.IsDir() && !(isGitDir && gitSkip[name]):
+		case e.IsDir() && !(skip && gitSkip[name]):
 			subdirs = append(subdirs, rel)
 		}
 	}
 	return subdirs, found, nil
 }
 
-// looksLikeGitDir is git's own test (setup.c is_git_directory), loosely: HEAD, and objects or
-// a commondir file.
+// looksLikeGitDir is a loose form of git's own test (setup.c is_git_directory): an entry
+// named HEAD, and one named objects or commondir, whatever their types. Git asks access(2)
+// and readlink(2), not for a type: a link named HEAD, and objects as a link to any directory
+// or as an executable file, pass its test.
 func looksLikeGitDir(ents []fs.DirEntry) bool {
-	var head, objects, commondir bool
+	var head, data bool
 	for _, e := range ents {
 		switch e.Name() {
 		case "HEAD":
-			head = !e.IsDir()
-		case "objects":
-			objects = e.IsDir()
-		case "commondir":
-			commondir = !e.IsDir()
+			head = true
+		case "objects", "commondir":
+			data = true
 		}
 	}
-	return head && (objects || commondir)
+	return head && data
+}
+
+// skipsData reports whether the walk may pass over the data directories (gitSkip) of the git
+// directory dir: only one at or beneath a directory named .git, where no user works. Anywhere
+// else an entry named HEAD and one named objects would hide a project's logs or refs.
+func skipsData(dir string) bool {
+	return dir == ".git" || strings.HasPrefix(dir, ".git/") || strings.HasSuffix(dir, "/.git") || strings.Contains(dir, "/.git/")
 }

@@ -66,14 +66,18 @@ func TestWalkGit(t *testing.T) {
 		"elsewhere/",
 		// A linked worktree's git directory: HEAD and commondir, no objects.
 		"wt/HEAD", "wt/commondir",
-		// Inside a git directory, the data directories are not walked: a repository there
+		// Inside a .git directory, the data directories are not walked: a repository there
 		// is not found.
 		".git/objects/x/.git/HEAD", ".git/objects/x/.git/objects/",
 		".git/refs/y/.git -> /",
+		// Anywhere else they are: a HEAD and an objects would hide the logs of a project.
+		"proj/HEAD", "proj/objects/", "proj/logs/r/.git/HEAD", "proj/logs/r/.git/objects/",
 		// Nor are directories behind links: this one leads to a repository.
 		"dirlink -> a",
-		// Not git directories: HEAD as a directory, objects as a file, HEAD alone.
-		"n1/HEAD/", "n1/objects/", "n2/HEAD", "n2/objects", "n3/HEAD",
+		// Git asks access(2), not for a type: HEAD as a link, objects as a link or a file
+		// are git directories to it, so to the walk too; HEAD alone or objects alone are not.
+		"n1/HEAD -> refs/heads/main", "n1/objects -> /", "n2/HEAD", "n2/objects",
+		"n3/HEAD", "n4/objects/", "n5/commondir",
 		"deep/1/2/3/4/5/6/7/8/9/.git/HEAD", "deep/1/2/3/4/5/6/7/8/9/.git/objects/",
 	)
 	r := makeTree(t, entries...)
@@ -84,10 +88,14 @@ func TestWalkGit(t *testing.T) {
 	want := []gitFound{
 		{".git", foundGitDir},
 		{"bare.git", foundGitDir},
+		{"n1", foundGitDir},
+		{"n2", foundGitDir},
+		{"proj", foundGitDir},
 		{"wt", foundGitDir},
 		{"linked/.git", foundGitLink},
 		{"worktree/.git", foundGitFile},
 		{"a/b/c/.git", foundGitDir},
+		{"proj/logs/r/.git", foundGitDir},
 		{"deep/1/2/3/4/5/6/7/8/9/.git", foundGitDir},
 	}
 	if !reflect.DeepEqual(found, want) {
@@ -129,5 +137,41 @@ func TestWalkGitBound(t *testing.T) {
 	found, stopped, _, _ := walkGit(r, []string{"."}, 13, 1)
 	if !reflect.DeepEqual(found, want) || !strings.HasSuffix(stopped, "/.git/hooks") {
 		t.Errorf("one reader, bound 13: found %v, stopped at %q; want %v, a stop at a hooks directory", found, stopped, want)
+	}
+}
+
+// TestPointedTo: the git directories that pointers lead to are checked where the walk did not
+// reach them (the data directories of a .git directory), old pointers too; those outside the
+// workspace, through a commondir as well, and ones already found are not added.
+func TestPointedTo(t *testing.T) {
+	r := makeTree(t, append(gitDirEntries(".git"), ".git/objects/gd/", ".git/refs/cd/", "w/", "v/", "u/", "wt/")...)
+	for name, content := range map[string]string{
+		"w/.git":        "gitdir: ../.git/objects/gd\n",
+		"v/.git":        "gitdir: /elsewhere\n",
+		"u/.git":        "gitdir: ../.git\n",
+		".git/HEAD":     "ref: refs/heads/main\n",
+		"wt/HEAD":       "ref: refs/heads/main\n",
+		"wt/commondir":  "../.git/refs/cd\n",
+		"w/.git.unused": "gitdir: ../v\n",
+	} {
+		if err := os.WriteFile(filepath.Join(r.Path(), name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found, _, _, _ := walkGit(r, []string{"."}, 1000, 2)
+	a := &afterRun{ws: r}
+	got := a.pointedTo(found)
+	want := []gitFound{
+		{".git", foundGitDir},
+		{"wt", foundGitDir},
+		{"u/.git", foundGitFile},
+		{"v/.git", foundGitFile},
+		{"w/.git", foundGitFile},
+		{".git/refs/cd", foundGitDir},
+		{".git/objects/gd", foundGitDir},
+	}
+	sortFound(want)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("pointedTo found\n%v\nwant\n%v", got, want)
 	}
 }

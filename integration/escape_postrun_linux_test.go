@@ -128,6 +128,40 @@ func oldPointerSetup(t *testing.T, r *runner) {
 	time.Sleep(50 * time.Millisecond) // past the coarse clock's tick, as preparedHooksSetup
 }
 
+// withFiles is setup followed by files written before the run, older than it and the user's:
+// paths beneath the workspace, or the home with a leading "~/"; a content "-> TARGET" makes a
+// symbolic link. A git config may be a link, and may include other files, which git follows.
+func withFiles(setup func(*testing.T, *runner), files map[string]string) func(*testing.T, *runner) {
+	return func(t *testing.T, r *runner) {
+		t.Helper()
+		setup(t, r)
+		for name, content := range files {
+			p := filepath.Join(r.ws, name)
+			if rest, ok := strings.CutPrefix(name, "~/"); ok {
+				p = filepath.Join(r.home, rest)
+			}
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.Remove(p)
+			var err error
+			if target, ok := strings.CutPrefix(content, "-> "); ok {
+				err = os.Symlink(target, p)
+			} else {
+				err = os.WriteFile(p, []byte(content), 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.unprivate {
+				os.Lchown(p, r.uid, r.gid)
+				os.Chown(filepath.Dir(p), r.uid, r.gid)
+			}
+		}
+		time.Sleep(50 * time.Millisecond) // past the coarse clock's tick, as preparedHooksSetup
+	}
+}
+
 func victimDir(r *runner) string { return filepath.Join(filepath.Dir(r.home), "victim") }
 
 // victimUntouched checks the host directory the agent pointed links at.
@@ -220,6 +254,8 @@ func inWS(rel string) func(r *runner) string {
 
 func init() {
 	const mk = `"touch $HOME/planted-ran"`
+	// userConfig is what git init writes for a repository's config.
+	const userConfig = "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n\tlogallrefs = true\n"
 	ordinaryRepo := `git init -q ord && git -C ord config user.name someone && git -C ord remote add origin https://example.com/x.git && echo ok`
 	// lockedHooks plants a hook in a repository of the user's and then takes its hooks
 	// directory's permissions (chmod mode), so that agentrun can neither list it nor move the
@@ -326,6 +362,57 @@ func init() {
 			attack:  `git init -q /proc/self/cwd/pc && git --git-dir=/proc/self/cwd/pc/.git config core.fsmonitor ` + mk,
 			held:    reported("core.fsmonitor"),
 			after:   plantedDidNotRun("pc", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		// A config of the user's that agentrun leaves alone may include a file the agent can
+		// write (a project's shared .gitconfig, an optional local one), or be a link to one:
+		// git follows both. The workspace's own .git/config is protected, not what it names.
+		escapeAttempt{
+			class: "post-run", name: "shared .gitconfig the repository's config includes",
+			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[include]\n\tpath = ../.gitconfig\n", ".gitconfig": "[alias]\n\tst = status\n"}),
+			attack:  `printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` >> .gitconfig`,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun(".", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "optional include the repository's config names, made",
+			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[includeIf \"gitdir:/\"]\n\tpath = ../.gitconfig.local\n"}),
+			attack:  `printf '[core]\n\thooksPath = .h\n' > .gitconfig.local && mkdir .h && ` + plantHook(".h/pre-commit"),
+			held:    reported("core.hookspath"),
+			after:   commitRanNothing("."),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "file an included config includes in turn",
+			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[include]\n\tpath = ../.gitconfig\n", ".gitconfig": "[include]\n\tpath = .config/git/extra\n"}),
+			attack:  `mkdir -p .config/git && printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` > .config/git/extra`,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun(".", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "included config replaced by a link to an older file",
+			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[include]\n\tpath = ../.gitconfig\n", ".gitconfig": "", "old/x.cfg": "[core]\n\tfsmonitor = \"touch $HOME/planted-ran\"\n"}),
+			attack:  `ln -sf old/x.cfg .gitconfig`,
+			held:    reported("symbolic link"),
+			after:   plantedDidNotRun(".", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "repository config of the user's that is a link into the workspace",
+			profile: "postrun.yaml", setup: withFiles(nestedRepoSetup, map[string]string{"sub/.git/config": "-> ../repo.gitconfig", "sub/repo.gitconfig": userConfig}),
+			attack:  `printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` >> sub/repo.gitconfig`,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun("sub", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "workspace file the user's global git config includes",
+			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{"~/.gitconfig": "[user]\n\tname = u\n[includeIf \"gitdir:~/\"]\n\tpath = ~/project/team.gitconfig\n"}),
+			attack:  `printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` > team.gitconfig`,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun(".", "status"),
 			control: ordinaryRepo, controlWant: "ok",
 		},
 		// Git takes a directory for a repository by asking access(2) and readlink(2), not

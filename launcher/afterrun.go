@@ -25,7 +25,8 @@ type afterRun struct {
 	roots   []*safefs.Root // longest path first
 	id      *safefs.Identity
 	ws      *safefs.Root
-	start   int64 // coarse real-time clock at launch, Unix nanoseconds
+	home    string // the invoker's home directory
+	start   int64  // coarse real-time clock at launch, Unix nanoseconds
 	missing []string
 	review  []reviewed
 	stdin   io.Reader
@@ -35,7 +36,7 @@ type afterRun struct {
 // prepareAfterRun opens the roots and takes the launch-time state. In audit mode nothing is
 // checked: audit leaves the user's files as the agent left them.
 func prepareAfterRun(plan *Plan, inv userdirs.Invoker, stdio Stdio) *afterRun {
-	a := &afterRun{stdin: stdio.Stdin, stderr: stdio.Stderr, start: coarseNow()}
+	a := &afterRun{stdin: stdio.Stdin, stderr: stdio.Stderr, start: coarseNow(), home: plan.env.Home}
 	if plan.Policy.Mode == profiles.ModeAudit {
 		return a
 	}

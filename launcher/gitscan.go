@@ -40,6 +40,7 @@ func (a *afterRun) scanGit() {
 		}
 		a.warnf("could not search %s for git repositories the agent made (%v): check what is beneath it before using git there", display.Escape(a.ws.Path()+"/"+u.rel), u.err)
 	}
+	a.checkHostIncludes()
 	for _, f := range a.pointedTo(found) {
 		switch f.kind {
 		case foundGitDir:
@@ -137,9 +138,18 @@ func (a *afterRun) checkGitDir(dir string) {
 		}
 	}
 	a.checkHooks(dir)
-	if !touched {
-		return
+	if touched {
+		a.cleanGitDir(dir)
 	}
+	// A config of the user's may be a link to, or include, a file the agent can write.
+	for _, c := range []string{"config", "config.worktree"} {
+		a.checkConfigFile(path.Join(dir, c), dir, 0)
+	}
+}
+
+// cleanGitDir takes out of the git directory dir, which the run changed, the links among its
+// control files, the keys of its configs that run programs, and a commondir that points away.
+func (a *afterRun) cleanGitDir(dir string) {
 	for _, c := range gitControl {
 		rel := path.Join(dir, c)
 		fi, err := a.ws.Lstat(rel)

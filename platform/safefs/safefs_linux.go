@@ -142,21 +142,36 @@ func (r *Root) ReadFile(rel string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, r.errorf("open", rel, err)
 	}
-	f := os.NewFile(uintptr(fd), r.path+"/"+rel)
+	return readRegular(os.NewFile(uintptr(fd), r.path+"/"+rel), max)
+}
+
+// ReadHostFile reads the regular file at the host path p, links followed: a file of the
+// user's that agentrun only reads. At most max bytes (more is an error); it does not block on
+// a FIFO.
+func ReadHostFile(p string, max int64) ([]byte, error) {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
+	}
+	return readRegular(os.NewFile(uintptr(fd), p), max)
+}
+
+// readRegular reads f, a regular file, at most max bytes, and closes it.
+func readRegular(f *os.File, max int64) ([]byte, error) {
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, r.errorf("read", rel, errors.New("not a regular file"))
+		return nil, &fs.PathError{Op: "read", Path: f.Name(), Err: errors.New("not a regular file")}
 	}
 	b, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, r.errorf("read", rel, err)
+		return nil, &fs.PathError{Op: "read", Path: f.Name(), Err: err}
 	}
 	if int64(len(b)) > max {
-		return nil, r.errorf("read", rel, fmt.Errorf("larger than %d bytes", max))
+		return nil, &fs.PathError{Op: "read", Path: f.Name(), Err: fmt.Errorf("larger than %d bytes", max)}
 	}
 	return b, nil
 }
@@ -187,6 +202,22 @@ func (r *Root) Lstat(rel string) (fs.FileInfo, error) {
 		return nil, r.errorf("lstat", rel, err)
 	}
 	return fileInfo{name: name, st: st}, nil
+}
+
+// Readlink is the target of the symbolic link rel (not followed); the directories on the way
+// must not be links.
+func (r *Root) Readlink(rel string) (string, error) {
+	dir, name, err := r.parent(rel)
+	if err != nil {
+		return "", r.errorf("readlink", rel, err)
+	}
+	defer unix.Close(dir)
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(dir, name, buf)
+	if err != nil {
+		return "", r.errorf("readlink", rel, err)
+	}
+	return string(buf[:n]), nil
 }
 
 // UnlockDir gives the directory rel, when its owner is id's user (nil: this process's), its

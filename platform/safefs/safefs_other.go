@@ -126,6 +126,39 @@ func (r *Root) Lstat(rel string) (fs.FileInfo, error) {
 	return r.root.Lstat(c)
 }
 
+// ReadHostFile reads the regular file at the host path p, links followed, at most max bytes
+// (more is an error). Outside Linux the type is checked before the open, so that it does not
+// block on a FIFO; a file swapped in between is read as it is.
+func ReadHostFile(p string, max int64) ([]byte, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, &fs.PathError{Op: "read", Path: p, Err: errors.New("not a regular file")}
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err == nil && int64(len(b)) > max {
+		err = &fs.PathError{Op: "read", Path: p, Err: fmt.Errorf("larger than %d bytes", max)}
+	}
+	return b, err
+}
+
+// Readlink is the target of the symbolic link rel (not followed); the directories on the way
+// must not be links.
+func (r *Root) Readlink(rel string) (string, error) {
+	c, err := r.resolve("readlink", rel, false)
+	if err != nil {
+		return "", err
+	}
+	return r.root.Readlink(c)
+}
+
 // ReadDir lists a directory beneath the root, sorted by name.
 func (r *Root) ReadDir(rel string) ([]fs.DirEntry, error) {
 	c, err := r.resolve("readdir", rel, true)

@@ -162,6 +162,24 @@ func withFiles(setup func(*testing.T, *runner), files map[string]string) func(*t
 	}
 }
 
+// earlierRun is setup followed by a real earlier run of agentrun that runs script under the
+// post-run profile: what an agent prepares in one run, where no check takes it for anything,
+// for a later run (the attack) to move into place.
+func earlierRun(setup func(*testing.T, *runner), script string) func(*testing.T, *runner) {
+	return func(t *testing.T, r *runner) {
+		t.Helper()
+		setup(t, r)
+		args := []string{"--profile", filepath.Join(r.home, "postrun.yaml"), "--network", "none"}
+		if r.jail {
+			args = append(args, "--allow-degraded")
+		}
+		if res := r.run(t, append(args, "--", "sh", "-c", script)...); res.code != 0 {
+			t.Fatalf("the earlier run failed: %s", res)
+		}
+		time.Sleep(50 * time.Millisecond) // past the coarse clock's tick, as preparedHooksSetup
+	}
+}
+
 func victimDir(r *runner) string { return filepath.Join(filepath.Dir(r.home), "victim") }
 
 // victimUntouched checks the host directory the agent pointed links at.
@@ -411,6 +429,32 @@ func init() {
 			class: "post-run", name: "workspace file the user's global git config includes",
 			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{"~/.gitconfig": "[user]\n\tname = u\n[includeIf \"gitdir:~/\"]\n\tpath = ~/project/team.gitconfig\n"}),
 			attack:  `printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` > team.gitconfig`,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun(".", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		// What one run prepares where no check looks, a later run completes: the times of
+		// what it prepared are older than the later run, not older than every agent.
+		escapeAttempt{
+			class: "post-run", name: "repository without a HEAD from an earlier run, completed",
+			profile: "postrun.yaml", setup: earlierRun(postrunSetup(false), `mkdir -p p/.git/refs p/.git/objects && git config --file p/.git/config core.fsmonitor `+mk),
+			attack:  `echo 'ref: refs/heads/main' > p/.git/HEAD`,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun("p", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "hook of a repository an earlier run left without its HEAD",
+			profile: "postrun.yaml", setup: earlierRun(postrunSetup(false), `git init -q x && `+plantHook("x/.git/hooks/pre-commit")+` && mv x/.git/HEAD x/.git/HEAD.off`),
+			attack:  `mv x/.git/HEAD.off x/.git/HEAD`,
+			held:    reported("git hook"),
+			after:   commitRanNothing("x"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
+			class: "post-run", name: "included config from an earlier run, its directory renamed into place",
+			profile: "postrun.yaml", setup: earlierRun(withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[include]\n\tpath = ../conf/team.cfg\n"}), `mkdir prep && printf '[core]\n\tfsmonitor = %s\n' `+mk+` > prep/team.cfg`),
+			attack:  `mv prep conf`,
 			held:    reported("core.fsmonitor"),
 			after:   plantedDidNotRun(".", "status"),
 			control: ordinaryRepo, controlWant: "ok",

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/platform/safefs"
@@ -22,24 +23,33 @@ import (
 // were, and the moment the run began (git repositories whose control files changed after
 // it are checked).
 type afterRun struct {
-	roots   []*safefs.Root // longest path first
-	id      *safefs.Identity
-	ws      *safefs.Root
-	home    string // the invoker's home directory
-	start   int64  // coarse real-time clock at launch, Unix nanoseconds
-	missing []string
-	review  []reviewed
-	stdin   io.Reader
-	stderr  io.Writer
+	roots []*safefs.Root // longest path first
+	id    *safefs.Identity
+	ws    *safefs.Root
+	home  string // the invoker's home directory
+	start int64  // coarse real-time clock at launch, Unix nanoseconds
+	win   agentWindows
+	// windowOnce records this run's window once (beginWindow); windowErr is why it could not.
+	windowOnce sync.Once
+	windowErr  error
+	missing    []string
+	review     []reviewed
+	stdin      io.Reader
+	stderr     io.Writer
 }
 
 // prepareAfterRun opens the roots and takes the launch-time state. In audit mode nothing is
 // checked: audit leaves the user's files as the agent left them.
-func prepareAfterRun(plan *Plan, inv userdirs.Invoker, stdio Stdio) *afterRun {
+func prepareAfterRun(plan *Plan, runID string, inv userdirs.Invoker, stdio Stdio) *afterRun {
 	a := &afterRun{stdin: stdio.Stdin, stderr: stdio.Stderr, start: coarseNow(), home: plan.env.Home}
 	if plan.Policy.Mode == profiles.ModeAudit {
 		return a
 	}
+	var write []string
+	for _, r := range plan.Policy.Filesystem.Write {
+		write = append(write, r.Path)
+	}
+	a.win = agentWindows{id: runID, roots: windowRoots(plan.Workspace, write)}
 	if os.Geteuid() == 0 && inv.UID != 0 {
 		a.id = &safefs.Identity{UID: inv.UID, GID: inv.GID, Groups: inv.Groups}
 	}
@@ -85,6 +95,9 @@ func (a *afterRun) finish() {
 			r.Close()
 		}
 	}()
+	if a.win.id != "" {
+		a.endWindow()
+	}
 	if len(a.roots) == 0 {
 		return
 	}

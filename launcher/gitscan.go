@@ -123,10 +123,11 @@ func (a *afterRun) pointedTo(found []gitFound) []gitFound {
 	return found
 }
 
-// changed reports whether rel (beneath the workspace) changed during the run.
+// changed reports whether rel (beneath the workspace) changed during the run, or last changed
+// while an earlier run's agent could write there (see agentWindows).
 func (a *afterRun) changed(rel string) bool {
 	ct, err := a.ws.Ctime(rel)
-	return err == nil && ct >= a.start
+	return err == nil && (ct >= a.start || a.win.inWindow(ct))
 }
 
 // checkGitDir checks one git directory (dir is relative to the workspace).

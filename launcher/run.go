@@ -131,6 +131,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 	if inv.Sudo {
 		env = setEnv(env, "HOME", inv.Home, "USER", inv.Name, "LOGNAME", inv.Name)
 	}
+	after := prepareAfterRun(plan, runID, inv, stdio)
 	spec := &platform.Spec{
 		Policy:           plan.Policy,
 		Path:             plan.Path,
@@ -151,9 +152,8 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 		Outcome:          outcome,
 		// The run's start goes to the store's journal once the agent runs, beside it: never on
 		// the launch; the database opens only for an event.
-		Started: func() { go rec.started() },
+		Started: func() { go rec.started(); go after.beginWindow() },
 	}
-	after := prepareAfterRun(plan, inv, stdio)
 	code, err = sb.Run(ctx, spec)
 	steps.Step("sandbox removed")
 	after.finish()

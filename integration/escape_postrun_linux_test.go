@@ -171,7 +171,7 @@ func earlierRun(setup func(*testing.T, *runner), script string) func(*testing.T,
 		setup(t, r)
 		args := []string{"--profile", filepath.Join(r.home, "postrun.yaml"), "--network", "none"}
 		if r.jail {
-			args = append(args, "--allow-degraded")
+			args = append(args, "--allow-degraded", "--allow-unprotected") // as runEscape's attack
 		}
 		if res := r.run(t, append(args, "--", "sh", "-c", script)...); res.code != 0 {
 			t.Fatalf("the earlier run failed: %s", res)

@@ -32,10 +32,14 @@ type afterRun struct {
 	// windowOnce records this run's window once (beginWindow); windowErr is why it could not.
 	windowOnce sync.Once
 	windowErr  error
-	missing    []string
-	review     []reviewed
-	stdin      io.Reader
-	stderr     io.Writer
+	// includes counts the git config includes followed, up to maxIncludes, and
+	// includesStopped says the bound was reached (and said).
+	includes        int
+	includesStopped bool
+	missing         []string
+	review          []reviewed
+	stdin           io.Reader
+	stderr          io.Writer
 }
 
 // prepareAfterRun opens the roots and takes the launch-time state. In audit mode nothing is

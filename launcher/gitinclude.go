@@ -7,13 +7,16 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/platform/safefs"
 )
 
 // maxIncludeDepth is how deep git follows includes (config.c MAX_INCLUDE_DEPTH), and the
-// checks with it; maxLinks is the kernel's bound on links in one path (MAXSYMLINKS).
+// checks with it; maxIncludes bounds the includes followed after one run (each config may name
+// many); maxLinks is the kernel's bound on links in one path (MAXSYMLINKS).
 const (
 	maxIncludeDepth = 10
+	maxIncludes     = 1000
 	maxLinks        = 40
 )
 
@@ -59,6 +62,14 @@ func (a *afterRun) followIncludes(base string, entries []gitEntry, gitdir string
 		if !isInclude(e) {
 			continue
 		}
+		if a.includes == maxIncludes {
+			if !a.includesStopped {
+				a.includesStopped = true
+				a.warnf("stopped following the files git configs include after %d: check what the configs of %s include before using git there", maxIncludes, display.Escape(a.ws.Path()))
+			}
+			return
+		}
+		a.includes++
 		p := strings.TrimSpace(e.Value)
 		switch {
 		case p == "":

@@ -128,3 +128,29 @@ func TestCheckConfigFileLink(t *testing.T) {
 		t.Errorf("the link made during the run is still there; agentrun said: %s", said.String())
 	}
 }
+
+// TestCheckConfigFileBound: a config of includes that include each other many times over is
+// followed a bounded number of times, and the stop is said.
+func TestCheckConfigFileBound(t *testing.T) {
+	var b strings.Builder
+	for range 20 {
+		b.WriteString("[include]\n\tpath = ../../a.cfg\n\tpath = ../../b.cfg\n")
+	}
+	r := makeTree(t, "repo/.git/")
+	for name, content := range map[string]string{
+		"repo/.git/config": b.String(),
+		"a.cfg":            strings.Repeat("[include]\n\tpath = a.cfg\n\tpath = b.cfg\n", 10),
+		"b.cfg":            strings.Repeat("[include]\n\tpath = b.cfg\n\tpath = a.cfg\n", 10),
+	} {
+		if err := os.WriteFile(filepath.Join(r.Path(), name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(20 * time.Millisecond)
+	var said strings.Builder
+	a := &afterRun{ws: r, roots: []*safefs.Root{r}, start: coarseNow(), stderr: &said}
+	a.checkConfigFile("repo/.git/config", "repo/.git", 0)
+	if a.includes != maxIncludes || strings.Count(said.String(), "stopped") != 1 || !strings.Contains(said.String(), "stopped following") {
+		t.Errorf("followed %d includes, said %q; want a stop after %d, said", a.includes, said.String(), maxIncludes)
+	}
+}

@@ -3,6 +3,7 @@ package launcher
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,15 +22,15 @@ type agentWindows struct {
 }
 
 // windowRoots is where the plan lets the agent write: the workspace and the paths of its write
-// rules, each cut before its first wildcard.
+// rules, each cut before its first wildcard, without repeats.
 func windowRoots(workspace string, write []string) []string {
 	roots := []string{workspace}
 	for _, p := range write {
 		if i := strings.IndexAny(p, "*?["); i >= 0 {
 			p = filepath.Dir(p[:i] + "x")
 		}
-		if filepath.IsAbs(p) {
-			roots = append(roots, filepath.Clean(p))
+		if p = filepath.Clean(p); filepath.IsAbs(p) && !slices.Contains(roots, p) {
+			roots = append(roots, p)
 		}
 	}
 	return roots

@@ -10,7 +10,7 @@ import (
 
 func TestWindowRoots(t *testing.T) {
 	got := windowRoots("/w", []string{"/w", "/home/u/.claude", "/home/u/.cache/**", "/home/u/.npm/*.json", "relative", "/t/[ab]x"})
-	want := []string{"/w", "/w", "/home/u/.claude", "/home/u/.cache", "/home/u/.npm", "/t"}
+	want := []string{"/w", "/home/u/.claude", "/home/u/.cache", "/home/u/.npm", "/t"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("windowRoots = %q, want %q", got, want)
 	}

@@ -127,7 +127,7 @@ func (a *afterRun) pointedTo(found []gitFound) []gitFound {
 // while an earlier run's agent could write there (see agentWindows).
 func (a *afterRun) changed(rel string) bool {
 	ct, err := a.ws.Ctime(rel)
-	return err == nil && (ct >= a.start || a.win.inWindow(ct))
+	return err == nil && (ct >= a.start || a.inEarlierWindow(ct))
 }
 
 // checkGitDir checks one git directory (dir is relative to the workspace).

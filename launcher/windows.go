@@ -16,9 +16,11 @@ import (
 // git directory without a HEAD, completed later; hooks renamed onto a repository's); a file
 // whose change time lies in any agent's window is taken for the agent's, not the user's.
 type agentWindows struct {
-	id    string
-	roots []string // where this run's agent may write: the workspace and the write rules
-	spans [][2]int64
+	id     string
+	roots  []string // where this run's agent may write: the workspace and the write rules
+	end    int64    // when this run's agent was gone (endWindow)
+	loaded bool     // spans were read (loadWindows)
+	spans  [][2]int64
 }
 
 // windowRoots is where the plan lets the agent write: the workspace and the paths of its write
@@ -48,15 +50,13 @@ func (a *afterRun) beginWindow() {
 	})
 }
 
-// endWindow reads the earlier runs' windows that meet the workspace and records this run's
-// end: its agent is gone. It says when either cannot be done: the checks then know only this
-// run's changes.
+// endWindow records this run's end: its agent is gone. It says when it cannot be recorded.
 func (a *afterRun) endWindow() {
 	a.beginWindow()
-	end := time.Now().UnixNano() // the precise clock: not before any change time set so far
+	a.win.end = time.Now().UnixNano() // the precise clock: not before any change time set so far
 	dir, opts, err := store.UserDir()
 	if err == nil && a.windowErr == nil {
-		err = store.WindowEnd(dir, opts, a.win.id, end)
+		err = store.WindowEnd(dir, opts, a.win.id, a.win.end)
 	}
 	if err == nil {
 		err = a.windowErr
@@ -64,12 +64,42 @@ func (a *afterRun) endWindow() {
 	if err != nil {
 		a.warnf("could not record when this run's agent could write (%v): a later run will take what it left for yours", err)
 	}
-	if a.ws == nil || dir == "" {
+}
+
+// inEarlierWindow reports whether the change time ct lies in an earlier agent's window that
+// meets the workspace. The windows are read at the first question: a run that finds nothing
+// older than itself to judge does not read them.
+func (a *afterRun) inEarlierWindow(ct int64) bool {
+	if !a.win.loaded {
+		a.win.loaded = true
+		a.loadWindows()
+	}
+	for _, s := range a.win.spans {
+		if s[0] <= ct && ct <= s[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// loadWindows reads the earlier runs' windows that meet the workspace; a run still going on,
+// alongside this one, until this one's end. It says when they cannot be read: the checks then
+// know only this run's changes.
+func (a *afterRun) loadWindows() {
+	if a.win.id == "" || a.ws == nil {
 		return
 	}
-	ws, rerr := store.Windows(dir, opts, end)
-	if rerr != nil {
-		a.warnf("could not read when earlier runs' agents could write (%v): only this run's changes are checked", rerr)
+	end := a.win.end
+	if end == 0 {
+		end = time.Now().UnixNano()
+	}
+	dir, opts, err := store.UserDir()
+	var ws []store.AgentWindow
+	if err == nil {
+		ws, err = store.Windows(dir, opts, end)
+	}
+	if err != nil {
+		a.warnf("could not read when earlier runs' agents could write (%v): only this run's changes are checked", err)
 	}
 	for _, w := range ws {
 		if w.ID == a.win.id || !w.Overlaps(a.ws.Path()) {
@@ -77,18 +107,8 @@ func (a *afterRun) endWindow() {
 		}
 		stop := w.End
 		if stop == 0 {
-			stop = end // a run still going on, alongside this one
+			stop = end
 		}
 		a.win.spans = append(a.win.spans, [2]int64{w.Start, stop})
 	}
-}
-
-// inWindow reports whether the change time ct lies in an earlier agent's window.
-func (w *agentWindows) inWindow(ct int64) bool {
-	for _, s := range w.spans {
-		if s[0] <= ct && ct <= s[1] {
-			return true
-		}
-	}
-	return false
 }

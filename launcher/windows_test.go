@@ -41,12 +41,18 @@ func TestEndWindow(t *testing.T) {
 	}
 	a := &afterRun{ws: r, stderr: io.Discard, start: 100, win: agentWindows{id: "this", roots: []string{r.Path()}}}
 	a.endWindow()
+	if a.win.loaded || len(a.win.spans) != 0 {
+		t.Fatalf("the windows were read before a question")
+	}
+	if a.inEarlierWindow(5) {
+		t.Errorf("inEarlierWindow(5) = true, want false")
+	}
 	// "beneath" has no live process: the reader ends it at its own time.
 	if len(a.win.spans) != 2 || a.win.spans[0] != [2]int64{10, 20} || a.win.spans[1][0] != 30 || a.win.spans[1][1] < 100 {
 		t.Fatalf("spans %v, want [10 20] and [30 now]", a.win.spans)
 	}
 	for ct, want := range map[int64]bool{9: false, 10: true, 20: true, 25: false, 30: true, 55: true, 99: true} {
-		if a.win.inWindow(ct) != want {
+		if a.inEarlierWindow(ct) != want {
 			t.Errorf("inWindow(%d) = %v, want %v", ct, !want, want)
 		}
 	}

@@ -2,13 +2,14 @@ package store
 
 import (
 	"bufio"
-	"encoding/json"
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -21,25 +22,85 @@ import (
 // only grow, which errs toward checking more.
 const windowsName = "agent-windows"
 
-// Bounds of the windows file: past windowsCompactAt bytes, a reader merges its closed windows
-// into at most windowsKept.
+// Bounds of the windows file: past windowsCompactAt bytes (≈ 150 runs), a reader merges its
+// closed windows into at most windowsKept.
 const (
-	windowsCompactAt = 64 << 10
+	windowsCompactAt = 16 << 10
 	windowsKept      = 64
 	maxWindowRoots   = 64
 )
+
+// A window is a line of space-separated fields, read far more often than written (at every
+// run's end, ≈ 0.1 µs a line against ≈ 1.5 µs for JSON): "b ID START END PID PIDSTART ROOT…"
+// (each root quoted as Go quotes strings), or a run's end alone, "e ID END".
+
+// encodeWindow is w's line: a begin when it has a start, else an end.
+func encodeWindow(w AgentWindow) []byte {
+	if w.Start == 0 {
+		return fmt.Appendf(nil, "e %s %d\n", w.ID, w.End)
+	}
+	b := fmt.Appendf(nil, "b %s %d %d %d %d", w.ID, w.Start, w.End, w.PID, w.PIDStart)
+	for _, r := range w.Roots {
+		b = strconv.AppendQuote(append(b, ' '), r)
+	}
+	return append(b, '\n')
+}
+
+// decodeWindow reads a line of encodeWindow; a line cut short or not agentrun's is not one.
+func decodeWindow(line []byte) (AgentWindow, bool) {
+	var w AgentWindow
+	rest := string(line)
+	field := func() string {
+		f, r, _ := strings.Cut(rest, " ")
+		rest = r
+		return f
+	}
+	num := func() int64 {
+		n, err := strconv.ParseInt(field(), 10, 64)
+		if err != nil {
+			w.ID = ""
+		}
+		return n
+	}
+	kind := field()
+	w.ID = field()
+	if strings.ContainsAny(w.ID, "\"\\") {
+		return w, false
+	}
+	switch kind {
+	case "e":
+		w.End = num()
+		return w, w.ID != "" && rest == ""
+	case "b":
+		w.Start, w.End = num(), num()
+		w.PID = int(num())
+		w.PIDStart = uint64(num())
+	default:
+		return w, false
+	}
+	for rest != "" {
+		q, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			return w, false
+		}
+		r, _ := strconv.Unquote(q)
+		w.Roots = append(w.Roots, r)
+		rest = strings.TrimPrefix(rest[len(q):], " ")
+	}
+	return w, w.ID != "" && w.Start != 0
+}
 
 // AgentWindow is one run's window: from Start to End (Unix nanoseconds, the file system's
 // clock), the agent could write beneath Roots. End is 0 while the run goes on; a run whose
 // agentrun is gone without an end (PID and PIDStart no longer name a live process) is closed
 // by the next reader at the time it reads.
 type AgentWindow struct {
-	ID       string   `json:"id"`
-	Start    int64    `json:"start,omitempty"`
-	End      int64    `json:"end,omitempty"`
-	Roots    []string `json:"roots,omitempty"`
-	PID      int      `json:"pid,omitempty"`
-	PIDStart uint64   `json:"pid_start,omitempty"`
+	ID       string
+	Start    int64
+	End      int64
+	Roots    []string
+	PID      int
+	PIDStart uint64
 }
 
 // Overlaps reports whether the window's roots and dir (an absolute path) share a path: one
@@ -73,17 +134,16 @@ func appendWindow(dir string, opts Options, w AgentWindow) error {
 	if w.ID == "" {
 		return errors.New("agent windows: no run ID")
 	}
-	data, err := json.Marshal(w)
-	if err != nil {
-		return err
-	}
+	// A newline first: a line an earlier write left cut short (a full disk) ends there,
+	// alone, and is not read, instead of taking this one with it.
+	data := append([]byte{'\n'}, encodeWindow(w)...)
 	if len(data) >= maxJournalLine {
 		return fmt.Errorf("agent windows: run %s's line is %d bytes", w.ID, len(data))
 	}
 	if err := prepareDir(dir, opts.Owner); err != nil {
 		return fmt.Errorf("agent windows in %s: %w", dir, err)
 	}
-	if _, err := appendJournal(filepath.Join(dir, windowsName), append(data, '\n'), opts.Owner); err != nil {
+	if _, err := appendJournal(filepath.Join(dir, windowsName), data, opts.Owner); err != nil {
 		return fmt.Errorf("agent windows in %s: %w", dir, err)
 	}
 	return nil
@@ -138,9 +198,10 @@ func decodeWindows(f *os.File) ([]AgentWindow, error) {
 	var ws []AgentWindow
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), maxJournalLine+1)
+	sc.Split(wholeLines)
 	for sc.Scan() {
-		var w AgentWindow
-		if line := strings.TrimSpace(sc.Text()); line == "" || json.Unmarshal([]byte(line), &w) != nil || w.ID == "" {
+		w, ok := decodeWindow(sc.Bytes())
+		if !ok {
 			continue
 		}
 		i, ok := byID[w.ID]
@@ -162,6 +223,18 @@ func decodeWindows(f *os.File) ([]AgentWindow, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// wholeLines splits as bufio.ScanLines does, without the last line when no newline ends it:
+// a write cut short (a full disk) could read as a window with a shorter number.
+func wholeLines(data []byte, atEOF bool) (int, []byte, error) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), nil, nil // dropped
+	}
+	return 0, nil, nil
 }
 
 // compactWindows rewrites the file at p with its closed windows merged into at most
@@ -191,11 +264,7 @@ func compactWindows(p string, owner *Owner, now int64) error {
 	}
 	var buf []byte
 	for _, w := range append(mergeWindows(closed, windowsKept), open...) {
-		b, err := json.Marshal(w)
-		if err != nil {
-			return err
-		}
-		buf = append(append(buf, b...), '\n')
+		buf = append(buf, encodeWindow(w)...)
 	}
 	return replaceFile(p, buf, owner)
 }

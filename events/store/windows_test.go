@@ -109,7 +109,7 @@ func TestWindowsCompact(t *testing.T) {
 	}
 }
 
-func fileSize(t *testing.T, p string) int64 {
+func fileSize(t testing.TB, p string) int64 {
 	fi, err := os.Stat(p)
 	if os.IsNotExist(err) {
 		return 0
@@ -118,4 +118,74 @@ func fileSize(t *testing.T, p string) int64 {
 		t.Fatal(err)
 	}
 	return fi.Size()
+}
+
+// TestWindowLine: a window's line reads back as written, roots with spaces, quotes, newlines
+// and bytes that are not UTF-8 included; lines cut short or altered are no window.
+func TestWindowLine(t *testing.T) {
+	for _, w := range []AgentWindow{
+		{ID: "0123abcd", Start: 1796137453931551782, End: 0, PID: 4196, PIDStart: 2781341, Roots: []string{"/w", "/a b/\"c\"\n", "/\xff\\x"}},
+		{ID: "e1", Start: 5, End: 9},
+		{ID: "e2", End: 7},
+	} {
+		line := encodeWindow(w)
+		got, ok := decodeWindow(line[:len(line)-1])
+		if !ok || !reflect.DeepEqual(got, w) {
+			t.Errorf("%q read back as %+v, %v; want %+v", line, got, ok, w)
+		}
+		for i := 1; i < len(line)-1; i++ {
+			if cut, ok := decodeWindow(line[:i]); ok && !reflect.DeepEqual(cut, w) && len(cut.Roots) == len(w.Roots) {
+				t.Errorf("%q cut at %d read as a window: %+v", line, i, cut)
+			}
+		}
+	}
+	for _, bad := range []string{"", "x id 1", "b id", "b id x 0 0 0", "e id 1 2", "b \"q 1 0 0 0", "b id 1 0 0 0 \"/unterminated", "b id 1 0 0 0 /unquoted"} {
+		if w, ok := decodeWindow([]byte(bad)); ok {
+			t.Errorf("%q read as a window: %+v", bad, w)
+		}
+	}
+}
+
+// TestWindowsCutLine: a last line without its newline (a write cut short) is not read.
+func TestWindowsCutLine(t *testing.T) {
+	dir := t.TempDir()
+	full := encodeWindow(AgentWindow{ID: "a", Start: 100, End: 123456, Roots: []string{"/w"}})
+	cut := encodeWindow(AgentWindow{ID: "b", Start: 200, End: 987654, Roots: []string{"/w"}})
+	if err := os.WriteFile(filepath.Join(dir, windowsName), append(full, cut[:len(cut)-4]...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Windows(dir, Options{}, 1)
+	if err != nil || len(got) != 1 || got[0].ID != "a" || got[0].End != 123456 {
+		t.Errorf("read %+v, %v; want window a alone", got, err)
+	}
+	// What is appended next is read, the cut line still not.
+	if err := WindowBegin(dir, Options{}, AgentWindow{ID: "c", Start: 300, Roots: []string{"/w"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WindowEnd(dir, Options{}, "c", 400); err != nil {
+		t.Fatal(err)
+	}
+	got, err = Windows(dir, Options{}, 1)
+	if err != nil || len(got) != 2 || got[1].ID != "c" || got[1].End != 400 {
+		t.Errorf("after appends, read %+v, %v; want windows a and c", got, err)
+	}
+}
+
+// BenchmarkWindows reads a windows file just under the size that merges it.
+func BenchmarkWindows(b *testing.B) {
+	dir := b.TempDir()
+	for i := 1; fileSize(b, filepath.Join(dir, windowsName)) < windowsCompactAt-200; i++ {
+		w := AgentWindow{ID: fmt.Sprintf("%016x", i), Start: int64(i) * 1e12, Roots: []string{"/home/user/src/project", "/home/user/.claude", "/tmp"}, PID: 1234, PIDStart: 99}
+		if err := WindowBegin(dir, Options{}, w); err != nil {
+			b.Fatal(err)
+		}
+		if err := WindowEnd(dir, Options{}, w.ID, w.Start+5e11); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if _, err := Windows(dir, Options{}, 1); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -426,6 +426,14 @@ func init() {
 			control: ordinaryRepo, controlWant: "ok",
 		},
 		escapeAttempt{
+			class: "post-run", name: "workspace file the user's global git config includes through a link",
+			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{"~/current": "-> project", "~/.gitconfig": "[user]\n\tname = u\n[include]\n\tpath = ~/current/team.gitconfig\n"}),
+			attack:  `printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` > team.gitconfig`,
+			held:    reported("core.fsmonitor"),
+			after:   plantedDidNotRun(".", "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		},
+		escapeAttempt{
 			class: "post-run", name: "workspace file the user's global git config includes",
 			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{"~/.gitconfig": "[user]\n\tname = u\n[includeIf \"gitdir:~/\"]\n\tpath = ~/project/team.gitconfig\n"}),
 			attack:  `printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` > team.gitconfig`,

@@ -82,12 +82,27 @@ func (a *afterRun) followIncludes(base string, entries []gitEntry, gitdir string
 			p = path.Join(base, p)
 		}
 		p = path.Clean(p)
-		if rel, ok := strings.CutPrefix(p, a.ws.Path()+"/"); ok {
+		if rel, ok := a.inWorkspace(p); ok {
 			a.checkConfigFile(rel, gitdir, depth+1)
 		} else {
 			a.followHostConfig(p, depth+1)
 		}
 	}
+}
+
+// inWorkspace is p relative to the workspace when p is in it, named so or through links
+// outside it (a link in your home to the project); links inside it are followed then too,
+// which change times still judge: what the file holds is the agent's if it changed in an
+// agent's window.
+func (a *afterRun) inWorkspace(p string) (string, bool) {
+	if rel, ok := strings.CutPrefix(p, a.ws.Path()+"/"); ok {
+		return rel, true
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", false
+	}
+	return strings.CutPrefix(real, a.ws.Path()+"/")
 }
 
 // isInclude reports whether e includes another file (include.path, includeIf.COND.path).

@@ -288,6 +288,15 @@ func init() {
 			control: ordinaryRepo, controlWant: "ok",
 		}
 	}
+	// fsmonitorPlanted is an attempt whose attack leaves a core.fsmonitor that git status in
+	// dir would run on the host: agentrun must say so, and the status run nothing.
+	fsmonitorPlanted := func(name string, setup func(*testing.T, *runner), attack, dir string) escapeAttempt {
+		return escapeAttempt{
+			class: "post-run", name: name, profile: "postrun.yaml", setup: setup, attack: attack,
+			held: reported("core.fsmonitor"), after: plantedDidNotRun(dir, "status"),
+			control: ordinaryRepo, controlWant: "ok",
+		}
+	}
 	ordinaryLeft := func(t *testing.T, r *runner, res result) error {
 		b, err := os.ReadFile(filepath.Join(r.ws, "ord/.git/config"))
 		if err != nil || !bytes.Contains(b, []byte("someone")) || !bytes.Contains(b, []byte("example.com")) {
@@ -374,25 +383,13 @@ func init() {
 			after:   plantedDidNotRun("moved", "status"),
 			control: ordinaryRepo, controlWant: "ok",
 		},
-		escapeAttempt{
-			class: "post-run", name: "repository written through /proc/self/cwd",
-			profile: "postrun.yaml", setup: postrunSetup(false),
-			attack:  `git init -q /proc/self/cwd/pc && git --git-dir=/proc/self/cwd/pc/.git config core.fsmonitor ` + mk,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun("pc", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
+		fsmonitorPlanted("repository written through /proc/self/cwd", postrunSetup(false),
+			`git init -q /proc/self/cwd/pc && git --git-dir=/proc/self/cwd/pc/.git config core.fsmonitor `+mk, "pc"),
 		// A config of the user's that agentrun leaves alone may include a file the agent can
 		// write (a project's shared .gitconfig, an optional local one), or be a link to one:
 		// git follows both. The workspace's own .git/config is protected, not what it names.
-		escapeAttempt{
-			class: "post-run", name: "shared .gitconfig the repository's config includes",
-			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[include]\n\tpath = ../.gitconfig\n", ".gitconfig": "[alias]\n\tst = status\n"}),
-			attack:  `printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` >> .gitconfig`,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun(".", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
+		fsmonitorPlanted("shared .gitconfig the repository's config includes", withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[include]\n\tpath = ../.gitconfig\n", ".gitconfig": "[alias]\n\tst = status\n"}),
+			`printf '[core]\n\tfsmonitor = %s\n' `+mk+` >> .gitconfig`, "."),
 		escapeAttempt{
 			class: "post-run", name: "optional include the repository's config names, made",
 			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[includeIf \"gitdir:/\"]\n\tpath = ../.gitconfig.local\n"}),
@@ -401,14 +398,8 @@ func init() {
 			after:   commitRanNothing("."),
 			control: ordinaryRepo, controlWant: "ok",
 		},
-		escapeAttempt{
-			class: "post-run", name: "file an included config includes in turn",
-			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[include]\n\tpath = ../.gitconfig\n", ".gitconfig": "[include]\n\tpath = .config/git/extra\n"}),
-			attack:  `mkdir -p .config/git && printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` > .config/git/extra`,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun(".", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
+		fsmonitorPlanted("file an included config includes in turn", withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[include]\n\tpath = ../.gitconfig\n", ".gitconfig": "[include]\n\tpath = .config/git/extra\n"}),
+			`mkdir -p .config/git && printf '[core]\n\tfsmonitor = %s\n' `+mk+` > .config/git/extra`, "."),
 		escapeAttempt{
 			class: "post-run", name: "included config replaced by a link to an older file",
 			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[include]\n\tpath = ../.gitconfig\n", ".gitconfig": "", "old/x.cfg": "[core]\n\tfsmonitor = \"touch $HOME/planted-ran\"\n"}),
@@ -417,40 +408,16 @@ func init() {
 			after:   plantedDidNotRun(".", "status"),
 			control: ordinaryRepo, controlWant: "ok",
 		},
-		escapeAttempt{
-			class: "post-run", name: "repository config of the user's that is a link into the workspace",
-			profile: "postrun.yaml", setup: withFiles(nestedRepoSetup, map[string]string{"sub/.git/config": "-> ../repo.gitconfig", "sub/repo.gitconfig": userConfig}),
-			attack:  `printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` >> sub/repo.gitconfig`,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun("sub", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
-		escapeAttempt{
-			class: "post-run", name: "workspace file the user's global git config includes through a link",
-			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{"~/current": "-> project", "~/.gitconfig": "[user]\n\tname = u\n[include]\n\tpath = ~/current/team.gitconfig\n"}),
-			attack:  `printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` > team.gitconfig`,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun(".", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
-		escapeAttempt{
-			class: "post-run", name: "workspace file the user's global git config includes",
-			profile: "postrun.yaml", setup: withFiles(postrunSetup(false), map[string]string{"~/.gitconfig": "[user]\n\tname = u\n[includeIf \"gitdir:~/\"]\n\tpath = ~/project/team.gitconfig\n"}),
-			attack:  `printf '[core]\n\tfsmonitor = %s\n' ` + mk + ` > team.gitconfig`,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun(".", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
+		fsmonitorPlanted("repository config of the user's that is a link into the workspace", withFiles(nestedRepoSetup, map[string]string{"sub/.git/config": "-> ../repo.gitconfig", "sub/repo.gitconfig": userConfig}),
+			`printf '[core]\n\tfsmonitor = %s\n' `+mk+` >> sub/repo.gitconfig`, "sub"),
+		fsmonitorPlanted("workspace file the user's global git config includes through a link", withFiles(postrunSetup(false), map[string]string{"~/current": "-> project", "~/.gitconfig": "[user]\n\tname = u\n[include]\n\tpath = ~/current/team.gitconfig\n"}),
+			`printf '[core]\n\tfsmonitor = %s\n' `+mk+` > team.gitconfig`, "."),
+		fsmonitorPlanted("workspace file the user's global git config includes", withFiles(postrunSetup(false), map[string]string{"~/.gitconfig": "[user]\n\tname = u\n[includeIf \"gitdir:~/\"]\n\tpath = ~/project/team.gitconfig\n"}),
+			`printf '[core]\n\tfsmonitor = %s\n' `+mk+` > team.gitconfig`, "."),
 		// What one run prepares where no check looks, a later run completes: the times of
 		// what it prepared are older than the later run, not older than every agent.
-		escapeAttempt{
-			class: "post-run", name: "repository without a HEAD from an earlier run, completed",
-			profile: "postrun.yaml", setup: earlierRun(postrunSetup(false), `mkdir -p p/.git/refs p/.git/objects && git config --file p/.git/config core.fsmonitor `+mk),
-			attack:  `echo 'ref: refs/heads/main' > p/.git/HEAD`,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun("p", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
+		fsmonitorPlanted("repository without a HEAD from an earlier run, completed", earlierRun(postrunSetup(false), `mkdir -p p/.git/refs p/.git/objects && git config --file p/.git/config core.fsmonitor `+mk),
+			`echo 'ref: refs/heads/main' > p/.git/HEAD`, "p"),
 		escapeAttempt{
 			class: "post-run", name: "hook of a repository an earlier run left without its HEAD",
 			profile: "postrun.yaml", setup: earlierRun(postrunSetup(false), `git init -q x && `+plantHook("x/.git/hooks/pre-commit")+` && mv x/.git/HEAD x/.git/HEAD.off`),
@@ -459,24 +426,12 @@ func init() {
 			after:   commitRanNothing("x"),
 			control: ordinaryRepo, controlWant: "ok",
 		},
-		escapeAttempt{
-			class: "post-run", name: "included config from an earlier run, its directory renamed into place",
-			profile: "postrun.yaml", setup: earlierRun(withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[include]\n\tpath = ../conf/team.cfg\n"}), `mkdir prep && printf '[core]\n\tfsmonitor = %s\n' `+mk+` > prep/team.cfg`),
-			attack:  `mv prep conf`,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun(".", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
+		fsmonitorPlanted("included config from an earlier run, its directory renamed into place", earlierRun(withFiles(postrunSetup(false), map[string]string{".git/config": userConfig + "[include]\n\tpath = ../conf/team.cfg\n"}), `mkdir prep && printf '[core]\n\tfsmonitor = %s\n' `+mk+` > prep/team.cfg`),
+			`mv prep conf`, "."),
 		// Git takes a directory for a repository by asking access(2) and readlink(2), not
 		// for types: the walk must find what git finds.
-		escapeAttempt{
-			class: "post-run", name: "repository whose objects is a link",
-			profile: "postrun.yaml", setup: postrunSetup(false),
-			attack:  `mkdir -p lk/.git/refs && echo 'ref: refs/heads/main' > lk/.git/HEAD && ln -s /usr lk/.git/objects && git --git-dir=lk/.git config core.fsmonitor ` + mk,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun("lk", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
+		fsmonitorPlanted("repository whose objects is a link", postrunSetup(false),
+			`mkdir -p lk/.git/refs && echo 'ref: refs/heads/main' > lk/.git/HEAD && ln -s /usr lk/.git/objects && git --git-dir=lk/.git config core.fsmonitor `+mk, "lk"),
 		escapeAttempt{
 			class: "post-run", name: "repository whose HEAD is a link and objects an executable file",
 			profile: "postrun.yaml", setup: postrunSetup(false),
@@ -485,22 +440,10 @@ func init() {
 			after:   commitRanNothing("lf"),
 			control: ordinaryRepo, controlWant: "ok",
 		},
-		escapeAttempt{
-			class: "post-run", name: "repository in the logs of a directory that looks like a git directory",
-			profile: "postrun.yaml", setup: postrunSetup(false),
-			attack:  `mkdir -p proj/objects proj/logs && touch proj/HEAD && git init -q proj/logs/r && git -C proj/logs/r config core.fsmonitor ` + mk,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun("proj/logs/r", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
-		escapeAttempt{
-			class: "post-run", name: "old .git file completed with a repository in another's objects",
-			profile: "postrun.yaml", setup: oldPointerSetup,
-			attack:  `git init -q t && git -C t config core.fsmonitor ` + mk + ` && mv t/.git sub/.git/objects/gd`,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun("w", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
+		fsmonitorPlanted("repository in the logs of a directory that looks like a git directory", postrunSetup(false),
+			`mkdir -p proj/objects proj/logs && touch proj/HEAD && git init -q proj/logs/r && git -C proj/logs/r config core.fsmonitor `+mk, "proj/logs/r"),
+		fsmonitorPlanted("old .git file completed with a repository in another's objects", oldPointerSetup,
+			`git init -q t && git -C t config core.fsmonitor `+mk+` && mv t/.git sub/.git/objects/gd`, "w"),
 		escapeAttempt{
 			class: "post-run", name: "nested repository with a hook",
 			profile: "postrun.yaml", setup: postrunSetup(false),
@@ -541,14 +484,8 @@ func init() {
 			after:   plantedDidNotRun("b.git", "x"),
 			control: `git init -q --bare ok.git && git -C ok.git config user.name someone && echo ok`, controlWant: "ok",
 		},
-		escapeAttempt{
-			class: "post-run", name: "commondir pointing at an agent-made git directory",
-			profile: "postrun.yaml", setup: postrunSetup(false),
-			attack:  `git init -q w && git init -q --bare ev.git && git -C ev.git config core.fsmonitor ` + mk + ` && echo ../../ev.git > w/.git/commondir`,
-			held:    reported("core.fsmonitor"),
-			after:   plantedDidNotRun("w", "status"),
-			control: ordinaryRepo, controlWant: "ok",
-		},
+		fsmonitorPlanted("commondir pointing at an agent-made git directory", postrunSetup(false),
+			`git init -q w && git init -q --bare ev.git && git -C ev.git config core.fsmonitor `+mk+` && echo ../../ev.git > w/.git/commondir`, "w"),
 		escapeAttempt{
 			class: "post-run", name: ".git file pointing outside the workspace",
 			profile: "postrun.yaml", setup: postrunSetup(false),

@@ -209,19 +209,7 @@ func writeReport(r *Report, path string, w io.Writer) error {
 
 // writeFileAtomic is writeReport's way where safefs has no primitives.
 func writeFileAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".agentrun-*")
-	if err != nil {
-		return fmt.Errorf("writing the report %s: %w", path, err)
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := safefs.ReplaceFile(path, b, 0o600, -1, -1); err != nil {
 		return fmt.Errorf("writing the report %s: %w", path, err)
 	}
 	return nil

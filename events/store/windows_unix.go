@@ -6,10 +6,10 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/agentrun/agentrun/platform/safefs"
 	"golang.org/x/sys/unix"
 )
 
@@ -35,25 +35,11 @@ func openWindowsExclusive(p string) (*os.File, error) { return openJournalExclus
 
 // replaceFile puts data at p in one rename: a new file (0600, given to owner) beside it.
 func replaceFile(p string, data []byte, owner *Owner) error {
-	tmp, err := os.CreateTemp(filepath.Dir(p), filepath.Base(p)+".new-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
+	uid, gid := -1, -1
 	if owner != nil {
-		if err := tmp.Chown(owner.UID, owner.GID); err != nil {
-			tmp.Close()
-			return err
-		}
+		uid, gid = owner.UID, owner.GID
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+	return safefs.ReplaceFile(p, data, 0o600, uid, gid)
 }
 
 // processAlive reports whether pid is still the process that started at start (its start

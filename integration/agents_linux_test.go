@@ -302,10 +302,12 @@ func runTUI(t *testing.T, r *runner, path string, args []string, agent, screen s
 	t.Helper()
 	tm := newTmux(t)
 	argv := r.wrap(append(append([]string{agentrunBin}, args...), "--", agent))
-	script := "cd " + r.ws + " && env HOME=" + r.home + " PATH=" + path + " TERM=xterm-256color LANG=C.UTF-8 TMPDIR=" + r.tmp +
-		" XDG_CONFIG_HOME=" + filepath.Join(r.home, ".config") + " USER=" + r.name + " " + shellJoin(argv) + "; echo agentrun-exit=$?; trap '' INT; sleep 60"
-	// The Ctrl-C sent while agentrun's exit is being printed must not end the session (and
-	// the tmux server with it) before the loop below reads it: the sleep ignores SIGINT.
+	// The shell ignores SIGINT from the start, agentrun (a subshell that resets it) does not: a
+	// Ctrl-C that lands after agentrun has put the terminal back and before the shell has
+	// printed its status must not end the session (and the tmux server with it) before the
+	// loop below reads the status.
+	script := "trap '' INT; cd " + r.ws + " && (trap - INT; exec env HOME=" + r.home + " PATH=" + path + " TERM=xterm-256color LANG=C.UTF-8 TMPDIR=" + r.tmp +
+		" XDG_CONFIG_HOME=" + filepath.Join(r.home, ".config") + " USER=" + r.name + " " + shellJoin(argv) + "); echo agentrun-exit=$?; sleep 60"
 	tm.cmd("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "sh", "-c", script)
 	tm.waitFor(screen)
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {

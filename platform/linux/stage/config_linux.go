@@ -1,7 +1,6 @@
 package stage
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
@@ -120,21 +119,21 @@ type Net struct {
 	MTU   int    `json:"mtu"`
 }
 
-// Encode writes c for the stage.
+// Encode writes c for the stage (see appendConfig).
 func Encode(w io.Writer, c *Config) error {
-	if err := json.NewEncoder(w).Encode(c); err != nil {
+	if _, err := w.Write(appendConfig(nil, c)); err != nil {
 		return fmt.Errorf("sending the stage its configuration: %w", err)
 	}
 	return nil
 }
 
 func decode(r io.Reader) (*Config, error) {
-	var c Config
-	if err := json.NewDecoder(io.LimitReader(r, 16<<20)).Decode(&c); err != nil {
+	c, err := readConfig(r)
+	if err != nil {
 		return nil, fmt.Errorf("reading the stage configuration: %w", err)
 	}
 	if len(c.Argv) == 0 {
 		return nil, fmt.Errorf("reading the stage configuration: no command")
 	}
-	return &c, nil
+	return c, nil
 }

@@ -48,7 +48,8 @@ func idMapLines(owner, agent int) string {
 
 // NewIDMapUserns makes a user namespace holding m and returns a descriptor of it, for
 // mount_setattr(MOUNT_ATTR_IDMAP). A process has to be started in it to make it: this one is
-// traced from its start, so it stops at its execve and runs nothing before it is killed. Its
+// traced from its start, so it stops at its execve and runs nothing of its own before it is
+// killed (startUserns). Its
 // maps are written through proc, an O_PATH descriptor of a proc file system of this process's
 // PID namespace or of an ancestor's (the host's, which the stage's mount namespace shows
 // until the stage builds its root): the process is found there by its pidfd, whose fdinfo
@@ -58,23 +59,23 @@ func NewIDMapUserns(proc int, m IDMapping) (int, error) {
 	// A traced child's tracer is the thread that started it.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	pidfd := -1
-	sys := &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWUSER, Ptrace: true, Pdeathsig: syscall.SIGKILL, PidFD: &pidfd}
-	pid, err := syscall.ForkExec("/proc/self/exe", []string{"agentrun-idmap"}, &syscall.ProcAttr{Sys: sys})
+	pid, pidfd, err := startUserns()
+	if pid > 0 {
+		defer func() {
+			_ = unix.Kill(pid, unix.SIGKILL)
+			var ws unix.WaitStatus
+			_, _ = unix.Wait4(pid, &ws, 0, nil)
+			if pidfd >= 0 {
+				unix.Close(pidfd)
+			}
+		}()
+	}
 	if err != nil {
 		if errors.Is(err, syscall.EPERM) && traced() {
 			err = fmt.Errorf("%w (agentrun's sandbox stage is itself traced, by a debugger or strace -f, whose tracer takes its children too, and the stage must trace the idmapping's process itself: trace agentrun without following its children, or run with --as-root, which needs no idmapping)", err)
 		}
 		return -1, fmt.Errorf("starting a process in a user namespace for the idmapping: %w", err)
 	}
-	defer func() {
-		_ = unix.Kill(pid, unix.SIGKILL)
-		var ws unix.WaitStatus
-		_, _ = unix.Wait4(pid, &ws, 0, nil)
-		if pidfd >= 0 {
-			unix.Close(pidfd)
-		}
-	}()
 	name, err := pidIn(proc, pidfd)
 	if err != nil {
 		return -1, fmt.Errorf("finding the idmapping's process in /proc: %w", err)

@@ -62,6 +62,18 @@ type Stack struct {
 
 // New serves the link endpoint ep (the sandbox's TUN device, or a pipe in tests).
 func New(ep stack.LinkEndpoint, cfg Config) (*Stack, error) {
+	st := Prepare(cfg)
+	if err := st.Attach(ep); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// Prepare makes the stack without its network interface, which Attach adds once the link
+// exists: agentrun prepares it while the sandbox's stage is still making the TUN device, so
+// that only the interface is left for when the device comes.
+func Prepare(cfg Config) *Stack {
 	if cfg.Dial == nil {
 		cfg.Dial = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
 	}
@@ -71,17 +83,6 @@ func New(ep stack.LinkEndpoint, cfg Config) (*Stack, error) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	st := &Stack{cfg: cfg, s: s, ctx: ctx, cancel: cancel}
-	if err := s.CreateNIC(nicID, newICMPFilter(ep, st)); err != nil {
-		cancel()
-		return nil, fmt.Errorf("creating the sandbox's network interface: %s", err)
-	}
-	// Every destination is ours: the forwarders see each flow as addressed to this stack.
-	if err := s.SetPromiscuousMode(nicID, true); err != nil {
-		return nil, fmt.Errorf("setting up the sandbox's network: %s", err)
-	}
-	if err := s.SetSpoofing(nicID, true); err != nil {
-		return nil, fmt.Errorf("setting up the sandbox's network: %s", err)
-	}
 	// No ICMP out either: unreachable messages tell nothing the agent needs, and the
 	// agent's own ICMP never reaches the stack (icmpFilter). Pings time out.
 	s.SetICMPLimit(0)
@@ -95,7 +96,23 @@ func New(ep stack.LinkEndpoint, cfg Config) (*Stack, error) {
 	s.SetTransportProtocolHandler(tcp.ProtocolNumber, tcpFwd.HandlePacket)
 	udpFwd := udp.NewForwarder(s, st.handleUDP)
 	s.SetTransportProtocolHandler(udp.ProtocolNumber, udpFwd.HandlePacket)
-	return st, nil
+	return st
+}
+
+// Attach gives a prepared stack its one network interface, on ep.
+func (st *Stack) Attach(ep stack.LinkEndpoint) error {
+	s := st.s
+	if err := s.CreateNIC(nicID, newICMPFilter(ep, st)); err != nil {
+		return fmt.Errorf("creating the sandbox's network interface: %s", err)
+	}
+	// Every destination is ours: the forwarders see each flow as addressed to this stack.
+	if err := s.SetPromiscuousMode(nicID, true); err != nil {
+		return fmt.Errorf("setting up the sandbox's network: %s", err)
+	}
+	if err := s.SetSpoofing(nicID, true); err != nil {
+		return fmt.Errorf("setting up the sandbox's network: %s", err)
+	}
+	return nil
 }
 
 // tcpWindow is the receive window a new connection starts with; with SACK and receive

@@ -8,13 +8,24 @@ import (
 
 // NewTUN serves a TUN device (opened without packet information) with a Stack.
 func NewTUN(fd int, mtu uint32, cfg Config) (*Stack, error) {
+	st := Prepare(cfg)
+	if err := st.AttachTUN(fd, mtu); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// AttachTUN gives a prepared stack its interface on a TUN device (opened without packet
+// information).
+func (st *Stack) AttachTUN(fd int, mtu uint32) error {
 	ep, err := fdbased.New(&fdbased.Options{
 		FDs:               []int{fd},
 		MTU:               mtu,
 		RXChecksumOffload: true,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("serving the sandbox's TUN device: %w", err)
+		return fmt.Errorf("serving the sandbox's TUN device: %w", err)
 	}
-	return New(ep, cfg)
+	return st.Attach(ep)
 }

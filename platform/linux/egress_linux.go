@@ -30,16 +30,13 @@ func newEgressLink() (*egressLink, error) {
 	return &egressLink{ours: os.NewFile(uintptr(fds[0]), "tun-ours"), child: os.NewFile(uintptr(fds[1]), "tun-child")}, nil
 }
 
-// serve waits for the TUN device and starts the stack on it.
+// serve prepares the userspace network stack, waits for the TUN device and gives the stack
+// its interface on it: the stage makes the device once it has built the root, so everything
+// that does not need the device is done in the meantime, not after it came.
 func (e *egressLink) serve(pol *profiles.Policy, spec *platform.Spec) error {
 	e.child.Close()
-	tun, err := recvTUN(e.ours)
-	if err != nil {
-		return fmt.Errorf("receiving the sandbox's TUN device (the stage failed to set up the network): %w", err)
-	}
 	upstream, err := resolver.HostUpstream()
 	if err != nil {
-		tun.Close()
 		return err
 	}
 	policy := netfilter.NewPolicy(pol.Network, netfilter.HostAddrs())
@@ -47,6 +44,17 @@ func (e *egressLink) serve(pol *profiles.Policy, spec *platform.Spec) error {
 		policy = policy.Audit()
 	}
 	bindings := netfilter.NewBindings()
+	e.stack = netstack.Prepare(netstack.Config{
+		Policy:   policy,
+		Bindings: bindings,
+		Resolver: &resolver.Server{Policy: policy, Bindings: bindings, Upstream: upstream, Events: spec.Events},
+		Events:   spec.Events,
+		Gateways: []netip.Addr{netfilter.Gateway4, netfilter.Gateway6},
+	})
+	tun, err := recvTUN(e.ours)
+	if err != nil {
+		return fmt.Errorf("receiving the sandbox's TUN device (the stage failed to set up the network): %w", err)
+	}
 	fd, err := unix.Dup(int(tun.Fd()))
 	tun.Close()
 	if err != nil {
@@ -56,17 +64,11 @@ func (e *egressLink) serve(pol *profiles.Policy, spec *platform.Spec) error {
 		unix.Close(fd)
 		return err
 	}
-	e.stack, err = netstack.NewTUN(fd, uint32(netfilter.MTU), netstack.Config{
-		Policy:   policy,
-		Bindings: bindings,
-		Resolver: &resolver.Server{Policy: policy, Bindings: bindings, Upstream: upstream, Events: spec.Events},
-		Events:   spec.Events,
-		Gateways: []netip.Addr{netfilter.Gateway4, netfilter.Gateway6},
-	})
-	if err != nil {
+	if err := e.stack.AttachTUN(fd, uint32(netfilter.MTU)); err != nil {
 		unix.Close(fd)
+		return err
 	}
-	return err
+	return nil
 }
 
 // Close stops the stack (which closes the TUN device) and the socket.

@@ -60,16 +60,7 @@ func NewIDMapUserns(proc int, m IDMapping) (int, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	pid, pidfd, err := startUserns()
-	if pid > 0 {
-		defer func() {
-			_ = unix.Kill(pid, unix.SIGKILL)
-			var ws unix.WaitStatus
-			_, _ = unix.Wait4(pid, &ws, 0, nil)
-			if pidfd >= 0 {
-				unix.Close(pidfd)
-			}
-		}()
-	}
+	defer endUserns(pid, pidfd)
 	if err != nil {
 		if errors.Is(err, syscall.EPERM) && traced() {
 			err = fmt.Errorf("%w (agentrun's sandbox stage is itself traced, by a debugger or strace -f, whose tracer takes its children too, and the stage must trace the idmapping's process itself: trace agentrun without following its children, or run with --as-root, which needs no idmapping)", err)
@@ -98,6 +89,19 @@ func NewIDMapUserns(proc int, m IDMapping) (int, error) {
 		return -1, fmt.Errorf("opening the idmapping's user namespace: %w", err)
 	}
 	return ns, nil
+}
+
+// endUserns kills and reaps the idmapping's process pid (none for 0) and closes its pidfd
+// (none for -1).
+func endUserns(pid, pidfd int) {
+	if pid > 0 {
+		_ = unix.Kill(pid, unix.SIGKILL)
+		var ws unix.WaitStatus
+		_, _ = unix.Wait4(pid, &ws, 0, nil)
+	}
+	if pidfd >= 0 {
+		unix.Close(pidfd)
+	}
 }
 
 func writeAt(dir int, name, text string) error {

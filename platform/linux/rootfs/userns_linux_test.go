@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // TestStartUserns checks the idmapping's process as startUserns leaves it: in a user
@@ -20,23 +18,17 @@ func TestStartUserns(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	pid, pidfd, err := startUserns()
-	if pid > 0 {
-		defer func() {
-			_ = unix.Kill(pid, unix.SIGKILL)
-			var ws unix.WaitStatus
-			_, _ = unix.Wait4(pid, &ws, 0, nil)
-			if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); !os.IsNotExist(err) {
-				t.Errorf("the process outlived its kill and reaping: %v", err)
-			}
-		}()
-	}
+	defer func() {
+		endUserns(pid, pidfd)
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); pid > 0 && !os.IsNotExist(err) {
+			t.Errorf("the process outlived its kill and reaping: %v", err)
+		}
+	}()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if pidfd < 0 {
 		t.Error("no pidfd")
-	} else {
-		defer unix.Close(pidfd)
 	}
 	dir := "/proc/" + strconv.Itoa(pid)
 	ours, err := os.Readlink("/proc/self/ns/user")

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/agentrun/agentrun/platform/linux/rootfs"
-	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter/seccompprog"
 )
 
 // Arg is the argument that makes agentrun, or agentrun-stage, run as the stage. It is not a
@@ -73,7 +73,7 @@ type Config struct {
 	Direct    bool `json:"direct,omitempty"`
 	NoNetwork bool `json:"no_network,omitempty"`
 	// Seccomp is the filter the stage loads last, compiled by agentrun; nil for none.
-	Seccomp *seccompfilter.Program `json:"seccomp,omitempty"`
+	Seccomp *seccompprog.Program `json:"seccomp,omitempty"`
 	// Net, when the sandbox has filtered egress, asks the stage to create the TUN device.
 	Net *Net `json:"net,omitempty"`
 	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead

@@ -9,7 +9,7 @@ import (
 	"math"
 
 	"github.com/agentrun/agentrun/platform/linux/rootfs"
-	"github.com/agentrun/agentrun/platform/linux/seccompfilter"
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter/seccompprog"
 )
 
 // The stage's configuration travels in a compact binary form of its own, written by
@@ -125,7 +125,7 @@ func parseConfig(b []byte) (*Config, error) {
 	c.Direct = rd.bool()
 	c.NoNetwork = rd.bool()
 	if rd.bool() {
-		c.Seccomp = &seccompfilter.Program{Raw: rd.bytes(), Listener: rd.bool()}
+		c.Seccomp = &seccompprog.Program{Raw: rd.bytes(), Listener: rd.bool()}
 	}
 	if rd.bool() {
 		c.Net = &Net{Addr4: rd.string(), Addr6: rd.string(), MTU: rd.int()}

@@ -6,16 +6,6 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/link/fdbased"
 )
 
-// NewTUN serves a TUN device (opened without packet information) with a Stack.
-func NewTUN(fd int, mtu uint32, cfg Config) (*Stack, error) {
-	st := Prepare(cfg)
-	if err := st.AttachTUN(fd, mtu); err != nil {
-		st.Close()
-		return nil, err
-	}
-	return st, nil
-}
-
 // AttachTUN gives a prepared stack its interface on a TUN device (opened without packet
 // information).
 func (st *Stack) AttachTUN(fd int, mtu uint32) error {

@@ -18,10 +18,10 @@ import (
 // (see agentUser): the write roots and the home's named paths stay the agent's to use, and
 // everything it makes there belongs to root on the host.
 type IDMapping struct {
-	OwnerUID int `json:"owner_uid"`
-	OwnerGID int `json:"owner_gid"`
-	UID      int `json:"uid"` // the agent's
-	GID      int `json:"gid"`
+	OwnerUID int
+	OwnerGID int
+	UID      int // the agent's
+	GID      int
 }
 
 // maxID is the largest valid user or group id ((uid_t)-1 is "no id").
@@ -49,12 +49,12 @@ func idMapLines(owner, agent int) string {
 // NewIDMapUserns makes a user namespace holding m and returns a descriptor of it, for
 // mount_setattr(MOUNT_ATTR_IDMAP). A process has to be started in it to make it: this one is
 // traced from its start, so it stops at its execve and runs nothing of its own before it is
-// killed (startUserns). Its
-// maps are written through proc, an O_PATH descriptor of a proc file system of this process's
-// PID namespace or of an ancestor's (the host's, which the stage's mount namespace shows
-// until the stage builds its root): the process is found there by its pidfd, whose fdinfo
-// gives its number in that proc's namespace, and the number is the process's as long as it is
-// neither reaped nor killed — it is this thread's traced child, stopped at its exec.
+// killed (startUserns). Its maps are written through proc, an O_PATH descriptor of a proc file
+// system of this process's PID namespace or of an ancestor's (the host's, which the stage's
+// mount namespace shows until the stage builds its root): the process is found there by its
+// pidfd, whose fdinfo gives its number in that proc's namespace, and the number is the
+// process's as long as it is neither reaped nor killed — it is this thread's traced child,
+// stopped at its exec.
 func NewIDMapUserns(proc int, m IDMapping) (int, error) {
 	// A traced child's tracer is the thread that started it.
 	runtime.LockOSThread()

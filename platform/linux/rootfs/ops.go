@@ -19,14 +19,14 @@ const (
 // MountOp is one step of building the sandbox's root, in order. Dst is a path in the sandbox;
 // the stage resolves it inside the new root and never outside it.
 type MountOp struct {
-	Kind  OpKind `json:"k"`
-	Src   string `json:"s,omitempty"` // self: the path in the root; fs: the type; link: the target
-	Dst   string `json:"d"`
-	Dir   bool   `json:"dir,omitempty"`   // the mount point is a directory (binds: the source is)
-	Flags uint64 `json:"f,omitempty"`     // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC (recursive on binds)
-	Data  string `json:"o,omitempty"`     // fs: options; file: content
-	Mode  uint32 `json:"m,omitempty"`     // file: permissions
-	Own   bool   `json:"own,omitempty"`   // fs: agentrun's tmpfs, in which mount points may be made
-	Quiet bool   `json:"quiet,omitempty"` // a missing mount point is skipped, not an error
-	IDMap bool   `json:"idmap,omitempty"` // bind: shown through the sandbox's idmapping (see IDMapping)
+	Kind  OpKind
+	Src   string // self: the path in the root; fs: the type; link: the target
+	Dst   string
+	Dir   bool   // the mount point is a directory (binds: the source is)
+	Flags uint64 // MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC (recursive on binds)
+	Data  string // fs: options; file: content
+	Mode  uint32 // file: permissions
+	Own   bool   // fs: agentrun's tmpfs, in which mount points may be made
+	Quiet bool   // a missing mount point is skipped, not an error
+	IDMap bool   // bind: shown through the sandbox's idmapping (see IDMapping)
 }

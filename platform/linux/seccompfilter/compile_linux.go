@@ -11,6 +11,8 @@ import (
 	"github.com/opencontainers/runc/libcontainer/configs"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform/linux/seccompfilter/seccompprog"
 )
 
 // compileLibseccomp compiles the filter of s with libseccomp, for the stage to load without
@@ -165,5 +167,5 @@ func export(f *libseccomp.ScmpFilter) ([]byte, error) {
 	if _, err := m.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	return io.ReadAll(io.LimitReader(m, 8*maxInsns+1))
+	return io.ReadAll(io.LimitReader(m, 8*seccompprog.MaxInsns+1))
 }

@@ -11,8 +11,5 @@ import (
 // link (and initialise, at every launch) what compiling filters needs.
 type Program = seccompprog.Program
 
-// maxInsns is BPF_MAXINSNS, the most instructions the kernel takes in one filter.
-const maxInsns = seccompprog.MaxInsns
-
 // ErrNotBuilt is Compile in a binary built without libseccomp.
 var ErrNotBuilt = errors.New("this binary was built without libseccomp (-tags seccomp)")

@@ -55,36 +55,36 @@ const (
 
 // Rule is one Landlock rule: a path and the rights granted beneath it.
 type Rule struct {
-	Path   string `json:"path"`
-	Rights string `json:"rights"` // "r", "rw" or "x", optionally with "d" when Path is a directory
+	Path   string
+	Rights string // "r", "rw" or "x", optionally with "d" when Path is a directory
 }
 
 // Config is everything the stage needs, written by one function (Encode) and read by one
 // (decode): never hand-built argv.
 type Config struct {
-	Path     string   `json:"path"` // the executable; Argv[0] is what the agent sees as its name
-	Argv     []string `json:"argv"`
-	Env      []string `json:"env"`
-	Dir      string   `json:"dir"`
-	TTY      bool     `json:"tty"`
-	Landlock []Rule   `json:"landlock"`
+	Path     string // the executable; Argv[0] is what the agent sees as its name
+	Argv     []string
+	Env      []string
+	Dir      string
+	TTY      bool
+	Landlock []Rule
 	// Direct is the Landlock + seccomp tier: no container, so the stage applies seccomp
 	// itself, and cuts off TCP with Landlock when NoNetwork is set.
-	Direct    bool `json:"direct,omitempty"`
-	NoNetwork bool `json:"no_network,omitempty"`
+	Direct    bool
+	NoNetwork bool
 	// Seccomp is the filter the stage loads last, compiled by agentrun; nil for none.
-	Seccomp *seccompprog.Program `json:"seccomp,omitempty"`
+	Seccomp *seccompprog.Program
 	// Net, when the sandbox has filtered egress, asks the stage to create the TUN device.
-	Net *Net `json:"net,omitempty"`
+	Net *Net
 	// RequireLandlock makes the stage fail when the kernel cannot apply the ruleset, instead
 	// of going on with the other layers (set unless --allow-degraded gave Landlock up).
-	RequireLandlock bool `json:"require_landlock"`
+	RequireLandlock bool
 	// Audit is audit mode: no Landlock ruleset; the notifier outside records what it would
 	// have denied.
-	Audit bool `json:"audit,omitempty"`
+	Audit bool
 	// Sandbox, in the namespaced tiers, is the sandbox the stage builds around itself before
 	// it starts the agent.
-	Sandbox *Sandbox `json:"sandbox,omitempty"`
+	Sandbox *Sandbox
 }
 
 // Sandbox is what the stage does in its new namespaces, in this order: build the root from
@@ -92,31 +92,31 @@ type Config struct {
 // to have put it in its cgroup, make the TUN device, drop to the agent's user and every
 // capability, and confine itself with AppArmor, Landlock and seccomp.
 type Sandbox struct {
-	Base string           `json:"base"` // a host directory to build the root on (hidden by it)
-	Ops  []rootfs.MountOp `json:"ops"`
+	Base string // a host directory to build the root on (hidden by it)
+	Ops  []rootfs.MountOp
 	// SetUser switches to UID, GID and Groups (agentrun ran as root); rootless the stage
 	// already is the user.
-	SetUser bool  `json:"set_user,omitempty"`
-	UID     int   `json:"uid"`
-	GID     int   `json:"gid"`
-	Groups  []int `json:"groups,omitempty"`
+	SetUser bool
+	UID     int
+	GID     int
+	Groups  []int
 	// IDMap is the idmapping of the binds marked IDMap: when agentrun runs as root, the agent
 	// runs as an unprivileged user, and the write roots show root's files as the agent's.
-	IDMap *rootfs.IDMapping `json:"idmap,omitempty"`
+	IDMap *rootfs.IDMapping
 	// UnshareCgroup enters a new cgroup namespace once in the run's cgroup (cgroup v1, where
 	// the stage cannot be cloned into it).
-	UnshareCgroup bool   `json:"unshare_cgroup,omitempty"`
-	AppArmor      string `json:"apparmor,omitempty"`
-	Cols          uint16 `json:"cols,omitempty"` // the terminal's size, with TTY
-	Rows          uint16 `json:"rows,omitempty"`
+	UnshareCgroup bool
+	AppArmor      string
+	Cols          uint16 // the terminal's size, with TTY
+	Rows          uint16
 }
 
 // Net is the stage's part in filtered egress: the TUN device it creates in the sandbox's
 // network namespace, and the addresses and routes it gives it.
 type Net struct {
-	Addr4 string `json:"addr4"` // CIDR
-	Addr6 string `json:"addr6"`
-	MTU   int    `json:"mtu"`
+	Addr4 string // CIDR
+	Addr6 string
+	MTU   int
 }
 
 // Encode writes c for the stage (see appendConfig).
@@ -127,8 +127,16 @@ func Encode(w io.Writer, c *Config) error {
 	return nil
 }
 
+// decode reads what Encode wrote, all of r up to its end.
 func decode(r io.Reader) (*Config, error) {
-	c, err := readConfig(r)
+	b, err := io.ReadAll(io.LimitReader(r, maxConfig+1))
+	if err == nil && len(b) > maxConfig {
+		err = fmt.Errorf("larger than %d bytes", maxConfig)
+	}
+	var c *Config
+	if err == nil {
+		c, err = parseConfig(b)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the stage configuration: %w", err)
 	}

@@ -137,10 +137,11 @@ func sandboxWithCols(t *testing.T, cols uint64) []byte {
 	t.Helper()
 	b := appendConfig(nil, &Config{Argv: []string{"x"}, Sandbox: &Sandbox{}})
 	// The sandbox ends with Cols and Rows, 0 each: one byte each.
-	w := wireWriter{b: b[:len(b)-2]}
-	w.uint(cols)
-	w.uint(0)
-	return w.b
+	x := &wire{b: b[:len(b)-2]}
+	var rows uint64
+	x.uvarint(&cols, math.MaxUint64)
+	x.uvarint(&rows, math.MaxUint64)
+	return x.b
 }
 
 // FuzzConfigWire checks that no input makes the stage's reading panic or allocate past its

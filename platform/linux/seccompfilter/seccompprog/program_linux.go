@@ -12,10 +12,10 @@ import (
 // Program is a filter compiled for the kernel (by platform/linux/seccompfilter.Compile):
 // what the stage loads, without libseccomp. Raw holds its sock_filter instructions in host byte order, 8 bytes each.
 type Program struct {
-	Raw []byte `json:"raw"`
+	Raw []byte
 	// Listener: the filter notifies agentrun of some calls, and loading it returns the
 	// descriptor those notifications are read from (SECCOMP_FILTER_FLAG_NEW_LISTENER).
-	Listener bool `json:"listener,omitempty"`
+	Listener bool
 }
 
 // MaxInsns is BPF_MAXINSNS, the most instructions the kernel takes in one filter.

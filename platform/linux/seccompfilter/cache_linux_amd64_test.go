@@ -15,14 +15,18 @@ import (
 // calls file-heavy tools make by the thousand (issue 13: grep, rg, git, node, go build) to
 // that cache, in every filter agentrun can load.
 
-// auditArchX8664 is AUDIT_ARCH_X86_64, the architecture a native amd64 call carries.
-const auditArchX8664 = 0xc000003e
+// The architectures an amd64 kernel emulates a filter for: its native calls, and the
+// compat ABI's (int $0x80, i386 numbers), which gets a cache of its own.
+const (
+	auditArchX8664 = 0xc000003e // AUDIT_ARCH_X86_64
+	auditArchI386  = 0x40000003 // AUDIT_ARCH_I386
+)
 
 // cachedAllow reports whether the kernel's emulation (kernel/seccomp.c,
-// seccomp_is_const_allow) finds that prog allows call nr of the native architecture whatever
-// its arguments: it follows the program with only the call's number and architecture known,
-// and gives up (false) at any other load or instruction it does not emulate.
-func cachedAllow(prog []unix.SockFilter, nr uint32) bool {
+// seccomp_is_const_allow) finds that prog allows call nr of architecture arch whatever its
+// arguments: it follows the program with only the call's number and architecture known, and
+// gives up (false) at any other load or instruction it does not emulate.
+func cachedAllow(prog []unix.SockFilter, arch, nr uint32) bool {
 	const (
 		ldAbsW  = unix.BPF_LD | unix.BPF_W | unix.BPF_ABS
 		retK    = unix.BPF_RET | unix.BPF_K
@@ -44,7 +48,7 @@ func cachedAllow(prog []unix.SockFilter, nr uint32) bool {
 			case offNr:
 				a = nr
 			case offArch:
-				a = auditArchX8664
+				a = arch
 			default:
 				return false // an argument or the instruction pointer: not constant
 			}
@@ -103,6 +107,18 @@ var hotCalls = map[string]uint32{
 // TestHotCallsSkipTheFilter: in every filter agentrun can load on amd64 (Specs, as compiled
 // when agentrun was built), each hot call is allowed from the kernel's action cache.
 func TestHotCallsSkipTheFilter(t *testing.T) {
+	eachProgram(t, func(s Spec, prog []unix.SockFilter) {
+		for name, nr := range hotCalls {
+			if !cachedAllow(prog, auditArchX8664, nr) {
+				t.Errorf("%+v: %s runs the whole filter at every call (a rule on its arguments, or one ahead of it, keeps it out of the kernel's action cache)", s, name)
+			}
+		}
+	})
+}
+
+// eachProgram calls f with every filter agentrun can load on amd64, as Compile gives it.
+func eachProgram(t *testing.T, f func(Spec, []unix.SockFilter)) {
+	t.Helper()
 	for _, s := range Specs() {
 		p, err := Compile(s)
 		if err != nil {
@@ -112,12 +128,26 @@ func TestHotCallsSkipTheFilter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, nr := range hotCalls {
-			if !cachedAllow(prog, nr) {
-				t.Errorf("%+v: %s runs the whole filter at every call (a rule on its arguments, or one ahead of it, keeps it out of the kernel's action cache)", s, name)
+		f(s, prog)
+	}
+}
+
+// TestOtherABIsNeverSkipTheFilter: the way around the cache. A call made through another ABI
+// — x32 (the native architecture, the number with bit 30 set) or i386 (int $0x80, where 11
+// is execve and 120 clone) — must never be allowed from the cache by its number alone: the
+// filter has to run and refuse it. A filter whose architecture or x32 test came after a
+// number's allow would let every such call through without running.
+func TestOtherABIsNeverSkipTheFilter(t *testing.T) {
+	eachProgram(t, func(s Spec, prog []unix.SockFilter) {
+		for nr := uint32(0); nr < 1024; nr++ {
+			if cachedAllow(prog, auditArchI386, nr) {
+				t.Errorf("%+v: i386 call %d is allowed from the cache", s, nr)
+			}
+			if cachedAllow(prog, auditArchX8664, nr|0x40000000) {
+				t.Errorf("%+v: x32 call %d is allowed from the cache", s, nr)
 			}
 		}
-	}
+	})
 }
 
 // TestCachedAllow: the emulation tells a call a filter allows by its number alone from one
@@ -154,16 +184,19 @@ func TestCachedAllow(t *testing.T) {
 		{unix.SYS_CLOSE, true},  // allowed by its number
 		{0x40000000 + unix.SYS_CLOSE, false},
 	} {
-		if got := cachedAllow(prog, c.nr); got != c.want {
+		if cachedAllow(prog, auditArchI386, c.nr) {
+			t.Errorf("call %#x of i386 is cached past the architecture's test", c.nr)
+		}
+		if got := cachedAllow(prog, auditArchX8664, c.nr); got != c.want {
 			t.Errorf("call %#x: cached %v, want %v", c.nr, got, c.want)
 		}
 	}
 	// An instruction the kernel does not emulate (here: a scratch store) ends the emulation.
 	odd := []unix.SockFilter{ld(0), {Code: unix.BPF_ST, K: 0}, ret(unix.SECCOMP_RET_ALLOW)}
-	if cachedAllow(odd, unix.SYS_CLOSE) {
+	if cachedAllow(odd, auditArchX8664, unix.SYS_CLOSE) {
 		t.Error("a program with a scratch store was followed")
 	}
-	if !cachedAllow(odd[2:], unix.SYS_CLOSE) {
+	if !cachedAllow(odd[2:], auditArchX8664, unix.SYS_CLOSE) {
 		t.Error("a program that allows everything is not cached")
 	}
 }

@@ -33,8 +33,13 @@ type stageProc struct {
 	root     string // the state root
 	lock     *os.File
 	rootless bool
-	tty      bool
-	bin      stageBinary
+	// cloned: the stage is started without namespaces and then cloned into them
+	// (cloneIntoNamespaces) instead of Go forking agentrun into them; nsFlags are those
+	// namespaces.
+	cloned  bool
+	nsFlags uintptr
+	tty     bool
+	bin     stageBinary
 	// idmap is the idmapping the run is expected to need (predictedIDMap), which the stage
 	// starts making as it starts; nil for none.
 	idmap *rootfs.IDMapping
@@ -63,8 +68,9 @@ func newRunID() string {
 // its cgroup when cgroups may be used (limits are set later, before the agent starts: see
 // setLimits), the lifeline, and the stage itself, straight into the sandbox's namespaces.
 // Rootless, a user namespace maps the user to themselves (agents refuse to run as root), and
-// the stage keeps, as ambient capabilities until it drops them, what building the sandbox
-// takes.
+// the stage keeps what building the sandbox takes until it drops every capability: as ambient
+// capabilities where Go forks it into its namespaces, all of its user namespace's where it is
+// cloned into them (cloneIntoNamespaces: on amd64, where the host lets it).
 //
 // The parent-death signal follows the thread that forks, not the process: that thread must
 // live as long as the sandbox, and a goroutine that locks a thread and ends takes its thread
@@ -178,12 +184,40 @@ func startStage(root string, cgroups bool, cgroupParent string, idmap *rootfs.ID
 		return p, err
 	}
 	p.undo = append(p.undo, p.egress.Close)
+	p.cloned = p.rootless && cloneIntoNamespacesHere()
 	p.cmd = p.command(sio)
-	if err := p.start(); err != nil {
+	err = p.start()
+	if p.cloned && err == nil {
+		err = p.cloneStage()
+	}
+	if p.cloned && err != nil && !errors.Is(err, errThreadStuck) {
+		// The host would not let it be traced or cloned (a seccomp filter, an LSM): Go forks
+		// agentrun into the namespaces instead. Nothing of the first try is left.
+		p.cloned = false
+		p.cmd = p.command(sio)
+		err = p.start()
+	}
+	if err != nil {
 		return p, err
 	}
 	p.egress.child.Close()
 	return p, nil
+}
+
+// cloneStage replaces the started stage, stopped at its first instruction, with its clone in
+// the sandbox's namespaces (see cloneIntoNamespaces), which becomes p.cmd's process: the
+// original is killed and reaped.
+func (p *stageProc) cloneStage() error {
+	orig := p.cmd.Process
+	uid, gid := os.Getuid(), os.Getgid()
+	proc, err := cloneIntoNamespaces(orig.Pid, p.nsFlags, func(pid int) error { return writeSelfMaps(pid, uid, gid) })
+	_ = orig.Kill()
+	_, _ = orig.Wait()
+	if err != nil {
+		return &cloneError{fmt.Errorf("cloning the stage into its namespaces: %w", err)}
+	}
+	p.cmd.Process = proc
+	return nil
 }
 
 // errThreadStuck is the keeper's thread left in the run's cgroups (see start).
@@ -240,7 +274,11 @@ func (p *stageProc) command(sio stageIO) *exec.Cmd {
 	if p.cg != nil && p.cg.dirFD != nil {
 		attr.UseCgroupFD, attr.CgroupFD = true, int(p.cg.dirFD.Fd())
 	}
-	if p.rootless {
+	if p.cloned {
+		// Started outside them, stopped at its exec, then cloned into them (cloneStage).
+		p.nsFlags = attr.Cloneflags | unix.CLONE_NEWUSER
+		attr.Cloneflags, attr.Ptrace = 0, true
+	} else if p.rootless {
 		uid, gid := os.Getuid(), os.Getgid()
 		attr.Cloneflags |= unix.CLONE_NEWUSER
 		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}

@@ -1,0 +1,106 @@
+package linux
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The main goroutine keeps the main thread, so that no test's goroutine runs there: Go never
+// ends the main thread, even under a goroutine that ends locked to it.
+func init() { runtime.LockOSThread() }
+
+// startCloned starts argv stopped at its exec on this locked thread and clones it into new
+// user, PID, mount and UTS namespaces, its user mapped to itself; the original is reaped.
+func startCloned(stdout *os.File, argv ...string) (*os.Process, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	uid, gid := os.Getuid(), os.Getgid()
+	proc, err := cloneIntoNamespaces(cmd.Process.Pid, unix.CLONE_NEWUSER|unix.CLONE_NEWPID|unix.CLONE_NEWNS|unix.CLONE_NEWUTS,
+		func(pid int) error { return writeSelfMaps(pid, uid, gid) })
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	return proc, err
+}
+
+// The clone runs its program from the start (a dynamically linked shell: the loader's entry
+// point), as PID 1 of its own PID namespace, in a user namespace of its own with its user
+// mapped to itself, as a child of this process, which reaps it.
+func TestCloneIntoNamespaces(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	proc, err := startCloned(w, "/bin/sh", "-c", `echo "$$ $PPID $(cat /proc/self/uid_map) $(readlink /proc/self/ns/user) $(hostname)"; exit 7`)
+	w.Close()
+	if err != nil {
+		t.Fatalf("cloneIntoNamespaces: %v", err)
+	}
+	state, err := proc.Wait()
+	if err != nil {
+		t.Fatalf("waiting for the clone (it must be this process's child): %v", err)
+	}
+	b, _ := io.ReadAll(r)
+	out := string(b)
+	if state.ExitCode() != 7 {
+		t.Fatalf("the clone exited with %v, want 7 (output %q)", state, out)
+	}
+	ours, err := os.Readlink("/proc/self/ns/user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := strconv.Itoa(os.Getuid())
+	f := strings.Fields(out)
+	if len(f) != 7 || f[0] != "1" || f[1] != "0" || f[2] != uid || f[3] != uid || f[4] != "1" || f[5] == ours {
+		t.Fatalf("the clone said %q: want PID 1, parent 0 (outside its namespace), uid_map %s %s 1, a user namespace other than %s", out, uid, uid, ours)
+	}
+}
+
+// A clone does not inherit its original's parent-death signal: it is given it, so that the
+// stage dies with the thread that started it, as a forked stage does.
+func TestCloneIntoNamespacesDiesWithItsParent(t *testing.T) {
+	type started struct {
+		proc *os.Process
+		err  error
+	}
+	c := make(chan started, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
+		proc, err := startCloned(nil, "/bin/sleep", "60")
+		c <- started{proc, err}
+	}()
+	s := <-c
+	if s.err != nil {
+		t.Fatalf("cloneIntoNamespaces: %v", s.err)
+	}
+	proc := s.proc
+	done := make(chan *os.ProcessState, 1)
+	go func() {
+		state, _ := proc.Wait()
+		done <- state
+	}()
+	select {
+	case state := <-done:
+		if ws, ok := state.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+			t.Fatalf("the clone ended with %v, want killed by SIGKILL", state)
+		}
+	case <-time.After(20 * time.Second):
+		_ = proc.Kill()
+		t.Fatal("the clone outlived the thread that started it by 20 s: no parent-death signal")
+	}
+}

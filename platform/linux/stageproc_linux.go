@@ -17,6 +17,7 @@ import (
 	"github.com/agentrun/agentrun/platform/linux/rootfs"
 	"github.com/agentrun/agentrun/platform/linux/stage"
 	"github.com/agentrun/agentrun/platform/ptyrelay"
+	"github.com/agentrun/agentrun/platform/steps"
 	"github.com/agentrun/agentrun/profiles"
 )
 
@@ -217,8 +218,13 @@ func (p *stageProc) cloneStage() error {
 		return &cloneError{fmt.Errorf("cloning the stage into its namespaces: %w", err)}
 	}
 	p.cmd.Process = proc
+	steps.Step(stepStageCloned)
 	return nil
 }
+
+// stepStageCloned is the launch step (steps.Env) a rootless stage reaches when it was cloned
+// into its namespaces, not forked into them.
+const stepStageCloned = "stage cloned into its namespaces"
 
 // errThreadStuck is the keeper's thread left in the run's cgroups (see start).
 var errThreadStuck = errors.New("agentrun's thread could not leave the sandbox's cgroups")

@@ -12,7 +12,7 @@ import (
 // TestRootlessStageIsCloned checks that a rootless launch on this host takes the cheap way into
 // the sandbox's namespaces — the stage vforked, then cloned into them — rather than Go forking
 // all of agentrun (which costs every page agentrun writes after it a fault): the launch reaches
-// the step agentrun records only then, and the run works. A host where the clone may not be
+// the step agentrun records only then, the run works, and the agent's first exec is recorded. A host where the clone may not be
 // made (Yama's ptrace_scope 2 or 3, AppArmor restricting user namespaces, not amd64) falls
 // back to the fork, silently: the sandbox is the same.
 func TestRootlessStageIsCloned(t *testing.T) {
@@ -44,5 +44,21 @@ func TestRootlessStageIsCloned(t *testing.T) {
 	}
 	if !strings.Contains(string(b), " stage cloned into its namespaces\n") {
 		t.Fatalf("the rootless stage was forked into its namespaces, not cloned; the launch's steps:\n%s", b)
+	}
+
+	// The agent's first exec is made by a process that shares the stage's memory until it
+	// has exec'd: agentrun reads its path there, which it may only where that memory belongs
+	// to the sandbox's user namespace (the clone execs the stage again inside it).
+	prog, err := filepath.EvalSymlinks("/usr/bin/true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = r.run(t, "--mode", "audit", "--trace", "--allow-degraded", "--profile", "base", "--network", "none", "--", "true")
+	if res.code != 0 {
+		t.Fatalf("the audit run failed: %s", res)
+	}
+	evs := storedEvents(t, r) // this fixture's store: this run's (the one before recorded nothing)
+	if _, ok := findEvent(evs, "exec exec "+prog); !ok {
+		t.Errorf("the agent's first exec (%s) is not recorded: %v", prog, keys(evs))
 	}
 }

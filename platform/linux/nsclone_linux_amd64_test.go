@@ -18,26 +18,28 @@ import (
 // ends the main thread, even under a goroutine that ends locked to it.
 func init() { runtime.LockOSThread() }
 
-// startCloned starts argv stopped at its exec on this locked thread and clones it into new
-// user, PID, mount and UTS namespaces, its user mapped to itself; the original is reaped.
+// startCloned starts argv as nobody, stopped at its exec on this locked thread, and clones
+// it into new user, PID, mount and UTS namespaces, its user mapped to itself, with
+// CAP_NET_ADMIN and CAP_SYS_ADMIN ambient, as a rootless stage is; the original is reaped.
 func startCloned(stdout *os.File, argv ...string) (*os.Process, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL, Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	uid, gid := os.Getuid(), os.Getgid()
 	proc, err := cloneIntoNamespaces(cmd.Process.Pid, unix.CLONE_NEWUSER|unix.CLONE_NEWPID|unix.CLONE_NEWNS|unix.CLONE_NEWUTS,
-		func(pid int) error { return writeSelfMaps(pid, uid, gid) })
+		func(pid int) error { return writeSelfMaps(pid, nobody, nobody) }, []uintptr{unix.CAP_NET_ADMIN, unix.CAP_SYS_ADMIN})
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
 	return proc, err
 }
 
-// The clone runs its program from the start (a dynamically linked shell: the loader's entry
-// point), as PID 1 of its own PID namespace, in a user namespace of its own with its user
-// mapped to itself, as a child of this process, which reaps it.
+const nobody = 65534
+
+// The clone runs its program again (a dynamically linked shell), as PID 1 of its own PID
+// namespace, in a user namespace of its own with its user mapped to itself, with the ambient
+// capabilities asked for, as a child of this process, which reaps it.
 func TestCloneIntoNamespaces(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -46,7 +48,7 @@ func TestCloneIntoNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	proc, err := startCloned(w, "/bin/sh", "-c", `echo "$$ $PPID $(cat /proc/self/uid_map) $(readlink /proc/self/ns/user) $(hostname)"; exit 7`)
+	proc, err := startCloned(w, "/bin/sh", "-c", `echo "$$ $PPID $(cat /proc/self/uid_map) $(readlink /proc/self/ns/user) $(grep CapAmb /proc/self/status)"; exit 7`)
 	w.Close()
 	if err != nil {
 		t.Fatalf("cloneIntoNamespaces: %v", err)
@@ -64,10 +66,10 @@ func TestCloneIntoNamespaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	uid := strconv.Itoa(os.Getuid())
+	uid := strconv.Itoa(nobody)
 	f := strings.Fields(out)
-	if len(f) != 7 || f[0] != "1" || f[1] != "0" || f[2] != uid || f[3] != uid || f[4] != "1" || f[5] == ours {
-		t.Fatalf("the clone said %q: want PID 1, parent 0 (outside its namespace), uid_map %s %s 1, a user namespace other than %s", out, uid, uid, ours)
+	if len(f) != 8 || f[0] != "1" || f[1] != "0" || f[2] != uid || f[3] != uid || f[4] != "1" || f[5] == ours || f[7] != "0000000000201000" {
+		t.Fatalf("the clone said %q: want PID 1, parent 0 (outside its namespace), uid_map %s %s 1, a user namespace other than %s, CAP_NET_ADMIN and CAP_SYS_ADMIN ambient (201000)", out, uid, uid, ours)
 	}
 }
 

@@ -69,9 +69,9 @@ func newRunID() string {
 // its cgroup when cgroups may be used (limits are set later, before the agent starts: see
 // setLimits), the lifeline, and the stage itself, straight into the sandbox's namespaces.
 // Rootless, a user namespace maps the user to themselves (agents refuse to run as root), and
-// the stage keeps what building the sandbox takes until it drops every capability: as ambient
-// capabilities where Go forks it into its namespaces, all of its user namespace's where it is
-// cloned into them (cloneIntoNamespaces: on amd64, where the host lets it).
+// the stage keeps what building the sandbox takes, as ambient capabilities, until it drops
+// every one; on amd64, where the host lets it, it is cloned into its namespaces rather than
+// forked into them (cloneIntoNamespaces).
 //
 // The parent-death signal follows the thread that forks, not the process: that thread must
 // live as long as the sandbox, and a goroutine that locks a thread and ends takes its thread
@@ -211,7 +211,7 @@ func startStage(root string, cgroups bool, cgroupParent string, idmap *rootfs.ID
 func (p *stageProc) cloneStage() error {
 	orig := p.cmd.Process
 	uid, gid := os.Getuid(), os.Getgid()
-	proc, err := cloneIntoNamespaces(orig.Pid, p.nsFlags, func(pid int) error { return writeSelfMaps(pid, uid, gid) })
+	proc, err := cloneIntoNamespaces(orig.Pid, p.nsFlags, func(pid int) error { return writeSelfMaps(pid, uid, gid) }, stageAmbientCaps)
 	_ = orig.Kill()
 	_, _ = orig.Wait()
 	if err != nil {
@@ -259,6 +259,10 @@ func (p *stageProc) start() error {
 	return nil
 }
 
+// stageAmbientCaps are what a rootless stage needs to build the sandbox: it holds them as
+// ambient capabilities until it drops every one.
+var stageAmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP}
+
 // command is the stage's command line, descriptors and namespaces.
 func (p *stageProc) command(sio stageIO) *exec.Cmd {
 	cmd := p.bin.command(append(p.link.childFiles(), p.egress.child)...) // 3, 4, 5 (stage.TunFD)
@@ -290,7 +294,7 @@ func (p *stageProc) command(sio stageIO) *exec.Cmd {
 		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}}
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}}
 		attr.GidMappingsEnableSetgroups = false
-		attr.AmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP}
+		attr.AmbientCaps = stageAmbientCaps
 	}
 	cmd.SysProcAttr = attr
 	return cmd

@@ -106,3 +106,14 @@ func TestCloneIntoNamespacesDiesWithItsParent(t *testing.T) {
 		t.Fatal("the clone outlived the thread that started it by 20 s: no parent-death signal")
 	}
 }
+
+// The clone's capabilities travel in the first word of the capability sets: the stage's fit,
+// and one beyond it is refused, not lost (Go's 1 << 34 in a uint32 is 0).
+func TestCapMask(t *testing.T) {
+	if m, err := capMask(stageAmbientCaps); err != nil || m != 1<<unix.CAP_SYS_ADMIN|1<<unix.CAP_NET_ADMIN|1<<unix.CAP_SETPCAP {
+		t.Errorf("capMask(the stage's) = %#x, %v", m, err)
+	}
+	if m, err := capMask([]uintptr{unix.CAP_NET_ADMIN, unix.CAP_SYSLOG}); err == nil {
+		t.Errorf("capMask with CAP_SYSLOG (34) = %#x, want an error", m)
+	}
+}

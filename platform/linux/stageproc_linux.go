@@ -35,12 +35,10 @@ type stageProc struct {
 	lock     *os.File
 	rootless bool
 	// cloned: the stage is started without namespaces and then cloned into them
-	// (cloneIntoNamespaces) instead of Go forking agentrun into them; nsFlags are those
-	// namespaces.
-	cloned  bool
-	nsFlags uintptr
-	tty     bool
-	bin     stageBinary
+	// (cloneIntoNamespaces) instead of Go forking agentrun into them.
+	cloned bool
+	tty    bool
+	bin    stageBinary
 	// idmap is the idmapping the run is expected to need (predictedIDMap), which the stage
 	// starts making as it starts; nil for none.
 	idmap *rootfs.IDMapping
@@ -211,7 +209,7 @@ func startStage(root string, cgroups bool, cgroupParent string, idmap *rootfs.ID
 func (p *stageProc) cloneStage() error {
 	orig := p.cmd.Process
 	uid, gid := os.Getuid(), os.Getgid()
-	proc, err := cloneIntoNamespaces(orig.Pid, p.nsFlags, func(pid int) error { return writeSelfMaps(pid, uid, gid) }, stageAmbientCaps)
+	proc, err := cloneIntoNamespaces(orig.Pid, p.namespaces()|unix.CLONE_NEWUSER, func(pid int) error { return writeSelfMaps(pid, uid, gid) }, stageAmbientCaps)
 	_ = orig.Kill()
 	_, _ = orig.Wait()
 	if err != nil {
@@ -263,6 +261,15 @@ func (p *stageProc) start() error {
 // ambient capabilities until it drops every one.
 var stageAmbientCaps = []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP}
 
+// namespaces are the stage's new namespaces, its user namespace aside.
+func (p *stageProc) namespaces() uintptr {
+	ns := uintptr(unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWNET)
+	if p.cg == nil || p.cg.dirFD != nil {
+		ns |= unix.CLONE_NEWCGROUP // on v1 the stage enters one once in its cgroup
+	}
+	return ns
+}
+
 // command is the stage's command line, descriptors and namespaces.
 func (p *stageProc) command(sio stageIO) *exec.Cmd {
 	cmd := p.bin.command(append(p.link.childFiles(), p.egress.child)...) // 3, 4, 5 (stage.TunFD)
@@ -274,19 +281,12 @@ func (p *stageProc) command(sio stageIO) *exec.Cmd {
 	} else {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = sio.stdin, sio.stdout, sio.stderr
 	}
-	attr := &syscall.SysProcAttr{
-		Cloneflags: unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWNET,
-		Pdeathsig:  unix.SIGKILL,
-	}
-	if p.cg == nil || p.cg.dirFD != nil {
-		attr.Cloneflags |= unix.CLONE_NEWCGROUP // on v1 the stage enters one once in its cgroup
-	}
+	attr := &syscall.SysProcAttr{Cloneflags: p.namespaces(), Pdeathsig: unix.SIGKILL}
 	if p.cg != nil && p.cg.dirFD != nil {
 		attr.UseCgroupFD, attr.CgroupFD = true, int(p.cg.dirFD.Fd())
 	}
 	if p.cloned {
 		// Started outside them, stopped at its exec, then cloned into them (cloneStage).
-		p.nsFlags = attr.Cloneflags | unix.CLONE_NEWUSER
 		attr.Cloneflags, attr.Ptrace = 0, true
 	} else if p.rootless {
 		uid, gid := os.Getuid(), os.Getgid()

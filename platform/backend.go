@@ -52,13 +52,13 @@ const LayerFileEvents = "file events"
 
 // LayerDenials is the name of the layer that records, in enforce mode, the file calls the
 // kernel refused, reads and writes (on Linux a BPF program on the sandbox's system calls, where
-// agentrun may load one; execs are seen before they happen, and so are writes where it is
-// missing). Where it is missing, enforce mode records no denied read: NoDenialRecords says so.
+// agentrun may load one; execs are seen before they happen). Where it is missing, enforce mode
+// records no denial, since no file call waits for agentrun: NoDenialRecords says so.
 const LayerDenials = "denial records"
 
 // NoDenialRecords is what a run, --dry-run and doctor say where enforce mode cannot record the
 // file accesses it denies.
-const NoDenialRecords = "denied reads in enforce mode are not recorded on this host: use --mode audit or --trace to see them"
+const NoDenialRecords = "denials in enforce mode are not recorded on this host: use --mode audit or --trace to see them"
 
 // Target is one thing a policy compiles to (agentrun compile --target NAME).
 type Target struct {

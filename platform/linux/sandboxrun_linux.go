@@ -72,7 +72,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 				fmt.Fprintf(r.spec.Stderr, "agentrun: audit mode: the kernel's recorder of reads could not be loaded (%v); each read waits for agentrun instead (slower; the same events)\n", err)
 			}
 		}
-		r.watch = fileaudit.ScopeOf(r.pol, r.spec, kreads != nil, r.bpf)
+		r.watch = fileaudit.ScopeOf(r.pol, r.spec, kreads != nil)
 		if kreads != nil && r.watch != fileaudit.WatchKernelReads {
 			_ = kreads.Close()
 		}

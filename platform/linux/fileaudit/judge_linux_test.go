@@ -210,7 +210,6 @@ func TestScopeReport(t *testing.T) {
 	for scope, want := range map[Scope]seccompfilter.Report{
 		WatchNothing:     seccompfilter.ReportNothing,
 		WatchExecs:       seccompfilter.ReportExecs,
-		WatchWrites:      seccompfilter.ReportWrites,
 		WatchKernelReads: seccompfilter.ReportWrites,
 		WatchFiles:       seccompfilter.ReportAll,
 	} {

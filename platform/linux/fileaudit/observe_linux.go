@@ -158,19 +158,15 @@ type Scope int
 const (
 	// WatchNothing: no events are recorded.
 	WatchNothing Scope = iota
-	// WatchExecs: execs only. Enforce mode's where agentrun may load the kernel's recorder of
-	// refused calls (kdenials, Refused): every file call it denies, read or write, is reported
-	// by the kernel after the call, so none waits for agentrun.
+	// WatchExecs: execs only: enforce mode's, where no file call waits for agentrun (the
+	// mounts and Landlock enforce in the kernel). Where agentrun may load the kernel's
+	// recorder of refused calls (kdenials, Refused; root), every file call it refuses, read
+	// or write, is reported by the kernel after the call and judged; elsewhere (rootless)
+	// enforce mode's denials are not recorded, and the run says so (platform.NoDenialRecords).
 	WatchExecs
-	// WatchWrites: execs and the calls that write (an open for writing, creating or
-	// truncating; mkdir, rename, unlink, link, chmod and the like). Enforce mode's where the
-	// kernel's refusals cannot be read (rootless): no read — what file-heavy tools do all day
-	// (rg, grep, git status, node's require) — waits for agentrun, the kernel enforces reads
-	// (their denials go unrecorded, and the run says so); writes are far fewer, and seeing
-	// them records their denials.
-	WatchWrites
 	// WatchKernelReads: audit mode where agentrun may load its BPF recorders (root). The
-	// filter reports what it reports in WatchWrites; the opens that read come from the
+	// filter reports execs and the calls that write (an open for writing, creating or
+	// truncating; mkdir, rename, unlink, link, chmod and the like); the opens that read come from the
 	// kernel after the call, each judged as the notifier would have judged it: those that
 	// succeed from the recorder of opened files (kopens, Opened), those refused from the
 	// recorder of refusals (kdenials, Refused). No read waits for agentrun.
@@ -181,9 +177,10 @@ const (
 )
 
 // ScopeOf is the scope of a run of pol with spec; kernelReads says that the kernel's recorder
-// of reads (kopens) is loaded, for audit mode, and kernelRefusals that the recorder of refused
-// calls (kdenials) is loaded with RefusalCalls(WatchExecs), for enforce mode.
-func ScopeOf(pol *profiles.Policy, spec *platform.Spec, kernelReads, kernelRefusals bool) Scope {
+// of reads (kopens) is loaded, for audit mode. Enforce mode's scope is WatchExecs whether or
+// not the recorder of refused calls (kdenials) could be loaded: its denials are recorded
+// where the kernel reports them, and never at the cost of a file call waiting.
+func ScopeOf(pol *profiles.Policy, spec *platform.Spec, kernelReads bool) Scope {
 	switch {
 	case spec.Events == nil:
 		return WatchNothing
@@ -193,10 +190,8 @@ func ScopeOf(pol *profiles.Policy, spec *platform.Spec, kernelReads, kernelRefus
 		return WatchKernelReads
 	case pol.Mode == profiles.ModeAudit:
 		return WatchFiles
-	case kernelRefusals:
-		return WatchExecs
 	}
-	return WatchWrites
+	return WatchExecs
 }
 
 // Report is what the sandbox's seccomp filter reports in scope s.
@@ -209,10 +204,10 @@ func (s Scope) Report() seccompfilter.Report {
 	case WatchFiles:
 		return seccompfilter.ReportAll
 	}
-	return seccompfilter.ReportWrites // the reads come from the kernel, or are the kernel's to enforce
+	return seccompfilter.ReportWrites // WatchKernelReads: the reads come from the kernel
 }
 
-// writes reports whether a call of c with open flags is one WatchWrites reports.
+// writes reports whether a call of c with open flags is one WatchKernelReads reports.
 func (c watchedCall) writes(flags uint64) bool {
 	switch {
 	case c.op == "exec":

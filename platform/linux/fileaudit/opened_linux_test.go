@@ -17,26 +17,24 @@ import (
 )
 
 // TestScopeOf: audit mode stops notifying reads only where the kernel's recorder of reads is
-// loaded, enforce mode stops notifying writes only where the recorder of refusals is, and
-// neither with --trace.
+// loaded; enforce mode notifies execs only, whether or not the kernel's refusals can be read
+// (issue 13: no file call waits); --trace notifies every call.
 func TestScopeOf(t *testing.T) {
 	tests := []struct {
-		name           string
-		mode           profiles.Mode
-		events, trace  bool
-		reads, refused bool
-		want           Scope
+		name          string
+		mode          profiles.Mode
+		events, trace bool
+		reads         bool
+		want          Scope
 	}{
-		{"no events", profiles.ModeAudit, false, false, true, true, WatchNothing},
-		{"no events, enforce", profiles.ModeEnforce, false, false, true, true, WatchNothing},
-		{"enforce", profiles.ModeEnforce, true, false, false, false, WatchWrites},
-		{"enforce, reads recorder only", profiles.ModeEnforce, true, false, true, false, WatchWrites},
-		{"enforce as root", profiles.ModeEnforce, true, false, true, true, WatchExecs},
-		{"enforce, trace", profiles.ModeEnforce, true, true, true, true, WatchFiles},
-		{"audit rootless", profiles.ModeAudit, true, false, false, false, WatchFiles},
-		{"audit, refusals recorder only", profiles.ModeAudit, true, false, false, true, WatchFiles},
-		{"audit as root", profiles.ModeAudit, true, false, true, true, WatchKernelReads},
-		{"audit as root, trace", profiles.ModeAudit, true, true, true, true, WatchFiles},
+		{"no events", profiles.ModeAudit, false, false, true, WatchNothing},
+		{"no events, enforce", profiles.ModeEnforce, false, false, true, WatchNothing},
+		{"enforce", profiles.ModeEnforce, true, false, false, WatchExecs},
+		{"enforce, reads recorder", profiles.ModeEnforce, true, false, true, WatchExecs},
+		{"enforce, trace", profiles.ModeEnforce, true, true, true, WatchFiles},
+		{"audit rootless", profiles.ModeAudit, true, false, false, WatchFiles},
+		{"audit as root", profiles.ModeAudit, true, false, true, WatchKernelReads},
+		{"audit as root, trace", profiles.ModeAudit, true, true, true, WatchFiles},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,7 +42,7 @@ func TestScopeOf(t *testing.T) {
 			if tc.events {
 				spec.Events = &collect{}
 			}
-			if got := ScopeOf(&profiles.Policy{Mode: tc.mode}, spec, tc.reads, tc.refused); got != tc.want {
+			if got := ScopeOf(&profiles.Policy{Mode: tc.mode}, spec, tc.reads); got != tc.want {
 				t.Errorf("ScopeOf = %d, want %d", got, tc.want)
 			}
 		})

@@ -86,7 +86,7 @@ func (o *Observer) Refused(r kdenials.Record) {
 	if c.op == "open" && flags&unix.O_PATH != 0 {
 		return // a handle, no access (Landlock's rules are made of them)
 	}
-	if o.scope >= WatchWrites && c.writes(flags) {
+	if o.scope >= WatchKernelReads && c.writes(flags) {
 		return // the notifications reported it, and its denial, before the call
 	}
 	// Where its relative paths start, first: the caller may end at any moment, and with it

@@ -3,7 +3,6 @@ package fileaudit
 import (
 	"errors"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"strconv"
@@ -90,8 +89,8 @@ func openat2Retry(dirfd int, p string, flags int, resolve uint64) (int, error) {
 // lookup implements pathView.
 func (v *agentView) lookup(p string) (viewNode, error) {
 	fd, err := v.open(p, 0)
-	if err == unix.ENOENT && v.goneCwd != "" {
-		// A process of the sandbox that has ended: see goneLink.
+	if ended(err) && v.goneCwd != "" {
+		// A process of the sandbox that has ended, or is ending: see goneLink.
 		if dir, name := path.Split(p); goneProcDir(p + "/") {
 			return viewNode{kind: nodeDir}, nil
 		} else if goneProcDir(dir) && (name == "root" || name == "cwd") {
@@ -150,7 +149,7 @@ func (v *agentView) procLink(p string) (viewNode, error) {
 	switch name {
 	case "self", "thread-self":
 		if v.self == "" {
-			if v.self, v.threadSelf, err = nsIDs(v.tid); errors.Is(err, fs.ErrNotExist) && v.goneCwd != "" {
+			if v.self, v.threadSelf, err = nsIDs(v.tid); ended(err) && v.goneCwd != "" {
 				v.self, v.threadSelf, v.gone, err = "1", "1/task/1", true, nil
 			}
 			if err != nil {
@@ -178,7 +177,7 @@ func (v *agentView) jump(p string) (string, error) {
 		return v.goneLink(p)
 	}
 	fd, err := v.jumpFD(p)
-	if err == unix.ENOENT && v.goneCwd != "" {
+	if ended(err) && v.goneCwd != "" {
 		return v.goneLink(p)
 	}
 	if err != nil {
@@ -204,6 +203,14 @@ func (v *agentView) goneLink(p string) (string, error) {
 		}
 	}
 	return "", errNotAPath
+}
+
+// ended reports whether err, from a lookup in a process's /proc directory, says that the
+// process has ended (ENOENT) or is ending: the kernel answers ESRCH for the magic links of a
+// process whose exit has begun but which /proc still shows (the sandbox's PID 1 as the run
+// ends, while the refusals of its last processes are read).
+func ended(err error) bool {
+	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)
 }
 
 // goneProcDir reports whether dir is /proc/PID/ or /proc/PID/task/TID/.

@@ -261,4 +261,20 @@ func TestAgentViewGoneProcess(t *testing.T) {
 	if r := w.resolve("/proc/self/cwd/passwd", true, false); r.exists {
 		t.Errorf("without goneCwd, a process that has ended placed its cwd: %q", r.path)
 	}
+	// A process whose exit has begun answers ESRCH for its magic links (the sandbox's PID 1
+	// as the run ends: TestAuditHostilePathsAsRoot's /proc/1/root read once in ≈ 40 runs).
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{unix.ENOENT, true},
+		{unix.ESRCH, true},
+		{&os.PathError{Op: "open", Path: "/proc/1/status", Err: unix.ESRCH}, true},
+		{unix.EACCES, false},
+		{nil, false},
+	} {
+		if got := ended(tc.err); got != tc.want {
+			t.Errorf("ended(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
 }

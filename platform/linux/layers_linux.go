@@ -148,7 +148,7 @@ func fileEventsText(audit, bpf, refusals bool) string {
 	if refusals {
 		return "execs judged and recorded (seccomp user notifications; observation only); no read or write waits for agentrun: the kernel enforces them, and the denial records layer reports those it refuses (but with --trace, which records every access)"
 	}
-	return "execs and writes judged and recorded (seccomp user notifications; observation only); reads never wait for agentrun, the kernel enforces them (but with --trace, which records every access)"
+	return "execs judged and recorded (seccomp user notifications; observation only); no read or write waits for agentrun: the kernel enforces them, and its refusals are not recorded here (but with --trace, which records every access)"
 }
 
 func landlockText(pol *profiles.Policy, audit bool) string {

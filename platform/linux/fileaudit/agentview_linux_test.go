@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -275,6 +276,43 @@ func TestAgentViewGoneProcess(t *testing.T) {
 	} {
 		if got := ended(tc.err); got != tc.want {
 			t.Errorf("ended(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestAgentViewEndingProcess is TestAgentViewGoneProcess's way around: a refusal read while its
+// process is a zombie (its exit done, not yet reaped, so that /proc still lists it and its
+// status still reads, but its root and cwd lead nowhere). Its /proc/self is itself, and its
+// root and cwd are still placed as those of a process that has ended — not left as a /proc path.
+func TestAgentViewEndingProcess(t *testing.T) {
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	pid := cmd.Process.Pid
+	for { // a zombie until Wait reaps it
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:])); len(f) > 0 && f[0] == "Z" {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &agentView{root: fd, tid: pid, goneCwd: "/etc"}
+	defer v.close()
+	for full, want := range map[string]string{
+		"/proc/self/root/etc/hosts":                  "/etc/hosts",
+		"/proc/" + strconv.Itoa(pid) + "/cwd/passwd": "/etc/passwd",
+	} {
+		if r := v.resolve(full, true, false); !r.exists || r.path != want {
+			t.Errorf("resolve(%q) = %q (exists %v, %v), want %q", full, r.path, r.exists, r.err, want)
 		}
 	}
 }

@@ -230,12 +230,7 @@ func TestAgentViewGoneProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	gone := cmd.Process.Pid // reaped: no /proc entry
-	fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := &agentView{root: fd, tid: gone, goneCwd: "/etc"}
-	defer v.close()
+	v := goneView(t, gone)
 	for full, want := range map[string]string{
 		"/proc/self/cwd/passwd":        "/etc/passwd",
 		"/proc/self/root/etc/hosts":    "/etc/hosts",
@@ -258,7 +253,7 @@ func TestAgentViewGoneProcess(t *testing.T) {
 			t.Errorf("goneProcDir(%q) = %v", dir, got)
 		}
 	}
-	w := &agentView{root: fd, tid: gone}
+	w := &agentView{root: v.root, tid: gone}
 	if r := w.resolve("/proc/self/cwd/passwd", true, false); r.exists {
 		t.Errorf("without goneCwd, a process that has ended placed its cwd: %q", r.path)
 	}
@@ -301,12 +296,7 @@ func TestAgentViewEndingProcess(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := &agentView{root: fd, tid: pid, goneCwd: "/etc"}
-	defer v.close()
+	v := goneView(t, pid)
 	for full, want := range map[string]string{
 		"/proc/self/root/etc/hosts":                  "/etc/hosts",
 		"/proc/" + strconv.Itoa(pid) + "/cwd/passwd": "/etc/passwd",
@@ -315,4 +305,17 @@ func TestAgentViewEndingProcess(t *testing.T) {
 			t.Errorf("resolve(%q) = %q (exists %v, %v), want %q", full, r.path, r.exists, r.err, want)
 		}
 	}
+}
+
+// goneView is a view of the host's root for thread tid, for refusals read after their calls:
+// a process that has ended is taken to have worked in /etc.
+func goneView(t *testing.T, tid int) *agentView {
+	t.Helper()
+	fd, err := unix.Open("/", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &agentView{root: fd, tid: tid, goneCwd: "/etc"}
+	t.Cleanup(v.close)
+	return v
 }

@@ -5,6 +5,7 @@ package ptyrelay
 import (
 	"context"
 	"os"
+	"os/signal"
 	"reflect"
 	"syscall"
 	"testing"
@@ -21,16 +22,23 @@ func TestRelaySignals(t *testing.T) {
 		{"hangup and quit pass", false, []syscall.Signal{syscall.SIGHUP, syscall.SIGQUIT}, []os.Signal{syscall.SIGHUP, syscall.SIGQUIT}},
 		{"second TERM kills", false, []syscall.Signal{syscall.SIGTERM, syscall.SIGTERM}, []os.Signal{syscall.SIGTERM, syscall.SIGKILL}},
 		{"INT then TERM kills", false, []syscall.Signal{syscall.SIGINT, syscall.SIGTERM}, []os.Signal{syscall.SIGINT, syscall.SIGKILL}},
-		// SIGQUIT (3) is sent after SIGINT (2): were both pending, the kernel delivers the
-		// lower first, so QUIT's arrival shows INT was handled.
+		// SIGQUIT is sent once the runtime has handed INT to every channel (seen), so that
+		// the relay reads INT before QUIT; a kept INT still on its way would land in the
+		// next relay's channel (the kernel may hand the two to two threads at once).
 		{"terminal keeps INT", true, []syscall.Signal{syscall.SIGINT, syscall.SIGQUIT}, []os.Signal{syscall.SIGQUIT}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := make(chan os.Signal, 8)
+			seen := make(chan os.Signal, 8)
+			signal.Notify(seen, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT)
+			defer signal.Stop(seen)
 			stop := RelaySignals(context.Background(), tc.tty, func(s os.Signal) { got <- s })
 			for i, s := range tc.send {
 				if err := syscall.Kill(os.Getpid(), s); err != nil {
 					t.Fatal(err)
+				}
+				if r := <-seen; r != s {
+					t.Fatalf("the runtime handed over %v, want %v", r, s)
 				}
 				if i < len(tc.want) && len(tc.want) == len(tc.send) {
 					// One forwarded signal per sent one: wait for it before the next.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -12,7 +13,11 @@ import (
 // not go back, this process's id, the step's name.
 func TestSteps(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "steps")
-	t.Setenv(Env, file) // before the first Step, which reads it
+	t.Setenv(Env, file)   // before the first Step, which reads it
+	if stepsFile != nil { // an earlier run's (go test -count): start as a new process
+		stepsFile.Close()
+	}
+	stepsOnce, stepsFile = sync.Once{}, nil
 	Step("first")
 	Step("second step")
 	data, err := os.ReadFile(file)

@@ -119,7 +119,6 @@ executed, 127 when it is not found.`,
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		EnableBashCompletion: true,
-		HideVersion:          true,
 		Flags:                runFlags(named),
 		Action:               func(c *cli.Context) error { return runAction(c, b, named, command) },
 		Commands: []*cli.Command{

@@ -79,6 +79,10 @@ func parsePath(raw string) (pathPattern, error) {
 		p.Var, rest = name, after
 	case strings.HasPrefix(rest, "/"):
 	default:
+		if hasDotDot(raw) {
+			// $WORKSPACE/.. would be refused too: only the place it leads to can be named.
+			return p, fmt.Errorf("%q is a relative path; write the absolute path it leads to, or start it with ~/ or $WORKSPACE/ without \"..\"", raw)
+		}
 		return p, fmt.Errorf("%q is a relative path; write an absolute path, or start it with ~/ or $WORKSPACE/ (e.g. \"$WORKSPACE/%s\")", raw, strings.TrimPrefix(raw, "./"))
 	}
 	if strings.Contains(rest, "$") {
@@ -107,6 +111,15 @@ func parsePath(raw string) (pathPattern, error) {
 		p.Rest = "/" + path.Join(parts...)
 	}
 	return p, nil
+}
+
+func hasDotDot(p string) bool {
+	for _, c := range strings.Split(p, "/") {
+		if c == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // splitVar splits "NAME/rest" or "{NAME}/rest" into NAME and "/rest".

@@ -3,6 +3,7 @@ package profiles
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,6 +43,28 @@ func TestParsePath(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) { checkParsePath(t, tc.in, tc.want, tc.err) })
+	}
+}
+
+// An error's example of what to write instead is itself a path the parser takes.
+func TestParsePathExamplesParse(t *testing.T) {
+	for _, in := range []string{"relative/path", "./x", "x", "../../etc", "a/../b", "..", "x/..", "~bob/x", "$HOMEX/x", "$HOME.x", "$XDG_CONFIG_HOMEapp"} {
+		_, err := parsePath(in)
+		if err == nil {
+			t.Fatalf("parsePath(%q) took it", in)
+		}
+		msg := err.Error()
+		i := strings.Index(msg, "e.g. ")
+		if i < 0 {
+			continue
+		}
+		example := msg[i+len("e.g. "):]
+		if q, err := strconv.QuotedPrefix(example); err == nil {
+			example, _ = strconv.Unquote(q)
+		}
+		if _, err := parsePath(example); err != nil {
+			t.Errorf("parsePath(%q) suggests %q, which is refused: %v", in, example, err)
+		}
 	}
 }
 

@@ -237,3 +237,21 @@ func TestCITimeoutLandlockSeccompTier(t *testing.T) {
 		})
 	}
 }
+
+// TestCIReportPathCheckedFirst: a --report path that could not be written when the run ends
+// stops the launch before the agent runs (exit 125, naming the flag), instead of losing the
+// report after the work is done.
+func TestCIReportPathCheckedFirst(t *testing.T) {
+	asRootAndUser(t, func(t *testing.T, r *runner) {
+		res := r.run(t, "--profile", r.profile, "--network", "none", "--report", filepath.Join(r.home, "no-such-dir", "report.json"),
+			"--", "sh", "-c", "echo RAN")
+		if res.code != 125 || strings.Contains(res.stdout, "RAN") || !strings.Contains(res.stderr, "--report") {
+			t.Errorf("want exit 125, the agent not run and --report named: %s", res)
+		}
+		res = r.run(t, "--profile", r.profile, "--network", "none", "--report", filepath.Join(r.home, "report.json"),
+			"--", "sh", "-c", "echo RAN")
+		if res.code != 0 || !strings.Contains(res.stdout, "RAN") {
+			t.Errorf("want the agent run with a report in an existing directory: %s", res)
+		}
+	})
+}

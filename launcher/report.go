@@ -172,6 +172,30 @@ func buildReport(in reportInput) *Report {
 	return r
 }
 
+// checkReportPath refuses, before the agent runs, a report path whose directory does not exist
+// or that names a directory: the report is written only when the run ends, and a typo found
+// then would lose it.
+func checkReportPath(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("--report %s: %w", path, err)
+	}
+	dir, err := os.Stat(filepath.Dir(abs))
+	switch {
+	case err != nil:
+		return fmt.Errorf("--report %s: %w; name a file in an existing directory, or - for stdout", path, err)
+	case !dir.IsDir():
+		return fmt.Errorf("--report %s: %s is not a directory; name a file in an existing directory, or - for stdout", path, filepath.Dir(abs))
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return fmt.Errorf("--report %s is a directory; name a file (it is replaced when the run ends), or - for stdout", path)
+	}
+	return nil
+}
+
 // writeReport writes r to path ("-": to w) as indented JSON, atomically (a new file beside
 // it renamed over it) and, when agentrun runs as root for another user, as that user.
 func writeReport(r *Report, path string, w io.Writer) error {

@@ -43,6 +43,9 @@ type RunOptions struct {
 // end, and reported as opts asks (see finishCI).
 func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status int, err error) {
 	start := time.Now()
+	if err := checkReportPath(opts.Report); err != nil {
+		return 0, err
+	}
 	sb := plan.backend
 	if err := sb.Probe(); err != nil {
 		return 0, fmt.Errorf("%w: %v", ErrNoLauncher, err)

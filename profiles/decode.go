@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -126,6 +127,7 @@ var syntaxHints = []struct{ problem, hint string }{
 	{"could not find expected ':'", "a key is missing its \":\"; write key: value"},
 	{"found unexpected end of stream", "a quoted value is not closed; end it with the same quote it starts with"},
 	{"found character that cannot start any token", "a value starts with a character YAML reserves (such as @ or `); put the value in quotes"},
+	{"UTF-8 octet", "the file is not UTF-8 text here (a character saved in another encoding, such as Latin-1 or Windows-1252); save the file as UTF-8"},
 }
 
 // syntaxError turns a YAML library error into an Error with a position. The library reports a
@@ -170,6 +172,8 @@ func syntaxError(name string, data []byte, err error) *Error {
 			i++
 		}
 		pos.Col = i + 1
+	case strings.Contains(problem, "UTF-8 octet") && !utf8.Valid(line):
+		pos.Col = invalidUTF8Column(line)
 	case strings.Contains(problem, "unexpected end of stream") && bytes.ContainsAny(line, "\"'"):
 		pos.Col = bytes.IndexAny(line, "\"'") + 1
 	}
@@ -499,4 +503,19 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// invalidUTF8Column is the column (in characters, from 1) of line's first byte that is not
+// part of valid UTF-8.
+func invalidUTF8Column(line []byte) int {
+	col := 1
+	for len(line) > 0 {
+		r, size := utf8.DecodeRune(line)
+		if r == utf8.RuneError && size <= 1 {
+			return col
+		}
+		line = line[size:]
+		col++
+	}
+	return col
 }

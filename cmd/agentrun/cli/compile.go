@@ -54,7 +54,7 @@ func compileCommand(b platform.Backend) *cli.Command {
 		ArgsUsage:   "--target TARGET NAME|FILE [-- CMD ARGS]",
 		Description: "Targets:\n" + help.String(),
 		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Required: true, Usage: "`TARGET` to compile to: " + strings.Join(pureTargets(targets), ", ")},
+			&cli.StringFlag{Name: "target", Aliases: []string{"t"}, Usage: "`TARGET` to compile to (required): " + strings.Join(pureTargets(targets), ", ")},
 			&cli.StringFlag{Name: "workspace", Aliases: []string{"w"}, Usage: "`DIR` to expand $WORKSPACE to (default: the current directory)"},
 		}, append(append(append(append(sbplFlags, kubernetesFlags...), mdmFlags...), appControlFlags...), wsbFlags...)...),
 		Action:       func(c *cli.Context) error { return compileAction(c, b, targets) },
@@ -68,6 +68,11 @@ func pureTargets(targets []platform.Target) []string {
 }
 
 func compileAction(c *cli.Context, b platform.Backend, targets []platform.Target) error {
+	// Checked here, not by urfave/cli's Required: on a missing flag it shows the help of the
+	// first argument as though it named a subcommand ("no subcommand \"base\"").
+	if c.String("target") == "" {
+		return usageError("write agentrun compile --target TARGET PROFILE; the targets are: "+strings.Join(pureTargets(targets), ", "), "compile needs --target")
+	}
 	if mdmTarget(c.String("target")) {
 		return compileMDM(c)
 	}

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -80,7 +81,7 @@ func Load(builtin fs.FS, userDir string) (*Catalog, error) {
 		for _, n := range names {
 			data, err := os.ReadFile(n)
 			if err != nil {
-				return nil, fmt.Errorf("reading profile: %w", err)
+				return nil, readError(n, err)
 			}
 			all = append(all, c.add(LayerUser, n, data)...)
 		}
@@ -206,12 +207,22 @@ func (c *Catalog) MatchList(e *Entry) []string {
 	return out
 }
 
+// readError says why the profile file name could not be read as its other findings are said,
+// "FILE: what": "claude.yaml: permission denied", not "reading profile: open claude.yaml: …".
+func readError(name string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", name, pe.Err)
+	}
+	return fmt.Errorf("%s: %w", name, err)
+}
+
 // ReadFile parses a profile named on the command line. It may have any name; its extends are
 // looked up in the catalog.
 func ReadFile(name string) (*Entry, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("reading profile: %w", err)
+		return nil, readError(name, err)
 	}
 	f, err := Parse(name, data)
 	if err != nil {

@@ -68,6 +68,11 @@ func runAction(c *cli.Context, host platform.Backend, named []NamedBackend, comm
 			return err
 		}
 	}
+	if c.String("events") == "-" {
+		// Events come while the agent writes its own output: on its stdout they would
+		// interleave with it mid-line. (--report - is written once the agent has ended.)
+		return usageError("name a file, or /dev/stderr; agentrun log --run ID --json prints a run's events afterwards", "--events -: events are written while the agent writes to stdout, so they cannot share it")
+	}
 	runOpts := launcher.RunOptions{AllowDegraded: c.Bool("allow-degraded"), AllowUnprotected: c.Bool("allow-unprotected"), EventsFile: c.String("events"), Trace: c.Bool("trace")}
 	if err := ciOptions(c, &runOpts); err != nil {
 		return err

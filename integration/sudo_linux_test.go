@@ -85,3 +85,87 @@ func TestSudoRunsAsInvokingUser(t *testing.T) {
 		t.Errorf("agentrun log as the user left the run journal: %v", err)
 	}
 }
+
+// TestSudoUsesTheUsersRightsOnTheirFiles: under sudo, what agentrun reads and writes for the
+// user — their profiles, a --profile FILE, the --events file — it reads and writes with their
+// rights. A profile linked to a file only root may read is refused as it would be for them,
+// and none of its lines appear in the errors that quote a profile; --events cannot append to
+// a place only root may write; an events file in their workspace is theirs.
+func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
+	requireRoot(t)
+	uid, gid := testUser(t)
+	u, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootOnly := t.TempDir() // 0700 root
+	secret := filepath.Join(rootOnly, "secret.yaml")
+	const marker = "agentrun_root_only_marker"
+	if err := os.WriteFile(secret, []byte(marker+": 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := os.MkdirTemp(u.HomeDir, "ws-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(ws) })
+	if err := os.Chown(ws, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"HOME=/root", "PATH=/usr/bin:/bin", fmt.Sprintf("SUDO_UID=%d", uid), fmt.Sprintf("SUDO_GID=%d", gid), "SUDO_USER=" + u.Username}
+	run := func(args ...string) (int, string) {
+		cmd := exec.Command(agentrunBin, args...)
+		cmd.Dir, cmd.Env = ws, env
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return cmd.ProcessState.ExitCode(), string(out)
+	}
+
+	// --profile FILE, and the same file linked into the user's profiles directory.
+	if code, out := run("--profile", secret, "--dry-run", "--", "true"); code != 125 || strings.Contains(out, marker) || !strings.Contains(out, "permission denied") {
+		t.Errorf("--profile with a file only root may read: exit %d, want 125, permission denied and none of its lines:\n%s", code, out)
+	}
+	dir := filepath.Join(u.HomeDir, ".config", "agentrun", "profiles")
+	if _, err := os.Stat(filepath.Join(u.HomeDir, ".config", "agentrun")); err == nil {
+		t.Skipf("%s has an agentrun configuration of its own; not touching it", u.Username)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Join(u.HomeDir, ".config", "agentrun")) })
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(secret, filepath.Join(dir, "leak.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chown", "-hR", fmt.Sprintf("%d:%d", uid, gid), filepath.Join(u.HomeDir, ".config")).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v: %s", err, out)
+	}
+	for _, args := range [][]string{{"profiles", "list"}, {"--dry-run", "--", "true"}} {
+		if code, out := run(args...); code == 0 || strings.Contains(out, marker) || !strings.Contains(out, "permission denied") {
+			t.Errorf("agentrun %s with a profile linked to a file only root may read: exit %d, want an error saying permission denied and none of its lines:\n%s", strings.Join(args, " "), code, out)
+		}
+	}
+	if err := os.Remove(filepath.Join(dir, "leak.yaml")); err != nil {
+		t.Fatal(err)
+	}
+
+	// --events: not where only root may write; in the workspace, the user's file.
+	events := filepath.Join(rootOnly, "events.jsonl")
+	if code, out := run("--network=none", "--events", events, "--", "true"); code != 125 || !strings.Contains(out, "permission denied") {
+		t.Errorf("--events where only root may write: exit %d, want 125 and permission denied:\n%s", code, out)
+	}
+	if _, err := os.Lstat(events); err == nil {
+		t.Errorf("%s was made", events)
+	}
+	mine := filepath.Join(ws, "events.jsonl")
+	if code, out := run("--network=none", "--events", mine, "--", "sh", "-c", "cat /etc/shadow"); code == 0 {
+		t.Errorf("cat /etc/shadow succeeded:\n%s", out)
+	}
+	if fi, err := os.Stat(mine); err != nil || fi.Size() == 0 {
+		t.Errorf("no events in %s: %v", mine, err)
+	} else if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != uid {
+		t.Errorf("%s belongs to uid %d, want %d", mine, st.Uid, uid)
+	}
+}

@@ -54,9 +54,7 @@ func prepareAfterRun(plan *Plan, runID string, inv userdirs.Invoker, stdio Stdio
 		write = append(write, r.Path)
 	}
 	a.win = agentWindows{id: runID, roots: windowRoots(plan.Workspace, write)}
-	if os.Geteuid() == 0 && inv.UID != 0 {
-		a.id = &safefs.Identity{UID: inv.UID, GID: inv.GID, Groups: inv.Groups}
-	}
+	a.id = inv.FileIdentity()
 	for _, p := range []string{plan.Workspace, plan.env.Home} {
 		if !filepath.IsAbs(p) || p == "/" {
 			continue

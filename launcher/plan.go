@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/profiles/builtin"
 	"github.com/agentrun/agentrun/userdirs"
@@ -52,8 +53,17 @@ type Plan struct {
 
 // LoadCatalog loads the built-in profiles and the invoking user's own, from
 // [userdirs.Dirs.ProfilesDir].
+//
+// Under sudo the user's files are read with their file-system identity: a profile linked to
+// a file only root may read fails as it would for them, instead of being shown in the
+// errors that quote its lines.
 func LoadCatalog() (*profiles.Catalog, error) {
-	return profiles.Load(builtin.FS, userdirs.CurrentDirs().ProfilesDir())
+	var cat *profiles.Catalog
+	err := safefs.AsUser(userdirs.Current().FileIdentity(), func() (err error) {
+		cat, err = profiles.Load(builtin.FS, userdirs.CurrentDirs().ProfilesDir())
+		return err
+	})
+	return cat, err
 }
 
 // IsProfileFile reports whether a --profile argument names a file rather than a profile.
@@ -64,7 +74,13 @@ func IsProfileFile(arg string) bool {
 // FindProfile returns the profile that --profile names, as a name or a file.
 func FindProfile(cat *profiles.Catalog, arg string) (*profiles.Entry, error) {
 	if IsProfileFile(arg) {
-		return profiles.ReadFile(arg)
+		// The invoker's file, read with their rights (see LoadCatalog).
+		var e *profiles.Entry
+		err := safefs.AsUser(userdirs.Current().FileIdentity(), func() (err error) {
+			e, err = profiles.ReadFile(arg)
+			return err
+		})
+		return e, err
 	}
 	return cat.Lookup(arg)
 }

@@ -212,11 +212,7 @@ func writeReport(r *Report, path string, w io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("writing the report %s: %w", path, err)
 	}
-	inv := userdirs.Current()
-	var id *safefs.Identity
-	if os.Geteuid() == 0 && inv.UID != 0 {
-		id = &safefs.Identity{UID: inv.UID, GID: inv.GID, Groups: inv.Groups}
-	}
+	id := userdirs.Current().FileIdentity()
 	root, err := safefs.OpenRoot(filepath.Dir(abs))
 	if errors.Is(err, safefs.ErrUnsupported) {
 		return writeFileAtomic(abs, b)

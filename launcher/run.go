@@ -14,6 +14,7 @@ import (
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/platform"
+	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/platform/steps"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/userdirs"
@@ -64,7 +65,13 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 	}
 	var w io.Writer
 	if opts.EventsFile != "" {
-		f, err := os.OpenFile(opts.EventsFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		// With the invoker's rights under sudo: a link of theirs must not open a file of
+		// root's for appending.
+		var f *os.File
+		err := safefs.AsUser(userdirs.Current().FileIdentity(), func() (err error) {
+			f, err = os.OpenFile(opts.EventsFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+			return err
+		})
 		if err != nil {
 			return 0, fmt.Errorf("opening the events file: %w", err)
 		}

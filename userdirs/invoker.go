@@ -1,8 +1,11 @@
 package userdirs
 
 import (
+	"os"
 	"strconv"
 	"sync"
+
+	"github.com/agentrun/agentrun/platform/safefs"
 )
 
 // Invoker is the user agentrun acts for: under sudo, the user who ran sudo, so that
@@ -57,4 +60,15 @@ func (i Invoker) SudoHome() string {
 		return i.Home
 	}
 	return ""
+}
+
+// FileIdentity is whose rights agentrun uses on the invoker's files: nil (the process's own)
+// unless agentrun runs as root for another user — under sudo, or set-user-ID root — where
+// every file of theirs it reads or writes is read or written with their file-system identity
+// (safefs.AsUser), so that a link they plant cannot lend them root's rights.
+func (i Invoker) FileIdentity() *safefs.Identity {
+	if os.Geteuid() != 0 || i.UID == 0 {
+		return nil
+	}
+	return &safefs.Identity{UID: i.UID, GID: i.GID, Groups: i.Groups}
 }

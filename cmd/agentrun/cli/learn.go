@@ -279,10 +279,7 @@ func checkLearned(cat *profiles.Catalog, path string, text []byte, env profiles.
 // through a link at its name, and under sudo with the invoking user's file-system identity,
 // so the file is theirs and root's rights are never used on their paths.
 func writeAtomically(path string, data []byte) error {
-	var id *safefs.Identity
-	if inv := userdirs.Current(); inv.Sudo {
-		id = &safefs.Identity{UID: inv.UID, GID: inv.GID, Groups: inv.Groups}
-	}
+	id := userdirs.Current().FileIdentity()
 	dir := filepath.Dir(path)
 	if err := safefs.AsUser(id, func() error { return os.MkdirAll(dir, 0o755) }); err != nil {
 		return err

@@ -169,3 +169,57 @@ func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
 		t.Errorf("%s belongs to uid %d, want %d", mine, st.Uid, uid)
 	}
 }
+
+// TestSudoStoreStaysInTheUsersTree: under sudo, the user's event store directory linked to a
+// directory of root's does not make root create the store's files there (nor give them to the
+// user): the directory must be theirs, and the run says its events are not stored.
+func TestSudoStoreStaysInTheUsersTree(t *testing.T) {
+	requireRoot(t)
+	uid, gid := testUser(t)
+	u, err := user.LookupId(strconv.Itoa(uid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(u.HomeDir, ".local", "state")
+	if _, err := os.Lstat(filepath.Join(state, "agentrun")); err == nil {
+		t.Skipf("%s has an event store of its own; not touching it", u.Username)
+	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Join(u.HomeDir, ".local")) })
+	if err := os.MkdirAll(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := os.MkdirTemp("/var/tmp", "agentrun-roots-") // root's, 0755: the user may look in
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(roots) })
+	if err := os.Chmod(roots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(roots, filepath.Join(state, "agentrun")); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chown", "-hR", fmt.Sprintf("%d:%d", uid, gid), filepath.Join(u.HomeDir, ".local")).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v: %s", err, out)
+	}
+	ws, err := os.MkdirTemp(u.HomeDir, "ws-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(ws) })
+	if err := os.Chown(ws, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"--network=none", "--", "sh", "-c", "cat /etc/shadow"}, {"--network=none", "--", "true"}} {
+		cmd := exec.Command(agentrunBin, args...)
+		cmd.Dir = ws
+		cmd.Env = []string{"HOME=/root", "PATH=/usr/bin:/bin", fmt.Sprintf("SUDO_UID=%d", uid), fmt.Sprintf("SUDO_GID=%d", gid), "SUDO_USER=" + u.Username}
+		out, _ := cmd.CombinedOutput()
+		if !strings.Contains(string(out), "must be yours") || !strings.Contains(string(out), "events are not stored") {
+			t.Errorf("agentrun %s: want the store's directory refused, and the run to say its events are not stored:\n%s", strings.Join(args, " "), out)
+		}
+	}
+	if ents, err := os.ReadDir(roots); err != nil || len(ents) > 0 {
+		t.Errorf("root's directory holds %v (%v); want nothing", ents, err)
+	}
+}

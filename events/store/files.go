@@ -11,8 +11,9 @@ import (
 // (0600, rather than SQLite's 0644: events name files and commands), and with an owner
 // hands both, and the parents it created, to the owner. Ownership is changed without
 // following symbolic links, so a link planted in the directory cannot redirect it.
-func prepareFiles(dir, path string, owner *Owner) error {
-	if err := prepareDir(dir, owner); err != nil {
+func prepareFiles(dir, path string, opts Options) error {
+	owner := opts.Owner
+	if err := prepareDir(dir, opts); err != nil {
 		return err
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
@@ -39,8 +40,13 @@ func prepareFiles(dir, path string, owner *Owner) error {
 	return nil
 }
 
-// prepareDir makes dir (0700) and its missing parents, and gives them and dir to owner.
-func prepareDir(dir string, owner *Owner) error {
+// prepareDir makes dir (0700) and its missing parents, and gives them and dir to the owner;
+// a pinned directory exists and is the owner's already (UserDir).
+func prepareDir(dir string, opts Options) error {
+	if opts.pinned {
+		return nil
+	}
+	owner := opts.Owner
 	created := missingDirs(dir)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("creating directory: %w", err)

@@ -67,7 +67,7 @@ func appendJournalLine(dir string, opts Options, l journalLine) (int64, error) {
 	if len(data) >= maxJournalLine {
 		return 0, fmt.Errorf("journal: run %s's line is %d bytes", l.ID, len(data))
 	}
-	if err := prepareDir(dir, opts.Owner); err != nil {
+	if err := prepareDir(dir, opts); err != nil {
 		return 0, fmt.Errorf("journal in %s: %w", dir, err)
 	}
 	size, err := appendJournal(filepath.Join(dir, journalName), append(data, '\n'), opts.Owner)

@@ -73,6 +73,9 @@ type Options struct {
 	// Owner, when non-nil, gets the directory and the database files: agentrun run under
 	// sudo writes into the invoking user's store.
 	Owner *Owner
+	// pinned says that the directory is a /proc/self/fd path of a directory the owner made
+	// and owns (UserDir): it is neither made nor given to the owner again.
+	pinned bool
 	// MaxRunEvents is how many raw events one run keeps; past it only the aggregates are
 	// updated and the run's Dropped count grows.
 	MaxRunEvents int
@@ -145,7 +148,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("opening event store: %w", err)
 	}
 	path := filepath.Join(dir, fileName)
-	if err := prepareFiles(dir, path, opts.Owner); err != nil {
+	if err := prepareFiles(dir, path, opts); err != nil {
 		return nil, fmt.Errorf("opening event store %s: %w", path, err)
 	}
 	db, err := sql.Open("sqlite", dsn(path))

@@ -2,7 +2,7 @@ package store
 
 import (
 	"fmt"
-	"os"
+	"sync"
 
 	"github.com/agentrun/agentrun/userdirs"
 )
@@ -16,18 +16,41 @@ func OpenUser() (*Store, error) {
 	}
 	st, err := Open(dir, opts)
 	if err != nil {
-		return nil, fmt.Errorf("opening the event store in %s: %w (set XDG_STATE_HOME to a writable directory, or fix the permissions there)", dir, err)
+		shown, _ := userdirs.CurrentDirs().StoreDir()
+		return nil, fmt.Errorf("opening the event store in %s: %w (set XDG_STATE_HOME to a writable directory, or fix the permissions there)", shown, err)
 	}
 	return st, nil
 }
 
 // UserDir is the invoking user's store directory and the options OpenUser opens it with.
+// Where agentrun runs as root for another user (sudo), the directory is made and opened with
+// that user's file-system identity, must be theirs and writable by them alone, and is used
+// through its open descriptor from then on (a /proc/self/fd path, the same for the whole
+// process): a link they plant at or above it cannot send root's writes, nor the files root
+// gives them, anywhere else.
 func UserDir() (string, Options, error) {
-	inv := userdirs.Current()
-	var opts Options
-	if os.Geteuid() == 0 && inv.UID != 0 {
-		opts.Owner = &Owner{UID: inv.UID, GID: inv.GID}
-	}
-	dir, err := userdirs.CurrentDirs().StoreDir()
-	return dir, opts, err
+	u, err := userStore()
+	return u.dir, u.opts, err
 }
+
+type storeDir struct {
+	dir  string
+	opts Options
+}
+
+var userStore = sync.OnceValues(func() (storeDir, error) {
+	inv := userdirs.Current()
+	dir, err := userdirs.CurrentDirs().StoreDir()
+	if err != nil {
+		return storeDir{}, err
+	}
+	id := inv.FileIdentity()
+	if id == nil {
+		return storeDir{dir: dir}, nil
+	}
+	pinned, err := pinUserDir(dir, id)
+	if err != nil {
+		return storeDir{}, fmt.Errorf("the event store's directory %s: %w", dir, err)
+	}
+	return storeDir{dir: pinned, opts: Options{Owner: &Owner{UID: inv.UID, GID: inv.GID}, pinned: true}}, nil
+})

@@ -140,7 +140,7 @@ func appendWindow(dir string, opts Options, w AgentWindow) error {
 	if len(data) >= maxJournalLine {
 		return fmt.Errorf("agent windows: run %s's line is %d bytes", w.ID, len(data))
 	}
-	if err := prepareDir(dir, opts.Owner); err != nil {
+	if err := prepareDir(dir, opts); err != nil {
 		return fmt.Errorf("agent windows in %s: %w", dir, err)
 	}
 	if _, err := appendJournal(filepath.Join(dir, windowsName), data, opts.Owner); err != nil {

@@ -128,18 +128,22 @@ func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
 	if code, out := run("--profile", secret, "--dry-run", "--", "true"); code != 125 || strings.Contains(out, marker) || !strings.Contains(out, "permission denied") {
 		t.Errorf("--profile with a file only root may read: exit %d, want 125, permission denied and none of its lines:\n%s", code, out)
 	}
-	dir := filepath.Join(u.HomeDir, ".config", "agentrun", "profiles")
-	if _, err := os.Stat(filepath.Join(u.HomeDir, ".config", "agentrun")); err == nil {
-		t.Skipf("%s has an agentrun configuration of its own; not touching it", u.Username)
+	config, local := filepath.Join(u.HomeDir, ".config"), filepath.Join(u.HomeDir, ".local")
+	for _, d := range []string{config, local} {
+		if _, err := os.Lstat(d); err != nil {
+			t.Cleanup(func() { os.RemoveAll(d) }) // made here: the profiles, the event store
+		}
 	}
-	t.Cleanup(func() { os.RemoveAll(filepath.Join(u.HomeDir, ".config", "agentrun")) })
+	dir := filepath.Join(config, "agentrun", "profiles")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(secret, filepath.Join(dir, "leak.yaml")); err != nil {
+	leak := filepath.Join(dir, "leak-"+strconv.Itoa(os.Getpid())+".yaml")
+	if err := os.Symlink(secret, leak); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("chown", "-hR", fmt.Sprintf("%d:%d", uid, gid), filepath.Join(u.HomeDir, ".config")).CombinedOutput(); err != nil {
+	t.Cleanup(func() { os.Remove(leak) })
+	if out, err := exec.Command("chown", "-hR", fmt.Sprintf("%d:%d", uid, gid), config).CombinedOutput(); err != nil {
 		t.Fatalf("chown: %v: %s", err, out)
 	}
 	for _, args := range [][]string{{"profiles", "list"}, {"--dry-run", "--", "true"}} {
@@ -147,7 +151,7 @@ func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
 			t.Errorf("agentrun %s with a profile linked to a file only root may read: exit %d, want an error saying permission denied and none of its lines:\n%s", strings.Join(args, " "), code, out)
 		}
 	}
-	if err := os.Remove(filepath.Join(dir, "leak.yaml")); err != nil {
+	if err := os.Remove(leak); err != nil {
 		t.Fatal(err)
 	}
 
@@ -170,9 +174,11 @@ func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
 	}
 }
 
-// TestSudoStoreStaysInTheUsersTree: under sudo, the user's event store directory linked to a
-// directory of root's does not make root create the store's files there (nor give them to the
-// user): the directory must be theirs, and the run says its events are not stored.
+// TestSudoStoreStaysInTheUsersTree: under sudo, a link in the user's event store — the
+// directory itself, or the database, its -wal or its -shm — to a place of root's does not make
+// root create the store's files there (nor give them to the user): the directory must be
+// theirs, SQLite opens the files with their rights, and the run says its events are not
+// stored. Without links, the store is made and is theirs (TestSudoRunsAsInvokingUser).
 func TestSudoStoreStaysInTheUsersTree(t *testing.T) {
 	requireRoot(t)
 	uid, gid := testUser(t)
@@ -181,13 +187,11 @@ func TestSudoStoreStaysInTheUsersTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	state := filepath.Join(u.HomeDir, ".local", "state")
-	if _, err := os.Lstat(filepath.Join(state, "agentrun")); err == nil {
+	store := filepath.Join(state, "agentrun")
+	if _, err := os.Lstat(store); err == nil {
 		t.Skipf("%s has an event store of its own; not touching it", u.Username)
 	}
 	t.Cleanup(func() { os.RemoveAll(filepath.Join(u.HomeDir, ".local")) })
-	if err := os.MkdirAll(state, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	roots, err := os.MkdirTemp("/var/tmp", "agentrun-roots-") // root's, 0755: the user may look in
 	if err != nil {
 		t.Fatal(err)
@@ -195,12 +199,6 @@ func TestSudoStoreStaysInTheUsersTree(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(roots) })
 	if err := os.Chmod(roots, 0o755); err != nil {
 		t.Fatal(err)
-	}
-	if err := os.Symlink(roots, filepath.Join(state, "agentrun")); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := exec.Command("chown", "-hR", fmt.Sprintf("%d:%d", uid, gid), filepath.Join(u.HomeDir, ".local")).CombinedOutput(); err != nil {
-		t.Fatalf("chown: %v: %s", err, out)
 	}
 	ws, err := os.MkdirTemp(u.HomeDir, "ws-")
 	if err != nil {
@@ -210,16 +208,43 @@ func TestSudoStoreStaysInTheUsersTree(t *testing.T) {
 	if err := os.Chown(ws, uid, gid); err != nil {
 		t.Fatal(err)
 	}
-	for _, args := range [][]string{{"--network=none", "--", "sh", "-c", "cat /etc/shadow"}, {"--network=none", "--", "true"}} {
-		cmd := exec.Command(agentrunBin, args...)
-		cmd.Dir = ws
-		cmd.Env = []string{"HOME=/root", "PATH=/usr/bin:/bin", fmt.Sprintf("SUDO_UID=%d", uid), fmt.Sprintf("SUDO_GID=%d", gid), "SUDO_USER=" + u.Username}
-		out, _ := cmd.CombinedOutput()
-		if !strings.Contains(string(out), "must be yours") || !strings.Contains(string(out), "events are not stored") {
-			t.Errorf("agentrun %s: want the store's directory refused, and the run to say its events are not stored:\n%s", strings.Join(args, " "), out)
-		}
-	}
-	if ents, err := os.ReadDir(roots); err != nil || len(ents) > 0 {
-		t.Errorf("root's directory holds %v (%v); want nothing", ents, err)
+	for _, link := range []string{"", "events.db", "events.db-wal", "events.db-shm"} {
+		t.Run("link "+link, func(t *testing.T) {
+			if err := os.RemoveAll(store); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(state, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			want := "events are not stored"
+			if link == "" {
+				want = "must be yours"
+				if err := os.Symlink(roots, store); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				if err := os.Mkdir(store, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(filepath.Join(roots, "made-"+link), filepath.Join(store, link)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if out, err := exec.Command("chown", "-hR", fmt.Sprintf("%d:%d", uid, gid), filepath.Join(u.HomeDir, ".local")).CombinedOutput(); err != nil {
+				t.Fatalf("chown: %v: %s", err, out)
+			}
+			for _, args := range [][]string{{"--network=none", "--", "sh", "-c", "cat /etc/shadow"}, {"--network=none", "--", "true"}} {
+				cmd := exec.Command(agentrunBin, args...)
+				cmd.Dir = ws
+				cmd.Env = []string{"HOME=/root", "PATH=/usr/bin:/bin", fmt.Sprintf("SUDO_UID=%d", uid), fmt.Sprintf("SUDO_GID=%d", gid), "SUDO_USER=" + u.Username}
+				out, _ := cmd.CombinedOutput()
+				if args[len(args)-1] != "true" && !strings.Contains(string(out), want) {
+					t.Errorf("agentrun %s: want %q:\n%s", strings.Join(args, " "), want, out)
+				}
+			}
+			if ents, err := os.ReadDir(roots); err != nil || len(ents) > 0 {
+				t.Errorf("root's directory holds %v (%v); want nothing", ents, err)
+			}
+		})
 	}
 }

@@ -39,6 +39,8 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/agentrun/agentrun/platform/safefs"
+
 	"github.com/agentrun/agentrun/events"
 )
 
@@ -76,6 +78,9 @@ type Options struct {
 	// pinned says that the directory is a /proc/self/fd path of a directory the owner made
 	// and owns (UserDir): it is neither made nor given to the owner again.
 	pinned bool
+	// as, where agentrun runs as root for the owner, is the owner's file-system identity:
+	// the database's connections are opened with it.
+	as *safefs.Identity
 	// MaxRunEvents is how many raw events one run keeps; past it only the aggregates are
 	// updated and the run's Dropped count grows.
 	MaxRunEvents int
@@ -148,12 +153,22 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("opening event store: %w", err)
 	}
 	path := filepath.Join(dir, fileName)
-	if err := prepareFiles(dir, path, opts); err != nil {
-		return nil, fmt.Errorf("opening event store %s: %w", path, err)
-	}
-	db, err := sql.Open("sqlite", dsn(path))
-	if err != nil {
-		return nil, fmt.Errorf("opening event store %s: %w", path, err)
+	var db *sql.DB
+	if opts.as != nil {
+		// Root for another user: SQLite opens the database, its -wal and its -shm by name,
+		// following links; it does so with the user's rights (asUser), and the database is
+		// made (0600, which SQLite gives the -wal and -shm too) with them as well.
+		if err := safefs.AsUser(opts.as, func() error { return prepareFiles(dir, path, opts) }); err != nil {
+			return nil, fmt.Errorf("opening event store %s: %w", path, err)
+		}
+		db = sql.OpenDB(asUser{dsn: dsn(path), id: opts.as})
+	} else {
+		if err := prepareFiles(dir, path, opts); err != nil {
+			return nil, fmt.Errorf("opening event store %s: %w", path, err)
+		}
+		if db, err = sql.Open("sqlite", dsn(path)); err != nil {
+			return nil, fmt.Errorf("opening event store %s: %w", path, err)
+		}
 	}
 	s := &Store{db: db, path: path, opts: opts, runs: map[*Run]struct{}{}}
 	if err := s.init(); err != nil {

@@ -52,5 +52,5 @@ var userStore = sync.OnceValues(func() (storeDir, error) {
 	if err != nil {
 		return storeDir{}, fmt.Errorf("the event store's directory %s: %w", dir, err)
 	}
-	return storeDir{dir: pinned, opts: Options{Owner: &Owner{UID: inv.UID, GID: inv.GID}, pinned: true}}, nil
+	return storeDir{dir: pinned, opts: Options{Owner: &Owner{UID: inv.UID, GID: inv.GID}, pinned: true, as: id}}, nil
 })

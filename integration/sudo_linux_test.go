@@ -86,22 +86,21 @@ func TestSudoRunsAsInvokingUser(t *testing.T) {
 	}
 }
 
-// TestSudoUsesTheUsersRightsOnTheirFiles: under sudo, what agentrun reads and writes for the
-// user — their profiles, a --profile FILE, the --events file — it reads and writes with their
-// rights. A profile linked to a file only root may read is refused as it would be for them,
-// and none of its lines appear in the errors that quote a profile; --events cannot append to
-// a place only root may write; an events file in their workspace is theirs.
-func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
+// sudoCaller is the test user as sudo leaves agentrun for them (root, SUDO_UID and SUDO_GID
+// set, HOME=/root), with a workspace of theirs in their home.
+type sudoCaller struct {
+	u        *user.User
+	uid, gid int
+	ws       string
+	env      []string
+}
+
+func newSudoCaller(t *testing.T) *sudoCaller {
+	t.Helper()
 	requireRoot(t)
 	uid, gid := testUser(t)
 	u, err := user.LookupId(strconv.Itoa(uid))
 	if err != nil {
-		t.Fatal(err)
-	}
-	rootOnly := t.TempDir() // 0700 root
-	secret := filepath.Join(rootOnly, "secret.yaml")
-	const marker = "agentrun_root_only_marker"
-	if err := os.WriteFile(secret, []byte(marker+": 1\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ws, err := os.MkdirTemp(u.HomeDir, "ws-")
@@ -113,16 +112,45 @@ func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := []string{"HOME=/root", "PATH=/usr/bin:/bin", fmt.Sprintf("SUDO_UID=%d", uid), fmt.Sprintf("SUDO_GID=%d", gid), "SUDO_USER=" + u.Username}
-	run := func(args ...string) (int, string) {
-		cmd := exec.Command(agentrunBin, args...)
-		cmd.Dir, cmd.Env = ws, env
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		if err != nil && !errors.As(err, &exit) {
-			t.Fatal(err)
-		}
-		return cmd.ProcessState.ExitCode(), string(out)
+	return &sudoCaller{u: u, uid: uid, gid: gid, ws: ws, env: env}
+}
+
+// run runs agentrun with args in the workspace and returns its exit status and output.
+func (c *sudoCaller) run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	cmd := exec.Command(agentrunBin, args...)
+	cmd.Dir, cmd.Env = c.ws, c.env
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
 	}
+	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+// chown gives path and everything in it, links themselves included, to the caller.
+func (c *sudoCaller) chown(t *testing.T, path string) {
+	t.Helper()
+	if out, err := exec.Command("chown", "-hR", fmt.Sprintf("%d:%d", c.uid, c.gid), path).CombinedOutput(); err != nil {
+		t.Fatalf("chown: %v: %s", err, out)
+	}
+}
+
+// TestSudoUsesTheUsersRightsOnTheirFiles: under sudo, what agentrun reads and writes for the
+// user — their profiles, a --profile FILE, the --events file — it reads and writes with their
+// rights. A profile linked to a file only root may read is refused as it would be for them,
+// and none of its lines appear in the errors that quote a profile; --events cannot append to
+// a place only root may write; an events file in their workspace is theirs.
+func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
+	c := newSudoCaller(t)
+	u, uid := c.u, c.uid
+	rootOnly := t.TempDir() // 0700 root
+	secret := filepath.Join(rootOnly, "secret.yaml")
+	const marker = "agentrun_root_only_marker"
+	if err := os.WriteFile(secret, []byte(marker+": 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) (int, string) { return c.run(t, args...) }
 
 	// --profile FILE, and the same file linked into the user's profiles directory.
 	if code, out := run("--profile", secret, "--dry-run", "--", "true"); code != 125 || strings.Contains(out, marker) || !strings.Contains(out, "permission denied") {
@@ -143,9 +171,7 @@ func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Remove(leak) })
-	if out, err := exec.Command("chown", "-hR", fmt.Sprintf("%d:%d", uid, gid), config).CombinedOutput(); err != nil {
-		t.Fatalf("chown: %v: %s", err, out)
-	}
+	c.chown(t, config)
 	for _, args := range [][]string{{"profiles", "list"}, {"--dry-run", "--", "true"}} {
 		if code, out := run(args...); code == 0 || strings.Contains(out, marker) || !strings.Contains(out, "permission denied") {
 			t.Errorf("agentrun %s with a profile linked to a file only root may read: exit %d, want an error saying permission denied and none of its lines:\n%s", strings.Join(args, " "), code, out)
@@ -163,7 +189,7 @@ func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
 	if _, err := os.Lstat(events); err == nil {
 		t.Errorf("%s was made", events)
 	}
-	mine := filepath.Join(ws, "events.jsonl")
+	mine := filepath.Join(c.ws, "events.jsonl")
 	if code, out := run("--network=none", "--events", mine, "--", "sh", "-c", "cat /etc/shadow"); code == 0 {
 		t.Errorf("cat /etc/shadow succeeded:\n%s", out)
 	}
@@ -180,12 +206,8 @@ func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
 // theirs, SQLite opens the files with their rights, and the run says its events are not
 // stored. Without links, the store is made and is theirs (TestSudoRunsAsInvokingUser).
 func TestSudoStoreStaysInTheUsersTree(t *testing.T) {
-	requireRoot(t)
-	uid, gid := testUser(t)
-	u, err := user.LookupId(strconv.Itoa(uid))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := newSudoCaller(t)
+	u := c.u
 	state := filepath.Join(u.HomeDir, ".local", "state")
 	store := filepath.Join(state, "agentrun")
 	if _, err := os.Lstat(store); err == nil {
@@ -198,14 +220,6 @@ func TestSudoStoreStaysInTheUsersTree(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(roots) })
 	if err := os.Chmod(roots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ws, err := os.MkdirTemp(u.HomeDir, "ws-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(ws) })
-	if err := os.Chown(ws, uid, gid); err != nil {
 		t.Fatal(err)
 	}
 	for _, link := range []string{"", "events.db", "events.db-wal", "events.db-shm"} {
@@ -230,15 +244,10 @@ func TestSudoStoreStaysInTheUsersTree(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if out, err := exec.Command("chown", "-hR", fmt.Sprintf("%d:%d", uid, gid), filepath.Join(u.HomeDir, ".local")).CombinedOutput(); err != nil {
-				t.Fatalf("chown: %v: %s", err, out)
-			}
+			c.chown(t, filepath.Join(u.HomeDir, ".local"))
 			for _, args := range [][]string{{"--network=none", "--", "sh", "-c", "cat /etc/shadow"}, {"--network=none", "--", "true"}} {
-				cmd := exec.Command(agentrunBin, args...)
-				cmd.Dir = ws
-				cmd.Env = []string{"HOME=/root", "PATH=/usr/bin:/bin", fmt.Sprintf("SUDO_UID=%d", uid), fmt.Sprintf("SUDO_GID=%d", gid), "SUDO_USER=" + u.Username}
-				out, _ := cmd.CombinedOutput()
-				if args[len(args)-1] != "true" && !strings.Contains(string(out), want) {
+				_, out := c.run(t, args...)
+				if args[len(args)-1] != "true" && !strings.Contains(out, want) {
 					t.Errorf("agentrun %s: want %q:\n%s", strings.Join(args, " "), want, out)
 				}
 			}

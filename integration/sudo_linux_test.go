@@ -17,17 +17,8 @@ import (
 // SUDO_GID set, HOME=/root): the agent runs as the user who ran sudo, in their home, and what
 // it creates belongs to them; their secrets stay denied.
 func TestSudoRunsAsInvokingUser(t *testing.T) {
-	requireRoot(t)
-	uid, gid := testUser(t)
-	u, err := user.LookupId(strconv.Itoa(uid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ws, err := os.MkdirTemp(u.HomeDir, "ws-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(ws) })
+	c := newSudoCaller(t)
+	u, uid, gid, ws := c.u, c.uid, c.gid, c.ws
 	secret := filepath.Join(u.HomeDir, ".ssh", "id_ed25519")
 	if err := os.MkdirAll(filepath.Dir(secret), 0o700); err != nil {
 		t.Fatal(err)
@@ -36,14 +27,9 @@ func TestSudoRunsAsInvokingUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(filepath.Dir(secret)) })
-	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", uid, gid), ws, filepath.Dir(secret)).CombinedOutput(); err != nil {
-		t.Fatalf("chown: %v: %s", err, out)
-	}
-	cmd := exec.Command(agentrunBin, "--", "sh", "-c", "id -u; echo $HOME; echo mine > made.txt; cat ~/.ssh/id_ed25519")
-	cmd.Dir = ws
-	cmd.Env = []string{"HOME=/root", "PATH=/usr/bin:/bin", fmt.Sprintf("SUDO_UID=%d", uid), fmt.Sprintf("SUDO_GID=%d", gid), "SUDO_USER=" + u.Username}
-	out, _ := cmd.CombinedOutput()
-	if !strings.Contains(string(out), fmt.Sprintf("%d\n%s\n", uid, u.HomeDir)) || !strings.Contains(string(out), "No such file or directory") {
+	c.chown(t, filepath.Dir(secret))
+	_, out := c.run(t, "--", "sh", "-c", "id -u; echo $HOME; echo mine > made.txt; cat ~/.ssh/id_ed25519")
+	if !strings.Contains(out, fmt.Sprintf("%d\n%s\n", uid, u.HomeDir)) || !strings.Contains(out, "No such file or directory") {
 		t.Errorf("want the agent as uid %d in %s, its key absent (base does not name it); got:\n%s", uid, u.HomeDir, out)
 	}
 	fi, err := os.Stat(filepath.Join(ws, "made.txt"))
@@ -65,10 +51,8 @@ func TestSudoRunsAsInvokingUser(t *testing.T) {
 	}
 	// A run without events goes to the store's run journal, which is theirs too, and which
 	// their next agentrun log imports.
-	quiet := exec.Command(agentrunBin, "--", "true")
-	quiet.Dir, quiet.Env = ws, cmd.Env
-	if out, err := quiet.CombinedOutput(); err != nil {
-		t.Fatalf("a run without events: %v\n%s", err, out)
+	if code, out := c.run(t, "--", "true"); code != 0 {
+		t.Fatalf("a run without events: exit %d\n%s", code, out)
 	}
 	journal := filepath.Join(state, "state", "agentrun", "runs.journal")
 	if fi, err := os.Stat(journal); err != nil {

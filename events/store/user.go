@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/userdirs"
 )
 
@@ -25,32 +26,45 @@ func OpenUser() (*Store, error) {
 // UserDir is the invoking user's store directory and the options OpenUser opens it with.
 // Where agentrun runs as root for another user (sudo), the directory is made and opened with
 // that user's file-system identity, must be theirs and writable by them alone, and is used
-// through its open descriptor from then on (a /proc/self/fd path, the same for the whole
-// process): a link they plant at or above it cannot send root's writes, nor the files root
-// gives them, anywhere else.
+// through its open descriptor from then on (a /proc/self/fd path, one per directory for the
+// whole process): a link they plant at or above it cannot send root's writes, nor the files
+// root gives them, anywhere else.
 func UserDir() (string, Options, error) {
-	u, err := userStore()
-	return u.dir, u.opts, err
-}
-
-type storeDir struct {
-	dir  string
-	opts Options
-}
-
-var userStore = sync.OnceValues(func() (storeDir, error) {
 	inv := userdirs.Current()
 	dir, err := userdirs.CurrentDirs().StoreDir()
 	if err != nil {
-		return storeDir{}, err
+		return "", Options{}, err
 	}
 	id := inv.FileIdentity()
 	if id == nil {
-		return storeDir{dir: dir}, nil
+		return dir, Options{}, nil
 	}
-	pinned, err := pinUserDir(dir, id)
+	p, err := pinned(dir, id)
 	if err != nil {
-		return storeDir{}, fmt.Errorf("the event store's directory %s: %w", dir, err)
+		return "", Options{}, fmt.Errorf("the event store's directory %s: %w", dir, err)
 	}
-	return storeDir{dir: pinned, opts: Options{Owner: &Owner{UID: inv.UID, GID: inv.GID}, pinned: true, as: id}}, nil
-})
+	return p, Options{Owner: &Owner{UID: inv.UID, GID: inv.GID}, pinned: true, as: id}, nil
+}
+
+// pins are the directories pinUserDir opened, by path: each is opened once per process.
+var pins struct {
+	sync.Mutex
+	m map[string]string
+}
+
+func pinned(dir string, id *safefs.Identity) (string, error) {
+	pins.Lock()
+	defer pins.Unlock()
+	if p, ok := pins.m[dir]; ok {
+		return p, nil
+	}
+	p, err := pinUserDir(dir, id)
+	if err != nil {
+		return "", err // not kept: the user may mend it while agentrun runs
+	}
+	if pins.m == nil {
+		pins.m = map[string]string{}
+	}
+	pins.m[dir] = p
+	return p, nil
+}

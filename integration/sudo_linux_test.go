@@ -99,6 +99,20 @@ func newSudoCaller(t *testing.T) *sudoCaller {
 	return &sudoCaller{u: u, uid: uid, gid: gid, ws: ws, env: env}
 }
 
+// rootsDir is a directory of root's that every user may look in (0755), removed after t.
+func rootsDir(t *testing.T) string {
+	t.Helper()
+	roots, err := os.MkdirTemp("/var/tmp", "agentrun-roots-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(roots) })
+	if err := os.Chmod(roots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return roots
+}
+
 // run runs agentrun with args in the workspace and returns its exit status and output.
 func (c *sudoCaller) run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
@@ -164,6 +178,46 @@ func TestSudoUsesTheUsersRightsOnTheirFiles(t *testing.T) {
 	if err := os.Remove(leak); err != nil {
 		t.Fatal(err)
 	}
+	// The way around the file: the profiles directory itself a link to root's directory.
+	moved := dir + ".moved"
+	if err := os.Rename(dir, moved); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(rootOnly, dir); err != nil {
+		t.Fatal(err)
+	}
+	c.chown(t, config)
+	if code, out := run("profiles", "list"); code == 0 || strings.Contains(out, marker) || !strings.Contains(out, "permission denied") {
+		t.Errorf("agentrun profiles list with the profiles directory linked to root's: exit %d, want an error saying permission denied and none of its lines:\n%s", code, out)
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(moved, dir); err != nil {
+		t.Fatal(err)
+	}
+
+	// --events and --report through a link of the user's to a file of root's they may not
+	// write: the events file is refused, the report replaces the link, root's file stays.
+	roots := rootsDir(t)
+	target := filepath.Join(roots, "roots-file")
+	if err := os.WriteFile(target, []byte("root's\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(c.ws, "link.jsonl")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	c.chown(t, link)
+	if code, out := run("--network=none", "--events", link, "--", "true"); code != 125 || !strings.Contains(out, "permission denied") {
+		t.Errorf("--events through a link to root's file: exit %d, want 125 and permission denied:\n%s", code, out)
+	}
+	if code, out := run("--network=none", "--report", link, "--", "true"); code != 0 {
+		t.Errorf("--report through a link to root's file: exit %d, want 0 (the link replaced):\n%s", code, out)
+	}
+	if data, err := os.ReadFile(target); err != nil || string(data) != "root's\n" {
+		t.Errorf("root's file behind the link now holds %q (%v)", data, err)
+	}
 
 	// --events: not where only root may write; in the workspace, the user's file.
 	events := filepath.Join(rootOnly, "events.jsonl")
@@ -198,14 +252,7 @@ func TestSudoStoreStaysInTheUsersTree(t *testing.T) {
 		t.Skipf("%s has an event store of its own; not touching it", u.Username)
 	}
 	t.Cleanup(func() { os.RemoveAll(filepath.Join(u.HomeDir, ".local")) })
-	roots, err := os.MkdirTemp("/var/tmp", "agentrun-roots-") // root's, 0755: the user may look in
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(roots) })
-	if err := os.Chmod(roots, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	roots := rootsDir(t)
 	for _, link := range []string{"", "events.db", "events.db-wal", "events.db-shm"} {
 		t.Run("link "+link, func(t *testing.T) {
 			if err := os.RemoveAll(store); err != nil {

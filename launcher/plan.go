@@ -59,11 +59,17 @@ type Plan struct {
 // errors that quote its lines.
 func LoadCatalog() (*profiles.Catalog, error) {
 	var cat *profiles.Catalog
-	err := safefs.AsUser(userdirs.Current().FileIdentity(), func() (err error) {
+	err := asInvoker(func() (err error) {
 		cat, err = profiles.Load(builtin.FS, userdirs.CurrentDirs().ProfilesDir())
 		return err
 	})
 	return cat, err
+}
+
+// asInvoker runs fn with the file-system identity of the user agentrun acts for (see
+// userdirs.Invoker.FileIdentity): as it is, unless agentrun runs as root for another user.
+func asInvoker(fn func() error) error {
+	return safefs.AsUser(userdirs.Current().FileIdentity(), fn)
 }
 
 // IsProfileFile reports whether a --profile argument names a file rather than a profile.
@@ -76,7 +82,7 @@ func FindProfile(cat *profiles.Catalog, arg string) (*profiles.Entry, error) {
 	if IsProfileFile(arg) {
 		// The invoker's file, read with their rights (see LoadCatalog).
 		var e *profiles.Entry
-		err := safefs.AsUser(userdirs.Current().FileIdentity(), func() (err error) {
+		err := asInvoker(func() (err error) {
 			e, err = profiles.ReadFile(arg)
 			return err
 		})

@@ -174,7 +174,7 @@ func buildReport(in reportInput) *Report {
 
 // checkReportPath refuses, before the agent runs, a report path whose directory does not exist
 // or that names a directory: the report is written only when the run ends, and a typo found
-// then would lose it.
+// then would lose it. It looks with the rights the report is written with (writeReport).
 func checkReportPath(path string) error {
 	if path == "" || path == "-" {
 		return nil
@@ -183,17 +183,19 @@ func checkReportPath(path string) error {
 	if err != nil {
 		return fmt.Errorf("--report %s: %w", path, err)
 	}
-	dir, err := os.Stat(filepath.Dir(abs))
-	switch {
-	case err != nil:
-		return fmt.Errorf("--report %s: %w; name a file in an existing directory, or - for stdout", path, err)
-	case !dir.IsDir():
-		return fmt.Errorf("--report %s: %s is not a directory; name a file in an existing directory, or - for stdout", path, filepath.Dir(abs))
-	}
-	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
-		return fmt.Errorf("--report %s is a directory; name a file (it is replaced when the run ends), or - for stdout", path)
-	}
-	return nil
+	return asInvoker(func() error {
+		dir, err := os.Stat(filepath.Dir(abs))
+		switch {
+		case err != nil:
+			return fmt.Errorf("--report %s: %w; name a file in an existing directory, or - for stdout", path, err)
+		case !dir.IsDir():
+			return fmt.Errorf("--report %s: %s is not a directory; name a file in an existing directory, or - for stdout", path, filepath.Dir(abs))
+		}
+		if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+			return fmt.Errorf("--report %s is a directory; name a file (it is replaced when the run ends), or - for stdout", path)
+		}
+		return nil
+	})
 }
 
 // writeReport writes r to path ("-": to w) as indented JSON, atomically (a new file beside

@@ -14,7 +14,6 @@ import (
 
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/platform"
-	"github.com/agentrun/agentrun/platform/safefs"
 	"github.com/agentrun/agentrun/platform/steps"
 	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/userdirs"
@@ -68,7 +67,7 @@ func Run(ctx context.Context, plan *Plan, stdio Stdio, opts RunOptions) (status 
 		// With the invoker's rights under sudo: a link of theirs must not open a file of
 		// root's for appending.
 		var f *os.File
-		err := safefs.AsUser(userdirs.Current().FileIdentity(), func() (err error) {
+		err := asInvoker(func() (err error) {
 			f, err = os.OpenFile(opts.EventsFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 			return err
 		})

@@ -3,6 +3,7 @@ package profiles
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -79,7 +80,7 @@ func parsePath(raw string) (pathPattern, error) {
 		p.Var, rest = name, after
 	case strings.HasPrefix(rest, "/"):
 	default:
-		if hasDotDot(raw) {
+		if slices.Contains(strings.Split(raw, "/"), "..") {
 			// $WORKSPACE/.. would be refused too: only the place it leads to can be named.
 			return p, fmt.Errorf("%q is a relative path; write the absolute path it leads to, or start it with ~/ or $WORKSPACE/ without \"..\"", raw)
 		}
@@ -111,15 +112,6 @@ func parsePath(raw string) (pathPattern, error) {
 		p.Rest = "/" + path.Join(parts...)
 	}
 	return p, nil
-}
-
-func hasDotDot(p string) bool {
-	for _, c := range strings.Split(p, "/") {
-		if c == ".." {
-			return true
-		}
-	}
-	return false
 }
 
 // splitVar splits "NAME/rest" or "{NAME}/rest" into NAME and "/rest".

@@ -41,9 +41,9 @@ func prepareFiles(dir, path string, opts Options) error {
 }
 
 // prepareDir makes dir (0700) and its missing parents, and gives them and dir to the owner;
-// a pinned directory exists and is the owner's already (UserDir).
+// a directory pinned for the owner's identity exists and is theirs already (UserDir).
 func prepareDir(dir string, opts Options) error {
-	if opts.pinned {
+	if opts.as != nil {
 		return nil
 	}
 	owner := opts.Owner

@@ -39,9 +39,8 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/agentrun/agentrun/platform/safefs"
-
 	"github.com/agentrun/agentrun/events"
+	"github.com/agentrun/agentrun/platform/safefs"
 )
 
 // The defaults of Options.
@@ -75,11 +74,10 @@ type Options struct {
 	// Owner, when non-nil, gets the directory and the database files: agentrun run under
 	// sudo writes into the invoking user's store.
 	Owner *Owner
-	// pinned says that the directory is a /proc/self/fd path of a directory the owner made
-	// and owns (UserDir): it is neither made nor given to the owner again.
-	pinned bool
-	// as, where agentrun runs as root for the owner, is the owner's file-system identity:
-	// the database's connections are opened with it.
+	// as, where agentrun runs as root for the owner, is the owner's file-system identity
+	// (UserDir): the directory is a /proc/self/fd path of one the owner made and owns, so it
+	// is neither made nor given to them again, and the database's connections are opened
+	// with it.
 	as *safefs.Identity
 	// MaxRunEvents is how many raw events one run keeps; past it only the aggregates are
 	// updated and the run's Dropped count grows.

@@ -43,7 +43,7 @@ func UserDir() (string, Options, error) {
 	if err != nil {
 		return "", Options{}, fmt.Errorf("the event store's directory %s: %w", dir, err)
 	}
-	return p, Options{Owner: &Owner{UID: inv.UID, GID: inv.GID}, pinned: true, as: id}, nil
+	return p, Options{Owner: &Owner{UID: inv.UID, GID: inv.GID}, as: id}, nil
 }
 
 // pins are the directories pinUserDir opened, by path: each is opened once per process.

@@ -2,6 +2,7 @@ package linux
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,28 +17,63 @@ import (
 // in its own mount namespace, gone with its last process.
 
 // lockRun creates and locks run id's lock file; with wait false it fails at once when another
-// process holds it.
+// process holds it. The lock it returns is on the file at the path: CleanStale, in another
+// run, removes a lock file it could lock, and it may have taken this one between its creation
+// and its lock, when it looked like a dead run's.
 func lockRun(root, id string, wait bool) (*os.File, error) {
 	path := filepath.Join(root, id+".lock")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
-	for try := 0; wait && errors.Is(err, os.ErrNotExist) && try < 10; try++ {
-		// Another run that just ended removed the (then empty) state root.
-		if err = prepareStateRoot(root); err == nil {
-			f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
+	for try := 0; ; try++ {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
+		if wait && errors.Is(err, os.ErrNotExist) && try < maxLockTries {
+			// Another run that just ended removed the (then empty) state root.
+			if err := prepareStateRoot(root); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		raced("lock created")
+		how := unix.LOCK_EX
+		if !wait {
+			how |= unix.LOCK_NB
+		}
+		if err := unix.Flock(int(f.Fd()), how); err != nil {
+			f.Close()
+			return nil, err
+		}
+		if stillAt(f, path) {
+			return f, nil
+		}
+		f.Close()
+		if !wait || try >= maxLockTries {
+			return nil, fmt.Errorf("%s: removed by another run while it was being locked", path)
 		}
 	}
-	if err != nil {
-		return nil, err
+}
+
+// maxLockTries bounds lockRun's retries: each needs another run to remove the state root or
+// the lock file meanwhile.
+const maxLockTries = 10
+
+// betweenSteps, in tests, runs where another run may race this one (at the named step): the
+// state root made and not yet checked, a lock file created and not yet locked.
+var betweenSteps func(step string)
+
+func raced(step string) {
+	if betweenSteps != nil {
+		betweenSteps(step)
 	}
-	how := unix.LOCK_EX
-	if !wait {
-		how |= unix.LOCK_NB
+}
+
+// stillAt reports whether f is the file at path (not removed, not replaced).
+func stillAt(f *os.File, path string) bool {
+	var held, named unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &held) != nil || unix.Lstat(path, &named) != nil {
+		return false
 	}
-	if err := unix.Flock(int(f.Fd()), how); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return held.Dev == named.Dev && held.Ino == named.Ino
 }
 
 // unlockRun removes a run's lock file, then lets go of it.

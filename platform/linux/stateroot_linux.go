@@ -59,14 +59,31 @@ func prepareStateRoot(root string) error {
 		made = []string{root}
 	}
 	for _, d := range made {
-		if err := unix.Mkdir(d, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("creating agentrun's state directory %s: %w", d, err)
-		}
-		if err := checkPrivateDir(d, uid); err != nil {
-			return fmt.Errorf("%w: %v; remove it (it holds only agentrun's state for runs; another user may have made it to stop or watch yours) or set XDG_RUNTIME_DIR to a directory of your own (mode 0700)", errStateRoot, err)
+		if err := makePrivateDir(d, uid); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// makePrivateDir makes dir unless it is there, and checks it (checkPrivateDir). Another run
+// that has just ended removes the state root when it is empty (with the run's last lock
+// file): made again then.
+func makePrivateDir(dir string, uid int) error {
+	for try := 0; ; try++ {
+		if err := unix.Mkdir(dir, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("creating agentrun's state directory %s: %w", dir, err)
+		}
+		raced("state root made")
+		err := checkPrivateDir(dir, uid)
+		if errors.Is(err, unix.ENOENT) && try < maxLockTries {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %v; remove it (it holds only agentrun's state for runs; another user may have made it to stop or watch yours) or set XDG_RUNTIME_DIR to a directory of your own (mode 0700)", errStateRoot, err)
+		}
+		return nil
+	}
 }
 
 // checkPrivateDir checks, without following a link, that path is a directory owned by uid

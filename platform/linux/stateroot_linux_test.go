@@ -140,3 +140,85 @@ func mkdir(t *testing.T, path string, mode os.FileMode) {
 		t.Fatal(err)
 	}
 }
+
+// raceAt makes fn run once, where the code under test reaches step (betweenSteps): another
+// run's work, at the worst moment for this one.
+func raceAt(t *testing.T, step string, fn func()) {
+	t.Helper()
+	done := false
+	betweenSteps = func(s string) {
+		if s == step && !done {
+			done = true
+			fn()
+		}
+	}
+	t.Cleanup(func() { betweenSteps = nil })
+}
+
+// TestStateRootRemovedMeanwhile: a run that ends removes the state root when it is empty, also
+// while another run is making it: that run makes it again.
+func TestStateRootRemovedMeanwhile(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "state")
+	raceAt(t, "state root made", func() {
+		if err := os.Remove(root); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if err := prepareStateRoot(root); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkPrivateDir(root, os.Geteuid()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLockRunRacesCleanStale: another run's CleanStale may lock and remove a run's lock file
+// between its creation and its lock (it looks like a dead run's then): the run's lock is still
+// on the file at its path, which a later CleanStale leaves alone. And the other way round: a
+// CleanStale that locks a lock file removed meanwhile (by a third run) must not remove the
+// file now at its path, a live run's.
+func TestLockRunRacesCleanStale(t *testing.T) {
+	root := t.TempDir()
+	path := filepath.Join(root, "agentrun-live.lock")
+	raceAt(t, "lock created", func() { CleanStale(root) })
+	f, err := lockRun(root, "agentrun-live", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if !stillAt(f, path) {
+		t.Fatal("the run's lock is on a file CleanStale removed: its state root may go, and other runs take it for dead")
+	}
+	betweenSteps = nil
+	CleanStale(root)
+	if !stillAt(f, path) {
+		t.Fatal("CleanStale removed a live run's lock file")
+	}
+
+	// The other way round: while CleanStale has opened a dead run's file and not yet locked
+	// it, a third run removes it and a new run makes and locks a file at the same path.
+	root = t.TempDir() // the dead run's file alone in it
+	dead := filepath.Join(root, "agentrun-dead.lock")
+	if err := os.WriteFile(dead, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var live *os.File
+	raceAt(t, "lock created", func() {
+		if err := os.Remove(dead); err != nil {
+			t.Fatal(err)
+		}
+		betweenSteps = nil
+		var err error
+		if live, err = lockRun(root, "agentrun-dead", true); err != nil {
+			t.Fatal(err)
+		}
+	})
+	CleanStale(root)
+	if live == nil {
+		t.Fatal("CleanStale did not reach the dead run's lock file")
+	}
+	defer live.Close()
+	if !stillAt(live, dead) {
+		t.Fatal("CleanStale removed the lock file of a live run, made at the path of the one it locked")
+	}
+}

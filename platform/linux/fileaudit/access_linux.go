@@ -38,6 +38,11 @@ type fileAccess struct {
 	// guessedDir: a relative path of a refusal whose process had ended, taken from the
 	// agent's working directory (see Observer.Refused).
 	guessedDir bool
+	// lost: a path's lookup stopped where a process ended during it (a /proc link of one),
+	// so that it is left as written, not as what it reached. The notifier's callers wait
+	// while their paths are looked up; what the kernel reported after the call is counted
+	// instead of judged (Observer.Unplaced, Unjudged).
+	lost bool
 }
 
 // watchedCall says what a reported system call does and where it keeps its paths. A path
@@ -198,6 +203,7 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 		a.exists, a.isDir = append(a.exists, r.exists), append(a.isDir, r.dir)
 		a.own = append(a.own, own.has(r))
 		a.unresolved = append(a.unresolved, r.err == errTooComplex)
+		a.lost = a.lost || ended(r.err)
 		a.full = append(a.full, c.op == "delete" && r.exists && r.dir && !v.dirEmpty(r.path))
 		if keep && r.fd >= 0 {
 			a.execFD, a.view, a.ownFS = r.fd, v, own

@@ -31,6 +31,9 @@ type agentView struct {
 	// leads there, cwd to goneCwd (guessed), any other link nowhere.
 	goneCwd       string
 	gone, guessed bool
+	// afterCall, in tests, runs after each system call of a lookup: a test ends the process
+	// there, at every step of a walk in turn.
+	afterCall func()
 }
 
 // inRoot are the resolve flags of every lookup: inside the root, no magic links.
@@ -55,7 +58,14 @@ func (v *agentView) close() {
 // open opens the canonical path p in the view as an O_PATH descriptor, following no symlink
 // at all (p has none in its directories; one in its last element is opened itself).
 func (v *agentView) open(p string, extra int) (int, error) {
+	defer v.called()
 	return openat2Retry(v.root, p, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC|extra, inRoot|unix.RESOLVE_NO_SYMLINKS)
+}
+
+func (v *agentView) called() {
+	if v.afterCall != nil {
+		v.afterCall()
+	}
 }
 
 // dirEmpty reports whether p (canonical in the view) is a directory with nothing in it: read
@@ -88,17 +98,31 @@ func openat2Retry(dirfd int, p string, flags int, resolve uint64) (int, error) {
 
 // lookup implements pathView.
 func (v *agentView) lookup(p string) (viewNode, error) {
-	fd, err := v.open(p, 0)
+	n, err := v.lookupNow(p)
 	if ended(err) && v.goneCwd != "" {
-		// A process of the sandbox that has ended, or is ending: see goneLink.
+		// A process of the sandbox that has ended, or is ending — before the lookup, or
+		// during it (between the link's open and its directory's): see goneLink.
 		if dir, name := path.Split(p); goneProcDir(p + "/") {
 			return viewNode{kind: nodeDir}, nil
 		} else if goneProcDir(dir) && (name == "root" || name == "cwd") {
 			return viewNode{kind: nodeMagic}, nil
 		}
 	}
-	if err == unix.ENOENT {
+	if err == errMissing {
 		return viewNode{kind: nodeMissing}, nil
+	}
+	return n, err
+}
+
+// errMissing is lookupNow's ENOENT from the lookup of the path itself: nothing is there. A
+// bare ENOENT from a later step means that a process's /proc directory went away meanwhile.
+var errMissing = os.NewSyscallError("openat2", unix.ENOENT)
+
+// lookupNow is lookup, with what a process that has ended leaves as errors (ENOENT, ESRCH).
+func (v *agentView) lookupNow(p string) (viewNode, error) {
+	fd, err := v.open(p, 0)
+	if err == unix.ENOENT {
+		return viewNode{kind: nodeMissing}, errMissing
 	}
 	if err != nil {
 		return viewNode{}, err
@@ -149,7 +173,9 @@ func (v *agentView) procLink(p string) (viewNode, error) {
 	switch name {
 	case "self", "thread-self":
 		if v.self == "" {
-			if v.self, v.threadSelf, err = nsIDs(v.tid); ended(err) && v.goneCwd != "" {
+			v.self, v.threadSelf, err = nsIDs(v.tid)
+			v.called()
+			if ended(err) && v.goneCwd != "" {
 				v.self, v.threadSelf, v.gone, err = "1", "1/task/1", true, nil
 			}
 			if err != nil {
@@ -238,6 +264,7 @@ func (v *agentView) jumpFD(p string) (int, error) {
 	if err := unix.Fstatfs(dfd, &fs); err != nil || fs.Type != unix.PROC_SUPER_MAGIC {
 		return -1, errNotAPath // only a procfs's links are followed as objects
 	}
+	defer v.called()
 	return unix.Openat(dfd, name, unix.O_PATH|unix.O_CLOEXEC, 0)
 }
 
@@ -380,6 +407,7 @@ func (v *agentView) openFast(full string, follow bool) (int, error) {
 	if !follow {
 		extra = unix.O_NOFOLLOW
 	}
+	defer v.called()
 	return openat2Retry(v.root, full, unix.O_PATH|unix.O_CLOEXEC|extra, inRoot|unix.RESOLVE_NO_SYMLINKS)
 }
 

@@ -286,16 +286,7 @@ func TestAgentViewEndingProcess(t *testing.T) {
 	}
 	defer cmd.Wait()
 	pid := cmd.Process.Pid
-	for { // a zombie until Wait reaps it
-		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:])); len(f) > 0 && f[0] == "Z" {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+	awaitZombie(t, pid)
 	v := goneView(t, pid)
 	for full, want := range map[string]string{
 		"/proc/self/root/etc/hosts":                  "/etc/hosts",
@@ -303,6 +294,71 @@ func TestAgentViewEndingProcess(t *testing.T) {
 	} {
 		if r := v.resolve(full, true, false); !r.exists || r.path != want {
 			t.Errorf("resolve(%q) = %q (exists %v, %v), want %q", full, r.path, r.exists, r.err, want)
+		}
+	}
+}
+
+// awaitZombie returns once process pid has exited: a zombie until it is reaped.
+func awaitZombie(t *testing.T, pid int) {
+	t.Helper()
+	for {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:])); len(f) > 0 && f[0] == "Z" {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestAgentViewProcessEndsDuringLookup: a refusal's process may end while its path is
+// looked up, between any two of the lookup's system calls, not only before it (the flake of
+// TestAuditHostilePathsAsRoot: the sandbox's PID 1 ended between the open of /proc/1/root
+// and that of /proc/1/, and the read of /etc/shadow was left as a /proc path, which the judge
+// takes for the sandbox's own). At each step in turn the process is ended, left a zombie or
+// reaped: the path is still placed where it led.
+func TestAgentViewProcessEndsDuringLookup(t *testing.T) {
+	for _, reap := range []bool{false, true} {
+		for spelt, want := range map[string]string{
+			"/proc/PID/root/etc/../etc/hosts": "/etc/hosts",
+			"/proc/PID/cwd/passwd":            "/etc/passwd",
+			"/proc/self/root/etc/hosts":       "/etc/hosts",
+			"/proc/self/cwd/../etc/hosts":     "/etc/hosts",
+		} {
+			for step := 1; ; step++ {
+				cmd := exec.Command("sleep", "60")
+				cmd.Dir = "/etc"
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				pid := cmd.Process.Pid
+				v := goneView(t, pid)
+				calls := 0
+				v.afterCall = func() {
+					if calls++; calls != step {
+						return
+					}
+					_ = cmd.Process.Kill()
+					if reap {
+						_ = cmd.Wait()
+					} else {
+						awaitZombie(t, pid)
+					}
+				}
+				full := strings.Replace(spelt, "PID", strconv.Itoa(pid), 1)
+				r := v.resolve(full, true, false)
+				endedIn := calls >= step
+				_ = cmd.Process.Kill()
+				_ = cmd.Wait()
+				if !r.exists || r.path != want {
+					t.Errorf("resolve(%q), the process ended (reaped: %v) after call %d: %q (exists %v, %v), want %q", spelt, reap, step, r.path, r.exists, r.err, want)
+				}
+				if !endedIn {
+					break // every step has had its turn
+				}
+			}
 		}
 	}
 }

@@ -59,6 +59,10 @@ func (o *Observer) Opened(r kopens.Open) (settle string, subtree bool) {
 	o.refused.mu.Lock()
 	a, ok := decodeCall(c, tid, [6]uint64{}, flags, raws, &o.refused.own, none, func() bool { return true })
 	o.refused.mu.Unlock()
+	if ok && a.lost {
+		a.release()
+		ok = false
+	}
 	if !ok {
 		o.unjudged.Add(1)
 		return "", false

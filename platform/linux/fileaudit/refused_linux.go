@@ -126,6 +126,10 @@ func (o *Observer) Refused(r kdenials.Record) {
 	o.refused.mu.Lock()
 	a, ok := decodeCall(c, r.Tid, r.Args, flags, raws, &o.refused.own, base, func() bool { return true })
 	o.refused.mu.Unlock()
+	if ok && a.lost {
+		a.release()
+		ok, ended = false, true // counted, as a relative path whose process had ended
+	}
 	if !ok {
 		if ended {
 			o.refused.unplaced.Add(1)

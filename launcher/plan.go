@@ -233,6 +233,9 @@ func (p *Plan) Runnable() error { return p.unrunnable }
 
 // lookCommand finds the agent's executable as the shell would.
 func lookCommand(name string) (string, error) {
+	if name == "" {
+		return "", fmt.Errorf(`"" (an empty command name): %w`, ErrCommandNotFound)
+	}
 	path, err := exec.LookPath(name)
 	if err == nil {
 		return path, nil

@@ -34,8 +34,8 @@ runs the agent itself. Load it in your shell's start-up file, after PATH is set:
 }
 
 func aliasAction(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return usageError("write agentrun alias [--shell bash|zsh|fish]", "agentrun alias takes no arguments, got %q", c.Args().First())
+	if err := noArguments(c, "write agentrun alias [--shell bash|zsh|fish]"); err != nil {
+		return err
 	}
 	shell := c.String("shell")
 	if shell == "" {

@@ -71,6 +71,15 @@ func usageError(hint, format string, args ...any) error {
 	return &exitError{code: launcher.ExitError, msg: fmt.Sprintf(format, args...), hint: hint}
 }
 
+// noArguments refuses arguments given to a command that takes none: `agentrun doctor claude`
+// must not look as if it had checked claude, nor `agentrun setup x` change the host anyway.
+func noArguments(c *cli.Context, hint string) error {
+	if c.Args().Present() {
+		return usageError(hint, "agentrun %s takes no arguments (got %q)", c.Command.Name, c.Args().First())
+	}
+	return nil
+}
+
 // Root flags that take a value; needed to find where the agent's command starts.
 var rootValueFlags = map[string]bool{"profile": true, "p": true, "mode": true, "workspace": true, "w": true, "network": true, "events": true, "backend": true, "timeout": true, "timeout-grace": true, "report": true}
 

@@ -12,6 +12,9 @@ func doctorCommand(host platform.Backend, named []NamedBackend) *cli.Command {
 		Usage: "explain what this host offers agentrun: kernel layers, privileges, and the tier a run gets",
 		Flags: []cli.Flag{backendFlag(named)},
 		Action: func(c *cli.Context) error {
+			if err := noArguments(c, "write agentrun doctor; it explains the host, whatever the agent"); err != nil {
+				return err
+			}
 			b, err := chooseBackend(host, named, c.String("backend"))
 			if err != nil {
 				return err

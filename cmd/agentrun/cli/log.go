@@ -36,8 +36,8 @@ func logCommand() *cli.Command {
 }
 
 func logAction(c *cli.Context) error {
-	if c.Args().Present() {
-		return usageError("filter with --profile, --run, --verdict and --since", "agentrun log takes no arguments (got %q)", c.Args().First())
+	if err := noArguments(c, "filter with --profile, --run, --verdict and --since"); err != nil {
+		return err
 	}
 	f, err := eventFilter(c)
 	if err != nil {

@@ -21,6 +21,9 @@ func versionCommand() *cli.Command {
 		Name:  "version",
 		Usage: versionUsage,
 		Action: func(c *cli.Context) error {
+			if err := noArguments(c, "write agentrun version"); err != nil {
+				return err
+			}
 			printVersion(c)
 			return nil
 		},

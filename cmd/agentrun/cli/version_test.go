@@ -18,3 +18,14 @@ func TestVersionFlag(t *testing.T) {
 		}
 	}
 }
+
+// A command that takes no arguments refuses them and does nothing: `agentrun doctor claude`
+// must not seem to have checked claude, nor `agentrun setup x` change the host.
+func TestCommandsRefuseArguments(t *testing.T) {
+	for _, name := range []string{"version", "doctor", "setup", "log", "alias"} {
+		code, out, errOut := runMain(t, name, "claude")
+		if code != 125 || out != "" || !strings.Contains(errOut, "agentrun "+name+` takes no arguments (got "claude")`) {
+			t.Errorf("agentrun %s claude: exit %d, stdout %q, stderr %q; want 125, nothing, that it takes no arguments", name, code, out, errOut)
+		}
+	}
+}

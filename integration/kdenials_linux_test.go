@@ -102,3 +102,27 @@ func layerLine(out, name string) string {
 	}
 	return ""
 }
+
+// TestEnforceRelativeRefusalsOfEndedProcesses: the kernel's refusals are read after their
+// calls, often once their process has ended (cat prints its error and exits), when its
+// working directory can no longer be read: a relative path is then placed from the directory
+// the process started its program in (`cd /etc && cat shadow`: /etc), not from the agent's,
+// where it would name some other file and record nothing.
+func TestEnforceRelativeRefusalsOfEndedProcesses(t *testing.T) {
+	r := newRunner(t, false)
+	res := r.sh(t, `cd /etc && cat shadow; cd /usr && mkdir agentrun-refused-rel; exit 3`)
+	if res.code != 3 {
+		t.Fatalf("enforce run: %s", res)
+	}
+	evs := storedEvents(t, r, "--run", runID(t, res))
+	for _, key := range []string{"file read /etc/shadow", "file mkdir /usr/agentrun-refused-rel"} {
+		e, ok := findEvent(evs, key)
+		if !ok || e.Verdict != events.Denied {
+			t.Errorf("%s: want a denial, got %v", key, keys(evs))
+			continue
+		}
+		if strings.Contains(e.Reason, "agent's working directory") {
+			t.Errorf("%s: placed from the agent's working directory: %s", key, e.Reason)
+		}
+	}
+}

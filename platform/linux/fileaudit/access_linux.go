@@ -35,14 +35,34 @@ type fileAccess struct {
 	execFD int
 	view   *agentView
 	ownFS  *ownFS // the sandbox's own file systems, with view
-	// guessedDir: a relative path of a refusal whose process had ended, taken from the
-	// agent's working directory (see Observer.Refused).
-	guessedDir bool
+	// guessedDir: where a relative path of a refusal whose process had ended was taken to
+	// start (see Observer.Refused).
+	guessedDir guess
 	// lost: a path's lookup stopped where a process ended during it (a /proc link of one),
 	// so that it is left as written, not as what it reached. The notifier's callers wait
 	// while their paths are looked up; what the kernel reported after the call is counted
 	// instead of judged (Observer.Unplaced, Unjudged).
 	lost bool
+}
+
+// guess says where the working directory of a process that had ended was taken from.
+type guess int
+
+const (
+	guessNone     guess = iota
+	guessAgentDir       // the agent's: the process's own was not known
+	guessExecDir        // the process's when it executed its program: it may have moved since
+)
+
+// reason is what an event of a path so placed adds to its reason.
+func (g guess) reason() string {
+	switch g {
+	case guessAgentDir:
+		return " (a relative path of a process that had ended, taken from the agent's working directory)"
+	case guessExecDir:
+		return " (a relative path of a process that had ended, taken from the directory it started its program in)"
+	}
+	return ""
 }
 
 // watchedCall says what a reported system call does and where it keeps its paths. A path
@@ -209,7 +229,9 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 			a.execFD, a.view, a.ownFS = r.fd, v, own
 		}
 	}
-	a.guessedDir = v.guessed
+	if v.guessed {
+		a.guessedDir = guessAgentDir
+	}
 	if a.view == nil {
 		v.close()
 	}

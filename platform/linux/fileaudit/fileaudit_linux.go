@@ -164,9 +164,7 @@ func (j *fileJudge) record(a *fileAccess, path, op string, d profiles.AccessDeci
 		kind = events.KindExec
 	}
 	e := events.Event{Kind: kind, Op: op, Path: path, Verdict: v, Rule: d.Rule, Reason: d.Reason}
-	if a.guessedDir {
-		e.Reason += " (a relative path of a process that had ended, taken from the agent's working directory)"
-	}
+	e.Reason += a.guessedDir.reason()
 	if a.proc != nil {
 		e.Process, e.Exe = a.proc.String(), a.proc.exe
 		e.Chain = j.procs.chain(a.proc, int(j.stagePid.Load()))

@@ -191,7 +191,13 @@ func (n *notifier) loop() {
 			// Before the exec goes on: from then on the process is another program, and a
 			// lookup (the kernel's refusals are read in another goroutine) must not find
 			// what it was.
-			n.procs.executes(a.pid, a.paths[0])
+			// Its working directory too, for the relative paths of refusals read once it
+			// has ended (Observer.Refused).
+			cwd, ok := baseDir(a.pid, unix.AT_FDCWD)
+			if !ok {
+				cwd = ""
+			}
+			n.procs.executes(a.pid, a.paths[0], cwd)
 		}
 		if f := n.moved.Load(); f != nil && movesDirectory(&req, a, ok) {
 			(*f)(int(req.Pid)) // before the directory has moved

@@ -42,10 +42,14 @@ type procTable struct {
 	// execs are the programs each process executed, in order: a wrapper that execs its
 	// interpreter (pg_dump → perl) keeps its pid, and the chain shows both.
 	execs map[int][]string
+	// cwds are the working directories processes executed their last program in (as the
+	// sandbox sees them): where the relative paths of a refusal read after its process
+	// ended most likely started (`cd dir && cat file`: cat's).
+	cwds map[int]string
 }
 
 func newProcTable() *procTable {
-	return &procTable{procs: map[int]*procInfo{}, execs: map[int][]string{}}
+	return &procTable{procs: map[int]*procInfo{}, execs: map[int][]string{}, cwds: map[int]string{}}
 }
 
 // lookup returns pid's information, read from /proc on first sight; nil when it is gone.
@@ -92,8 +96,9 @@ func (t *procTable) after(tid, tgid int, comm string) (p *procInfo, ended bool) 
 	return then, p == nil
 }
 
-// executes notes that pid is about to execute path: it becomes another program, read anew.
-func (t *procTable) executes(pid int, path string) {
+// executes notes that pid is about to execute path in the working directory cwd ("" when
+// it could not be read): it becomes another program, read anew.
+func (t *procTable) executes(pid int, path, cwd string) {
 	t.mu.Lock()
 	delete(t.procs, pid)
 	if len(t.execs) >= maxProcs {
@@ -102,7 +107,23 @@ func (t *procTable) executes(pid int, path string) {
 	if h := t.execs[pid]; len(h) < maxExecs {
 		t.execs[pid] = append(h, events.Clip(path, maxExecPath))
 	}
+	if len(t.cwds) >= maxProcs {
+		t.cwds = map[int]string{}
+	}
+	if cwd != "" {
+		t.cwds[pid] = cwd
+	} else {
+		delete(t.cwds, pid)
+	}
 	t.mu.Unlock()
+}
+
+// cwdAtExec is the working directory pid executed its last program in, if known.
+func (t *procTable) cwdAtExec(pid int) (string, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	cwd, ok := t.cwds[pid]
+	return cwd, ok
 }
 
 // chain is p and its ancestors, innermost first, up to (not including) the process stop,

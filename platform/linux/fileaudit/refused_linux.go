@@ -90,10 +90,11 @@ func (o *Observer) Refused(r kdenials.Record) {
 		return // the notifications reported it, and its denial, before the call
 	}
 	// Where its relative paths start, first: the caller may end at any moment, and with it
-	// its working directory and descriptors. One that has ended is taken to have been in the
-	// agent's working directory, and its event says so.
+	// its working directory and descriptors. One that has ended is taken to have been where
+	// it executed its program (`cd dir && cat file`), else in the agent's working directory,
+	// and its event says so.
 	var bases []string // of the relative paths, in order: decodeCall asks for those only
-	guessed := false
+	guessed := guessNone
 	for i, p := range c.paths {
 		if r.Paths[i].Name != "" && r.Paths[i].Name[0] == '/' {
 			continue
@@ -103,8 +104,12 @@ func (o *Observer) Refused(r kdenials.Record) {
 			dirfd = int(int32(r.Args[p[0]]))
 		}
 		b, ok := baseDir(r.Tid, dirfd)
-		if !ok && dirfd == unix.AT_FDCWD && o.refused.dir != "" {
-			b, ok, guessed = o.refused.dir, true, true
+		if !ok && dirfd == unix.AT_FDCWD {
+			if cwd, known := o.judge.procs.cwdAtExec(r.Tid); known {
+				b, ok, guessed = cwd, true, guessExecDir
+			} else if o.refused.dir != "" {
+				b, ok, guessed = o.refused.dir, true, guessAgentDir
+			}
 		}
 		if !ok {
 			o.refused.unplaced.Add(1)
@@ -137,7 +142,9 @@ func (o *Observer) Refused(r kdenials.Record) {
 		return
 	}
 	a.proc = proc
-	a.guessedDir = a.guessedDir || guessed
+	if guessed != guessNone {
+		a.guessedDir = guessed
+	}
 	o.judge.judge(&a)
 	a.release()
 }

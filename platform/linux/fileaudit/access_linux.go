@@ -43,6 +43,8 @@ type fileAccess struct {
 	// while their paths are looked up; what the kernel reported after the call is counted
 	// instead of judged (Observer.Unplaced, Unjudged).
 	lost bool
+	// recorded: the judge made an event of it.
+	recorded bool
 }
 
 // guess says where the working directory of a process that had ended was taken from.
@@ -53,6 +55,8 @@ const (
 	guessAgentDir       // the agent's: the process's own was not known
 	guessExecDir        // the process's when it executed its program: it may have moved since
 )
+
+func (g guess) any() bool { return g != guessNone }
 
 // reason is what an event of a path so placed adds to its reason.
 func (g guess) reason() string {

@@ -152,6 +152,7 @@ func (j *fileJudge) judgePath(a *fileAccess, real, op string, access profiles.Ac
 }
 
 func (j *fileJudge) record(a *fileAccess, path, op string, d profiles.AccessDecision) {
+	a.recorded = true
 	v := events.Allowed
 	if !d.Allow {
 		v = events.Denied

@@ -27,7 +27,7 @@ const (
 
 	maxNr     = 1024 // beyond every native system call number of amd64 and arm64
 	maxErrno  = 4095 // MAX_ERRNO
-	ringBytes = 256 << 10
+	ringBytes = 1 << 20
 )
 
 // pathSpec packs a call's path argument indexes, each plus one, in two nibbles (0: none).

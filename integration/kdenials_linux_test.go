@@ -170,3 +170,24 @@ func TestDenialsRecordedUnderLoad(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatedRefusalsStayRecorded is the way around the passing over of repeated refusals:
+// the agent points a symlink of its own at nothing, has a read through it refused (ENOENT,
+// nothing to record), then points it at a secret the sandbox hides and reads the same path
+// again (ENOENT again, now a denial). The second must be recorded: a probe is passed over only
+// where its path was resolved to itself.
+func TestRepeatedRefusalsStayRecorded(t *testing.T) {
+	r := newRunner(t, false)
+	res := r.run(t, "--profile", "base", "--network", "none", "--", "sh", "-c",
+		`ln -s /nonexistent /tmp/l; cat /tmp/l/credentials; ln -sfn "$HOME/.aws" /tmp/l; cat /tmp/l/credentials; exit 3`)
+	if res.code != 3 || strings.Contains(res.stdout, "aws_secret") {
+		t.Fatalf("enforce run: %s", res)
+	}
+	if !strings.Contains(res.stderr, "No such file") {
+		t.Fatalf("want the secret hidden (ENOENT), as the first target was: %s", res)
+	}
+	evs := storedEvents(t, r, "--run", runID(t, res))
+	if e, ok := findEvent(evs, "file read "+r.home+"/.aws/credentials"); !ok || e.Verdict != events.Denied {
+		t.Errorf("the read of the hidden secret through the retargeted link is not recorded: %v", keys(evs))
+	}
+}

@@ -2,6 +2,7 @@ package fileaudit
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -155,9 +156,26 @@ func (o *Observer) Refused(r kdenials.Record) {
 	}
 	o.judge.judge(&a)
 	a.release()
-	if !a.recorded && !a.guessedDir.any() && !a.lost && !ended && !under(a.paths, "/proc") {
+	if !a.recorded && !a.guessedDir.any() && !a.lost && !under(a.paths, "/proc") && asWritten(a.paths, r.Paths) {
 		o.refused.quiet.add(quiet)
 	}
+}
+
+// asWritten reports whether each path was resolved to itself (cleaned): no symlink and no ".."
+// on the way. Only then does the same path mean the same the next time: the agent may point a
+// symlink of its own at nothing, have the probe passed over, then point it at a secret the
+// mounts hide, where the second refusal (ENOENT again) would be a denial, and would go
+// unrecorded.
+func asWritten(resolved []string, raw []kdenials.Path) bool {
+	if len(resolved) != len(raw) {
+		return false
+	}
+	for i, p := range raw {
+		if path.Clean(p.Name) != resolved[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // quietRefusals are refusals lately judged to be nothing the policy explains (a probe for a

@@ -50,6 +50,9 @@ func TestMain(m *testing.M) {
 func TestCLI(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
+		// The testing package's, removed once every script has ended: testscript's own
+		// (/tmp/go-test-script*) was left behind, empty, by each run.
+		WorkdirRoot: t.TempDir(),
 		Condition: func(cond string) (bool, error) {
 			if cond == "root" {
 				return os.Geteuid() == 0, nil

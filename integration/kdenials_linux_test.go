@@ -109,14 +109,24 @@ func layerLine(out, name string) string {
 // calls, often once their process has ended (cat prints its error and exits), when its
 // working directory can no longer be read: a relative path is then placed from the directory
 // the process started its program in (`cd /etc && cat shadow`: /etc), not from the agent's,
-// where it would name some other file and record nothing.
+// where it would name some other file and record nothing. The same for a path through
+// /proc/self/cwd.
 func TestEnforceRelativeRefusalsOfEndedProcesses(t *testing.T) {
 	r := newRunner(t, false)
-	res := r.sh(t, `cd /etc && cat shadow; cd /usr && mkdir agentrun-refused-rel; exit 3`)
+	res := r.sh(t, `cd /etc && cat shadow; cd /etc && cat /proc/self/cwd/shadow; cd /usr && mkdir agentrun-refused-rel; exit 3`)
 	if res.code != 3 {
 		t.Fatalf("enforce run: %s", res)
 	}
 	evs := storedEvents(t, r, "--run", runID(t, res))
+	n := 0
+	for _, e := range evs {
+		if eventKey(e) == "file read /etc/shadow" && e.Verdict == events.Denied {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d denied reads of /etc/shadow recorded, want 2 (as shadow, and through /proc/self/cwd): %v", n, keys(evs))
+	}
 	for _, key := range []string{"file read /etc/shadow", "file mkdir /usr/agentrun-refused-rel"} {
 		e, ok := findEvent(evs, key)
 		if !ok || e.Verdict != events.Denied {

@@ -234,7 +234,10 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 		}
 	}
 	if v.guessed {
-		a.guessedDir = guessAgentDir
+		a.guessedDir = own.goneFrom
+		if a.guessedDir == guessNone {
+			a.guessedDir = guessAgentDir
+		}
 	}
 	if a.view == nil {
 		v.close()

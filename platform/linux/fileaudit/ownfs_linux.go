@@ -28,6 +28,9 @@ type ownFS struct {
 	// goneCwd is what the views take for the working directory of a caller that has ended
 	// (agentView.goneCwd): the kernel's refusals only.
 	goneCwd string
+	// goneFrom says where goneCwd was taken from: the agent's working directory, or (for
+	// one refusal, Observer.Refused) the directory its process started its program in.
+	goneFrom guess
 }
 
 // view is thread tid's view of its file system: through the sandbox's root once learnt,

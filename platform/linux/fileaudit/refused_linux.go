@@ -134,7 +134,12 @@ func (o *Observer) Refused(r kdenials.Record) {
 		raws[i] = []byte(p.Name)
 	}
 	o.refused.mu.Lock()
+	if cwd, known := o.judge.procs.cwdAtExec(r.Tid); known {
+		// Its /proc/self/cwd, should it have ended, as for its relative paths above.
+		o.refused.own.goneCwd, o.refused.own.goneFrom = cwd, guessExecDir
+	}
 	a, ok := decodeCall(c, r.Tid, r.Args, flags, raws, &o.refused.own, base, func() bool { return true })
+	o.refused.own.goneCwd, o.refused.own.goneFrom = o.refused.dir, guessAgentDir
 	o.refused.mu.Unlock()
 	if ok && a.lost {
 		a.release()

@@ -182,22 +182,27 @@ func TestDenialsRecordedUnderLoad(t *testing.T) {
 }
 
 // TestRepeatedRefusalsStayRecorded is the way around the passing over of repeated refusals:
-// the agent points a symlink of its own at nothing, has a read through it refused (ENOENT,
-// nothing to record), then points it at a secret the sandbox hides and reads the same path
-// again (ENOENT again, now a denial). The second must be recorded: a probe is passed over only
-// where its path was resolved to itself.
+// the agent has a read refused where it leads to nothing (ENOENT, nothing to record), then
+// makes the same path lead to a secret the sandbox hides and reads it again (ENOENT again, now
+// a denial). The second must be recorded, however the path was changed: a symlink of its own
+// retargeted, a parent directory replaced by a symlink, a symlink put at the path itself.
 func TestRepeatedRefusalsStayRecorded(t *testing.T) {
 	r := newRunner(t, false)
-	res := r.run(t, "--profile", "base", "--network", "none", "--", "sh", "-c",
-		`ln -s /nonexistent /tmp/l; cat /tmp/l/credentials; ln -sfn "$HOME/.aws" /tmp/l; cat /tmp/l/credentials; exit 3`)
-	if res.code != 3 || strings.Contains(res.stdout, "aws_secret") {
-		t.Fatalf("enforce run: %s", res)
-	}
-	if !strings.Contains(res.stderr, "No such file") {
-		t.Fatalf("want the secret hidden (ENOENT), as the first target was: %s", res)
-	}
-	evs := storedEvents(t, r, "--run", runID(t, res))
-	if e, ok := findEvent(evs, "file read "+r.home+"/.aws/credentials"); !ok || e.Verdict != events.Denied {
-		t.Errorf("the read of the hidden secret through the retargeted link is not recorded: %v", keys(evs))
+	for name, script := range map[string]string{
+		"link retargeted":  `ln -s /nonexistent /tmp/l; cat /tmp/l/credentials; ln -sfn "$HOME/.aws" /tmp/l; cat /tmp/l/credentials; exit 3`,
+		"parent replaced":  `mkdir /tmp/d; cat /tmp/d/credentials; rmdir /tmp/d; ln -s "$HOME/.aws" /tmp/d; cat /tmp/d/credentials; exit 3`,
+		"leaf made a link": `mkdir /tmp/e; cat /tmp/e/credentials; ln -s "$HOME/.aws/credentials" /tmp/e/credentials; cat /tmp/e/credentials; exit 3`,
+	} {
+		res := r.run(t, "--profile", "base", "--network", "none", "--", "sh", "-c", script)
+		if res.code != 3 || strings.Contains(res.stdout, "aws_secret") {
+			t.Fatalf("%s: enforce run: %s", name, res)
+		}
+		if !strings.Contains(res.stderr, "No such file") {
+			t.Fatalf("%s: want the secret hidden (ENOENT), as the first target was: %s", name, res)
+		}
+		evs := storedEvents(t, r, "--run", runID(t, res))
+		if e, ok := findEvent(evs, "file read "+r.home+"/.aws/credentials"); !ok || e.Verdict != events.Denied {
+			t.Errorf("%s: the read of the hidden secret the second time is not recorded: %v", name, keys(evs))
+		}
 	}
 }

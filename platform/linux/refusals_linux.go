@@ -31,6 +31,7 @@ type refusalFeed struct {
 // the stage at stagePid, in the background: wait says when it is attached.
 func startRefusals(stagePid int, scope fileaudit.Scope, obs *fileaudit.Observer, stderr io.Writer) *refusalFeed {
 	f := &refusalFeed{obs: obs, stderr: stderr, loaded: make(chan struct{}), fed: make(chan struct{}), scope: scope}
+	obs.ReadsRefusals()
 	go func() {
 		defer close(f.loaded)
 		steps.Step("recorder: loading")

@@ -24,7 +24,7 @@ func lockRun(root, id string, wait bool) (*os.File, error) {
 	path := filepath.Join(root, id+".lock")
 	for try := 0; ; try++ {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
-		if wait && errors.Is(err, os.ErrNotExist) && try < maxLockTries {
+		if wait && errors.Is(err, os.ErrNotExist) && try < maxRaceTries {
 			// Another run that just ended removed the (then empty) state root.
 			if err := prepareStateRoot(root); err != nil {
 				return nil, err
@@ -47,15 +47,15 @@ func lockRun(root, id string, wait bool) (*os.File, error) {
 			return f, nil
 		}
 		f.Close()
-		if !wait || try >= maxLockTries {
+		if !wait || try >= maxRaceTries {
 			return nil, fmt.Errorf("%s: removed by another run while it was being locked", path)
 		}
 	}
 }
 
-// maxLockTries bounds lockRun's retries: each needs another run to remove the state root or
-// the lock file meanwhile.
-const maxLockTries = 10
+// maxRaceTries bounds the retries of lockRun and of making the state root: each needs another
+// run to remove the state root or the lock file meanwhile.
+const maxRaceTries = 10
 
 // betweenSteps, in tests, runs where another run may race this one (at the named step): the
 // state root made and not yet checked, a lock file created and not yet locked.

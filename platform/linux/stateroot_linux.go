@@ -76,7 +76,7 @@ func makePrivateDir(dir string, uid int) error {
 		}
 		raced("state root made")
 		err := checkPrivateDir(dir, uid)
-		if errors.Is(err, unix.ENOENT) && try < maxLockTries {
+		if errors.Is(err, unix.ENOENT) && try < maxRaceTries {
 			continue
 		}
 		if err != nil {

@@ -56,8 +56,6 @@ const (
 	guessExecDir        // the process's when it executed its program: it may have moved since
 )
 
-func (g guess) any() bool { return g != guessNone }
-
 // reason is what an event of a path so placed adds to its reason.
 func (g guess) reason() string {
 	switch g {
@@ -235,9 +233,6 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 	}
 	if v.guessed {
 		a.guessedDir = own.goneFrom
-		if a.guessedDir == guessNone {
-			a.guessedDir = guessAgentDir
-		}
 	}
 	if a.view == nil {
 		v.close()

@@ -191,11 +191,13 @@ func (n *notifier) loop() {
 			// Before the exec goes on: from then on the process is another program, and a
 			// lookup (the kernel's refusals are read in another goroutine) must not find
 			// what it was.
-			// Its working directory too, for the relative paths of refusals read once it
-			// has ended (Observer.Refused).
-			cwd, ok := baseDir(a.pid, unix.AT_FDCWD)
-			if !ok {
-				cwd = ""
+			// Its working directory too, where the kernel's refusals are read (once it may
+			// have ended: Observer.Refused, which starts its relative paths there).
+			cwd := ""
+			if n.procs.keepCwds.Load() {
+				if dir, ok := baseDir(a.pid, unix.AT_FDCWD); ok {
+					cwd = dir
+				}
 			}
 			n.procs.executes(a.pid, a.paths[0], cwd)
 		}

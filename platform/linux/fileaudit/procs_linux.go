@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/agentrun/agentrun/events"
 	"golang.org/x/sys/unix"
@@ -46,6 +47,9 @@ type procTable struct {
 	// sandbox sees them): where the relative paths of a refusal read after its process
 	// ended most likely started (`cd dir && cat file`: cat's).
 	cwds map[int]string
+	// keepCwds: the kernel's refusals are read (Observer.ReadsRefusals), so an exec's
+	// working directory is worth a readlink while its caller waits.
+	keepCwds atomic.Bool
 }
 
 func newProcTable() *procTable {

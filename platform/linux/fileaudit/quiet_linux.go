@@ -7,21 +7,37 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/agentrun/agentrun/platform/linux/kdenials"
 	"github.com/agentrun/agentrun/profiles"
 )
 
 // asWritten reports whether each path was resolved to itself (cleaned): no symlink and no ".."
-// on the way. Only then does the same path mean the same the next time: the agent may point a
-// symlink of its own at nothing, have the probe passed over, then point it at a secret the
-// mounts hide, where the second refusal (ENOENT again) would be a denial, and would go
-// unrecorded.
+// on the way. Only such a judgment is kept, and it is used again only while the path still
+// resolves to itself (stillAsWritten): the agent may make a path that led to nothing lead to a
+// secret the mounts hide — a symlink of its own retargeted, a parent directory replaced by a
+// symlink, a symlink put at the path — where the second refusal (ENOENT again) is a denial.
 func asWritten(resolved []string, raw []kdenials.Path) bool {
 	if len(resolved) != len(raw) {
 		return false
 	}
 	for i, p := range raw {
 		if path.Clean(p.Name) != resolved[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// stillAsWritten reports whether each of raw's paths still resolves to itself in the view:
+// one lookup that refuses every symlink finds the object, or finds a name missing.
+func stillAsWritten(v *agentView, raw []kdenials.Path) bool {
+	for _, p := range raw {
+		fd, err := v.openFast(p.Name, true)
+		if err == nil {
+			unix.Close(fd)
+		} else if err != unix.ENOENT {
 			return false
 		}
 	}
@@ -45,13 +61,14 @@ const (
 )
 
 // quietKey is r's key in quietRefusals, "" for one that is not kept: a relative path starts
-// where its process was, and /proc's and /dev's paths (/proc/self, /dev/fd) lead where the
+// where its process was, and what is in /proc and /dev (/proc/self, /dev/fd) leads where the
 // caller's own descriptors and identity do.
 func quietKey(r kdenials.Record, flags uint64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d %d %x", r.Nr, r.Errno, flags)
 	for _, p := range r.Paths {
-		if !strings.HasPrefix(p.Name, "/") || strings.HasPrefix(p.Name, "/proc") || strings.HasPrefix(p.Name, "/dev") {
+		clean := path.Clean(p.Name)
+		if !strings.HasPrefix(clean, "/") || profiles.Within(clean, "/proc") || profiles.Within(clean, "/dev") {
 			return ""
 		}
 		b.WriteByte(0)
@@ -80,14 +97,4 @@ func (q *quietRefusals) add(key string) {
 		q.seen = map[string]time.Time{}
 	}
 	q.seen[key] = time.Now()
-}
-
-// under reports whether a path of paths is dir or beneath it.
-func under(paths []string, dir string) bool {
-	for _, p := range paths {
-		if profiles.Within(p, dir) {
-			return true
-		}
-	}
-	return false
 }

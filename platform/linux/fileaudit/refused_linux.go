@@ -60,6 +60,14 @@ type refusals struct {
 	quiet quietRefusals
 }
 
+// ReadsRefusals tells the observer, before the sandbox runs, that the kernel's refusals will
+// be handed to Refused: the notifications of execs then note where each program started.
+func (o *Observer) ReadsRefusals() {
+	if o.judge != nil {
+		o.judge.procs.keepCwds.Store(true)
+	}
+}
+
 // Refused turns r, a file call of the sandbox the kernel refused (the recorder of the
 // kernel's refusals reports it once the call has returned: enforce mode's denied reads), into
 // events: a denial where the policy explains the refusal, nothing where the policy allows the
@@ -91,7 +99,7 @@ func (o *Observer) Refused(r kdenials.Record) {
 		return // the notifications reported it, and its denial, before the call
 	}
 	quiet := quietKey(r, flags)
-	if o.refused.quiet.has(quiet) {
+	if o.refused.quiet.has(quiet) && o.stillAsWritten(r) {
 		return
 	}
 	// Where its relative paths start, first: the caller may end at any moment, and with it
@@ -157,9 +165,22 @@ func (o *Observer) Refused(r kdenials.Record) {
 	}
 	o.judge.judge(&a)
 	a.release()
-	if !a.recorded && !a.guessedDir.any() && !a.lost && !under(a.paths, "/proc") && asWritten(a.paths, r.Paths) {
+	if !a.recorded && a.guessedDir == guessNone && !a.lost && asWritten(a.paths, r.Paths) {
 		o.refused.quiet.add(quiet)
 	}
+}
+
+// stillAsWritten reports whether r's paths still resolve to themselves in the sandbox's view
+// (see asWritten): a refusal passed over before is passed over again only then.
+func (o *Observer) stillAsWritten(r kdenials.Record) bool {
+	o.refused.mu.Lock()
+	defer o.refused.mu.Unlock()
+	v, err := o.refused.own.view(r.Tid)
+	if err != nil {
+		return false
+	}
+	defer v.close()
+	return stillAsWritten(v, r.Paths)
 }
 
 // Unplaced is how many refusals could not be decoded into events: their process had ended
@@ -171,6 +192,6 @@ func (o *Observer) Unplaced() int64 { return o.refused.unplaced.Load() }
 func (o *Observer) SetWorkingDir(dir string) {
 	o.refused.dir = dir
 	o.refused.mu.Lock()
-	o.refused.own.goneCwd = dir
+	o.refused.own.goneCwd, o.refused.own.goneFrom = dir, guessAgentDir
 	o.refused.mu.Unlock()
 }

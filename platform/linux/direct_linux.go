@@ -81,6 +81,10 @@ func runDirect(ctx context.Context, spec *platform.Spec, pol *profiles.Policy, f
 			}
 		}
 	}
+	if tty {
+		// The agent is on the user's terminal: its stops are agentrun's job's.
+		go stage.FollowStops(link.lifeW, ptyrelay.StopJob)
+	}
 	if spec.Started != nil {
 		spec.Started()
 	}

@@ -193,6 +193,9 @@ func (r *sandboxRun) run(ctx context.Context, rules []stage.Rule, given layerSet
 		return 0, err
 	}
 	steps.Step("sandbox ready (descriptors handed over)")
+	if term != nil {
+		go stage.FollowStops(p.link.lifeW, term.Suspend)
+	}
 	if r.spec.Started != nil {
 		r.spec.Started()
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"time"
 
 	"github.com/creack/pty"
@@ -27,12 +28,19 @@ func IsTerminal(r io.Reader) bool {
 
 // Terminal relays between the user's terminal and an agent's PTY (its master side).
 type Terminal struct {
-	in       *os.File
-	out      io.Writer
-	master   *os.File
+	in     *os.File
+	out    io.Writer
+	master *os.File
+	// mu guards the user's terminal's mode: raw while agentrun's job is in the foreground,
+	// as it was (state) while the job is stopped or in the background (see Suspend).
+	mu       sync.Mutex
 	state    *term.State
+	raw      bool
 	winch    chan os.Signal
+	cont     chan os.Signal
 	copyDone chan struct{}
+	// outMu is held while a piece of the agent's output is written (see waitOutput).
+	outMu sync.Mutex
 	// The relay of the user's keystrokes stops when stop[1] is written, so that nothing
 	// after the run (a question to the user) loses its answer to a reader left behind.
 	stop   [2]int
@@ -63,12 +71,21 @@ func (t *Terminal) Attach(master *os.File) error {
 	if t.state, err = term.MakeRaw(int(t.in.Fd())); err != nil {
 		return fmt.Errorf("putting the terminal in raw mode: %w", err)
 	}
+	t.raw = true
 	t.resize()
 	t.winch = make(chan os.Signal, 4)
 	signal.Notify(t.winch, unix.SIGWINCH)
 	go func() {
 		for range t.winch {
 			t.resize()
+		}
+	}()
+	// A job continued in the foreground (`fg`, also after `bg`) takes the terminal raw again.
+	t.cont = make(chan os.Signal, 1)
+	signal.Notify(t.cont, unix.SIGCONT)
+	go func() {
+		for range t.cont {
+			t.rawAgain()
 		}
 	}()
 	if err := unix.Pipe(t.stop[:]); err != nil {
@@ -79,11 +96,83 @@ func (t *Terminal) Attach(master *os.File) error {
 	t.inDone = make(chan struct{})
 	go t.relayInput()
 	t.copyDone = make(chan struct{})
-	go func() {
-		_, _ = io.Copy(t.out, t.master)
-		close(t.copyDone)
-	}()
+	go t.relayOutput()
 	return nil
+}
+
+// relayOutput copies the agent's output to the user's terminal until the agent's terminal
+// is closed.
+func (t *Terminal) relayOutput() {
+	defer close(t.copyDone)
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := t.master.Read(buf)
+		if n > 0 {
+			t.outMu.Lock()
+			_, werr := t.out.Write(buf[:n])
+			t.outMu.Unlock()
+			if werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Suspend gives the user's terminal back as it was and stops agentrun's job, the agent
+// having stopped (see StopJob): once the agent's output so far is written, so that what it
+// wrote as it suspended (Claude Code leaves its screen) comes before the shell's prompt. It
+// returns once the job is continued, the terminal raw again where the job is in the
+// foreground.
+func (t *Terminal) Suspend() {
+	t.waitOutput()
+	t.outMu.Lock() // a write under way ends first
+	t.mu.Lock()
+	if t.raw {
+		_ = term.Restore(int(t.in.Fd()), t.state)
+		t.raw = false
+	}
+	t.mu.Unlock()
+	t.outMu.Unlock()
+	StopJob()
+	t.rawAgain()
+}
+
+// rawAgain takes the user's terminal raw again, and to its current size, when agentrun's job
+// is its foreground job and the relay has not ended.
+func (t *Terminal) rawAgain() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fd := int(t.in.Fd())
+	if t.raw || t.master == nil || !foreground(fd) {
+		return
+	}
+	st, err := term.MakeRaw(fd)
+	if err != nil {
+		return
+	}
+	t.state, t.raw = st, true
+	t.resize()
+}
+
+// waitOutput waits, a quarter of a second at most, until the agent's terminal holds no
+// output that relayOutput has not read.
+func (t *Terminal) waitOutput() {
+	rc, err := t.master.SyscallConn()
+	if err != nil {
+		return
+	}
+	for deadline := time.Now().Add(250 * time.Millisecond); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		n := -1
+		_ = rc.Control(func(fd uintptr) {
+			n = unread(int(fd))
+		})
+		if n <= 0 {
+			return
+		}
+	}
 }
 
 // relayInput copies the user's keystrokes to the agent's terminal until the input ends or
@@ -157,15 +246,20 @@ func (t *Terminal) Drain() {
 // master. It is safe to call more than once.
 func (t *Terminal) Restore() {
 	t.stopInput()
-	if t.winch != nil {
-		signal.Stop(t.winch)
-		close(t.winch)
-		t.winch = nil
+	for _, c := range []*chan os.Signal{&t.winch, &t.cont} {
+		if *c != nil {
+			signal.Stop(*c)
+			close(*c)
+			*c = nil
+		}
 	}
-	if t.state != nil {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.raw {
 		_ = term.Restore(int(t.in.Fd()), t.state)
-		t.state = nil
+		t.raw = false
 	}
+	t.state = nil
 	if t.master != nil {
 		t.master.Close()
 		t.master = nil

@@ -119,16 +119,17 @@ func stageFail(err error) {
 	os.Exit(125)
 }
 
-// catchSignals ignores job control (signals from the terminal go to the agent's group, not to
-// us) and catches the signals superviseAgent relays to the agent, and SIGCHLD. It runs first,
+// catchSignals catches the signals superviseAgent relays to the agent, SIGCHLD, and job
+// control's, which the stage passes over (a stop of the terminal's is the agent's group's, not
+// ours): caught, not ignored, as an ignored signal stays ignored in the agent. It runs first,
 // while the stage waits for its configuration: Go's signal handling starts a thread of its own
 // (≈ 0.5 ms, more once seccomp is loaded), which the stage would otherwise spend between being
 // confined and starting the agent. A signal that comes before the agent runs waits in the
 // channel and is relayed to it then.
 func catchSignals() chan os.Signal {
-	signal.Ignore(unix.SIGTTOU, unix.SIGTTIN, unix.SIGTSTP)
 	sigs := make(chan os.Signal, 16)
-	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD)
+	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD,
+		unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
 	return sigs
 }
 
@@ -138,20 +139,27 @@ func catchSignals() chan os.Signal {
 const sigsysNote = "agentrun: the agent was killed by SIGSYS: it made a system call through the 32-bit (int $0x80) or x32 ABI, which the sandbox refuses; run a 64-bit build of the program"
 
 // superviseAgent starts the agent and waits for it as an init process must: forwarding the
-// signals the host sends (caught in sigs since the stage started), reaping every child, and
-// returning the agent's exit status.
+// signals the host sends (caught in sigs since the stage started), reaping every child,
+// relaying the agent's stops (see agentStopped), and returning the agent's exit status.
+//
+// The agent leads a process group of its own, in the stage's session when tty (the sandbox's
+// own terminal, see leadSession), in the user's in the direct tier, and the stage makes it the
+// terminal's foreground group once it runs (giveTerminal). Not before: only a child that
+// ignores SIGTTOU could take the terminal itself while in the background, and an ignored
+// signal stays ignored through exec: the agent and everything it ran could not be stopped.
 func superviseAgent(cfg *Config, tty *os.File, sigs chan os.Signal) int {
 	cmd := &exec.Cmd{Path: cfg.Path, Args: cfg.Argv}
 	cmd.Env, cmd.Dir = cfg.Env, cfg.Dir
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	term := -1 // the agent's terminal
 	switch {
 	case tty != nil:
-		// The agent leads a session whose controlling terminal is the sandbox's own.
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+		term = int(tty.Fd())
+		defer tty.Close() // kept for foregroundOf
 	case cfg.TTY:
-		cmd.SysProcAttr.Foreground, cmd.SysProcAttr.Ctty = true, 0
+		term = 0
 	}
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "agentrun: %v\n", err)
@@ -164,32 +172,37 @@ func superviseAgent(cfg *Config, tty *os.File, sigs chan os.Signal) int {
 		}
 	}
 	agent := cmd.Process.Pid
+	giveTerminal(term, agent)
 	steps.Step("stage: agent started")
-	if tty != nil {
-		tty.Close()
-	}
 	go followLifeline(agent, sigs)
 	for sig := range sigs {
-		if _, ok := sig.(terminateRequest); ok {
+		switch sig {
+		case terminateRequest{}:
 			terminateSandbox(cfg.Direct, agent)
 			continue
-		}
-		if sig != unix.SIGCHLD {
+		case continueRequest{}:
+			continueAgent(agent, term)
+			continue
+		case unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU:
+			continue
+		case unix.SIGCHLD:
+		default:
 			_ = unix.Kill(-agent, sig.(unix.Signal))
 			continue
 		}
 		for {
 			var ws unix.WaitStatus
-			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG|unix.WUNTRACED, nil)
 			if pid <= 0 || err != nil {
 				break
 			}
+			if pid == agent && ws.Stopped() {
+				agentStopped(ws, agent, term)
+				continue
+			}
 			if pid == agent {
 				if cfg.Direct {
-					if cfg.TTY {
-						// Give the terminal back to agentrun's process group.
-						_ = unix.IoctlSetPointerInt(0, unix.TIOCSPGRP, unix.Getpgrp())
-					}
+					takeTerminal(term, agent)
 					// No PID namespace ends what the agent left running: do it here.
 					killDescendants(agent)
 				}

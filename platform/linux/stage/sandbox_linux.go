@@ -52,6 +52,9 @@ func setupSandbox(cfg *Config, pending *rootfs.Pending) (tty *os.File, master *o
 		if master, tty, err = openTerminal(s); err != nil {
 			return nil, nil, err
 		}
+		if err := leadSession(tty); err != nil {
+			return nil, nil, err
+		}
 	}
 	if s.AppArmor != "" {
 		// Applies at the agent's execve (the fork inherits it); before no_new_privs, which

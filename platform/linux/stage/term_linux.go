@@ -31,8 +31,11 @@ func followLifeline(agent int, requests chan<- os.Signal) {
 	for {
 		n, err := lifeline.Read(b)
 		for _, c := range b[:n] {
-			if c == lifelineTerminate {
+			switch c {
+			case lifelineTerminate:
 				requests <- terminateRequest{}
+			case lifelineContinue:
+				requests <- continueRequest{}
 			}
 		}
 		if err == io.EOF || (err != nil && n == 0) {
@@ -47,17 +50,19 @@ func followLifeline(agent int, requests chan<- os.Signal) {
 // terminateSandbox sends SIGTERM to every process of the sandbox but the stage. In the
 // sandbox's own PID namespace that is kill(-1): every process the stage may signal, which is
 // every one there (they run as its user, in its Landlock domain or one nested in it), except
-// the stage itself, its PID 1. The Landlock + seccomp tier has no namespace of its own (kill(-1)
+// the stage itself, its PID 1; SIGCONT follows, for those stopped. The Landlock + seccomp tier has no namespace of its own (kill(-1)
 // would reach all of the user's processes): there it is the agent's process group and every
 // descendant of the stage, which is their subreaper, however they left the group.
 func terminateSandbox(direct bool, agent int) {
-	if !direct {
-		_ = unix.Kill(-1, unix.SIGTERM)
-		return
-	}
-	_ = unix.Kill(-agent, unix.SIGTERM)
-	for _, pid := range descendants(os.Getpid()) {
-		_ = unix.Kill(pid, unix.SIGTERM)
+	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGCONT} { // a stopped process acts on it once continued
+		if !direct {
+			_ = unix.Kill(-1, sig)
+			continue
+		}
+		_ = unix.Kill(-agent, sig)
+		for _, pid := range descendants(os.Getpid()) {
+			_ = unix.Kill(pid, sig)
+		}
 	}
 }
 

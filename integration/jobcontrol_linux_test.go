@@ -1,0 +1,136 @@
+package integration
+
+import (
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// selfSuspend is an agent that suspends itself as Claude Code does on Ctrl-Z: its terminal
+// raw, it reads the key, puts the terminal back and stops its own process group.
+const selfSuspend = `echo ready; stty raw -echo; dd bs=1 count=1 >/dev/null 2>&1; stty sane; kill -TSTP 0; echo resumed-$((6*7))`
+
+// TestJobControl: a run stops and goes on as the agent would without agentrun, in each tier
+// (the sandbox's own terminal as root and as a user, the user's terminal in the Landlock +
+// seccomp tier), under an interactive shell in tmux. Ctrl-Z stops the agent and the shell
+// says the job stopped and has the terminal; `fg` continues the agent, its terminal raw again
+// (Ctrl-C then reaches the agent, exit 130). An agent that suspends itself is stopped and
+// continued the same way; where no shell controls jobs, it goes on at once, never left
+// stopped. The agent gets job control's signals as agentrun got them, not ignored.
+func TestJobControl(t *testing.T) {
+	for _, tier := range []struct {
+		name         string
+		unprivileged bool
+		jail, pty    bool
+		extra        []string
+	}{
+		{name: "root", pty: true},
+		{name: "user", unprivileged: true, pty: true},
+		{name: "landlock-seccomp tier", unprivileged: true, jail: true, extra: []string{"--allow-degraded", "--allow-unprotected"}},
+	} {
+		t.Run(tier.name, func(t *testing.T) {
+			r := newRunner(t, tier.unprivileged)
+			r.jail = tier.jail
+			args := append([]string{"--profile", r.profile, "--network", "none"}, tier.extra...)
+
+			t.Run("job control signals not ignored", func(t *testing.T) {
+				res := r.run(t, append(args, "--", "grep", "^SigIgn:", "/proc/self/status")...)
+				f := strings.Fields(res.stdout)
+				if res.code != 0 || len(f) != 2 {
+					t.Fatalf("want the agent's SigIgn line; got %s", res)
+				}
+				ign, err := strconv.ParseUint(f[1], 16, 64)
+				const jobSignals = 1<<(20-1) | 1<<(21-1) | 1<<(22-1) // SIGTSTP, SIGTTIN, SIGTTOU
+				if err != nil || ign&jobSignals != 0 {
+					t.Errorf("the agent ignores job control's signals (SigIgn %s)", f[1])
+				}
+			})
+
+			t.Run("ctrl-z and fg", func(t *testing.T) {
+				tm := jobShell(t, r)
+				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, `echo started; read x; echo got-$x; sleep 60`, false), "Enter")
+				tm.waitFor("started")
+				time.Sleep(200 * time.Millisecond) // the read under way
+				tm.cmd("send-keys", "-t", "t", "C-z")
+				tm.waitFor("Stopped")
+				tm.cmd("send-keys", "-t", "t", "echo outside-$((6*7))", "Enter")
+				tm.waitFor("outside-42")
+				tm.cmd("send-keys", "-t", "t", "fg; echo agentrun-exit=$?", "Enter")
+				if tier.pty {
+					tm.waitRaw()
+				}
+				tm.cmd("send-keys", "-t", "t", "hello", "Enter")
+				tm.waitFor("got-hello")
+				tm.cmd("send-keys", "-t", "t", "C-c")
+				tm.waitFor("agentrun-exit=130")
+			})
+
+			t.Run("agent suspends itself", func(t *testing.T) {
+				tm := jobShell(t, r)
+				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, selfSuspend, false), "Enter")
+				tm.waitFor("ready")
+				time.Sleep(200 * time.Millisecond) // the terminal raw
+				tm.cmd("send-keys", "-t", "t", "C-z")
+				pane := tm.waitFor("Stopped")
+				if strings.Contains(pane, "resumed-42") {
+					t.Fatalf("the agent went on before fg:\n%s", pane)
+				}
+				tm.cmd("send-keys", "-t", "t", "fg; echo agentrun-exit=$?", "Enter")
+				tm.waitFor("resumed-42")
+				tm.waitFor("agentrun-exit=0")
+			})
+
+			t.Run("no shell controls jobs", func(t *testing.T) {
+				// sh -c leads the session, and agentrun's group with it is orphaned: its stop
+				// does not happen, and the agent is continued at once.
+				tm := newTmux(t)
+				tm.cmd("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "sh", "-c", jobLine(t, r, args, selfSuspend, true)+"; sleep 60")
+				tm.waitFor("ready")
+				time.Sleep(200 * time.Millisecond)
+				tm.cmd("send-keys", "-t", "t", "C-z")
+				tm.waitFor("resumed-42")
+				tm.waitFor("agentrun-exit=0")
+			})
+		})
+	}
+}
+
+// jobShell starts an interactive bash under tmux, with job control, ready for a command line.
+func jobShell(t *testing.T, r *runner) *tmux {
+	t.Helper()
+	tm := newTmux(t)
+	tm.cmd("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "bash", "--norc", "--noprofile", "-i")
+	tm.cmd("send-keys", "-t", "t", "PS1='jobs$ '", "Enter")
+	tm.waitFor("jobs$")
+	return tm
+}
+
+// jobLine is the command line that runs script in the sandbox as r's user (the command
+// r.command makes), and says agentrun's exit status after it when status (under job control,
+// `fg` says it).
+func jobLine(t *testing.T, r *runner, args []string, script string, status bool) string {
+	cmd := r.command(t.Context(), append(args, "--", "sh", "-c", script)...)
+	line := "cd " + r.ws + " && env " + shellJoin(cmd.Env) + " " + shellJoin(cmd.Args)
+	if status {
+		line += "; echo agentrun-exit=$?"
+	}
+	return line
+}
+
+// waitRaw waits until the pane's terminal is raw as agentrun makes it (no signals from
+// keys: a shell reading a line keeps them).
+func (tm *tmux) waitRaw() {
+	tm.t.Helper()
+	tty := strings.TrimSpace(tm.cmd("display-message", "-p", "-t", "t", "#{pane_tty}"))
+	var out []byte
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		out, _ = exec.Command("stty", "-a", "-F", tty).Output()
+		if slices.Contains(strings.Fields(string(out)), "-isig") {
+			return
+		}
+	}
+	tm.t.Fatalf("the terminal never became raw again: %s", out)
+}

@@ -1,10 +1,13 @@
 package integration
 
 import (
+	"bytes"
+	"os"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -21,7 +24,7 @@ const selfSuspend = `echo ready; stty raw -echo; dd bs=1 count=1 >/dev/null 2>&1
 // continued the same way; where no shell controls jobs, it goes on at once, never left
 // stopped. The agent gets job control's signals as agentrun got them, not ignored.
 func TestJobControl(t *testing.T) {
-	for _, tier := range []struct {
+	for i, tier := range []struct {
 		name         string
 		unprivileged bool
 		jail, pty    bool
@@ -83,6 +86,39 @@ func TestJobControl(t *testing.T) {
 				tm.waitFor("agentrun-exit=0")
 			})
 
+			t.Run("terminal closed while stopped", func(t *testing.T) {
+				// The shell sends its stopped job SIGHUP and SIGCONT: agentrun relays the
+				// hangup to the agent, stopped too, which must then end, and the run with it.
+				tm := jobShell(t, r)
+				agent := "sleep " + strconv.Itoa(61+i)
+				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, "echo started; "+agent, false), "Enter")
+				tm.waitFor("started")
+				waitForProcess(t, agent)
+				tm.cmd("send-keys", "-t", "t", "C-z")
+				tm.waitFor("Stopped")
+				tm.cmd("kill-server")
+				waitGone(t, agent)
+				waitGone(t, agentrunBin+" .*"+agent)
+			})
+
+			t.Run("SIGTERM ends a stopped agent", func(t *testing.T) {
+				// Without a terminal no one continues a stopped agent; agentrun's SIGTERM
+				// still ends it, as the shell's kill ends a stopped job.
+				script := "echo stopping; kill -STOP 0; echo continued-" + strconv.Itoa(i)
+				cmd := r.command(t.Context(), append(args, "--", "sh", "-c", script)...)
+				var out strings.Builder
+				cmd.Stdout = &out
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				waitStopped(t, "sh -c "+script)
+				_ = cmd.Process.Signal(syscall.SIGTERM)
+				_ = cmd.Wait()
+				if code := cmd.ProcessState.ExitCode(); code != 128+int(syscall.SIGTERM) || strings.Contains(out.String(), "continued") {
+					t.Errorf("want the stopped agent ended by SIGTERM (exit 143), got %d, output %q", code, out.String())
+				}
+			})
+
 			t.Run("no shell controls jobs", func(t *testing.T) {
 				// sh -c leads the session, and agentrun's group with it is orphaned: its stop
 				// does not happen, and the agent is continued at once.
@@ -133,4 +169,33 @@ func (tm *tmux) waitRaw() {
 		}
 	}
 	tm.t.Fatalf("the terminal never became raw again: %s", out)
+}
+
+// waitGone waits until no process's command line matches the pgrep pattern.
+func waitGone(t *testing.T, pattern string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		out, _ := exec.Command("pgrep", "-f", pattern).Output()
+		if len(strings.TrimSpace(string(out))) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q still runs: pid %s", pattern, strings.TrimSpace(string(out)))
+		}
+	}
+}
+
+// waitStopped waits until the process with exactly this command line is stopped.
+func waitStopped(t *testing.T, args string) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		out, _ := exec.Command("pgrep", "-f", "-x", args).Output()
+		for _, pid := range strings.Fields(string(out)) {
+			stat, _ := os.ReadFile("/proc/" + pid + "/stat")
+			if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && f[0] == "T" {
+				return
+			}
+		}
+	}
+	t.Fatalf("%q never stopped", args)
 }

@@ -188,6 +188,11 @@ func superviseAgent(cfg *Config, tty *os.File, sigs chan os.Signal) int {
 		case unix.SIGCHLD:
 		default:
 			_ = unix.Kill(-agent, sig.(unix.Signal))
+			if sig == unix.SIGTERM || sig == unix.SIGHUP {
+				// A stopped agent acts on it once continued, as the shell's kill and a
+				// hangup continue a stopped job.
+				_ = unix.Kill(-agent, unix.SIGCONT)
+			}
 			continue
 		}
 		for {

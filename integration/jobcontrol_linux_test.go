@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"slices"
@@ -105,7 +106,9 @@ func TestJobControl(t *testing.T) {
 				// Without a terminal no one continues a stopped agent; agentrun's SIGTERM
 				// still ends it, as the shell's kill ends a stopped job.
 				script := "echo stopping; kill -STOP 0; echo continued-" + strconv.Itoa(i)
-				cmd := r.command(t.Context(), append(args, "--", "sh", "-c", script)...)
+				ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second) // a stopped agent ignores it
+				defer cancel()
+				cmd := r.command(ctx, append(args, "--", "sh", "-c", script)...)
 				var out strings.Builder
 				cmd.Stdout = &out
 				if err := cmd.Start(); err != nil {

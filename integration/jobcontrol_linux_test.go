@@ -72,6 +72,23 @@ func TestJobControl(t *testing.T) {
 				tm.waitFor("agentrun-exit=130")
 			})
 
+			t.Run("ctrl-z with the agent on no terminal", func(t *testing.T) {
+				// The agent's input is not the terminal: it gets no terminal of its own and
+				// Ctrl-Z stops agentrun's job, which the agent is stopped and continued with.
+				tm := jobShell(t, r)
+				agent := "sleep " + strconv.Itoa(64+i)
+				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, "echo started; "+agent+"; echo slept-$((6*7))", false)+" </dev/null", "Enter")
+				tm.waitFor("started")
+				waitForProcess(t, agent)
+				tm.cmd("send-keys", "-t", "t", "C-z")
+				tm.waitFor("Stopped")
+				waitStopped(t, agent)
+				tm.cmd("send-keys", "-t", "t", "fg; echo agentrun-exit=$?", "Enter")
+				waitRunning(t, agent)
+				tm.cmd("send-keys", "-t", "t", "C-c")
+				tm.waitFor("agentrun-exit=130")
+			})
+
 			t.Run("agent suspends itself", func(t *testing.T) {
 				tm := jobShell(t, r)
 				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, selfSuspend, false), "Enter")
@@ -189,16 +206,21 @@ func waitGone(t *testing.T, pattern string) {
 }
 
 // waitStopped waits until the process with exactly this command line is stopped.
-func waitStopped(t *testing.T, args string) {
+func waitStopped(t *testing.T, args string) { waitState(t, args, true) }
+
+// waitRunning waits until the process with exactly this command line is not stopped.
+func waitRunning(t *testing.T, args string) { waitState(t, args, false) }
+
+func waitState(t *testing.T, args string, stopped bool) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		out, _ := exec.Command("pgrep", "-f", "-x", args).Output()
 		for _, pid := range strings.Fields(string(out)) {
 			stat, _ := os.ReadFile("/proc/" + pid + "/stat")
-			if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && f[0] == "T" {
+			if f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:])); len(f) > 0 && (f[0] == "T") == stopped {
 				return
 			}
 		}
 	}
-	t.Fatalf("%q never stopped", args)
+	t.Fatalf("%q never was in the state wanted (stopped: %v)", args, stopped)
 }

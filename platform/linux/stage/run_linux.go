@@ -120,8 +120,8 @@ func stageFail(err error) {
 }
 
 // catchSignals catches the signals superviseAgent relays to the agent, SIGCHLD, and job
-// control's, which the stage passes over (a stop of the terminal's is the agent's group's, not
-// ours): caught, not ignored, as an ignored signal stays ignored in the agent. It runs first,
+// control's, which never stop the stage (superviseAgent says which it relays): caught, not
+// ignored, as an ignored signal stays ignored in the agent. It runs first,
 // while the stage waits for its configuration: Go's signal handling starts a thread of its own
 // (≈ 0.5 ms, more once seccomp is loaded), which the stage would otherwise spend between being
 // confined and starting the agent. A signal that comes before the agent runs waits in the
@@ -129,7 +129,7 @@ func stageFail(err error) {
 func catchSignals() chan os.Signal {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGCHLD,
-		unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU)
+		unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU, unix.SIGCONT)
 	return sigs
 }
 
@@ -183,7 +183,15 @@ func superviseAgent(cfg *Config, tty *os.File, sigs chan os.Signal) int {
 		case continueRequest{}:
 			continueAgent(agent, term)
 			continue
-		case unix.SIGTSTP, unix.SIGTTIN, unix.SIGTTOU:
+		case unix.SIGTSTP, unix.SIGCONT:
+			// Where the agent has no terminal of its own the stage is in agentrun's job, and
+			// a stop of the job (Ctrl-Z) or its continuing is the agent's too. Elsewhere the
+			// agent's stops come first and agentrun continues it (see agentStopped).
+			if term < 0 {
+				_ = unix.Kill(-agent, sig.(unix.Signal))
+			}
+			continue
+		case unix.SIGTTIN, unix.SIGTTOU:
 			continue
 		case unix.SIGCHLD:
 		default:

@@ -47,14 +47,15 @@ func followLifeline(agent int, requests chan<- os.Signal) {
 	os.Exit(137)
 }
 
-// terminateSandbox sends SIGTERM to every process of the sandbox but the stage. In the
-// sandbox's own PID namespace that is kill(-1): every process the stage may signal, which is
-// every one there (they run as its user, in its Landlock domain or one nested in it), except
-// the stage itself, its PID 1; SIGCONT follows, for those stopped. The Landlock + seccomp tier has no namespace of its own (kill(-1)
-// would reach all of the user's processes): there it is the agent's process group and every
-// descendant of the stage, which is their subreaper, however they left the group.
+// terminateSandbox sends SIGTERM to every process of the sandbox but the stage, then SIGCONT,
+// for those stopped. In the sandbox's own PID namespace that is kill(-1): every process the
+// stage may signal, which is every one there (they run as its user, in its Landlock domain or
+// one nested in it), except the stage itself, its PID 1. The Landlock + seccomp tier has no
+// namespace of its own (kill(-1) would reach all of the user's processes): there it is the
+// agent's process group and every descendant of the stage, which is their subreaper, however
+// they left the group.
 func terminateSandbox(direct bool, agent int) {
-	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGCONT} { // a stopped process acts on it once continued
+	for _, sig := range []unix.Signal{unix.SIGTERM, unix.SIGCONT} {
 		if !direct {
 			_ = unix.Kill(-1, sig)
 			continue

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -74,4 +75,39 @@ func TestTerminal(t *testing.T) {
 	if !strings.Contains(pane, " icanon ") || !strings.Contains(pane, " echo ") {
 		t.Errorf("the terminal was not restored (want icanon and echo in stty -a):\n%s", pane)
 	}
+}
+
+// TestTerminalRedirects: with a terminal for input, the agent's stdout or stderr redirected to
+// a file or a pipe stays as it was: the file gets the agent's bytes (no CR before each line
+// end, the other stream not mixed in) and the agent sees no terminal there, while its input,
+// and the stream that was not redirected, are on its terminal.
+func TestTerminalRedirects(t *testing.T) {
+	asRootAndUser(t, func(t *testing.T, r *runner) {
+		script := "test -t 0 && echo stdin-tty; test -t 1 && echo stdout-tty; test -t 2 && echo stderr-tty >&2; echo out; echo err >&2"
+		for _, tc := range []struct {
+			name, redirect, stream, want, screen string
+		}{
+			{name: "stdout to a file", redirect: "> OUT", stream: "stdout", want: "stdin-tty\nout\n", screen: "stderr-tty"},
+			{name: "stdout to a pipe", redirect: "| cat > OUT", stream: "stdout", want: "stdin-tty\nout\n", screen: "stderr-tty"},
+			{name: "stderr to a file", redirect: "2> OUT", stream: "stderr", want: "err\n", screen: "stdout-tty"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				out := filepath.Join(r.tmp, "redirect.out")
+				line := jobLine(t, r, []string{"--profile", r.profile, "--network", "none"}, script, false)
+				tm := newTmux(t)
+				tm.cmd("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "sh", "-c",
+					strings.ReplaceAll(line+" "+tc.redirect, "OUT", out)+"; echo agentrun-exit=$?; sleep 60")
+				pane := tm.waitFor("agentrun-exit=")
+				if !strings.Contains(pane, "agentrun-exit=0") || !strings.Contains(pane, tc.screen) {
+					t.Errorf("want exit 0 and %q on the terminal:\n%s", tc.screen, pane)
+				}
+				// agentrun's own notes go to stderr too (a user's rootless run on cgroup v1
+				// says the default limits are not applied): stderr's file ends with the agent's.
+				got, err := os.ReadFile(out)
+				if ok := string(got) == tc.want || (tc.stream == "stderr" && strings.HasSuffix(string(got), "\n"+tc.want)); err != nil || !ok || strings.Contains(string(got), "\r") {
+					t.Errorf("%s: want %q, got %q (%v)", tc.redirect, tc.want, got, err)
+				}
+			})
+		}
+	})
 }

@@ -82,7 +82,12 @@ func (b *Backend) Run(ctx context.Context, spec *platform.Spec) (int, error) {
 	var said *headWriter // where sandbox-exec says why it gave up
 	var term *ptyrelay.Terminal
 	if tty {
-		said = &headWriter{w: spec.Stdout}
+		said = &headWriter{w: ptyrelay.OutputOf(spec.Stdout, spec.Stderr)}
+		if !ptyrelay.IsTerminalOut(spec.Stdout) {
+			// A redirected stdout stays as it was (see the Linux stage's superviseAgent);
+			// stderr stays on the terminal, where sandbox-exec says why it gave up.
+			cmd.Stdout = spec.Stdout
+		}
 		if term, err = startTerminal(cmd, spec.Stdin.(*os.File), said); err != nil {
 			return 0, err
 		}

@@ -15,7 +15,8 @@ import (
 
 // startTerminal starts cmd on a new PTY the size of in (cmd becomes the leader of a new
 // session with the PTY as its controlling terminal) and relays between it and the user's
-// terminal (in raw mode, its size followed), as on Linux.
+// terminal (in raw mode, its size followed), as on Linux. A standard stream cmd has already
+// keeps it.
 func startTerminal(cmd *exec.Cmd, in *os.File, out io.Writer) (*ptyrelay.Terminal, error) {
 	cols, rows := ptyrelay.Size(in)
 	master, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: cols, Rows: rows})

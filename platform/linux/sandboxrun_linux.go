@@ -263,6 +263,6 @@ func (r *sandboxRun) serve() (*ptyrelay.Terminal, error) {
 	if !p.tty {
 		return nil, nil
 	}
-	term := ptyrelay.New(r.spec.Stdin.(*os.File), r.spec.Stdout)
+	term := ptyrelay.New(r.spec.Stdin.(*os.File), ptyrelay.OutputOf(r.spec.Stdout, r.spec.Stderr))
 	return term, term.Attach(fds[stage.HandoverTerminal])
 }

@@ -277,7 +277,9 @@ func (p *stageProc) command(sio stageIO) *exec.Cmd {
 		cmd.Env = append(cmd.Env, stage.IDMapEnv+"="+stage.IDMapValue(*p.idmap))
 	}
 	if p.tty {
-		cmd.Stdout, cmd.Stderr = sio.stderr, sio.stderr // the stage's own messages
+		// The agent's terminal stands for stdin and for each of these that is a terminal;
+		// one redirected (to a file, a pipe) the agent gets as it is (see superviseAgent).
+		cmd.Stdout, cmd.Stderr = sio.stdout, sio.stderr
 	} else {
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = sio.stdin, sio.stdout, sio.stderr
 	}

@@ -52,6 +52,24 @@ func New(in *os.File, out io.Writer) *Terminal {
 	return &Terminal{in: in, out: out}
 }
 
+// OutputOf is where the output of the agent's terminal goes: stdout where it is a terminal,
+// else stderr where that is one (the agent then writes its standard output to stdout itself),
+// else stdout.
+func OutputOf(stdout, stderr io.Writer) io.Writer {
+	for _, w := range []io.Writer{stdout, stderr} {
+		if IsTerminalOut(w) {
+			return w
+		}
+	}
+	return stdout
+}
+
+// IsTerminalOut reports whether w is a terminal.
+func IsTerminalOut(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // Size returns the size of the user's terminal as columns and rows (80×24 when unknown).
 func Size(in *os.File) (cols, rows uint16) {
 	ws, err := pty.GetsizeFull(in)

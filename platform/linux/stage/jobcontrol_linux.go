@@ -45,6 +45,12 @@ func leadSession(tty *os.File) error {
 	return nil
 }
 
+// isTerminal reports whether fd is a terminal.
+func isTerminal(fd int) bool {
+	_, err := unix.IoctlGetTermios(fd, unix.TCGETS)
+	return err == nil
+}
+
 // foregroundOf is the foreground process group of the terminal fd (-1 when unknown).
 func foregroundOf(fd int) int {
 	pgrp, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)

@@ -155,7 +155,16 @@ func superviseAgent(cfg *Config, tty *os.File, sigs chan os.Signal) int {
 	term := -1 // the agent's terminal
 	switch {
 	case tty != nil:
+		// The terminal stands for the user's where it was one: a redirected stdout or stderr
+		// (agentrun -- git diff > patch) stays as it was, not a terminal's output (CRLF line
+		// ends, the two streams in one, colours).
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+		if !isTerminal(1) {
+			cmd.Stdout = os.Stdout
+		}
+		if !isTerminal(2) {
+			cmd.Stderr = os.Stderr
+		}
 		term = int(tty.Fd())
 		defer tty.Close() // kept for foregroundOf
 	case cfg.TTY:

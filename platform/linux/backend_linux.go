@@ -21,8 +21,14 @@ func NewBackend() *Backend { return &Backend{} }
 
 var _ platform.Backend = (*Backend)(nil)
 
-// Probe reports nil: every Linux host runs agents, in one tier or another (Layers says which).
-func (b *Backend) Probe() error { return nil }
+// Probe refuses a run inside an agentrun sandbox (errNested); every Linux host runs agents
+// otherwise, in one tier or another (Layers says which).
+func (b *Backend) Probe() error {
+	if insideSandbox() {
+		return errNested
+	}
+	return nil
+}
 
 // Layers lists the mechanisms pol is compiled to on this host.
 func (b *Backend) Layers(pol *profiles.Policy) []platform.Layer {

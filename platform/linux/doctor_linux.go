@@ -19,6 +19,9 @@ func doctor(w io.Writer, h Host) error {
 		return "no: " + no
 	}
 	fmt.Fprintln(tw, "agentrun doctor")
+	if insideSandbox() {
+		fmt.Fprintf(tw, "  sandbox\tno run here: %v\n", errNested)
+	}
 	fmt.Fprintf(tw, "  kernel\t%s\n", h.Kernel)
 	if h.Root {
 		fmt.Fprintf(tw, "  privileges\troot\n")

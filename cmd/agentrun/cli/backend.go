@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"sort"
 	"strings"
 
@@ -62,8 +63,16 @@ func chooseBackend(host platform.Backend, named []NamedBackend, name string) (pl
 // Sandbox not enabled.
 func usableBackend(host platform.Backend, named []NamedBackend, name string) (platform.Backend, error) {
 	b, err := chooseBackend(host, named, name)
-	if err != nil || name == "" {
+	if err != nil {
 		return b, err
+	}
+	if name == "" {
+		// Before the profiles are read: a host that cannot run agents here at all (inside
+		// an agentrun sandbox) says so, not what it could not read on the way.
+		if err := b.Probe(); err != nil && !errors.Is(err, platform.ErrUnsupported) {
+			return nil, &exitError{code: launcher.ExitError, msg: err.Error(), hint: "agentrun doctor says what this host offers"}
+		}
+		return b, nil
 	}
 	if err := b.Probe(); err != nil {
 		return nil, &exitError{code: launcher.ExitError, msg: err.Error(), hint: "agentrun doctor --backend " + name + " says what this host offers; agentrun --dry-run --backend " + name + " -- CMD shows what a run would enforce"}

@@ -91,18 +91,21 @@ func (t *Terminal) Attach(master *os.File) error {
 	}
 	t.raw = true
 	t.resize()
-	t.winch = make(chan os.Signal, 4)
-	signal.Notify(t.winch, unix.SIGWINCH)
+	// Each goroutine ranges over its own channel: Restore sets the fields to nil.
+	winch := make(chan os.Signal, 4)
+	t.winch = winch
+	signal.Notify(winch, unix.SIGWINCH)
 	go func() {
-		for range t.winch {
+		for range winch {
 			t.resize()
 		}
 	}()
 	// A job continued in the foreground (`fg`, also after `bg`) takes the terminal raw again.
-	t.cont = make(chan os.Signal, 1)
-	signal.Notify(t.cont, unix.SIGCONT)
+	cont := make(chan os.Signal, 1)
+	t.cont = cont
+	signal.Notify(cont, unix.SIGCONT)
 	go func() {
-		for range t.cont {
+		for range cont {
 			t.rawAgain()
 		}
 	}()

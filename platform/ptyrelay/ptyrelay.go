@@ -175,7 +175,7 @@ func (t *Terminal) rawAgain() {
 		return
 	}
 	t.state, t.raw = st, true
-	t.resize()
+	t.resizeLocked()
 }
 
 // waitOutput waits, a quarter of a second at most, until the agent's terminal holds no
@@ -246,7 +246,17 @@ func (t *Terminal) stopInput() {
 	t.inDone = nil
 }
 
+// resize gives the agent's terminal the size of the user's, until Restore.
 func (t *Terminal) resize() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.resizeLocked()
+}
+
+func (t *Terminal) resizeLocked() {
+	if t.master == nil {
+		return
+	}
 	if ws, err := pty.GetsizeFull(t.in); err == nil {
 		_ = pty.Setsize(t.master, ws)
 	}

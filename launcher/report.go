@@ -12,6 +12,7 @@ import (
 	"github.com/agentrun/agentrun/events"
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/safefs"
+	"github.com/agentrun/agentrun/profiles"
 	"github.com/agentrun/agentrun/userdirs"
 )
 
@@ -237,9 +238,13 @@ func writeFileAtomic(path string, b []byte) error {
 	return nil
 }
 
+// maxReportSize bounds a report agentrun reads (learn --from): a run's report holds its
+// denials, a few hundred bytes each, and a flood of them is recorded as counts.
+const maxReportSize = 256 << 20
+
 // ReadReport reads a report file that agentrun --report wrote.
 func ReadReport(path string) (*Report, error) {
-	b, err := os.ReadFile(path)
+	b, err := profiles.ReadFileBounded(path, maxReportSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading the report: %w", err)
 	}

@@ -79,7 +79,7 @@ func Load(builtin fs.FS, userDir string) (*Catalog, error) {
 			return nil, err
 		}
 		for _, n := range names {
-			data, err := os.ReadFile(n)
+			data, err := ReadFileBounded(n, MaxFileSize)
 			if err != nil {
 				return nil, readError(n, err)
 			}
@@ -210,6 +210,9 @@ func (c *Catalog) MatchList(e *Entry) []string {
 // readError says why the profile file name could not be read as its other findings are said,
 // "FILE: what": "claude.yaml: permission denied", not "reading profile: open claude.yaml: …".
 func readError(name string, err error) error {
+	if errors.Is(err, ErrTooLarge) {
+		return fmt.Errorf("%s: %w; a profile is at most %d bytes", name, err, MaxFileSize)
+	}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return fmt.Errorf("%s: %w", name, pe.Err)
@@ -220,7 +223,7 @@ func readError(name string, err error) error {
 // ReadFile parses a profile named on the command line. It may have any name; its extends are
 // looked up in the catalog.
 func ReadFile(name string) (*Entry, error) {
-	data, err := os.ReadFile(name)
+	data, err := ReadFileBounded(name, MaxFileSize)
 	if err != nil {
 		return nil, readError(name, err)
 	}

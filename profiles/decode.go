@@ -15,8 +15,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// maxFileSize bounds a profile file; real profiles are a few kilobytes.
-const maxFileSize = 1 << 20
+// MaxFileSize bounds a profile file; real profiles are a few kilobytes.
+const MaxFileSize = 1 << 20
 
 // Parse decodes one profile file strictly. name is used in error positions (a path, or
 // "builtin/NAME.yaml"). The returned error, if any, is an ErrorList. Parse never panics.
@@ -32,8 +32,8 @@ func parse(name string, data []byte, validate bool) (f *File, err error) {
 			err = ErrorList{{Pos: Pos{File: name, Line: 1, Col: 1}, Msg: fmt.Sprintf("cannot parse YAML (%v)", r)}}
 		}
 	}()
-	if len(data) > maxFileSize {
-		e.add(Pos{Line: 1, Col: 1}, "", "file is %d bytes; a profile is at most %d bytes", len(data), maxFileSize)
+	if len(data) > MaxFileSize {
+		e.add(Pos{Line: 1, Col: 1}, "", "file is %d bytes; a profile is at most %d bytes", len(data), MaxFileSize)
 		return nil, e.list.Err()
 	}
 	var doc yaml.Node

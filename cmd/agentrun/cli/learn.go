@@ -157,7 +157,7 @@ func learnAction(c *cli.Context, b platform.Backend) error {
 // a built-in profile a new one of the user's that extends it.
 func learnTarget(e *profiles.Entry) (string, []byte, error) {
 	if e.Layer != profiles.LayerBuiltin {
-		src, err := os.ReadFile(e.File.Source)
+		src, err := profiles.ReadFileBounded(e.File.Source, profiles.MaxFileSize)
 		return e.File.Source, src, err
 	}
 	dir := userdirs.CurrentDirs().ProfilesDir()

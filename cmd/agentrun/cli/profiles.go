@@ -117,7 +117,7 @@ func profileSource(e *profiles.Entry) ([]byte, error) {
 	if e.Layer == profiles.LayerBuiltin {
 		return fs.ReadFile(builtin.FS, strings.TrimPrefix(e.File.Source, "builtin/"))
 	}
-	return os.ReadFile(e.File.Source)
+	return profiles.ReadFileBounded(e.File.Source, profiles.MaxFileSize)
 }
 
 // errInvalid ends profiles validate with status 1 after its report.

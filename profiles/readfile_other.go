@@ -1,0 +1,5 @@
+//go:build !unix
+
+package profiles
+
+const nonBlock = 0

@@ -139,6 +139,20 @@ func TestJobControl(t *testing.T) {
 				}
 			})
 
+			t.Run("terminal given back from a group left in the foreground", func(t *testing.T) {
+				// A process of the sandbox takes the terminal for a group of its own and stays
+				// there when the agent exits: the run ends it, and the shell that ran agentrun
+				// reads its terminal again (a read from the background would fail).
+				script := `perl -e 'use POSIX; $SIG{TTOU} = "IGNORE"; if (!fork) { setpgid(0, 0); tcsetpgrp(0, $$); sleep 60; exit } sleep 1; print "left-fg\n"'`
+				tm := newTmux(t)
+				tm.cmd("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "sh", "-c", jobLine(t, r, args, script, true)+"; read x; echo read-$x; sleep 60")
+				tm.waitFor("agentrun-exit=0")
+				tm.cmd("send-keys", "-t", "t", "hello", "Enter")
+				if pane := tm.waitFor("read-"); !strings.Contains(pane, "read-hello") {
+					t.Errorf("the shell could not read its terminal after the run:\n%s", pane)
+				}
+			})
+
 			t.Run("no shell controls jobs", func(t *testing.T) {
 				// sh -c leads the session, and agentrun's group with it is orphaned: its stop
 				// does not happen, and the agent is continued at once.

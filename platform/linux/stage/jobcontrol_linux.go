@@ -69,10 +69,14 @@ func giveTerminal(fd, pgid int) {
 	}
 }
 
-// takeTerminal gives the terminal fd back to the stage's own group (agentrun's), where the
-// agent's group, which has exited, holds it.
-func takeTerminal(fd, agent int) {
-	if fd >= 0 && foregroundOf(fd) == agent {
+// takeTerminal gives the terminal fd back to the stage's own group (agentrun's job) where a
+// group that is gone holds it: the agent's, or one a process of the sandbox made and left
+// in the foreground, ended with it (see killDescendants). A living group is someone else's.
+func takeTerminal(fd int) {
+	if fd < 0 {
+		return
+	}
+	if fg := foregroundOf(fd); fg > 0 && fg != unix.Getpgrp() && unix.Kill(-fg, 0) == unix.ESRCH {
 		setForeground(fd, unix.Getpgrp())
 	}
 }

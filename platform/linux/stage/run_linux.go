@@ -224,9 +224,9 @@ func superviseAgent(cfg *Config, tty *os.File, sigs chan os.Signal) int {
 			}
 			if pid == agent {
 				if cfg.Direct {
-					takeTerminal(term, agent)
 					// No PID namespace ends what the agent left running: do it here.
 					killDescendants(agent)
+					takeTerminal(term)
 				}
 				if ws.Signaled() {
 					if ws.Signal() == unix.SIGSYS {

@@ -127,3 +127,28 @@ func TestSecondSIGTERMKills(t *testing.T) {
 		t.Errorf("left behind: %v", l)
 	}
 }
+
+// TestClosedStderr: agentrun whose stderr is a pipe nobody reads any more (`agentrun -- make
+// 2>&1 | head`) writes its summary into it and must survive that: Go ends a program on
+// SIGPIPE for such a write to descriptor 2 unless it asks for the signal, and agentrun then
+// left its lock file and a cgroup behind.
+func TestClosedStderr(t *testing.T) {
+	asRootAndUser(t, func(t *testing.T, r *runner) {
+		cmd := r.command(t.Context(), "--profile", r.profile, "--network", "none", "--", "sh", "-c", "sleep 0.3; cat ~/.ssh/id_ed25519 2>/dev/null; exit 3")
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr.Close() // no reader: every write to stderr fails
+		cmd.Stderr = pw
+		err = cmd.Run()
+		pw.Close()
+		ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		if ws.Signaled() || ws.ExitStatus() != 3 {
+			t.Errorf("want agentrun to exit with the agent's status 3, got %v (%v)", ws, err)
+		}
+		if l := leftovers(t); len(l) > 0 {
+			t.Errorf("left behind: %v", l)
+		}
+	})
+}

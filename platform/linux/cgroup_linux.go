@@ -25,6 +25,7 @@ type runCgroup struct {
 	// stageIn: on v1 too the stage was cloned in its cgroups (see enterThread).
 	stageIn bool
 	mounts  map[string]string // v1: each hierarchy's mount point, by controller
+	remains bool              // destroy left a directory (see destroy)
 }
 
 // newRunCgroup makes run id's cgroup, without limits yet (see setLimits): under "agentrun" in
@@ -133,23 +134,32 @@ func (c *runCgroup) oomKilled() bool {
 }
 
 // destroy removes the cgroup. The sandbox's processes are gone once its PID 1 has been
-// reaped, but their cgroup may stay busy a little longer.
+// reaped, but their cgroup may stay busy a little longer; one still there after RemovePath's
+// wait is remembered (remains), and the run's lock file, which records it, kept for the next
+// start's CleanStale.
 func (c *runCgroup) destroy() {
 	if c.dirFD != nil {
 		c.dirFD.Close()
 	}
-	removeCgroupDirs(c.dirs)
+	c.remains = !removeCgroupDirs(c.dirs)
 }
 
 // removeCgroupDirs removes a run's cgroup directories (RemovePath waits a while for one that
-// is still busy), and then agentrun's parent in each hierarchy if no other run uses it.
-func removeCgroupDirs(dirs []string) {
+// is still busy), and then agentrun's parent in each hierarchy if no other run uses it. It
+// reports whether none of dirs is left.
+func removeCgroupDirs(dirs []string) (gone bool) {
+	gone = true
 	for _, d := range dirs {
 		_ = cgroups.RemovePath(d)
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			gone = false
+			continue
+		}
 		if parent := filepath.Dir(d); filepath.Base(parent) == "agentrun" {
 			_ = os.Remove(parent) // fails while another run's cgroup is in it
 		}
 	}
+	return gone
 }
 
 // lockContent records a run's cgroup directories in its lock file, for CleanStale.

@@ -84,7 +84,7 @@ func unlockRun(root, id string, lock *os.File) {
 
 // CleanStale removes what an agentrun killed without warning left: the ACL grants to its
 // agent and the cgroups of runs whose lock can be taken (their agentrun is gone, and so is
-// their sandbox), and their lock files. A run being set up or
+// their sandbox), and their lock files once their cgroups are gone. A run being set up or
 // running is never touched.
 func CleanStale(root string) {
 	entries, err := os.ReadDir(root)
@@ -102,7 +102,12 @@ func CleanStale(root string) {
 		}
 		content, _ := io.ReadAll(io.LimitReader(lock, 1<<20))
 		revokeGrants(grantsOf(content), nil)
-		removeCgroupDirs(cgroupDirsOf(content))
+		if !removeCgroupDirs(cgroupDirsOf(content)) {
+			// Still busy (a process of the dead run not yet gone): the lock file, which
+			// records the cgroups, stays for the next start to try again.
+			lock.Close()
+			continue
+		}
 		unlockRun(root, id, lock)
 	}
 }

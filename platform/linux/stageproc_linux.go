@@ -165,7 +165,13 @@ func startStage(root string, cgroups bool, cgroupParent string, idmap *rootfs.ID
 	if p.lock, err = lockRun(root, p.id, true); err != nil {
 		return p, fmt.Errorf("creating the run's lock file: %w", err)
 	}
-	p.undo = append(p.undo, func() { unlockRun(root, p.id, p.lock) })
+	p.undo = append(p.undo, func() {
+		if p.cg != nil && p.cg.remains {
+			p.lock.Close() // its file records the cgroup left: the next start's CleanStale retries
+			return
+		}
+		unlockRun(root, p.id, p.lock)
+	})
 	if cgroups {
 		if p.cg, err = newRunCgroup(p.id, cgroupParent); err != nil {
 			return p, err

@@ -79,6 +79,9 @@ func runAction(c *cli.Context, host platform.Backend, named []NamedBackend, comm
 	}
 	steps.Step("command line read")
 	if !c.Bool("dry-run") {
+		// From here on a run has something to clean up: a closed pipe must not end agentrun.
+		// Its signal handling starts now, beside the sandbox's start, not later.
+		surviveClosedPipes()
 		// The sandbox's start overlaps with resolving the profile.
 		release := b.Warm(c.App.Reader, c.App.Writer, c.App.ErrWriter)
 		defer release()

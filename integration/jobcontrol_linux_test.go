@@ -14,8 +14,9 @@ import (
 )
 
 // selfSuspend is an agent that suspends itself as Claude Code does on Ctrl-Z: its terminal
-// raw, it reads the key, puts the terminal back and stops its own process group.
-const selfSuspend = `echo ready; stty raw -echo; dd bs=1 count=1 >/dev/null 2>&1; stty sane; kill -TSTP 0; echo resumed-$((6*7))`
+// raw, it reads the key, puts the terminal back and stops its own process group. The words
+// the tests wait for are computed, so that the typed command line does not show them.
+const selfSuspend = `echo ready-$((6*7)); stty raw -echo; dd bs=1 count=1 >/dev/null 2>&1; stty sane; kill -TSTP 0; echo resumed-$((6*7))`
 
 // TestJobControl: a run stops and goes on as the agent would without agentrun, in each tier
 // (the sandbox's own terminal as root and as a user, the user's terminal in the Landlock +
@@ -56,8 +57,8 @@ func TestJobControl(t *testing.T) {
 
 			t.Run("ctrl-z and fg", func(t *testing.T) {
 				tm := jobShell(t, r)
-				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, `echo started; read x; echo got-$x; sleep 60`, false), "Enter")
-				tm.waitFor("started")
+				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, `echo started-$((6*7)); read x; echo got-$x; sleep 60`, false), "Enter")
+				tm.waitFor("started-42")
 				time.Sleep(200 * time.Millisecond) // the read under way
 				tm.cmd("send-keys", "-t", "t", "C-z")
 				tm.waitFor("Stopped")
@@ -73,13 +74,35 @@ func TestJobControl(t *testing.T) {
 				tm.waitFor("agentrun-exit=130")
 			})
 
+			t.Run("bg then fg", func(t *testing.T) {
+				// Continued in the background the agent goes on (its output comes); `fg`
+				// brings the job back, which sends no SIGCONT to a job that runs: agentrun
+				// finds itself in the foreground and takes the terminal raw again.
+				tm := jobShell(t, r)
+				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, `echo started-$((6*7)); sleep 1; echo tick-$((6*7)); read x; echo got-$x`, false), "Enter")
+				tm.waitFor("started-42")
+				tm.cmd("send-keys", "-t", "t", "C-z")
+				tm.waitFor("Stopped")
+				tm.cmd("send-keys", "-t", "t", "bg", "Enter")
+				tm.waitFor("tick-42")
+				tm.cmd("send-keys", "-t", "t", "fg; echo agentrun-exit=$?", "Enter")
+				if tier.pty {
+					tm.waitRaw()
+				} else {
+					time.Sleep(500 * time.Millisecond) // the agent continued, reading its terminal
+				}
+				tm.cmd("send-keys", "-t", "t", "hello", "Enter")
+				tm.waitFor("got-hello")
+				tm.waitFor("agentrun-exit=0")
+			})
+
 			t.Run("ctrl-z with the agent on no terminal", func(t *testing.T) {
 				// The agent's input is not the terminal: it gets no terminal of its own and
 				// Ctrl-Z stops agentrun's job, which the agent is stopped and continued with.
 				tm := jobShell(t, r)
 				agent := "sleep " + strconv.Itoa(64+i)
-				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, "echo started; "+agent+"; echo slept-$((6*7))", false)+" </dev/null", "Enter")
-				tm.waitFor("started")
+				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, "echo started-$((6*7)); "+agent+"; echo slept-$((6*7))", false)+" </dev/null", "Enter")
+				tm.waitFor("started-42")
 				waitForProcess(t, agent)
 				tm.cmd("send-keys", "-t", "t", "C-z")
 				tm.waitFor("Stopped")
@@ -93,7 +116,7 @@ func TestJobControl(t *testing.T) {
 			t.Run("agent suspends itself", func(t *testing.T) {
 				tm := jobShell(t, r)
 				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, selfSuspend, false), "Enter")
-				tm.waitFor("ready")
+				tm.waitFor("ready-42")
 				time.Sleep(200 * time.Millisecond) // the terminal raw
 				tm.cmd("send-keys", "-t", "t", "C-z")
 				pane := tm.waitFor("Stopped")
@@ -110,8 +133,8 @@ func TestJobControl(t *testing.T) {
 				// hangup to the agent, stopped too, which must then end, and the run with it.
 				tm := jobShell(t, r)
 				agent := "sleep " + strconv.Itoa(61+i)
-				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, "echo started; "+agent, false), "Enter")
-				tm.waitFor("started")
+				tm.cmd("send-keys", "-t", "t", jobLine(t, r, args, "echo started-$((6*7)); "+agent, false), "Enter")
+				tm.waitFor("started-42")
 				waitForProcess(t, agent)
 				tm.cmd("send-keys", "-t", "t", "C-z")
 				tm.waitFor("Stopped")
@@ -159,7 +182,7 @@ func TestJobControl(t *testing.T) {
 				// does not happen, and the agent is continued at once.
 				tm := newTmux(t)
 				tm.cmd("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "sh", "-c", jobLine(t, r, args, selfSuspend, true)+"; sleep 60")
-				tm.waitFor("ready")
+				tm.waitFor("ready-42")
 				time.Sleep(200 * time.Millisecond)
 				tm.cmd("send-keys", "-t", "t", "C-z")
 				tm.waitFor("resumed-42")

@@ -161,6 +161,13 @@ func (t *Terminal) Suspend() {
 	t.rawAgain()
 }
 
+// isRaw reports whether the user's terminal is raw, agentrun's job in the foreground.
+func (t *Terminal) isRaw() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.raw
+}
+
 // rawAgain takes the user's terminal raw again, and to its current size, when agentrun's job
 // is its foreground job and the relay has not ended.
 func (t *Terminal) rawAgain() {
@@ -204,6 +211,18 @@ func (t *Terminal) relayInput() {
 	buf := make([]byte, 32*1024)
 	fds := []unix.PollFd{{Fd: int32(in), Events: unix.POLLIN}, {Fd: int32(t.stop[0]), Events: unix.POLLIN}}
 	for {
+		if !t.isRaw() {
+			// agentrun's job is in the background (bg after Ctrl-Z): what is typed is the
+			// shell's. Wait to be the foreground job again, a tenth of a second at a time:
+			// `fg` sends no SIGCONT to a job that runs.
+			stop := fds[1:]
+			stop[0].Revents = 0
+			if n, _ := unix.Poll(stop, 100); n > 0 {
+				return
+			}
+			t.rawAgain()
+			continue
+		}
 		fds[0].Revents, fds[1].Revents = 0, 0
 		if _, err := unix.Poll(fds, -1); err != nil {
 			if err == unix.EINTR {
@@ -214,7 +233,7 @@ func (t *Terminal) relayInput() {
 		if fds[1].Revents != 0 {
 			return
 		}
-		if fds[0].Revents == 0 {
+		if fds[0].Revents == 0 || !t.isRaw() {
 			continue
 		}
 		n, err := unix.Read(in, buf)

@@ -226,7 +226,8 @@ func (tm *tmux) waitRaw() {
 			return
 		}
 	}
-	tm.t.Fatalf("the terminal never became raw again: %s", out)
+	ps, _ := exec.Command("sh", "-c", "ps -eLo pid,tid,stat,wchan:25,args | grep -E 'agentrun|sh -c echo' | grep -v grep").Output()
+	tm.t.Fatalf("the terminal never became raw again: %s\n%s\n%s", out, ps, tm.cmd("capture-pane", "-p", "-t", "t"))
 }
 
 // waitGone waits until no process's command line matches the pgrep pattern.

@@ -33,12 +33,14 @@ type Terminal struct {
 	master *os.File
 	// mu guards the user's terminal's mode: raw while agentrun's job is in the foreground,
 	// as it was (state) while the job is stopped or in the background (see Suspend).
-	mu       sync.Mutex
-	state    *term.State
-	raw      bool
-	winch    chan os.Signal
-	cont     chan os.Signal
-	copyDone chan struct{}
+	mu    sync.Mutex
+	state *term.State
+	raw   bool
+	// suspending: Suspend has given the terminal back and stops the job.
+	suspending bool
+	winch      chan os.Signal
+	cont       chan os.Signal
+	copyDone   chan struct{}
 	// outMu is held while a piece of the agent's output is written (see waitOutput).
 	outMu sync.Mutex
 	// The relay of the user's keystrokes stops when stop[1] is written, so that nothing
@@ -106,7 +108,7 @@ func (t *Terminal) Attach(master *os.File) error {
 	signal.Notify(cont, unix.SIGCONT)
 	go func() {
 		for range cont {
-			t.rawAgain()
+			t.continued()
 		}
 	}()
 	if err := unix.Pipe(t.stop[:]); err != nil {
@@ -151,6 +153,7 @@ func (t *Terminal) Suspend() {
 	t.waitOutput()
 	t.outMu.Lock() // a write under way ends first
 	t.mu.Lock()
+	t.suspending = true
 	if t.raw {
 		_ = term.Restore(int(t.in.Fd()), t.state)
 		t.raw = false
@@ -158,31 +161,48 @@ func (t *Terminal) Suspend() {
 	t.mu.Unlock()
 	t.outMu.Unlock()
 	StopJob()
-	t.rawAgain()
-}
-
-// isRaw reports whether the user's terminal is raw, agentrun's job in the foreground.
-func (t *Terminal) isRaw() bool {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.raw
+	t.suspending = false
+	t.mu.Unlock()
+	t.holdTerminal()
 }
 
-// rawAgain takes the user's terminal raw again, and to its current size, when agentrun's job
-// is its foreground job and the relay has not ended.
-func (t *Terminal) rawAgain() {
+// continued follows a SIGCONT: a job stopped other than by Suspend (SIGTTIN, a stop sent from
+// elsewhere) had its terminal given to the shell, which set its own modes, before `fg` or
+// `bg`. The terminal is raw again when the job is in the foreground.
+func (t *Terminal) continued() {
+	t.mu.Lock()
+	if t.raw && !isRaw(int(t.in.Fd())) {
+		t.raw = false
+	}
+	t.mu.Unlock()
+	t.holdTerminal()
+}
+
+// holdTerminal reports whether agentrun's job is the foreground job of the user's terminal,
+// and then keeps that terminal raw: taken raw again once the job is back in the foreground. In
+// the background (or while Suspend stops the job) it leaves the terminal alone.
+func (t *Terminal) holdTerminal() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	fd := int(t.in.Fd())
-	if t.raw || t.master == nil || !foreground(fd) {
-		return
+	if t.suspending || t.master == nil || !foreground(fd) {
+		t.raw = false // the shell's modes are the shell's to restore
+		return false
+	}
+	if t.raw {
+		return true
 	}
 	st, err := term.MakeRaw(fd)
 	if err != nil {
-		return
+		return false
 	}
-	t.state, t.raw = st, true
+	if !t.raw {
+		t.state = st // as the shell left it, for Restore
+	}
+	t.raw = true
 	t.resizeLocked()
+	return true
 }
 
 // waitOutput waits, a quarter of a second at most, until the agent's terminal holds no
@@ -211,32 +231,20 @@ func (t *Terminal) relayInput() {
 	buf := make([]byte, 32*1024)
 	fds := []unix.PollFd{{Fd: int32(in), Events: unix.POLLIN}, {Fd: int32(t.stop[0]), Events: unix.POLLIN}}
 	for {
-		if !t.isRaw() {
-			// agentrun's job is in the background (bg after Ctrl-Z): what is typed is the
-			// shell's. Wait to be the foreground job again, a tenth of a second at a time:
-			// `fg` sends no SIGCONT to a job that runs.
-			stop := fds[1:]
-			stop[0].Revents = 0
-			if n, _ := unix.Poll(stop, 100); n > 0 {
-				return
-			}
-			t.rawAgain()
-			continue
-		}
 		fds[0].Revents, fds[1].Revents = 0, 0
-		if _, err := unix.Poll(fds, -1); err != nil {
-			if err == unix.EINTR {
-				continue
-			}
+		// A quarter of a second at a time: the job's place changes without a signal to it
+		// (`fg` of a job that runs sends none; see holdTerminal).
+		n, err := unix.Poll(fds, 250)
+		if err != nil && err != unix.EINTR {
 			return
 		}
 		if fds[1].Revents != 0 {
 			return
 		}
-		if fds[0].Revents == 0 || !t.isRaw() {
-			continue
+		if !t.holdTerminal() || n <= 0 || fds[0].Revents == 0 {
+			continue // in the background, what is typed is the shell's
 		}
-		n, err := unix.Read(in, buf)
+		n, err = unix.Read(in, buf)
 		if err == unix.EINTR || err == unix.EAGAIN {
 			continue
 		}

@@ -29,6 +29,15 @@ func TestReadFileBounded(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The ways around the refusal by name: a link to the device, a link to the directory
+	// (judged by what was opened, not by the name).
+	linkToDevice := filepath.Join(dir, "zero.yaml")
+	linkToDir := filepath.Join(dir, "dir.yaml")
+	for link, target := range map[string]string{linkToDevice: "/dev/zero", linkToDir: dir} {
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tc := range []struct {
 		name, path, want, wantErr string
 		tooLarge                  bool
@@ -37,6 +46,8 @@ func TestReadFileBounded(t *testing.T) {
 		{name: "a file past the bound", path: big, wantErr: "101 bytes, more than 100", tooLarge: true},
 		{name: "a directory", path: dir, wantErr: "is a directory"},
 		{name: "a device without end", path: "/dev/zero", wantErr: "is a device"},
+		{name: "a link to a device", path: linkToDevice, wantErr: "is a device"},
+		{name: "a link to a directory", path: linkToDir, wantErr: "is a directory"},
 		{name: "a named pipe without a writer", path: fifo, want: ""},
 		{name: "missing", path: filepath.Join(dir, "none"), wantErr: "no such file"},
 	} {

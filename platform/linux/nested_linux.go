@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"sync"
 
 	"github.com/agentrun/agentrun/platform/linux/stage"
 )
@@ -16,11 +17,13 @@ var errNested = errors.New("this is an agentrun sandbox already (its PID 1 is ag
 // insideSandbox reports whether this process runs in an agentrun sandbox's PID namespace:
 // its PID 1 is the stage. (The Landlock + seccomp tier has none; a run nested in it stacks
 // its own Landlock domain and filter on the outer ones.)
-func insideSandbox() bool {
+//
+// Read once: the run command's probe and the launcher's both ask, on every launch.
+var insideSandbox = sync.OnceValue(func() bool {
 	b, err := os.ReadFile("/proc/1/cmdline")
 	if err != nil {
 		return false
 	}
 	args := bytes.Split(b, []byte{0})
 	return len(args) > 1 && string(args[1]) == stage.Arg
-}
+})

@@ -41,7 +41,7 @@ type AccessDecision struct {
 // Programs run only from beneath an exec.allow pattern's directory and never from under an
 // exec.deny pattern.
 func (p *Policy) CheckFile(path string, a Access) AccessDecision {
-	return decideFile(path, a, p.firstCovering)
+	return decideFile(path, a, p.firstCovering, true)
 }
 
 // The rule lists CheckFile asks, in the order it asks them.
@@ -100,7 +100,11 @@ func firstOf(rules []PathRule, covers func(r PathRule, path string) bool, path s
 
 // decideFile is CheckFile's judgement, with first the first rule of a list that covers a
 // path: Policy.CheckFile asks every rule in turn, a FileChecker looks them up.
-func decideFile(path string, a Access, first func(l ruleList, path string) (PathRule, bool)) AccessDecision {
+func decideFile(path string, a Access, first func(l ruleList, path string) (PathRule, bool), named bool) AccessDecision {
+	ruleName := ruleName
+	if !named {
+		ruleName = func(string, PathRule) string { return "" }
+	}
 	if r, ok := first(listDeny, path); ok {
 		return AccessDecision{Rule: ruleName("filesystem.deny", r), Reason: "denied by the profile"}
 	}

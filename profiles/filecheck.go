@@ -47,7 +47,13 @@ func NewFileChecker(pol *Policy) *FileChecker {
 
 // CheckFile is pol.CheckFile(path, a).
 func (c *FileChecker) CheckFile(path string, a Access) AccessDecision {
-	return decideFile(path, a, c.first)
+	return decideFile(path, a, c.first, true)
+}
+
+// Allows is CheckFile(path, a).Allow, without the decision's words: for a caller that asks
+// only whether, on a path where every call waits for the answer.
+func (c *FileChecker) Allows(path string, a Access) bool {
+	return decideFile(path, a, c.first, false).Allow
 }
 
 // first returns the first rule of list l that covers path: the lowest index among those

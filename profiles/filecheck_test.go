@@ -33,8 +33,12 @@ func pathsNear(pattern string) []string {
 func checkSame(t *testing.T, name string, pol *profiles.Policy, c *profiles.FileChecker, path string) {
 	t.Helper()
 	for _, a := range allAccesses {
-		if got, want := c.CheckFile(path, a), pol.CheckFile(path, a); got != want {
+		got, want := c.CheckFile(path, a), pol.CheckFile(path, a)
+		if got != want {
 			t.Errorf("%s: %s of %q: FileChecker says %+v, CheckFile %+v", name, a, path, got, want)
+		}
+		if allows := c.Allows(path, a); allows != want.Allow {
+			t.Errorf("%s: %s of %q: FileChecker.Allows says %v, CheckFile %+v", name, a, path, allows, want)
 		}
 	}
 }

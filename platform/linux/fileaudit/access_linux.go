@@ -35,6 +35,11 @@ type fileAccess struct {
 	execFD int
 	view   *agentView
 	ownFS  *ownFS // the sandbox's own file systems, with view
+	// execID is the exec'd file's version when the call was made (with execFD).
+	execID programID
+	// callerUnread: the notifier let the call go on without reading its caller, since the
+	// judge makes no event of it (needsCaller); proc is read if one is made after all.
+	callerUnread bool
 	// guessedDir: where a relative path of a refusal whose process had ended was taken to
 	// start (see Observer.Refused).
 	guessedDir guess
@@ -228,7 +233,7 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 		a.lost = a.lost || ended(r.err)
 		a.full = append(a.full, c.op == "delete" && r.exists && r.dir && !v.dirEmpty(r.path))
 		if keep && r.fd >= 0 {
-			a.execFD, a.view, a.ownFS = r.fd, v, own
+			a.execFD, a.view, a.ownFS, a.execID = r.fd, v, own, r.id
 		}
 	}
 	if v.guessed {

@@ -329,7 +329,8 @@ type resolved struct {
 	// whether it is on one of the sandbox's own file systems.
 	dev  uint64
 	mode uint32
-	fd   int // with keep: an O_PATH descriptor of the object, else -1
+	id   programID // an existing object's, for an exec's (see needsCaller)
+	fd   int       // with keep: an O_PATH descriptor of the object, else -1
 	// err is why the walk stopped (the call fails, but for errTooComplex: see maxSteps).
 	err error
 }
@@ -419,6 +420,7 @@ func (v *agentView) fill(r *resolved, fd int, keep bool) {
 		return
 	}
 	r.exists, r.dir, r.dev, r.mode = true, st.Mode&unix.S_IFMT == unix.S_IFDIR, st.Dev, st.Mode
+	r.id = programIDOf(&st)
 	if keep {
 		r.fd = fd
 		return

@@ -144,7 +144,7 @@ func TestAgentViewNeverOpensFIFO(t *testing.T) {
 		if !r.exists || r.path != "/ws/fifo" || r.mode&unix.S_IFMT != unix.S_IFIFO || r.fd < 0 {
 			t.Fatalf("resolve(%q) = %+v, want the FIFO", p, r)
 		}
-		if head := readScriptHead(r.fd); head != nil {
+		if head, _ := readScriptHead(r.fd); head != nil {
 			t.Errorf("readScriptHead of a FIFO = %q", head)
 		}
 		unix.Close(r.fd)
@@ -156,8 +156,8 @@ func TestAgentViewNeverOpensFIFO(t *testing.T) {
 	}
 	r := v.resolve("/ws/script", true, true)
 	defer unix.Close(r.fd)
-	if got := shebang(readScriptHead(r.fd)); got != "/etc/ssh/key" {
-		t.Errorf("the script's interpreter = %q", got)
+	if head, _ := readScriptHead(r.fd); shebang(head) != "/etc/ssh/key" {
+		t.Errorf("the script's interpreter = %q", shebang(head))
 	}
 }
 

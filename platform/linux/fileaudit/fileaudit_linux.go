@@ -23,6 +23,7 @@ type fileJudge struct {
 	stagePid atomic.Int64
 	procs    *procTable
 	scripts  scriptReader
+	programs programs // what scripts found the programs to be (needsCaller)
 	// pinned maps the mount plan's pins (directories that hold protected or denied paths,
 	// made mount points so they cannot be moved) to the rule they keep in place.
 	pinned map[string]string
@@ -91,8 +92,8 @@ func (j *fileJudge) judge(a *fileAccess) {
 		}
 		j.judgePath(a, p, a.op, a.access, a.exists[i], a.isDir[i])
 	}
-	if a.op == "exec" && a.execFD >= 0 && !a.own[0] {
-		j.scripts.start(j, a)
+	if a.op == "exec" && a.execFD >= 0 && !a.own[0] && !j.isPlain(a.execID) {
+		j.scripts.start(j, a) // a program known to be no script names no interpreter
 	}
 }
 
@@ -166,6 +167,11 @@ func (j *fileJudge) record(a *fileAccess, path, op string, d profiles.AccessDeci
 	}
 	e := events.Event{Kind: kind, Op: op, Path: path, Verdict: v, Rule: d.Rule, Reason: d.Reason}
 	e.Reason += a.guessedDir.reason()
+	if a.callerUnread {
+		// needsCaller let the call go on unread, yet it makes an event (a script's interpreter
+		// the policy refuses: the exec failed, and its caller is what it was while it lives).
+		a.proc, a.callerUnread = j.procs.lookup(a.pid), false
+	}
 	if a.proc != nil {
 		e.Process, e.Exe = a.proc.String(), a.proc.exe
 		e.Chain = j.procs.chain(a.proc, int(j.stagePid.Load()))

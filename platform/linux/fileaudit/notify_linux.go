@@ -40,6 +40,7 @@ type notifier struct {
 	gate    *sockGate
 	batches chan []fileAccess
 	procs   *procTable
+	judge   *fileJudge // nil: accesses are decoded for the gate's table only
 	own     ownFS
 	done    chan struct{}
 	stop    [2]int // a pipe: Close writes to it to end the loop at once
@@ -91,17 +92,18 @@ func newLoopThread() *loopThread {
 func (t *loopThread) Start(n *notifier) { t.once.Do(func() { t.ch <- n }) }
 
 // newNotifier serves f (the notification descriptor) until Close or until no process uses
-// the filter any more, and runs handle on each decoded access in another goroutine; its loop
+// the filter any more, and has judge (nil: none) judge each decoded access in another
+// goroutine; its loop
 // runs on thread, or on a goroutine of its own when thread is nil. The accesses go over in
 // batches, when no call waits or maxBatch have gathered: waking that goroutine for each one
 // costs more than the call itself.
-func newNotifier(f *os.File, procs *procTable, handle func(*fileAccess), gate *sockGate, moved *atomic.Pointer[func(tid int)], thread *loopThread) (*notifier, error) {
+func newNotifier(f *os.File, procs *procTable, judge *fileJudge, gate *sockGate, moved *atomic.Pointer[func(tid int)], thread *loopThread) (*notifier, error) {
 	fd, err := unix.Dup(int(f.Fd()))
 	f.Close()
 	if err != nil {
 		return nil, err
 	}
-	n := &notifier{fd: fd, gate: gate, batches: make(chan []fileAccess, maxBatches), procs: procs, done: make(chan struct{}), moved: moved}
+	n := &notifier{fd: fd, gate: gate, batches: make(chan []fileAccess, maxBatches), procs: procs, judge: judge, done: make(chan struct{}), moved: moved}
 	gate.listener = fd
 	if err := unix.Pipe2(n.stop[:], unix.O_CLOEXEC); err != nil {
 		unix.Close(fd)
@@ -115,8 +117,8 @@ func newNotifier(f *os.File, procs *procTable, handle func(*fileAccess), gate *s
 	go func() {
 		for batch := range n.batches {
 			for i := range batch {
-				if handle != nil {
-					handle(&batch[i])
+				if judge != nil {
+					judge.judge(&batch[i])
 				}
 				batch[i].release()
 			}
@@ -140,6 +142,7 @@ func (n *notifier) loop() {
 	defer runtime.UnlockOSThread()
 	_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(n.fd), unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
 	pfd := []unix.PollFd{{Fd: int32(n.fd), Events: unix.POLLIN}, {Fd: int32(n.stop[0]), Events: unix.POLLIN}}
+	asked := map[programID]bool{} // see fileJudge.hurries
 	for {
 		pfd[0].Revents, pfd[1].Revents = 0, 0
 		timeout := -1
@@ -184,8 +187,12 @@ func (n *notifier) loop() {
 		}
 		a, ok := decodeAccess(&req, n.fd, &n.own)
 		if ok {
-			// Read what the caller is while it waits: a short-lived process is gone after.
-			a.proc = n.procs.lookup(a.pid)
+			if n.judge == nil || n.judge.needsCaller(&a) {
+				// Read what the caller is while it waits: a short-lived process is gone after.
+				a.proc = n.procs.lookup(a.pid)
+			} else {
+				a.callerUnread = true
+			}
 		}
 		if ok && a.op == "exec" && len(a.paths) > 0 && a.exists[0] {
 			// Before the exec goes on: from then on the process is another program, and a
@@ -209,7 +216,7 @@ func (n *notifier) loop() {
 		if !ok {
 			continue
 		}
-		if pending = append(pending, a); len(pending) >= maxBatch {
+		if pending = append(pending, a); len(pending) >= maxBatch || n.judge != nil && n.judge.hurries(&a, asked) {
 			n.batches <- pending
 			pending = nil
 		}

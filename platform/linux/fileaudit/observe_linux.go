@@ -66,11 +66,7 @@ func (o *Observer) Serve(f *os.File) {
 	}
 	o.refused.mu.Unlock()
 	o.serving.Store(true)
-	var handle func(*fileAccess)
-	if o.judge != nil {
-		handle = o.judge.judge
-	}
-	n, err := newNotifier(f, o.gate.procs, handle, o.gate, &o.moved, o.thread)
+	n, err := newNotifier(f, o.gate.procs, o.judge, o.gate, &o.moved, o.thread)
 	if err != nil {
 		n = nil
 	}

@@ -67,7 +67,11 @@ func (s *scriptReader) start(j *fileJudge, a *fileAccess) {
 func (s *scriptReader) judgeInterpreters(j *fileJudge, a *fileAccess) {
 	seen := map[string]bool{a.paths[0]: true}
 	for depth := 0; depth < maxScriptDepth; depth++ {
-		interp := shebang(readScriptHead(a.execFD))
+		head, id := readScriptHead(a.execFD)
+		interp := shebang(head)
+		if depth == 0 && len(head) > 0 && id == a.execID {
+			j.programs.add(id, interp == "") // as the call found it: see needsCaller
+		}
 		if interp == "" || interp[0] != '/' {
 			return // not a script, or a relative interpreter (rare; not judged)
 		}
@@ -113,28 +117,33 @@ func (s *scriptReader) close() {
 // readScriptHead reads the first shebangMax bytes of the regular file fd (O_PATH) refers
 // to. It reopens that very inode through /proc/self/fd, for reading, without blocking (a
 // lease the agent holds makes the open fail rather than wait), and checks it got the same
-// file; anything else — a FIFO, a device, a socket, a directory — is never opened.
-func readScriptHead(fd int) []byte {
+// file; anything else — a FIFO, a device, a socket, a directory — is never opened. id is the
+// file's version once read: what was read is that version's when id is also what it was
+// before.
+func readScriptHead(fd int) (head []byte, id programID) {
 	if fd < 0 {
-		return nil
+		return nil, id
 	}
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
-		return nil // not a regular file, or not executable: the kernel runs no script
+		return nil, id // not a regular file, or not executable: the kernel runs no script
 	}
 	rfd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil
+		return nil, id
 	}
 	defer unix.Close(rfd)
 	var rst unix.Stat_t
 	if unix.Fstat(rfd, &rst) != nil || rst.Dev != st.Dev || rst.Ino != st.Ino || rst.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil
+		return nil, id
 	}
 	buf := make([]byte, shebangMax)
 	n, err := unix.Pread(rfd, buf, 0)
 	if err != nil || n <= 0 {
-		return nil
+		return nil, id
 	}
-	return buf[:n]
+	if unix.Fstat(rfd, &rst) == nil {
+		id = programIDOf(&rst)
+	}
+	return buf[:n], id
 }

@@ -1,0 +1,143 @@
+package fileaudit
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/profiles"
+)
+
+// TestNeedsCallerAnswersAsTheJudge decodes real execs of this process against real files —
+// a program and a script the policy lets run, a program and a script interpreter it does not,
+// a missing path — and judges each in enforce mode, with --trace and in audit mode: the
+// notifier may let a call go on without reading its caller only where the judge then makes
+// no event of it, and only once the program is known to be no script, as the call found it.
+func TestNeedsCallerAnswersAsTheJudge(t *testing.T) {
+	allowed, denied := t.TempDir(), t.TempDir()
+	elf, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Skip("no /bin/true to copy:", err)
+	}
+	write := func(p string, b []byte) string {
+		t.Helper()
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	prog := write(filepath.Join(allowed, "prog"), elf)
+	refusedProg := write(filepath.Join(denied, "prog"), elf)
+	script := write(filepath.Join(allowed, "script"), []byte("#!"+prog+"\n"))
+	badScript := write(filepath.Join(allowed, "bad-script"), []byte("#!"+refusedProg+"\n"))
+	missing := filepath.Join(allowed, "missing")
+	rule := func(dir string) profiles.PathRule { return profiles.PathRule{Path: dir, Pattern: dir + "/**"} }
+	pol := &profiles.Policy{
+		Filesystem: profiles.FilesystemPolicy{Read: []profiles.PathRule{rule(allowed), rule(denied)}},
+		Exec:       profiles.ExecPolicy{Allow: []profiles.PathRule{rule(allowed)}},
+	}
+	execve := watchedCalls[unix.SYS_EXECVE]
+	// decode is the notifier's decoding of an exec of p by this thread (the view is this
+	// process's, whose /tmp is not the sandbox's own here).
+	decode := func(p string) fileAccess {
+		t.Helper()
+		own := &ownFS{devs: map[uint64]bool{}}
+		a, ok := decodeCall(execve, unix.Gettid(), [6]uint64{}, 0, [][]byte{[]byte(p)}, own,
+			func(int, int) (string, bool) { return "", false }, func() bool { return true })
+		if !ok {
+			t.Fatalf("the exec of %s was not decoded", p)
+		}
+		return a
+	}
+	// judged is how many events the judge makes of an exec of p, the script reader's too.
+	judged := func(j *fileJudge, p string) int {
+		t.Helper()
+		sink := j.sink.(*collect)
+		sink.mu.Lock()
+		before := len(sink.evs)
+		sink.mu.Unlock()
+		a := decode(p)
+		j.judge(&a)
+		a.release()
+		j.scripts.wg.Wait()
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		return len(sink.evs) - before
+	}
+	needs := func(j *fileJudge, p string) bool {
+		t.Helper()
+		a := decode(p)
+		defer a.release()
+		return j.needsCaller(&a)
+	}
+	for _, mode := range []struct {
+		name         string
+		spec         fileJudgeSpec
+		neverSkipped bool
+	}{
+		{"enforce", fileJudgeSpec{}, false},
+		{"trace", fileJudgeSpec{trace: true}, true},
+		{"audit", fileJudgeSpec{audit: true}, true},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			spec := mode.spec
+			spec.sink = &collect{}
+			j := newFileJudge(pol, &spec)
+			if !needs(j, prog) {
+				t.Errorf("an exec of a program never read is let go on unread")
+			}
+			for _, p := range []string{prog, refusedProg, script, badScript, missing} {
+				n := judged(j, p) // the script reader learns what is no script
+				need := needs(j, p)
+				if n > 0 && !need {
+					t.Errorf("%s: the judge makes %d events, and its caller would not be read", p, n)
+				}
+				if mode.neverSkipped && !need {
+					t.Errorf("%s: a caller is left unread in %s mode", p, mode.name)
+				}
+			}
+			if mode.neverSkipped {
+				return
+			}
+			if needs(j, prog) {
+				t.Errorf("an exec of an allowed program known to be no script reads its caller")
+			}
+			for _, p := range []string{refusedProg, script, badScript, missing} {
+				if !needs(j, p) {
+					t.Errorf("%s: its caller is not read", p)
+				}
+			}
+			// Another version of the program: unknown again until it is read.
+			f, err := os.OpenFile(prog, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.Write([]byte{0})
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !needs(j, prog) {
+				t.Errorf("an exec of a program changed since it was read leaves its caller unread")
+			}
+		})
+	}
+}
+
+// TestUnreadCallerReadForItsEvent: an access the notifier let go on without reading its
+// caller that the judge makes an event of after all (a script whose interpreter the policy
+// refuses, found by the script reader) has its caller read then, while it lives.
+func TestUnreadCallerReadForItsEvent(t *testing.T) {
+	sink := &collect{}
+	j := newFileJudge(&profiles.Policy{}, &fileJudgeSpec{sink: sink})
+	a := fileAccess{pid: unix.Gettid(), op: "exec", callerUnread: true, execFD: -1}
+	j.record(&a, "/usr/bin/perl", "exec", profiles.AccessDecision{Rule: "exec.allow"})
+	if len(sink.evs) != 1 {
+		t.Fatalf("events %+v, want one", sink.evs)
+	}
+	if e := sink.evs[0]; e.Process == "" || e.Exe == "" {
+		t.Errorf("event %+v names no process", e)
+	}
+}

@@ -34,6 +34,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/agentrun/agentrun/bench/internal/benchkit"
@@ -45,13 +46,14 @@ func main() {
 	repoFiles := flag.Int("repo", 50000, "files in the git repository")
 	modules := flag.Int("modules", 2000, "modules node requires")
 	repeat := flag.Int("repeat", 5, "runs of each workload in one launch")
+	only := flag.String("only", "", "run only the workloads whose name holds this `TEXT` (the launch always runs)")
 	user := flag.String("rootless", "", "run every command as this unprivileged `USER` instead (setpriv; the fixture made theirs), the way most people run agentrun: no denial recorder, no idmapped mount, and audit mode's reads through the notifier")
 	flag.Parse()
 	if *repeat < 1 {
 		fmt.Fprintln(os.Stderr, "workload: -repeat must be at least 1")
 		os.Exit(2)
 	}
-	if err := run(*n, *repeat, *treeFiles, *repoFiles, *modules, *user); err != nil {
+	if err := run(*n, *repeat, *treeFiles, *repoFiles, *modules, *user, *only); err != nil {
 		fmt.Fprintf(os.Stderr, "workload: %v\n", err)
 		os.Exit(1)
 	}
@@ -78,7 +80,7 @@ type confinement struct {
 	prefix []string
 }
 
-func run(n, repeat, treeFiles, repoFiles, modules int, user string) error {
+func run(n, repeat, treeFiles, repoFiles, modules int, user, only string) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("run as root (sudo go run ./bench/workload): the figures are issue 13's, measured with the sandbox's full tier (-rootless USER runs them as USER)")
 	}
@@ -135,8 +137,20 @@ func run(n, repeat, treeFiles, repoFiles, modules int, user string) error {
 		// tree's first ten directories, 1,000 files, copied to a tmpfs (see scratchMount).
 		{name: "`cp -r` and `rm -r` of 1,000 files", tool: "sh", install: "apt-get install dash coreutils",
 			argv: []string{"sh", "-c", `mkdir "$1" && cp -r "$0"/d00? "$1" && rm -r "$1"`, tree, filepath.Join(scratch, "copy")}},
+		// Execs: what a configure script, a Makefile's recipes or an agent's shell does, one
+		// short program after another (the notified call enforce mode keeps).
+		{name: "500 short programs run by `sh`", tool: "sh", install: "apt-get install dash coreutils grep",
+			argv: []string{"sh", "-c", `for i in $(seq 250); do echo $i | grep -q 7; expr $i + 1 >/dev/null; done`}},
 	}
 	for _, w := range workloads {
+		if only != "" && !strings.Contains(w.name, only) {
+			w.skipped = "skipped: not asked for (-only " + only + ")"
+		}
+	}
+	for _, w := range workloads {
+		if w.skipped != "" {
+			continue
+		}
 		path, err := exec.LookPath(w.tool)
 		if err != nil {
 			w.skipped = fmt.Sprintf("skipped: %s is not installed (%s)", w.tool, w.install)
@@ -222,7 +236,7 @@ env:
 func makeFixtures(dir string, ws []*workload, treeFiles, repoFiles, modules int, tree, repo, mods, gomod string) error {
 	have := map[string]bool{}
 	for _, w := range ws {
-		have[w.tool] = w.skipped == ""
+		have[w.tool] = have[w.tool] || w.skipped == ""
 	}
 	step := func(what string, ok bool, f func() error) error {
 		if !ok {

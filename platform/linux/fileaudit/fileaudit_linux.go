@@ -93,7 +93,9 @@ func (j *fileJudge) judge(a *fileAccess) {
 		j.judgePath(a, p, a.op, a.access, a.exists[i], a.isDir[i])
 	}
 	if a.op == "exec" && a.execFD >= 0 && !a.own[0] && !j.isPlain(a.execID) {
-		j.scripts.start(j, a) // a program known to be no script names no interpreter
+		// A program known to be no script names no interpreter, and the reader's slots stay
+		// free for those that may (past maxScriptReads at once, a script is not read).
+		j.scripts.start(j, a)
 	}
 }
 

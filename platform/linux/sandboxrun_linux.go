@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/agentrun/agentrun/display"
 	"github.com/agentrun/agentrun/platform"
 	"github.com/agentrun/agentrun/platform/fsplan"
 	"github.com/agentrun/agentrun/platform/linux/apparmor"
@@ -80,7 +81,7 @@ func (r *sandboxRun) prepare(given layerSet, withAppArmor bool) error {
 		r.obs.SetPinned(r.fs.PinnedRules(r.pol))
 		r.obs.SetWorkingDir(r.spec.Dir)
 		r.obs.SetEnforceView(r.enforceFS.Visible)
-		r.undo = append(r.undo, r.obs.Close)
+		r.undo = append(r.undo, r.closeObserver)
 		if r.bpf && (r.watch == fileaudit.WatchExecs || r.watch == fileaudit.WatchKernelReads) {
 			// Loaded while the stage builds the root; drained before the observer closes, so
 			// that its last refusals are judged, and released beside the rest of close.
@@ -265,4 +266,13 @@ func (r *sandboxRun) serve() (*ptyrelay.Terminal, error) {
 	}
 	term := ptyrelay.New(r.spec.Stdin.(*os.File), ptyrelay.OutputOf(r.spec.Stdout, r.spec.Stderr))
 	return term, term.Attach(fds[stage.HandoverTerminal])
+}
+
+// closeObserver ends the observer and says what it could not judge: the programs the agent ran
+// that were not read for a #! line (fileaudit's script reader).
+func (r *sandboxRun) closeObserver() {
+	r.obs.Close()
+	if n := r.obs.UnreadScripts(); n > 0 {
+		fmt.Fprintf(r.spec.Stderr, "agentrun: %s of the programs the sandbox ran were not read for a #! line (more came than agentrun reads at once, or the run ended first): an interpreter they name was not judged, and is not recorded if it was refused\n", display.Thousands(int(n)))
+	}
 }

@@ -38,19 +38,7 @@ func TestNeedsCallerAnswersAsTheJudge(t *testing.T) {
 		Filesystem: profiles.FilesystemPolicy{Read: []profiles.PathRule{rule(allowed), rule(denied)}},
 		Exec:       profiles.ExecPolicy{Allow: []profiles.PathRule{rule(allowed)}},
 	}
-	execve := watchedCalls[unix.SYS_EXECVE]
-	// decode is the notifier's decoding of an exec of p by this thread (the view is this
-	// process's, whose /tmp is not the sandbox's own here).
-	decode := func(p string) fileAccess {
-		t.Helper()
-		own := &ownFS{devs: map[uint64]bool{}}
-		a, ok := decodeCall(execve, unix.Gettid(), [6]uint64{}, 0, [][]byte{[]byte(p)}, own,
-			func(int, int) (string, bool) { return "", false }, func() bool { return true })
-		if !ok {
-			t.Fatalf("the exec of %s was not decoded", p)
-		}
-		return a
-	}
+	decode := func(p string) fileAccess { t.Helper(); return decodeExec(t, p) }
 	// judged is how many events the judge makes of an exec of p, the script reader's too.
 	judged := func(j *fileJudge, p string) int {
 		t.Helper()
@@ -123,6 +111,40 @@ func TestNeedsCallerAnswersAsTheJudge(t *testing.T) {
 				t.Errorf("an exec of a program changed since it was read leaves its caller unread")
 			}
 		})
+	}
+}
+
+// decodeExec is the notifier's decoding of an exec of p by this thread (the view is this
+// process's, whose /tmp is not the sandbox's own here). Release it.
+func decodeExec(t *testing.T, p string) fileAccess {
+	t.Helper()
+	own := &ownFS{devs: map[uint64]bool{}}
+	a, ok := decodeCall(watchedCalls[unix.SYS_EXECVE], unix.Gettid(), [6]uint64{}, 0, [][]byte{[]byte(p)}, own,
+		func(int, int) (string, bool) { return "", false }, func() bool { return true })
+	if !ok {
+		t.Fatalf("the exec of %s was not decoded", p)
+	}
+	return a
+}
+
+// scriptFixture is a script the policy lets run whose interpreter it refuses, and that policy.
+func scriptFixture(t *testing.T) (script, interp string, pol *profiles.Policy) {
+	t.Helper()
+	allowed, denied := t.TempDir(), t.TempDir()
+	elf, err := os.ReadFile("/bin/true")
+	if err != nil {
+		t.Skip("no /bin/true to copy:", err)
+	}
+	interp, script = filepath.Join(denied, "interp"), filepath.Join(allowed, "script")
+	for p, b := range map[string][]byte{interp: elf, script: []byte("#!" + interp + "\n")} {
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rule := func(dir string) profiles.PathRule { return profiles.PathRule{Path: dir, Pattern: dir + "/**"} }
+	return script, interp, &profiles.Policy{
+		Filesystem: profiles.FilesystemPolicy{Read: []profiles.PathRule{rule(allowed), rule(denied)}},
+		Exec:       profiles.ExecPolicy{Allow: []profiles.PathRule{rule(allowed)}},
 	}
 }
 

@@ -148,6 +148,15 @@ func (o *Observer) Close() {
 	o.refused.mu.Unlock()
 }
 
+// UnreadScripts is how many of the programs the sandbox ran were not read for a #! line
+// (scriptReader): the interpreters they name were not judged. It is final once Close returns.
+func (o *Observer) UnreadScripts() int64 {
+	if o.judge == nil {
+		return 0
+	}
+	return o.judge.scripts.unread.Load()
+}
+
 // Scope is which calls a sandbox's filter reports to agentrun for its events.
 type Scope int
 

@@ -3,6 +3,7 @@ package fileaudit
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -13,20 +14,27 @@ import (
 // scriptReader reads the #! lines of the programs the agent executes, to judge their
 // interpreters too (pg_dump is a Perl wrapper), off the notification loop and off the judge:
 // a read can still wait (a file on a FUSE or network file system), and neither may ever wait
-// on the agent. At most maxScriptReads reads run at once; past that, a script's interpreter is
-// not judged. What is read is never reached through a path in the host's view: the exec'd
-// file is the O_PATH descriptor decodeAccess resolved in the agent's view, opened for reading
-// only when it is a regular file — a FIFO or a device is never opened — without blocking,
-// and read for at most shebangMax bytes.
+// on the agent. At most maxScriptReads reads run at once; the others wait their turn, up to
+// maxScriptWaiting of them, each holding its exec'd file. A program past that, or not read
+// when the run ends, is counted (unread) and the run says so: its interpreter is not judged,
+// and an agent must not be able to hide a refused one behind a flood of execs. What is read is
+// never reached through a path in the host's view: the exec'd file is the O_PATH descriptor
+// decodeAccess resolved in the agent's view, opened for reading only when it is a regular
+// file — a FIFO or a device is never opened — without blocking, and read for at most
+// shebangMax bytes.
 type scriptReader struct {
-	slots  chan struct{}
-	wg     sync.WaitGroup
+	slots chan struct{}
+	wg    sync.WaitGroup
+	// todo counts the reads started and not done, waiting for a slot or under way.
+	todo   atomic.Int64
+	unread atomic.Int64
 	mu     sync.Mutex
 	closed bool // after close: late results are dropped
 }
 
 const (
-	maxScriptReads = 4
+	maxScriptReads   = 4
+	maxScriptWaiting = 256
 	// maxScriptDepth is how many interpreters deep the kernel goes (a script run by a
 	// script…) before it gives up with ELOOP.
 	maxScriptDepth = 4
@@ -39,28 +47,32 @@ func newScriptReader() scriptReader {
 }
 
 // start takes a's exec file and view and judges the interpreters its #! lines name, in a
-// goroutine of its own when a slot is free.
+// goroutine of its own once a slot is free.
 func (s *scriptReader) start(j *fileJudge, a *fileAccess) {
-	select {
-	case s.slots <- struct{}{}:
-	default:
-		return // every slot is taken by a read that waits: release closes a's descriptors
-	}
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.todo.Load() >= maxScriptReads+maxScriptWaiting {
 		s.mu.Unlock()
-		<-s.slots
+		s.unread.Add(1) // release closes a's descriptors
 		return
 	}
+	s.todo.Add(1)
 	s.wg.Add(1)
 	s.mu.Unlock()
 	taken := *a
 	a.execFD, a.view = -1, nil
 	go func() {
 		defer s.wg.Done()
-		defer func() { <-s.slots }()
 		defer taken.release()
-		s.judgeInterpreters(j, &taken)
+		s.slots <- struct{}{}
+		defer func() { <-s.slots }()
+		if !s.closing() {
+			s.judgeInterpreters(j, &taken)
+		}
+		s.mu.Lock()
+		if !s.closed {
+			s.todo.Add(-1) // done in time: close counts what is not
+		}
+		s.mu.Unlock()
 	}()
 }
 
@@ -85,10 +97,7 @@ func (s *scriptReader) judgeInterpreters(j *fileJudge, a *fileAccess) {
 		if a.ownFS != nil && a.ownFS.has(r) {
 			return
 		}
-		s.mu.Lock()
-		closed := s.closed
-		s.mu.Unlock()
-		if closed {
+		if s.closing() {
 			return
 		}
 		j.judgePath(a, r.path, "exec", profiles.AccessExec, true, r.dir)
@@ -98,7 +107,15 @@ func (s *scriptReader) judgeInterpreters(j *fileJudge, a *fileAccess) {
 	}
 }
 
-// close waits a little for the reads under way; what they find later is not recorded.
+// closing reports whether close has ended the reader: what is found now is not recorded.
+func (s *scriptReader) closing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// close waits a little for the reads under way; what they find later is not recorded, and
+// they count as unread, as do those still waiting.
 func (s *scriptReader) close() {
 	done := make(chan struct{})
 	go func() {
@@ -111,6 +128,7 @@ func (s *scriptReader) close() {
 	}
 	s.mu.Lock()
 	s.closed = true
+	s.unread.Add(s.todo.Load())
 	s.mu.Unlock()
 }
 

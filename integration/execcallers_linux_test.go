@@ -56,9 +56,11 @@ func testEnforceExecCallers(t *testing.T, unprivileged bool) {
 ./wrapper; echo "wrapper=$?"
 for i in $(seq 40); do /usr/bin/true; done
 sh -c '` + prog + `; echo "again=$?"' second-caller
+python3 -c 'import os; os.execve(os.open("` + prog + `", os.O_RDONLY), ["prog"], {})' fexecve-caller; echo "fexecve=$?"
+python3 -c 'import os; os.execv("/proc/self/fd/%d" % os.open("` + prog + `", os.O_RDONLY), ["prog"])' proc-fd-caller; echo "procfd=$?"
 exit 3`
 	res := r.run(t, "--profile", profile, "--network", "none", "--", "sh", "-c", script)
-	for _, want := range []string{"prog=126", "wrapper=126", "again=126"} {
+	for _, want := range []string{"prog=126", "wrapper=126", "again=126", "fexecve=1", "procfd=1"} {
 		if !strings.Contains(res.stdout, want) {
 			t.Errorf("want %s (the exec refused): %s", want, res)
 		}
@@ -80,6 +82,10 @@ exit 3`
 	for _, c := range []struct{ path, caller string }{
 		{prog, "sh -c for i in"},
 		{prog, "second-caller"},
+		// The ways around the path: execveat of a descriptor (fexecve) the filter refuses
+		// before any exec (EACCES, no event: every descriptor's, see seccompfilter's
+		// Denials); the descriptor's /proc magic link is followed to the program.
+		{prog, "proc-fd-caller"},
 		{interp, "sh -c for i in"},
 	} {
 		found := false

@@ -192,12 +192,16 @@ func checkReportPath(path string) error {
 		case !dir.IsDir():
 			return fmt.Errorf("--report %s: %s is not a directory; name a file in an existing directory, or - for stdout", path, filepath.Dir(abs))
 		}
-		if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		fi, err := os.Stat(abs)
+		switch {
+		case err != nil:
+			return nil // made when the run ends
+		case fi.IsDir():
 			return fmt.Errorf("--report %s is a directory; name a file (it is replaced when the run ends), or - for stdout", path)
-		}
-		// The report replaces the file it names: never a device (as root, --report /dev/full
-		// made /dev/full a file), a pipe or a socket, nor a link to one (/dev/stdout).
-		if fi, err := os.Stat(abs); err == nil && !fi.Mode().IsRegular() {
+		case !fi.Mode().IsRegular():
+			// The report replaces the file it names: never a device (as root, --report
+			// /dev/full made /dev/full a file), a pipe or a socket, nor a link to one
+			// (/dev/stdout).
 			return fmt.Errorf("--report %s is not a regular file (a device, a pipe or a socket, or a link to one), and the report replaces the file it names when the run ends; name a regular file, or - for stdout", path)
 		}
 		return nil

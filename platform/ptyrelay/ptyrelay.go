@@ -197,10 +197,7 @@ func (t *Terminal) holdTerminal() bool {
 	if err != nil {
 		return false
 	}
-	if !t.raw {
-		t.state = st // as the shell left it, for Restore
-	}
-	t.raw = true
+	t.state, t.raw = st, true // state: as the shell left it, for Restore
 	t.resizeLocked()
 	return true
 }

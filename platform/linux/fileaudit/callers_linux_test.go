@@ -110,6 +110,46 @@ func TestNeedsCallerAnswersAsTheJudge(t *testing.T) {
 			if !needs(j, prog) {
 				t.Errorf("an exec of a program changed since it was read leaves its caller unread")
 			}
+			// The ways around, once the refused program is known to be no script: a symlink
+			// to it from the allowed directory, a hard link to it there (the same file), and
+			// the allowed directory moved aside and made again with a script of the refused
+			// program at the known program's path.
+			judged(j, refusedProg)
+			link, hard := filepath.Join(allowed, "link"), filepath.Join(allowed, "hard")
+			if err := os.Symlink(refusedProg, link); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Link(refusedProg, hard); err != nil {
+				t.Fatal(err)
+			}
+			if !needs(j, link) {
+				t.Errorf("an exec through a symlink to a refused program leaves its caller unread")
+			}
+			if judged(j, link) == 0 {
+				t.Errorf("an exec through a symlink to a refused program makes no event")
+			}
+			// The hard link is the allowed directory's to run (the policy and Landlock go by
+			// the path): skipped or not, the judge makes no event of it.
+			if need := needs(j, hard); !need && judged(j, hard) > 0 {
+				t.Errorf("an exec of a hard link to a known program makes an event, and its caller would not be read")
+			}
+			judged(j, prog)
+			if needs(j, prog) {
+				t.Fatalf("the program is not known to be no script")
+			}
+			if err := os.Rename(allowed, allowed+".old"); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(allowed, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			write(prog, []byte("#!"+refusedProg+"\n"))
+			if !needs(j, prog) {
+				t.Errorf("an exec of a script put where a known program was leaves its caller unread")
+			}
+			if n := judged(j, prog); n != 1 {
+				t.Errorf("the script's refused interpreter makes %d events, want 1", n)
+			}
 		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/agentrun/agentrun/events"
+	"github.com/agentrun/agentrun/platform/linux/procstat"
 	"golang.org/x/sys/unix"
 )
 
@@ -157,15 +158,8 @@ func readProc(pid int) *procInfo {
 		return nil
 	}
 	p := &procInfo{pid: pid}
-	// pid (comm) state ppid …: comm may hold spaces and parentheses; it ends at the last ')'.
-	if i := bytes.LastIndexByte(stat, ')'); i > 0 {
-		if f := strings.Fields(string(stat[i+1:])); len(f) > 1 {
-			p.ppid, _ = strconv.Atoi(f[1])
-		}
-		if j := bytes.IndexByte(stat, '('); j >= 0 && j < i {
-			p.cmdline = string(stat[j+1 : i])
-			p.comm = p.cmdline
-		}
+	if st, ok := procstat.Parse(stat); ok {
+		p.ppid, p.comm, p.cmdline = st.PPid, st.Comm, st.Comm
 	}
 	p.exe, _ = os.Readlink(dir + "/exe")
 	p.exe = events.Clip(p.exe, events.MaxPathLen)

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform/linux/procstat"
 )
 
 // killDescendants ends, in the direct tier, what the agent left behind: its process group,
@@ -21,8 +23,8 @@ func KillChildren() {
 	self := os.Getpid()
 	for round := 0; round < 50; round++ {
 		found := false
-		for pid, ppid := range parents() {
-			if ppid == self {
+		for pid, st := range procstat.All() {
+			if st.PPid == self {
 				found = true
 				_ = unix.Kill(pid, unix.SIGKILL)
 				var ws unix.WaitStatus

@@ -3,10 +3,10 @@ package stage
 import (
 	"io"
 	"os"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/agentrun/agentrun/platform/linux/procstat"
 )
 
 // lifelineTerminate is the byte agentrun writes on the lifeline at a run's deadline: the stage
@@ -70,8 +70,8 @@ func terminateSandbox(direct bool, agent int) {
 // descendants are the processes below pid in the process tree, read from /proc.
 func descendants(pid int) []int {
 	children := map[int][]int{}
-	for p, ppid := range parents() {
-		children[ppid] = append(children[ppid], p)
+	for p, st := range procstat.All() {
+		children[st.PPid] = append(children[st.PPid], p)
 	}
 	var out []int
 	queue := []int{pid}
@@ -81,30 +81,6 @@ func descendants(pid int) []int {
 		for _, c := range children[p] {
 			out = append(out, c)
 			queue = append(queue, c)
-		}
-	}
-	return out
-}
-
-// parents are the processes in /proc, each with its parent's pid.
-func parents() map[int]int {
-	out := map[int]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// The parent is the second field after the command, which is in parentheses.
-		s := string(stat)
-		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 1 {
-			if ppid, err := strconv.Atoi(f[1]); err == nil {
-				out[pid] = ppid
-			}
 		}
 	}
 	return out

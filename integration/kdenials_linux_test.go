@@ -2,6 +2,10 @@ package integration
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -181,6 +185,40 @@ func TestDenialsRecordedUnderLoad(t *testing.T) {
 	}
 }
 
+// TestSteadyProbesPassedOverInTheKernel: a refusal that is nothing (a probe for a file that is
+// not there) on a path the sandbox cannot make lead elsewhere is passed over by the kernel's
+// recorder once agentrun has judged it (every program's loader and locale probes), while a
+// denial made again and again is recorded each time.
+func TestSteadyProbesPassedOverInTheKernel(t *testing.T) {
+	r := newRunner(t, false)
+	stepsFile := filepath.Join(r.tmp, "steps")
+	r.env = append(r.env, "AGENTRUN_BENCH_STEPS="+stepsFile)
+	res := r.sh(t, `for i in $(seq 30); do cat /usr/lib/agentrun-nothere; cat ~/.aws/credentials; done 2>/dev/null; exit 3`)
+	if res.code != 3 || strings.Contains(res.stdout, "aws_secret") {
+		t.Fatalf("enforce run: %s", res)
+	}
+	n := 0
+	for _, e := range storedEvents(t, r, "--run", runID(t, res)) {
+		if eventKey(e) == "file read "+r.home+"/.aws/credentials" && e.Verdict == events.Denied {
+			n++
+		}
+	}
+	if n != 30 {
+		t.Errorf("%d of the 30 denials recorded", n)
+	}
+	b, err := os.ReadFile(stepsFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(` recorder: (\d+) refusals passed over in the kernel\n`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("the run's steps say nothing of the recorder's pass-overs:\n%s", b)
+	}
+	if passed, _ := strconv.Atoi(string(m[1])); passed < 30 {
+		t.Errorf("%d refusals passed over in the kernel; want at least one of each cat's loader probes", passed)
+	}
+}
+
 // TestRepeatedRefusalsStayRecorded is the way around the passing over of repeated refusals:
 // the agent has a read refused where it leads to nothing (ENOENT, nothing to record), then
 // makes the same path lead to a secret the sandbox hides and reads it again (ENOENT again, now
@@ -192,6 +230,8 @@ func TestRepeatedRefusalsStayRecorded(t *testing.T) {
 		"link retargeted":  `ln -s /nonexistent /tmp/l; cat /tmp/l/credentials; ln -sfn "$HOME/.aws" /tmp/l; cat /tmp/l/credentials; exit 3`,
 		"parent replaced":  `mkdir /tmp/d; cat /tmp/d/credentials; rmdir /tmp/d; ln -s "$HOME/.aws" /tmp/d; cat /tmp/d/credentials; exit 3`,
 		"leaf made a link": `mkdir /tmp/e; cat /tmp/e/credentials; ln -s "$HOME/.aws/credentials" /tmp/e/credentials; cat /tmp/e/credentials; exit 3`,
+		// The workspace is a writable bind of the file system /usr is on: never steady.
+		"in the workspace": `mkdir "$PWD/f"; cat "$PWD/f/credentials"; rmdir "$PWD/f"; ln -s "$HOME/.aws" "$PWD/f"; cat "$PWD/f/credentials"; exit 3`,
 	} {
 		res := r.run(t, "--profile", "base", "--network", "none", "--", "sh", "-c", script)
 		if res.code != 3 || strings.Contains(res.stdout, "aws_secret") {

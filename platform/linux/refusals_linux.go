@@ -45,6 +45,7 @@ func startRefusals(stagePid int, scope fileaudit.Scope, obs *fileaudit.Observer,
 			close(f.fed)
 			return
 		}
+		obs.PassOverIn(f.w)
 		go f.feed()
 	}()
 	return f
@@ -93,6 +94,7 @@ func (f *refusalFeed) drain() {
 		fmt.Fprintf(f.stderr, "agentrun: ending the %s: %v\n", platform.LayerDenials, err)
 	}
 	<-f.fed
+	steps.Step(fmt.Sprintf("recorder: %d refusals passed over in the kernel", f.w.PassedOver()))
 	if n := f.w.Dropped(); n > 0 {
 		fmt.Fprintf(f.stderr, "agentrun: %s of the sandbox's refused calls were not recorded: they came faster than agentrun could read them (the kernel's buffer was full); --trace records every call, making each wait\n", display.Thousands(int(n)))
 	}

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -22,7 +23,7 @@ func RefusalCalls(s Scope) []kdenials.Call {
 		if c.op == "exec" || c.how >= 0 || s != WatchExecs && (c.op != "open" || c.access == profiles.AccessWrite) {
 			continue
 		}
-		rc := kdenials.Call{Nr: int(nr)}
+		rc := kdenials.Call{Nr: int(nr), Flags: c.flags + 1}
 		for _, p := range c.paths {
 			rc.Paths = append(rc.Paths, p[1])
 		}
@@ -58,7 +59,22 @@ type refusals struct {
 	// been (SetWorkingDir).
 	dir   string
 	quiet quietRefusals
+	// passer passes over, in the kernel, the repeats of a refusal judged to be nothing
+	// whose path is steady (PassOverIn); nil until then.
+	passer KernelPassOver
+	steady steadyPaths
 }
+
+// KernelPassOver is the recorder's own pass-over of a refusal (kdenials.Watcher.PassOver).
+type KernelPassOver interface {
+	PassOver(nr int, errno unix.Errno, flags uint64, path string, d time.Duration) error
+}
+
+// PassOverIn lets the observer have the recorder p pass over, for quietFor, the repeats of a
+// refusal it judged to be nothing (quietRefusals) whose path the sandbox cannot make lead
+// elsewhere (steadyPaths): a loader's and a locale's probes, ≈ 25 of them at each program's
+// start, then cost neither a record nor a wakeup of agentrun. Before the first Refused.
+func (o *Observer) PassOverIn(p KernelPassOver) { o.refused.passer = p }
 
 // ReadsRefusals tells the observer, before the sandbox runs, that the kernel's refusals will
 // be handed to Refused: the notifications of execs then note where each program started.
@@ -167,6 +183,26 @@ func (o *Observer) Refused(r kdenials.Record) {
 	a.release()
 	if !a.recorded && a.guessedDir == guessNone && !a.lost && asWritten(a.paths, r.Paths) {
 		o.refused.quiet.add(quiet)
+		o.passOver(r, flags, quiet)
+	}
+}
+
+// passOver hands r, judged to be nothing and kept as quiet, to the recorder's own pass-over
+// where its one path is steady. A pass-over that fails costs only its records.
+func (o *Observer) passOver(r kdenials.Record, flags uint64, quiet string) {
+	if o.refused.passer == nil || quiet == "" || len(r.Paths) != 1 {
+		return
+	}
+	o.refused.mu.Lock()
+	v, err := o.refused.own.view(r.Tid)
+	steady := false
+	if err == nil {
+		steady = o.refused.steady.steady(v, int(o.judge.stagePid.Load()), r.Paths[0].Name)
+		v.close()
+	}
+	o.refused.mu.Unlock()
+	if steady {
+		_ = o.refused.passer.PassOver(r.Nr, r.Errno, flags, r.Paths[0].Name, quietFor)
 	}
 }
 

@@ -6,4 +6,7 @@ package kdenials
 type Call struct {
 	Nr    int
 	Paths []int
+	// Flags is one plus the index of the argument that a pass-over compares besides the path
+	// (open's flags: the same path opened otherwise may be another matter), 0 for none.
+	Flags int
 }

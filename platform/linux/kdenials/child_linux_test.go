@@ -63,6 +63,8 @@ func child(scenario, dir string) error {
 		return denials(dir)
 	case "open-secret":
 		return expect(unix.EACCES, "open secret", openErr(unix.AT_FDCWD, secret))
+	case "passover":
+		return passOvers(dir)
 	case "flood":
 		for range floodCount {
 			if err := expect(unix.EACCES, "open secret", openErr(unix.AT_FDCWD, secret)); err != nil {
@@ -100,6 +102,46 @@ func denials(dir string) error {
 		{"create in ro", unix.EROFS, openErr(unix.AT_FDCWD, filepath.Join(dir, "ro", "file"), unix.O_WRONLY|unix.O_CREAT)},
 	} {
 		if err := expect(c.want, c.what, c.err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// passOvers makes the calls of TestPassOver, each once more than it needs: the test
+// counts what was sent and what was passed over.
+func passOvers(dir string) error {
+	runtime.LockOSThread() // on one processor: the key being built is per processor
+	var one unix.CPUSet
+	one.Set(0)
+	if err := unix.SchedSetaffinity(0, &one); err != nil {
+		return fmt.Errorf("keeping to processor 0: %w", err)
+	}
+	secret, locked := filepath.Join(dir, "secret"), filepath.Join(dir, "locked")
+	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return fmt.Errorf("opening %s: %w", dir, err)
+	}
+	calls := []struct {
+		what string
+		err  func() error
+	}{
+		// A longer path first: what follows must not see its bytes in the key.
+		{"open a longer name", func() error { return openErr(unix.AT_FDCWD, secret+"XY") }},
+		{"open secret (passed over)", func() error { return openErr(unix.AT_FDCWD, secret) }},
+		{"open secret (passed over)", func() error { return openErr(unix.AT_FDCWD, secret) }},
+		{"open secret (passed over)", func() error { return openErr(unix.AT_FDCWD, secret) }},
+		{"open secret with other flags", func() error { return openErr(unix.AT_FDCWD, secret, unix.O_NOFOLLOW) }},
+		{"open secret relative to a dirfd", func() error { return openErr(dfd, "secret") }},
+		{"unlink in locked (passed over)", func() error { return unix.Unlinkat(unix.AT_FDCWD, filepath.Join(locked, "a"), 0) }},
+		{"unlink in locked (passed over)", func() error { return unix.Unlinkat(unix.AT_FDCWD, filepath.Join(locked, "a"), 0) }},
+		{"rename in locked (two paths)", func() error {
+			return unix.Renameat2(unix.AT_FDCWD, filepath.Join(locked, "a"), unix.AT_FDCWD, filepath.Join(locked, "b"), 0)
+		}},
+		{"mkdir in locked (expired)", func() error { return unix.Mkdirat(unix.AT_FDCWD, filepath.Join(locked, "new"), 0o755) }},
+	}
+	for _, c := range calls {
+		if err := expect(unix.EACCES, c.what, c.err()); err != nil {
 			return err
 		}
 	}

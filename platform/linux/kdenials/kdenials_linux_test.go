@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,7 +20,7 @@ import (
 // table is the file judge's: fileaudit.RefusalCalls); testErrnos, the errnos of a refusal.
 var (
 	testCalls = []Call{
-		{Nr: unix.SYS_OPENAT, Paths: []int{1}},
+		{Nr: unix.SYS_OPENAT, Paths: []int{1}, Flags: 3},
 		{Nr: unix.SYS_MKDIRAT, Paths: []int{1}},
 		{Nr: unix.SYS_UNLINKAT, Paths: []int{1}},
 		{Nr: unix.SYS_RENAMEAT2, Paths: []int{1, 3}},
@@ -247,6 +248,76 @@ func TestDenials(t *testing.T) {
 			t.Errorf("records of an allowed open: %+v", got)
 		}
 	})
+}
+
+// TestPassOver: a failure passed over is neither sent nor lost (it is counted); the same
+// path with other flags, relative, with a longer name, another call, a call of two paths
+// and a pass-over that has expired are sent.
+func TestPassOver(t *testing.T) {
+	needRoot(t)
+	dir := fixture(t)
+	secret, locked := filepath.Join(dir, "secret"), filepath.Join(dir, "locked")
+	if err := os.WriteFile(secret+"XY", nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := startChild(t, "passover", dir, true)
+	w := load(t, c.cmd.Process.Pid)
+	flags := uint64(unix.O_RDONLY | unix.O_CLOEXEC | unix.O_LARGEFILE) // openErr's, as x/sys/unix passes them
+	for _, p := range []struct {
+		nr   int
+		path string
+		d    time.Duration
+	}{
+		{unix.SYS_OPENAT, secret, time.Minute},
+		{unix.SYS_UNLINKAT, filepath.Join(locked, "a"), time.Minute},
+		{unix.SYS_RENAMEAT2, filepath.Join(locked, "a"), time.Minute},
+		{unix.SYS_MKDIRAT, filepath.Join(locked, "new"), time.Nanosecond},
+	} {
+		f := flags
+		if p.nr != unix.SYS_OPENAT {
+			f = 0
+		}
+		if err := w.PassOver(p.nr, unix.EACCES, f, p.path, p.d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.PassOver(unix.SYS_OPENAT, unix.EACCES, flags, "/"+strings.Repeat("a", keyPathMax-1), time.Minute); err == nil {
+		t.Error("a path of keyPathMax bytes was taken")
+	}
+	c.release(t)
+	recs := drain(t, w)
+	count := func(nr int, path string) int {
+		n := 0
+		for _, r := range withPath(recs, path) {
+			if r.Nr == nr {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct {
+		what string
+		nr   int
+		path string
+		want int
+	}{
+		{"open secret: other flags only", unix.SYS_OPENAT, secret, 1},
+		{"open relative", unix.SYS_OPENAT, "secret", 1},
+		{"open a longer name", unix.SYS_OPENAT, secret + "XY", 1},
+		{"unlink", unix.SYS_UNLINKAT, filepath.Join(locked, "a"), 0},
+		{"rename (two paths)", unix.SYS_RENAMEAT2, filepath.Join(locked, "a"), 1},
+		{"mkdir (expired)", unix.SYS_MKDIRAT, filepath.Join(locked, "new"), 1},
+	} {
+		if got := count(tc.nr, tc.path); got != tc.want {
+			t.Errorf("%s: %d records, want %d", tc.what, got, tc.want)
+		}
+	}
+	if got := withPath(recs, secret); len(got) == 1 && got[0].Args[2] == flags {
+		t.Errorf("the open passed over was sent: %+v", got[0])
+	}
+	if n := w.PassedOver(); n != 5 {
+		t.Errorf("%d passed over, want 5 (three opens, two unlinks)", n)
+	}
 }
 
 func TestOutsideNamespace(t *testing.T) {

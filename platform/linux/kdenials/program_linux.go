@@ -28,15 +28,26 @@ const (
 	maxNr     = 1024 // beyond every native system call number of amd64 and arm64
 	maxErrno  = 4095 // MAX_ERRNO
 	ringBytes = 1 << 20
+
+	// A pass-over's key (map kd_quiet): nr u32, errno u32, the Flags argument u64 (0 where the
+	// call has none), then the path's bytes, NUL-padded to keyPathMax.
+	keyNr      = 0
+	keyErrno   = 4
+	keyFlags   = 8
+	keyPath    = 16
+	keyPathMax = 256 // the NUL included: longer paths are always sent
+	keySize    = keyPath + keyPathMax
+	maxQuiet   = 4096 // keys kept (least recently used forgotten first)
 )
 
-// pathSpec packs a call's path argument indexes, each plus one, in two nibbles (0: none).
-func pathSpec(paths []int) uint32 {
+// pathSpec packs a call's path argument indexes, each plus one, in two nibbles (0: none), and
+// its Flags in the third.
+func pathSpec(c Call) uint32 {
 	var spec uint32
-	for i, p := range paths {
+	for i, p := range c.Paths {
 		spec |= uint32(p+1) << (4 * i)
 	}
-	return spec
+	return spec | uint32(c.Flags)<<8
 }
 
 // maps are the programs' maps, made by Load and closed by the Watcher.
@@ -46,6 +57,10 @@ type maps struct {
 	scratch *ebpf.Map // per-CPU array [1] of a record being built
 	ring    *ebpf.Map // ring buffer of records
 	drops   *ebpf.Map // array [1]u64: records lost to a full ring buffer
+	// quiet is an LRU hash of pass-overs: a key (keySize bytes) to the monotonic time (ns)
+	// until which a failure that makes it is not sent (PassOver); key a per-CPU array [1] of
+	// the key being built; passed an array [1]u64, the failures passed over.
+	quiet, key, passed *ebpf.Map
 	// next is a program array [1]: the program a successful call goes on to (Chain), if any;
 	// chainOn an array [1]u32, 1 while one is chained; chained an array [maxNr]u32, 1 for
 	// each call that goes on to it.
@@ -171,8 +186,9 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 	)
 	insns = append(insns, readPath(0, "second")...)
 	insns = append(insns, readPath(1, "output")...)
+	insns = append(insns, passOver(m)...)
 	insns = append(insns,
-		asm.Mov.Reg(asm.R3, asm.R7).WithSymbol("output"),
+		asm.Mov.Reg(asm.R3, asm.R7).WithSymbol("send"),
 		asm.Add.Imm(asm.R3, recHeader),
 		asm.LoadMapPtr(asm.R1, m.ring.FD()),
 		asm.Mov.Reg(asm.R2, asm.R8),
@@ -209,6 +225,68 @@ func exitProgram(ns PIDNamespace, m maps) asm.Instructions {
 		asm.FnTailCall.Call(),
 		asm.Mov.Imm(asm.R0, 0),
 		asm.Return(),
+	)
+}
+
+// passOver (at "output", the record in R8 complete) goes to "exit" without sending the
+// record when its key is in m.quiet until a time not yet reached, and counts it; otherwise to
+// "send". Only a call of one path of at most keyPathMax bytes (its NUL included) can be passed
+// over. The key is built from the record itself, not read again from the caller's memory,
+// which a thread of the caller may be changing: it is what the record would have said.
+func passOver(m maps) asm.Instructions {
+	insns := asm.Instructions{
+		asm.LoadMem(asm.R1, asm.R8, recSpec, asm.Word).WithSymbol("output"),
+		asm.RSh.Imm(asm.R1, 4),
+		asm.And.Imm(asm.R1, 0xf),
+		asm.JNE.Imm(asm.R1, 0, "send"), // a second path
+		// The length as read: a failed read's negative errno is a large unsigned number.
+		asm.LoadMem(asm.R1, asm.R8, recLen1, asm.Word),
+		asm.JLT.Imm(asm.R1, 2, "send"),
+		asm.JGT.Imm(asm.R1, keyPathMax, "send"),
+		asm.StoreMem(asm.R10, -56, asm.R1, asm.DWord),
+	}
+	insns = append(insns, firstEntry(m.key, "send")...)
+	insns = append(insns, asm.Mov.Reg(asm.R9, asm.R0))
+	for off := 0; off < keySize; off += 8 {
+		insns = append(insns, storeImm64(asm.R9, int16(off), 0))
+	}
+	insns = append(insns,
+		asm.LoadMem(asm.R1, asm.R8, recNr, asm.Word),
+		asm.StoreMem(asm.R9, keyNr, asm.R1, asm.Word),
+		asm.LoadMem(asm.R1, asm.R8, recErrno, asm.Word),
+		asm.StoreMem(asm.R9, keyErrno, asm.R1, asm.Word),
+		asm.LoadMem(asm.R1, asm.R8, recSpec, asm.Word),
+		asm.RSh.Imm(asm.R1, 8),
+		asm.And.Imm(asm.R1, 0xf),
+		asm.JEq.Imm(asm.R1, 0, "key path"),
+		asm.Sub.Imm(asm.R1, 1),
+		asm.JGT.Imm(asm.R1, 5, "send"),
+		asm.LSh.Imm(asm.R1, 3),
+		asm.Add.Reg(asm.R1, asm.R8),
+		asm.LoadMem(asm.R1, asm.R1, recArgs, asm.DWord),
+		asm.StoreMem(asm.R9, keyFlags, asm.R1, asm.DWord),
+		asm.Mov.Reg(asm.R1, asm.R9).WithSymbol("key path"),
+		asm.Add.Imm(asm.R1, keyPath),
+		asm.LoadMem(asm.R2, asm.R10, -56, asm.DWord),
+		asm.JLT.Imm(asm.R2, 2, "send"),
+		asm.JGT.Imm(asm.R2, keyPathMax, "send"),
+		asm.Mov.Reg(asm.R3, asm.R8),
+		asm.Add.Imm(asm.R3, recHeader),
+		asm.FnProbeReadKernel.Call(),
+		asm.JNE.Imm(asm.R0, 0, "send"),
+		asm.LoadMapPtr(asm.R1, m.quiet.FD()),
+		asm.Mov.Reg(asm.R2, asm.R9),
+		asm.FnMapLookupElem.Call(),
+		asm.JEq.Imm(asm.R0, 0, "send"),
+		asm.LoadMem(asm.R9, asm.R0, 0, asm.DWord), // until
+		asm.FnKtimeGetNs.Call(),
+		asm.JGE.Reg(asm.R0, asm.R9, "send"),
+	)
+	insns = append(insns, firstEntry(m.passed, "exit")...)
+	return append(insns,
+		asm.Mov.Imm(asm.R1, 1),
+		asm.StoreXAdd(asm.R0, asm.R1, asm.DWord),
+		asm.Ja.Label("exit"),
 	)
 }
 

@@ -47,24 +47,24 @@ func TestDecodeRecord(t *testing.T) {
 		},
 		{
 			name: "one path",
-			raw:  rawRecord(unix.SYS_OPENAT, unix.EROFS, args, pathSpec([]int{1}), "rel/name"),
+			raw:  rawRecord(unix.SYS_OPENAT, unix.EROFS, args, pathSpec(Call{Paths: []int{1}, Flags: 3}), "rel/name"),
 			want: Record{Pid: 100, Tid: 101, Nr: unix.SYS_OPENAT, Errno: unix.EROFS, Args: args,
 				Paths: []Path{{Arg: 1, Name: "rel/name"}}},
 		},
 		{
 			name: "two paths",
-			raw:  rawRecord(unix.SYS_RENAMEAT2, unix.EPERM, args, pathSpec([]int{1, 3}), "/a", "/b/c"),
+			raw:  rawRecord(unix.SYS_RENAMEAT2, unix.EPERM, args, pathSpec(Call{Paths: []int{1, 3}}), "/a", "/b/c"),
 			want: Record{Pid: 100, Tid: 101, Nr: unix.SYS_RENAMEAT2, Errno: unix.EPERM, Args: args,
 				Paths: []Path{{Arg: 1, Name: "/a"}, {Arg: 3, Name: "/b/c"}}},
 		},
 		{
 			name: "first path unreadable",
-			raw:  rawRecord(unix.SYS_LINKAT, unix.EACCES, args, pathSpec([]int{1, 3}), unix.EFAULT, "/b"),
+			raw:  rawRecord(unix.SYS_LINKAT, unix.EACCES, args, pathSpec(Call{Paths: []int{1, 3}}), unix.EFAULT, "/b"),
 			want: Record{Pid: 100, Tid: 101, Nr: unix.SYS_LINKAT, Errno: unix.EACCES, Args: args,
 				Paths: []Path{{Arg: 1, Err: unix.EFAULT}, {Arg: 3, Name: "/b"}}},
 		},
 		{name: "short", raw: make([]byte, recHeader-1), err: true},
-		{name: "path beyond the record", raw: rawRecord(unix.SYS_OPENAT, unix.EACCES, args, pathSpec([]int{1}), "/a")[:recHeader+1], err: true},
+		{name: "path beyond the record", raw: rawRecord(unix.SYS_OPENAT, unix.EACCES, args, pathSpec(Call{Paths: []int{1}, Flags: 3}), "/a")[:recHeader+1], err: true},
 		{name: "no such argument", raw: rawRecord(unix.SYS_OPENAT, unix.EACCES, args, 7), err: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,6 +94,8 @@ func TestLoadRefuses(t *testing.T) {
 		{name: "call twice", calls: append(ok, ok...), errnos: errnos},
 		{name: "three paths", calls: []Call{{Nr: 1, Paths: []int{0, 1, 2}}}, errnos: errnos},
 		{name: "no argument 6", calls: []Call{{Nr: 1, Paths: []int{6}}}, errnos: errnos},
+		{name: "flags no argument", calls: []Call{{Nr: 1, Paths: []int{1}, Flags: 7}}, errnos: errnos},
+		{name: "flags a path", calls: []Call{{Nr: 1, Paths: []int{1}, Flags: 2}}, errnos: errnos},
 		{name: "errno 0", calls: ok, errnos: []unix.Errno{0}},
 		{name: "errno beyond MAX_ERRNO", calls: ok, errnos: []unix.Errno{maxErrno + 1}},
 	} {

@@ -1,10 +1,13 @@
 package kdenials
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/asm"
@@ -59,6 +62,12 @@ func checkLoad(calls []Call, errnos []unix.Errno) error {
 			if p < 0 || p > 5 {
 				return fmt.Errorf("loading the kernel denial recorder: system call %d: no argument %d", c.Nr, p)
 			}
+			if c.Flags == p+1 {
+				return fmt.Errorf("loading the kernel denial recorder: system call %d: argument %d is a path, not flags", c.Nr, p)
+			}
+		}
+		if c.Flags < 0 || c.Flags > 6 {
+			return fmt.Errorf("loading the kernel denial recorder: system call %d: no argument %d for flags", c.Nr, c.Flags-1)
 		}
 	}
 	for _, e := range errnos {
@@ -90,11 +99,14 @@ func (w *Watcher) load(ns PIDNamespace, calls []Call, errnos []unix.Errno) error
 	w.m.next = newMap("kd_next", ebpf.ProgramArray, 4, 4, 1)
 	w.m.chainOn = newMap("kd_chain_on", ebpf.Array, 4, 4, 1)
 	w.m.chained = newMap("kd_chained", ebpf.Array, 4, 4, maxNr)
+	w.m.quiet = newMap("kd_quiet", ebpf.LRUHash, keySize, 8, maxQuiet)
+	w.m.key = newMap("kd_key", ebpf.PerCPUArray, 4, keySize, 1)
+	w.m.passed = newMap("kd_passed", ebpf.Array, 4, 8, 1)
 	if err != nil {
 		return err
 	}
 	for _, c := range calls {
-		if err := w.m.calls.Put(uint32(c.Nr), pathSpec(c.Paths)); err != nil {
+		if err := w.m.calls.Put(uint32(c.Nr), pathSpec(c)); err != nil {
 			return fmt.Errorf("filling map kd_calls: %w", err)
 		}
 	}
@@ -199,6 +211,41 @@ func (w *Watcher) Dropped() uint64 {
 	return n
 }
 
+// PassOver makes the recorder send no record, for d from now, of a failed call numbered nr
+// that fails with errno, whose one path argument is exactly path and whose Flags argument is
+// flags (0 for a call without one); each is counted (PassedOver). It is for a failure the
+// caller has judged to be nothing, and that cannot become something else within d: the
+// recorder compares only the bytes of the path, not what they lead to. A call of two paths,
+// or a path of keyPathMax bytes or more, is always sent. Safe for concurrent use.
+func (w *Watcher) PassOver(nr int, errno unix.Errno, flags uint64, path string, d time.Duration) error {
+	if path == "" || len(path) >= keyPathMax || strings.IndexByte(path, 0) >= 0 {
+		return fmt.Errorf("passing over a refused call: the recorder keeps paths of 1 to %d bytes, not %d", keyPathMax-1, len(path))
+	}
+	var now unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &now); err != nil { // bpf_ktime_get_ns's clock
+		return fmt.Errorf("passing over a refused call: reading the clock: %w", err)
+	}
+	key := make([]byte, keySize)
+	le := binary.NativeEndian
+	le.PutUint32(key[keyNr:], uint32(nr))
+	le.PutUint32(key[keyErrno:], uint32(errno))
+	le.PutUint64(key[keyFlags:], flags)
+	copy(key[keyPath:], path)
+	if err := w.m.quiet.Put(key, uint64(now.Nano())+uint64(d)); err != nil {
+		return fmt.Errorf("passing over a refused call: %w", err)
+	}
+	return nil
+}
+
+// PassedOver is how many failures were not sent because of PassOver.
+func (w *Watcher) PassedOver() uint64 {
+	var n uint64
+	if err := w.m.passed.Lookup(uint32(0), &n); err != nil {
+		return 0
+	}
+	return n
+}
+
 // Close detaches the programs and releases them and their maps; a blocked Read returns
 // ErrClosed. A second Close returns what the first did.
 func (w *Watcher) Close() error {
@@ -219,7 +266,7 @@ func (w *Watcher) release() error {
 		errs = append(errs, p.Close())
 	}
 	w.progs = nil
-	for _, m := range []*ebpf.Map{w.m.calls, w.m.errnos, w.m.scratch, w.m.ring, w.m.drops, w.m.next, w.m.chainOn, w.m.chained} {
+	for _, m := range []*ebpf.Map{w.m.calls, w.m.errnos, w.m.scratch, w.m.ring, w.m.drops, w.m.next, w.m.chainOn, w.m.chained, w.m.quiet, w.m.key, w.m.passed} {
 		if m != nil {
 			errs = append(errs, m.Close())
 		}

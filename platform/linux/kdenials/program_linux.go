@@ -37,6 +37,7 @@ const (
 	keyPath    = 16
 	keyPathMax = 256 // the NUL included: longer paths are always sent
 	keySize    = keyPath + keyPathMax
+	keyStack   = -64 - keySize // where the program builds it, below the slots it uses
 	maxQuiet   = 4096 // keys kept (least recently used forgotten first)
 )
 
@@ -58,9 +59,9 @@ type maps struct {
 	ring    *ebpf.Map // ring buffer of records
 	drops   *ebpf.Map // array [1]u64: records lost to a full ring buffer
 	// quiet is an LRU hash of pass-overs: a key (keySize bytes) to the monotonic time (ns)
-	// until which a failure that makes it is not sent (PassOver); key a per-CPU array [1] of
-	// the key being built; passed an array [1]u64, the failures passed over.
-	quiet, key, passed *ebpf.Map
+	// until which a failure that makes it is not sent (PassOver); passed an array [1]u64,
+	// the failures passed over.
+	quiet, passed *ebpf.Map
 	// next is a program array [1]: the program a successful call goes on to (Chain), if any;
 	// chainOn an array [1]u32, 1 while one is chained; chained an array [maxNr]u32, 1 for
 	// each call that goes on to it.
@@ -245,16 +246,16 @@ func passOver(m maps) asm.Instructions {
 		asm.JGT.Imm(asm.R1, keyPathMax, "send"),
 		asm.StoreMem(asm.R10, -56, asm.R1, asm.DWord),
 	}
-	insns = append(insns, firstEntry(m.key, "send")...)
-	insns = append(insns, asm.Mov.Reg(asm.R9, asm.R0))
+	// The key is built on the stack: a map of one per processor could be overwritten by the
+	// same program run for another task between the building and the lookup.
 	for off := 0; off < keySize; off += 8 {
-		insns = append(insns, storeImm64(asm.R9, int16(off), 0))
+		insns = append(insns, storeImm64(asm.R10, int16(keyStack+off), 0))
 	}
 	insns = append(insns,
 		asm.LoadMem(asm.R1, asm.R8, recNr, asm.Word),
-		asm.StoreMem(asm.R9, keyNr, asm.R1, asm.Word),
+		asm.StoreMem(asm.R10, keyStack+keyNr, asm.R1, asm.Word),
 		asm.LoadMem(asm.R1, asm.R8, recErrno, asm.Word),
-		asm.StoreMem(asm.R9, keyErrno, asm.R1, asm.Word),
+		asm.StoreMem(asm.R10, keyStack+keyErrno, asm.R1, asm.Word),
 		asm.LoadMem(asm.R1, asm.R8, recSpec, asm.Word),
 		asm.RSh.Imm(asm.R1, 8),
 		asm.And.Imm(asm.R1, 0xf),
@@ -264,9 +265,9 @@ func passOver(m maps) asm.Instructions {
 		asm.LSh.Imm(asm.R1, 3),
 		asm.Add.Reg(asm.R1, asm.R8),
 		asm.LoadMem(asm.R1, asm.R1, recArgs, asm.DWord),
-		asm.StoreMem(asm.R9, keyFlags, asm.R1, asm.DWord),
-		asm.Mov.Reg(asm.R1, asm.R9).WithSymbol("key path"),
-		asm.Add.Imm(asm.R1, keyPath),
+		asm.StoreMem(asm.R10, keyStack+keyFlags, asm.R1, asm.DWord),
+		asm.Mov.Reg(asm.R1, asm.R10).WithSymbol("key path"),
+		asm.Add.Imm(asm.R1, keyStack+keyPath),
 		asm.LoadMem(asm.R2, asm.R10, -56, asm.DWord),
 		asm.JLT.Imm(asm.R2, 2, "send"),
 		asm.JGT.Imm(asm.R2, keyPathMax, "send"),
@@ -275,7 +276,8 @@ func passOver(m maps) asm.Instructions {
 		asm.FnProbeReadKernel.Call(),
 		asm.JNE.Imm(asm.R0, 0, "send"),
 		asm.LoadMapPtr(asm.R1, m.quiet.FD()),
-		asm.Mov.Reg(asm.R2, asm.R9),
+		asm.Mov.Reg(asm.R2, asm.R10),
+		asm.Add.Imm(asm.R2, keyStack),
 		asm.FnMapLookupElem.Call(),
 		asm.JEq.Imm(asm.R0, 0, "send"),
 		asm.LoadMem(asm.R9, asm.R0, 0, asm.DWord), // until

@@ -100,7 +100,6 @@ func (w *Watcher) load(ns PIDNamespace, calls []Call, errnos []unix.Errno) error
 	w.m.chainOn = newMap("kd_chain_on", ebpf.Array, 4, 4, 1)
 	w.m.chained = newMap("kd_chained", ebpf.Array, 4, 4, maxNr)
 	w.m.quiet = newMap("kd_quiet", ebpf.LRUHash, keySize, 8, maxQuiet)
-	w.m.key = newMap("kd_key", ebpf.PerCPUArray, 4, keySize, 1)
 	w.m.passed = newMap("kd_passed", ebpf.Array, 4, 8, 1)
 	if err != nil {
 		return err
@@ -266,7 +265,7 @@ func (w *Watcher) release() error {
 		errs = append(errs, p.Close())
 	}
 	w.progs = nil
-	for _, m := range []*ebpf.Map{w.m.calls, w.m.errnos, w.m.scratch, w.m.ring, w.m.drops, w.m.next, w.m.chainOn, w.m.chained, w.m.quiet, w.m.key, w.m.passed} {
+	for _, m := range []*ebpf.Map{w.m.calls, w.m.errnos, w.m.scratch, w.m.ring, w.m.drops, w.m.next, w.m.chainOn, w.m.chained, w.m.quiet, w.m.passed} {
 		if m != nil {
 			errs = append(errs, m.Close())
 		}

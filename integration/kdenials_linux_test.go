@@ -210,7 +210,7 @@ func TestSteadyProbesPassedOverInTheKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(` recorder: (\d+) refusals passed over in the kernel\n`).FindSubmatch(b)
+	m := regexp.MustCompile(` recorder: \d+ refusals read, (\d+) passed over in the kernel\n`).FindSubmatch(b)
 	if m == nil {
 		t.Fatalf("the run's steps say nothing of the recorder's pass-overs:\n%s", b)
 	}

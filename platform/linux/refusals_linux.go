@@ -22,6 +22,7 @@ type refusalFeed struct {
 	w      *kdenials.Watcher
 	err    error
 	fed    chan struct{} // closed when the feeding goroutine has stopped
+	read   int           // the records fed, once fed is closed
 	// scope is the run's: audit mode as root (fileaudit.WatchKernelReads), whose refused reads
 	// it is, or enforce mode (WatchExecs), every refused file call of which it is.
 	scope fileaudit.Scope
@@ -69,6 +70,7 @@ func (f *refusalFeed) feed() {
 			}
 			return // flushed by close: every record the sandbox made is read
 		}
+		f.read++
 		f.obs.Refused(r)
 	}
 }
@@ -94,7 +96,7 @@ func (f *refusalFeed) drain() {
 		fmt.Fprintf(f.stderr, "agentrun: ending the %s: %v\n", platform.LayerDenials, err)
 	}
 	<-f.fed
-	steps.Step(fmt.Sprintf("recorder: %d refusals passed over in the kernel", f.w.PassedOver()))
+	steps.Step(fmt.Sprintf("recorder: %d refusals read, %d passed over in the kernel", f.read, f.w.PassedOver()))
 	if n := f.w.Dropped(); n > 0 {
 		fmt.Fprintf(f.stderr, "agentrun: %s of the sandbox's refused calls were not recorded: they came faster than agentrun could read them (the kernel's buffer was full); --trace records every call, making each wait\n", display.Thousands(int(n)))
 	}

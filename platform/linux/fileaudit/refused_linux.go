@@ -72,7 +72,7 @@ type KernelPassOver interface {
 
 // PassOverIn lets the observer have the recorder p pass over, for quietFor, the repeats of a
 // refusal it judged to be nothing (quietRefusals) whose path the sandbox cannot make lead
-// elsewhere (steadyPaths): a loader's and a locale's probes, ≈ 25 of them at each program's
+// elsewhere (steadyPaths): a loader's and a locale's probes, ≈ 20 of them at each program's
 // start, then cost neither a record nor a wakeup of agentrun. Before the first Refused.
 func (o *Observer) PassOverIn(p KernelPassOver) { o.refused.passer = p }
 

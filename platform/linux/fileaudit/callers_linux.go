@@ -1,6 +1,7 @@
 package fileaudit
 
 import (
+	"strconv"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -17,15 +18,37 @@ import (
 // tells those apart before the call goes on, as the judge will judge them, so that the other
 // execs go on without the reads.
 
-// programID names one version of a file: its inode, and when the inode last changed (a write
-// to the file, a chmod, a truncation each make another).
+// programID names one version of a file: its inode, when the inode last changed (a write to
+// the file, a chmod, a truncation each make another), and the file system's handle of it,
+// which holds the inode's generation where the file system reuses inode numbers (ext4: a file
+// removed and another made at once may get its number, and its ctime within one tick of the
+// coarse clock). A version without a handle (handle "") is never known: programs keeps none.
 type programID struct {
 	dev, ino uint64
 	ctime    unix.Timespec
+	handle   string
 }
 
-func programIDOf(st *unix.Stat_t) programID {
-	return programID{dev: st.Dev, ino: st.Ino, ctime: st.Ctim}
+// programIDOf is the version of the file fd refers to (O_PATH or opened), whose status is st.
+func programIDOf(fd int, st *unix.Stat_t) programID {
+	return programID{dev: st.Dev, ino: st.Ino, ctime: st.Ctim, handle: handleOf(fd)}
+}
+
+// atHandleFID asks name_to_handle_at for a handle that identifies the inode without having to
+// open it again (Linux 6.5): overlayfs gives one only so.
+const atHandleFID = 0x200
+
+// handleOf is the file system's handle of the file fd refers to (its type and bytes), or ""
+// where it gives none.
+func handleOf(fd int) string {
+	h, _, err := unix.NameToHandleAt(fd, "", unix.AT_EMPTY_PATH|atHandleFID)
+	if err == unix.EINVAL {
+		h, _, err = unix.NameToHandleAt(fd, "", unix.AT_EMPTY_PATH)
+	}
+	if err != nil {
+		return ""
+	}
+	return strconv.Itoa(int(h.Type())) + ":" + string(h.Bytes())
 }
 
 // maxPrograms bounds programs (and the notifier's asked); past it, each starts again.
@@ -40,6 +63,9 @@ type programs struct {
 }
 
 func (p *programs) add(id programID, plain bool) {
+	if id.handle == "" {
+		return
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.kinds == nil || len(p.kinds) >= maxPrograms {

@@ -203,3 +203,73 @@ func TestUnreadCallerReadForItsEvent(t *testing.T) {
 		t.Errorf("event %+v names no process", e)
 	}
 }
+
+// TestProgramIDTellsReusedInodesApart is the way around a program's version: on ext4 a file
+// made right after another was removed gets its inode number, and on a kernel whose ctime is
+// the coarse clock's (before Linux 6.13's multigrain timestamps) often its ctime too; a script
+// made so in place of a program known to be plain must not be taken for it. The inode's
+// generation, in its handle, tells them apart: the test gives the second file the first one's
+// ctime, as such a kernel would have.
+func TestProgramIDTellsReusedInodesApart(t *testing.T) {
+	dir, err := os.MkdirTemp("/var/tmp", "agentrun-programid-")
+	if err != nil {
+		t.Skip("no /var/tmp to write in:", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	var fs unix.Statfs_t
+	if err := unix.Statfs(dir, &fs); err != nil || fs.Type != unix.EXT4_SUPER_MAGIC {
+		t.Skip("/var/tmp is not on ext4 here: its inode numbers may not be reused at once")
+	}
+	version := func(p string, b []byte) programID {
+		t.Helper()
+		if err := os.WriteFile(p, b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Remove(p)
+		fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			t.Fatal(err)
+		}
+		id := programIDOf(fd, &st)
+		if id.handle == "" {
+			t.Fatalf("%s: no file handle on ext4: no program there would ever be known", p)
+		}
+		return id
+	}
+	p := filepath.Join(dir, "prog")
+	for range 100 {
+		plain := version(p, []byte("\x7fELF"))
+		script := version(p, []byte("#!/refused/interpreter\n"))
+		if plain.dev != script.dev || plain.ino != script.ino {
+			continue
+		}
+		script.ctime = plain.ctime
+		if plain == script {
+			t.Fatalf("a script made in a removed program's inode, within its tick, has its version: %+v", plain)
+		}
+		return
+	}
+	t.Skip("no inode number was given again in 100 tries here")
+}
+
+// TestProgramIDsHaveHandles: the file systems programs run from give handles, without which
+// no version is known (every exec would read its caller).
+func TestProgramIDsHaveHandles(t *testing.T) {
+	for _, dir := range []string{"/usr/bin", "/dev/shm", os.TempDir()} {
+		fd, err := unix.Open(dir, unix.O_PATH|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue
+		}
+		if handleOf(fd) == "" {
+			var fs unix.Statfs_t
+			unix.Fstatfs(fd, &fs)
+			t.Errorf("%s (file system %#x): no handle", dir, fs.Type)
+		}
+		unix.Close(fd)
+	}
+}

@@ -161,7 +161,7 @@ func readScriptHead(fd int) (head []byte, id programID) {
 		return nil, id
 	}
 	if unix.Fstat(rfd, &rst) == nil {
-		id = programIDOf(&rst)
+		id = programIDOf(rfd, &rst)
 	}
 	return buf[:n], id
 }

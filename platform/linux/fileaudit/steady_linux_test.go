@@ -75,13 +75,23 @@ exec chroot "$R" /usr/bin/sleep 600`
 func TestSteadyPaths(t *testing.T) {
 	v, pid := steadyView(t)
 	var s steadyPaths
+	// /usr is the host's, read-only: steady where its file system is a plain one (not the
+	// overlay of a container, say).
+	usr := false
+	if s.readMounts(pid) {
+		for _, m := range s.mounts {
+			if m.Mountpoint == "/usr" {
+				usr = steadyTypes[m.FSType]
+			}
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		want bool
 	}{
-		{"/usr/lib/glibc-hwcaps-probe/libc.so.6", true}, // a loader's probe: /usr read-only
-		{"/usr/bin/sleep", true},                        // an object that exists
-		{"/ro/sub/missing", true},                       // the root's tmpfs, read-only
+		{"/usr/lib/glibc-hwcaps-probe/libc.so.6", usr}, // a loader's probe: /usr read-only
+		{"/usr/bin/sleep", usr},                        // an object that exists
+		{"/ro/sub/missing", true},                      // the root's tmpfs, read-only
 		{"/ro/missing/deeper", true},
 		{"/", true},
 		{"/rw/missing", false},               // a writable mount

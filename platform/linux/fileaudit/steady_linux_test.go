@@ -77,13 +77,17 @@ func TestSteadyPaths(t *testing.T) {
 	var s steadyPaths
 	// /usr is the host's, read-only: steady where its file system is a plain one (not the
 	// overlay of a container, say).
-	usr := false
-	if s.readMounts(pid) {
-		for _, m := range s.mounts {
-			if m.Mountpoint == "/usr" {
-				usr = steadyTypes[m.FSType]
-			}
+	if !s.readMounts(pid) {
+		t.Fatal("the chrooted process's mount table could not be read")
+	}
+	usr, found := false, false
+	for _, m := range s.mounts {
+		if m.Mountpoint == "/usr" {
+			usr, found = steadyTypes[m.FSType], true
 		}
+	}
+	if !found {
+		t.Fatal("no /usr in the chrooted process's mount table")
 	}
 	for _, tc := range []struct {
 		name string

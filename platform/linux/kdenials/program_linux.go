@@ -38,7 +38,7 @@ const (
 	keyPathMax = 256 // the NUL included: longer paths are always sent
 	keySize    = keyPath + keyPathMax
 	keyStack   = -64 - keySize // where the program builds it, below the slots it uses
-	maxQuiet   = 1024          // keys kept, least recently used forgotten first (see Load)
+	maxQuiet   = 1024          // keys kept, least recently used forgotten first (see load)
 )
 
 // pathSpec packs a call's path argument indexes, each plus one, in two nibbles (0: none), and

@@ -96,7 +96,9 @@ func (f *refusalFeed) drain() {
 		fmt.Fprintf(f.stderr, "agentrun: ending the %s: %v\n", platform.LayerDenials, err)
 	}
 	<-f.fed
-	steps.Step(fmt.Sprintf("recorder: %d refusals read, %d passed over in the kernel", f.read, f.w.PassedOver()))
+	if steps.Enabled() { // a map lookup and a format, on every run's way out otherwise
+		steps.Step(fmt.Sprintf("recorder: %d refusals read, %d passed over in the kernel", f.read, f.w.PassedOver()))
+	}
 	if n := f.w.Dropped(); n > 0 {
 		fmt.Fprintf(f.stderr, "agentrun: %s of the sandbox's refused calls were not recorded: they came faster than agentrun could read them (the kernel's buffer was full); --trace records every call, making each wait\n", display.Thousands(int(n)))
 	}

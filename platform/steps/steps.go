@@ -30,10 +30,16 @@ func openSteps(path string) *os.File {
 	return f
 }
 
+// Enabled reports whether Env asks for the steps: a step whose name costs work to make is
+// made only then.
+func Enabled() bool {
+	stepsOnce.Do(func() { stepsFile = openSteps(os.Getenv(Env)) })
+	return stepsFile != nil
+}
+
 // Step records that the launch reached the step name, when Env asks for it.
 func Step(name string) {
-	stepsOnce.Do(func() { stepsFile = openSteps(os.Getenv(Env)) })
-	if stepsFile == nil {
+	if !Enabled() {
 		return
 	}
 	stepsMu.Lock()

@@ -233,7 +233,8 @@ func decodeCall(c watchedCall, pid int, args [6]uint64, flags uint64, raws [][]b
 		a.lost = a.lost || ended(r.err)
 		a.full = append(a.full, c.op == "delete" && r.exists && r.dir && !v.dirEmpty(r.path))
 		if keep && r.fd >= 0 {
-			a.execFD, a.view, a.ownFS, a.execID = r.fd, v, own, r.id
+			// Its version, only here: its handle is one more call.
+			a.execFD, a.view, a.ownFS, a.execID = r.fd, v, own, programIDOf(r.fd, &r.st)
 		}
 	}
 	if v.guessed {

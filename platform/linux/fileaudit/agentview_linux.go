@@ -329,8 +329,8 @@ type resolved struct {
 	// whether it is on one of the sandbox's own file systems.
 	dev  uint64
 	mode uint32
-	id   programID // with keep, an existing object's (an exec's: see needsCaller)
-	fd   int       // with keep: an O_PATH descriptor of the object, else -1
+	st   unix.Stat_t // with keep, the object's status (an exec's version: see needsCaller)
+	fd   int         // with keep: an O_PATH descriptor of the object, else -1
 	// err is why the walk stopped (the call fails, but for errTooComplex: see maxSteps).
 	err error
 }
@@ -421,7 +421,7 @@ func (v *agentView) fill(r *resolved, fd int, keep bool) {
 	}
 	r.exists, r.dir, r.dev, r.mode = true, st.Mode&unix.S_IFMT == unix.S_IFDIR, st.Dev, st.Mode
 	if keep {
-		r.id = programIDOf(fd, &st) // an exec's (its handle is one more call)
+		r.st = st
 		r.fd = fd
 		return
 	}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/moby/sys/mountinfo"
@@ -24,8 +23,8 @@ import (
 // view writes beneath it: only those could gain or change the entry that the path's next
 // element names. The mount table is the stage's (the sandbox cannot mount: no capability, no
 // user namespace of its own), read again after quietFor, as the host's mounts may propagate.
+// The caller serializes its use (Observer.passOver holds refusals.mu).
 type steadyPaths struct {
-	mu     sync.Mutex
 	read   time.Time
 	mounts map[int]*mountinfo.Info // by mount ID
 	// writable are the mounts the sandbox can write through (the mount's and the file
@@ -48,8 +47,6 @@ func (s *steadyPaths) steady(v *agentView, stagePid int, name string) bool {
 	if !strings.HasPrefix(name, "/") || path.Clean(name) != name || stagePid <= 0 {
 		return false
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.mounts == nil || time.Since(s.read) >= quietFor {
 		if !s.readMounts(stagePid) {
 			return false
@@ -90,7 +87,7 @@ func (s *steadyPaths) readMounts(stagePid int) bool {
 	s.writable = s.writable[:0]
 	for _, m := range infos {
 		s.mounts[m.ID] = m
-		if !hasOption(m.Options, "ro") && !hasOption(m.VFSOptions, "ro") {
+		if !hasOption(m.Options, "ro") && !hasOption(m.VFSOptions, "ro") { // both rw
 			s.writable = append(s.writable, m)
 		}
 	}
@@ -99,9 +96,9 @@ func (s *steadyPaths) readMounts(stagePid int) bool {
 	return true
 }
 
-// steadyObject looks p up in the view, following no symlink: ok when it is on a mount the
-// sandbox cannot write through, and no writable mount of its file system holds it. exists is
-// false, with ok true, when p is missing (its directory was steady, so it cannot come).
+// steadyObject looks p up in the view, following no symlink: ok when no writable mount of its
+// file system holds it — its own mount among them, were that writable. exists is false, with
+// ok true, when p is missing (its directory was steady, so it cannot come).
 func (s *steadyPaths) steadyObject(v *agentView, p string) (ok, exists bool) {
 	fd, err := v.open(p, 0)
 	if err == unix.ENOENT {
@@ -117,7 +114,7 @@ func (s *steadyPaths) steadyObject(v *agentView, p string) (ok, exists bool) {
 		return false, true
 	}
 	m := s.mounts[int(st.Mnt_id)]
-	if m == nil || !steadyTypes[m.FSType] || !hasOption(m.Options, "ro") && !hasOption(m.VFSOptions, "ro") {
+	if m == nil || !steadyTypes[m.FSType] {
 		return false, true
 	}
 	rel := strings.TrimPrefix(p, m.Mountpoint)

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -127,6 +128,21 @@ func passOvers(dir string) error {
 		{"open secret (passed over)", func() error { return openErr(unix.AT_FDCWD, secret) }},
 		{"open secret (passed over)", func() error { return openErr(unix.AT_FDCWD, secret) }},
 		{"open secret with other flags", func() error { return openErr(unix.AT_FDCWD, secret, unix.O_NOFOLLOW) }},
+		// The kernel reads open's flags as an int: the same open, told apart by the key.
+		{"open secret with the flags' upper 32 bits set", func() error {
+			p, err := unix.BytePtrFromString(secret)
+			if err != nil {
+				return err
+			}
+			dirfd := unix.AT_FDCWD
+			flags := uintptr(unix.O_RDONLY|unix.O_CLOEXEC|unix.O_LARGEFILE) | 1<<32
+			fd, _, errno := unix.Syscall6(unix.SYS_OPENAT, uintptr(dirfd), uintptr(unsafe.Pointer(p)), flags, 0, 0, 0)
+			if errno == 0 {
+				unix.Close(int(fd))
+				return nil
+			}
+			return errno
+		}},
 		{"open secret relative to a dirfd", func() error { return openErr(dfd, "secret") }},
 		{"unlink in locked (passed over)", func() error { return unix.Unlinkat(unix.AT_FDCWD, filepath.Join(locked, "a"), 0) }},
 		{"unlink in locked (passed over)", func() error { return unix.Unlinkat(unix.AT_FDCWD, filepath.Join(locked, "a"), 0) }},

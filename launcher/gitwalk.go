@@ -3,6 +3,7 @@ package launcher
 import (
 	"errors"
 	"io/fs"
+	"path"
 	"runtime"
 	"sort"
 	"strings"
@@ -87,6 +88,7 @@ func sortFound(found []gitFound) {
 // work reads queued directories until none is queued and none is being read (which could
 // queue more).
 func (w *gitWalk) work() {
+	buf := make([]byte, 16<<10) // the listings, one after the other
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for {
@@ -113,7 +115,7 @@ func (w *gitWalk) work() {
 		w.visited++
 		w.reading++
 		w.mu.Unlock()
-		subdirs, found, err := w.read(dir)
+		subdirs, found, err := w.read(dir, buf)
 		w.mu.Lock()
 		if err != nil {
 			var pe *fs.PathError
@@ -131,53 +133,67 @@ func (w *gitWalk) work() {
 
 // read lists dir: the subdirectories to walk (not the data directories of a .git directory)
 // and what the checks need; or why it could not (a directory gone since it was listed is no
-// error).
-func (w *gitWalk) read(dir string) (subdirs []string, found []gitFound, err error) {
-	ents, err := w.r.ReadDirUnsorted(dir)
+// error). buf holds the listing.
+func (w *gitWalk) read(dir string, buf []byte) (subdirs []string, found []gitFound, err error) {
+	d, err := w.r.OpenDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	isGitDir := looksLikeGitDir(ents)
-	if isGitDir {
-		found = append(found, gitFound{dir, foundGitDir})
-	}
-	skip := isGitDir && skipsData(dir)
-	for _, e := range ents {
-		name := e.Name()
-		rel := name
-		if dir != "." {
-			rel = dir + "/" + name
-		}
-		switch {
-		case name == ".git" && e.Type()&fs.ModeSymlink != 0:
-			found = append(found, gitFound{rel, foundGitLink})
-		case name == ".git" && e.Type().IsRegular():
-			found = append(found, gitFound{rel, foundGitFile})
-		case e.IsDir() && !(skip && gitSkip[name]):
-			subdirs = append(subdirs, rel)
-		}
-	}
-	return subdirs, found, nil
-}
-
-// looksLikeGitDir is a loose form of git's own test (setup.c is_git_directory): an entry
-// named HEAD, and one named objects or commondir, whatever their types. Git asks access(2)
-// and readlink(2), not for a type: a link named HEAD, and objects as a link to any directory
-// or as an executable file, pass its test.
-func looksLikeGitDir(ents []fs.DirEntry) bool {
+	defer d.Close()
 	var head, data bool
-	for _, e := range ents {
-		switch e.Name() {
+	err = d.Entries(buf, func(name []byte, typ fs.FileMode) {
+		switch string(name) {
 		case "HEAD":
 			head = true
 		case "objects", "commondir":
 			data = true
+		case ".git":
+			switch typ {
+			case fs.ModeSymlink:
+				found = append(found, gitFound{join(dir, ".git"), foundGitLink})
+			case 0:
+				found = append(found, gitFound{join(dir, ".git"), foundGitFile})
+			}
 		}
+		if typ == fs.ModeDir {
+			subdirs = append(subdirs, join(dir, string(name)))
+		}
+	})
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
 	}
-	return head && data
+	if err != nil {
+		return nil, nil, err
+	}
+	// A loose form of git's own test (setup.c is_git_directory): an entry named HEAD, and one
+	// named objects or commondir, whatever their types. Git asks access(2) and readlink(2),
+	// not for a type: a link named HEAD, and objects as a link to any directory or as an
+	// executable file, pass its test.
+	isGitDir := head && data
+	if isGitDir {
+		found = append(found, gitFound{dir, foundGitDir})
+	}
+	if isGitDir && skipsData(dir) {
+		kept := subdirs[:0]
+		for _, sub := range subdirs {
+			if !gitSkip[path.Base(sub)] {
+				kept = append(kept, sub)
+			}
+		}
+		subdirs = kept
+	}
+	return subdirs, found, nil
+}
+
+// join is rel/name, or name beneath the root.
+func join(rel, name string) string {
+	if rel == "." {
+		return name
+	}
+	return rel + "/" + name
 }
 
 // skipsData reports whether the walk may pass over the data directories (gitSkip) of the git

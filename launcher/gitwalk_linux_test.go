@@ -76,3 +76,26 @@ func TestWalkGitUnread(t *testing.T) {
 		}
 	}
 }
+
+// TestWalkGitCloses: every directory the walk opens is closed, whatever bound stops it.
+func TestWalkGitCloses(t *testing.T) {
+	var entries []string
+	for i := range 30 {
+		entries = append(entries, strings.Repeat("d", i%5+1)+"/"+strings.Repeat("e", i+1)+"/f/")
+	}
+	r := makeTree(t, entries...)
+	open := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	before := open()
+	for _, bound := range []int{1, 3, 7, 40, 1000} {
+		walkGit(r, []string{"."}, bound, 2)
+		if n := open(); n != before {
+			t.Errorf("bound %d: %d descriptors open after the walk, %d before", bound, n, before)
+		}
+	}
+}

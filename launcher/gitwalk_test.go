@@ -50,7 +50,8 @@ func makeEntries(t *testing.T, base string, entries ...string) {
 	}
 }
 
-// gitDirEntries is the layout git init makes at dir (what looksLikeGitDir tests).
+// gitDirEntries is the layout git init makes at dir (what the walk's git-directory test
+// looks for).
 func gitDirEntries(dir string) []string {
 	return []string{dir + "/HEAD", dir + "/config", dir + "/objects/pack/", dir + "/refs/heads/", dir + "/hooks/"}
 }
@@ -81,10 +82,6 @@ func TestWalkGit(t *testing.T) {
 		"deep/1/2/3/4/5/6/7/8/9/.git/HEAD", "deep/1/2/3/4/5/6/7/8/9/.git/objects/",
 	)
 	r := makeTree(t, entries...)
-	found, stopped, unread, _ := walkGit(r, []string{"."}, 1000, 4)
-	if stopped != "" || len(unread) != 0 {
-		t.Errorf("stopped at %q with a bound of 1000, could not list %v", stopped, unread)
-	}
 	want := []gitFound{
 		{".git", foundGitDir},
 		{"bare.git", foundGitDir},
@@ -97,6 +94,10 @@ func TestWalkGit(t *testing.T) {
 		{"a/b/c/.git", foundGitDir},
 		{"proj/logs/r/.git", foundGitDir},
 		{"deep/1/2/3/4/5/6/7/8/9/.git", foundGitDir},
+	}
+	found, stopped, unread, _ := walkGit(r, []string{"."}, 1000, 4)
+	if stopped != "" || len(unread) != 0 {
+		t.Errorf("stopped at %q with a bound of 1000, could not list %v", stopped, unread)
 	}
 	if !reflect.DeepEqual(found, want) {
 		t.Errorf("walkGit found\n%v\nwant\n%v", found, want)

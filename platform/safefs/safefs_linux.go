@@ -262,13 +262,13 @@ func (r *Root) Ctime(rel string) (int64, error) {
 
 // ReadDir lists the directory at rel, sorted by name.
 func (r *Root) ReadDir(rel string) ([]fs.DirEntry, error) {
-	ents, err := r.ReadDirUnsorted(rel)
+	ents, err := r.readDirUnsorted(rel)
 	sortEntries(ents)
 	return ents, err
 }
 
-// ReadDirUnsorted lists the directory at rel in the order the file system gives.
-func (r *Root) ReadDirUnsorted(rel string) ([]fs.DirEntry, error) {
+// readDirUnsorted lists the directory at rel in the order the file system gives.
+func (r *Root) readDirUnsorted(rel string) ([]fs.DirEntry, error) {
 	fd, err := r.openat(rel, unix.O_RDONLY|unix.O_DIRECTORY, 0)
 	if err != nil {
 		return nil, r.errorf("open", rel, err)

@@ -168,9 +168,6 @@ func (r *Root) ReadDir(rel string) ([]fs.DirEntry, error) {
 	return fs.ReadDir(r.root.FS(), c)
 }
 
-// ReadDirUnsorted lists a directory beneath the root (sorted here too).
-func (r *Root) ReadDirUnsorted(rel string) ([]fs.DirEntry, error) { return r.ReadDir(rel) }
-
 // Rename moves oldRel to newRel, both beneath the root, and fails if newRel exists; their
 // last names are not followed (a link is moved as itself). id is not used outside Linux.
 func (r *Root) Rename(oldRel, newRel string, id *Identity) error {

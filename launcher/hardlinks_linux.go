@@ -31,10 +31,15 @@ const maxLinkChecks = 2000
 func linkedDenied(pol *profiles.Policy) []linkedFile {
 	var out []linkedFile
 	checked := 0
-	check := func(p string) {
+	check := func(p string, fi os.FileInfo) {
 		checked++
-		fi, err := os.Lstat(p)
-		if err != nil || !fi.Mode().IsRegular() {
+		if fi == nil {
+			var err error
+			if fi, err = os.Lstat(p); err != nil {
+				return
+			}
+		}
+		if !fi.Mode().IsRegular() {
 			return
 		}
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Nlink > 1 {
@@ -55,13 +60,13 @@ func linkedDenied(pol *profiles.Policy) []linkedFile {
 				continue
 			}
 			if !fi.IsDir() {
-				check(p)
+				check(p, fi)
 				continue
 			}
 			entries, _ := os.ReadDir(p)
 			for _, e := range entries {
 				if e.Type().IsRegular() && checked < maxLinkChecks {
-					check(filepath.Join(p, e.Name()))
+					check(filepath.Join(p, e.Name()), nil)
 				}
 			}
 		}

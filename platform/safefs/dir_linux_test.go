@@ -11,6 +11,8 @@ import (
 	"sort"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestOpenDirNoLink: a directory is opened for listing beneath the root, never through a
@@ -84,6 +86,10 @@ func TestDirEntries(t *testing.T) {
 		err = d.Entries(make([]byte, size), func(name []byte, typ fs.FileMode) {
 			if _, dup := got[string(name)]; dup {
 				t.Errorf("buffer %d: %q listed twice", size, name)
+			}
+			// Where a file system gives no type (DT_UNKNOWN), it is asked: the same answer.
+			if u, err := d.typeOf(name, unix.DT_UNKNOWN); err != nil || u != typ {
+				t.Errorf("buffer %d: %q without its d_type: %v (%v); want %v", size, name, u, err, typ)
 			}
 			got[string(name)] = typ
 			order = append(order, string(name))

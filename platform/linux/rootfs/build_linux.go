@@ -288,13 +288,18 @@ func (b *rootBuilder) resolveHow(p string, flags int, how uint64) (int, error) {
 // parent is one of agentrun's own tmpfs mounts; viaLink says that p leads through a symbolic
 // link inside the root. A missing mount point reached through a link is errThroughLink.
 func (b *rootBuilder) target(p string, dir bool) (fd int, viaLink bool, err error) {
-	fd, err = b.resolve(p, unix.O_PATH)
-	viaLink = b.throughLink(p)
-	if err == nil || !errors.Is(err, unix.ENOENT) {
-		return fd, viaLink, err
+	// Without links first, the common case: one lookup. A lookup that fails otherwise than on
+	// a link met no link before it fails, and one that follows links fails there the same.
+	fd, err = b.resolveHow(p, unix.O_PATH, resolveInRoot|unix.RESOLVE_NO_SYMLINKS)
+	if errors.Is(err, unix.ELOOP) {
+		// Through a link inside the root.
+		if fd, err = b.resolve(p, unix.O_PATH); errors.Is(err, unix.ENOENT) {
+			return -1, true, errThroughLink
+		}
+		return fd, true, err
 	}
-	if viaLink {
-		return -1, true, errThroughLink
+	if err == nil || !errors.Is(err, unix.ENOENT) {
+		return fd, false, err
 	}
 	parent, name, err := b.parentOf(p)
 	if err != nil {
@@ -317,15 +322,6 @@ func (b *rootBuilder) target(p string, dir bool) (fd int, viaLink bool, err erro
 	}
 	fd, err = unix.Openat2(parent, name, &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS})
 	return fd, false, err
-}
-
-// throughLink reports whether p, in the root, leads through a symbolic link.
-func (b *rootBuilder) throughLink(p string) bool {
-	fd, err := b.resolveHow(p, unix.O_PATH, resolveInRoot|unix.RESOLVE_NO_SYMLINKS)
-	if err == nil {
-		unix.Close(fd)
-	}
-	return errors.Is(err, unix.ELOOP)
 }
 
 // bindThroughLink binds, at a mount point a link led to, the host's own tree at that same

@@ -37,6 +37,13 @@ func cloneIntoNamespaces(pid int, flags uintptr, writeMaps func(pid int) error, 
 	if err != nil {
 		return nil, err
 	}
+	calls, err := cloneCalls(orig, ambient, mask)
+	if err != nil {
+		return nil, err
+	}
+	if err := orig.WriteCalls(calls); err != nil {
+		return nil, err
+	}
 	if err := unix.PtraceSetOptions(pid, unix.PTRACE_O_TRACECLONE|unix.PTRACE_O_TRACEFORK|unix.PTRACE_O_TRACEVFORK|unix.PTRACE_O_EXITKILL); err != nil {
 		return nil, fmt.Errorf("tracing its clones: %w", err)
 	}
@@ -49,7 +56,7 @@ func cloneIntoNamespaces(pid int, flags uintptr, writeMaps func(pid int) error, 
 		return nil, err
 	}
 	// From here the copy exists: it is killed on any failure (it has run nothing).
-	proc, err := startClone(&tracee.Tracee{Pid: child, Entry: orig.Entry}, writeMaps, ambient, mask)
+	proc, err := startClone(child, writeMaps, calls)
 	if err != nil {
 		killReap(child)
 		return nil, err
@@ -105,67 +112,73 @@ func clonedChild(orig *tracee.Tracee) (int, error) {
 	}
 }
 
-// startClone readies the traced copy c (stopped at its start, just after the injected
-// syscall, whose bytes it shares with its original) and makes it exec its program again, in
-// its namespaces: the process's memory then belongs to its new user namespace, as a forked
-// stage's does (a clone's keeps the host's, where agentrun holds nothing: agentrun could not
-// read the paths of the agent's first exec, whose process shares that memory until it has
-// exec'd). Before the exec it is given the parent-death signal (a clone does not inherit it),
-// its maps, and the capabilities ambient (mask: the same as a word), which the exec keeps (its
-// user is not root in its namespace); its permitted, effective and inheritable sets are those
-// alone.
-func startClone(c *tracee.Tracee, writeMaps func(pid int) error, ambient []uintptr, mask uint32) (*os.Process, error) {
-	if ws, err := tracee.Wait(c.Pid); err != nil {
-		return nil, fmt.Errorf("waiting for the clone to stop: %w", err)
-	} else if ws.StopSignal() != unix.SIGSTOP {
-		return nil, fmt.Errorf("the clone stopped with %v, not SIGSTOP", ws.StopSignal())
-	}
-	if err := c.Call("prctl(PR_SET_PDEATHSIG)", unix.SYS_PRCTL, unix.PR_SET_PDEATHSIG, uint64(unix.SIGKILL)); err != nil {
-		return nil, fmt.Errorf("the clone: %w", err)
-	}
-	if err := writeMaps(c.Pid); err != nil {
-		return nil, err
-	}
+// cloneCalls are the calls that ready the copy of orig (see startClone) and make it exec its
+// program again, in its namespaces: the process's memory then belongs to its new user
+// namespace, as a forked stage's does (a clone's keeps the host's, where agentrun holds
+// nothing: agentrun could not read the paths of the agent's first exec, whose process shares
+// that memory until it has exec'd). Before the exec it is given the parent-death signal (a
+// clone does not inherit it) and the capabilities ambient (mask: the same as a word), which
+// the exec keeps (its user is not root in its namespace); its permitted, effective and
+// inheritable sets are those alone. What the calls read (capset's header and data, execve's
+// name and vectors) is in orig's memory, which the copy's is a copy of.
+func cloneCalls(orig *tracee.Tracee, ambient []uintptr, mask uint32) ([]tracee.Syscall, error) {
 	// capset's header and data, written below the stack's top (nothing of the program ran:
 	// nothing lives there).
-	scratch := uintptr(c.Entry.Rsp-1024) &^ 15
+	scratch := uint64(orig.Entry.Rsp-1024) &^ 15
 	capData := make([]byte, 32)
 	binary.LittleEndian.PutUint32(capData[0:], unix.LINUX_CAPABILITY_VERSION_3)
 	for k := 0; k < 3; k++ { // data[0]: effective, permitted, inheritable; data[1] stays 0
 		binary.LittleEndian.PutUint32(capData[8+4*k:], mask)
 	}
-	if _, err := unix.PtracePokeData(c.Pid, scratch, capData); err != nil {
+	if _, err := unix.PtracePokeData(orig.Pid, uintptr(scratch), capData); err != nil {
 		return nil, fmt.Errorf("writing the clone's capabilities: %w", err)
-	}
-	if err := c.Call("capset", unix.SYS_CAPSET, uint64(scratch), uint64(scratch+8)); err != nil {
-		return nil, fmt.Errorf("the clone: %w", err)
-	}
-	for _, cp := range ambient {
-		if err := c.Call("prctl(PR_CAP_AMBIENT_RAISE)", unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uint64(cp)); err != nil {
-			return nil, fmt.Errorf("the clone: %w", err)
-		}
 	}
 	// execve(AT_EXECFN, argv, envp), all as the exec left them on the stack: argc, argv's
 	// pointers and a NULL, envp's.
 	word := make([]byte, 8)
-	if _, err := unix.PtracePeekData(c.Pid, uintptr(c.Entry.Rsp), word); err != nil {
+	if _, err := unix.PtracePeekData(orig.Pid, uintptr(orig.Entry.Rsp), word); err != nil {
 		return nil, fmt.Errorf("reading the clone's argc: %w", err)
 	}
 	argc := binary.LittleEndian.Uint64(word)
-	execfn, err := auxvEntry(c.Pid, atExecFn)
+	execfn, err := auxvEntry(orig.Pid, atExecFn)
 	if err != nil || argc > 1<<20 {
 		return nil, fmt.Errorf("reading the clone's exec name (argc %d): %v", argc, err)
 	}
-	argv := c.Entry.Rsp + 8
+	argv := orig.Entry.Rsp + 8
 	envp := argv + 8*(argc+1)
-	if err := c.Call("execve", unix.SYS_EXECVE, execfn, argv, envp); err != nil {
+	calls := []tracee.Syscall{
+		{What: "prctl(PR_SET_PDEATHSIG)", Nr: unix.SYS_PRCTL, Args: []uint64{unix.PR_SET_PDEATHSIG, uint64(unix.SIGKILL)}},
+		{What: "capset", Nr: unix.SYS_CAPSET, Args: []uint64{scratch, scratch + 8}},
+	}
+	for _, cp := range ambient {
+		calls = append(calls, tracee.Syscall{What: "prctl(PR_CAP_AMBIENT_RAISE)", Nr: unix.SYS_PRCTL, Args: []uint64{unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uint64(cp)}})
+	}
+	return append(calls, tracee.Syscall{What: "execve", Nr: unix.SYS_EXECVE, Args: []uint64{execfn, argv, envp}}), nil
+}
+
+// startClone readies the traced copy pid (stopped at its start, just after the injected
+// syscall, where the calls orig.WriteCalls wrote begin): its maps written, it makes the calls
+// (cloneCalls), the last its exec, and is let go.
+func startClone(pid int, writeMaps func(pid int) error, calls []tracee.Syscall) (*os.Process, error) {
+	if ws, err := tracee.Wait(pid); err != nil {
+		return nil, fmt.Errorf("waiting for the clone to stop: %w", err)
+	} else if ws.StopSignal() != unix.SIGSTOP {
+		return nil, fmt.Errorf("the clone stopped with %v, not SIGSTOP", ws.StopSignal())
+	}
+	if err := writeMaps(pid); err != nil {
+		return nil, err
+	}
+	if err := unix.PtraceSetOptions(pid, unix.PTRACE_O_EXITKILL|unix.PTRACE_O_TRACEEXEC); err != nil {
+		return nil, fmt.Errorf("tracing the clone's exec: %w", err)
+	}
+	if err := tracee.RunCalls(pid, calls); err != nil {
 		return nil, fmt.Errorf("the clone: %w", err)
 	}
-	proc, err := os.FindProcess(c.Pid)
+	proc, err := os.FindProcess(pid)
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.PtraceDetach(c.Pid); err != nil {
+	if err := unix.PtraceDetach(pid); err != nil {
 		proc.Release()
 		return nil, fmt.Errorf("letting the clone go: %w", err)
 	}

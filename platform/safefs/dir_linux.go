@@ -70,9 +70,16 @@ func (d *Dir) Entries(buf []byte, fn func(name []byte, typ fs.FileMode)) error {
 	}
 }
 
-// typeOf is an entry's type from its d_type, or from an lstat of it where the file system
-// does not give one.
+// typeOf is an entry's type from its d_type, or, where the file system gives none, from an
+// lstat of it (a stat's file type is a d_type shifted: IFTODT).
 func (d *Dir) typeOf(name []byte, typ uint8) (fs.FileMode, error) {
+	if typ == unix.DT_UNKNOWN {
+		var st unix.Stat_t
+		if err := unix.Fstatat(d.fd, string(name), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return 0, err
+		}
+		typ = uint8(st.Mode & unix.S_IFMT >> 12)
+	}
 	switch typ {
 	case unix.DT_DIR:
 		return fs.ModeDir, nil
@@ -80,19 +87,6 @@ func (d *Dir) typeOf(name []byte, typ uint8) (fs.FileMode, error) {
 		return fs.ModeSymlink, nil
 	case unix.DT_REG:
 		return 0, nil
-	case unix.DT_UNKNOWN:
-		var st unix.Stat_t
-		if err := unix.Fstatat(d.fd, string(name), &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-			return 0, err
-		}
-		switch st.Mode & unix.S_IFMT {
-		case unix.S_IFDIR:
-			return fs.ModeDir, nil
-		case unix.S_IFLNK:
-			return fs.ModeSymlink, nil
-		case unix.S_IFREG:
-			return 0, nil
-		}
 	}
 	return fs.ModeIrregular, nil
 }

@@ -11,14 +11,12 @@ type Dir struct {
 	rel string
 }
 
-// OpenDir opens the directory rel for listing.
+// OpenDir opens the directory rel for listing: its path is checked when it is listed (no
+// link on the way, the last name included), not twice.
 func (r *Root) OpenDir(rel string) (*Dir, error) {
-	c, fi, err := r.resolveLast("open", rel, true)
+	c, err := clean(rel)
 	if err != nil {
-		return nil, err
-	}
-	if fi != nil && !fi.IsDir() {
-		return nil, r.errorf("open", rel, fs.ErrInvalid)
+		return nil, r.errorf("open", rel, err)
 	}
 	return &Dir{r: r, rel: c}, nil
 }

@@ -70,6 +70,18 @@ func TestRootOther(t *testing.T) {
 		if _, err := r.Lstat(bad); !errors.Is(err, ErrUnsafePath) {
 			t.Errorf("Lstat(%q) = %v, want ErrUnsafePath", bad, err)
 		}
+		if _, err := r.OpenDir(bad); !errors.Is(err, ErrUnsafePath) {
+			t.Errorf("OpenDir(%q) = %v, want ErrUnsafePath", bad, err)
+		}
+	}
+	listed := map[string]fs.FileMode{}
+	if d, err := r.OpenDir("a"); err != nil {
+		t.Errorf("OpenDir(a) = %v", err)
+	} else if err := d.Entries(nil, func(name []byte, typ fs.FileMode) { listed[string(name)] = typ }); err != nil {
+		t.Errorf("Entries of a: %v", err)
+	}
+	if len(listed) != 3 || listed["b"] != fs.ModeDir || listed["g"] != 0 || listed["h"] != 0 {
+		t.Errorf("Entries of a = %v; want b a directory, g and h files", listed)
 	}
 
 	// A link inside the tree to a directory outside it is never followed.
@@ -87,6 +99,15 @@ func TestRootOther(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(outside, "new")); err == nil {
 		t.Error("a file was written outside the root")
+	}
+	for _, through := range []string{"link", "link/."} {
+		d, err := r.OpenDir(through)
+		if err == nil {
+			err = d.Entries(nil, func([]byte, fs.FileMode) {})
+		}
+		if !errors.Is(err, ErrUnsafePath) {
+			t.Errorf("listing %q: %v, want ErrUnsafePath", through, err)
+		}
 	}
 	if fi, err := r.Lstat("link"); err != nil || !isLink(fi.Mode()) {
 		t.Errorf("Lstat(link) = %v, %v: the link itself", fi, err)
@@ -128,6 +149,15 @@ func TestRootJunction(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(outside, "new")); err == nil {
 		t.Error("a file was written outside the root")
+	}
+	for _, through := range []string{"link", "link/."} {
+		d, err := r.OpenDir(through)
+		if err == nil {
+			err = d.Entries(nil, func([]byte, fs.FileMode) {})
+		}
+		if !errors.Is(err, ErrUnsafePath) {
+			t.Errorf("listing %q: %v, want ErrUnsafePath", through, err)
+		}
 	}
 	if err := r.WriteFile("plain", []byte("x"), 0o644, nil); err != nil {
 		t.Errorf("a plain write beneath the root: %v", err)

@@ -21,7 +21,7 @@ func startAtEntry(t *testing.T, argv ...string) *Tracee {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Ptrace: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
-		t.Skipf("cannot trace a child here: %v", err)
+		t.Fatalf("starting a traced child: %v", err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	tr, err := AtEntry(cmd.Process.Pid)
